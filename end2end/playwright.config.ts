@@ -1,0 +1,50 @@
+import { defineConfig } from '@playwright/test';
+
+// The server under test: the debug build made by `make test` (cargo leptos build), with the
+// Zoho Desk sandbox mounted, on a port of its own so that a `make run` elsewhere does not clash.
+export const PORT = Number(process.env.E2E_PORT ?? 3300);
+export const BASE = `http://127.0.0.1:${PORT}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: process.env.CI ? [['list']] : [['list']],
+  use: {
+    baseURL: BASE,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: {
+    command: '../target/debug/server',
+    cwd: '..',
+    url: `${BASE}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      HELPDESK_ADDR: `127.0.0.1:${PORT}`,
+      HELPDESK_SANDBOX: '1',
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_OUTPUT_NAME: 'helpdesk',
+      RUST_LOG: 'warn',
+    },
+  },
+});

@@ -1,0 +1,98 @@
+import { test, expect } from '@playwright/test';
+import { BASE } from '../playwright.config';
+
+// The demo client the app registers with its sandbox (README: HELPDESK_SANDBOX_CLIENT_ID).
+const DEMO_CLIENT = '1000.SANDBOXDEMOCLIENT0000000000000';
+const REDIRECT = `${BASE}/oauth/zoho/callback`;
+
+function authUrl(state: string): string {
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: DEMO_CLIENT,
+    redirect_uri: REDIRECT,
+    scope: 'Desk.basic.READ,Desk.search.READ,Desk.contacts.READ,Desk.tickets.CREATE',
+    access_type: 'offline',
+    prompt: 'consent',
+    state,
+  });
+  return `/sandbox/accounts/oauth/v2/auth?${q}`;
+}
+
+test('a person browses the sandbox contacts and opens one', async ({ page }) => {
+  await page.goto('/sandbox/desk/');
+  await expect(page.getByRole('heading', { name: 'PBX Sandbox Co.' })).toBeVisible();
+  await page.getByRole('navigation').getByRole('link', { name: 'Contacts' }).click();
+  await expect(page.getByRole('heading', { name: 'Contacts' })).toBeVisible();
+  await page.getByRole('link', { name: 'Jennifer Lawrence' }).click();
+  await expect(page.locator('#record-name')).toHaveText('Jennifer Lawrence');
+  await expect(page.locator('#record-phone')).toHaveText('+8613800138000');
+  await expect(page.getByRole('heading', { name: /Activities › Calls/ })).toBeVisible();
+});
+
+test('the consent page asks, and Accept or Deny go back to the redirect URI', async ({ page }) => {
+  await page.goto(authUrl('state-accept'));
+  await expect(page.locator('#app-name')).toHaveText('PBX Helpdesk Integration (demo)');
+  await expect(page.locator('#scopes')).toContainText('Desk.tickets.CREATE');
+  await page.getByRole('button', { name: 'Accept' }).click();
+  await page.waitForURL((u) => u.pathname === '/oauth/zoho/callback');
+  const accepted = new URL(page.url());
+  expect(accepted.searchParams.get('state')).toBe('state-accept');
+  expect(accepted.searchParams.get('code')).toMatch(/^1000\./);
+  expect(accepted.searchParams.get('accounts-server')).toBe(`${BASE}/sandbox/accounts`);
+  expect(accepted.searchParams.get('location')).toBe('us');
+
+  await page.goto(authUrl('state-deny'));
+  await page.getByRole('button', { name: 'Deny' }).click();
+  await page.waitForURL((u) => u.pathname === '/oauth/zoho/callback');
+  const denied = new URL(page.url());
+  expect(denied.searchParams.get('error')).toBe('access_denied');
+  expect(denied.searchParams.get('state')).toBe('state-deny');
+  expect(denied.searchParams.get('code')).toBeNull();
+});
+
+test('a contact webUrl from the API opens its page, as a screen pop will', async ({ page, request }) => {
+  // A token through the real flow: consent form → code → token endpoint.
+  const consent = await (await request.get(authUrl('s'))).text();
+  const consentId = /name="consent_id" value="([^"]+)"/.exec(consent)![1];
+  const answer = await request.post('/sandbox/accounts/oauth/v2/auth', {
+    form: { consent_id: consentId, decision: 'accept' },
+    maxRedirects: 0,
+  });
+  expect(answer.status()).toBe(302);
+  const code = new URL(answer.headers()['location']).searchParams.get('code')!;
+  const token = await (
+    await request.post('/sandbox/accounts/oauth/v2/token', {
+      form: {
+        grant_type: 'authorization_code',
+        client_id: DEMO_CLIENT,
+        client_secret: 'sandbox-demo-secret-0123456789abcdef',
+        redirect_uri: REDIRECT,
+        code,
+      },
+    })
+  ).json();
+  expect(token.access_token).toMatch(/^1000\./);
+  const orgs = await (
+    await request.get('/sandbox/desk/api/v1/organizations', {
+      headers: { Authorization: `Zoho-oauthtoken ${token.access_token}` },
+    })
+  ).json();
+  const found = await (
+    await request.get('/sandbox/desk/api/v1/contacts/search?phone=5503301', {
+      headers: { Authorization: `Zoho-oauthtoken ${token.access_token}`, orgId: orgs.data[0].id },
+    })
+  ).json();
+  const webUrl: string = found.data[0].webUrl;
+  expect(webUrl).toContain('/ShowHomePage.do#Contacts/dv/');
+  await page.goto(webUrl);
+  await expect(page.locator('#record-name')).toHaveText('Paul Young');
+});
+
+test('the app itself is served and hydrates', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Helpdesk Integration for Zoho Desk' })).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  expect(errors).toEqual([]);
+});

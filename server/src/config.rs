@@ -1,0 +1,117 @@
+//! Process configuration from the environment (`shared/spec/interfaces.md`), validated at start:
+//! a bad value is a clear error and a non-zero exit, never a silent default.
+
+use std::net::SocketAddr;
+
+use anyhow::{bail, Context};
+
+/// Settings of one server process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `HELPDESK_ADDR`: where to listen (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// `HELPDESK_PUBLIC_URL`: the PBX's public base URL, without a trailing slash. `None` means
+    /// `http://<bound address>`, known once the listener is bound.
+    pub public_url: Option<String>,
+    /// `HELPDESK_SANDBOX=1`: mount the Zoho Desk sandbox at `/sandbox`.
+    pub sandbox: bool,
+    /// `HELPDESK_SANDBOX_CLIENT_ID` / `_SECRET`: the sandbox's demo client.
+    pub sandbox_client_id: String,
+    pub sandbox_client_secret: String,
+}
+
+impl Config {
+    /// Reads the configuration from a variable lookup (the process environment in `main`).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let addr_raw = get("HELPDESK_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr: SocketAddr = addr_raw.parse().with_context(|| {
+            format!("HELPDESK_ADDR={addr_raw:?} is not an address like 127.0.0.1:3000")
+        })?;
+        let public_url = match get("HELPDESK_PUBLIC_URL").filter(|s| !s.trim().is_empty()) {
+            None => None,
+            Some(raw) => Some(parse_public_url(&raw)?),
+        };
+        let sandbox = match get("HELPDESK_SANDBOX").as_deref().map(str::trim) {
+            None | Some("") | Some("0") | Some("false") => false,
+            Some("1") | Some("true") => true,
+            Some(other) => bail!("HELPDESK_SANDBOX={other:?}: use 1 (on) or 0 (off)"),
+        };
+        Ok(Config {
+            addr,
+            public_url,
+            sandbox,
+            sandbox_client_id: get("HELPDESK_SANDBOX_CLIENT_ID")
+                .unwrap_or_else(|| crate::sandbox::DEMO_CLIENT_ID.into()),
+            sandbox_client_secret: get("HELPDESK_SANDBOX_CLIENT_SECRET")
+                .unwrap_or_else(|| crate::sandbox::DEMO_CLIENT_SECRET.into()),
+        })
+    }
+
+    /// The public URL once the listener is bound.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+/// An absolute http(s) URL with no path, query or credentials; returned without trailing slash.
+fn parse_public_url(raw: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(raw.trim())
+        .with_context(|| format!("HELPDESK_PUBLIC_URL={raw:?} is not a URL"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        bail!("HELPDESK_PUBLIC_URL={raw:?} must start with https:// (or http://)");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        bail!("HELPDESK_PUBLIC_URL must not carry credentials");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("HELPDESK_PUBLIC_URL={raw:?} must not have a query or fragment");
+    }
+    if url.host_str().is_none() {
+        bail!("HELPDESK_PUBLIC_URL={raw:?} has no host");
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert!(!c.sandbox);
+        assert_eq!(c.public_url_for(c.addr), "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn public_url_is_normalised_and_checked() {
+        let c = cfg(&[("HELPDESK_PUBLIC_URL", "https://pbx.example.com/")]).unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://pbx.example.com"));
+        assert!(cfg(&[("HELPDESK_PUBLIC_URL", "ftp://x")]).is_err());
+        assert!(cfg(&[("HELPDESK_PUBLIC_URL", "https://u:p@x.com")]).is_err());
+        assert!(cfg(&[("HELPDESK_PUBLIC_URL", "not a url")]).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_errors_that_name_the_variable() {
+        let e = cfg(&[("HELPDESK_ADDR", "localhost")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("HELPDESK_ADDR"), "{e}");
+        let e = cfg(&[("HELPDESK_SANDBOX", "yes")]).unwrap_err().to_string();
+        assert!(e.contains("HELPDESK_SANDBOX"), "{e}");
+        assert!(cfg(&[("HELPDESK_SANDBOX", "1")]).unwrap().sandbox);
+    }
+}

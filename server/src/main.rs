@@ -1,0 +1,67 @@
+#![forbid(unsafe_code)]
+//! `server` — the PBX ↔ Zoho Desk helpdesk integration.
+//!
+//! `server` (or `server serve`) runs the app; `server sandbox` runs the Zoho Desk sandbox alone.
+
+use clap::{Parser, Subcommand};
+use leptos::prelude::get_configuration;
+use server::config::Config;
+use server::sandbox::Sandbox;
+
+#[derive(Parser)]
+#[command(version, about = "PBX ↔ Zoho Desk helpdesk integration")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the admin app (the default).
+    Serve,
+    /// Serve only the Zoho Desk sandbox, e.g. for benchmarks (listens on HELPDESK_ADDR).
+    Sandbox,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_lookup(|k| std::env::var(k).ok())?;
+    let (listener, bound) = server::bind(config.addr).await?;
+    let public_url = config.public_url_for(bound);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Sandbox => {
+            let sb = Sandbox::new(server::sandbox_config(&config, &public_url));
+            tracing::warn!(%public_url, "serving the Zoho Desk SANDBOX only (not for production)");
+            server::serve_sandbox(listener, sb).await?;
+        }
+        Command::Serve => {
+            let leptos_options = get_configuration(None)?.leptos_options;
+            let (router, sandbox) = server::app_router(&config, &public_url, leptos_options);
+            if sandbox.is_some() {
+                tracing::warn!(
+                    "the Zoho Desk SANDBOX is mounted at {public_url}/sandbox — for trying and testing only"
+                );
+            }
+            tracing::info!(%public_url, "listening on {bound}");
+            axum::serve(listener, router)
+                .with_graceful_shutdown(server::shutdown_signal())
+                .await?;
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

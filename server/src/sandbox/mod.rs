@@ -1,0 +1,149 @@
+//! The Zoho Desk sandbox: a faithful local stand-in for Zoho's accounts server (OAuth 2.0) and
+//! the Desk REST API v1, with pages that show what the integration did and switches that inject
+//! the faults a real Zoho produces. It holds everything in memory.
+//!
+//! Mounted at `/sandbox` in the app's process when `HELPDESK_SANDBOX=1`, or served alone on its
+//! own port (`server sandbox`, and from tests). Never part of a production default.
+//!
+//! Paths (see `shared/spec/interfaces.md`):
+//! - `/sandbox/accounts/oauth/v2/{auth,token,token/revoke}`: the accounts server
+//! - `/sandbox/desk/api/v1/…`: the Desk API, same paths and shapes as `https://desk.zoho.com/api/v1/…`
+//! - `/sandbox/desk/…`: pages (one per contact and account, lists of contacts, tickets and calls)
+//! - `/sandbox/control`: JSON switches
+
+mod api;
+mod control;
+pub mod model;
+mod oauth;
+mod pages;
+pub mod seed;
+pub mod state;
+mod views;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+
+pub use state::{RegisteredClient, Settings};
+
+/// The demo client that exists when the app runs with the sandbox (documented in README).
+pub const DEMO_CLIENT_ID: &str = "1000.SANDBOXDEMOCLIENT0000000000000";
+pub const DEMO_CLIENT_SECRET: &str = "sandbox-demo-secret-0123456789abcdef";
+pub const DEMO_CLIENT_NAME: &str = "PBX Helpdesk Integration (demo)";
+
+/// How the sandbox is reached and which clients it knows.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Public base URL of the process serving `/sandbox` (no trailing slash),
+    /// e.g. `http://127.0.0.1:3000`.
+    pub public_url: String,
+    pub clients: Vec<RegisteredClient>,
+}
+
+impl SandboxConfig {
+    pub fn accounts_url(&self) -> String {
+        format!("{}/sandbox/accounts", self.public_url)
+    }
+
+    pub fn desk_url(&self) -> String {
+        format!("{}/sandbox/desk", self.public_url)
+    }
+}
+
+/// The sandbox: configuration plus state. Cheap to share (`Arc`).
+pub struct Sandbox {
+    config: SandboxConfig,
+    state: Mutex<state::State>,
+    in_flight: AtomicU32,
+}
+
+pub type SharedSandbox = Arc<Sandbox>;
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> SharedSandbox {
+        let state = state::State::new(config.clients.clone());
+        Arc::new(Sandbox {
+            config,
+            state: Mutex::new(state),
+            in_flight: AtomicU32::new(0),
+        })
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    /// Locks the state. A panic while it was held cannot leave it half-updated in a way that
+    /// matters for a fake, so a poisoned lock is simply taken over.
+    fn lock(&self) -> MutexGuard<'_, state::State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Total Desk API requests answered so far (any status), for tests that prove a cache.
+    pub fn request_count(&self) -> u64 {
+        self.lock().stats.total
+    }
+
+    fn enter(&self) -> InFlight<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        InFlight {
+            counter: &self.in_flight,
+            now,
+        }
+    }
+}
+
+/// Counts a Desk request as in flight until dropped.
+struct InFlight<'a> {
+    counter: &'a AtomicU32,
+    now: u32,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The sandbox's routes, all under `/sandbox`.
+pub fn router(sandbox: SharedSandbox) -> Router {
+    Router::new().nest(
+        "/sandbox",
+        Router::new()
+            .nest("/accounts", oauth::router())
+            .nest("/desk/api/v1", api::router())
+            .merge(pages::router())
+            .nest("/control", control::router())
+            .with_state(sandbox),
+    )
+}
+
+/// Escapes text for HTML (the sandbox's pages are plain server-rendered HTML).
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            esc("<script>alert('x')</script>&"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! Shared helpers of the integration tests (each test binary compiles its own copy).
+#![allow(dead_code)]
+
+pub mod oas;
+pub mod sandbox;
