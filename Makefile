@@ -37,8 +37,10 @@ run: build-release
 ## Every test: Rust unit and integration tests, then the Playwright journeys in Chromium.
 test: build rust-test e2e
 
+# The same RUSTFLAGS and output name as `cargo leptos build` (debug), so the tests reuse its
+# compiled dependencies instead of building everything a second time.
 rust-test: tools
-	cargo leptos test
+	RUSTFLAGS='--cfg erase_components' LEPTOS_OUTPUT_NAME=helpdesk cargo test -p server -p app
 
 e2e: build
 	cd end2end && CI=$${CI:-} npx playwright test
@@ -51,9 +53,8 @@ fmt:
 	cargo fmt --all
 
 ## Requests per second of the standalone sandbox (wrk from Debian's packages).
-bench-sandbox:
+bench-sandbox: build-release
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-	cargo build --release -p server
 	bash docs/bench-sandbox.sh
 
 clean:

@@ -13,7 +13,7 @@ export default defineConfig({
   workers: 1,
   forbidOnly: !!process.env.CI,
   retries: 0,
-  reporter: process.env.CI ? [['list']] : [['list']],
+  reporter: [['list'], ['./summary-reporter.ts']],
   use: {
     baseURL: BASE,
     trace: 'retain-on-failure',
@@ -32,7 +32,7 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: '../target/debug/server',
+    command: './target/debug/server',
     cwd: '..',
     url: `${BASE}/healthz`,
     reuseExistingServer: false,

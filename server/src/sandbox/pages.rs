@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::model::{web_hash, zoho_time, Contact};
+use super::model::{web_hash, Contact};
 use super::state::{OrgData, State as SbState};
 use super::{esc, SharedSandbox};
 
@@ -68,6 +68,20 @@ th{background:#f8fafc;font-weight:600;color:#52606d;font-size:12px;text-transfor
 dl{display:grid;grid-template-columns:160px 1fr;gap:6px 16px;margin:0}dt{color:#52606d}dd{margin:0}
 .muted{color:#7b8794}.empty{padding:16px;color:#7b8794;background:#fff;border:1px dashed #c5cdd6;border-radius:8px}
 a{color:#1a5fb4}pre{white-space:pre-wrap;margin:0;font:inherit}";
+
+/// A time as people read it on these pages: `2026-11-28 09:15:02 UTC`.
+fn shown(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
 
 fn or_dash(v: Option<&str>) -> String {
     match v {
@@ -169,7 +183,7 @@ fn tickets_table(o: &OrgData, items: &[&super::model::Ticket]) -> String {
                 dept = or_dash(dept.as_deref()),
                 channel = esc(&t.channel),
                 status = esc(&t.status),
-                created = zoho_time(t.created),
+                created = shown(t.created),
             )
         })
         .collect();
@@ -193,7 +207,7 @@ fn calls_table(o: &OrgData, items: &[&super::model::Call]) -> String {
                 "<tr><td>{subject}</td><td>{contact}</td><td>{direction}</td><td>{start}</td><td>{duration} s</td><td>{status}</td><td>{owner}</td></tr>",
                 subject = esc(&c.subject),
                 direction = esc(&c.direction),
-                start = zoho_time(c.start),
+                start = shown(c.start),
                 duration = c.duration,
                 status = esc(&c.status),
                 owner = or_dash(owner.as_deref()),
