@@ -4,6 +4,7 @@ import { defineConfig } from '@playwright/test';
 // Zoho Desk sandbox mounted, on a port of its own so that a `make run` elsewhere does not clash.
 export const PORT = Number(process.env.E2E_PORT ?? 3300);
 export const BASE = `http://127.0.0.1:${PORT}`;
+export const ADMIN_PASSWORD = 'e2e-admin-password';
 
 export default defineConfig({
   testDir: './tests',
@@ -32,7 +33,8 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: './target/debug/server',
+    // A fresh database for every run.
+    command: 'rm -rf target/e2e && exec ./target/debug/server',
     cwd: '..',
     url: `${BASE}/healthz`,
     reuseExistingServer: false,
@@ -42,6 +44,8 @@ export default defineConfig({
     env: {
       HELPDESK_ADDR: `127.0.0.1:${PORT}`,
       HELPDESK_SANDBOX: '1',
+      HELPDESK_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      DATABASE_URL: 'sqlite://target/e2e/helpdesk.db',
       LEPTOS_SITE_ROOT: 'target/site',
       LEPTOS_OUTPUT_NAME: 'helpdesk',
       RUST_LOG: 'warn',

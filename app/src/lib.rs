@@ -1,21 +1,35 @@
 #![forbid(unsafe_code)]
-//! The Leptos admin app: pages, components and server functions.
+#![recursion_limit = "256"]
+//! The Leptos admin app: pages, components and server functions; and, behind the `ssr`
+//! feature, the integration engine.
+
+pub mod api;
+pub mod components;
+#[cfg(feature = "ssr")]
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod pages;
+
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    StaticSegment,
-};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
 
-/// The HTML document rendered on the server around the app.
+use crate::i18n::*;
+
+/// The HTML document rendered on the server around the app (`<html lang>` is set by the
+/// translation layer).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -32,23 +46,28 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/helpdesk.css"/>
-        <Title text="Helpdesk Integration"/>
-        <Router>
-            <main>
-                <Routes fallback=|| "Page not found.".into_view()>
-                    <Route path=StaticSegment("") view=HomePage/>
+        <I18nContextProvider>
+            <AppTitle/>
+            <Router>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/integrations/helpdesk"/> }/>
+                    <Route path=path!("/login") view=pages::login::LoginPage/>
+                    <Route path=path!("/integrations/helpdesk") view=pages::helpdesk::HelpdeskPage/>
+                    <Route path=path!("/oauth/zoho/callback") view=pages::callback::CallbackPage/>
                 </Routes>
-            </main>
-        </Router>
+            </Router>
+        </I18nContextProvider>
     }
 }
 
 #[component]
-fn HomePage() -> impl IntoView {
-    view! {
-        <section class="card">
-            <h1>"Helpdesk Integration for Zoho Desk"</h1>
-            <p>"Connect the PBX to Zoho Desk: contact sync, automatic contacts and tickets, call logs, screen pop and click to call."</p>
-        </section>
-    }
+fn AppTitle() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <Title text=move || t_string!(i18n, app_name).to_string()/> }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <main class="landing"><h1>{t!(i18n, not_found)}</h1></main> }
 }

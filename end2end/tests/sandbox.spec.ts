@@ -92,7 +92,9 @@ test('the app itself is served and hydrates', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'Helpdesk Integration for Zoho Desk' })).toBeVisible();
+  // An anonymous visitor lands on the sign-in page.
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   await page.waitForLoadState('networkidle');
   expect(errors).toEqual([]);
 });

@@ -18,6 +18,14 @@ pub struct Config {
     /// `HELPDESK_SANDBOX_CLIENT_ID` / `_SECRET`: the sandbox's demo client.
     pub sandbox_client_id: String,
     pub sandbox_client_secret: String,
+    /// `DATABASE_URL`: `sqlite://…` (PostgreSQL follows).
+    pub database_url: String,
+    /// `HELPDESK_ADMIN_PASSWORD`: sets the `admin` password at start.
+    pub admin_password: Option<String>,
+    /// `HELPDESK_SECRET_KEY`: 64 hex digits, or the path of a file holding them.
+    pub secret_key: Option<String>,
+    /// Where generated files live (the secret key): the folder of a SQLite database, else `data`.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Config {
@@ -36,7 +44,30 @@ impl Config {
             Some("1") | Some("true") => true,
             Some(other) => bail!("HELPDESK_SANDBOX={other:?}: use 1 (on) or 0 (off)"),
         };
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/helpdesk.db".into());
+        if !database_url.starts_with("sqlite:") {
+            bail!("DATABASE_URL={database_url:?}: only sqlite://path is supported so far");
+        }
+        let data_dir = database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| database_url.strip_prefix("sqlite:"))
+            .map(|p| p.split('?').next().unwrap_or(""))
+            .and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()))
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or_else(|| "data".into());
+        let admin_password = get("HELPDESK_ADMIN_PASSWORD").filter(|p| !p.is_empty());
+        if admin_password
+            .as_ref()
+            .is_some_and(|p| p.chars().count() < 8)
+        {
+            bail!("HELPDESK_ADMIN_PASSWORD must have at least 8 characters");
+        }
         Ok(Config {
+            database_url,
+            admin_password,
+            secret_key: get("HELPDESK_SECRET_KEY").filter(|k| !k.trim().is_empty()),
+            data_dir,
             addr,
             public_url,
             sandbox,
@@ -93,6 +124,12 @@ mod tests {
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
         assert!(!c.sandbox);
         assert_eq!(c.public_url_for(c.addr), "http://127.0.0.1:3000");
+        assert_eq!(c.database_url, "sqlite://data/helpdesk.db");
+        assert_eq!(c.data_dir, std::path::PathBuf::from("data"));
+        let c = cfg(&[("DATABASE_URL", "sqlite:///tmp/x/h.db")]).unwrap();
+        assert_eq!(c.data_dir, std::path::PathBuf::from("/tmp/x"));
+        assert!(cfg(&[("DATABASE_URL", "mysql://x")]).is_err());
+        assert!(cfg(&[("HELPDESK_ADMIN_PASSWORD", "short")]).is_err());
     }
 
     #[test]

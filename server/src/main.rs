@@ -50,16 +50,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve => {
             let leptos_options = get_configuration(None)?.leptos_options;
-            let (router, sandbox) = server::app_router(&config, &public_url, leptos_options);
-            if sandbox.is_some() {
+            let app = server::build_app(&config, &public_url, leptos_options).await?;
+            if app.sandbox.is_some() {
                 tracing::warn!(
                     "the Zoho Desk SANDBOX is mounted at {public_url}/sandbox — for trying and testing only"
                 );
             }
             tracing::info!(%public_url, "listening on {bound}");
-            axum::serve(listener, router)
-                .with_graceful_shutdown(server::shutdown_signal())
-                .await?;
+            server::serve(listener, app.router).await?;
         }
     }
     tracing::info!("stopped");

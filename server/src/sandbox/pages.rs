@@ -141,7 +141,7 @@ fn contacts_table(o: &OrgData, items: &[&Contact]) -> String {
                 phone = or_dash(c.phone.as_deref()),
                 mobile = or_dash(c.mobile.as_deref()),
                 email = or_dash(c.email.as_deref()),
-                created = c.created.map(zoho_time).unwrap_or_default(),
+                created = c.created.map(shown).unwrap_or_default(),
             )
         })
         .collect();
@@ -254,7 +254,7 @@ async fn contact(State(sb): State<SharedSandbox>, Path(id): Path<String>, Query(
             .unwrap_or_else(|| or_dash(None)),
         owner = or_dash(owner.as_deref()),
         desc = or_dash(c.description.as_deref()),
-        created = c.created.map(zoho_time).unwrap_or_default(),
+        created = c.created.map(shown).unwrap_or_default(),
         nt = tickets.len(),
         tickets = tickets_table(o, &tickets),
         ncalls = calls.len(),
@@ -277,7 +277,7 @@ async fn accounts(State(sb): State<SharedSandbox>, Query(q): Q) -> Html<String> 
                 phone = or_dash(a.phone.as_deref()),
                 email = or_dash(a.email.as_deref()),
                 industry = or_dash(a.industry.as_deref()),
-                created = a.created.map(zoho_time).unwrap_or_default(),
+                created = a.created.map(shown).unwrap_or_default(),
             )
         })
         .collect();
@@ -323,7 +323,7 @@ async fn account(State(sb): State<SharedSandbox>, Path(id): Path<String>, Query(
         web = or_dash(a.website.as_deref()),
         industry = or_dash(a.industry.as_deref()),
         city = or_dash(a.city.as_deref()),
-        created = a.created.map(zoho_time).unwrap_or_default(),
+        created = a.created.map(shown).unwrap_or_default(),
         n = members.len(),
         contacts = contacts_table(o, &members),
     );

@@ -1,0 +1,157 @@
+//! The Helpdesk Integration page: connection settings, the OAuth dance, the org choice.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{AuthOutcome, ConnectionView, OrgChoice, SettingsInput};
+
+/// How long a consent may take before its `state` is refused.
+#[cfg(feature = "ssr")]
+const STATE_LIFETIME_SECS: i64 = 10 * 60;
+
+#[cfg(feature = "ssr")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Pending {
+    attempt: String,
+    state: String,
+    created_at: i64,
+}
+
+#[cfg(feature = "ssr")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Finished {
+    attempt: String,
+    outcome: AuthOutcome,
+}
+
+#[cfg(feature = "ssr")]
+const SESSION_PENDING: &str = "oauth_pending";
+#[cfg(feature = "ssr")]
+const SESSION_FINISHED: &str = "oauth_finished";
+
+#[server(endpoint = "helpdesk/connection")]
+pub async fn get_connection() -> Result<ConnectionView, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.connection_view().await?)
+}
+
+/// What Save answers: the consent URL to open, and the attempt to wait for.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Authorization {
+    pub consent_url: String,
+    pub attempt: String,
+}
+
+/// Saves the Authorization Information and starts an authorization: a fresh single-use `state`
+/// bound to this session, and the consent URL to open.
+#[server(endpoint = "helpdesk/save")]
+pub async fn save_settings(input: SettingsInput) -> Result<Authorization, AppError> {
+    let (engine, session, _) = super::ssr::require_admin().await?;
+    engine.save_settings(input).await?;
+    let state = hex::encode(rand::random::<[u8; 24]>());
+    let attempt = hex::encode(rand::random::<[u8; 8]>());
+    let consent_url = engine.authorization_url(&state).await?;
+    let pending = Pending {
+        attempt: attempt.clone(),
+        state,
+        created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+    };
+    session
+        .insert(SESSION_PENDING, pending)
+        .await
+        .map_err(|_| AppError::Internal)?;
+    Ok(Authorization {
+        consent_url,
+        attempt,
+    })
+}
+
+/// The redirect's parameters, as the landing page read them.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub location: Option<String>,
+    pub accounts_server: Option<String>,
+}
+
+/// Completes the authorization for the landing page: checks the `state` against this session
+/// (single use, short-lived), then exchanges the code.
+#[server(endpoint = "helpdesk/complete")]
+pub async fn complete_authorization(params: CallbackParams) -> Result<AuthOutcome, AppError> {
+    let (engine, session, _) = super::ssr::require_admin().await?;
+    // Take the pending state out first: whatever happens next, it cannot be used again.
+    let pending: Option<Pending> = session
+        .remove(SESSION_PENDING)
+        .await
+        .map_err(|_| AppError::Internal)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let outcome = match pending {
+        Some(p)
+            if params.state.as_deref().is_some_and(|s| {
+                use subtle_eq::eq;
+                eq(s.as_bytes(), p.state.as_bytes())
+            }) && now - p.created_at <= STATE_LIFETIME_SECS =>
+        {
+            let outcome = if params.error.is_some() {
+                AuthOutcome::Failed(crate::model::AuthFailure::Denied)
+            } else if let Some(code) = params.code.as_deref() {
+                engine
+                    .complete_authorization(
+                        code,
+                        params.accounts_server.as_deref(),
+                        params.location.as_deref(),
+                    )
+                    .await
+            } else {
+                AuthOutcome::Failed(crate::model::AuthFailure::Other)
+            };
+            let finished = Finished {
+                attempt: p.attempt,
+                outcome: outcome.clone(),
+            };
+            session
+                .insert(SESSION_FINISHED, finished)
+                .await
+                .map_err(|_| AppError::Internal)?;
+            outcome
+        }
+        _ => {
+            tracing::warn!("OAuth callback with a missing, forged, expired or reused state");
+            AuthOutcome::Failed(crate::model::AuthFailure::BadState)
+        }
+    };
+    Ok(outcome)
+}
+
+/// The result of the attempt `attempt`, once the landing page has it (the admin page polls).
+#[server(endpoint = "helpdesk/outcome")]
+pub async fn authorization_outcome(attempt: String) -> Result<Option<AuthOutcome>, AppError> {
+    let (_, session, _) = super::ssr::require_admin().await?;
+    let finished: Option<Finished> = session
+        .get(SESSION_FINISHED)
+        .await
+        .map_err(|_| AppError::Internal)?;
+    Ok(finished.filter(|f| f.attempt == attempt).map(|f| f.outcome))
+}
+
+#[server(endpoint = "helpdesk/choose_org")]
+pub async fn choose_org(org_id: String) -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.choose_org(&org_id).await?)
+}
+
+#[server(endpoint = "helpdesk/organizations")]
+pub async fn refresh_organizations() -> Result<Vec<OrgChoice>, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.refresh_organizations().await?)
+}
+
+#[cfg(feature = "ssr")]
+mod subtle_eq {
+    /// Constant-time comparison of two byte strings of the same length.
+    pub fn eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}

@@ -1,0 +1,95 @@
+//! Presentational components shared by the pages.
+
+use leptos::prelude::*;
+
+use crate::api::auth::SignOut;
+use crate::i18n::*;
+use crate::model::Status;
+
+/// English / 简体中文; the choice is remembered in a cookie.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    let on_change = move |ev: leptos::ev::Event| {
+        let locale = match event_target_value(&ev).as_str() {
+            "zh-CN" => Locale::zh_CN,
+            _ => Locale::en,
+        };
+        i18n.set_locale(locale);
+    };
+    let current = move || match i18n.get_locale() {
+        Locale::zh_CN => "zh-CN",
+        _ => "en",
+    };
+    view! {
+        <div class="lang">
+            <label for="language">{t!(i18n, nav_language)}</label>
+            <select id="language" on:change=on_change prop:value=current>
+                <option value="en" selected=move || current() == "en">"English"</option>
+                <option value="zh-CN" selected=move || current() == "zh-CN">"简体中文"</option>
+            </select>
+        </div>
+    }
+}
+
+/// The admin console's frame: navigation on the left, the page on the right.
+#[component]
+pub fn Frame(children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <div class="frame">
+            <nav class="side" aria-label="Main">
+                <div class="brand">{t!(i18n, app_name)}</div>
+                <p class="nav-group">{t!(i18n, nav_integrations)}</p>
+                <a href="/integrations/helpdesk" class="nav-link">{t!(i18n, nav_helpdesk)}</a>
+                <div class="side-bottom">
+                    <LanguageSwitch/>
+                    <ActionForm action=sign_out>
+                        <button type="submit" class="link-button">{t!(i18n, sign_out)}</button>
+                    </ActionForm>
+                </div>
+            </nav>
+            <main class="content">{children()}</main>
+        </div>
+    }
+}
+
+#[component]
+pub fn StatusBadge(status: Status) -> impl IntoView {
+    let i18n = use_i18n();
+    let (class, text) = match status {
+        Status::Connected => ("badge ok", t_string!(i18n, status_connected)),
+        Status::Disabled => ("badge off", t_string!(i18n, status_disabled)),
+        Status::NotConnected => ("badge neutral", t_string!(i18n, status_not_connected)),
+        Status::ChooseOrg => ("badge warn", t_string!(i18n, status_choose_org)),
+        Status::AuthExpired => ("badge warn", t_string!(i18n, status_auth_expired)),
+        Status::Error => ("badge bad", t_string!(i18n, status_error)),
+    };
+    view! { <span class=class id="status-value">{text.to_string()}</span> }
+}
+
+/// A read-only value with a copy button that confirms.
+#[component]
+pub fn CopyField(id: &'static str, label: String, value: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let (copied, set_copied) = signal(false);
+    let v = value.clone();
+    let copy = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&v);
+        }
+        set_copied.set(true);
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <div class="with-button">
+                <input id=id type="text" readonly value=value/>
+                <button type="button" on:click=copy aria-describedby=id>
+                    {move || if copied.get() { t_string!(i18n, copied) } else { t_string!(i18n, copy) }}
+                </button>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,534 @@
+//! The integration engine (server only): the Zoho connection, secrets, storage, sign-in.
+//! No Leptos inside; the server functions in `crate::api` are its only callers from the UI.
+
+pub mod auth;
+pub mod secrets;
+pub mod store;
+pub mod zoho;
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::model::{
+    AuthFailure, AuthOutcome, ConnectionView, FieldError, FieldProblem, OrgChoice, SandboxFill,
+    SettingsInput, Status,
+};
+use secrets::{SecretBox, Sensitive};
+use store::{ConnectionRow, Store, StoreError};
+use zoho::oauth::OAuthClient;
+use zoho::{desk, ZohoError};
+
+/// Refresh an access token this long before Zoho says it expires.
+const REFRESH_MARGIN_SECS: i64 = 120;
+
+/// The sandbox's coordinates, when it is mounted in this process.
+#[derive(Clone, Debug)]
+pub struct SandboxDefaults {
+    pub accounts_url: String,
+    pub desk_url: String,
+    pub client_id: String,
+    pub client_secret: Sensitive,
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The PBX's public base URL, without a trailing slash.
+    pub public_url: String,
+    pub sandbox: Option<SandboxDefaults>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] secrets::SecretError),
+    #[error(transparent)]
+    Zoho(#[from] ZohoError),
+    #[error("the Zoho Desk connection is not set up")]
+    NotConfigured,
+    #[error("the authorization has expired; authorize again")]
+    AuthExpired,
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+}
+
+pub type SharedEngine = Arc<Engine>;
+
+pub struct Engine {
+    pub store: Store,
+    secrets: SecretBox,
+    http: reqwest::Client,
+    config: EngineConfig,
+    /// One refresh at a time: concurrent callers wait and reuse the new token.
+    token_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("public_url", &self.config.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+const PURPOSE_CLIENT_SECRET: &str = "zoho.client_secret";
+const PURPOSE_REFRESH: &str = "zoho.refresh_token";
+const PURPOSE_ACCESS: &str = "zoho.access_token";
+
+impl Engine {
+    pub fn new(store: Store, secrets: SecretBox, config: EngineConfig) -> Engine {
+        Engine {
+            store,
+            secrets,
+            http: zoho::http_client(),
+            config,
+            token_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/oauth/zoho/callback", self.config.public_url)
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.config.public_url
+    }
+
+    /// What the Helpdesk Integration page shows.
+    pub async fn connection_view(&self) -> Result<ConnectionView, EngineError> {
+        let row = self.store.connection().await?;
+        let public = url::Url::parse(&self.config.public_url).ok();
+        let https_warning = public
+            .as_ref()
+            .is_some_and(|u| u.scheme() != "https" && !u.host_str().is_some_and(zoho::is_loopback));
+        let (dc_accounts, dc_desk) = (zoho::DATA_CENTRES[0].2, zoho::DATA_CENTRES[0].3);
+        let orgs: Vec<OrgChoice> = row
+            .as_ref()
+            .and_then(|r| r.orgs_json.as_deref())
+            .and_then(|j| serde_json::from_str::<Vec<desk::Organization>>(j).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| OrgChoice {
+                id: o.id,
+                name: o.company_name,
+            })
+            .collect();
+        let status = match &row {
+            None => Status::NotConnected,
+            Some(r) => {
+                let s = Status::parse(&r.status);
+                if s == Status::Connected && !r.enabled {
+                    Status::Disabled
+                } else {
+                    s
+                }
+            }
+        };
+        Ok(ConnectionView {
+            homepage_url: self.config.public_url.clone(),
+            redirect_uri: self.redirect_uri(),
+            https_warning,
+            accounts_url: row
+                .as_ref()
+                .map(|r| r.accounts_url.clone())
+                .unwrap_or_else(|| dc_accounts.to_string()),
+            desk_url: row
+                .as_ref()
+                .map(|r| r.desk_url.clone())
+                .unwrap_or_else(|| dc_desk.to_string()),
+            client_id: row
+                .as_ref()
+                .map(|r| r.client_id.clone())
+                .unwrap_or_default(),
+            client_secret_set: row
+                .as_ref()
+                .is_some_and(|r| !r.client_secret_sealed.is_empty()),
+            status,
+            last_error: row.as_ref().and_then(|r| r.last_error.clone()),
+            org_name: row.as_ref().and_then(|r| r.org_name.clone()),
+            orgs,
+            sandbox: self.config.sandbox.as_ref().map(|s| SandboxFill {
+                accounts_url: s.accounts_url.clone(),
+                desk_url: s.desk_url.clone(),
+                client_id: s.client_id.clone(),
+            }),
+            data_centres: zoho::DATA_CENTRES
+                .iter()
+                .map(|(_, label, a, d)| (label.to_string(), a.to_string(), d.to_string()))
+                .collect(),
+        })
+    }
+
+    /// Validates and stores the Authorization Information. A changed client or server drops
+    /// the old authorization (its tokens belong to the old client).
+    pub async fn save_settings(&self, input: SettingsInput) -> Result<(), EngineError> {
+        let mut errors = Vec::new();
+        let mut url_field = |field: &str, raw: &str| -> String {
+            if raw.trim().is_empty() {
+                errors.push(FieldError {
+                    field: field.into(),
+                    problem: FieldProblem::Required,
+                });
+                return String::new();
+            }
+            match zoho::check_base_url(raw) {
+                Ok(u) => u,
+                Err(p) => {
+                    errors.push(FieldError {
+                        field: field.into(),
+                        problem: match p {
+                            zoho::UrlProblem::NotUrl => FieldProblem::NotUrl,
+                            zoho::UrlProblem::NotHttps => FieldProblem::NotHttps,
+                            zoho::UrlProblem::Credentials => FieldProblem::Credentials,
+                            zoho::UrlProblem::QueryOrFragment => FieldProblem::QueryOrFragment,
+                        },
+                    });
+                    String::new()
+                }
+            }
+        };
+        let accounts_url = url_field("accounts_url", &input.accounts_url);
+        let desk_url = url_field("desk_url", &input.desk_url);
+        let client_id = input.client_id.trim().to_string();
+        if client_id.is_empty() {
+            errors.push(FieldError {
+                field: "client_id".into(),
+                problem: FieldProblem::Required,
+            });
+        } else if client_id.len() > 200 {
+            errors.push(FieldError {
+                field: "client_id".into(),
+                problem: FieldProblem::TooLong,
+            });
+        }
+        let existing = self.store.connection().await?;
+        let secret = if input.use_sandbox_secret && self.config.sandbox.is_some() {
+            self.config
+                .sandbox
+                .as_ref()
+                .map(|s| s.client_secret.clone())
+        } else if !input.client_secret.trim().is_empty() {
+            if input.client_secret.len() > 500 {
+                errors.push(FieldError {
+                    field: "client_secret".into(),
+                    problem: FieldProblem::TooLong,
+                });
+            }
+            Some(Sensitive::new(input.client_secret.trim()))
+        } else {
+            None
+        };
+        let secret_sealed = match (&secret, &existing) {
+            (Some(s), _) => self.secrets.seal(PURPOSE_CLIENT_SECRET, s),
+            (None, Some(row)) if !row.client_secret_sealed.is_empty() => {
+                row.client_secret_sealed.clone()
+            }
+            _ => {
+                errors.push(FieldError {
+                    field: "client_secret".into(),
+                    problem: FieldProblem::Required,
+                });
+                String::new()
+            }
+        };
+        if !errors.is_empty() {
+            return Err(EngineError::Invalid(errors));
+        }
+        let mut row = existing.clone().unwrap_or(ConnectionRow {
+            status: Status::NotConnected.as_str().into(),
+            enabled: true,
+            ..Default::default()
+        });
+        let changed = existing.as_ref().is_none_or(|e| {
+            e.accounts_url != accounts_url
+                || e.desk_url != desk_url
+                || e.client_id != client_id
+                || secret.is_some()
+        });
+        row.accounts_url = accounts_url;
+        row.desk_url = desk_url;
+        row.client_id = client_id;
+        row.client_secret_sealed = secret_sealed;
+        if changed {
+            row.refresh_token_sealed = None;
+            row.access_token_sealed = None;
+            row.access_expires_at = None;
+            row.org_id = None;
+            row.org_name = None;
+            row.orgs_json = None;
+            row.location = None;
+            row.status = Status::NotConnected.as_str().into();
+            row.last_error = None;
+        }
+        self.store.save_connection(&row, now()).await?;
+        Ok(())
+    }
+
+    fn oauth_client(&self, row: &ConnectionRow) -> Result<OAuthClient, EngineError> {
+        Ok(OAuthClient {
+            client_id: row.client_id.clone(),
+            client_secret: self
+                .secrets
+                .open(PURPOSE_CLIENT_SECRET, &row.client_secret_sealed)?,
+            redirect_uri: self.redirect_uri(),
+        })
+    }
+
+    /// The consent URL for a fresh `state` (which the caller binds to the admin's session).
+    pub async fn authorization_url(&self, state: &str) -> Result<String, EngineError> {
+        let row = self
+            .store
+            .connection()
+            .await?
+            .ok_or(EngineError::NotConfigured)?;
+        Ok(self
+            .oauth_client(&row)?
+            .authorize_url(&row.accounts_url, state)?)
+    }
+
+    /// Completes the authorization with the redirect's code (the caller has checked `state`).
+    /// `accounts_server` is the data centre Zoho reported; it is trusted only if it is the
+    /// configured server or one of Zoho's own.
+    pub async fn complete_authorization(
+        &self,
+        code: &str,
+        accounts_server: Option<&str>,
+        location: Option<&str>,
+    ) -> AuthOutcome {
+        match self.try_complete(code, accounts_server, location).await {
+            Ok(outcome) => outcome,
+            Err(failure) => {
+                if let Ok(Some(mut row)) = self.store.connection().await {
+                    row.last_error = Some(format!("{failure:?}"));
+                    let _ = self.store.save_connection(&row, now()).await;
+                }
+                AuthOutcome::Failed(failure)
+            }
+        }
+    }
+
+    async fn try_complete(
+        &self,
+        code: &str,
+        accounts_server: Option<&str>,
+        location: Option<&str>,
+    ) -> Result<AuthOutcome, AuthFailure> {
+        let internal = |e: EngineError| {
+            tracing::error!(error = %e, "completing the authorization");
+            AuthFailure::Other
+        };
+        let mut row = self
+            .store
+            .connection()
+            .await
+            .map_err(|e| internal(e.into()))?
+            .ok_or(AuthFailure::NotConfigured)?;
+        let client = self.oauth_client(&row).map_err(internal)?;
+
+        // The data centre: the redirect's accounts server if it can be trusted.
+        let mut accounts = row.accounts_url.clone();
+        let mut desk_url = row.desk_url.clone();
+        if let Some(reported) = accounts_server.map(|s| s.trim_end_matches('/')) {
+            if reported != accounts {
+                if zoho::is_zoho_host(reported) && zoho::is_zoho_host(&accounts) {
+                    if let Some(d) = zoho::desk_for_accounts(reported) {
+                        desk_url = d.to_string();
+                    }
+                    accounts = reported.to_string();
+                } else {
+                    return Err(AuthFailure::UntrustedServer);
+                }
+            }
+        }
+
+        let tokens = client
+            .exchange_code(&self.http, &accounts, code)
+            .await
+            .map_err(|e| match e {
+                ZohoError::OAuth(c) if c == "invalid_code" => AuthFailure::CodeExpired,
+                ZohoError::OAuth(c) if c.starts_with("invalid_client") => {
+                    AuthFailure::InvalidClient
+                }
+                ZohoError::OAuth(c) if c == "invalid_redirect_uri" => AuthFailure::RedirectUri,
+                ZohoError::OAuth(_) => AuthFailure::Other,
+                _ => AuthFailure::Network,
+            })?;
+        let Some(refresh) = tokens.refresh else {
+            // Without a refresh token the connection would die within the hour.
+            return Err(AuthFailure::Other);
+        };
+        let orgs = desk::organizations(&self.http, &desk_url, &tokens.access)
+            .await
+            .map_err(|_| AuthFailure::Network)?;
+        if orgs.is_empty() {
+            return Err(AuthFailure::NoOrganization);
+        }
+        row.accounts_url = accounts;
+        row.desk_url = desk_url;
+        row.location = location.map(str::to_string);
+        row.refresh_token_sealed = Some(self.secrets.seal(PURPOSE_REFRESH, &refresh));
+        row.access_token_sealed = Some(self.secrets.seal(PURPOSE_ACCESS, &tokens.access));
+        row.access_expires_at = Some(now() + tokens.expires_in_secs as i64);
+        row.last_error = None;
+        let choose = orgs.len() > 1;
+        if choose {
+            row.org_id = None;
+            row.org_name = None;
+            row.status = Status::ChooseOrg.as_str().into();
+        } else {
+            row.org_id = Some(orgs[0].id.clone());
+            row.org_name = Some(orgs[0].company_name.clone());
+            row.status = Status::Connected.as_str().into();
+        }
+        row.orgs_json = serde_json::to_string(&orgs).ok();
+        self.store
+            .save_connection(&row, now())
+            .await
+            .map_err(|e| internal(e.into()))?;
+        tracing::info!(orgs = orgs.len(), "Zoho Desk authorization completed");
+        Ok(AuthOutcome::Succeeded { choose_org: choose })
+    }
+
+    /// Picks the Desk org among those the authorization offered.
+    pub async fn choose_org(&self, org_id: &str) -> Result<(), EngineError> {
+        let mut row = self
+            .store
+            .connection()
+            .await?
+            .ok_or(EngineError::NotConfigured)?;
+        let orgs: Vec<desk::Organization> = row
+            .orgs_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        let Some(org) = orgs.iter().find(|o| o.id == org_id) else {
+            return Err(EngineError::Invalid(vec![FieldError {
+                field: "org".into(),
+                problem: FieldProblem::Required,
+            }]));
+        };
+        if row.refresh_token_sealed.is_none() {
+            return Err(EngineError::NotConfigured);
+        }
+        row.org_id = Some(org.id.clone());
+        row.org_name = Some(org.company_name.clone());
+        row.status = Status::Connected.as_str().into();
+        self.store.save_connection(&row, now()).await?;
+        Ok(())
+    }
+
+    /// A valid access token: the stored one, or a fresh one when it is about to expire (or
+    /// `force`). A refused refresh token turns the status into Authorization expired.
+    pub async fn access_token(&self, force: bool) -> Result<Sensitive, EngineError> {
+        let _guard = self.token_lock.lock().await;
+        let mut row = self
+            .store
+            .connection()
+            .await?
+            .ok_or(EngineError::NotConfigured)?;
+        if Status::parse(&row.status) == Status::AuthExpired {
+            return Err(EngineError::AuthExpired);
+        }
+        if !force {
+            if let (Some(sealed), Some(exp)) = (&row.access_token_sealed, row.access_expires_at) {
+                if exp - REFRESH_MARGIN_SECS > now() {
+                    return Ok(self.secrets.open(PURPOSE_ACCESS, sealed)?);
+                }
+            }
+        }
+        let refresh = match &row.refresh_token_sealed {
+            Some(s) => self.secrets.open(PURPOSE_REFRESH, s)?,
+            None => return Err(EngineError::NotConfigured),
+        };
+        let client = self.oauth_client(&row)?;
+        match client
+            .refresh(&self.http, &row.accounts_url, &refresh)
+            .await
+        {
+            Ok(t) => {
+                row.access_token_sealed = Some(self.secrets.seal(PURPOSE_ACCESS, &t.access));
+                row.access_expires_at = Some(now() + t.expires_in_secs as i64);
+                self.store.save_connection(&row, now()).await?;
+                tracing::debug!("access token refreshed");
+                Ok(t.access)
+            }
+            Err(ZohoError::OAuth(code))
+                if code == "invalid_code" || code.starts_with("invalid_client") =>
+            {
+                tracing::warn!(%code, "the refresh token was refused: authorization expired");
+                row.status = Status::AuthExpired.as_str().into();
+                row.last_error = Some(format!("refresh refused by Zoho ({code})"));
+                row.access_token_sealed = None;
+                self.store.save_connection(&row, now()).await?;
+                Err(EngineError::AuthExpired)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs a Desk request with a valid token, refreshing once if Zoho refuses the token.
+    pub async fn with_token<T, F, Fut>(&self, call: F) -> Result<T, EngineError>
+    where
+        F: Fn(Sensitive) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ZohoError>>,
+    {
+        let token = self.access_token(false).await?;
+        match call(token).await {
+            Err(ZohoError::Unauthorized) => {
+                let token = self.access_token(true).await?;
+                match call(token).await {
+                    Err(ZohoError::Unauthorized) => {
+                        self.mark_auth_expired("Zoho refused a fresh access token")
+                            .await?;
+                        Err(EngineError::AuthExpired)
+                    }
+                    other => Ok(other?),
+                }
+            }
+            other => Ok(other?),
+        }
+    }
+
+    async fn mark_auth_expired(&self, why: &str) -> Result<(), EngineError> {
+        if let Some(mut row) = self.store.connection().await? {
+            row.status = Status::AuthExpired.as_str().into();
+            row.last_error = Some(why.into());
+            self.store.save_connection(&row, now()).await?;
+        }
+        Ok(())
+    }
+
+    /// Re-reads the Desk orgs the authorization reaches (also proves the token works).
+    pub async fn refresh_organizations(&self) -> Result<Vec<OrgChoice>, EngineError> {
+        let desk_url = self
+            .store
+            .connection()
+            .await?
+            .ok_or(EngineError::NotConfigured)?
+            .desk_url;
+        let orgs = self
+            .with_token(|t| {
+                let http = self.http.clone();
+                let desk_url = desk_url.clone();
+                async move { desk::organizations(&http, &desk_url, &t).await }
+            })
+            .await?;
+        if let Some(mut row) = self.store.connection().await? {
+            row.orgs_json = serde_json::to_string(&orgs).ok();
+            self.store.save_connection(&row, now()).await?;
+        }
+        Ok(orgs
+            .into_iter()
+            .map(|o| OrgChoice {
+                id: o.id,
+                name: o.company_name,
+            })
+            .collect())
+    }
+}

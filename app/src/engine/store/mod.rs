@@ -1,0 +1,264 @@
+//! The store: every SQL statement of the app lives here. SQLite today (WAL, created on first
+//! start); statements are written to run on PostgreSQL as well (`$n` parameters, integers for
+//! times, no SQLite-only functions), and the only SQLite-specific code is [`Store::connect`].
+
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+pub type Pool = SqlitePool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("DATABASE_URL {0:?} is not supported (use sqlite://path)")]
+    Unsupported(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// The connection row as stored (secrets still sealed).
+#[derive(Clone, Debug, Default)]
+pub struct ConnectionRow {
+    pub accounts_url: String,
+    pub desk_url: String,
+    pub client_id: String,
+    pub client_secret_sealed: String,
+    pub location: Option<String>,
+    pub refresh_token_sealed: Option<String>,
+    pub access_token_sealed: Option<String>,
+    pub access_expires_at: Option<i64>,
+    pub org_id: Option<String>,
+    pub org_name: Option<String>,
+    pub orgs_json: Option<String>,
+    pub status: String,
+    pub last_error: Option<String>,
+    pub enabled: bool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::Unsupported(url.to_string()));
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or("");
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() && path != ":memory:" {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(e.into()))?;
+                }
+            }
+        }
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    // --- admins -------------------------------------------------------------------------
+
+    pub async fn admin_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM admin_user")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0))
+    }
+
+    pub async fn set_admin_password(
+        &self,
+        username: &str,
+        hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO admin_user (username, password_hash, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash",
+        )
+        .bind(username)
+        .bind(hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn admin_password_hash(&self, username: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query("SELECT password_hash FROM admin_user WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.get(0)),
+        )
+    }
+
+    // --- sign-in throttling ----------------------------------------------------------------
+
+    /// (failures, time of the last one) for a throttling key.
+    pub async fn login_failures(&self, key: &str) -> Result<(i64, i64), StoreError> {
+        Ok(
+            sqlx::query("SELECT failures, last_failure_at FROM login_failure WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| (r.get(0), r.get(1)))
+                .unwrap_or((0, 0)),
+        )
+    }
+
+    pub async fn record_login_failure(&self, key: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO login_failure (key, failures, last_failure_at) VALUES ($1, 1, $2)
+             ON CONFLICT (key) DO UPDATE SET failures = login_failure.failures + 1,
+                                             last_failure_at = excluded.last_failure_at",
+        )
+        .bind(key)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failure WHERE key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // --- the Zoho connection -----------------------------------------------------------------
+
+    pub async fn connection(&self) -> Result<Option<ConnectionRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT accounts_url, desk_url, client_id, client_secret_sealed, location,
+                    refresh_token_sealed, access_token_sealed, access_expires_at, org_id, org_name,
+                    orgs_json, status, last_error, enabled
+             FROM zoho_connection WHERE connection_id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| ConnectionRow {
+            accounts_url: r.get(0),
+            desk_url: r.get(1),
+            client_id: r.get(2),
+            client_secret_sealed: r.get(3),
+            location: r.get(4),
+            refresh_token_sealed: r.get(5),
+            access_token_sealed: r.get(6),
+            access_expires_at: r.get(7),
+            org_id: r.get(8),
+            org_name: r.get(9),
+            orgs_json: r.get(10),
+            status: r.get(11),
+            last_error: r.get(12),
+            enabled: r.get::<i64, _>(13) != 0,
+        }))
+    }
+
+    /// Writes the whole row (insert or replace).
+    pub async fn save_connection(&self, c: &ConnectionRow, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO zoho_connection (connection_id, accounts_url, desk_url, client_id,
+                 client_secret_sealed, location, refresh_token_sealed, access_token_sealed,
+                 access_expires_at, org_id, org_name, orgs_json, status, last_error, enabled, updated_at)
+             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT (connection_id) DO UPDATE SET
+                 accounts_url = excluded.accounts_url, desk_url = excluded.desk_url,
+                 client_id = excluded.client_id, client_secret_sealed = excluded.client_secret_sealed,
+                 location = excluded.location, refresh_token_sealed = excluded.refresh_token_sealed,
+                 access_token_sealed = excluded.access_token_sealed,
+                 access_expires_at = excluded.access_expires_at, org_id = excluded.org_id,
+                 org_name = excluded.org_name, orgs_json = excluded.orgs_json,
+                 status = excluded.status, last_error = excluded.last_error,
+                 enabled = excluded.enabled, updated_at = excluded.updated_at",
+        )
+        .bind(&c.accounts_url)
+        .bind(&c.desk_url)
+        .bind(&c.client_id)
+        .bind(&c.client_secret_sealed)
+        .bind(&c.location)
+        .bind(&c.refresh_token_sealed)
+        .bind(&c.access_token_sealed)
+        .bind(c.access_expires_at)
+        .bind(&c.org_id)
+        .bind(&c.org_name)
+        .bind(&c.orgs_json)
+        .bind(&c.status)
+        .bind(&c.last_error)
+        .bind(c.enabled as i64)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn migrates_and_round_trips_the_connection() {
+        let dir = std::env::temp_dir().join(format!("hk-store-{}", rand::random::<u64>()));
+        let url = format!("sqlite://{}/t.db", dir.display());
+        let s = Store::connect(&url).await.unwrap();
+        assert_eq!(s.admin_count().await.unwrap(), 0);
+        s.set_admin_password("admin", "h1", 1).await.unwrap();
+        s.set_admin_password("admin", "h2", 2).await.unwrap();
+        assert_eq!(s.admin_count().await.unwrap(), 1);
+        assert_eq!(
+            s.admin_password_hash("admin").await.unwrap().as_deref(),
+            Some("h2")
+        );
+        assert!(s.connection().await.unwrap().is_none());
+        let row = ConnectionRow {
+            accounts_url: "https://accounts.zoho.com".into(),
+            desk_url: "https://desk.zoho.com".into(),
+            client_id: "1000.X".into(),
+            client_secret_sealed: "v1:abc".into(),
+            status: "not_connected".into(),
+            enabled: true,
+            ..Default::default()
+        };
+        s.save_connection(&row, 5).await.unwrap();
+        let mut back = s.connection().await.unwrap().unwrap();
+        assert_eq!(back.client_id, "1000.X");
+        back.org_id = Some("1".into());
+        s.save_connection(&back, 6).await.unwrap();
+        assert_eq!(
+            s.connection().await.unwrap().unwrap().org_id.as_deref(),
+            Some("1")
+        );
+        s.record_login_failure("user:admin", 10).await.unwrap();
+        s.record_login_failure("user:admin", 11).await.unwrap();
+        assert_eq!(s.login_failures("user:admin").await.unwrap(), (2, 11));
+        s.clear_login_failures("user:admin").await.unwrap();
+        assert_eq!(s.login_failures("user:admin").await.unwrap(), (0, 0));
+        drop(s);
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

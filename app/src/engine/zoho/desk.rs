@@ -1,0 +1,96 @@
+//! The Zoho Desk REST API v1 (`{desk}/api/v1/…`): `Authorization: Zoho-oauthtoken …` and the
+//! `orgId` header; `{"data": […]}` lists, 204 for empty; `{"errorCode", "message"}` errors.
+
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{read_capped, ZohoError};
+use crate::engine::secrets::Sensitive;
+
+/// An organization as `GET /organizations` lists it (the fields we use).
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub id: String,
+    pub company_name: String,
+    #[serde(default)]
+    pub portal_name: Option<String>,
+    #[serde(default)]
+    pub edition: Option<String>,
+}
+
+/// Sends a GET and returns the JSON body (`None` for 204 No Content).
+pub async fn get(
+    http: &reqwest::Client,
+    desk_url: &str,
+    path_and_query: &str,
+    token: &Sensitive,
+    org_id: Option<&str>,
+) -> Result<Option<Value>, ZohoError> {
+    let mut req = http
+        .get(format!("{desk_url}/api/v1{path_and_query}"))
+        .header(
+            "Authorization",
+            format!("Zoho-oauthtoken {}", token.expose()),
+        );
+    if let Some(org) = org_id {
+        req = req.header("orgId", org);
+    }
+    let resp = req.send().await.map_err(ZohoError::from_reqwest)?;
+    answer(resp).await
+}
+
+/// Turns a Desk answer into JSON or a classified error.
+pub async fn answer(resp: reqwest::Response) -> Result<Option<Value>, ZohoError> {
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if status == StatusCode::NO_CONTENT {
+        return Ok(None);
+    }
+    let body = read_capped(resp).await?;
+    let json: Option<Value> = serde_json::from_slice(&body).ok();
+    if status.is_success() {
+        return json
+            .map(Some)
+            .ok_or_else(|| ZohoError::Decode("the answer is not JSON".into()));
+    }
+    let field = |k: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let code = field("errorCode");
+    match status.as_u16() {
+        401 => Err(ZohoError::Unauthorized),
+        429 => Err(ZohoError::RateLimited { code, retry_after }),
+        s => Err(ZohoError::Api {
+            status: s,
+            message: field("message"),
+            code: if code.is_empty() {
+                format!("HTTP_{s}")
+            } else {
+                code
+            },
+        }),
+    }
+}
+
+/// `GET /organizations`: the Desk orgs the token's user belongs to.
+pub async fn organizations(
+    http: &reqwest::Client,
+    desk_url: &str,
+    token: &Sensitive,
+) -> Result<Vec<Organization>, ZohoError> {
+    let Some(v) = get(http, desk_url, "/organizations", token, None).await? else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_value(v.get("data").cloned().unwrap_or(Value::Array(vec![])))
+        .map_err(|e| ZohoError::Decode(format!("organizations: {e}")))
+}

@@ -1,0 +1,62 @@
+//! The only error type the browser sees. Internal failures carry no text (they are logged on
+//! the server); everything else says precisely what to fix.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::model::FieldError;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// No admin session: sign in first.
+    #[error("sign in first")]
+    Unauthorized,
+    /// The request's Origin is not this app's.
+    #[error("cross-site request refused")]
+    Forbidden,
+    #[error("wrong user name or password")]
+    BadCredentials,
+    #[error("too many failed sign-ins; try again in {0} s")]
+    TooManyAttempts(i64),
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("the Zoho Desk connection is not set up")]
+    NotConfigured,
+    #[error("the authorization has expired; authorize again")]
+    AuthExpired,
+    #[error("Zoho Desk could not be reached or refused the request")]
+    Zoho,
+    #[error("internal error")]
+    Internal,
+    #[error("{0}")]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::ServerFn(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::engine::EngineError> for AppError {
+    fn from(e: crate::engine::EngineError) -> Self {
+        use crate::engine::EngineError as E;
+        match e {
+            E::Invalid(f) => AppError::Invalid(f),
+            E::NotConfigured => AppError::NotConfigured,
+            E::AuthExpired => AppError::AuthExpired,
+            E::Zoho(z) => {
+                tracing::warn!(error = %z, "Zoho request failed");
+                AppError::Zoho
+            }
+            other => {
+                tracing::error!(error = %other, "internal error");
+                AppError::Internal
+            }
+        }
+    }
+}

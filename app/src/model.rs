@@ -1,0 +1,138 @@
+//! Plain data exchanged between the engine, the server functions and the pages. No Leptos, no
+//! secrets: nothing here may carry a token or a client secret.
+
+use serde::{Deserialize, Serialize};
+
+/// The connection's status, as the Status field shows it (requirements §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    NotConnected,
+    /// Authorized, but the Zoho account has several Desk orgs and none is chosen yet.
+    ChooseOrg,
+    Connected,
+    Disabled,
+    AuthExpired,
+    Error,
+}
+
+impl Status {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::NotConnected => "not_connected",
+            Status::ChooseOrg => "choose_org",
+            Status::Connected => "connected",
+            Status::Disabled => "disabled",
+            Status::AuthExpired => "auth_expired",
+            Status::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "choose_org" => Status::ChooseOrg,
+            "connected" => Status::Connected,
+            "disabled" => Status::Disabled,
+            "auth_expired" => Status::AuthExpired,
+            "error" => Status::Error,
+            _ => Status::NotConnected,
+        }
+    }
+}
+
+/// A Desk organization the admin can pick.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrgChoice {
+    pub id: String,
+    pub name: String,
+}
+
+/// What the Helpdesk Integration page shows about the connection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    pub homepage_url: String,
+    pub redirect_uri: String,
+    /// The public URL is plain http on a host other than loopback: Zoho will refuse it.
+    pub https_warning: bool,
+    pub accounts_url: String,
+    pub desk_url: String,
+    pub client_id: String,
+    /// A client secret is stored (its value never leaves the server).
+    pub client_secret_set: bool,
+    pub status: Status,
+    pub last_error: Option<String>,
+    pub org_name: Option<String>,
+    pub orgs: Vec<OrgChoice>,
+    /// Filled when the Zoho Desk sandbox is mounted: its URLs and demo client id.
+    pub sandbox: Option<SandboxFill>,
+    /// Data centres offered by the picker: (label, accounts URL, Desk URL).
+    pub data_centres: Vec<(String, String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SandboxFill {
+    pub accounts_url: String,
+    pub desk_url: String,
+    pub client_id: String,
+}
+
+/// The Authorization Information form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SettingsInput {
+    pub accounts_url: String,
+    pub desk_url: String,
+    pub client_id: String,
+    /// Empty keeps the stored secret.
+    pub client_secret: String,
+    /// Use the sandbox's demo secret (only when the sandbox is mounted).
+    pub use_sandbox_secret: bool,
+}
+
+/// A field the form must fix, with a message key (translated by the page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: FieldProblem,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FieldProblem {
+    Required,
+    NotUrl,
+    NotHttps,
+    Credentials,
+    QueryOrFragment,
+    TooLong,
+}
+
+/// Why an authorization did not complete (the landing page says which, precisely).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthFailure {
+    /// The admin clicked Deny at Zoho.
+    Denied,
+    /// The `state` is missing, forged, expired or was already used.
+    BadState,
+    /// Zoho refused the client id or secret.
+    InvalidClient,
+    /// The grant code was refused (expired or already used).
+    CodeExpired,
+    /// Zoho refused the redirect URI.
+    RedirectUri,
+    /// The redirect named an accounts server that is not Zoho's nor the configured one.
+    UntrustedServer,
+    /// Zoho could not be reached, or answered with an error.
+    Network,
+    /// The Zoho account has no Zoho Desk organization.
+    NoOrganization,
+    /// No settings saved yet, or the session is not an admin's.
+    NotConfigured,
+    /// Anything else Zoho answered.
+    Other,
+}
+
+/// The landing page's result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AuthOutcome {
+    Succeeded { choose_org: bool },
+    Failed(AuthFailure),
+}

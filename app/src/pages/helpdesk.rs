@@ -1,0 +1,439 @@
+//! `/integrations/helpdesk`: the Helpdesk Integration page (Zoho Desk), top to bottom as in
+//! `shared/design/ui.md`: header with the status, Network Information, Authorization
+//! Information, and the organization choice when the Zoho account has several.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::api::helpdesk::{
+    authorization_outcome, choose_org, get_connection, save_settings, Authorization,
+};
+use crate::components::{CopyField, Frame, StatusBadge};
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::model::{
+    AuthFailure, AuthOutcome, ConnectionView, FieldError, FieldProblem, SettingsInput, Status,
+};
+
+#[component]
+pub fn HelpdeskPage() -> impl IntoView {
+    let connection = Resource::new(|| (), |_| get_connection());
+    view! {
+        <Frame>
+            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
+                {move || connection.get().map(|r| match r {
+                    Ok(view) => view! { <Connection view=view on_change=move || connection.refetch()/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! {
+                        <Redirect path="/login?next=/integrations/helpdesk"/>
+                    }.into_any(),
+                    Err(_) => view! { <LoadError retry=move || connection.refetch()/> }.into_any(),
+                })}
+            </Transition>
+        </Frame>
+    }
+}
+
+#[component]
+fn LoadError(retry: impl Fn() + 'static + Send + Sync + Copy) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card error">
+            <p role="alert">{t!(i18n, err_internal)}</p>
+            <button type="button" on:click=move |_| retry()>"↻"</button>
+        </section>
+    }
+}
+
+pub fn problem_text(i18n: leptos_i18n::I18nContext<Locale>, p: FieldProblem) -> String {
+    match p {
+        FieldProblem::Required => t_string!(i18n, field_required),
+        FieldProblem::NotUrl => t_string!(i18n, field_not_url),
+        FieldProblem::NotHttps => t_string!(i18n, field_not_https),
+        FieldProblem::Credentials => t_string!(i18n, field_credentials),
+        FieldProblem::QueryOrFragment => t_string!(i18n, field_query),
+        FieldProblem::TooLong => t_string!(i18n, field_too_long),
+    }
+    .to_string()
+}
+
+pub fn failure_text(i18n: leptos_i18n::I18nContext<Locale>, f: AuthFailure) -> String {
+    match f {
+        AuthFailure::Denied => t_string!(i18n, fail_denied),
+        AuthFailure::BadState => t_string!(i18n, fail_bad_state),
+        AuthFailure::InvalidClient => t_string!(i18n, fail_invalid_client),
+        AuthFailure::CodeExpired => t_string!(i18n, fail_code_expired),
+        AuthFailure::RedirectUri => t_string!(i18n, fail_redirect_uri),
+        AuthFailure::UntrustedServer => t_string!(i18n, fail_untrusted),
+        AuthFailure::Network => t_string!(i18n, fail_network),
+        AuthFailure::NoOrganization => t_string!(i18n, fail_no_org),
+        AuthFailure::NotConfigured => t_string!(i18n, fail_not_configured),
+        AuthFailure::Other => t_string!(i18n, fail_other),
+    }
+    .to_string()
+}
+
+#[component]
+fn Connection(
+    view: ConnectionView,
+    on_change: impl Fn() + 'static + Send + Sync + Copy,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let status = view.status;
+    let org_name = view.org_name.clone();
+    let last_error = view.last_error.clone();
+    let orgs = view.orgs.clone();
+    view! {
+        <header class="page-head">
+            <div class="title">
+                <img src="/zoho-desk.svg" alt="" width="32" height="32"/>
+                <h1>{t!(i18n, helpdesk_title)}</h1>
+            </div>
+            <div class="status" aria-live="polite">
+                <span class="status-label" id="status-label">{t!(i18n, status)}</span>
+                <StatusBadge status=status/>
+            </div>
+        </header>
+        <p class="muted">{t!(i18n, helpdesk_intro)}</p>
+        {org_name.filter(|_| status == Status::Connected || status == Status::Disabled).map(|n| view! {
+            <p class="org-line">{t!(i18n, connected_org, name = n.clone())}</p>
+        })}
+        {last_error.filter(|_| status == Status::Error || status == Status::AuthExpired).map(|m| view! {
+            <p class="note warn" role="status">{t!(i18n, last_error, msg = m.clone())}</p>
+        })}
+        {(status == Status::ChooseOrg).then(|| view! { <ChooseOrg orgs=orgs.clone() on_change=on_change/> })}
+        <NetworkInformation view=view.clone()/>
+        <AuthorizationInformation view=view on_change=on_change/>
+    }
+}
+
+#[component]
+fn NetworkInformation(view: ConnectionView) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card" aria-labelledby="network-title">
+            <h2 id="network-title">{t!(i18n, network_information)}</h2>
+            <p class="muted">{t!(i18n, network_hint)}</p>
+            <CopyField id="homepage-url" label=t_string!(i18n, homepage_url).to_string() value=view.homepage_url/>
+            <CopyField id="redirect-uri" label=t_string!(i18n, redirect_uri).to_string() value=view.redirect_uri/>
+            {view.https_warning.then(|| view! { <p class="note warn">{t!(i18n, https_warning)}</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn ChooseOrg(
+    orgs: Vec<crate::model::OrgChoice>,
+    on_change: impl Fn() + 'static + Send + Sync + Copy,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let first = orgs.first().map(|o| o.id.clone()).unwrap_or_default();
+    let (chosen, set_chosen) = signal(first);
+    let choose = Action::new(move |id: &String| {
+        let id = id.clone();
+        async move { choose_org(id).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = choose.value().get() {
+            on_change();
+        }
+    });
+    view! {
+        <section class="card highlight" aria-labelledby="org-title">
+            <h2 id="org-title">{t!(i18n, choose_org_title)}</h2>
+            <p class="muted">{t!(i18n, choose_org_hint)}</p>
+            <div class="field">
+                <label for="org">{t!(i18n, organization)}</label>
+                <select id="org" on:change=move |ev| set_chosen.set(event_target_value(&ev))>
+                    {orgs.into_iter().map(|o| view! { <option value=o.id.clone()>{o.name}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="actions">
+                <button type="button" class="primary" on:click=move |_| { choose.dispatch(chosen.get()); }>
+                    {t!(i18n, use_org)}
+                </button>
+            </div>
+        </section>
+    }
+}
+
+/// The result dialog shown when the consent window finishes.
+#[component]
+fn ResultDialog(
+    outcome: AuthOutcome,
+    on_close: impl Fn() + 'static + Send + Sync + Copy,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let (ok, title, text) = match outcome {
+        AuthOutcome::Succeeded { choose_org } => (
+            true,
+            t_string!(i18n, result_title_ok).to_string(),
+            if choose_org {
+                format!(
+                    "{} {}",
+                    t_string!(i18n, auth_succeeded),
+                    t_string!(i18n, auth_succeeded_choose)
+                )
+            } else {
+                t_string!(i18n, auth_succeeded).to_string()
+            },
+        ),
+        AuthOutcome::Failed(f) => (
+            false,
+            t_string!(i18n, result_title_failed).to_string(),
+            failure_text(i18n, f),
+        ),
+    };
+    let ok_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(b) = ok_button.get() {
+            let _ = b.focus();
+        }
+    });
+    view! {
+        <div class="backdrop">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title"
+                on:keydown=move |ev| if ev.key() == "Escape" { on_close() }>
+                <h2 id="dialog-title" class=if ok { "ok" } else { "bad" }>
+                    {if ok { "✓ " } else { "✕ " }}{title}
+                </h2>
+                <p id="dialog-text">{text}</p>
+                <div class="actions">
+                    <button type="button" class="primary" node_ref=ok_button on:click=move |_| on_close()>
+                        {t!(i18n, ok)}
+                    </button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn AuthorizationInformation(
+    view: ConnectionView,
+    on_change: impl Fn() + 'static + Send + Sync + Copy,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let accounts = RwSignal::new(view.accounts_url.clone());
+    let desk = RwSignal::new(view.desk_url.clone());
+    let client_id = RwSignal::new(view.client_id.clone());
+    let secret = RwSignal::new(String::new());
+    let use_sandbox_secret = RwSignal::new(false);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let waiting = RwSignal::new(None::<Authorization>);
+    let blocked = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<AuthOutcome>);
+    let general_error = RwSignal::new(None::<String>);
+    let secret_set = view.client_secret_set;
+    let sandbox = view.sandbox.clone();
+    let centres = view.data_centres.clone();
+
+    let error_for = move |field: &'static str| {
+        move || {
+            errors
+                .get()
+                .into_iter()
+                .find(|e| e.field == field)
+                .map(|e| problem_text(i18n, e.problem))
+        }
+    };
+
+    let save = Action::new(move |input: &SettingsInput| {
+        let input = input.clone();
+        async move { save_settings(input).await }
+    });
+
+    // The consent window must be opened in the click itself (or browsers block it); its
+    // address is set once the server has saved the settings and made the `state`.
+    let consent_window = StoredValue::new_local(None::<web_sys::Window>);
+    let on_save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.set(vec![]);
+        general_error.set(None);
+        outcome.set(None);
+        let w = window()
+            .open_with_url_and_target("", "zoho-consent")
+            .ok()
+            .flatten();
+        blocked.set(w.is_none());
+        consent_window.set_value(w);
+        save.dispatch(SettingsInput {
+            accounts_url: accounts.get_untracked(),
+            desk_url: desk.get_untracked(),
+            client_id: client_id.get_untracked(),
+            client_secret: secret.get_untracked(),
+            use_sandbox_secret: use_sandbox_secret.get_untracked(),
+        });
+    };
+
+    Effect::new(move |_| {
+        let Some(result) = save.value().get() else {
+            return;
+        };
+        match result {
+            Ok(auth) => {
+                secret.set(String::new());
+                consent_window.with_value(|w| {
+                    if let Some(w) = w {
+                        let _ = w.location().set_href(&auth.consent_url);
+                    }
+                });
+                waiting.set(Some(auth));
+            }
+            Err(e) => {
+                consent_window.with_value(|w| {
+                    if let Some(w) = w {
+                        let _ = w.close();
+                    }
+                });
+                match e {
+                    AppError::Invalid(list) => {
+                        let first = list.first().map(|f| f.field.clone());
+                        errors.set(list);
+                        if let Some(id) = first {
+                            if let Some(el) = document().get_element_by_id(&id.replace('_', "-")) {
+                                use wasm_bindgen::JsCast;
+                                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                                    let _ = el.focus();
+                                }
+                            }
+                        }
+                    }
+                    AppError::Unauthorized => {
+                        let _ = window()
+                            .location()
+                            .set_href("/login?next=/integrations/helpdesk");
+                    }
+                    AppError::ServerFn(_) => {
+                        general_error.set(Some(t_string!(i18n, err_network).to_string()))
+                    }
+                    _ => general_error.set(Some(t_string!(i18n, err_internal).to_string())),
+                }
+            }
+        }
+    });
+
+    // While an authorization is under way, ask the server every second whether the landing
+    // page has finished it (works whether or not the consent window can talk to us).
+    Effect::new(move |_| {
+        let Some(auth) = waiting.get() else { return };
+        let attempt = auth.attempt.clone();
+        let handle = set_interval_with_handle(
+            move || {
+                let attempt = attempt.clone();
+                leptos::task::spawn_local(async move {
+                    if let Ok(Some(o)) = authorization_outcome(attempt).await {
+                        if waiting.get_untracked().is_some() {
+                            waiting.set(None);
+                            outcome.set(Some(o));
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(1000),
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
+        }
+    });
+
+    let pick_centre = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        if let Some((_, a, d)) = centres.iter().find(|(_, a, _)| *a == v) {
+            accounts.set(a.clone());
+            desk.set(d.clone());
+        }
+    };
+    let centre_options = view.data_centres.clone();
+    let current_centre = move || accounts.get();
+
+    view! {
+        <section class="card" aria-labelledby="auth-title">
+            <h2 id="auth-title">{t!(i18n, authorization_information)}</h2>
+            <p class="muted">{t!(i18n, authorization_hint)}</p>
+            {sandbox.map(|s| {
+                let fill = move |_| {
+                    accounts.set(s.accounts_url.clone());
+                    desk.set(s.desk_url.clone());
+                    client_id.set(s.client_id.clone());
+                    secret.set(String::new());
+                    use_sandbox_secret.set(true);
+                    errors.set(vec![]);
+                };
+                view! {
+                    <p class="note sandbox">
+                        {t!(i18n, sandbox_banner)}" "
+                        <button type="button" id="use-sandbox" on:click=fill>{t!(i18n, use_sandbox)}</button>
+                    </p>
+                }
+            })}
+            <form on:submit=on_save novalidate>
+                <div class="field">
+                    <label for="data-centre">{t!(i18n, data_centre)}</label>
+                    <select id="data-centre" on:change=pick_centre>
+                        <option value="" selected=move || !centre_options.iter().any(|(_, a, _)| *a == current_centre())>
+                            {t!(i18n, data_centre_custom)}
+                        </option>
+                        {view.data_centres.iter().map(|(label, a, _)| {
+                            let a2 = a.clone();
+                            view! { <option value=a.clone() selected=move || accounts.get() == a2>{label.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="accounts-url">{t!(i18n, accounts_server_url)}</label>
+                    <input id="accounts-url" type="url" bind:value=accounts
+                        aria-invalid=move || error_for("accounts_url")().is_some().to_string()/>
+                    <p class="field-error">{error_for("accounts_url")}</p>
+                </div>
+                <div class="field">
+                    <label for="desk-url">{t!(i18n, zoho_desk_url)}</label>
+                    <input id="desk-url" type="url" bind:value=desk
+                        aria-invalid=move || error_for("desk_url")().is_some().to_string()/>
+                    <p class="field-error">{error_for("desk_url")}</p>
+                </div>
+                <div class="field">
+                    <label for="client-id">{t!(i18n, client_id)}</label>
+                    <input id="client-id" type="text" autocomplete="off" bind:value=client_id
+                        aria-invalid=move || error_for("client_id")().is_some().to_string()/>
+                    <p class="field-error">{error_for("client_id")}</p>
+                </div>
+                <div class="field">
+                    <label for="client-secret">{t!(i18n, client_secret)}</label>
+                    <input id="client-secret" type="password" autocomplete="new-password"
+                        bind:value=secret
+                        disabled=move || use_sandbox_secret.get()
+                        placeholder=move || if use_sandbox_secret.get() {
+                            t_string!(i18n, client_secret_sandbox).to_string()
+                        } else if secret_set {
+                            t_string!(i18n, client_secret_set).to_string()
+                        } else {
+                            String::new()
+                        }
+                        aria-invalid=move || error_for("client_secret")().is_some().to_string()/>
+                    <p class="field-error">{error_for("client_secret")}</p>
+                </div>
+                <Show when=move || general_error.get().is_some()>
+                    <p class="form-error" role="alert">{move || general_error.get()}</p>
+                </Show>
+                <div class="actions">
+                    <Show when=move || waiting.get().is_some()>
+                        <span class="waiting" role="status">{t!(i18n, waiting_authorization)}</span>
+                    </Show>
+                    <button type="submit" class="primary" disabled=move || save.pending().get()>
+                        {move || if save.pending().get() { t_string!(i18n, saving) } else { t_string!(i18n, save) }}
+                    </button>
+                </div>
+                <Show when=move || blocked.get() && waiting.get().is_some()>
+                    <p class="note warn">
+                        {t!(i18n, popup_blocked)}" "
+                        <a href=move || waiting.get().map(|a| a.consent_url).unwrap_or_default()
+                            target="zoho-consent" rel="opener">{t!(i18n, open_consent)}</a>
+                    </p>
+                </Show>
+            </form>
+        </section>
+        {move || outcome.get().map(|o| view! {
+            <ResultDialog outcome=o on_close=move || { outcome.set(None); on_change(); }/>
+        })}
+    }
+}

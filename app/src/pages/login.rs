@@ -1,0 +1,56 @@
+//! `/login`: the admin's sign-in page.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::auth::SignIn;
+use crate::error::AppError;
+use crate::i18n::*;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SignIn>::new();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let error = move || {
+        action.value().get().and_then(|r| r.err()).map(|e| match e {
+            AppError::BadCredentials => t_string!(i18n, err_bad_credentials).to_string(),
+            AppError::TooManyAttempts(secs) => {
+                t_string!(i18n, err_too_many, secs = secs).to_string()
+            }
+            AppError::ServerFn(_) => t_string!(i18n, err_network).to_string(),
+            _ => t_string!(i18n, err_internal).to_string(),
+        })
+    };
+    view! {
+        <div class="login-wrap">
+            <section class="card login">
+                <h1>{t!(i18n, login_title)}</h1>
+                <p class="muted">{t!(i18n, login_intro)}</p>
+                <ActionForm action=action>
+                    <input type="hidden" name="next" value=next/>
+                    <div class="field">
+                        <label for="username">{t!(i18n, username)}</label>
+                        <input id="username" name="username" type="text" value="admin"
+                            autocomplete="username" required/>
+                    </div>
+                    <div class="field">
+                        <label for="password">{t!(i18n, password)}</label>
+                        <input id="password" name="password" type="password"
+                            autocomplete="current-password" required autofocus/>
+                    </div>
+                    <Show when=move || error().is_some()>
+                        <p class="form-error" role="alert">{error}</p>
+                    </Show>
+                    <div class="actions">
+                        <button type="submit" class="primary" disabled=move || action.pending().get()>
+                            {t!(i18n, sign_in)}
+                        </button>
+                    </div>
+                </ActionForm>
+            </section>
+            <crate::components::LanguageSwitch/>
+        </div>
+    }
+}

@@ -1,0 +1,71 @@
+import { test, expect } from '@playwright/test';
+import { BASE } from '../playwright.config';
+import { connect, L, saveAndConsent, signIn } from './helpers';
+
+test('an admin connects the PBX to the Zoho Desk sandbox', async ({ page }) => {
+  await connect(page);
+  await expect(page.getByLabel(L.en.homepage)).toHaveValue(BASE);
+  await expect(page.getByLabel(L.en.redirect)).toHaveValue(`${BASE}/oauth/zoho/callback`);
+  await page.screenshot({ path: 'test-results/helpdesk-connected-en.png', fullPage: true });
+  // The secret never comes back to the browser.
+  await expect(page.getByLabel(L.en.clientSecret)).toHaveValue('');
+  await page.reload();
+  await expect(page.locator('#status-value')).toHaveText(L.en.connected);
+});
+
+test('Deny at Zoho is reported as a clear failure', async ({ page }) => {
+  await signIn(page);
+  const popup = await saveAndConsent(page, 'Deny');
+  await expect(popup.locator('#result')).toContainText('Access was denied at Zoho');
+  await expect(page.getByRole('dialog')).toContainText('Access was denied at Zoho');
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  await expect(page.locator('#status-value')).toHaveText(L.en.notConnected);
+});
+
+test('a forged or reused state is refused', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/oauth/zoho/callback?code=1000.forged&state=forged&location=us');
+  await expect(page.locator('#result')).toContainText('invalid, expired or was already used');
+
+  // A real callback URL, replayed after it was used once.
+  await page.goto('/integrations/helpdesk');
+  await page.waitForLoadState('networkidle');
+  const popup = await saveAndConsent(page, 'Accept');
+  await expect(popup.locator('#result')).toHaveText('Authorization succeeded!');
+  const used = popup.url();
+  await popup.goto(used);
+  await expect(popup.locator('#result')).toContainText('invalid, expired or was already used');
+});
+
+test('invalid fields get messages beside them', async ({ page }) => {
+  await signIn(page);
+  await page.getByLabel(L.en.accounts).fill('http://accounts.zoho.com');
+  await page.getByLabel(L.en.desk).fill('desk');
+  await page.getByLabel(L.en.clientId, { exact: true }).fill('');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.locator('#accounts-url + .field-error')).toHaveText('Must start with https://.');
+  await expect(page.locator('#desk-url + .field-error')).toContainText('Enter a full URL');
+  await expect(page.locator('#client-id + .field-error')).toHaveText('Required.');
+  await expect(page.getByLabel(L.en.accounts)).toBeFocused();
+});
+
+test.describe('in Simplified Chinese', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('the same journey with the manual\'s Chinese labels', async ({ page }) => {
+    await connect(page, L.zh);
+    await expect(page.getByRole('heading', { name: L.zh.network })).toBeVisible();
+    await expect(page.getByRole('heading', { name: L.zh.authorization })).toBeVisible();
+    await page.screenshot({ path: 'test-results/helpdesk-connected-zh.png', fullPage: true });
+  });
+});
+
+test('the language switch is remembered', async ({ page }) => {
+  await signIn(page);
+  await page.getByLabel('Language').selectOption('zh-CN');
+  await expect(page.getByRole('heading', { name: L.zh.network })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('heading', { name: L.zh.network })).toBeVisible();
+  await page.getByLabel('语言').selectOption('en');
+  await expect(page.getByRole('heading', { name: L.en.network })).toBeVisible();
+});

@@ -1,0 +1,53 @@
+import { expect, Page } from '@playwright/test';
+import { ADMIN_PASSWORD } from '../playwright.config';
+
+/** Labels of the manual in both languages (shared/spec/interfaces.md). */
+export const L = {
+  en: {
+    username: 'Username', password: 'Password', signIn: 'Sign in', save: 'Save',
+    accounts: 'Accounts Server URL', desk: 'Zoho Desk URL', clientId: 'Client ID',
+    clientSecret: 'Client Secret', useSandbox: 'Use the sandbox', connected: 'Connected',
+    notConnected: 'Not connected', ok: 'OK', homepage: 'Homepage URL', redirect: 'Redirect URI',
+    network: 'Network Information', authorization: 'Authorization Information',
+  },
+  zh: {
+    username: '用户名', password: '密码', signIn: '登录', save: '保存',
+    accounts: '账户服务地址', desk: 'Zoho Desk 地址', clientId: 'ID', clientSecret: '密钥',
+    useSandbox: '使用沙盒', connected: '已连接', notConnected: '未连接', ok: '确定',
+    homepage: '主页地址', redirect: '重定向 URI', network: '网络信息', authorization: '授权信息',
+  },
+};
+export type Labels = typeof L.en;
+
+export async function signIn(page: Page, l: Labels = L.en) {
+  await page.goto('/login');
+  await page.getByLabel(l.username, { exact: true }).fill('admin');
+  await page.getByLabel(l.password, { exact: true }).fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: l.signIn }).click();
+  await expect(page).toHaveURL(/\/integrations\/helpdesk$/);
+  await page.waitForLoadState('networkidle');
+}
+
+/** Fills in the sandbox, saves, and answers the consent window; returns the consent page. */
+export async function saveAndConsent(page: Page, decision: 'Accept' | 'Deny', l: Labels = L.en) {
+  await page.getByRole('button', { name: l.useSandbox }).click();
+  const popupPromise = page.waitForEvent('popup');
+  await page.getByRole('button', { name: l.save, exact: true }).click();
+  const popup = await popupPromise;
+  await popup.waitForURL(/\/sandbox\/accounts\/oauth\/v2\/auth/);
+  await popup.getByRole('button', { name: decision }).click();
+  await popup.waitForURL(/\/oauth\/zoho\/callback/);
+  return popup;
+}
+
+/** The connect journey: sign in, fill the sandbox, Save, Accept, dialog, Connected. */
+export async function connect(page: Page, l: Labels = L.en) {
+  await signIn(page, l);
+  const popup = await saveAndConsent(page, 'Accept', l);
+  await expect(popup.locator('#result')).toHaveText('Authorization succeeded!');
+  await expect(page.getByRole('dialog')).toContainText('Authorization succeeded!');
+  await page.getByRole('button', { name: l.ok, exact: true }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.locator('#status-value')).toHaveText(l.connected);
+  await popup.close();
+}

@@ -1,0 +1,239 @@
+//! The real server on a free port, with the sandbox mounted and a fresh database, and a
+//! browser-like client (cookies, no redirects) that calls server functions as the pages do.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use leptos::prelude::LeptosOptions;
+use reqwest::header::LOCATION;
+use serde_json::Value;
+use server::config::Config;
+use server::sandbox::SharedSandbox;
+
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
+
+/// Log lines captured from the server, to prove no secret is ever logged.
+#[derive(Clone, Default)]
+pub struct LogSink(pub Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn logs() -> &'static LogSink {
+    static SINK: std::sync::OnceLock<LogSink> = std::sync::OnceLock::new();
+    SINK.get_or_init(|| {
+        let sink = LogSink::default();
+        let s = sink.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("debug,hyper=info,sqlx=warn,tower_sessions=info,h2=info,reqwest=info")
+            .with_writer(move || s.clone())
+            .with_ansi(false)
+            .init();
+        sink
+    })
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub sandbox: SharedSandbox,
+    pub dir: PathBuf,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        logs();
+        let dir = std::env::temp_dir().join(format!("helpdesk-test-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let vars = [
+            ("HELPDESK_ADDR", "127.0.0.1:0".to_string()),
+            ("HELPDESK_SANDBOX", "1".to_string()),
+            (
+                "DATABASE_URL",
+                format!("sqlite://{}/helpdesk.db", dir.display()),
+            ),
+            ("HELPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+        ];
+        let config =
+            Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+                .unwrap();
+        let (listener, bound) = server::bind(config.addr).await.unwrap();
+        let public = config.public_url_for(bound);
+        let options = LeptosOptions::builder()
+            .output_name("helpdesk")
+            .site_root("target/site")
+            .build();
+        let app = server::build_app(&config, &public, options).await.unwrap();
+        let router = app.router;
+        tokio::spawn(async move { server::serve(listener, router).await.unwrap() });
+        TestApp {
+            base: public,
+            http: Self::browser(),
+            sandbox: app.sandbox.unwrap(),
+            dir,
+        }
+    }
+
+    /// A fresh browser: its own cookie jar, no redirect following.
+    pub fn browser() -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Calls a server function as the page does (form-encoded, same Origin).
+    pub async fn call_with(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let r = client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Origin", &self.base)
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        self.call_with(&self.http, endpoint, form).await
+    }
+
+    pub async fn sign_in(&self) {
+        let (s, body) = self
+            .call(
+                "sign_in",
+                &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+            )
+            .await;
+        assert!(s < 400, "sign in: {s} {body}");
+    }
+
+    /// Saves the sandbox's settings and returns (consent URL, attempt).
+    pub async fn save_sandbox_settings(&self) -> (String, String) {
+        let accounts = format!("{}/sandbox/accounts", self.base);
+        let desk = format!("{}/sandbox/desk", self.base);
+        let (s, body) = self
+            .call(
+                "helpdesk/save",
+                &[
+                    ("input[accounts_url]", accounts.as_str()),
+                    ("input[desk_url]", desk.as_str()),
+                    ("input[client_id]", server::sandbox::DEMO_CLIENT_ID),
+                    ("input[client_secret]", ""),
+                    ("input[use_sandbox_secret]", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+        (
+            body["consent_url"].as_str().unwrap().to_string(),
+            body["attempt"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Accepts (or denies) at the sandbox's consent page and returns the redirect's query.
+    pub async fn consent(&self, consent_url: &str, decision: &str) -> Vec<(String, String)> {
+        let html = self
+            .http
+            .get(consent_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let marker = "name=\"consent_id\" value=\"";
+        let start = html.find(marker).expect("consent form") + marker.len();
+        let id = &html[start..start + html[start..].find('"').unwrap()];
+        let r = self
+            .http
+            .post(format!("{}/sandbox/accounts/oauth/v2/auth", self.base))
+            .form(&[("consent_id", id), ("decision", decision)])
+            .send()
+            .await
+            .unwrap();
+        let loc = r.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(
+            loc.starts_with(&format!("{}/oauth/zoho/callback", self.base)),
+            "{loc}"
+        );
+        url::Url::parse(&loc)
+            .unwrap()
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    /// What the landing page does with the redirect's parameters.
+    pub async fn complete(&self, q: &[(String, String)]) -> (u16, Value) {
+        let mut form: Vec<(String, String)> = Vec::new();
+        for (k, v) in q {
+            let key = if k == "accounts-server" {
+                "accounts_server"
+            } else {
+                k.as_str()
+            };
+            form.push((format!("params[{key}]"), v.clone()));
+        }
+        let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.call("helpdesk/complete", &f).await
+    }
+
+    /// Signs in, saves, accepts, completes: a connected integration.
+    pub async fn connect(&self) {
+        self.sign_in().await;
+        let (url, _) = self.save_sandbox_settings().await;
+        let q = self.consent(&url, "accept").await;
+        let (s, body) = self.complete(&q).await;
+        assert_eq!(
+            (s, &body),
+            (
+                200,
+                &serde_json::json!({"Succeeded": {"choose_org": false}})
+            )
+        );
+    }
+
+    pub async fn connection(&self) -> Value {
+        let (s, body) = self.call("helpdesk/connection", &[]).await;
+        assert_eq!(s, 200, "{body}");
+        body
+    }
+
+    pub async fn sandbox_control(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .request(
+                if path.is_empty() {
+                    reqwest::Method::PATCH
+                } else {
+                    reqwest::Method::POST
+                },
+                format!("{}/sandbox/control{path}", self.base),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        r.json().await.unwrap_or(Value::Null)
+    }
+}
