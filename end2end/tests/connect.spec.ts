@@ -69,3 +69,13 @@ test('the language switch is remembered', async ({ page }) => {
   await page.getByLabel('语言').selectOption('en');
   await expect(page.getByRole('heading', { name: L.en.network })).toBeVisible();
 });
+
+test.describe('a browser that asks for plain "zh"', () => {
+  test.use({ locale: 'zh' });
+
+  test('gets Simplified Chinese on the first page', async ({ page }) => {
+    await page.goto('/login');
+    await expect(page.getByRole('heading', { name: '登录' })).toBeVisible();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+  });
+});

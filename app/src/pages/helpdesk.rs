@@ -82,7 +82,19 @@ fn Connection(
     let org_name = view.org_name.clone();
     let last_error = view.last_error.clone();
     let orgs = view.orgs.clone();
+    let sandbox_on = view.sandbox.is_some();
+    // Re-authorizing is saving the stored settings again: a new consent.
+    let reauthorize = move |_| {
+        use wasm_bindgen::JsCast;
+        if let Some(form) = document()
+            .get_element_by_id("auth-form")
+            .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
+        {
+            let _ = form.request_submit();
+        }
+    };
     view! {
+        {sandbox_on.then(|| view! { <p class="banner sandbox" role="note">{t!(i18n, sandbox_banner)}</p> })}
         <header class="page-head">
             <div class="title">
                 <img src="/zoho-desk.svg" alt="" width="32" height="32"/>
@@ -91,6 +103,9 @@ fn Connection(
             <div class="status" aria-live="polite">
                 <span class="status-label" id="status-label">{t!(i18n, status)}</span>
                 <StatusBadge status=status/>
+                {(status == Status::AuthExpired).then(|| view! {
+                    <button type="button" class="primary" on:click=reauthorize>{t!(i18n, reauthorize)}</button>
+                })}
             </div>
         </header>
         <p class="muted">{t!(i18n, helpdesk_intro)}</p>
@@ -361,12 +376,12 @@ fn AuthorizationInformation(
                 };
                 view! {
                     <p class="note sandbox">
-                        {t!(i18n, sandbox_banner)}" "
+                        <span>{t!(i18n, sandbox_fill_hint)}</span>
                         <button type="button" id="use-sandbox" on:click=fill>{t!(i18n, use_sandbox)}</button>
                     </p>
                 }
             })}
-            <form on:submit=on_save novalidate>
+            <form id="auth-form" on:submit=on_save novalidate>
                 <div class="field">
                     <label for="data-centre">{t!(i18n, data_centre)}</label>
                     <select id="data-centre" on:change=pick_centre>
