@@ -27,6 +27,10 @@ pub enum AppError {
     AuthExpired,
     #[error("Zoho Desk could not be reached or refused the request")]
     Zoho,
+    #[error("no such record")]
+    NotFound,
+    #[error("not a JSON array of extensions")]
+    BadImport,
     #[error("internal error")]
     Internal,
     #[error("{0}")]
@@ -49,6 +53,7 @@ impl From<crate::engine::EngineError> for AppError {
             E::Invalid(f) => AppError::Invalid(f),
             E::NotConfigured => AppError::NotConfigured,
             E::AuthExpired => AppError::AuthExpired,
+            E::NotFound => AppError::NotFound,
             E::Zoho(z) => {
                 tracing::warn!(error = %z, "Zoho request failed");
                 AppError::Zoho

@@ -102,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage/>
                     <Route path=path!("/integrations/helpdesk") view=pages::helpdesk::HelpdeskPage/>
                     <Route path=path!("/oauth/zoho/callback") view=pages::callback::CallbackPage/>
+                    <Route path=path!("/pbx/extensions") view=pages::extensions::ExtensionsPage/>
                 </Routes>
             </Router>
         </I18nContextProvider>

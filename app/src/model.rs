@@ -103,6 +103,30 @@ pub enum FieldProblem {
     Credentials,
     QueryOrFragment,
     TooLong,
+    /// An extension number: digits only, 1 to 15 of them.
+    NotExtensionNumber,
+    /// Not a well-formed e-mail address.
+    BadEmail,
+    /// Another extension has this number.
+    Duplicate,
+}
+
+/// A PBX extension (requirements §2; the extensions page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// The add / edit form of an extension, and one item of a JSON import.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionInput {
+    pub number: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Why an authorization did not complete (the landing page says which, precisely).

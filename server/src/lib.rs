@@ -81,6 +81,10 @@ pub async fn build_app(
         },
     ));
 
+    if config.sandbox && engine.seed_demo_extensions().await? {
+        tracing::info!("demo extensions created (sandbox mode, first start)");
+    }
+
     let session_store = SqliteStore::new(store.pool().clone());
     session_store.migrate().await.context("session table")?;
     let sessions = SessionManagerLayer::new(session_store)

@@ -26,6 +26,17 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("helpdesk/outcome", &[("attempt", "x")]),
     ("helpdesk/choose_org", &[("org_id", "1")]),
     ("helpdesk/organizations", &[]),
+    ("pbx/extensions", &[]),
+    (
+        "pbx/extensions/create",
+        &[("input[number]", "3001"), ("input[name]", "X")],
+    ),
+    (
+        "pbx/extensions/update",
+        &[("id", "1"), ("input[number]", "3001"), ("input[name]", "X")],
+    ),
+    ("pbx/extensions/delete", &[("id", "1")]),
+    ("pbx/extensions/import", &[("json", "[]")]),
 ];
 
 #[tokio::test]

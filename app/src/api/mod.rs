@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod helpdesk;
+pub mod pbx;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {

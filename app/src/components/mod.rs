@@ -1,6 +1,7 @@
 //! Presentational components shared by the pages.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::api::auth::SignOut;
 use crate::i18n::*;
@@ -42,7 +43,9 @@ pub fn Frame(children: Children) -> impl IntoView {
             <nav class="side" aria-label="Main">
                 <div class="brand">{t!(i18n, app_name)}</div>
                 <p class="nav-group">{t!(i18n, nav_integrations)}</p>
-                <a href="/integrations/helpdesk" class="nav-link">{t!(i18n, nav_helpdesk)}</a>
+                <A href="/integrations/helpdesk" attr:class="nav-link">{t!(i18n, nav_helpdesk)}</A>
+                <p class="nav-group">{t!(i18n, nav_pbx)}</p>
+                <A href="/pbx/extensions" attr:class="nav-link">{t!(i18n, nav_extensions)}</A>
                 <div class="side-bottom">
                     <LanguageSwitch/>
                     <ActionForm action=sign_out>

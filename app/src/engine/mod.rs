@@ -2,6 +2,7 @@
 //! No Leptos inside; the server functions in `crate::api` are its only callers from the UI.
 
 pub mod auth;
+pub mod pbx;
 pub mod secrets;
 pub mod store;
 pub mod zoho;
@@ -52,6 +53,8 @@ pub enum EngineError {
     AuthExpired,
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    #[error("no such record")]
+    NotFound,
 }
 
 pub type SharedEngine = Arc<Engine>;

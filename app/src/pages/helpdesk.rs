@@ -52,6 +52,9 @@ pub fn problem_text(i18n: leptos_i18n::I18nContext<Locale>, p: FieldProblem) -> 
         FieldProblem::Credentials => t_string!(i18n, field_credentials),
         FieldProblem::QueryOrFragment => t_string!(i18n, field_query),
         FieldProblem::TooLong => t_string!(i18n, field_too_long),
+        FieldProblem::NotExtensionNumber => t_string!(i18n, field_not_extension),
+        FieldProblem::BadEmail => t_string!(i18n, field_bad_email),
+        FieldProblem::Duplicate => t_string!(i18n, field_duplicate_extension),
     }
     .to_string()
 }

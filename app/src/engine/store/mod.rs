@@ -217,6 +217,117 @@ impl Store {
     }
 }
 
+/// A PBX extension as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtensionRow {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// Why a write was refused by the database's rules.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the number is taken")]
+    DuplicateNumber,
+    #[error("no such record")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn write_error(e: sqlx::Error) -> WriteError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => WriteError::DuplicateNumber,
+        _ => WriteError::Store(e.into()),
+    }
+}
+
+impl Store {
+    pub async fn extensions(&self) -> Result<Vec<ExtensionRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT extension_id, number, name, email FROM pbx_extension ORDER BY number",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ExtensionRow {
+                id: r.get(0),
+                number: r.get(1),
+                name: r.get(2),
+                email: r.get(3),
+            })
+            .collect())
+    }
+
+    /// Inserts several extensions in one transaction: all or none.
+    pub async fn insert_extensions(
+        &self,
+        items: &[(String, String, Option<String>)],
+        now: i64,
+    ) -> Result<Vec<i64>, WriteError> {
+        let mut tx = self.pool.begin().await.map_err(write_error)?;
+        let mut ids = Vec::new();
+        for (number, name, email) in items {
+            let id: i64 = sqlx::query(
+                "INSERT INTO pbx_extension (number, name, email, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $4) RETURNING extension_id",
+            )
+            .bind(number)
+            .bind(name)
+            .bind(email)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(write_error)?
+            .get(0);
+            ids.push(id);
+        }
+        tx.commit().await.map_err(write_error)?;
+        Ok(ids)
+    }
+
+    pub async fn update_extension(
+        &self,
+        id: i64,
+        number: &str,
+        name: &str,
+        email: Option<&str>,
+        now: i64,
+    ) -> Result<(), WriteError> {
+        let r = sqlx::query(
+            "UPDATE pbx_extension SET number = $1, name = $2, email = $3, updated_at = $4
+             WHERE extension_id = $5",
+        )
+        .bind(number)
+        .bind(name)
+        .bind(email)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(write_error)?;
+        if r.rows_affected() == 0 {
+            return Err(WriteError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete_extension(&self, id: i64) -> Result<(), WriteError> {
+        let r = sqlx::query("DELETE FROM pbx_extension WHERE extension_id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(write_error)?;
+        if r.rows_affected() == 0 {
+            return Err(WriteError::NotFound);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,42 @@
+//! The PBX pages' server functions: extensions.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{Extension, ExtensionInput};
+
+#[server(endpoint = "pbx/extensions")]
+pub async fn list_extensions() -> Result<Vec<Extension>, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.extensions().await?)
+}
+
+#[server(endpoint = "pbx/extensions/create")]
+pub async fn create_extension(input: ExtensionInput) -> Result<i64, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.create_extension(input).await?)
+}
+
+#[server(endpoint = "pbx/extensions/update")]
+pub async fn update_extension(id: i64, input: ExtensionInput) -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.update_extension(id, input).await?)
+}
+
+#[server(endpoint = "pbx/extensions/delete")]
+pub async fn delete_extension(id: i64) -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.delete_extension(id).await?)
+}
+
+/// Imports a JSON array of `{"number", "name", "email"?}`: all rows or none.
+#[server(endpoint = "pbx/extensions/import")]
+pub async fn import_extensions(json: String) -> Result<usize, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    if json.len() > 1 << 20 {
+        return Err(AppError::BadImport);
+    }
+    let items: Vec<ExtensionInput> =
+        serde_json::from_str(&json).map_err(|_| AppError::BadImport)?;
+    Ok(engine.import_extensions(items).await?)
+}

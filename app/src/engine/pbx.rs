@@ -1,0 +1,274 @@
+//! The PBX side the integration needs: extensions (number, name, e-mail).
+
+use time::OffsetDateTime;
+
+use super::store::{ExtensionRow, WriteError};
+use super::{Engine, EngineError};
+use crate::model::{Extension, ExtensionInput, FieldError, FieldProblem};
+
+/// Demo extensions seeded on a first start with the sandbox: their e-mails match sandbox agents
+/// (one differs only in case and spaces, one matches nobody), so Auto Bind has work to do.
+pub const DEMO_EXTENSIONS: &[(&str, &str, Option<&str>)] = &[
+    ("2001", "Avery Admin", Some("admin@pbxsandbox.example.com")),
+    (
+        "2005",
+        "Kristin Hale",
+        Some("kristin.hale@pbxsandbox.example.com"),
+    ),
+    (
+        "2006",
+        "Liam Chen",
+        Some("liam.chen@pbxsandbox.example.com"),
+    ),
+    (
+        "2007",
+        "Sofia Rossi",
+        Some("  sofia.rossi@PBXSANDBOX.example.com "),
+    ),
+    (
+        "2008",
+        "Noah Patel",
+        Some("noah.patel@pbxsandbox.example.com"),
+    ),
+    ("2009", "Reception", None),
+    (
+        "2010",
+        "Lucas Meyer",
+        Some("lucas.meyer@pbxsandbox.example.com"),
+    ),
+];
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A well-formed e-mail address: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && domain.len() <= 255
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Checks one extension; `prefix` names the row in an import (`"2."`).
+pub fn validate(input: &ExtensionInput, prefix: &str) -> (ExtensionInput, Vec<FieldError>) {
+    let mut errors = Vec::new();
+    let err = |field: &str, problem| FieldError {
+        field: format!("{prefix}{field}"),
+        problem,
+    };
+    let number = input.number.trim().to_string();
+    if number.is_empty() {
+        errors.push(err("number", FieldProblem::Required));
+    } else if number.len() > 15 || !number.chars().all(|c| c.is_ascii_digit()) {
+        errors.push(err("number", FieldProblem::NotExtensionNumber));
+    }
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        errors.push(err("name", FieldProblem::Required));
+    } else if name.chars().count() > 64 {
+        errors.push(err("name", FieldProblem::TooLong));
+    }
+    let email = input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string);
+    if let Some(e) = &email {
+        if e.len() > 254 || !is_email(e) {
+            errors.push(err("email", FieldProblem::BadEmail));
+        }
+    }
+    (
+        ExtensionInput {
+            number,
+            name,
+            email,
+        },
+        errors,
+    )
+}
+
+fn to_model(r: ExtensionRow) -> Extension {
+    Extension {
+        id: r.id,
+        number: r.number,
+        name: r.name,
+        email: r.email,
+    }
+}
+
+fn duplicate(field: &str) -> EngineError {
+    EngineError::Invalid(vec![FieldError {
+        field: field.into(),
+        problem: FieldProblem::Duplicate,
+    }])
+}
+
+impl Engine {
+    pub async fn extensions(&self) -> Result<Vec<Extension>, EngineError> {
+        Ok(self
+            .store
+            .extensions()
+            .await?
+            .into_iter()
+            .map(to_model)
+            .collect())
+    }
+
+    pub async fn create_extension(&self, input: ExtensionInput) -> Result<i64, EngineError> {
+        let (clean, errors) = validate(&input, "");
+        if !errors.is_empty() {
+            return Err(EngineError::Invalid(errors));
+        }
+        match self
+            .store
+            .insert_extensions(&[(clean.number, clean.name, clean.email)], now())
+            .await
+        {
+            Ok(ids) => Ok(ids[0]),
+            Err(WriteError::DuplicateNumber) => Err(duplicate("number")),
+            Err(WriteError::NotFound) => Err(EngineError::NotConfigured),
+            Err(WriteError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    pub async fn update_extension(
+        &self,
+        id: i64,
+        input: ExtensionInput,
+    ) -> Result<(), EngineError> {
+        let (clean, errors) = validate(&input, "");
+        if !errors.is_empty() {
+            return Err(EngineError::Invalid(errors));
+        }
+        match self
+            .store
+            .update_extension(
+                id,
+                &clean.number,
+                &clean.name,
+                clean.email.as_deref(),
+                now(),
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(WriteError::DuplicateNumber) => Err(duplicate("number")),
+            Err(WriteError::NotFound) => Err(EngineError::NotFound),
+            Err(WriteError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    pub async fn delete_extension(&self, id: i64) -> Result<(), EngineError> {
+        match self.store.delete_extension(id).await {
+            Ok(()) => Ok(()),
+            Err(WriteError::NotFound) => Err(EngineError::NotFound),
+            Err(WriteError::DuplicateNumber) => Err(duplicate("number")),
+            Err(WriteError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    /// Imports many extensions at once: every row valid and new, or nothing is stored. Errors
+    /// name the row (`"3.email"`, counting from 1).
+    pub async fn import_extensions(
+        &self,
+        items: Vec<ExtensionInput>,
+    ) -> Result<usize, EngineError> {
+        let mut errors = Vec::new();
+        let mut clean = Vec::new();
+        let existing: std::collections::HashSet<String> = self
+            .store
+            .extensions()
+            .await?
+            .into_iter()
+            .map(|e| e.number)
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for (i, item) in items.iter().enumerate() {
+            let prefix = format!("{}.", i + 1);
+            let (c, errs) = validate(item, &prefix);
+            if errs.is_empty() && (existing.contains(&c.number) || !seen.insert(c.number.clone())) {
+                errors.push(FieldError {
+                    field: format!("{prefix}number"),
+                    problem: FieldProblem::Duplicate,
+                });
+            }
+            errors.extend(errs);
+            clean.push((c.number, c.name, c.email));
+        }
+        if !errors.is_empty() {
+            return Err(EngineError::Invalid(errors));
+        }
+        match self.store.insert_extensions(&clean, now()).await {
+            Ok(ids) => Ok(ids.len()),
+            Err(WriteError::DuplicateNumber) => Err(duplicate("number")),
+            Err(WriteError::NotFound) => Err(EngineError::NotFound),
+            Err(WriteError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    /// Seeds the demo extensions when there are none (first start with the sandbox).
+    pub async fn seed_demo_extensions(&self) -> Result<bool, EngineError> {
+        if !self.store.extensions().await?.is_empty() {
+            return Ok(false);
+        }
+        let items: Vec<ExtensionInput> = DEMO_EXTENSIONS
+            .iter()
+            .map(|(n, name, e)| ExtensionInput {
+                number: n.to_string(),
+                name: name.to_string(),
+                email: e.map(str::to_string),
+            })
+            .collect();
+        self.import_extensions(items).await?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_numbers_names_and_emails() {
+        let ok = ExtensionInput {
+            number: " 2005 ".into(),
+            name: " Kristin Hale ".into(),
+            email: Some(" K.Hale@Example.com ".into()),
+        };
+        let (clean, errs) = validate(&ok, "");
+        assert!(errs.is_empty());
+        assert_eq!(clean.number, "2005");
+        assert_eq!(clean.email.as_deref(), Some("K.Hale@Example.com"));
+        let bad = ExtensionInput {
+            number: "20a5".into(),
+            name: "".into(),
+            email: Some("not an email".into()),
+        };
+        let (_, errs) = validate(&bad, "3.");
+        let fields: Vec<(&str, FieldProblem)> =
+            errs.iter().map(|e| (e.field.as_str(), e.problem)).collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("3.number", FieldProblem::NotExtensionNumber),
+                ("3.name", FieldProblem::Required),
+                ("3.email", FieldProblem::BadEmail),
+            ]
+        );
+        assert!(is_email("a@b.co"));
+        for e in ["a@b", "@b.co", "a@.co", "a@b..co", "a b@c.co", "a@b@c.co"] {
+            assert!(!is_email(e), "{e}");
+        }
+    }
+}

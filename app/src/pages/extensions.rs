@@ -1,0 +1,286 @@
+//! `/pbx/extensions`: list, add, edit, delete and import PBX extensions.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::api::pbx::{
+    create_extension, delete_extension, import_extensions, list_extensions, update_extension,
+};
+use crate::components::Frame;
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::model::{Extension, ExtensionInput, FieldError};
+use crate::pages::helpdesk::problem_text;
+
+#[component]
+pub fn ExtensionsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let list = Resource::new(|| (), |_| list_extensions());
+    let reload = move || list.refetch();
+    view! {
+        <Frame>
+            <header class="page-head"><div class="title"><h1>{t!(i18n, extensions_title)}</h1></div></header>
+            <p class="muted">{t!(i18n, extensions_intro)}</p>
+            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
+                {move || list.get().map(|r| match r {
+                    Ok(items) => view! { <ExtensionTable items=items reload=reload/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/pbx/extensions"/> }.into_any(),
+                    Err(_) => view! { <p class="form-error" role="alert">{t!(i18n, err_internal)}</p> }.into_any(),
+                })}
+            </Transition>
+            <AddExtension reload=reload/>
+            <ImportExtensions reload=reload/>
+        </Frame>
+    }
+}
+
+fn error_of(
+    errors: RwSignal<Vec<FieldError>>,
+    field: &'static str,
+    i18n: leptos_i18n::I18nContext<Locale>,
+) -> impl Fn() -> Option<String> + Copy {
+    move || {
+        errors
+            .get()
+            .into_iter()
+            .find(|e| e.field == field)
+            .map(|e| problem_text(i18n, e.problem))
+    }
+}
+
+#[component]
+fn ExtensionTable(
+    items: Vec<Extension>,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    if items.is_empty() {
+        return view! { <p class="empty card">{t!(i18n, extensions_empty)}</p> }.into_any();
+    }
+    let to_delete = RwSignal::new(None::<Extension>);
+    let remove = Action::new(move |id: &i64| {
+        let id = *id;
+        async move { delete_extension(id).await }
+    });
+    Effect::new(move |_| {
+        if remove.value().get().is_some() {
+            to_delete.set(None);
+            reload();
+        }
+    });
+    view! {
+        <table class="table card-table" aria-label=move || t_string!(i18n, extensions_title).to_string()>
+            <thead><tr>
+                <th scope="col">{t!(i18n, extension_number)}</th>
+                <th scope="col">{t!(i18n, extension_name)}</th>
+                <th scope="col">{t!(i18n, extension_email)}</th>
+                <th scope="col">{t!(i18n, actions)}</th>
+            </tr></thead>
+            <tbody>
+                {items.into_iter().map(|e| view! { <ExtensionRow ext=e reload=reload to_delete=to_delete/> }).collect_view()}
+            </tbody>
+        </table>
+        {move || to_delete.get().map(|e| {
+            let id = e.id;
+            view! {
+                <div class="backdrop">
+                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
+                        on:keydown=move |ev| if ev.key() == "Escape" { to_delete.set(None) }>
+                        <h2 id="confirm-title">{t!(i18n, delete_extension_confirm, number = e.number.clone(), name = e.name.clone())}</h2>
+                        <div class="actions">
+                            <button type="button" on:click=move |_| to_delete.set(None)>{t!(i18n, cancel)}</button>
+                            <button type="button" class="primary danger" on:click=move |_| { remove.dispatch(id); }>{t!(i18n, ok)}</button>
+                        </div>
+                    </div>
+                </div>
+            }
+        })}
+    }
+    .into_any()
+}
+
+#[component]
+fn ExtensionRow(
+    ext: Extension,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+    to_delete: RwSignal<Option<Extension>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let editing = RwSignal::new(false);
+    let number = RwSignal::new(ext.number.clone());
+    let name = RwSignal::new(ext.name.clone());
+    let email = RwSignal::new(ext.email.clone().unwrap_or_default());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let id = ext.id;
+    let save = Action::new(move |input: &ExtensionInput| {
+        let input = input.clone();
+        async move { update_extension(id, input).await }
+    });
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(())) => {
+            editing.set(false);
+            reload();
+        }
+        Some(Err(AppError::Invalid(list))) => errors.set(list),
+        _ => {}
+    });
+    let ext2 = ext.clone();
+    let row_label = ext.number.clone();
+    view! {
+        <tr>
+            <Show when=move || editing.get() fallback={
+                let ext = ext2.clone();
+                move || {
+                    let e = ext.clone();
+                    let e2 = ext.clone();
+                    let delete_label = format!("{} {}", t_string!(i18n, delete), e.number);
+                    view! {
+                        <td class="mono">{e.number.clone()}</td>
+                        <td>{e.name.clone()}</td>
+                        <td>{e.email.clone().unwrap_or_default()}</td>
+                        <td class="row-actions">
+                            <button type="button" on:click=move |_| editing.set(true)
+                                aria-label=format!("{} {}", t_string!(i18n, edit), e.number)>{t!(i18n, edit)}</button>
+                            <button type="button" class="danger" on:click=move |_| to_delete.set(Some(e2.clone()))
+                                aria-label=delete_label>{t!(i18n, delete)}</button>
+                        </td>
+                    }
+                }
+            }>
+                <td>
+                    <input type="text" inputmode="numeric" bind:value=number aria-label=move || t_string!(i18n, extension_number).to_string()/>
+                    <p class="field-error">{error_of(errors, "number", i18n)}</p>
+                </td>
+                <td>
+                    <input type="text" bind:value=name aria-label=move || t_string!(i18n, extension_name).to_string()/>
+                    <p class="field-error">{error_of(errors, "name", i18n)}</p>
+                </td>
+                <td>
+                    <input type="email" bind:value=email aria-label=move || t_string!(i18n, extension_email).to_string()/>
+                    <p class="field-error">{error_of(errors, "email", i18n)}</p>
+                </td>
+                <td class="row-actions">
+                    <button type="button" class="primary" data-row=row_label.clone() on:click=move |_| {
+                        errors.set(vec![]);
+                        save.dispatch(ExtensionInput { number: number.get(), name: name.get(), email: Some(email.get()) });
+                    }>{t!(i18n, save)}</button>
+                    <button type="button" on:click=move |_| editing.set(false)>{t!(i18n, cancel_edit)}</button>
+                </td>
+            </Show>
+        </tr>
+    }
+}
+
+#[component]
+fn AddExtension(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let number = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let add = Action::new(move |input: &ExtensionInput| {
+        let input = input.clone();
+        async move { create_extension(input).await }
+    });
+    Effect::new(move |_| match add.value().get() {
+        Some(Ok(_)) => {
+            number.set(String::new());
+            name.set(String::new());
+            email.set(String::new());
+            reload();
+        }
+        Some(Err(AppError::Invalid(list))) => errors.set(list),
+        _ => {}
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.set(vec![]);
+        add.dispatch(ExtensionInput {
+            number: number.get_untracked(),
+            name: name.get_untracked(),
+            email: Some(email.get_untracked()),
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="add-title">
+            <h2 id="add-title">{t!(i18n, add_extension)}</h2>
+            <form on:submit=on_submit novalidate class="inline-form">
+                <div class="field">
+                    <label for="new-number">{t!(i18n, extension_number)}</label>
+                    <input id="new-number" type="text" inputmode="numeric" bind:value=number/>
+                    <p class="field-error">{error_of(errors, "number", i18n)}</p>
+                </div>
+                <div class="field">
+                    <label for="new-name">{t!(i18n, extension_name)}</label>
+                    <input id="new-name" type="text" bind:value=name/>
+                    <p class="field-error">{error_of(errors, "name", i18n)}</p>
+                </div>
+                <div class="field">
+                    <label for="new-email">{t!(i18n, extension_email)}</label>
+                    <input id="new-email" type="email" bind:value=email/>
+                    <p class="field-error">{error_of(errors, "email", i18n)}</p>
+                </div>
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=move || add.pending().get()>{t!(i18n, add_extension)}</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn ImportExtensions(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let json = RwSignal::new(String::new());
+    let import = Action::new(move |j: &String| {
+        let j = j.clone();
+        async move { import_extensions(j).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = import.value().get() {
+            json.set(String::new());
+            reload();
+        }
+    });
+    let message = move || {
+        import.value().get().map(|r| match r {
+            Ok(n) => (true, t_string!(i18n, imported, count = n).to_string()),
+            Err(AppError::BadImport) => (false, t_string!(i18n, import_not_json).to_string()),
+            Err(AppError::Invalid(list)) => (
+                false,
+                list.iter()
+                    .map(|e| {
+                        let (row, field) =
+                            e.field.split_once('.').unwrap_or(("?", e.field.as_str()));
+                        t_string!(
+                            i18n,
+                            import_row_error,
+                            row = row.to_string(),
+                            field = field.to_string(),
+                            msg = problem_text(i18n, e.problem)
+                        )
+                        .to_string()
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Err(_) => (false, t_string!(i18n, err_internal).to_string()),
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="import-title">
+            <h2 id="import-title">{t!(i18n, import_title)}</h2>
+            <p class="muted">{t!(i18n, import_hint)}</p>
+            <div class="field wide">
+                <label for="import-json">{t!(i18n, import_json)}</label>
+                <textarea id="import-json" rows="5" bind:value=json></textarea>
+            </div>
+            {move || message().map(|(ok, text)| view! {
+                <p class=if ok { "note ok" } else { "form-error" } role="status" style="white-space: pre-line">{text}</p>
+            })}
+            <div class="actions">
+                <button type="button" class="primary" on:click=move |_| { import.dispatch(json.get()); }>{t!(i18n, import)}</button>
+            </div>
+        </section>
+    }
+}

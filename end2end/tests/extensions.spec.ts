@@ -1,0 +1,42 @@
+import { test, expect } from '@playwright/test';
+import { signIn } from './helpers';
+
+test('an admin adds, edits and deletes an extension', async ({ page }) => {
+  await signIn(page);
+  await page.getByRole('link', { name: 'Extensions' }).click();
+  await expect(page).toHaveURL(/\/pbx\/extensions$/);
+  await page.waitForLoadState('networkidle');
+  const table = page.getByRole('table', { name: 'Extensions' });
+  // The demo extensions of sandbox mode are there.
+  await expect(table).toContainText('kristin.hale@pbxsandbox.example.com');
+
+  await page.getByLabel('Extension number').fill('3100');
+  await page.getByLabel('Name', { exact: true }).fill('Test Agent');
+  await page.getByLabel('E-mail').fill('not-an-email');
+  await page.getByRole('button', { name: 'Add extension' }).click();
+  await expect(page.locator('#new-email + .field-error')).toContainText('Enter an e-mail address');
+  await page.getByLabel('E-mail').fill('test.agent@example.com');
+  await page.getByRole('button', { name: 'Add extension' }).click();
+  const row = table.getByRole('row').filter({ hasText: '3100' });
+  await expect(row).toContainText('test.agent@example.com');
+
+  // A number that is taken is refused beside the field.
+  await page.getByLabel('Extension number').fill('2005');
+  await page.getByLabel('Name', { exact: true }).fill('Someone');
+  await page.getByRole('button', { name: 'Add extension' }).click();
+  await expect(page.locator('#new-number + .field-error')).toHaveText('Another extension already has this number.');
+
+  await page.getByRole('button', { name: 'Edit 3100' }).click();
+  // The row being edited holds inputs instead of text.
+  await table.getByRole('textbox', { name: 'Name' }).fill('Renamed Agent');
+  await table.getByRole('button', { name: 'Save' }).click();
+  await expect(table.getByRole('row').filter({ hasText: '3100' })).toContainText('Renamed Agent');
+  await page.reload();
+  await expect(table.getByRole('row').filter({ hasText: '3100' })).toContainText('Renamed Agent');
+
+  await page.getByRole('button', { name: 'Delete 3100' }).click();
+  await expect(page.getByRole('dialog')).toContainText('Delete extension 3100 (Renamed Agent)?');
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  await expect(table.getByRole('row').filter({ hasText: '3100' })).toHaveCount(0);
+  await page.screenshot({ path: 'test-results/extensions-en.png', fullPage: true });
+});
