@@ -5,7 +5,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-use crate::model::FieldError;
+use crate::model::{BindingProblem, FieldError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -31,6 +31,8 @@ pub enum AppError {
     NotFound,
     #[error("not a JSON array of extensions")]
     BadImport,
+    #[error("binding refused")]
+    Binding(BindingProblem),
     #[error("internal error")]
     Internal,
     #[error("{0}")]
@@ -62,6 +64,16 @@ impl From<crate::engine::EngineError> for AppError {
                 tracing::error!(error = %other, "internal error");
                 AppError::Internal
             }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::engine::bindings::BindingError> for AppError {
+    fn from(e: crate::engine::bindings::BindingError) -> Self {
+        match e {
+            crate::engine::bindings::BindingError::Refused(p) => AppError::Binding(p),
+            crate::engine::bindings::BindingError::Engine(e) => e.into(),
         }
     }
 }

@@ -160,3 +160,62 @@ pub enum AuthOutcome {
     Succeeded { choose_org: bool },
     Failed(AuthFailure),
 }
+
+/// A Zoho Desk user (agent) and the extension bound to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZohoUser {
+    pub agent_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub active: bool,
+    pub extension_id: Option<i64>,
+    /// Bound by hand (Auto Bind never changes these).
+    pub manual: bool,
+}
+
+/// The Zoho Desk Users section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersView {
+    pub users: Vec<ZohoUser>,
+    pub extensions: Vec<Extension>,
+    /// Agents the last refresh no longer found in Zoho: (name, extension they lost).
+    pub vanished: Vec<(String, Option<String>)>,
+}
+
+/// What a refresh found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshReport {
+    pub fetched: usize,
+    pub vanished: Vec<String>,
+}
+
+/// What Auto Bind did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoBindReport {
+    pub bound: usize,
+    /// Active, unbound agents with no extension of the same e-mail.
+    pub unmatched: Vec<String>,
+}
+
+/// One row's choice in the Extension drop-down.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingChange {
+    pub agent_id: String,
+    pub extension_id: Option<i64>,
+}
+
+/// Why a set of bindings is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BindingProblem {
+    /// The extension is already bound to another agent.
+    ExtensionTaken {
+        extension: String,
+        other_agent: String,
+    },
+    /// A disabled agent cannot be bound.
+    AgentDisabled {
+        agent: String,
+    },
+    UnknownAgent,
+    UnknownExtension,
+}

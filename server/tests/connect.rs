@@ -26,6 +26,16 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("helpdesk/outcome", &[("attempt", "x")]),
     ("helpdesk/choose_org", &[("org_id", "1")]),
     ("helpdesk/organizations", &[]),
+    ("helpdesk/users", &[]),
+    ("helpdesk/users/refresh", &[]),
+    ("helpdesk/users/auto_bind", &[]),
+    (
+        "helpdesk/users/save",
+        &[
+            ("changes[0][agent_id]", "1"),
+            ("changes[0][extension_id]", "1"),
+        ],
+    ),
     ("pbx/extensions", &[]),
     (
         "pbx/extensions/create",

@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{AuthOutcome, ConnectionView, OrgChoice, SettingsInput};
+use crate::model::{
+    AuthOutcome, AutoBindReport, BindingChange, ConnectionView, OrgChoice, RefreshReport,
+    SettingsInput, UsersView,
+};
 
 /// How long a consent may take before its `state` is refused.
 #[cfg(feature = "ssr")]
@@ -146,6 +149,32 @@ pub async fn choose_org(org_id: String) -> Result<(), AppError> {
 pub async fn refresh_organizations() -> Result<Vec<OrgChoice>, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
     Ok(engine.refresh_organizations().await?)
+}
+
+/// The Zoho Desk Users section: agents as last fetched, extensions, vanished agents.
+#[server(endpoint = "helpdesk/users")]
+pub async fn users() -> Result<UsersView, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.users_view().await?)
+}
+
+/// Fetches every agent from Zoho Desk (all pages).
+#[server(endpoint = "helpdesk/users/refresh")]
+pub async fn refresh_users() -> Result<RefreshReport, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.refresh_agents(|_| {}).await?)
+}
+
+#[server(endpoint = "helpdesk/users/auto_bind")]
+pub async fn auto_bind() -> Result<AutoBindReport, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.auto_bind().await?)
+}
+
+#[server(endpoint = "helpdesk/users/save")]
+pub async fn save_bindings(changes: Vec<BindingChange>) -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.save_bindings(changes).await?)
 }
 
 #[cfg(feature = "ssr")]

@@ -2,6 +2,7 @@
 //! No Leptos inside; the server functions in `crate::api` are its only callers from the UI.
 
 pub mod auth;
+pub mod bindings;
 pub mod pbx;
 pub mod secrets;
 pub mod store;

@@ -328,6 +328,165 @@ impl Store {
     }
 }
 
+/// A Zoho Desk agent with its binding, as the Zoho Desk Users table shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentRow {
+    pub agent_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub active: bool,
+    pub extension_id: Option<i64>,
+    pub manual: bool,
+}
+
+/// An agent as fetched from Zoho.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FetchedAgent {
+    pub agent_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub active: bool,
+}
+
+impl Store {
+    /// Replaces the agent list with `agents` in one transaction. Agents no longer in Zoho are
+    /// deleted (their bindings with them) and recorded as vanished; returns their names.
+    pub async fn replace_agents(
+        &self,
+        agents: &[FetchedAgent],
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM vanished_agent")
+            .execute(&mut *tx)
+            .await?;
+        for (i, a) in agents.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO zoho_agent (agent_id, name, email, active, position, seen_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (agent_id) DO UPDATE SET name = excluded.name, email = excluded.email,
+                     active = excluded.active, position = excluded.position, seen_at = excluded.seen_at",
+            )
+            .bind(&a.agent_id)
+            .bind(&a.name)
+            .bind(&a.email)
+            .bind(a.active as i64)
+            .bind(i as i64)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Gone = stored but not in this fetch (compared by id, not by time: two refreshes can
+        // fall in the same second).
+        let fetched: std::collections::HashSet<&str> =
+            agents.iter().map(|a| a.agent_id.as_str()).collect();
+        let gone: Vec<_> = sqlx::query(
+            "SELECT a.agent_id, a.name, a.email, e.number FROM zoho_agent a
+             LEFT JOIN agent_binding b ON b.agent_id = a.agent_id
+             LEFT JOIN pbx_extension e ON e.extension_id = b.extension_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .filter(|r| !fetched.contains(r.get::<String, _>(0).as_str()))
+        .collect();
+        let mut names = Vec::new();
+        for r in &gone {
+            let id: String = r.get(0);
+            let name: String = r.get(1);
+            sqlx::query(
+                "INSERT INTO vanished_agent (agent_id, name, email, extension_number, vanished_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&id)
+            .bind(&name)
+            .bind(r.get::<Option<String>, _>(2))
+            .bind(r.get::<Option<String>, _>(3))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM agent_binding WHERE agent_id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM zoho_agent WHERE agent_id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            names.push(name);
+        }
+        tx.commit().await?;
+        Ok(names)
+    }
+
+    pub async fn agents(&self) -> Result<Vec<AgentRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.agent_id, a.name, a.email, a.active, b.extension_id, b.manual
+             FROM zoho_agent a LEFT JOIN agent_binding b ON b.agent_id = a.agent_id
+             ORDER BY a.position",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AgentRow {
+                agent_id: r.get(0),
+                name: r.get(1),
+                email: r.get(2),
+                active: r.get::<i64, _>(3) != 0,
+                extension_id: r.get(4),
+                manual: r.get::<Option<i64>, _>(5).unwrap_or(0) != 0,
+            })
+            .collect())
+    }
+
+    /// (name, e-mail, extension number) of the agents the last refresh found gone.
+    pub async fn vanished_agents(
+        &self,
+    ) -> Result<Vec<(String, Option<String>, Option<String>)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT name, email, extension_number FROM vanished_agent ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    /// Sets the bindings in one transaction: `(agent, Some(extension))` binds, `None` unbinds.
+    pub async fn set_bindings(
+        &self,
+        changes: &[(String, Option<i64>, bool)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Unbind first, so that moving an extension between agents does not trip the unique key.
+        for (agent, _, _) in changes {
+            sqlx::query("DELETE FROM agent_binding WHERE agent_id = $1")
+                .bind(agent)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (agent, ext, manual) in changes {
+            if let Some(ext) = ext {
+                sqlx::query(
+                    "INSERT INTO agent_binding (agent_id, extension_id, manual, bound_at)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(agent)
+                .bind(ext)
+                .bind(*manual as i64)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,160 @@
+//! Black-box tests of the Zoho Desk users and their bindings: paging over a large org, Auto
+//! Bind by e-mail, manual bindings and their conflicts, agents that vanish from Zoho.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::app::*;
+
+fn user<'a>(view: &'a Value, name: &str) -> &'a Value {
+    view["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == name)
+        .unwrap_or_else(|| panic!("no user {name}"))
+}
+
+fn ext_id(view: &Value, number: &str) -> String {
+    view["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["number"] == number)
+        .unwrap()["id"]
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_large_org_is_fetched_bound_by_email_and_by_hand() {
+    let app = TestApp::spawn().await;
+    app.connect().await;
+    app.sandbox_control("/agents", json!({"count": 450})).await;
+
+    let (s, report) = app.call("helpdesk/users/refresh", &[]).await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report, json!({"fetched": 458, "vanished": []}));
+    let stats = app.sandbox_control("", json!({})).await;
+    assert_eq!(
+        stats["stats"]["by_operation"]["GET /agents"], 3,
+        "three pages of 200"
+    );
+
+    let (_, report) = app.call("helpdesk/users/auto_bind", &[]).await;
+    assert_eq!(report["bound"], 5, "{report}");
+    let unmatched = report["unmatched"].as_array().unwrap();
+    assert_eq!(
+        unmatched.len(),
+        2 + 405,
+        "Emma, Mia and the active generated agents"
+    );
+    assert!(unmatched.contains(&json!("Emma Wang")));
+
+    let (_, view) = app.call("helpdesk/users", &[]).await;
+    assert_eq!(view["users"].as_array().unwrap().len(), 458);
+    // Case and spaces do not matter; disabled agents are never bound.
+    assert_eq!(
+        user(&view, "Sofia Rossi")["extension_id"].to_string(),
+        ext_id(&view, "2007")
+    );
+    assert_eq!(
+        user(&view, "Kristin Hale")["extension_id"].to_string(),
+        ext_id(&view, "2005")
+    );
+    assert_eq!(user(&view, "Lucas Meyer")["extension_id"], Value::Null);
+    assert_eq!(user(&view, "Kristin Hale")["manual"], false);
+
+    // By hand: Emma gets the Reception extension.
+    let emma = user(&view, "Emma Wang")["agent_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reception = ext_id(&view, "2009");
+    let (s, body) = app
+        .call(
+            "helpdesk/users/save",
+            &[
+                ("changes[0][agent_id]", &emma),
+                ("changes[0][extension_id]", &reception),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+
+    // One extension, one agent: the conflict names the other side.
+    let mia = user(&view, "Mia Tanaka")["agent_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, body) = app
+        .call(
+            "helpdesk/users/save",
+            &[
+                ("changes[0][agent_id]", &mia),
+                ("changes[0][extension_id]", &ext_id(&view, "2005")),
+            ],
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!({"Binding": {"ExtensionTaken": {"extension": "2005", "other_agent": "Kristin Hale"}}})
+    );
+    let lucas = user(&view, "Lucas Meyer")["agent_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, body) = app
+        .call(
+            "helpdesk/users/save",
+            &[
+                ("changes[0][agent_id]", &lucas),
+                ("changes[0][extension_id]", &ext_id(&view, "2010")),
+            ],
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!({"Binding": {"AgentDisabled": {"agent": "Lucas Meyer"}}})
+    );
+
+    // Auto Bind again changes nothing made by hand.
+    let (_, report) = app.call("helpdesk/users/auto_bind", &[]).await;
+    assert_eq!(report["bound"], 0);
+    let (_, view) = app.call("helpdesk/users", &[]).await;
+    assert_eq!(
+        user(&view, "Emma Wang")["extension_id"].to_string(),
+        reception
+    );
+    assert_eq!(user(&view, "Emma Wang")["manual"], true);
+
+    // Kristin leaves the Zoho org: her binding goes, and the page says so.
+    let kristin = user(&view, "Kristin Hale")["agent_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.http
+        .delete(format!("{}/sandbox/control/agents/{kristin}", app.base))
+        .send()
+        .await
+        .unwrap();
+    let (_, report) = app.call("helpdesk/users/refresh", &[]).await;
+    assert_eq!(
+        report,
+        json!({"fetched": 457, "vanished": ["Kristin Hale"]})
+    );
+    let (_, view) = app.call("helpdesk/users", &[]).await;
+    assert_eq!(view["vanished"], json!([["Kristin Hale", "2005"]]));
+    assert!(view["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["name"] != "Kristin Hale"));
+}
+
+#[tokio::test]
+async fn refreshing_users_needs_a_connection() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let (_, body) = app.call("helpdesk/users/refresh", &[]).await;
+    assert_eq!(body, json!("NotConfigured"));
+}
