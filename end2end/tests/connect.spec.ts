@@ -42,7 +42,7 @@ test('invalid fields get messages beside them', async ({ page }) => {
   await page.getByLabel(L.en.accounts).fill('http://accounts.zoho.com');
   await page.getByLabel(L.en.desk).fill('desk');
   await page.getByLabel(L.en.clientId, { exact: true }).fill('');
-  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('#auth-form').getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.locator('#accounts-url + .field-error')).toHaveText('Must start with https://.');
   await expect(page.locator('#desk-url + .field-error')).toContainText('Enter a full URL');
   await expect(page.locator('#client-id + .field-error')).toHaveText('Required.');

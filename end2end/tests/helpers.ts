@@ -32,7 +32,7 @@ export async function signIn(page: Page, l: Labels = L.en) {
 export async function saveAndConsent(page: Page, decision: 'Accept' | 'Deny', l: Labels = L.en) {
   await page.getByRole('button', { name: l.useSandbox }).click();
   const popupPromise = page.waitForEvent('popup');
-  await page.getByRole('button', { name: l.save, exact: true }).click();
+  await page.locator('#auth-form').getByRole('button', { name: l.save, exact: true }).click();
   const popup = await popupPromise;
   await popup.waitForURL(/\/sandbox\/accounts\/oauth\/v2\/auth/);
   await popup.getByRole('button', { name: decision }).click();

@@ -4,3 +4,4 @@ pub mod callback;
 pub mod extensions;
 pub mod helpdesk;
 pub mod login;
+pub mod users;
