@@ -8,7 +8,7 @@ export const ADMIN_PASSWORD = 'e2e-admin-password';
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  timeout: 60_000,
   expect: { timeout: 5_000 },
   fullyParallel: false,
   workers: 1,

@@ -19,7 +19,7 @@ test('an admin fetches Zoho Desk users, auto-binds them and binds one by hand', 
   await expect(page.getByText('You have unsaved changes.')).toBeVisible();
   await page.locator('#save-bindings').click();
   await expect(page.getByText('Bindings saved.')).toBeVisible();
-  await page.reload();
+  await page.reload({ waitUntil: 'domcontentloaded' });
   await expect(page.getByRole('combobox', { name: 'Extension Emma Wang' }).locator('option:checked')).toHaveText('2009 Reception');
 
   // A conflicting choice is refused with the other side named.
