@@ -13,7 +13,9 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,
-  retries: 0,
+  // A rare page load that never finishes was seen under CPU load (under investigation, see
+  // docs/decisions.md); one retry keeps CI honest about real failures meanwhile.
+  retries: 1,
   reporter: [['list'], ['./summary-reporter.ts']],
   use: {
     baseURL: BASE,

@@ -121,7 +121,6 @@ fn Connection(
         {(status == Status::ChooseOrg).then(|| view! { <ChooseOrg orgs=orgs.clone() on_change=on_change/> })}
         <NetworkInformation view=view.clone()/>
         <AuthorizationInformation view=view on_change=on_change/>
-        <crate::pages::users::ZohoUsers connected=status == Status::Connected/>
     }
 }
 
