@@ -13,9 +13,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,
-  // A rare page load that never finishes was seen under CPU load (under investigation, see
-  // docs/decisions.md); one retry keeps CI honest about real failures meanwhile.
-  retries: 1,
+  retries: 0,
   reporter: [['list'], ['./summary-reporter.ts']],
   use: {
     baseURL: BASE,

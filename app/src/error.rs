@@ -33,6 +33,9 @@ pub enum AppError {
     BadImport,
     #[error("binding refused")]
     Binding(BindingProblem),
+    /// The call-event intake refused the simulator's events (its own words).
+    #[error("{0}")]
+    Intake(String),
     #[error("internal error")]
     Internal,
     #[error("{0}")]
@@ -56,6 +59,7 @@ impl From<crate::engine::EngineError> for AppError {
             E::NotConfigured => AppError::NotConfigured,
             E::AuthExpired => AppError::AuthExpired,
             E::NotFound => AppError::NotFound,
+            E::Intake(m) => AppError::Intake(m),
             E::Zoho(z) => {
                 tracing::warn!(error = %z, "Zoho request failed");
                 AppError::Zoho

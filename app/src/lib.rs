@@ -102,7 +102,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage/>
                     <Route path=path!("/integrations/helpdesk") view=pages::helpdesk::HelpdeskPage/>
                     <Route path=path!("/oauth/zoho/callback") view=pages::callback::CallbackPage/>
+                    <Route path=path!("/integrations/helpdesk/log") view=pages::log::LogPage/>
                     <Route path=path!("/pbx/extensions") view=pages::extensions::ExtensionsPage/>
+                    <Route path=path!("/pbx/simulator") view=pages::simulator::SimulatorPage/>
                 </Routes>
             </Router>
         </I18nContextProvider>

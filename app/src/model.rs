@@ -109,6 +109,16 @@ pub enum FieldProblem {
     BadEmail,
     /// Another extension has this number.
     Duplicate,
+    /// Not a phone number (digits with + - ( ) . and spaces).
+    NotPhoneNumber,
+    /// No PBX extension has this number.
+    NoSuchExtension,
+    /// An outbound call is placed from one extension.
+    OneExtension,
+    /// The extension is not ringing on this call.
+    NotRinging,
+    /// The call has already ended.
+    CallEnded,
 }
 
 /// A PBX extension (requirements §2; the extensions page).
@@ -189,6 +199,14 @@ pub struct RefreshReport {
     pub vanished: Vec<String>,
 }
 
+/// A "Refresh Zoho Desk users" in progress: agents fetched so far, and the org's total when
+/// Zoho told it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshProgress {
+    pub fetched: usize,
+    pub total: Option<usize>,
+}
+
 /// What Auto Bind did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AutoBindReport {
@@ -218,4 +236,104 @@ pub enum BindingProblem {
     },
     UnknownAgent,
     UnknownExtension,
+}
+
+/// One call in the integration log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallSummary {
+    pub call_id: String,
+    /// `inbound`, `outbound`, `internal`.
+    pub direction: String,
+    pub external_number: Option<String>,
+    pub extensions: Vec<String>,
+    /// The call type once ended (`Inbound Missed`…); `None` while open or for internal calls.
+    pub call_type: Option<String>,
+    pub open: bool,
+    /// Start time in the PBX's clock, `YYYY-MM-DD HH:MM:SS`.
+    pub started: String,
+    pub started_ms: i64,
+    /// The extension that answered, or that the missed call is counted on.
+    pub extension: Option<String>,
+    /// The Zoho Desk agent bound to that extension now.
+    pub agent: Option<String>,
+}
+
+/// One event as received.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallEventView {
+    pub event_id: String,
+    pub source: String,
+    pub kind: String,
+    pub extension: Option<String>,
+    pub at: String,
+    pub received: String,
+}
+
+/// One fact the call model derived.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallFactView {
+    /// `ringing` or `ended`.
+    pub kind: String,
+    pub extension: Option<String>,
+    pub call_type: Option<String>,
+    pub at: String,
+    pub ring_secs: Option<i64>,
+    pub talk_secs: Option<i64>,
+    pub timed_out: bool,
+    /// The agent bound to the extension when the fact was made; `None`: nothing for Zoho.
+    pub agent_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallDetail {
+    pub summary: CallSummary,
+    pub events: Vec<CallEventView>,
+    pub facts: Vec<CallFactView>,
+}
+
+/// The log's filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogFilter {
+    pub number: String,
+    pub extension: String,
+    /// A call type, `open`, `internal`, or empty for all.
+    pub outcome: String,
+    /// Older calls than this start time (the "Older calls" page).
+    pub before_ms: Option<i64>,
+}
+
+/// The simulator's default caller: a contact of the sandbox (Jennifer Lawrence).
+pub const DEMO_CALLER: &str = "+8613800138000";
+
+/// The simulator's buttons.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SimAction {
+    /// Rings the extensions (several: a ring group) from, or dials out to, a number.
+    Place {
+        inbound: bool,
+        external_number: String,
+        extensions: String,
+    },
+    Answer {
+        call_id: String,
+        extension: String,
+    },
+    HangUp {
+        call_id: String,
+    },
+    RingOut {
+        call_id: String,
+    },
+    /// `ring_group`, `missed`, `unknown_caller`, `repeat_caller`.
+    Scenario {
+        name: String,
+        extension: String,
+    },
+}
+
+/// Where the PBX sends call events (the secret itself is fetched only on request).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookInfo {
+    pub native_url: String,
+    pub yeastar_url: String,
 }

@@ -24,6 +24,12 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// `HELPDESK_SECRET_KEY`: 64 hex digits, or the path of a file holding them.
     pub secret_key: Option<String>,
+    /// `HELPDESK_WEBHOOK_SECRET`: the call-event intake's shared secret (else generated and
+    /// kept in the database).
+    pub webhook_secret: Option<String>,
+    /// `HELPDESK_PBX_UTC_OFFSET` (`+08:00`): the PBX clock's offset, for the vendor's CDR
+    /// times; UTC by default.
+    pub pbx_utc_offset: time::UtcOffset,
     /// Where generated files live (the secret key): the folder of a SQLite database, else `data`.
     pub data_dir: std::path::PathBuf,
 }
@@ -63,7 +69,22 @@ impl Config {
         {
             bail!("HELPDESK_ADMIN_PASSWORD must have at least 8 characters");
         }
+        let webhook_secret = get("HELPDESK_WEBHOOK_SECRET").filter(|s| !s.trim().is_empty());
+        if webhook_secret
+            .as_ref()
+            .is_some_and(|s| s.trim().len() < 16 || s.trim() != s)
+        {
+            bail!("HELPDESK_WEBHOOK_SECRET must have at least 16 characters and no surrounding spaces");
+        }
+        let pbx_utc_offset = match get("HELPDESK_PBX_UTC_OFFSET").filter(|s| !s.trim().is_empty()) {
+            None => time::UtcOffset::UTC,
+            Some(raw) => parse_offset(raw.trim()).with_context(|| {
+                format!("HELPDESK_PBX_UTC_OFFSET={raw:?} is not an offset like +08:00 or -05:30")
+            })?,
+        };
         Ok(Config {
+            webhook_secret,
+            pbx_utc_offset,
             database_url,
             admin_password,
             secret_key: get("HELPDESK_SECRET_KEY").filter(|k| !k.trim().is_empty()),
@@ -84,6 +105,15 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("http://{bound}"))
     }
+}
+
+/// `+08:00`, `-05:30`, `Z`.
+fn parse_offset(s: &str) -> anyhow::Result<time::UtcOffset> {
+    if s == "Z" || s == "UTC" {
+        return Ok(time::UtcOffset::UTC);
+    }
+    let fmt = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+    Ok(time::UtcOffset::parse(s, &fmt)?)
 }
 
 /// An absolute http(s) URL with no path, query or credentials; returned without trailing slash.

@@ -4,6 +4,7 @@
 //! routes), sessions, and the Zoho Desk sandbox.
 
 pub mod config;
+pub mod intake;
 pub mod sandbox;
 
 use std::net::SocketAddr;
@@ -78,8 +79,13 @@ pub async fn build_app(
         EngineConfig {
             public_url: public_url.to_string(),
             sandbox: sandbox_defaults,
+            pbx_utc_offset: config.pbx_utc_offset,
         },
     ));
+    engine.rebuild_directory().await?;
+    engine
+        .init_webhook_secret(config.webhook_secret.as_deref())
+        .await?;
 
     if config.sandbox && engine.seed_demo_extensions().await? {
         tracing::info!("demo extensions created (sandbox mode, first start)");
@@ -108,6 +114,7 @@ pub async fn build_app(
     };
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(intake::router(engine.clone()))
         .route("/api/{*fn_name}", get(server_fns.clone()).post(server_fns))
         .leptos_routes_with_context(&leptos_options, routes, context, {
             let options = leptos_options.clone();
@@ -167,7 +174,11 @@ fn origin_of(url: &str) -> String {
 /// the `Origin` (or `Referer`) must be the public URL's.
 async fn same_origin_only(State(origin): State<Arc<String>>, req: Request, next: Next) -> Response {
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if changes_state && req.uri().path().starts_with("/api/") {
+    // The PBX's intake authenticates itself with the webhook secret instead.
+    if changes_state
+        && req.uri().path().starts_with("/api/")
+        && !intake::is_intake(req.uri().path())
+    {
         let h = req.headers();
         let from = h
             .get(header::ORIGIN)
@@ -199,6 +210,25 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static("frame-ancestors 'none'"));
     resp
+}
+
+/// Background work of a running server: once a minute, closes calls that never ended.
+pub fn spawn_housekeeping(engine: SharedEngine) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = app::engine::calls::now_ms();
+            match engine
+                .close_stale_calls(now, app::engine::calls::DEFAULT_CALL_TIMEOUT_MS)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(facts = n, "closed calls that never ended"),
+                Err(e) => tracing::warn!(error = %e, "closing stale calls failed"),
+            }
+        }
+    });
 }
 
 /// Serves the sandbox alone on `listener` (tests, benchmarks, `server sandbox`).

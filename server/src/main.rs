@@ -23,7 +23,11 @@ enum Command {
     Sandbox,
 }
 
-#[tokio::main]
+// One thread for the async work (blocking work such as password hashing and SQLite still runs
+// on other threads). Leptos's server rendering keeps thread-bound values in the page's reactive
+// owner; on a work-stealing runtime the end of a streamed page can be polled on another thread,
+// the drop of such a value panics and the response never completes (docs/decisions.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -57,6 +61,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             tracing::info!(%public_url, "listening on {bound}");
+            server::spawn_housekeeping(app.engine.clone());
             server::serve(listener, app.router).await?;
         }
     }

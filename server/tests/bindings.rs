@@ -80,6 +80,11 @@ async fn a_large_org_is_fetched_bound_by_email_and_by_hand() {
         )
         .await;
     assert_eq!(s, 200, "{body}");
+    // The engine's in-memory lookup follows at once.
+    let at = |n: &str| app.engine.bound_agent(n).map(|b| b.agent_name.clone());
+    assert_eq!(at("2009").as_deref(), Some("Emma Wang"));
+    assert_eq!(at("2005").as_deref(), Some("Kristin Hale"));
+    assert_eq!(at("2010"), None, "a disabled agent is never bound");
 
     // One extension, one agent: the conflict names the other side.
     let mia = user(&view, "Mia Tanaka")["agent_id"]
@@ -144,11 +149,64 @@ async fn a_large_org_is_fetched_bound_by_email_and_by_hand() {
     );
     let (_, view) = app.call("helpdesk/users", &[]).await;
     assert_eq!(view["vanished"], json!([["Kristin Hale", "2005"]]));
+    assert_eq!(at("2005"), None, "a vanished agent's extension is free");
+    assert_eq!(at("2009").as_deref(), Some("Emma Wang"));
     assert!(view["users"]
         .as_array()
         .unwrap()
         .iter()
         .all(|u| u["name"] != "Kristin Hale"));
+}
+
+#[tokio::test]
+async fn a_refresh_reports_its_progress_while_it_runs() {
+    let app = TestApp::spawn().await;
+    app.connect().await;
+    app.sandbox_control("/agents", json!({"count": 450})).await;
+    let (_, idle) = app.call("helpdesk/users/progress", &[]).await;
+    assert_eq!(idle, Value::Null, "nothing runs");
+
+    // Each Zoho answer takes a while, so the refresh can be watched between pages.
+    app.sandbox_control("", json!({"latency_ms": 150})).await;
+    let running = {
+        let base = app.base.clone();
+        let http = app.http.clone();
+        tokio::spawn(async move {
+            http.post(format!("{base}/api/helpdesk/users/refresh"))
+                .header("Origin", &base)
+                .header("Accept", "application/json")
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    };
+    let mut seen = Vec::new();
+    while !running.is_finished() {
+        let (_, p) = app.call("helpdesk/users/progress", &[]).await;
+        if !p.is_null() && seen.last() != Some(&p) {
+            seen.push(p);
+        }
+    }
+    let report = running.await.unwrap();
+    assert_eq!(report["fetched"], 458);
+    assert!(
+        seen.contains(&json!({"fetched": 200, "total": 458})),
+        "the running count after the first page, with the total: {seen:?}"
+    );
+    for p in &seen {
+        assert!(p["fetched"].as_u64().unwrap() <= 458);
+    }
+    let (_, idle) = app.call("helpdesk/users/progress", &[]).await;
+    assert_eq!(idle, Value::Null, "cleared at the end");
+
+    // Anonymous callers learn nothing.
+    let (s, _) = app
+        .call_with(&TestApp::browser(), "helpdesk/users/progress", &[])
+        .await;
+    assert_eq!(s, 401);
 }
 
 #[tokio::test]

@@ -106,6 +106,15 @@ async fn agents_page_through_a_large_org() {
     let (_, body) = t.get("/agents?status=DISABLED&limit=200", &tok).await;
     assert_eq!(body["data"].as_array().unwrap().len(), 1 + 45);
 
+    // The count agrees with the pages, with and without the status filter.
+    let (s, body) = t.get("/agents/count", &tok).await;
+    assert_eq!(s, 200);
+    assert_eq!(body, json!({"count": 458}));
+    let (_, body) = t.get("/agents/count?status=DISABLED", &tok).await;
+    assert_eq!(body["count"], 46);
+    let (s, _) = t.get("/agents/count?status=GONE", &tok).await;
+    assert_eq!(s, 422);
+
     let first = seen[0].clone();
     let (s, body) = t.get(&format!("/agents/{first}"), &tok).await;
     assert_eq!(s, 200);

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::{
-    AuthOutcome, AutoBindReport, BindingChange, ConnectionView, OrgChoice, RefreshReport,
-    SettingsInput, UsersView,
+    AuthOutcome, AutoBindReport, BindingChange, ConnectionView, OrgChoice, RefreshProgress,
+    RefreshReport, SettingsInput, UsersView,
 };
 
 /// How long a consent may take before its `state` is refused.
@@ -162,7 +162,14 @@ pub async fn users() -> Result<UsersView, AppError> {
 #[server(endpoint = "helpdesk/users/refresh")]
 pub async fn refresh_users() -> Result<RefreshReport, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.refresh_agents(|_| {}).await?)
+    Ok(engine.refresh_agents().await?)
+}
+
+/// How far the running refresh has got (`None` when none runs); the page polls it.
+#[server(endpoint = "helpdesk/users/progress")]
+pub async fn users_refresh_progress() -> Result<Option<RefreshProgress>, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.users_refresh_progress())
 }
 
 #[server(endpoint = "helpdesk/users/auto_bind")]

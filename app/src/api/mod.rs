@@ -2,6 +2,7 @@
 //! calls the engine, and maps the error.
 
 pub mod auth;
+pub mod calls;
 pub mod helpdesk;
 pub mod pbx;
 

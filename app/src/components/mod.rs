@@ -33,19 +33,53 @@ pub fn LanguageSwitch() -> impl IntoView {
     }
 }
 
+/// Set by a page section while it holds choices not saved yet; the frame then asks before
+/// the page is left (a link in the navigation, or closing/reloading the tab).
+#[derive(Clone, Copy, Debug)]
+pub struct UnsavedChanges(pub RwSignal<bool>);
+
 /// The admin console's frame: navigation on the left, the page on the right.
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
     let i18n = use_i18n();
     let sign_out = ServerAction::<SignOut>::new();
+    let unsaved = RwSignal::new(false);
+    provide_context(UnsavedChanges(unsaved));
+    Effect::new(move |_| {
+        if unsaved.get() {
+            let h = window_event_listener(leptos::ev::beforeunload, |ev| {
+                ev.prevent_default();
+                ev.set_return_value("unsaved");
+            });
+            on_cleanup(move || h.remove());
+        }
+    });
+    // Runs before the router's own (window-level) handler, which skips prevented clicks.
+    let confirm_leave = move |ev: leptos::ev::MouseEvent| {
+        use wasm_bindgen::JsCast;
+        if !unsaved.get_untracked() {
+            return;
+        }
+        let on_link = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("a[href]").ok().flatten())
+            .is_some();
+        let question = t_string!(i18n, unsaved_leave).to_string();
+        if on_link && !window().confirm_with_message(&question).unwrap_or(true) {
+            ev.prevent_default();
+        }
+    };
     view! {
         <div class="frame">
-            <nav class="side" aria-label="Main">
+            <nav class="side" aria-label="Main" on:click=confirm_leave>
                 <div class="brand">{t!(i18n, app_name)}</div>
                 <p class="nav-group">{t!(i18n, nav_integrations)}</p>
-                <A href="/integrations/helpdesk" attr:class="nav-link">{t!(i18n, nav_helpdesk)}</A>
+                <A href="/integrations/helpdesk" attr:class="nav-link" exact=true>{t!(i18n, nav_helpdesk)}</A>
+                <A href="/integrations/helpdesk/log" attr:class="nav-link">{t!(i18n, nav_log)}</A>
                 <p class="nav-group">{t!(i18n, nav_pbx)}</p>
                 <A href="/pbx/extensions" attr:class="nav-link">{t!(i18n, nav_extensions)}</A>
+                <A href="/pbx/simulator" attr:class="nav-link">{t!(i18n, nav_simulator)}</A>
                 <div class="side-bottom">
                     <LanguageSwitch/>
                     <ActionForm action=sign_out>

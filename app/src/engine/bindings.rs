@@ -2,15 +2,18 @@
 //! (all pages), Auto Bind by e-mail, manual bindings, one agent ↔ one extension.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::directory::{BoundAgent, Directory};
 use super::store::FetchedAgent;
 use super::zoho::desk;
 use super::{Engine, EngineError};
 use crate::model::{
-    AutoBindReport, BindingChange, BindingProblem, RefreshReport, Status, UsersView, ZohoUser,
+    AutoBindReport, BindingChange, BindingProblem, RefreshProgress, RefreshReport, Status,
+    UsersView, ZohoUser,
 };
 
 /// Zoho's largest page for `GET /agents`.
@@ -23,6 +26,33 @@ fn now() -> i64 {
 /// E-mails match case-insensitively, ignoring surrounding spaces.
 pub fn email_key(e: &str) -> String {
     e.trim().to_lowercase()
+}
+
+/// The refresh in progress, if any; one refresh runs at a time (a second waits for the first,
+/// then fetches again).
+#[derive(Debug, Default)]
+pub struct RefreshState {
+    running: tokio::sync::Mutex<()>,
+    progress: Mutex<Option<RefreshProgress>>,
+}
+
+impl RefreshState {
+    fn set(&self, p: Option<RefreshProgress>) {
+        *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    }
+
+    pub fn get(&self) -> Option<RefreshProgress> {
+        *self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Clears the progress when the refresh ends, however it ends.
+struct ProgressGuard<'a>(&'a RefreshState);
+
+impl Drop for ProgressGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set(None);
+    }
 }
 
 fn agent_from_json(v: &Value) -> Option<FetchedAgent> {
@@ -48,11 +78,12 @@ fn agent_from_json(v: &Value) -> Option<FetchedAgent> {
 
 impl Engine {
     /// Fetches every agent of the org (all pages) and replaces the stored list; agents gone
-    /// from Zoho lose their binding. `progress` is told the running count after each page.
-    pub async fn refresh_agents(
-        &self,
-        progress: impl Fn(usize),
-    ) -> Result<RefreshReport, EngineError> {
+    /// from Zoho lose their binding. The running count is published for
+    /// [`Engine::users_refresh_progress`] after each page.
+    pub async fn refresh_agents(&self) -> Result<RefreshReport, EngineError> {
+        let state = &self.users_refresh;
+        let _one_at_a_time = state.running.lock().await;
+        let _clear = ProgressGuard(state);
         let row = self
             .store
             .connection()
@@ -62,17 +93,39 @@ impl Engine {
             (Status::Connected, Some(org)) => org,
             _ => return Err(EngineError::NotConfigured),
         };
+        let desk_get = |path: String| {
+            let (http, desk_url, org) = (self.http.clone(), row.desk_url.clone(), org.clone());
+            self.with_token(move |t| {
+                let (http, desk_url, path, org) =
+                    (http.clone(), desk_url.clone(), path.clone(), org.clone());
+                async move { desk::get(&http, &desk_url, &path, &t, Some(&org)).await }
+            })
+        };
+        state.set(Some(RefreshProgress {
+            fetched: 0,
+            total: None,
+        }));
+        // The total is only for the progress display: without it the count still runs.
+        let total = match desk_get("/agents/count".into()).await {
+            Ok(v) => v
+                .as_ref()
+                .and_then(|v| v.get("count"))
+                .and_then(Value::as_u64)
+                .map(|n| n as usize),
+            Err(EngineError::AuthExpired) => return Err(EngineError::AuthExpired),
+            Err(e) => {
+                tracing::debug!(error = %e, "agent count unavailable");
+                None
+            }
+        };
         let mut all = Vec::new();
         let mut from = 0;
         loop {
-            let path = format!("/agents?from={from}&limit={PAGE}");
-            let page = self
-                .with_token(|t| {
-                    let http = self.http.clone();
-                    let (desk_url, path, org) = (row.desk_url.clone(), path.clone(), org.clone());
-                    async move { desk::get(&http, &desk_url, &path, &t, Some(&org)).await }
-                })
-                .await?;
+            state.set(Some(RefreshProgress {
+                fetched: all.len(),
+                total,
+            }));
+            let page = desk_get(format!("/agents?from={from}&limit={PAGE}")).await?;
             let items: Vec<FetchedAgent> = page
                 .as_ref()
                 .and_then(|v| v.get("data"))
@@ -81,17 +134,22 @@ impl Engine {
                 .unwrap_or_default();
             let n = items.len();
             all.extend(items);
-            progress(all.len());
             if n < PAGE {
                 break;
             }
             from += n;
         }
         let vanished = self.store.replace_agents(&all, now()).await?;
+        self.rebuild_directory().await?;
         Ok(RefreshReport {
             fetched: all.len(),
             vanished,
         })
+    }
+
+    /// The refresh in progress: agents fetched so far and the org's total.
+    pub fn users_refresh_progress(&self) -> Option<RefreshProgress> {
+        self.users_refresh.get()
     }
 
     pub async fn users_view(&self) -> Result<UsersView, EngineError> {
@@ -152,6 +210,7 @@ impl Engine {
             }
         }
         self.store.set_bindings(&changes, now()).await?;
+        self.rebuild_directory().await?;
         Ok(AutoBindReport {
             bound: changes.len(),
             unmatched,
@@ -214,22 +273,24 @@ impl Engine {
             .set_bindings(&rows, now())
             .await
             .map_err(EngineError::from)?;
+        self.rebuild_directory().await?;
         Ok(())
     }
 
-    /// The agent bound to an extension number, if any: (agent id, name).
-    pub async fn bound_agent(&self, number: &str) -> Result<Option<(String, String)>, EngineError> {
-        let exts = self.store.extensions().await?;
-        let Some(ext) = exts.iter().find(|e| e.number == number) else {
-            return Ok(None);
-        };
-        Ok(self
-            .store
-            .agents()
-            .await?
-            .into_iter()
-            .find(|a| a.extension_id == Some(ext.id))
-            .map(|a| (a.agent_id, a.name)))
+    /// The agent bound to an extension number, if any (in memory; no query).
+    pub fn bound_agent(&self, number: &str) -> Option<Arc<BoundAgent>> {
+        self.directory.get().by_extension(number).cloned()
+    }
+
+    /// The whole directory, for callers that look up many extensions at once.
+    pub fn directory(&self) -> Arc<Directory> {
+        self.directory.get()
+    }
+
+    /// Re-reads the bindings into the in-memory directory; called after every change to
+    /// extensions, agents or bindings, and at start.
+    pub async fn rebuild_directory(&self) -> Result<(), EngineError> {
+        Ok(self.directory.rebuild(&self.store).await?)
     }
 }
 

@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod bindings;
+pub mod calls;
+pub mod directory;
 pub mod pbx;
 pub mod secrets;
 pub mod store;
@@ -38,6 +40,8 @@ pub struct EngineConfig {
     /// The PBX's public base URL, without a trailing slash.
     pub public_url: String,
     pub sandbox: Option<SandboxDefaults>,
+    /// The PBX's clock offset from UTC (the vendor's CDR times are local).
+    pub pbx_utc_offset: time::UtcOffset,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +60,8 @@ pub enum EngineError {
     Invalid(Vec<FieldError>),
     #[error("no such record")]
     NotFound,
+    #[error("{0}")]
+    Intake(String),
 }
 
 pub type SharedEngine = Arc<Engine>;
@@ -67,6 +73,16 @@ pub struct Engine {
     config: EngineConfig,
     /// One refresh at a time: concurrent callers wait and reuse the new token.
     token_lock: tokio::sync::Mutex<()>,
+    /// Extension number → bound agent, in memory (see [`directory`]).
+    directory: directory::DirectoryCell,
+    /// The running "Refresh Zoho Desk users", for the page's live count.
+    users_refresh: bindings::RefreshState,
+    /// The call-event intake's shared secret (see [`calls`]).
+    webhook_secret: std::sync::RwLock<Option<Sensitive>>,
+    /// Serializes call-event ingestion.
+    intake_lock: tokio::sync::Mutex<()>,
+    /// Bumped whenever a call changes.
+    calls_changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -93,11 +109,20 @@ impl Engine {
             http: zoho::http_client(),
             config,
             token_lock: tokio::sync::Mutex::new(()),
+            directory: Default::default(),
+            users_refresh: Default::default(),
+            webhook_secret: Default::default(),
+            intake_lock: tokio::sync::Mutex::new(()),
+            calls_changed: tokio::sync::watch::Sender::new(0),
         }
     }
 
     pub fn redirect_uri(&self) -> String {
         format!("{}/oauth/zoho/callback", self.config.public_url)
+    }
+
+    pub fn pbx_utc_offset(&self) -> time::UtcOffset {
+        self.config.pbx_utc_offset
     }
 
     pub fn public_url(&self) -> &str {

@@ -162,7 +162,7 @@ impl Engine {
             )
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(()) => self.rebuild_directory().await,
             Err(WriteError::DuplicateNumber) => Err(duplicate("number")),
             Err(WriteError::NotFound) => Err(EngineError::NotFound),
             Err(WriteError::Store(e)) => Err(e.into()),
@@ -171,7 +171,7 @@ impl Engine {
 
     pub async fn delete_extension(&self, id: i64) -> Result<(), EngineError> {
         match self.store.delete_extension(id).await {
-            Ok(()) => Ok(()),
+            Ok(()) => self.rebuild_directory().await,
             Err(WriteError::NotFound) => Err(EngineError::NotFound),
             Err(WriteError::DuplicateNumber) => Err(duplicate("number")),
             Err(WriteError::Store(e)) => Err(e.into()),

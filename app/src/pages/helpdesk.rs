@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::helpdesk::{
-    authorization_outcome, choose_org, get_connection, save_settings, Authorization,
+    authorization_outcome, choose_org, get_connection, save_settings, users, Authorization,
 };
 use crate::components::{CopyField, Frame, StatusBadge};
 use crate::error::AppError;
@@ -14,15 +14,20 @@ use crate::i18n::*;
 use crate::model::{
     AuthFailure, AuthOutcome, ConnectionView, FieldError, FieldProblem, SettingsInput, Status,
 };
+use crate::pages::users::{UsersResource, ZohoUsers};
 
 #[component]
 pub fn HelpdeskPage() -> impl IntoView {
+    // Every resource of the page is created here, outside `<Transition>`: a resource created
+    // while a suspended view renders makes server rendering wait on it again at every re-check
+    // (leptos-rs/leptos#4866), which can leave the streamed page unfinished.
     let connection = Resource::new(|| (), |_| get_connection());
+    let zoho_users = Resource::new(|| (), |_| users());
     view! {
         <Frame>
             <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
                 {move || connection.get().map(|r| match r {
-                    Ok(view) => view! { <Connection view=view on_change=move || connection.refetch()/> }.into_any(),
+                    Ok(view) => view! { <Connection view=view users=zoho_users on_change=move || connection.refetch()/> }.into_any(),
                     Err(AppError::Unauthorized) => view! {
                         <Redirect path="/login?next=/integrations/helpdesk"/>
                     }.into_any(),
@@ -55,6 +60,11 @@ pub fn problem_text(i18n: leptos_i18n::I18nContext<Locale>, p: FieldProblem) -> 
         FieldProblem::NotExtensionNumber => t_string!(i18n, field_not_extension),
         FieldProblem::BadEmail => t_string!(i18n, field_bad_email),
         FieldProblem::Duplicate => t_string!(i18n, field_duplicate_extension),
+        FieldProblem::NotPhoneNumber => t_string!(i18n, field_not_phone),
+        FieldProblem::NoSuchExtension => t_string!(i18n, field_no_such_extension),
+        FieldProblem::OneExtension => t_string!(i18n, field_one_extension),
+        FieldProblem::NotRinging => t_string!(i18n, field_not_ringing),
+        FieldProblem::CallEnded => t_string!(i18n, field_call_ended),
     }
     .to_string()
 }
@@ -78,6 +88,7 @@ pub fn failure_text(i18n: leptos_i18n::I18nContext<Locale>, f: AuthFailure) -> S
 #[component]
 fn Connection(
     view: ConnectionView,
+    users: UsersResource,
     on_change: impl Fn() + 'static + Send + Sync + Copy,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -121,6 +132,7 @@ fn Connection(
         {(status == Status::ChooseOrg).then(|| view! { <ChooseOrg orgs=orgs.clone() on_change=on_change/> })}
         <NetworkInformation view=view.clone()/>
         <AuthorizationInformation view=view on_change=on_change/>
+        <ZohoUsers users=users connected=status == Status::Connected/>
     }
 }
 

@@ -3,5 +3,7 @@
 pub mod callback;
 pub mod extensions;
 pub mod helpdesk;
+pub mod log;
 pub mod login;
+pub mod simulator;
 pub mod users;

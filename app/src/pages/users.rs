@@ -1,41 +1,92 @@
-//! The Zoho Desk Users section of the Helpdesk Integration page: refresh from Zoho, Auto Bind,
-//! and an Extension drop-down per user, saved together.
+//! The Zoho Desk Users section of the Helpdesk Integration page: refresh from Zoho (with a
+//! live count), Auto Bind, and an Extension drop-down per user, saved together. Built for
+//! orgs of thousands of agents: the table is paged and searchable, and a row's drop-down
+//! holds every extension only once it is used.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::api::helpdesk::{auto_bind, refresh_users, save_bindings, users};
+use crate::api::helpdesk::{auto_bind, refresh_users, save_bindings, users_refresh_progress};
+use crate::components::UnsavedChanges;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{BindingChange, BindingProblem, UsersView};
+use crate::model::{
+    BindingChange, BindingProblem, Extension, RefreshProgress, UsersView, ZohoUser,
+};
+
+/// Rows per page of the users table.
+const PAGE_ROWS: usize = 100;
+
+/// The users resource; created by the page (resources are created outside `<Suspense>`).
+pub type UsersResource = Resource<Result<UsersView, AppError>>;
+
+/// Choices not saved yet: agent id → extension id (`None` = no extension).
+type Pending = RwSignal<HashMap<String, Option<i64>>>;
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 #[component]
-pub fn ZohoUsers(connected: bool) -> impl IntoView {
+pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let view_res = Resource::new(|| (), |_| users());
     let refresh = Action::new(|_: &()| refresh_users());
     let auto = Action::new(|_: &()| auto_bind());
     let confirm_auto = RwSignal::new(false);
     let message = RwSignal::new(None::<(bool, String)>);
-    // Choices not saved yet: agent id → extension id.
-    let pending = RwSignal::new(HashMap::<String, Option<i64>>::new());
-    let search = RwSignal::new(String::new());
+    let pending: Pending = RwSignal::new(HashMap::new());
+    let progress = RwSignal::new(None::<RefreshProgress>);
     let save = Action::new(move |changes: &Vec<BindingChange>| {
         let changes = changes.clone();
         async move { save_bindings(changes).await }
     });
 
+    // While a refresh runs, ask the server how far it has got, twice a second.
+    Effect::new(move |_| {
+        if !refresh.pending().get() {
+            progress.set(None);
+            return;
+        }
+        let handle = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(p) = users_refresh_progress().await {
+                        if refresh.pending().get_untracked() {
+                            progress.set(p);
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(500),
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
+        }
+    });
     Effect::new(move |_| {
         if let Some(r) = refresh.value().get() {
             message.set(Some(match r {
                 Ok(rep) => (
                     true,
-                    t_string!(i18n, fetched_users, count = rep.fetched).to_string(),
+                    t_string!(i18n, fetched_users, count = thousands(rep.fetched)).to_string(),
                 ),
+                Err(AppError::AuthExpired) => {
+                    (false, t_string!(i18n, status_auth_expired).to_string())
+                }
                 Err(_) => (false, t_string!(i18n, fail_network).to_string()),
             }));
-            view_res.refetch();
+            users.refetch();
         }
     });
     Effect::new(move |_| {
@@ -60,7 +111,7 @@ pub fn ZohoUsers(connected: bool) -> impl IntoView {
                 }
                 Err(_) => (false, t_string!(i18n, err_internal).to_string()),
             }));
-            view_res.refetch();
+            users.refetch();
         }
     });
     Effect::new(move |_| {
@@ -89,9 +140,14 @@ pub fn ZohoUsers(connected: bool) -> impl IntoView {
                 ),
                 Err(_) => (false, t_string!(i18n, err_binding).to_string()),
             }));
-            view_res.refetch();
+            users.refetch();
         }
     });
+    // Leaving with unsaved choices asks first (see `Frame`).
+    if let Some(UnsavedChanges(unsaved)) = use_context::<UnsavedChanges>() {
+        Effect::new(move |_| unsaved.set(!pending.get().is_empty()));
+        on_cleanup(move || unsaved.set(false));
+    }
 
     let on_save = move |_| {
         let changes: Vec<BindingChange> = pending
@@ -103,6 +159,29 @@ pub fn ZohoUsers(connected: bool) -> impl IntoView {
             })
             .collect();
         save.dispatch(changes);
+    };
+    let progress_text = move || match progress.get() {
+        Some(RefreshProgress {
+            fetched,
+            total: Some(total),
+        }) => t_string!(
+            i18n,
+            fetch_progress,
+            fetched = thousands(fetched),
+            total = thousands(total)
+        )
+        .to_string(),
+        Some(RefreshProgress { fetched, .. }) => {
+            t_string!(i18n, fetch_progress_open, fetched = thousands(fetched)).to_string()
+        }
+        None => t_string!(i18n, refreshing_users).to_string(),
+    };
+    let fraction = move || {
+        progress.get().and_then(|p| {
+            p.total
+                .filter(|t| *t > 0)
+                .map(|t| (p.fetched.min(t) as f64 / t as f64 * 100.0).round())
+        })
     };
 
     view! {
@@ -122,20 +201,28 @@ pub fn ZohoUsers(connected: bool) -> impl IntoView {
             <p class="muted">{t!(i18n, zoho_users_hint)}</p>
             {(!connected).then(|| view! { <p class="note">{t!(i18n, users_need_connection)}</p> })}
             <Show when=move || refresh.pending().get()>
-                <div class="progress" role="progressbar" aria-busy="true" aria-label=move || t_string!(i18n, refreshing_users).to_string()><div></div></div>
+                <div class="fetching" role="status">
+                    <div class="progress" role="progressbar" aria-label=progress_text
+                        aria-valuemin="0" aria-valuemax="100" aria-valuenow=fraction
+                        class:determinate=move || fraction().is_some()>
+                        <div style:width=move || fraction().map(|f| format!("{f}%"))></div>
+                    </div>
+                    <span class="progress-text">{progress_text}</span>
+                </div>
             </Show>
             {move || message.get().map(|(ok, text)| view! {
                 <p class=if ok { "note ok" } else { "form-error" } role="status" style="white-space: pre-line">{text}</p>
             })}
             <Transition fallback=|| view! { <div class="skeleton-row"></div> }>
-                {move || view_res.get().map(|r| match r {
-                    Ok(v) => view! { <UsersTable v=v pending=pending search=search/> }.into_any(),
+                {move || users.get().map(|r| match r {
+                    Ok(v) => view! { <UsersTable v=v pending=pending/> }.into_any(),
                     Err(_) => view! { <p class="form-error">{t!(i18n, err_internal)}</p> }.into_any(),
                 })}
             </Transition>
             <div class="actions">
                 <Show when=move || !pending.get().is_empty()>
                     <span class="unsaved" role="status">{t!(i18n, unsaved_changes)}</span>
+                    <button type="button" on:click=move |_| pending.set(HashMap::new())>{t!(i18n, discard_changes)}</button>
                 </Show>
                 <button type="button" class="primary" id="save-bindings"
                     disabled=move || pending.get().is_empty() || save.pending().get() on:click=on_save>
@@ -160,11 +247,7 @@ pub fn ZohoUsers(connected: bool) -> impl IntoView {
 }
 
 #[component]
-fn UsersTable(
-    v: UsersView,
-    pending: RwSignal<HashMap<String, Option<i64>>>,
-    search: RwSignal<String>,
-) -> impl IntoView {
+fn UsersTable(v: UsersView, pending: Pending) -> impl IntoView {
     let i18n = use_i18n();
     if v.users.is_empty() {
         return view! { <p class="empty">{t!(i18n, users_empty)}</p> }.into_any();
@@ -181,63 +264,72 @@ fn UsersTable(
             .join(", ");
         view! { <p class="note warn">{t!(i18n, vanished_users, names = names)}</p> }
     });
-    let extensions = v.extensions.clone();
-    let users = v.users.clone();
-    let rows = move || {
-        let q = search.get().trim().to_lowercase();
-        users
-            .iter()
-            .filter(|u| {
-                q.is_empty()
-                    || u.name.to_lowercase().contains(&q)
-                    || u.email.as_deref().is_some_and(|e| e.to_lowercase().contains(&q))
+    let extensions: Arc<Vec<Extension>> = Arc::new(v.extensions);
+    let users: Arc<Vec<ZohoUser>> = Arc::new(v.users);
+    let search = RwSignal::new(String::new());
+    let page = RwSignal::new(0usize);
+    // Indexes of the users the search keeps.
+    let matching = {
+        let users = users.clone();
+        Memo::new(move |_| {
+            let q = search.get().trim().to_lowercase();
+            users
+                .iter()
+                .enumerate()
+                .filter(|(_, u)| {
+                    q.is_empty()
+                        || u.name.to_lowercase().contains(&q)
+                        || u.email
+                            .as_deref()
+                            .is_some_and(|e| e.to_lowercase().contains(&q))
+                })
+                .map(|(i, _)| i)
+                .collect::<Vec<usize>>()
+        })
+    };
+    let pages = move || matching.with(|m: &Vec<usize>| m.len().div_ceil(PAGE_ROWS).max(1));
+    let rows = {
+        let users = users.clone();
+        move || {
+            let start = page.get() * PAGE_ROWS;
+            matching.with(|m| {
+                m.iter()
+                    .skip(start)
+                    .take(PAGE_ROWS)
+                    .map(|&i| {
+                        view! { <UserRow u=users[i].clone() extensions=extensions.clone() pending=pending/> }
+                    })
+                    .collect_view()
             })
-            .take(200)
-            .map(|u| {
-                let exts = extensions.clone();
-                let id = u.agent_id.clone();
-                let id2 = id.clone();
-                let saved = u.extension_id;
-                let current = Memo::new(move |_| pending.get().get(&id).copied().unwrap_or(saved));
-                let changed = {
-                    let id = u.agent_id.clone();
-                    move || pending.get().contains_key(&id)
-                };
-                let on_change = move |ev: leptos::ev::Event| {
-                    let val = event_target_value(&ev).parse::<i64>().ok();
-                    pending.update(|p| {
-                        if val == saved {
-                            p.remove(&id2);
-                        } else {
-                            p.insert(id2.clone(), val);
-                        }
-                    });
-                };
-                let label = format!("{} {}", t_string!(i18n, extension), u.name);
-                view! {
-                    <tr class:changed=changed>
-                        <td>{u.name.clone()}</td>
-                        <td>{u.email.clone().unwrap_or_default()}</td>
-                        <td>{if u.active { t_string!(i18n, user_active) } else { t_string!(i18n, user_disabled) }}</td>
-                        <td>
-                            <select aria-label=label on:change=on_change disabled=!u.active && saved.is_none()>
-                                <option value="" selected=move || current.get().is_none()>{t!(i18n, no_extension)}</option>
-                                {exts.into_iter().map(|e| {
-                                    let eid = e.id;
-                                    view! { <option value=e.id.to_string() selected=move || current.get() == Some(eid)>{format!("{} {}", e.number, e.name)}</option> }
-                                }).collect_view()}
-                            </select>
-                        </td>
-                    </tr>
-                }
-            })
-            .collect_view()
+        }
+    };
+    let range = move || {
+        let n = matching.with(Vec::len);
+        let first = (page.get() * PAGE_ROWS).min(n);
+        let last = (first + PAGE_ROWS).min(n);
+        t_string!(
+            i18n,
+            showing_rows,
+            first = thousands(if n == 0 { 0 } else { first + 1 }),
+            last = thousands(last),
+            count = thousands(n)
+        )
+        .to_string()
     };
     view! {
         {vanished}
-        <div class="field">
-            <label for="user-search">{t!(i18n, search_users)}</label>
-            <input id="user-search" type="text" bind:value=search/>
+        <div class="table-tools">
+            <div class="field">
+                <label for="user-search">{t!(i18n, search_users)}</label>
+                <input id="user-search" type="search" bind:value=search on:input=move |_| page.set(0)/>
+            </div>
+            <nav class="pager" aria-label=move || t_string!(i18n, zoho_users).to_string()>
+                <span class="muted" aria-live="polite">{range}</span>
+                <button type="button" disabled=move || page.get() == 0
+                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>{t!(i18n, previous_page)}</button>
+                <button type="button" disabled=move || { page.get() + 1 >= pages() }
+                    on:click=move |_| page.update(|p| *p += 1)>{t!(i18n, next_page)}</button>
+            </nav>
         </div>
         <table class="card-table" aria-labelledby="users-title">
             <thead><tr>
@@ -248,6 +340,87 @@ fn UsersTable(
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>
+        <Show when=move || matching.with(Vec::is_empty)>
+            <p class="empty">{t!(i18n, no_match)}</p>
+        </Show>
     }
     .into_any()
+}
+
+/// One user. The drop-down starts with its current choice only and receives every extension
+/// when it is first used (focus or pointer), so a page of 100 rows in an org of thousands of
+/// extensions stays light.
+#[component]
+fn UserRow(u: ZohoUser, extensions: Arc<Vec<Extension>>, pending: Pending) -> impl IntoView {
+    let i18n = use_i18n();
+    let saved = u.extension_id;
+    let id = u.agent_id.clone();
+    let current = {
+        let id = id.clone();
+        Memo::new(move |_| pending.with(|p| p.get(&id).copied().unwrap_or(saved)))
+    };
+    let changed = {
+        let id = id.clone();
+        move || pending.with(|p| p.contains_key(&id))
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        let val = event_target_value(&ev).parse::<i64>().ok();
+        pending.update(|p| {
+            if val == saved {
+                p.remove(&id);
+            } else {
+                p.insert(id.clone(), val);
+            }
+        });
+    };
+    let expanded = RwSignal::new(false);
+    let label = format!("{} {}", t_string!(i18n, extension), u.name);
+    let options = move || {
+        let chosen = current.get_untracked();
+        let shown: Vec<&Extension> = if expanded.get() {
+            extensions.iter().collect()
+        } else {
+            extensions.iter().filter(|e| Some(e.id) == chosen).collect()
+        };
+        shown
+            .into_iter()
+            .map(|e| {
+                view! {
+                    <option value=e.id.to_string() selected=Some(e.id) == chosen>
+                        {format!("{} {}", e.number, e.name)}
+                    </option>
+                }
+            })
+            .collect_view()
+    };
+    let value = move || current.get().map(|i| i.to_string()).unwrap_or_default();
+    view! {
+        <tr class:changed=changed>
+            <td>{u.name.clone()}</td>
+            <td>{u.email.clone().unwrap_or_default()}</td>
+            <td>{if u.active { t_string!(i18n, user_active) } else { t_string!(i18n, user_disabled) }}</td>
+            <td>
+                <select aria-label=label on:change=on_change prop:value=value
+                    on:focus=move |_| expanded.set(true)
+                    on:pointerdown=move |_| expanded.set(true)
+                    disabled=!u.active && saved.is_none()>
+                    <option value="" selected=saved.is_none()>{t!(i18n, no_extension)}</option>
+                    {options}
+                </select>
+            </td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(2000), "2,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
 }

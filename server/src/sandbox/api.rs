@@ -30,6 +30,7 @@ pub fn router() -> Router<SharedSandbox> {
         .route("/accessibleOrganizations", get(accessible_orgs))
         .route("/myinfo", get(my_info))
         .route("/agents", get(list_agents))
+        .route("/agents/count", get(count_agents))
         .route("/agents/{id}", get(get_agent))
         .route("/departments", get(list_departments))
         .route("/departments/{id}", get(get_department))
@@ -667,6 +668,44 @@ async fn list_agents(
         .map(|ag| pick(ag.to_json(), views::AGENT_LIST))
         .collect();
     Ok(list(page(items, from, limit)))
+}
+
+/// `GET /agents/count`: `{"count": n}` (the response schema lives in a Zoho file we do not
+/// have; the shape is the one Zoho's other count endpoints answer).
+async fn count_agents(
+    State(sb): State<SharedSandbox>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let a = gate(
+        &sb,
+        &headers,
+        "GET /agents/count",
+        SETTINGS_READ,
+        OrgNeed::Required,
+        Feature::Any,
+    )
+    .await?;
+    let q = query(q, &["isConfirmed", "includeLightAgent", "status"])?;
+    let status = q.get("status").map(String::as_str);
+    if status.is_some_and(|s| s != "ACTIVE" && s != "DISABLED") {
+        return Err(ApiError::invalid(vec![field_err(
+            "status",
+            "invalid",
+            "status must be ACTIVE or DISABLED",
+        )]));
+    }
+    let st = sb.lock();
+    let n = org(&st, &a)
+        .agents
+        .iter()
+        .filter(|ag| match status {
+            Some("ACTIVE") => ag.active,
+            Some("DISABLED") => !ag.active,
+            _ => true,
+        })
+        .count();
+    Ok(Json(serde_json::json!({ "count": n })).into_response())
 }
 
 async fn get_agent(

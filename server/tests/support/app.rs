@@ -44,6 +44,7 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub sandbox: SharedSandbox,
+    pub engine: app::engine::SharedEngine,
     pub dir: PathBuf,
 }
 
@@ -72,11 +73,13 @@ impl TestApp {
             .build();
         let app = server::build_app(&config, &public, options).await.unwrap();
         let router = app.router;
+        let engine = app.engine.clone();
         tokio::spawn(async move { server::serve(listener, router).await.unwrap() });
         TestApp {
             base: public,
             http: Self::browser(),
             sandbox: app.sandbox.unwrap(),
+            engine,
             dir,
         }
     }

@@ -2,6 +2,8 @@
 //! start); statements are written to run on PostgreSQL as well (`$n` parameters, integers for
 //! times, no SQLite-only functions), and the only SQLite-specific code is [`Store::connect`].
 
+pub mod calls;
+
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -436,6 +438,56 @@ impl Store {
                 active: r.get::<i64, _>(3) != 0,
                 extension_id: r.get(4),
                 manual: r.get::<Option<i64>, _>(5).unwrap_or(0) != 0,
+            })
+            .collect())
+    }
+
+    /// A secret the app generated for itself, sealed.
+    pub async fn app_secret(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query("SELECT sealed FROM app_secret WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    pub async fn set_app_secret(
+        &self,
+        name: &str,
+        sealed: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO app_secret (name, sealed, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET sealed = $2, created_at = $3",
+        )
+        .bind(name)
+        .bind(sealed)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every binding with its extension and agent, for the engine's in-memory directory.
+    pub async fn bound_agents(&self) -> Result<Vec<super::directory::BoundAgent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.extension_id, e.number, e.name, a.agent_id, a.name, a.email
+             FROM agent_binding b
+             JOIN pbx_extension e ON e.extension_id = b.extension_id
+             JOIN zoho_agent a ON a.agent_id = b.agent_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| super::directory::BoundAgent {
+                extension_id: r.get(0),
+                extension_number: r.get(1),
+                extension_name: r.get(2),
+                agent_id: r.get(3),
+                agent_name: r.get(4),
+                agent_email: r.get(5),
             })
             .collect())
     }

@@ -1,0 +1,53 @@
+//! Server functions of the call pages: the integration log and the simulator.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{CallDetail, CallSummary, LogFilter, SimAction, WebhookInfo};
+
+/// Calls for the integration log, newest first, filtered.
+#[server(endpoint = "calls/log")]
+pub async fn call_log(filter: LogFilter) -> Result<Vec<CallSummary>, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.call_log(&filter).await?)
+}
+
+/// One call's events and facts.
+#[server(endpoint = "calls/detail")]
+pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.call_detail(&call_id).await?)
+}
+
+/// Changes whenever a call changes: the log asks every few seconds and reloads on a change.
+#[server(endpoint = "calls/version")]
+pub async fn calls_version() -> Result<String, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.calls_version().await?)
+}
+
+/// Runs a simulator action through the public intake; returns the call id.
+#[server(endpoint = "calls/simulate")]
+pub async fn simulate(action: SimAction) -> Result<String, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.simulate(action).await?)
+}
+
+/// Where the PBX sends its events.
+#[server(endpoint = "calls/webhook")]
+pub async fn get_webhook_info() -> Result<WebhookInfo, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    let base = engine.public_url();
+    Ok(WebhookInfo {
+        native_url: format!("{base}/api/pbx/call-events"),
+        yeastar_url: format!("{base}/api/pbx/yeastar-events"),
+    })
+}
+
+/// The webhook secret, shown to the admin on request (to configure the PBX).
+#[server(endpoint = "calls/webhook/secret")]
+pub async fn reveal_webhook_secret() -> Result<String, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    let s = engine.webhook_secret().ok_or(AppError::NotConfigured)?;
+    Ok(s.expose().to_string())
+}

@@ -1,0 +1,142 @@
+//! The integration log's view of calls: summaries, and a call's events and facts, with times
+//! in the PBX's clock.
+
+use time::{OffsetDateTime, UtcOffset};
+
+use super::machine::Fact;
+use crate::engine::store::calls::{CallFilter, CallRow};
+use crate::engine::{Engine, EngineError};
+use crate::model::{CallDetail, CallEventView, CallFactView, CallSummary, LogFilter};
+
+/// Calls per page of the log.
+pub const LOG_PAGE: i64 = 50;
+
+/// `YYYY-MM-DD HH:MM:SS` at `offset`.
+pub fn clock(ms: i64, offset: UtcOffset) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| t.to_offset(offset))
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_default()
+}
+
+impl Engine {
+    fn summary(&self, row: &CallRow) -> CallSummary {
+        let outcome = row.state.outcome();
+        let extension = outcome
+            .as_ref()
+            .and_then(|o| o.extension.clone())
+            .or_else(|| row.state.answered.as_ref().map(|(x, _)| x.clone()))
+            .or_else(|| row.state.ringing.keys().next().cloned());
+        let dir = self.directory();
+        CallSummary {
+            call_id: row.call_id.clone(),
+            direction: row.direction.clone(),
+            external_number: row.external_number.clone(),
+            extensions: row.extensions.clone(),
+            call_type: row.call_type.clone(),
+            open: row.is_open,
+            started: clock(row.first_at_ms, self.pbx_utc_offset()),
+            started_ms: row.first_at_ms,
+            agent: extension
+                .as_deref()
+                .and_then(|x| dir.by_extension(x))
+                .map(|b| b.agent_name.clone()),
+            extension,
+        }
+    }
+
+    pub async fn call_log(&self, f: &LogFilter) -> Result<Vec<CallSummary>, EngineError> {
+        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let rows = self
+            .store
+            .calls(&CallFilter {
+                number: text(&f.number),
+                extension: text(&f.extension),
+                outcome: text(&f.outcome),
+                before_ms: f.before_ms,
+                limit: LOG_PAGE,
+            })
+            .await?;
+        Ok(rows.iter().map(|r| self.summary(r)).collect())
+    }
+
+    pub async fn call_detail(&self, call_id: &str) -> Result<CallDetail, EngineError> {
+        let row = self
+            .store
+            .call(call_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        let off = self.pbx_utc_offset();
+        let events = self
+            .store
+            .call_events(call_id)
+            .await?
+            .into_iter()
+            .map(|e| CallEventView {
+                event_id: e.event_id,
+                source: e.source,
+                kind: e.kind,
+                extension: e.extension,
+                at: clock(e.at_ms, off),
+                received: clock(e.received_ms, off),
+            })
+            .collect();
+        let facts = self
+            .store
+            .call_facts(call_id)
+            .await?
+            .into_iter()
+            .map(|f| {
+                let (call_type, ring, talk, timed_out) = match &f.fact {
+                    Fact::Ended(o) => (
+                        Some(o.call_type.as_str().to_string()),
+                        Some(o.ring_secs),
+                        Some(o.talk_secs),
+                        o.timed_out,
+                    ),
+                    Fact::Ringing { .. } => (None, None, None, false),
+                };
+                CallFactView {
+                    kind: f.kind,
+                    extension: f.extension,
+                    call_type,
+                    at: clock(f.at_ms, off),
+                    ring_secs: ring,
+                    talk_secs: talk,
+                    timed_out,
+                    agent_id: f.agent_id,
+                }
+            })
+            .collect();
+        Ok(CallDetail {
+            summary: self.summary(&row),
+            events,
+            facts,
+        })
+    }
+
+    /// Changes whenever any call changes; the log polls it for live updates.
+    pub async fn calls_version(&self) -> Result<String, EngineError> {
+        let (t, n) = self.store.calls_version().await?;
+        Ok(format!("{t}-{n}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_in_the_pbx_offset() {
+        assert_eq!(
+            clock(1_795_857_302_000, UtcOffset::UTC),
+            "2026-11-28 09:15:02"
+        );
+        assert_eq!(
+            clock(1_795_857_302_999, UtcOffset::from_hms(8, 0, 0).unwrap()),
+            "2026-11-28 17:15:02"
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! Calls in: the wire formats ([`event`]), the call model ([`machine`]), and the engine's
+//! intake — authentication of the PBX, durable and idempotent storage, facts.
+
+pub mod event;
+pub mod log;
+pub mod machine;
+pub mod simulator;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use time::OffsetDateTime;
+
+use super::secrets::Sensitive;
+use super::store::calls::{IngestReport, NewFact};
+use super::{Engine, EngineError};
+use event::CallEvent;
+use machine::{CallState, Fact};
+
+/// A call with no event for this long is closed (as failed, or answered if it was).
+pub const DEFAULT_CALL_TIMEOUT_MS: i64 = 4 * 3600 * 1000;
+
+const WEBHOOK_SECRET: &str = "webhook_secret";
+const PURPOSE_WEBHOOK: &str = "pbx.webhook_secret";
+
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// How an intake request proved it comes from the PBX.
+#[derive(Clone, Copy, Debug)]
+pub enum IntakeCredential<'a> {
+    /// `X-Helpdesk-Signature: sha256=<hex HMAC-SHA256(secret, body)>`.
+    Signature(&'a str),
+    /// `Authorization: Bearer <secret>`.
+    Bearer(&'a str),
+    /// `?token=<secret>` (the vendor's PBX cannot sign; Yeastar intake only).
+    Token(&'a str),
+    None,
+}
+
+fn eq_ct(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `sha256=<hex>` of the body under `secret`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Checks a credential against the secret in constant time.
+pub fn verify(secret: &Sensitive, cred: IntakeCredential<'_>, body: &[u8]) -> bool {
+    match cred {
+        IntakeCredential::Signature(sig) => {
+            let Some(hexed) = sig.trim().strip_prefix("sha256=") else {
+                return false;
+            };
+            let Ok(given) = hex::decode(hexed) else {
+                return false;
+            };
+            let mut mac =
+                Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).expect("any key length");
+            mac.update(body);
+            mac.verify_slice(&given).is_ok()
+        }
+        IntakeCredential::Bearer(t) | IntakeCredential::Token(t) => {
+            eq_ct(t.trim().as_bytes(), secret.expose().as_bytes())
+        }
+        IntakeCredential::None => false,
+    }
+}
+
+impl Engine {
+    /// Sets the webhook secret: `HELPDESK_WEBHOOK_SECRET` when configured, else the one
+    /// generated on a first start and kept sealed in the database.
+    pub async fn init_webhook_secret(&self, configured: Option<&str>) -> Result<(), EngineError> {
+        let secret = match configured {
+            Some(s) => Sensitive::new(s),
+            None => match self.store.app_secret(WEBHOOK_SECRET).await? {
+                Some(sealed) => self.secrets.open(PURPOSE_WEBHOOK, &sealed)?,
+                None => {
+                    let fresh = Sensitive::new(hex::encode(rand::random::<[u8; 24]>()));
+                    let sealed = self.secrets.seal(PURPOSE_WEBHOOK, &fresh);
+                    self.store
+                        .set_app_secret(WEBHOOK_SECRET, &sealed, now_ms() / 1000)
+                        .await?;
+                    fresh
+                }
+            },
+        };
+        *self
+            .webhook_secret
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(secret);
+        Ok(())
+    }
+
+    /// The secret the PBX must present; shown to the admin, never logged.
+    pub fn webhook_secret(&self) -> Option<Sensitive> {
+        self.webhook_secret
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Whether an intake request carries the webhook secret.
+    pub fn authorize_intake(&self, cred: IntakeCredential<'_>, body: &[u8]) -> bool {
+        self.webhook_secret()
+            .is_some_and(|s| verify(&s, cred, body))
+    }
+
+    /// Stores events durably and idempotently and derives their facts, in one transaction
+    /// per request. Redelivered events (same `event_id`) change nothing.
+    pub async fn ingest(
+        &self,
+        source: &str,
+        events: &[CallEvent],
+    ) -> Result<IngestReport, EngineError> {
+        // One writer at a time: events of one call apply in arrival order.
+        let _one = self.intake_lock.lock().await;
+        let dir = self.directory();
+        let report = self
+            .store
+            .ingest_events(source, events, now_ms(), |state, ev| {
+                let facts = state.apply(ev);
+                facts
+                    .into_iter()
+                    .map(|fact| NewFact {
+                        agent_id: fact
+                            .extension()
+                            .and_then(|x| dir.by_extension(x))
+                            .map(|b| b.agent_id.clone()),
+                        fact,
+                    })
+                    .collect()
+            })
+            .await?;
+        if report.stored > 0 {
+            self.calls_changed.send_modify(|v| *v += 1);
+        }
+        Ok(report)
+    }
+
+    /// Closes the calls that saw no event for `timeout_ms`; returns how many facts that made.
+    pub async fn close_stale_calls(
+        &self,
+        now_ms: i64,
+        timeout_ms: i64,
+    ) -> Result<usize, EngineError> {
+        let _one = self.intake_lock.lock().await;
+        let dir = self.directory();
+        let mut facts = 0;
+        for call_id in self.store.stale_calls(now_ms - timeout_ms).await? {
+            facts += self
+                .store
+                .update_call(&call_id, now_ms, |st: &mut CallState| {
+                    st.close_if_stale(now_ms, timeout_ms)
+                        .into_iter()
+                        .map(|fact: Fact| NewFact {
+                            agent_id: fact
+                                .extension()
+                                .and_then(|x| dir.by_extension(x))
+                                .map(|b| b.agent_id.clone()),
+                            fact,
+                        })
+                        .collect()
+                })
+                .await?;
+        }
+        if facts > 0 {
+            self.calls_changed.send_modify(|v| *v += 1);
+        }
+        Ok(facts)
+    }
+
+    /// A receiver that changes whenever a call changes (the log's live updates).
+    pub fn watch_calls(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.calls_changed.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_bearer_and_token() {
+        let secret = Sensitive::new("s3cret");
+        let body = br#"{"a":1}"#;
+        let sig = sign("s3cret", body);
+        assert!(verify(&secret, IntakeCredential::Signature(&sig), body));
+        assert!(!verify(
+            &secret,
+            IntakeCredential::Signature(&sig),
+            b"{\"a\":2}"
+        ));
+        assert!(!verify(
+            &secret,
+            IntakeCredential::Signature(&sign("other", body)),
+            body
+        ));
+        assert!(!verify(
+            &secret,
+            IntakeCredential::Signature("sha256=zz"),
+            body
+        ));
+        assert!(!verify(
+            &secret,
+            IntakeCredential::Signature(sig.trim_start_matches("sha256=")),
+            body
+        ));
+        assert!(verify(&secret, IntakeCredential::Bearer("s3cret"), body));
+        assert!(verify(&secret, IntakeCredential::Token("s3cret"), body));
+        assert!(!verify(&secret, IntakeCredential::Token("s3cre"), body));
+        assert!(!verify(&secret, IntakeCredential::None, body));
+    }
+}

@@ -1,0 +1,254 @@
+//! The call simulator: makes the events a PBX would send and delivers them through the public
+//! intake, signed with the webhook secret like a real PBX — never through a side door.
+
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::event::{Direction, EndResult, Kind};
+use super::{now_ms, sign};
+use crate::engine::{Engine, EngineError};
+use crate::model::{FieldError, FieldProblem, SimAction};
+
+/// A known caller of the sandbox, for the scenarios.
+pub const KNOWN_CALLER: &str = crate::model::DEMO_CALLER;
+
+fn rfc3339(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+fn invalid(field: &str, problem: FieldProblem) -> EngineError {
+    EngineError::Invalid(vec![FieldError {
+        field: field.into(),
+        problem,
+    }])
+}
+
+struct Sim {
+    call_id: String,
+    direction: Direction,
+    number: String,
+    events: Vec<Value>,
+}
+
+impl Sim {
+    fn new(direction: Direction, number: &str) -> Sim {
+        Sim {
+            call_id: format!("sim{}.{}", now_ms(), rand::random::<u16>() % 1000),
+            direction,
+            number: number.to_string(),
+            events: Vec::new(),
+        }
+    }
+
+    fn existing(call_id: &str, direction: Direction, number: &str) -> Sim {
+        Sim {
+            call_id: call_id.to_string(),
+            direction,
+            number: number.to_string(),
+            events: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, kind: Kind, at_ms: i64, ext: &str, result: Option<EndResult>) {
+        let mut e = json!({
+            "event_id": format!("{}-{}-{ext}", self.call_id, kind.as_str()),
+            "call_id": self.call_id,
+            "kind": kind.as_str(),
+            "at": rfc3339(at_ms),
+            "direction": self.direction.as_str(),
+            "external_number": self.number,
+            "extension": ext,
+        });
+        if let Some(r) = result {
+            e["result"] = r.as_str().into();
+        }
+        self.events.push(e);
+    }
+}
+
+impl Engine {
+    /// Runs a simulator action; returns the call's id.
+    pub async fn simulate(&self, action: SimAction) -> Result<String, EngineError> {
+        let now = now_ms();
+        let sim = match action {
+            SimAction::Place {
+                inbound,
+                external_number,
+                extensions,
+            } => {
+                let number = self.sim_number(&external_number)?;
+                let exts = self.sim_extensions(&extensions).await?;
+                let dir = if inbound {
+                    Direction::Inbound
+                } else {
+                    Direction::Outbound
+                };
+                if !inbound && exts.len() > 1 {
+                    return Err(invalid("extensions", FieldProblem::OneExtension));
+                }
+                let mut s = Sim::new(dir, &number);
+                for x in &exts {
+                    s.push(Kind::Ringing, now, x, None);
+                }
+                s
+            }
+            SimAction::Answer { call_id, extension } => {
+                let (mut s, st) = self.sim_open_call(&call_id).await?;
+                let ext = extension.trim();
+                if !st.ringing.contains_key(ext) {
+                    return Err(invalid("extension", FieldProblem::NotRinging));
+                }
+                s.push(Kind::Answered, now, ext, None);
+                s
+            }
+            SimAction::HangUp { call_id } | SimAction::RingOut { call_id } => {
+                let (mut s, st) = self.sim_open_call(&call_id).await?;
+                let (ext, result) = match &st.answered {
+                    Some((x, _)) => (x.clone(), EndResult::Answered),
+                    None => (
+                        st.ringing.keys().next().cloned().unwrap_or_default(),
+                        EndResult::NoAnswer,
+                    ),
+                };
+                s.push(Kind::Ended, now, &ext, Some(result));
+                s
+            }
+            SimAction::Scenario { name, extension } => {
+                let exts = self.sim_extensions(&extension).await?;
+                let first = exts[0].clone();
+                match name.as_str() {
+                    "ring_group" => {
+                        let mut s = Sim::new(Direction::Inbound, KNOWN_CALLER);
+                        for x in &exts {
+                            s.push(Kind::Ringing, now - 75_000, x, None);
+                        }
+                        let by = exts.last().cloned().unwrap_or(first);
+                        s.push(Kind::Answered, now - 65_000, &by, None);
+                        s.push(Kind::Ended, now, &by, Some(EndResult::Answered));
+                        s
+                    }
+                    "missed" => {
+                        let mut s = Sim::new(Direction::Inbound, KNOWN_CALLER);
+                        s.push(Kind::Ringing, now - 30_000, &first, None);
+                        s.push(Kind::Ended, now, &first, Some(EndResult::NoAnswer));
+                        s
+                    }
+                    "unknown_caller" => {
+                        let n = format!(
+                            "+1 555 01{:02} {:04}",
+                            rand::random::<u8>() % 100,
+                            rand::random::<u16>() % 10_000
+                        );
+                        let mut s = Sim::new(Direction::Inbound, &n);
+                        s.push(Kind::Ringing, now - 50_000, &first, None);
+                        s.push(Kind::Answered, now - 45_000, &first, None);
+                        s.push(Kind::Ended, now, &first, Some(EndResult::Answered));
+                        s
+                    }
+                    "repeat_caller" => {
+                        let last = self
+                            .call_log(&Default::default())
+                            .await?
+                            .into_iter()
+                            .find_map(|c| c.external_number)
+                            .unwrap_or_else(|| KNOWN_CALLER.to_string());
+                        let mut s = Sim::new(Direction::Inbound, &last);
+                        s.push(Kind::Ringing, now - 20_000, &first, None);
+                        s.push(Kind::Answered, now - 15_000, &first, None);
+                        s.push(Kind::Ended, now, &first, Some(EndResult::Answered));
+                        s
+                    }
+                    _ => return Err(invalid("scenario", FieldProblem::Required)),
+                }
+            }
+        };
+        self.deliver(&sim.events).await?;
+        Ok(sim.call_id)
+    }
+
+    fn sim_number(&self, raw: &str) -> Result<String, EngineError> {
+        let n = raw.trim();
+        if n.is_empty() {
+            return Err(invalid("external_number", FieldProblem::Required));
+        }
+        let ok = n.len() <= 32
+            && n.chars().filter(char::is_ascii_digit).count() >= 3
+            && n.chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.'));
+        if ok {
+            Ok(n.to_string())
+        } else {
+            Err(invalid("external_number", FieldProblem::NotPhoneNumber))
+        }
+    }
+
+    /// Comma- or space-separated extension numbers, each an extension of the PBX.
+    async fn sim_extensions(&self, raw: &str) -> Result<Vec<String>, EngineError> {
+        let wanted: Vec<String> = raw
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if wanted.is_empty() {
+            return Err(invalid("extensions", FieldProblem::Required));
+        }
+        let known = self.store.extensions().await?;
+        if let Some(_missing) = wanted
+            .iter()
+            .find(|w| !known.iter().any(|e| &e.number == *w))
+        {
+            return Err(invalid("extensions", FieldProblem::NoSuchExtension));
+        }
+        Ok(wanted)
+    }
+
+    async fn sim_open_call(
+        &self,
+        call_id: &str,
+    ) -> Result<(Sim, super::machine::CallState), EngineError> {
+        let row = self
+            .store
+            .call(call_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        if !row.is_open {
+            return Err(invalid("call", FieldProblem::CallEnded));
+        }
+        let st = row.state;
+        let sim = Sim::existing(
+            call_id,
+            st.direction,
+            st.external_number.as_deref().unwrap_or_default(),
+        );
+        Ok((sim, st))
+    }
+
+    /// POSTs events to this app's own intake, signed like a PBX.
+    async fn deliver(&self, events: &[Value]) -> Result<(), EngineError> {
+        let secret = self.webhook_secret().ok_or(EngineError::NotConfigured)?;
+        let body = serde_json::to_vec(events).unwrap_or_default();
+        let resp = self
+            .http
+            .post(format!("{}/api/pbx/call-events", self.public_url()))
+            .header("Content-Type", "application/json")
+            .header("X-Helpdesk-Signature", sign(secret.expose(), &body))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| EngineError::Intake(format!("the intake could not be reached: {e}")))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            Err(EngineError::Intake(format!(
+                "the intake answered {status}: {text}"
+            )))
+        }
+    }
+}

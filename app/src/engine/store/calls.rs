@@ -1,0 +1,367 @@
+//! Calls in the store: events (unique by id), call state, derived facts. The call model's
+//! logic runs inside the transaction that stores its input, so an event, the state it moved
+//! and the facts it made are written together or not at all.
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::engine::calls::event::{to_native_json, CallEvent};
+use crate::engine::calls::machine::{CallState, Fact};
+
+/// A fact as the engine decided to store it: with the agent bound to its extension then.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewFact {
+    pub fact: Fact,
+    pub agent_id: Option<String>,
+}
+
+/// What an intake request did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Events stored now.
+    pub stored: usize,
+    /// Events already stored earlier (redeliveries), left as they were.
+    pub duplicates: usize,
+    /// Facts derived.
+    pub facts: usize,
+}
+
+/// One call of the integration log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallRow {
+    pub call_id: String,
+    pub direction: String,
+    pub external_number: Option<String>,
+    pub extensions: Vec<String>,
+    pub call_type: Option<String>,
+    pub is_open: bool,
+    pub first_at_ms: i64,
+    pub last_at_ms: i64,
+    pub state: CallState,
+}
+
+/// One stored event of a call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRow {
+    pub event_id: String,
+    pub source: String,
+    pub kind: String,
+    pub extension: Option<String>,
+    pub at_ms: i64,
+    pub received_ms: i64,
+}
+
+/// One stored fact of a call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FactRow {
+    pub fact_id: i64,
+    pub kind: String,
+    pub extension: Option<String>,
+    pub agent_id: Option<String>,
+    pub at_ms: i64,
+    pub fact: Fact,
+}
+
+/// Filters of the integration log.
+#[derive(Clone, Debug, Default)]
+pub struct CallFilter {
+    /// Digits to find anywhere in the outside number.
+    pub number: Option<String>,
+    pub extension: Option<String>,
+    /// A call type (`Inbound Missed`…), `open`, or `internal`.
+    pub outcome: Option<String>,
+    /// Calls that started before this time (paging backwards).
+    pub before_ms: Option<i64>,
+    pub limit: i64,
+}
+
+fn extensions_field(st: &CallState) -> String {
+    let mut exts: Vec<&str> = st.ringing.keys().map(String::as_str).collect();
+    if let Some((x, _)) = &st.answered {
+        exts.push(x);
+    }
+    if let Some(x) = st.ended.as_ref().and_then(|e| e.extension.as_deref()) {
+        exts.push(x);
+    }
+    exts.sort();
+    exts.dedup();
+    format!(" {} ", exts.join(" "))
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Db(sqlx::Error::Decode(Box::new(e)))
+}
+
+impl Store {
+    /// Stores events that are new (by `event_id`), applies each to its call's state with
+    /// `decide`, and stores the state and the facts — all in one transaction.
+    pub async fn ingest_events(
+        &self,
+        source: &str,
+        events: &[CallEvent],
+        received_ms: i64,
+        mut decide: impl FnMut(&mut CallState, &CallEvent) -> Vec<NewFact>,
+    ) -> Result<IngestReport, StoreError> {
+        let mut report = IngestReport::default();
+        let mut tx = self.pool.begin().await?;
+        for ev in events {
+            let body = to_native_json(ev).to_string();
+            let inserted = sqlx::query(
+                "INSERT INTO call_event (event_id, call_id, source, kind, extension, at_ms, received_ms, body)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
+            )
+            .bind(&ev.event_id)
+            .bind(&ev.call_id)
+            .bind(source)
+            .bind(ev.kind.as_str())
+            .bind(&ev.extension)
+            .bind(ev.at_ms)
+            .bind(received_ms)
+            .bind(&body)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                report.duplicates += 1;
+                continue;
+            }
+            report.stored += 1;
+            let existing: Option<String> =
+                sqlx::query("SELECT state FROM pbx_call WHERE call_id = $1")
+                    .bind(&ev.call_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.get(0));
+            let mut state = match existing {
+                Some(j) => serde_json::from_str(&j).map_err(json_err)?,
+                None => CallState::new(ev),
+            };
+            let facts = decide(&mut state, ev);
+            save_call(&mut tx, &state, received_ms).await?;
+            for f in &facts {
+                insert_fact(&mut tx, &state.call_id, f).await?;
+            }
+            report.facts += facts.len();
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Open calls whose last event is older than `cutoff_ms`.
+    pub async fn stale_calls(&self, cutoff_ms: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT call_id FROM pbx_call WHERE is_open = 1 AND last_at_ms < $1 ORDER BY last_at_ms",
+        )
+        .bind(cutoff_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Re-reads a call in a transaction, lets `decide` change it, and stores the result.
+    pub async fn update_call(
+        &self,
+        call_id: &str,
+        now_ms: i64,
+        decide: impl FnOnce(&mut CallState) -> Vec<NewFact>,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Take the write lock first (SQLite), so the read below cannot go stale.
+        sqlx::query("UPDATE pbx_call SET updated_ms = updated_ms WHERE call_id = $1")
+            .bind(call_id)
+            .execute(&mut *tx)
+            .await?;
+        let Some(j): Option<String> = sqlx::query("SELECT state FROM pbx_call WHERE call_id = $1")
+            .bind(call_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.get(0))
+        else {
+            return Ok(0);
+        };
+        let mut state: CallState = serde_json::from_str(&j).map_err(json_err)?;
+        let facts = decide(&mut state);
+        save_call(&mut tx, &state, now_ms).await?;
+        for f in &facts {
+            insert_fact(&mut tx, call_id, f).await?;
+        }
+        tx.commit().await?;
+        Ok(facts.len())
+    }
+
+    /// Calls for the integration log, newest first.
+    pub async fn calls(&self, f: &CallFilter) -> Result<Vec<CallRow>, StoreError> {
+        let number = f
+            .number
+            .as_deref()
+            .map(|n| n.chars().filter(char::is_ascii_digit).collect::<String>())
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("%{n}%"));
+        let extension = f.extension.as_deref().map(|x| format!("% {} %", x.trim()));
+        let (call_type, open, internal) = match f.outcome.as_deref() {
+            Some("open") => (None, Some(1_i64), false),
+            Some("internal") => (None, None, true),
+            Some(t) if !t.is_empty() => (Some(t.to_string()), None, false),
+            _ => (None, None, false),
+        };
+        let rows = sqlx::query(
+            "SELECT call_id, direction, external_number, extensions, call_type, is_open,
+                    first_at_ms, last_at_ms, state
+             FROM pbx_call
+             WHERE ($1 IS NULL OR REPLACE(REPLACE(REPLACE(REPLACE(COALESCE(external_number, ''),
+                        '+', ''), '-', ''), ' ', ''), '.', '') LIKE $1)
+               AND ($2 IS NULL OR extensions LIKE $2)
+               AND ($3 IS NULL OR call_type = $3)
+               AND ($4 IS NULL OR is_open = $4)
+               AND ($5 = 0 OR direction = 'internal')
+               AND ($6 IS NULL OR first_at_ms < $6)
+             ORDER BY first_at_ms DESC, call_id DESC
+             LIMIT $7",
+        )
+        .bind(number)
+        .bind(extension)
+        .bind(call_type)
+        .bind(open)
+        .bind(internal as i64)
+        .bind(f.before_ms)
+        .bind(f.limit.clamp(1, 500))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(call_row).collect()
+    }
+
+    pub async fn call(&self, call_id: &str) -> Result<Option<CallRow>, StoreError> {
+        sqlx::query(
+            "SELECT call_id, direction, external_number, extensions, call_type, is_open,
+                    first_at_ms, last_at_ms, state
+             FROM pbx_call WHERE call_id = $1",
+        )
+        .bind(call_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(call_row)
+        .transpose()
+    }
+
+    pub async fn call_events(&self, call_id: &str) -> Result<Vec<EventRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT event_id, source, kind, extension, at_ms, received_ms FROM call_event
+             WHERE call_id = $1 ORDER BY at_ms, received_ms, event_id",
+        )
+        .bind(call_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| EventRow {
+                event_id: r.get(0),
+                source: r.get(1),
+                kind: r.get(2),
+                extension: r.get(3),
+                at_ms: r.get(4),
+                received_ms: r.get(5),
+            })
+            .collect())
+    }
+
+    pub async fn call_facts(&self, call_id: &str) -> Result<Vec<FactRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT fact_id, kind, extension, agent_id, at_ms, body FROM call_fact
+             WHERE call_id = $1 ORDER BY fact_id",
+        )
+        .bind(call_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let body: String = r.get(5);
+                Ok(FactRow {
+                    fact_id: r.get(0),
+                    kind: r.get(1),
+                    extension: r.get(2),
+                    agent_id: r.get(3),
+                    at_ms: r.get(4),
+                    fact: serde_json::from_str(&body).map_err(json_err)?,
+                })
+            })
+            .collect()
+    }
+
+    /// (latest change, number of calls): the log's live updates poll it.
+    pub async fn calls_version(&self) -> Result<(i64, i64), StoreError> {
+        let r = sqlx::query("SELECT COALESCE(MAX(updated_ms), 0), COUNT(*) FROM pbx_call")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((r.get(0), r.get(1)))
+    }
+}
+
+fn call_row(r: sqlx::sqlite::SqliteRow) -> Result<CallRow, StoreError> {
+    let exts: String = r.get(3);
+    let state: String = r.get(8);
+    Ok(CallRow {
+        call_id: r.get(0),
+        direction: r.get(1),
+        external_number: r.get(2),
+        extensions: exts.split_whitespace().map(str::to_string).collect(),
+        call_type: r.get(4),
+        is_open: r.get::<i64, _>(5) != 0,
+        first_at_ms: r.get(6),
+        last_at_ms: r.get(7),
+        state: serde_json::from_str(&state).map_err(json_err)?,
+    })
+}
+
+async fn save_call(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    st: &CallState,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let state = serde_json::to_string(st).map_err(json_err)?;
+    let call_type = st.outcome().map(|o| o.call_type.as_str().to_string());
+    sqlx::query(
+        "INSERT INTO pbx_call (call_id, direction, external_number, extensions, call_type, is_open,
+                               first_at_ms, last_at_ms, updated_ms, state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (call_id) DO UPDATE SET direction = $2, external_number = $3,
+             extensions = $4, call_type = $5, is_open = $6, first_at_ms = $7, last_at_ms = $8,
+             updated_ms = $9, state = $10",
+    )
+    .bind(&st.call_id)
+    .bind(st.direction.as_str())
+    .bind(&st.external_number)
+    .bind(extensions_field(st))
+    .bind(call_type)
+    .bind(st.is_open() as i64)
+    .bind(st.first_at_ms)
+    .bind(st.last_at_ms)
+    .bind(now_ms)
+    .bind(state)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_fact(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    call_id: &str,
+    f: &NewFact,
+) -> Result<(), StoreError> {
+    let (at_ms, body) = match &f.fact {
+        Fact::Ringing { at_ms, .. } => (*at_ms, serde_json::to_string(&f.fact)),
+        Fact::Ended(o) => (o.ended_ms, serde_json::to_string(&f.fact)),
+    };
+    sqlx::query(
+        "INSERT INTO call_fact (call_id, kind, extension, agent_id, at_ms, body)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(call_id)
+    .bind(f.fact.kind())
+    .bind(f.fact.extension())
+    .bind(&f.agent_id)
+    .bind(at_ms)
+    .bind(body.map_err(json_err)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

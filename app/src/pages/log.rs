@@ -1,0 +1,313 @@
+//! `/integrations/helpdesk/log`: every call with its events and the facts derived from them,
+//! filterable by number, extension and outcome, updating live while calls are in progress.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::api::calls::{
+    call_log, calls_version, get_call_detail, get_webhook_info, reveal_webhook_secret,
+};
+use crate::components::{CopyField, Frame};
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::model::{CallDetail, CallSummary, LogFilter};
+
+/// How often the page asks whether a call changed.
+const LIVE_EVERY_MS: u64 = 2000;
+
+#[component]
+pub fn LogPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let number = RwSignal::new(String::new());
+    let extension = RwSignal::new(String::new());
+    let outcome = RwSignal::new(String::new());
+    let before = RwSignal::new(None::<i64>);
+    let selected = RwSignal::new(None::<String>);
+    let filter = Memo::new(move |_| LogFilter {
+        number: number.get(),
+        extension: extension.get(),
+        outcome: outcome.get(),
+        before_ms: before.get(),
+    });
+    // Resources live here, outside `<Transition>` (see the helpdesk page).
+    let calls = Resource::new(move || filter.get(), call_log);
+    let detail = Resource::new(
+        move || selected.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_call_detail(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let webhook = Resource::new(|| (), |_| get_webhook_info());
+
+    // Live updates: reload when any call changed.
+    let version = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(v) = calls_version().await {
+                        // The first answer may already include a call made after the list
+                        // was loaded, so it reloads too.
+                        if version.get_untracked().as_ref() != Some(&v) {
+                            version.set(Some(v));
+                            calls.refetch();
+                            detail.refetch();
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(LIVE_EVERY_MS),
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
+        }
+    });
+
+    let outcomes = [
+        ("", "log_all"),
+        ("open", "log_open"),
+        ("Inbound Answered", "Inbound Answered"),
+        ("Inbound Missed", "Inbound Missed"),
+        ("Outbound Answered", "Outbound Answered"),
+        ("Outbound Unanswered", "Outbound Unanswered"),
+        ("internal", "log_internal"),
+    ];
+
+    view! {
+        <Frame>
+            <header class="page-head">
+                <div class="title"><h1>{t!(i18n, log_title)}</h1></div>
+            </header>
+            <p class="muted">{t!(i18n, log_intro)}</p>
+            <Transition fallback=|| ()>
+                {move || webhook.get().map(|r| match r {
+                    Ok(w) => view! { <WebhookCard native=w.native_url yeastar=w.yeastar_url/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/integrations/helpdesk/log"/> }.into_any(),
+                    Err(_) => ().into_any(),
+                })}
+            </Transition>
+            <section class="card" aria-labelledby="calls-title">
+                <h2 id="calls-title">{t!(i18n, log_calls)}</h2>
+                <div class="filters">
+                    <div class="field">
+                        <label for="f-number">{t!(i18n, log_number)}</label>
+                        <input id="f-number" type="search" prop:value=number
+                            on:change=move |ev| { before.set(None); number.set(event_target_value(&ev)); }/>
+                    </div>
+                    <div class="field">
+                        <label for="f-extension">{t!(i18n, extension)}</label>
+                        <input id="f-extension" type="search" prop:value=extension
+                            on:change=move |ev| { before.set(None); extension.set(event_target_value(&ev)); }/>
+                    </div>
+                    <div class="field">
+                        <label for="f-outcome">{t!(i18n, log_outcome)}</label>
+                        <select id="f-outcome" on:change=move |ev| { before.set(None); outcome.set(event_target_value(&ev)); }>
+                            {outcomes.into_iter().map(|(v, key)| {
+                                let text = outcome_label(i18n, key);
+                                view! { <option value=v selected=move || outcome.get() == v>{text}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                </div>
+                <Transition fallback=|| view! { <div class="skeleton-row"></div> }>
+                    {move || calls.get().map(|r| match r {
+                        Ok(list) => view! { <CallTable list=list selected=selected detail=detail before=before/> }.into_any(),
+                        Err(_) => view! { <p class="form-error">{t!(i18n, err_internal)}</p> }.into_any(),
+                    })}
+                </Transition>
+            </section>
+        </Frame>
+    }
+}
+
+/// Words for the outcome filter and column: Zoho's call types are translated.
+fn outcome_label(i18n: leptos_i18n::I18nContext<Locale>, key: &str) -> String {
+    match key {
+        "log_all" => t_string!(i18n, log_all).to_string(),
+        "log_open" => t_string!(i18n, log_open).to_string(),
+        "log_internal" => t_string!(i18n, log_internal).to_string(),
+        "Inbound Answered" => t_string!(i18n, type_inbound_answered).to_string(),
+        "Inbound Missed" => t_string!(i18n, type_inbound_missed).to_string(),
+        "Outbound Answered" => t_string!(i18n, type_outbound_answered).to_string(),
+        "Outbound Unanswered" => t_string!(i18n, type_outbound_unanswered).to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn summary_outcome(i18n: leptos_i18n::I18nContext<Locale>, c: &CallSummary) -> String {
+    match (&c.call_type, c.open, c.direction.as_str()) {
+        (_, true, _) => outcome_label(i18n, "log_open"),
+        (Some(t), _, _) => outcome_label(i18n, t),
+        (None, _, "internal") => outcome_label(i18n, "log_internal"),
+        _ => "—".to_string(),
+    }
+}
+
+#[component]
+fn WebhookCard(native: String, yeastar: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let secret = Action::new(|_: &()| reveal_webhook_secret());
+    view! {
+        <section class="card" aria-labelledby="webhook-title">
+            <h2 id="webhook-title">{t!(i18n, webhook_title)}</h2>
+            <p class="muted">{t!(i18n, webhook_hint)}</p>
+            <CopyField id="webhook-native" label=t_string!(i18n, webhook_native).to_string() value=native/>
+            <CopyField id="webhook-yeastar" label=t_string!(i18n, webhook_yeastar).to_string() value=yeastar/>
+            {move || match secret.value().get() {
+                Some(Ok(s)) => view! { <CopyField id="webhook-secret" label=t_string!(i18n, webhook_secret).to_string() value=s/> }.into_any(),
+                _ => view! {
+                    <button type="button" on:click=move |_| { secret.dispatch(()); }>{t!(i18n, webhook_show_secret)}</button>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn CallTable(
+    list: Vec<CallSummary>,
+    selected: RwSignal<Option<String>>,
+    detail: Resource<Result<Option<CallDetail>, AppError>>,
+    before: RwSignal<Option<i64>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    if list.is_empty() {
+        return view! { <p class="empty">{t!(i18n, log_empty)}</p> }.into_any();
+    }
+    let oldest = list.last().map(|c| c.started_ms);
+    let full = list.len() as i64 >= 50;
+    let rows = list
+        .into_iter()
+        .map(|c| {
+            let id = c.call_id.clone();
+            let id2 = id.clone();
+            let is_open = move || selected.get().as_deref() == Some(id.as_str());
+            let (is_open2, is_open3) = (is_open.clone(), is_open.clone());
+            let outcome = summary_outcome(i18n, &c);
+            let dir = match c.direction.as_str() {
+                "inbound" => t_string!(i18n, sim_inbound).to_string(),
+                "outbound" => t_string!(i18n, sim_outbound).to_string(),
+                _ => t_string!(i18n, log_internal).to_string(),
+            };
+            let toggle = move |_| {
+                selected.update(|s| {
+                    *s = if s.as_deref() == Some(id2.as_str()) {
+                        None
+                    } else {
+                        Some(id2.clone())
+                    }
+                })
+            };
+            view! {
+                <tr class:live=c.open class:selected=is_open3>
+                    <td><button type="button" class="link-button" aria-expanded=move || is_open().to_string() on:click=toggle>{c.started.clone()}</button></td>
+                    <td>{dir}</td>
+                    <td>{c.external_number.clone().unwrap_or_default()}</td>
+                    <td>{c.extension.clone().unwrap_or_else(|| c.extensions.join(", "))}</td>
+                    <td><span class=if c.open { "badge warn" } else { "badge neutral" }>{outcome}</span></td>
+                    <td>{c.agent.clone().unwrap_or_else(|| "—".to_string())}</td>
+                </tr>
+                <Show when=is_open2>
+                    <tr class="detail-row"><td colspan="6">
+                        <Transition fallback=|| view! { <div class="skeleton-row"></div> }>
+                            {move || detail.get().map(|r| match r {
+                                Ok(Some(d)) => view! { <CallDetailView d=d/> }.into_any(),
+                                _ => ().into_any(),
+                            })}
+                        </Transition>
+                    </td></tr>
+                </Show>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="card-table log-table" aria-labelledby="calls-title">
+            <thead><tr>
+                <th scope="col">{t!(i18n, log_started)}</th>
+                <th scope="col">{t!(i18n, sim_direction)}</th>
+                <th scope="col">{t!(i18n, log_number)}</th>
+                <th scope="col">{t!(i18n, extension)}</th>
+                <th scope="col">{t!(i18n, log_outcome)}</th>
+                <th scope="col">{t!(i18n, log_agent)}</th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+        <div class="actions left">
+            {before.get_untracked().is_some().then(|| view! {
+                <button type="button" on:click=move |_| before.set(None)>{t!(i18n, log_newest)}</button>
+            })}
+            {full.then(|| view! {
+                <button type="button" on:click=move |_| before.set(oldest)>{t!(i18n, log_older)}</button>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn CallDetailView(d: CallDetail) -> impl IntoView {
+    let i18n = use_i18n();
+    let facts = d
+        .facts
+        .into_iter()
+        .map(|f| {
+            let what = match (f.kind.as_str(), &f.call_type) {
+                ("ringing", _) => t_string!(
+                    i18n,
+                    fact_ringing,
+                    extension = f.extension.clone().unwrap_or_default()
+                )
+                .to_string(),
+                (_, Some(t)) => t_string!(
+                    i18n,
+                    fact_ended,
+                    call_type = outcome_label(i18n, t),
+                    extension = f.extension.clone().unwrap_or_else(|| "—".into()),
+                    ring = f.ring_secs.unwrap_or(0),
+                    talk = f.talk_secs.unwrap_or(0)
+                )
+                .to_string(),
+                _ => f.kind.clone(),
+            };
+            let zoho = if f.agent_id.is_some() {
+                t_string!(i18n, fact_for_zoho).to_string()
+            } else {
+                t_string!(i18n, fact_unbound).to_string()
+            };
+            view! {
+                <li>
+                    <span class="when">{f.at}</span>" "{what}
+                    {f.timed_out.then(|| view! { " "<em>{t!(i18n, fact_timed_out)}</em> })}
+                    " — "<span class=if f.agent_id.is_some() { "ok-text" } else { "muted" }>{zoho}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    let events = d
+        .events
+        .into_iter()
+        .map(|e| {
+            view! {
+                <li>
+                    <span class="when">{e.at}</span>" "<code>{e.kind}</code>" "{e.extension.unwrap_or_default()}
+                    " "<span class="muted">{format!("({} · {})", e.source, e.event_id)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="call-detail">
+            <div>
+                <h3>{t!(i18n, log_facts)}</h3>
+                <ul class="plain">{facts}</ul>
+            </div>
+            <div>
+                <h3>{t!(i18n, log_events)}</h3>
+                <ul class="plain">{events}</ul>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,267 @@
+//! `/pbx/simulator`: place a call between an outside number and extensions, then answer, hang
+//! up or let it ring out; or run a preset scenario. Everything goes through the public intake.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::calls::simulate;
+use crate::components::Frame;
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::model::{FieldProblem, SimAction};
+use crate::pages::helpdesk::problem_text;
+
+/// A call placed from this page, as the simulator last left it.
+#[derive(Clone, Debug, PartialEq)]
+struct SimCall {
+    call_id: String,
+    inbound: bool,
+    number: String,
+    extensions: Vec<String>,
+    answered: Option<String>,
+    ended: bool,
+}
+
+fn error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> (Option<String>, String) {
+    match e {
+        AppError::Invalid(errs) if !errs.is_empty() => (
+            Some(errs[0].field.clone()),
+            problem_text(i18n, errs[0].problem),
+        ),
+        AppError::Intake(m) => (None, m.clone()),
+        AppError::NotFound => (None, problem_text(i18n, FieldProblem::CallEnded)),
+        AppError::Unauthorized => (None, t_string!(i18n, fail_signed_out).to_string()),
+        _ => (None, t_string!(i18n, err_internal).to_string()),
+    }
+}
+
+#[component]
+pub fn SimulatorPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let inbound = RwSignal::new(true);
+    let number = RwSignal::new(crate::model::DEMO_CALLER.to_string());
+    let extensions = RwSignal::new("2005".to_string());
+    let calls = RwSignal::new(Vec::<SimCall>::new());
+    let message = RwSignal::new(None::<(bool, String)>);
+    let field_error = RwSignal::new(None::<(String, String)>);
+
+    let act = Action::new(move |a: &SimAction| {
+        let a = a.clone();
+        async move { (a.clone(), simulate(a).await) }
+    });
+    Effect::new(move |_| {
+        let Some((action, result)) = act.value().get() else {
+            return;
+        };
+        match result {
+            Err(e) => {
+                let (field, text) = error_text(i18n, &e);
+                match field {
+                    Some(f) => field_error.set(Some((f, text))),
+                    None => message.set(Some((false, text))),
+                }
+            }
+            Ok(call_id) => {
+                field_error.set(None);
+                match action {
+                    SimAction::Place {
+                        inbound,
+                        external_number,
+                        extensions,
+                    } => {
+                        let exts = extensions
+                            .split([',', ' '])
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect();
+                        calls.update(|c| {
+                            c.insert(
+                                0,
+                                SimCall {
+                                    call_id: call_id.clone(),
+                                    inbound,
+                                    number: external_number.trim().to_string(),
+                                    extensions: exts,
+                                    answered: None,
+                                    ended: false,
+                                },
+                            )
+                        });
+                        message.set(None);
+                    }
+                    SimAction::Answer { call_id, extension } => calls.update(|c| {
+                        if let Some(x) = c.iter_mut().find(|x| x.call_id == call_id) {
+                            x.answered = Some(extension);
+                        }
+                    }),
+                    SimAction::HangUp { call_id } | SimAction::RingOut { call_id } => {
+                        calls.update(|c| {
+                            if let Some(x) = c.iter_mut().find(|x| x.call_id == call_id) {
+                                x.ended = true;
+                            }
+                        })
+                    }
+                    SimAction::Scenario { .. } => message.set(Some((
+                        true,
+                        t_string!(i18n, sim_scenario_done, call = call_id).to_string(),
+                    ))),
+                }
+            }
+        }
+    });
+
+    let place = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        message.set(None);
+        act.dispatch(SimAction::Place {
+            inbound: inbound.get_untracked(),
+            external_number: number.get_untracked(),
+            extensions: extensions.get_untracked(),
+        });
+    };
+    let scenario = move |name: &'static str| {
+        move |_| {
+            message.set(None);
+            act.dispatch(SimAction::Scenario {
+                name: name.to_string(),
+                extension: extensions.get_untracked(),
+            });
+        }
+    };
+    let err_for = move |f: &'static str| {
+        move || {
+            field_error
+                .get()
+                .filter(|(field, _)| field == f)
+                .map(|(_, t)| view! { <p class="field-error" role="alert">{t}</p> })
+        }
+    };
+
+    view! {
+        <Frame>
+            <header class="page-head">
+                <div class="title"><h1>{t!(i18n, sim_title)}</h1></div>
+            </header>
+            <p class="muted">{t!(i18n, sim_intro)}</p>
+            <section class="card" aria-labelledby="place-title">
+                <h2 id="place-title">{t!(i18n, sim_place_title)}</h2>
+                <form class="sim-form" on:submit=place novalidate>
+                    <fieldset class="field">
+                        <legend>{t!(i18n, sim_direction)}</legend>
+                        <label class="inline"><input type="radio" name="direction" prop:checked=move || inbound.get()
+                            on:change=move |_| inbound.set(true)/>{t!(i18n, sim_inbound)}</label>
+                        <label class="inline"><input type="radio" name="direction" prop:checked=move || !inbound.get()
+                            on:change=move |_| inbound.set(false)/>{t!(i18n, sim_outbound)}</label>
+                    </fieldset>
+                    <div class="field">
+                        <label for="sim-number">{t!(i18n, sim_external_number)}</label>
+                        <input id="sim-number" type="tel" bind:value=number autocomplete="off"/>
+                        {err_for("external_number")}
+                    </div>
+                    <div class="field">
+                        <label for="sim-extensions">{t!(i18n, extension)}</label>
+                        <input id="sim-extensions" type="text" bind:value=extensions aria-describedby="sim-ext-hint"/>
+                        <p class="hint" id="sim-ext-hint">{t!(i18n, sim_extensions_hint)}</p>
+                        {err_for("extensions")}
+                    </div>
+                    <div class="actions">
+                        <button type="submit" class="primary" disabled=move || act.pending().get()>{t!(i18n, sim_place_call)}</button>
+                    </div>
+                </form>
+            </section>
+            {move || message.get().map(|(ok, text)| view! {
+                <p class=if ok { "note ok" } else { "form-error" } role="status">
+                    {text}" "<A href="/integrations/helpdesk/log">{t!(i18n, sim_open_log)}</A>
+                </p>
+            })}
+            <section class="card" aria-labelledby="calls-title">
+                <h2 id="calls-title">{t!(i18n, sim_calls_title)}</h2>
+                <Show when=move || calls.with(Vec::is_empty)>
+                    <p class="empty">{t!(i18n, sim_no_calls)}</p>
+                </Show>
+                <ul class="sim-calls">
+                    <For each=move || calls.get() key=|c| (c.call_id.clone(), c.answered.clone(), c.ended) let:c>
+                        <SimCallCard c=c act=act/>
+                    </For>
+                </ul>
+            </section>
+            <section class="card" aria-labelledby="scenarios-title">
+                <h2 id="scenarios-title">{t!(i18n, sim_scenarios)}</h2>
+                <p class="muted">{t!(i18n, sim_scenarios_hint)}</p>
+                <div class="actions left">
+                    <button type="button" on:click=scenario("ring_group")>{t!(i18n, sim_ring_group)}</button>
+                    <button type="button" on:click=scenario("missed")>{t!(i18n, sim_missed)}</button>
+                    <button type="button" on:click=scenario("unknown_caller")>{t!(i18n, sim_unknown_caller)}</button>
+                    <button type="button" on:click=scenario("repeat_caller")>{t!(i18n, sim_repeat_caller)}</button>
+                </div>
+            </section>
+        </Frame>
+    }
+}
+
+#[component]
+fn SimCallCard(
+    c: SimCall,
+    act: Action<SimAction, (SimAction, Result<String, AppError>)>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = if c.ended {
+        t_string!(i18n, sim_state_ended).to_string()
+    } else if let Some(x) = &c.answered {
+        t_string!(i18n, sim_state_talking, extension = x.clone()).to_string()
+    } else {
+        t_string!(
+            i18n,
+            sim_state_ringing,
+            extensions = c.extensions.join(", ")
+        )
+        .to_string()
+    };
+    let dir = if c.inbound {
+        t_string!(i18n, sim_inbound)
+    } else {
+        t_string!(i18n, sim_outbound)
+    };
+    let id = c.call_id.clone();
+    let answer_buttons = (!c.ended && c.answered.is_none()).then(|| {
+        c.extensions
+            .iter()
+            .map(|x| {
+                let (id, x) = (id.clone(), x.clone());
+                let label = if c.extensions.len() > 1 {
+                    t_string!(i18n, sim_answer_on, extension = x.clone()).to_string()
+                } else {
+                    t_string!(i18n, sim_answer).to_string()
+                };
+                view! {
+                    <button type="button" class="primary" disabled=move || act.pending().get()
+                        on:click=move |_| { act.dispatch(SimAction::Answer { call_id: id.clone(), extension: x.clone() }); }>
+                        {label}
+                    </button>
+                }
+            })
+            .collect_view()
+    });
+    let (id1, id2) = (id.clone(), id.clone());
+    view! {
+        <li class="sim-call" class:ended=c.ended>
+            <div>
+                <strong>{format!("{dir} · {}", c.number)}</strong>
+                <span class="muted">" "{c.call_id.clone()}</span>
+                <p class="sim-state" role="status">{state}</p>
+            </div>
+            <div class="actions left">
+                {answer_buttons}
+                {(!c.ended).then(|| view! {
+                    <button type="button" disabled=move || act.pending().get()
+                        on:click=move |_| { act.dispatch(SimAction::HangUp { call_id: id1.clone() }); }>{t!(i18n, sim_hang_up)}</button>
+                })}
+                {(!c.ended && c.answered.is_none()).then(|| view! {
+                    <button type="button" disabled=move || act.pending().get()
+                        on:click=move |_| { act.dispatch(SimAction::RingOut { call_id: id2.clone() }); }>{t!(i18n, sim_ring_out)}</button>
+                })}
+            </div>
+        </li>
+    }
+}

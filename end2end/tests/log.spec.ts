@@ -1,0 +1,58 @@
+import { test, expect } from '@playwright/test';
+import { createHmac } from 'crypto';
+import { connect } from './helpers';
+
+test('a simulated call from a known contact shows in the integration log with its facts, live', async ({ page }) => {
+  await connect(page);
+  await page.getByRole('button', { name: 'Refresh Zoho Desk users' }).click();
+  await expect(page.getByText('Fetched 8 users.')).toBeVisible();
+  await page.getByRole('button', { name: 'Auto Bind' }).click();
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
+
+  // The simulator: Jennifer Lawrence (a sandbox contact) calls Kristin Hale's extension.
+  await page.getByRole('link', { name: 'Call simulator' }).click();
+  await expect(page.getByRole('heading', { name: 'Call simulator' })).toBeVisible();
+  await page.getByLabel('External number').fill('+8613800138000');
+  await page.getByLabel('Extension', { exact: true }).fill('2005');
+  await page.getByRole('button', { name: 'Place call' }).click();
+  await expect(page.getByText('Ringing on 2005')).toBeVisible();
+  await page.getByRole('button', { name: 'Answer', exact: true }).click();
+  await expect(page.getByText('Talking on 2005')).toBeVisible();
+  await page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(page.getByText('Ended', { exact: true })).toBeVisible();
+  await page.screenshot({ path: 'test-results/simulator-en.png', fullPage: true });
+
+  // The log: the call, its outcome and user, and (opened) its facts and events.
+  await page.getByRole('link', { name: 'Integration log' }).click();
+  const first = page.locator('table.log-table tbody tr').first();
+  await expect(first).toContainText('+8613800138000');
+  await expect(first).toContainText('Inbound Answered');
+  await expect(first).toContainText('Kristin Hale');
+  await first.getByRole('button').click();
+  await expect(page.getByText(/Ended as Inbound Answered on 2005 \(rang \d+ s, talked \d+ s\)/)).toBeVisible();
+  await expect(page.locator('.call-detail').getByText('Ringing on 2005')).toBeVisible();
+  await expect(page.locator('.call-detail').getByText('bound to a Zoho Desk user').first()).toBeVisible();
+  await page.screenshot({ path: 'test-results/log-en.png', fullPage: true });
+
+  // A PBX reports a new call while the log is open: it appears without a reload.
+  await page.getByRole('button', { name: 'Show the webhook secret' }).click();
+  const secret = await page.locator('#webhook-secret').inputValue();
+  expect(secret.length).toBeGreaterThanOrEqual(32);
+  const body = JSON.stringify({
+    event_id: 'e2e-live-1', call_id: 'e2e-live-1', kind: 'ringing', at: new Date().toISOString(),
+    direction: 'inbound', external_number: '+1 415 555 0134', extension: '2007',
+  });
+  const sig = 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+  const r = await page.request.post('/api/pbx/call-events', {
+    data: body, headers: { 'Content-Type': 'application/json', 'X-Helpdesk-Signature': sig },
+  });
+  expect(r.status()).toBe(200);
+  await expect(first).toContainText('+1 415 555 0134');
+  await expect(first).toContainText('In progress');
+
+  // Filters: by outcome.
+  await page.getByLabel('Outcome').selectOption({ label: 'Inbound Answered' });
+  await expect(page.locator('table.log-table tbody tr').first()).toContainText('+8613800138000');
+  await expect(page.getByText('+1 415 555 0134')).toHaveCount(0);
+});

@@ -1,0 +1,152 @@
+//! The call-event intake (`shared/spec/call-events.md`): `POST /api/pbx/call-events` (native)
+//! and `POST /api/pbx/yeastar-events` (the vendor's OpenAPI webhook). Order of checks: size
+//! (413), credential (401), parse (400, naming the field), store (503 if the database cannot
+//! take it, so that the PBX retries); 200 only once the events are stored.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use app::engine::calls::event::{parse_native, parse_yeastar, ParseError, YeastarBody};
+use app::engine::calls::{now_ms, IntakeCredential};
+use app::engine::SharedEngine;
+
+/// Bodies above this are refused before they are read in full.
+pub const MAX_BODY: usize = 256 * 1024;
+
+pub const NATIVE_PATH: &str = "/api/pbx/call-events";
+pub const YEASTAR_PATH: &str = "/api/pbx/yeastar-events";
+
+pub fn is_intake(path: &str) -> bool {
+    path == NATIVE_PATH || path == YEASTAR_PATH
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(engine: SharedEngine) -> Router<S> {
+    Router::new()
+        .route(NATIVE_PATH, post(native))
+        .route(YEASTAR_PATH, post(yeastar))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(engine)
+}
+
+fn refuse(status: StatusCode, error: &str, field: Option<&str>) -> Response {
+    let mut body = json!({ "error": error });
+    if let Some(f) = field {
+        body["field"] = f.into();
+    }
+    (status, Json(body)).into_response()
+}
+
+fn bad_request(e: ParseError) -> Response {
+    refuse(
+        StatusCode::BAD_REQUEST,
+        &format!("{}: {}", e.field, e.problem),
+        Some(&e.field),
+    )
+}
+
+fn unreadable(r: BytesRejection) -> Response {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the body is larger than {} KiB", MAX_BODY / 1024),
+            None,
+        )
+    } else {
+        refuse(StatusCode::BAD_REQUEST, "the body could not be read", None)
+    }
+}
+
+fn credential<'a>(headers: &'a HeaderMap, token: Option<&'a str>) -> IntakeCredential<'a> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(sig) = header("x-helpdesk-signature") {
+        IntakeCredential::Signature(sig)
+    } else if let Some(b) = header("authorization").and_then(|a| a.strip_prefix("Bearer ")) {
+        IntakeCredential::Bearer(b)
+    } else if let Some(t) = token {
+        IntakeCredential::Token(t)
+    } else {
+        IntakeCredential::None
+    }
+}
+
+fn unauthorized() -> Response {
+    refuse(
+        StatusCode::UNAUTHORIZED,
+        "missing or wrong credential: sign the body (X-Helpdesk-Signature: sha256=<hex HMAC-SHA256>) or send Authorization: Bearer <webhook secret>",
+        None,
+    )
+}
+
+async fn store(
+    engine: &SharedEngine,
+    source: &str,
+    events: &[app::engine::calls::event::CallEvent],
+) -> Response {
+    match engine.ingest(source, events).await {
+        Ok(r) => (
+            StatusCode::OK,
+            Json(json!({ "stored": r.stored, "duplicates": r.duplicates })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "call events could not be stored");
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the events could not be stored; send them again",
+                None,
+            )
+        }
+    }
+}
+
+async fn native(
+    State(engine): State<SharedEngine>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return unreadable(r),
+    };
+    if !engine.authorize_intake(credential(&headers, None), &body) {
+        return unauthorized();
+    }
+    match parse_native(&body) {
+        Ok(events) => store(&engine, "native", &events).await,
+        Err(e) => bad_request(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn yeastar(
+    State(engine): State<SharedEngine>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return unreadable(r),
+    };
+    if !engine.authorize_intake(credential(&headers, q.token.as_deref()), &body) {
+        return unauthorized();
+    }
+    match parse_yeastar(&body, now_ms(), engine.pbx_utc_offset()) {
+        Ok(YeastarBody::Events(events)) => store(&engine, "yeastar", &events).await,
+        Ok(YeastarBody::Ignored { event_type }) => {
+            (StatusCode::OK, Json(json!({ "ignored": event_type }))).into_response()
+        }
+        Err(e) => bad_request(e),
+    }
+}

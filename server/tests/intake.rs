@@ -1,0 +1,376 @@
+//! Black-box tests of the call-event intake: authentication, validation, size limit,
+//! durability and idempotency, both wire formats, the facts derived, the simulator going
+//! through the same door, and the integration log's server functions.
+
+mod support;
+
+use app::engine::calls::{now_ms, sign};
+use serde_json::{json, Value};
+use support::app::*;
+
+async fn post(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, String)]) -> (u16, Value) {
+    let mut req = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header("Content-Type", "application/json")
+        .body(body.to_vec());
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let r = req.send().await.unwrap();
+    let s = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        s,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn secret(app: &TestApp) -> String {
+    app.engine.webhook_secret().unwrap().expose().to_string()
+}
+
+async fn signed(app: &TestApp, body: &Value) -> (u16, Value) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    let sig = sign(&secret(app), &bytes);
+    post(
+        app,
+        "/api/pbx/call-events",
+        &bytes,
+        &[("X-Helpdesk-Signature", sig)],
+    )
+    .await
+}
+
+fn event(id: &str, call: &str, kind: &str, ext: &str, at: &str) -> Value {
+    json!({"event_id": id, "call_id": call, "kind": kind, "at": at, "direction": "inbound",
+           "external_number": "+86 138 0013 8000", "extension": ext})
+}
+
+#[tokio::test]
+async fn native_events_are_authenticated_validated_stored_once() {
+    let app = TestApp::spawn().await;
+    let e1 = event("e1", "c1", "ringing", "2005", "2026-11-28T09:15:02Z");
+
+    // No credential, a wrong one, or a signature of another body: 401, nothing stored.
+    let bytes = serde_json::to_vec(&e1).unwrap();
+    let (s, body) = post(&app, "/api/pbx/call-events", &bytes, &[]).await;
+    assert_eq!(s, 401, "{body}");
+    let (s, _) = post(
+        &app,
+        "/api/pbx/call-events",
+        &bytes,
+        &[("X-Helpdesk-Signature", sign("wrong-secret-0000", &bytes))],
+    )
+    .await;
+    assert_eq!(s, 401);
+    let (s, _) = post(
+        &app,
+        "/api/pbx/call-events",
+        &bytes,
+        &[("Authorization", "Bearer nope".into())],
+    )
+    .await;
+    assert_eq!(s, 401);
+    assert!(app.engine.store.call("c1").await.unwrap().is_none());
+
+    // Signed: stored. Again: a redelivery, 200 and nothing changes.
+    let (s, body) = signed(&app, &e1).await;
+    assert_eq!(
+        (s, body.clone()),
+        (200, json!({"stored": 1, "duplicates": 0}))
+    );
+    let (s, body) = signed(&app, &e1).await;
+    assert_eq!((s, body), (200, json!({"stored": 0, "duplicates": 1})));
+    assert_eq!(app.engine.store.call_events("c1").await.unwrap().len(), 1);
+    assert_eq!(app.engine.store.call_facts("c1").await.unwrap().len(), 1);
+
+    // A bearer secret works too; a batch is all or nothing.
+    let batch = json!([
+        event("e2", "c1", "answered", "2005", "2026-11-28T09:15:10Z"),
+        {"event_id": "e3", "call_id": "c1", "kind": "ended", "at": "2026-11-28T09:16:10Z", "direction": "inbound"},
+    ]);
+    let bytes = serde_json::to_vec(&batch).unwrap();
+    let bearer = format!("Bearer {}", secret(&app));
+    let (s, body) = post(
+        &app,
+        "/api/pbx/call-events",
+        &bytes,
+        &[("Authorization", bearer.clone())],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(body["field"], "[1].external_number", "{body}");
+    assert_eq!(
+        app.engine.store.call_events("c1").await.unwrap().len(),
+        1,
+        "nothing of the batch stored"
+    );
+
+    // Too large: 413 before anything else.
+    let big = vec![b' '; 300 * 1024];
+    let (s, body) = post(
+        &app,
+        "/api/pbx/call-events",
+        &big,
+        &[("Authorization", bearer)],
+    )
+    .await;
+    assert_eq!(s, 413, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("256 KiB"));
+
+    // Malformed fields are named.
+    let (s, body) = signed(
+        &app,
+        &json!({"event_id": "x", "call_id": "c9", "kind": "rang"}),
+    )
+    .await;
+    assert_eq!((s, body["field"].clone()), (400, json!("kind")));
+
+    // The call ends: one Ended fact, Inbound Answered on 2005.
+    let (s, _) = signed(&app, &json!([
+        event("e2", "c1", "answered", "2005", "2026-11-28T09:15:10Z"),
+        {"event_id": "e3", "call_id": "c1", "kind": "ended", "at": "2026-11-28T09:16:10Z", "direction": "inbound",
+         "external_number": "+86 138 0013 8000", "extension": "2005", "result": "answered"},
+    ])).await;
+    assert_eq!(s, 200);
+    let call = app.engine.store.call("c1").await.unwrap().unwrap();
+    assert_eq!(call.call_type.as_deref(), Some("Inbound Answered"));
+    assert!(!call.is_open);
+}
+
+#[tokio::test]
+async fn yeastar_webhooks_with_a_token_and_captured_bodies() {
+    let app = TestApp::spawn().await;
+    let token = secret(&app);
+    let path = format!("/api/pbx/yeastar-events?token={token}");
+    let ring = json!({"type": 30011, "sn": "3631B4444099", "msg": json!({
+        "call_id": "1725446451.243",
+        "members": [
+            {"inbound": {"from": "13800138000", "to": "5503300", "trunk_name": "SIP1", "channel_id": "a", "member_status": "ALERT", "call_path": ""}},
+            {"extension": {"number": "2005", "channel_id": "b", "member_status": "RING", "call_path": ""}}
+        ]}).to_string()});
+    let (s, body) = post(&app, &path, ring.to_string().as_bytes(), &[]).await;
+    assert_eq!((s, body), (200, json!({"stored": 1, "duplicates": 0})));
+    let (s, _) = post(
+        &app,
+        "/api/pbx/yeastar-events?token=wrong",
+        ring.to_string().as_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 401);
+
+    let cdr = r#"{"type":30012,"sn":"3631B4444099","msg":"{\"call_id\":\"1725446451.243\",\"time_start\":\"2024-09-04 10:40:51\",\"call_from\":\"13800138000\",\"call_to\":\"2005\",\"call_duration\":42,\"talk_duration\":0,\"src_trunk_name\":\"SIP1\",\"dst_trunk_name\":\"\",\"pin_code\":\"\",\"status\":\"NO ANSWER\",\"type\":\"Inbound\",\"recording\":\"\",\"did_number\":\"5503300\",\"agent_ring_time\":42}"}"#;
+    let (s, _) = post(&app, &path, cdr.as_bytes(), &[]).await;
+    assert_eq!(s, 200);
+    let call = app
+        .engine
+        .store
+        .call("1725446451.243")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(call.call_type.as_deref(), Some("Inbound Missed"));
+
+    let other = br#"{"type":30008,"sn":"X","msg":"{}"}"#;
+    let (s, body) = post(&app, &path, other, &[]).await;
+    assert_eq!((s, body), (200, json!({"ignored": 30008})));
+    let (s, body) = post(&app, &path, br#"{"type":30011,"msg":"{}"}"#, &[]).await;
+    assert_eq!((s, body["field"].clone()), (400, json!("msg.call_id")));
+}
+
+#[tokio::test]
+async fn the_simulator_goes_through_the_intake_and_the_log_shows_facts() {
+    let app = TestApp::spawn().await;
+    app.connect().await;
+    app.call("helpdesk/users/refresh", &[]).await;
+    app.call("helpdesk/users/auto_bind", &[]).await;
+    assert!(app.engine.bound_agent("2005").is_some());
+
+    // A ring group: 2005 (bound) and 2009 (not bound); 2005 answers, then hangs up.
+    let (s, call_id) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Place][inbound]", "true"),
+                ("action[Place][external_number]", "+8613800138000"),
+                ("action[Place][extensions]", "2005, 2009"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{call_id}");
+    let call_id = call_id.as_str().unwrap().to_string();
+    let (s, log) = app
+        .call(
+            "calls/log",
+            &[
+                ("filter[number]", "13800138000"),
+                ("filter[extension]", ""),
+                ("filter[outcome]", "open"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{log}");
+    assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
+    let (s, _) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Answer][call_id]", &call_id),
+                ("action[Answer][extension]", "2005"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = app
+        .call("calls/simulate", &[("action[HangUp][call_id]", &call_id)])
+        .await;
+    assert_eq!(s, 200);
+
+    let (_, detail) = app.call("calls/detail", &[("call_id", &call_id)]).await;
+    assert_eq!(
+        detail["summary"]["call_type"], "Inbound Answered",
+        "{detail}"
+    );
+    assert_eq!(detail["summary"]["agent"], "Kristin Hale");
+    assert_eq!(
+        detail["events"].as_array().unwrap().len(),
+        4,
+        "2 ringing, answered, ended"
+    );
+    let facts = detail["facts"].as_array().unwrap();
+    assert_eq!(facts.len(), 3, "{detail}");
+    let on = |ext: &str| {
+        facts
+            .iter()
+            .find(|f| f["kind"] == "ringing" && f["extension"] == ext)
+            .unwrap()
+            .clone()
+    };
+    assert!(on("2005")["agent_id"].is_string(), "bound: for Zoho");
+    assert!(
+        on("2009")["agent_id"].is_null(),
+        "unbound: nothing for Zoho"
+    );
+
+    // Refusals name the field; a finished call cannot be answered.
+    let (_, body) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Place][inbound]", "true"),
+                ("action[Place][external_number]", "call me"),
+                ("action[Place][extensions]", "2005"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!({"Invalid": [{"field": "external_number", "problem": "NotPhoneNumber"}]})
+    );
+    let (_, body) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Place][inbound]", "true"),
+                ("action[Place][external_number]", "5503301"),
+                ("action[Place][extensions]", "4999"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!({"Invalid": [{"field": "extensions", "problem": "NoSuchExtension"}]})
+    );
+    let (_, body) = app
+        .call("calls/simulate", &[("action[HangUp][call_id]", &call_id)])
+        .await;
+    assert_eq!(
+        body,
+        json!({"Invalid": [{"field": "call", "problem": "CallEnded"}]})
+    );
+
+    // A scenario: a missed call.
+    let (s, _) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Scenario][name]", "missed"),
+                ("action[Scenario][extension]", "2005"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, log) = app
+        .call(
+            "calls/log",
+            &[
+                ("filter[number]", ""),
+                ("filter[extension]", "2005"),
+                ("filter[outcome]", "Inbound Missed"),
+            ],
+        )
+        .await;
+    assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
+
+    // Every call server function refuses anonymous callers.
+    let anon = TestApp::browser();
+    let calls: &[(&str, &[(&str, &str)])] = &[
+        (
+            "calls/log",
+            &[
+                ("filter[number]", ""),
+                ("filter[extension]", ""),
+                ("filter[outcome]", ""),
+            ],
+        ),
+        ("calls/detail", &[("call_id", &call_id)]),
+        ("calls/version", &[]),
+        ("calls/simulate", &[("action[HangUp][call_id]", &call_id)]),
+        ("calls/webhook", &[]),
+        ("calls/webhook/secret", &[]),
+    ];
+    for (f, form) in calls {
+        let (s, body) = app.call_with(&anon, f, form).await;
+        assert_eq!((s, body), (401, json!("Unauthorized")), "{f}");
+    }
+}
+
+#[tokio::test]
+async fn a_call_that_never_ends_is_closed_by_the_timeout() {
+    let app = TestApp::spawn().await;
+    let t = now_ms();
+    let at = time::OffsetDateTime::from_unix_timestamp(t / 1000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (s, _) = signed(&app, &event("s1", "stale", "ringing", "2005", &at)).await;
+    assert_eq!(s, 200);
+    let hour = 3_600_000;
+    assert_eq!(
+        app.engine
+            .close_stale_calls(t + hour, 2 * hour)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.engine
+            .close_stale_calls(t + 3 * hour, 2 * hour)
+            .await
+            .unwrap(),
+        1
+    );
+    let call = app.engine.store.call("stale").await.unwrap().unwrap();
+    assert!(!call.is_open);
+    assert_eq!(call.call_type.as_deref(), Some("Inbound Missed"));
+    assert_eq!(
+        app.engine
+            .close_stale_calls(t + 9 * hour, 2 * hour)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+}
