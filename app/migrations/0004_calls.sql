@@ -16,6 +16,8 @@ CREATE TABLE pbx_call (
     call_id TEXT PRIMARY KEY,
     direction TEXT NOT NULL,
     external_number TEXT,
+    -- The outside number's canonical form (E.164 when it can be read, else its digits).
+    number_key TEXT,
     -- Every extension the call touched, space-separated with a space at both ends (filters).
     extensions TEXT NOT NULL,
     call_type TEXT,
@@ -27,14 +29,17 @@ CREATE TABLE pbx_call (
 );
 CREATE INDEX pbx_call_by_time ON pbx_call (first_at_ms);
 CREATE INDEX pbx_call_open ON pbx_call (is_open, last_at_ms);
+CREATE INDEX pbx_call_number ON pbx_call (number_key);
 
 CREATE TABLE call_fact (
     fact_id INTEGER PRIMARY KEY,
     call_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     extension TEXT,
-    -- The Zoho Desk agent bound to the extension when the fact was made; NULL: nothing for Zoho.
+    -- The Zoho Desk agent bound to the extension when the fact was made.
     agent_id TEXT,
+    -- Why the fact means no Zoho work: `unbound`, `disabled`, `not_connected`; NULL: for Zoho.
+    skip TEXT,
     at_ms BIGINT NOT NULL,
     body TEXT NOT NULL
 );

@@ -280,8 +280,10 @@ pub struct CallFactView {
     pub ring_secs: Option<i64>,
     pub talk_secs: Option<i64>,
     pub timed_out: bool,
-    /// The agent bound to the extension when the fact was made; `None`: nothing for Zoho.
+    /// The agent bound to the extension when the fact was made.
     pub agent_id: Option<String>,
+    /// Why the fact means no Zoho work: `unbound`, `disabled`, `not_connected`; `None`: for Zoho.
+    pub skip: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

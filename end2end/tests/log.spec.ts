@@ -55,4 +55,15 @@ test('a simulated call from a known contact shows in the integration log with it
   await page.getByLabel('Outcome').selectOption({ label: 'Inbound Answered' });
   await expect(page.locator('table.log-table tbody tr').first()).toContainText('+8613800138000');
   await expect(page.getByText('+1 415 555 0134')).toHaveCount(0);
+
+  // The switch: off pauses Zoho work (the status says so), on resumes.
+  await page.getByRole('link', { name: 'Helpdesk Integration' }).click();
+  const toggle = page.getByRole('switch', { name: 'Enable Zoho Desk integration' });
+  await expect(toggle).toBeChecked();
+  await toggle.click();
+  await expect(page.locator('#status-value')).toHaveText('Disabled');
+  await expect(page.getByRole('switch', { name: 'Enable Zoho Desk integration' })).not.toBeChecked();
+  await page.screenshot({ path: 'test-results/helpdesk-disabled.png' });
+  await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
+  await expect(page.locator('#status-value')).toHaveText('Connected');
 });

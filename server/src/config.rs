@@ -30,6 +30,8 @@ pub struct Config {
     /// `HELPDESK_PBX_UTC_OFFSET` (`+08:00`): the PBX clock's offset, for the vendor's CDR
     /// times; UTC by default.
     pub pbx_utc_offset: time::UtcOffset,
+    /// `HELPDESK_DEFAULT_COUNTRY` (`CN`): how numbers without a country code are read.
+    pub default_country: Option<app::engine::numbers::Country>,
     /// Where generated files live (the secret key): the folder of a SQLite database, else `data`.
     pub data_dir: std::path::PathBuf,
 }
@@ -82,7 +84,16 @@ impl Config {
                 format!("HELPDESK_PBX_UTC_OFFSET={raw:?} is not an offset like +08:00 or -05:30")
             })?,
         };
+        let default_country = match get("HELPDESK_DEFAULT_COUNTRY").filter(|s| !s.trim().is_empty())
+        {
+            None => None,
+            Some(raw) => Some(
+                app::engine::numbers::parse_country(&raw)
+                    .map_err(|e| anyhow::anyhow!("HELPDESK_DEFAULT_COUNTRY: {e}"))?,
+            ),
+        };
         Ok(Config {
+            default_country,
             webhook_secret,
             pbx_utc_offset,
             database_url,
@@ -180,5 +191,23 @@ mod tests {
         let e = cfg(&[("HELPDESK_SANDBOX", "yes")]).unwrap_err().to_string();
         assert!(e.contains("HELPDESK_SANDBOX"), "{e}");
         assert!(cfg(&[("HELPDESK_SANDBOX", "1")]).unwrap().sandbox);
+        for (var, bad) in [
+            ("HELPDESK_DEFAULT_COUNTRY", "Narnia"),
+            ("HELPDESK_PBX_UTC_OFFSET", "8"),
+            ("HELPDESK_WEBHOOK_SECRET", "short"),
+        ] {
+            let e = format!("{:#}", cfg(&[(var, bad)]).unwrap_err());
+            assert!(e.contains(var), "{e}");
+        }
+        let c = cfg(&[
+            ("HELPDESK_DEFAULT_COUNTRY", "cn"),
+            ("HELPDESK_PBX_UTC_OFFSET", "+08:00"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.default_country.map(|c| c.as_ref().to_string()).as_deref(),
+            Some("CN")
+        );
+        assert_eq!(c.pbx_utc_offset.whole_hours(), 8);
     }
 }

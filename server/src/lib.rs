@@ -80,9 +80,13 @@ pub async fn build_app(
             public_url: public_url.to_string(),
             sandbox: sandbox_defaults,
             pbx_utc_offset: config.pbx_utc_offset,
+            numbers: app::engine::numbers::NumberPolicy {
+                default_country: config.default_country,
+            },
         },
     ));
     engine.rebuild_directory().await?;
+    engine.reload_switch().await?;
     engine
         .init_webhook_secret(config.webhook_secret.as_deref())
         .await?;

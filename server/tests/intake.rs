@@ -83,7 +83,9 @@ async fn native_events_are_authenticated_validated_stored_once() {
     let (s, body) = signed(&app, &e1).await;
     assert_eq!((s, body), (200, json!({"stored": 0, "duplicates": 1})));
     assert_eq!(app.engine.store.call_events("c1").await.unwrap().len(), 1);
-    assert_eq!(app.engine.store.call_facts("c1").await.unwrap().len(), 1);
+    let facts = app.engine.store.call_facts("c1").await.unwrap();
+    assert_eq!(facts.len(), 1);
+    assert_eq!(facts[0].skip.as_deref(), Some("not_connected"));
 
     // A bearer secret works too; a batch is all or nothing.
     let batch = json!([
@@ -137,6 +139,39 @@ async fn native_events_are_authenticated_validated_stored_once() {
     let call = app.engine.store.call("c1").await.unwrap().unwrap();
     assert_eq!(call.call_type.as_deref(), Some("Inbound Answered"));
     assert!(!call.is_open);
+
+    // One caller whatever the format: the log finds the call by any form of the number.
+    app.sign_in().await;
+    for form in [
+        "0086-138-0013-8000",
+        "13800138000",
+        "+8613800138000",
+        "0013 8000",
+    ] {
+        let (s, log) = app
+            .call(
+                "calls/log",
+                &[
+                    ("filter[number]", form),
+                    ("filter[extension]", ""),
+                    ("filter[outcome]", ""),
+                ],
+            )
+            .await;
+        assert_eq!(s, 200, "{log}");
+        assert_eq!(log.as_array().unwrap().len(), 1, "{form}: {log}");
+    }
+    let (_, log) = app
+        .call(
+            "calls/log",
+            &[
+                ("filter[number]", "13800138001"),
+                ("filter[extension]", ""),
+                ("filter[outcome]", ""),
+            ],
+        )
+        .await;
+    assert_eq!(log, json!([]));
 }
 
 #[tokio::test]
@@ -248,11 +283,40 @@ async fn the_simulator_goes_through_the_intake_and_the_log_shows_facts() {
             .unwrap()
             .clone()
     };
-    assert!(on("2005")["agent_id"].is_string(), "bound: for Zoho");
-    assert!(
-        on("2009")["agent_id"].is_null(),
-        "unbound: nothing for Zoho"
-    );
+    assert!(on("2005")["agent_id"].is_string());
+    assert_eq!(on("2005")["skip"], Value::Null, "bound: for Zoho");
+    assert_eq!(on("2009")["skip"], "unbound", "unbound: nothing for Zoho");
+
+    // Switched off: calls are still recorded, their facts mean no Zoho work; on again resumes.
+    let missed = [
+        ("action[Scenario][name]", "missed"),
+        ("action[Scenario][extension]", "2005"),
+    ];
+    let (s, _) = app.call("helpdesk/enable", &[("on", "false")]).await;
+    assert_eq!(s, 200);
+    let (_, conn) = app.call("helpdesk/connection", &[]).await;
+    assert_eq!(conn["status"], "Disabled");
+    let (s, off_call) = app.call("calls/simulate", &missed).await;
+    assert_eq!(s, 200);
+    let (_, d) = app
+        .call("calls/detail", &[("call_id", off_call.as_str().unwrap())])
+        .await;
+    let all = |d: &Value, want: Value| {
+        d["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["skip"] == want)
+    };
+    assert!(all(&d, json!("disabled")), "{d}");
+    app.call("helpdesk/enable", &[("on", "true")]).await;
+    let (_, conn) = app.call("helpdesk/connection", &[]).await;
+    assert_eq!(conn["status"], "Connected");
+    let (_, on_call) = app.call("calls/simulate", &missed).await;
+    let (_, d) = app
+        .call("calls/detail", &[("call_id", on_call.as_str().unwrap())])
+        .await;
+    assert!(all(&d, Value::Null), "{d}");
 
     // Refusals name the field; a finished call cannot be answered.
     let (_, body) = app
@@ -291,17 +355,7 @@ async fn the_simulator_goes_through_the_intake_and_the_log_shows_facts() {
         json!({"Invalid": [{"field": "call", "problem": "CallEnded"}]})
     );
 
-    // A scenario: a missed call.
-    let (s, _) = app
-        .call(
-            "calls/simulate",
-            &[
-                ("action[Scenario][name]", "missed"),
-                ("action[Scenario][extension]", "2005"),
-            ],
-        )
-        .await;
-    assert_eq!(s, 200);
+    // The two missed calls above, found by extension and outcome.
     let (_, log) = app
         .call(
             "calls/log",
@@ -312,7 +366,7 @@ async fn the_simulator_goes_through_the_intake_and_the_log_shows_facts() {
             ],
         )
         .await;
-    assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log.as_array().unwrap().len(), 2, "{log}");
 
     // Every call server function refuses anonymous callers.
     let anon = TestApp::browser();
@@ -330,6 +384,7 @@ async fn the_simulator_goes_through_the_intake_and_the_log_shows_facts() {
         ("calls/simulate", &[("action[HangUp][call_id]", &call_id)]),
         ("calls/webhook", &[]),
         ("calls/webhook/secret", &[]),
+        ("helpdesk/enable", &[("on", "false")]),
     ];
     for (f, form) in calls {
         let (s, body) = app.call_with(&anon, f, form).await;

@@ -151,6 +151,13 @@ pub async fn refresh_organizations() -> Result<Vec<OrgChoice>, AppError> {
     Ok(engine.refresh_organizations().await?)
 }
 
+/// "Enable Zoho Desk integration": off records calls but does no Zoho work.
+#[server(endpoint = "helpdesk/enable")]
+pub async fn set_enabled(on: bool) -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.set_enabled(on).await?)
+}
+
 /// The Zoho Desk Users section: agents as last fetched, extensions, vanished agents.
 #[server(endpoint = "helpdesk/users")]
 pub async fn users() -> Result<UsersView, AppError> {

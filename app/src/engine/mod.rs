@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bindings;
 pub mod calls;
 pub mod directory;
+pub mod numbers;
 pub mod pbx;
 pub mod secrets;
 pub mod store;
@@ -42,6 +43,8 @@ pub struct EngineConfig {
     pub sandbox: Option<SandboxDefaults>,
     /// The PBX's clock offset from UTC (the vendor's CDR times are local).
     pub pbx_utc_offset: time::UtcOffset,
+    /// How phone numbers without a country code are read.
+    pub numbers: numbers::NumberPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +86,8 @@ pub struct Engine {
     intake_lock: tokio::sync::Mutex<()>,
     /// Bumped whenever a call changes.
     calls_changed: tokio::sync::watch::Sender<u64>,
+    /// Connected and switched on? Read by every call event; refreshed on every change.
+    switch: std::sync::RwLock<calls::Switch>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -114,11 +119,64 @@ impl Engine {
             webhook_secret: Default::default(),
             intake_lock: tokio::sync::Mutex::new(()),
             calls_changed: tokio::sync::watch::Sender::new(0),
+            switch: std::sync::RwLock::new(calls::Switch::NotConnected),
         }
     }
 
     pub fn redirect_uri(&self) -> String {
         format!("{}/oauth/zoho/callback", self.config.public_url)
+    }
+
+    /// The integration's switch as last read from the store.
+    pub fn switch(&self) -> calls::Switch {
+        *self.switch.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Re-reads the connection's status and switch (at start).
+    pub async fn reload_switch(&self) -> Result<(), EngineError> {
+        let row = self.store.connection().await?;
+        self.follow_switch(row.as_ref());
+        Ok(())
+    }
+
+    fn follow_switch(&self, row: Option<&ConnectionRow>) {
+        let s = match row {
+            Some(r) if Status::parse(&r.status) == Status::Connected => {
+                if r.enabled {
+                    calls::Switch::On
+                } else {
+                    calls::Switch::Off
+                }
+            }
+            _ => calls::Switch::NotConnected,
+        };
+        *self.switch.write().unwrap_or_else(|p| p.into_inner()) = s;
+    }
+
+    /// Every change to the connection goes through here, so the switch follows it.
+    async fn save_conn(&self, row: &ConnectionRow) -> Result<(), StoreError> {
+        self.store.save_connection(row, now()).await?;
+        self.follow_switch(Some(row));
+        Ok(())
+    }
+
+    /// "Enable Zoho Desk integration": off keeps recording calls and settings but does no Zoho
+    /// work; on resumes for new calls.
+    pub async fn set_enabled(&self, on: bool) -> Result<(), EngineError> {
+        let mut row = self
+            .store
+            .connection()
+            .await?
+            .ok_or(EngineError::NotConfigured)?;
+        if Status::parse(&row.status) != Status::Connected {
+            return Err(EngineError::NotConfigured);
+        }
+        row.enabled = on;
+        Ok(self.save_conn(&row).await?)
+    }
+
+    pub fn numbers(&self) -> numbers::NumberPolicy {
+        self.config.numbers
     }
 
     pub fn pbx_utc_offset(&self) -> time::UtcOffset {
@@ -295,7 +353,7 @@ impl Engine {
             row.status = Status::NotConnected.as_str().into();
             row.last_error = None;
         }
-        self.store.save_connection(&row, now()).await?;
+        self.save_conn(&row).await?;
         Ok(())
     }
 
@@ -335,7 +393,7 @@ impl Engine {
             Err(failure) => {
                 if let Ok(Some(mut row)) = self.store.connection().await {
                     row.last_error = Some(format!("{failure:?}"));
-                    let _ = self.store.save_connection(&row, now()).await;
+                    let _ = self.save_conn(&row).await;
                 }
                 AuthOutcome::Failed(failure)
             }
@@ -416,10 +474,7 @@ impl Engine {
             row.status = Status::Connected.as_str().into();
         }
         row.orgs_json = serde_json::to_string(&orgs).ok();
-        self.store
-            .save_connection(&row, now())
-            .await
-            .map_err(|e| internal(e.into()))?;
+        self.save_conn(&row).await.map_err(|e| internal(e.into()))?;
         tracing::info!(orgs = orgs.len(), "Zoho Desk authorization completed");
         Ok(AuthOutcome::Succeeded { choose_org: choose })
     }
@@ -448,7 +503,7 @@ impl Engine {
         row.org_id = Some(org.id.clone());
         row.org_name = Some(org.company_name.clone());
         row.status = Status::Connected.as_str().into();
-        self.store.save_connection(&row, now()).await?;
+        self.save_conn(&row).await?;
         Ok(())
     }
 
@@ -483,7 +538,7 @@ impl Engine {
             Ok(t) => {
                 row.access_token_sealed = Some(self.secrets.seal(PURPOSE_ACCESS, &t.access));
                 row.access_expires_at = Some(now() + t.expires_in_secs as i64);
-                self.store.save_connection(&row, now()).await?;
+                self.save_conn(&row).await?;
                 tracing::debug!("access token refreshed");
                 Ok(t.access)
             }
@@ -494,7 +549,7 @@ impl Engine {
                 row.status = Status::AuthExpired.as_str().into();
                 row.last_error = Some(format!("refresh refused by Zoho ({code})"));
                 row.access_token_sealed = None;
-                self.store.save_connection(&row, now()).await?;
+                self.save_conn(&row).await?;
                 Err(EngineError::AuthExpired)
             }
             Err(e) => Err(e.into()),
@@ -528,7 +583,7 @@ impl Engine {
         if let Some(mut row) = self.store.connection().await? {
             row.status = Status::AuthExpired.as_str().into();
             row.last_error = Some(why.into());
-            self.store.save_connection(&row, now()).await?;
+            self.save_conn(&row).await?;
         }
         Ok(())
     }
@@ -550,7 +605,7 @@ impl Engine {
             .await?;
         if let Some(mut row) = self.store.connection().await? {
             row.orgs_json = serde_json::to_string(&orgs).ok();
-            self.store.save_connection(&row, now()).await?;
+            self.save_conn(&row).await?;
         }
         Ok(orgs
             .into_iter()

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::helpdesk::{
-    authorization_outcome, choose_org, get_connection, save_settings, users, Authorization,
+    authorization_outcome, choose_org, get_connection, save_settings, set_enabled, users,
+    Authorization,
 };
 use crate::components::{CopyField, Frame, StatusBadge};
 use crate::error::AppError;
@@ -117,6 +118,9 @@ fn Connection(
             <div class="status" aria-live="polite">
                 <span class="status-label" id="status-label">{t!(i18n, status)}</span>
                 <StatusBadge status=status/>
+                {(status == Status::Connected || status == Status::Disabled).then(|| view! {
+                    <EnableSwitch on=status == Status::Connected on_change=on_change/>
+                })}
                 {(status == Status::AuthExpired).then(|| view! {
                     <button type="button" class="primary" on:click=reauthorize>{t!(i18n, reauthorize)}</button>
                 })}
@@ -133,6 +137,26 @@ fn Connection(
         <NetworkInformation view=view.clone()/>
         <AuthorizationInformation view=view on_change=on_change/>
         <ZohoUsers users=users connected=status == Status::Connected/>
+    }
+}
+
+/// "Enable Zoho Desk integration": off keeps recording calls but does no Zoho work.
+#[component]
+fn EnableSwitch(on: bool, on_change: impl Fn() + 'static + Send + Sync + Copy) -> impl IntoView {
+    let i18n = use_i18n();
+    let act = Action::new(|v: &bool| set_enabled(*v));
+    Effect::new(move |_| {
+        if act.value().get().is_some() {
+            on_change();
+        }
+    });
+    view! {
+        <label class="switch">
+            <input type="checkbox" role="switch" prop:checked=on
+                disabled=move || act.pending().get()
+                on:change=move |ev| { act.dispatch(event_target_checked(&ev)); }/>
+            <span>{t!(i18n, enable_integration)}</span>
+        </label>
     }
 }
 

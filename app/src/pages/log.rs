@@ -272,16 +272,18 @@ fn CallDetailView(d: CallDetail) -> impl IntoView {
                 .to_string(),
                 _ => f.kind.clone(),
             };
-            let zoho = if f.agent_id.is_some() {
-                t_string!(i18n, fact_for_zoho).to_string()
-            } else {
-                t_string!(i18n, fact_unbound).to_string()
+            let zoho = match f.skip.as_deref() {
+                None => t_string!(i18n, fact_for_zoho).to_string(),
+                Some("disabled") => t_string!(i18n, fact_disabled).to_string(),
+                Some("not_connected") => t_string!(i18n, fact_not_connected).to_string(),
+                Some(_) => t_string!(i18n, fact_unbound).to_string(),
             };
+            let for_zoho = f.skip.is_none();
             view! {
                 <li>
                     <span class="when">{f.at}</span>" "{what}
                     {f.timed_out.then(|| view! { " "<em>{t!(i18n, fact_timed_out)}</em> })}
-                    " — "<span class=if f.agent_id.is_some() { "ok-text" } else { "muted" }>{zoho}</span>
+                    " — "<span class=if for_zoho { "ok-text" } else { "muted" }>{zoho}</span>
                 </li>
             }
         })

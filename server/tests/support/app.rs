@@ -61,6 +61,7 @@ impl TestApp {
                 format!("sqlite://{}/helpdesk.db", dir.display()),
             ),
             ("HELPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+            ("HELPDESK_DEFAULT_COUNTRY", "CN".to_string()),
         ];
         let config =
             Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))

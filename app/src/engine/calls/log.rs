@@ -53,6 +53,7 @@ impl Engine {
             .store
             .calls(&CallFilter {
                 number: text(&f.number),
+                number_key: text(&f.number).map(|n| self.numbers().key(&n)),
                 extension: text(&f.extension),
                 outcome: text(&f.outcome),
                 before_ms: f.before_ms,
@@ -107,6 +108,7 @@ impl Engine {
                     talk_secs: talk,
                     timed_out,
                     agent_id: f.agent_id,
+                    skip: f.skip,
                 }
             })
             .collect();

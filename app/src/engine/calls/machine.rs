@@ -61,6 +61,9 @@ pub struct CallState {
     pub ringing: BTreeMap<String, i64>,
     pub answered: Option<(String, i64)>,
     pub ended: Option<EndedAt>,
+    /// The outside number's canonical key (E.164 when readable), set by the engine.
+    #[serde(default)]
+    pub number_key: Option<String>,
 }
 
 /// A finished fact, for the rules.
@@ -122,6 +125,7 @@ impl CallState {
             ringing: BTreeMap::new(),
             answered: None,
             ended: None,
+            number_key: None,
         }
     }
 

@@ -26,6 +26,14 @@ pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The integration's state as the intake sees it (cached; see [`Engine::reload_switch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    NotConnected,
+    Off,
+    On,
+}
+
 /// How an intake request proved it comes from the PBX.
 #[derive(Clone, Copy, Debug)]
 pub enum IntakeCredential<'a> {
@@ -119,21 +127,16 @@ impl Engine {
     ) -> Result<IngestReport, EngineError> {
         // One writer at a time: events of one call apply in arrival order.
         let _one = self.intake_lock.lock().await;
-        let dir = self.directory();
+        let decide = self.fact_decider();
+        let numbers = self.numbers();
         let report = self
             .store
             .ingest_events(source, events, now_ms(), |state, ev| {
-                let facts = state.apply(ev);
+                let facts = state.apply(ev).into_iter().map(&decide).collect();
+                if state.number_key.is_none() {
+                    state.number_key = state.external_number.as_deref().map(|n| numbers.key(n));
+                }
                 facts
-                    .into_iter()
-                    .map(|fact| NewFact {
-                        agent_id: fact
-                            .extension()
-                            .and_then(|x| dir.by_extension(x))
-                            .map(|b| b.agent_id.clone()),
-                        fact,
-                    })
-                    .collect()
             })
             .await?;
         if report.stored > 0 {
@@ -149,7 +152,7 @@ impl Engine {
         timeout_ms: i64,
     ) -> Result<usize, EngineError> {
         let _one = self.intake_lock.lock().await;
-        let dir = self.directory();
+        let decide = self.fact_decider();
         let mut facts = 0;
         for call_id in self.store.stale_calls(now_ms - timeout_ms).await? {
             facts += self
@@ -157,13 +160,7 @@ impl Engine {
                 .update_call(&call_id, now_ms, |st: &mut CallState| {
                     st.close_if_stale(now_ms, timeout_ms)
                         .into_iter()
-                        .map(|fact: Fact| NewFact {
-                            agent_id: fact
-                                .extension()
-                                .and_then(|x| dir.by_extension(x))
-                                .map(|b| b.agent_id.clone()),
-                            fact,
-                        })
+                        .map(&decide)
                         .collect()
                 })
                 .await?;
@@ -172,6 +169,31 @@ impl Engine {
             self.calls_changed.send_modify(|v| *v += 1);
         }
         Ok(facts)
+    }
+
+    /// Whether a fact means Zoho work now: its extension is bound, the integration is connected
+    /// and switched on. Facts made while it is off stay off (switching on does not replay the
+    /// calls of the pause).
+    fn fact_decider(&self) -> impl Fn(Fact) -> NewFact {
+        let dir = self.directory();
+        let switch = self.switch();
+        move |fact: Fact| {
+            let agent_id = fact
+                .extension()
+                .and_then(|x| dir.by_extension(x))
+                .map(|b| b.agent_id.clone());
+            let skip = match (switch, &agent_id) {
+                (Switch::NotConnected, _) => Some("not_connected"),
+                (Switch::Off, _) => Some("disabled"),
+                (Switch::On, None) => Some("unbound"),
+                (Switch::On, Some(_)) => None,
+            };
+            NewFact {
+                fact,
+                agent_id,
+                skip,
+            }
+        }
     }
 
     /// A receiver that changes whenever a call changes (the log's live updates).

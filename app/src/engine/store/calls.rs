@@ -13,6 +13,8 @@ use crate::engine::calls::machine::{CallState, Fact};
 pub struct NewFact {
     pub fact: Fact,
     pub agent_id: Option<String>,
+    /// Why this fact means no Zoho work (`unbound`, `disabled`, `not_connected`), if it does not.
+    pub skip: Option<&'static str>,
 }
 
 /// What an intake request did.
@@ -58,6 +60,7 @@ pub struct FactRow {
     pub kind: String,
     pub extension: Option<String>,
     pub agent_id: Option<String>,
+    pub skip: Option<String>,
     pub at_ms: i64,
     pub fact: Fact,
 }
@@ -67,6 +70,8 @@ pub struct FactRow {
 pub struct CallFilter {
     /// Digits to find anywhere in the outside number.
     pub number: Option<String>,
+    /// The searched number's canonical key: a call with the same key matches in any format.
+    pub number_key: Option<String>,
     pub extension: Option<String>,
     /// A call type (`Inbound Missed`…), `open`, or `internal`.
     pub outcome: Option<String>,
@@ -208,8 +213,9 @@ impl Store {
             "SELECT call_id, direction, external_number, extensions, call_type, is_open,
                     first_at_ms, last_at_ms, state
              FROM pbx_call
-             WHERE ($1 IS NULL OR REPLACE(REPLACE(REPLACE(REPLACE(COALESCE(external_number, ''),
-                        '+', ''), '-', ''), ' ', ''), '.', '') LIKE $1)
+             WHERE ($1 IS NULL OR number_key = $8
+                    OR REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(COALESCE(external_number, ''),
+                        '+', ''), '-', ''), ' ', ''), '.', ''), '(', ''), ')', '') LIKE $1)
                AND ($2 IS NULL OR extensions LIKE $2)
                AND ($3 IS NULL OR call_type = $3)
                AND ($4 IS NULL OR is_open = $4)
@@ -225,6 +231,7 @@ impl Store {
         .bind(internal as i64)
         .bind(f.before_ms)
         .bind(f.limit.clamp(1, 500))
+        .bind(&f.number_key)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(call_row).collect()
@@ -266,7 +273,7 @@ impl Store {
 
     pub async fn call_facts(&self, call_id: &str) -> Result<Vec<FactRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT fact_id, kind, extension, agent_id, at_ms, body FROM call_fact
+            "SELECT fact_id, kind, extension, agent_id, at_ms, body, skip FROM call_fact
              WHERE call_id = $1 ORDER BY fact_id",
         )
         .bind(call_id)
@@ -280,6 +287,7 @@ impl Store {
                     kind: r.get(1),
                     extension: r.get(2),
                     agent_id: r.get(3),
+                    skip: r.get(6),
                     at_ms: r.get(4),
                     fact: serde_json::from_str(&body).map_err(json_err)?,
                 })
@@ -321,11 +329,11 @@ async fn save_call(
     let call_type = st.outcome().map(|o| o.call_type.as_str().to_string());
     sqlx::query(
         "INSERT INTO pbx_call (call_id, direction, external_number, extensions, call_type, is_open,
-                               first_at_ms, last_at_ms, updated_ms, state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                               first_at_ms, last_at_ms, updated_ms, state, number_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (call_id) DO UPDATE SET direction = $2, external_number = $3,
              extensions = $4, call_type = $5, is_open = $6, first_at_ms = $7, last_at_ms = $8,
-             updated_ms = $9, state = $10",
+             updated_ms = $9, state = $10, number_key = $11",
     )
     .bind(&st.call_id)
     .bind(st.direction.as_str())
@@ -337,6 +345,7 @@ async fn save_call(
     .bind(st.last_at_ms)
     .bind(now_ms)
     .bind(state)
+    .bind(&st.number_key)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -352,8 +361,8 @@ async fn insert_fact(
         Fact::Ended(o) => (o.ended_ms, serde_json::to_string(&f.fact)),
     };
     sqlx::query(
-        "INSERT INTO call_fact (call_id, kind, extension, agent_id, at_ms, body)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO call_fact (call_id, kind, extension, agent_id, at_ms, body, skip)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(call_id)
     .bind(f.fact.kind())
@@ -361,6 +370,7 @@ async fn insert_fact(
     .bind(&f.agent_id)
     .bind(at_ms)
     .bind(body.map_err(json_err)?)
+    .bind(f.skip)
     .execute(&mut **tx)
     .await?;
     Ok(())
