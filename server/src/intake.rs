@@ -106,8 +106,33 @@ async fn store(
     }
 }
 
+/// Counts a request by format and outcome for `/metrics`.
+fn counted(engine: &SharedEngine, format: &str, resp: Response) -> Response {
+    let outcome = match resp.status() {
+        StatusCode::OK => "accepted",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        _ => "invalid",
+    };
+    engine.metrics.inc(
+        "helpdesk_intake_requests_total",
+        &[("format", format), ("outcome", outcome)],
+    );
+    resp
+}
+
 async fn native(
     State(engine): State<SharedEngine>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let resp = native_answer(&engine, headers, body).await;
+    counted(&engine, "native", resp)
+}
+
+async fn native_answer(
+    engine: &SharedEngine,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -119,7 +144,7 @@ async fn native(
         return unauthorized();
     }
     match parse_native(&body) {
-        Ok(events) => store(&engine, "native", &events).await,
+        Ok(events) => store(engine, "native", &events).await,
         Err(e) => bad_request(e),
     }
 }
@@ -135,6 +160,16 @@ async fn yeastar(
     Query(q): Query<TokenQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let resp = yeastar_answer(&engine, headers, q, body).await;
+    counted(&engine, "yeastar", resp)
+}
+
+async fn yeastar_answer(
+    engine: &SharedEngine,
+    headers: HeaderMap,
+    q: TokenQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let body = match body {
         Ok(b) => b,
         Err(r) => return unreadable(r),
@@ -143,7 +178,7 @@ async fn yeastar(
         return unauthorized();
     }
     match parse_yeastar(&body, now_ms(), engine.pbx_utc_offset()) {
-        Ok(YeastarBody::Events(events)) => store(&engine, "yeastar", &events).await,
+        Ok(YeastarBody::Events(events)) => store(engine, "yeastar", &events).await,
         Ok(YeastarBody::Ignored { event_type }) => {
             (StatusCode::OK, Json(json!({ "ignored": event_type }))).into_response()
         }

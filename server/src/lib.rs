@@ -118,6 +118,7 @@ pub async fn build_app(
     };
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics).with_state(engine.clone()))
         .merge(intake::router(engine.clone()))
         .route("/api/{*fn_name}", get(server_fns.clone()).post(server_fns))
         .leptos_routes_with_context(&leptos_options, routes, context, {
@@ -165,6 +166,28 @@ async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Result
         println!("\n  Admin sign-in created: user `admin`, password `{pw}`\n  (set HELPDESK_ADMIN_PASSWORD to choose it)\n");
     }
     Ok(())
+}
+
+/// `/metrics`: counters and gauges in Prometheus's text format (counts only, no secrets).
+async fn metrics(State(engine): State<SharedEngine>) -> Response {
+    let open = engine.store.open_calls().await.unwrap_or(-1);
+    let bound = engine.directory().len() as i64;
+    let body = engine.metrics.render(&[
+        ("helpdesk_calls_open", "Calls in progress.", open),
+        (
+            "helpdesk_bound_extensions",
+            "Extensions bound to a Zoho Desk user.",
+            bound,
+        ),
+    ]);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// `scheme://host[:port]` of a URL.

@@ -140,6 +140,27 @@ async fn native_events_are_authenticated_validated_stored_once() {
     assert_eq!(call.call_type.as_deref(), Some("Inbound Answered"));
     assert!(!call.is_open);
 
+    // The metrics count every request by outcome, and the events.
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "helpdesk_intake_requests_total{format=\"native\",outcome=\"unauthorized\"} 3",
+        "helpdesk_intake_requests_total{format=\"native\",outcome=\"too_large\"} 1",
+        "helpdesk_intake_requests_total{format=\"native\",outcome=\"invalid\"} 2",
+        "helpdesk_call_events_total{result=\"duplicate\"} 1",
+        "helpdesk_call_events_total{result=\"stored\"} 3",
+        "helpdesk_calls_open 0",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+
     // One caller whatever the format: the log finds the call by any form of the number.
     app.sign_in().await;
     for form in [
@@ -222,6 +243,14 @@ async fn the_simulator_goes_through_the_intake_and_the_log_shows_facts() {
     app.call("helpdesk/users/refresh", &[]).await;
     app.call("helpdesk/users/auto_bind", &[]).await;
     assert!(app.engine.bound_agent("2005").is_some());
+    let zoho = |op: &'static str| {
+        app.engine
+            .metrics
+            .get("helpdesk_zoho_requests_total", &[("operation", op)])
+    };
+    assert_eq!(zoho("GET /agents"), 1, "8 agents: one page");
+    assert_eq!(zoho("GET /agents/count"), 1);
+    assert_eq!(zoho("POST /oauth/v2/token authorization_code"), 1);
 
     // A ring group: 2005 (bound) and 2009 (not bound); 2005 answers, then hangs up.
     let (s, call_id) = app

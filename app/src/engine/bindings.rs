@@ -95,7 +95,12 @@ impl Engine {
         };
         let desk_get = |path: String| {
             let (http, desk_url, org) = (self.http.clone(), row.desk_url.clone(), org.clone());
-            self.with_token(move |t| {
+            let operation = if path.starts_with("/agents/count") {
+                "GET /agents/count"
+            } else {
+                "GET /agents"
+            };
+            self.with_token(operation, move |t| {
                 let (http, desk_url, path, org) =
                     (http.clone(), desk_url.clone(), path.clone(), org.clone());
                 async move { desk::get(&http, &desk_url, &path, &t, Some(&org)).await }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bindings;
 pub mod calls;
 pub mod directory;
+pub mod metrics;
 pub mod numbers;
 pub mod pbx;
 pub mod secrets;
@@ -88,6 +89,8 @@ pub struct Engine {
     calls_changed: tokio::sync::watch::Sender<u64>,
     /// Connected and switched on? Read by every call event; refreshed on every change.
     switch: std::sync::RwLock<calls::Switch>,
+    /// Counters for `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 impl std::fmt::Debug for Engine {
@@ -120,6 +123,7 @@ impl Engine {
             intake_lock: tokio::sync::Mutex::new(()),
             calls_changed: tokio::sync::watch::Sender::new(0),
             switch: std::sync::RwLock::new(calls::Switch::NotConnected),
+            metrics: Default::default(),
         }
     }
 
@@ -434,6 +438,7 @@ impl Engine {
             }
         }
 
+        self.count_zoho("POST /oauth/v2/token authorization_code");
         let tokens = client
             .exchange_code(&self.http, &accounts, code)
             .await
@@ -450,6 +455,7 @@ impl Engine {
             // Without a refresh token the connection would die within the hour.
             return Err(AuthFailure::Other);
         };
+        self.count_zoho("GET /organizations");
         let orgs = desk::organizations(&self.http, &desk_url, &tokens.access)
             .await
             .map_err(|_| AuthFailure::Network)?;
@@ -531,6 +537,7 @@ impl Engine {
             None => return Err(EngineError::NotConfigured),
         };
         let client = self.oauth_client(&row)?;
+        self.count_zoho("POST /oauth/v2/token refresh_token");
         match client
             .refresh(&self.http, &row.accounts_url, &refresh)
             .await
@@ -557,15 +564,22 @@ impl Engine {
     }
 
     /// Runs a Desk request with a valid token, refreshing once if Zoho refuses the token.
-    pub async fn with_token<T, F, Fut>(&self, call: F) -> Result<T, EngineError>
+    /// `operation` names the request in the metrics (`GET /agents`).
+    pub async fn with_token<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        call: F,
+    ) -> Result<T, EngineError>
     where
         F: Fn(Sensitive) -> Fut,
         Fut: std::future::Future<Output = Result<T, ZohoError>>,
     {
         let token = self.access_token(false).await?;
+        self.count_zoho(operation);
         match call(token).await {
             Err(ZohoError::Unauthorized) => {
                 let token = self.access_token(true).await?;
+                self.count_zoho(operation);
                 match call(token).await {
                     Err(ZohoError::Unauthorized) => {
                         self.mark_auth_expired("Zoho refused a fresh access token")
@@ -577,6 +591,11 @@ impl Engine {
             }
             other => Ok(other?),
         }
+    }
+
+    fn count_zoho(&self, operation: &'static str) {
+        self.metrics
+            .inc("helpdesk_zoho_requests_total", &[("operation", operation)]);
     }
 
     async fn mark_auth_expired(&self, why: &str) -> Result<(), EngineError> {
@@ -597,7 +616,7 @@ impl Engine {
             .ok_or(EngineError::NotConfigured)?
             .desk_url;
         let orgs = self
-            .with_token(|t| {
+            .with_token("GET /organizations", |t| {
                 let http = self.http.clone();
                 let desk_url = desk_url.clone();
                 async move { desk::organizations(&http, &desk_url, &t).await }

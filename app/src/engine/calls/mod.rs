@@ -139,6 +139,17 @@ impl Engine {
                 facts
             })
             .await?;
+        let m = &self.metrics;
+        m.add(
+            "helpdesk_call_events_total",
+            &[("result", "stored")],
+            report.stored as u64,
+        );
+        m.add(
+            "helpdesk_call_events_total",
+            &[("result", "duplicate")],
+            report.duplicates as u64,
+        );
         if report.stored > 0 {
             self.calls_changed.send_modify(|v| *v += 1);
         }
@@ -174,9 +185,10 @@ impl Engine {
     /// Whether a fact means Zoho work now: its extension is bound, the integration is connected
     /// and switched on. Facts made while it is off stay off (switching on does not replay the
     /// calls of the pause).
-    fn fact_decider(&self) -> impl Fn(Fact) -> NewFact {
+    fn fact_decider(&self) -> impl Fn(Fact) -> NewFact + '_ {
         let dir = self.directory();
         let switch = self.switch();
+        let metrics = &self.metrics;
         move |fact: Fact| {
             let agent_id = fact
                 .extension()
@@ -188,6 +200,10 @@ impl Engine {
                 (Switch::On, None) => Some("unbound"),
                 (Switch::On, Some(_)) => None,
             };
+            metrics.inc(
+                "helpdesk_call_facts_total",
+                &[("kind", fact.kind()), ("skip", skip.unwrap_or("none"))],
+            );
             NewFact {
                 fact,
                 agent_id,

@@ -152,6 +152,16 @@ impl Store {
         Ok(report)
     }
 
+    /// How many calls are in progress.
+    pub async fn open_calls(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM pbx_call WHERE is_open = 1")
+                .fetch_one(&self.pool)
+                .await?
+                .get(0),
+        )
+    }
+
     /// Open calls whose last event is older than `cutoff_ms`.
     pub async fn stale_calls(&self, cutoff_ms: i64) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
