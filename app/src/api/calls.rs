@@ -23,7 +23,7 @@ pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
 #[server(endpoint = "calls/version")]
 pub async fn calls_version() -> Result<String, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.calls_version().await?)
+    Ok(engine.calls_version())
 }
 
 /// Runs a simulator action through the public intake; returns the call id.

@@ -121,7 +121,8 @@ impl Engine {
             users_refresh: Default::default(),
             webhook_secret: Default::default(),
             intake_lock: tokio::sync::Mutex::new(()),
-            calls_changed: tokio::sync::watch::Sender::new(0),
+            // A random start: a page open across a restart still sees a change.
+            calls_changed: tokio::sync::watch::Sender::new(rand::random::<u32>() as u64),
             switch: std::sync::RwLock::new(calls::Switch::NotConnected),
             metrics: Default::default(),
         }

@@ -119,10 +119,10 @@ impl Engine {
         })
     }
 
-    /// Changes whenever any call changes; the log polls it for live updates.
-    pub async fn calls_version(&self) -> Result<String, EngineError> {
-        let (t, n) = self.store.calls_version().await?;
-        Ok(format!("{t}-{n}"))
+    /// Changes whenever any call changes; the log polls it for live updates. It is the
+    /// counter the intake bumps (no query per poll).
+    pub fn calls_version(&self) -> String {
+        self.calls_changed.borrow().to_string()
     }
 }
 

@@ -211,11 +211,6 @@ impl Engine {
             }
         }
     }
-
-    /// A receiver that changes whenever a call changes (the log's live updates).
-    pub fn watch_calls(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.calls_changed.subscribe()
-    }
 }
 
 #[cfg(test)]

@@ -304,14 +304,6 @@ impl Store {
             })
             .collect()
     }
-
-    /// (latest change, number of calls): the log's live updates poll it.
-    pub async fn calls_version(&self) -> Result<(i64, i64), StoreError> {
-        let r = sqlx::query("SELECT COALESCE(MAX(updated_ms), 0), COUNT(*) FROM pbx_call")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((r.get(0), r.get(1)))
-    }
 }
 
 fn call_row(r: sqlx::sqlite::SqliteRow) -> Result<CallRow, StoreError> {
