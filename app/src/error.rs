@@ -36,6 +36,13 @@ pub enum AppError {
     /// The call-event intake refused the simulator's events (its own words).
     #[error("{0}")]
     Intake(String),
+    /// The company contacts group (named) is synced from Zoho Desk: turn off Auto Sync
+    /// Contacts or disconnect before editing it or its contacts.
+    #[error("the group {0} is synced from Zoho Desk and cannot be edited")]
+    ReadOnly(String),
+    /// Only an empty company contacts group can be synced with Zoho Desk.
+    #[error("the group {group} has {contacts} contacts; only an empty group can be synced")]
+    GroupNotEmpty { group: String, contacts: i64 },
     #[error("internal error")]
     Internal,
     #[error("{0}")]
@@ -60,6 +67,8 @@ impl From<crate::engine::EngineError> for AppError {
             E::AuthExpired => AppError::AuthExpired,
             E::NotFound => AppError::NotFound,
             E::Intake(m) => AppError::Intake(m),
+            E::ReadOnly(g) => AppError::ReadOnly(g),
+            E::GroupNotEmpty { group, contacts } => AppError::GroupNotEmpty { group, contacts },
             E::Zoho(z) => {
                 tracing::warn!(error = %z, "Zoho request failed");
                 AppError::Zoho

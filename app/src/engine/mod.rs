@@ -8,6 +8,7 @@ pub mod directory;
 pub mod metrics;
 pub mod numbers;
 pub mod pbx;
+pub mod phonebook;
 pub mod secrets;
 pub mod store;
 pub mod zoho;
@@ -66,6 +67,13 @@ pub enum EngineError {
     NotFound,
     #[error("{0}")]
     Intake(String),
+    /// The company contacts group (named) carries the Helpdesk tag: Contact Sync owns it and
+    /// nothing else may change it or its contacts.
+    #[error("the group {0:?} is synced from Zoho Desk and cannot be edited")]
+    ReadOnly(String),
+    /// Only an empty group can be bound to the helpdesk.
+    #[error("the group {group:?} has {contacts} contacts; only an empty group can be synced")]
+    GroupNotEmpty { group: String, contacts: i64 },
 }
 
 pub type SharedEngine = Arc<Engine>;

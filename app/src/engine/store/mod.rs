@@ -3,6 +3,7 @@
 //! times, no SQLite-only functions), and the only SQLite-specific code is [`Store::connect`].
 
 pub mod calls;
+pub mod contacts;
 
 use std::str::FromStr;
 
