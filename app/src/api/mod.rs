@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod calls;
+pub mod contacts;
 pub mod helpdesk;
 pub mod pbx;
 

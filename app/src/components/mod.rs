@@ -79,6 +79,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                 <A href="/integrations/helpdesk/log" attr:class="nav-link">{t!(i18n, nav_log)}</A>
                 <p class="nav-group">{t!(i18n, nav_pbx)}</p>
                 <A href="/pbx/extensions" attr:class="nav-link">{t!(i18n, nav_extensions)}</A>
+                <A href="/pbx/contacts" attr:class="nav-link">{t!(i18n, nav_contacts)}</A>
                 <A href="/pbx/simulator" attr:class="nav-link">{t!(i18n, nav_simulator)}</A>
                 <div class="side-bottom">
                     <LanguageSwitch/>

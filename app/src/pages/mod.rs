@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod callback;
+pub mod contacts;
 pub mod extensions;
 pub mod helpdesk;
 pub mod log;
