@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 # cargo-leptos must find our tools on PATH: it downloads only when one is missing (and
 # downloads fail on these machines). npm's binaryen (wasm-opt) must win over any Debian one.
 
-.PHONY: run test tools build build-release e2e rust-test lint fmt bench-sandbox clean
+.PHONY: run test tools build build-release e2e rust-test lint fmt bench-sandbox bench-intake clean
 
 ## Install what is missing: the wasm target, cargo-leptos, wasm-bindgen-cli, Chromium, npm packages.
 tools:
@@ -56,6 +56,11 @@ fmt:
 bench-sandbox: build-release
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	bash docs/bench-sandbox.sh
+
+## Call events per second through the intake (release build, SQLite).
+bench-intake: build-release
+	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+	bash docs/bench-intake.sh
 
 clean:
 	cargo clean

@@ -119,6 +119,12 @@ pub enum FieldProblem {
     NotRinging,
     /// The call has already ended.
     CallEnded,
+    /// Only an empty company contacts group can be synced to.
+    GroupNotEmpty,
+    /// Choose at least one.
+    ChooseOne,
+    /// Not offered by this Zoho Desk edition.
+    NotInEdition,
 }
 
 /// A PBX extension (requirements §2; the extensions page).
@@ -337,6 +343,8 @@ pub struct CallDetail {
     pub summary: CallSummary,
     pub events: Vec<CallEventView>,
     pub facts: Vec<CallFactView>,
+    /// The Zoho work of the call (rules), with each attempt.
+    pub jobs: Vec<JobView>,
 }
 
 /// The log's filters.
@@ -384,4 +392,114 @@ pub enum SimAction {
 pub struct WebhookInfo {
     pub native_url: String,
     pub yeastar_url: String,
+}
+
+/// A Zoho Desk module a rule works on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZohoModule {
+    #[default]
+    Contacts,
+    Accounts,
+}
+
+impl ZohoModule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZohoModule::Contacts => "contacts",
+            ZohoModule::Accounts => "accounts",
+        }
+    }
+}
+
+/// When tickets are created (requirements §5: one choice today, kept a choice).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketWhen {
+    #[default]
+    AfterCallEnds,
+}
+
+/// The rules of requirements §3–§6, as stored and as the page edits them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RuleSettings {
+    /// Auto Sync Contacts (§3).
+    pub sync_contacts: bool,
+    pub sync_module: ZohoModule,
+    /// The company contacts group the records go to (it carries the Helpdesk tag).
+    pub sync_group_id: Option<i64>,
+    /// Auto Create New Contact (§4).
+    pub create_contacts: bool,
+    pub create_inbound: bool,
+    pub create_outbound: bool,
+    pub create_as: ZohoModule,
+    /// Auto Create Ticket (§5).
+    pub create_tickets: bool,
+    pub ticket_when: TicketWhen,
+    pub ticket_inbound_answered: bool,
+    pub ticket_inbound_missed: bool,
+    pub ticket_outbound_answered: bool,
+    pub ticket_outbound_unanswered: bool,
+    /// The department of tickets and call activities (the org's default when unset).
+    pub department_id: Option<String>,
+    /// Call log sync (§6).
+    pub log_calls: bool,
+}
+
+/// What the rules section saves: the settings, and optionally a group to create in place.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesInput {
+    pub settings: RuleSettings,
+    /// Create this company contacts group and sync to it (instead of `sync_group_id`).
+    pub new_group_name: Option<String>,
+}
+
+/// A company contacts group as the rules section offers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupChoice {
+    pub id: i64,
+    pub name: String,
+    pub contacts: i64,
+    pub helpdesk: bool,
+}
+
+/// The rules section: the settings and what to choose from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesView {
+    pub settings: RuleSettings,
+    /// Zoho Desk departments (id, name); empty when they could not be read.
+    pub departments: Vec<(String, String)>,
+    pub groups: Vec<GroupChoice>,
+    /// The org's edition (`FREE`, `STANDARD`…), when known.
+    pub edition: Option<String>,
+    /// Call activities exist in this edition (Standard and up).
+    pub call_logs_available: bool,
+}
+
+/// One piece of Zoho work of a call, for the integration log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobView {
+    pub job_id: i64,
+    /// `contact`, `create`, `ticket`, `call_log`.
+    pub kind: String,
+    /// `queued`, `running`, `done`, `failed`, `cancelled`.
+    pub state: String,
+    pub attempts: i64,
+    /// What it found or made, or why it did nothing (plain words).
+    pub summary: Option<String>,
+    pub last_error: Option<String>,
+    /// A Zoho Desk page of the record it made or found.
+    pub link: Option<String>,
+    /// The next attempt, in the PBX's clock (queued jobs).
+    pub next_attempt: Option<String>,
+    pub history: Vec<JobAttemptView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobAttemptView {
+    pub at: String,
+    /// `done`, `retry`, `failed`, `waiting`, `paused`, `uncertain`, `cancelled`.
+    pub outcome: String,
+    pub detail: Option<String>,
 }

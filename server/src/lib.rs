@@ -87,6 +87,7 @@ pub async fn build_app(
     ));
     engine.rebuild_directory().await?;
     engine.reload_switch().await?;
+    engine.load_rules().await?;
     engine
         .init_webhook_secret(config.webhook_secret.as_deref())
         .await?;
@@ -172,12 +173,30 @@ async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Result
 async fn metrics(State(engine): State<SharedEngine>) -> Response {
     let open = engine.store.open_calls().await.unwrap_or(-1);
     let bound = engine.directory().len() as i64;
+    let counts = engine.store.job_counts().await.unwrap_or_default();
+    let jobs_in = |states: &[&str]| {
+        counts
+            .iter()
+            .filter(|(_, s, _)| states.contains(&s.as_str()))
+            .map(|(_, _, n)| n)
+            .sum::<i64>()
+    };
     let body = engine.metrics.render(&[
         ("helpdesk_calls_open", "Calls in progress.", open),
         (
             "helpdesk_bound_extensions",
             "Extensions bound to a Zoho Desk user.",
             bound,
+        ),
+        (
+            "helpdesk_jobs_pending",
+            "Zoho work queued or running.",
+            jobs_in(&["queued", "running"]),
+        ),
+        (
+            "helpdesk_jobs_failed",
+            "Zoho work failed (retry by hand in the integration log).",
+            jobs_in(&["failed"]),
         ),
     ]);
     (
@@ -239,8 +258,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Background work of a running server: once a minute, closes calls that never ended.
+/// Background work of a running server: the job worker (Zoho work of the rules), and once a
+/// minute the closing of calls that never ended. Tests drive both by hand instead.
 pub fn spawn_housekeeping(engine: SharedEngine) {
+    tokio::spawn(engine.clone().job_worker());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {

@@ -19,6 +19,13 @@ pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
     Ok(engine.call_detail(&call_id).await?)
 }
 
+/// "Retry now" on a failed job of the log.
+#[server(endpoint = "calls/jobs/retry")]
+pub async fn retry_job(job_id: i64) -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.retry_job(job_id).await?)
+}
+
 /// Changes whenever a call changes: the log asks every few seconds and reloads on a change.
 #[server(endpoint = "calls/version")]
 pub async fn calls_version() -> Result<String, AppError> {

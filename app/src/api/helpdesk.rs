@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::{
     AuthOutcome, AutoBindReport, BindingChange, ConnectionView, OrgChoice, RefreshProgress,
-    RefreshReport, SettingsInput, UsersView,
+    RefreshReport, RulesInput, RulesView, SettingsInput, UsersView,
 };
 
 /// How long a consent may take before its `state` is refused.
@@ -189,6 +189,26 @@ pub async fn auto_bind() -> Result<AutoBindReport, AppError> {
 pub async fn save_bindings(changes: Vec<BindingChange>) -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
     Ok(engine.save_bindings(changes).await?)
+}
+
+/// The rules section: settings, departments, company contacts groups, the edition.
+#[server(endpoint = "helpdesk/rules")]
+pub async fn rules() -> Result<RulesView, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.rules_view().await?)
+}
+
+#[server(endpoint = "helpdesk/rules/save")]
+pub async fn save_rules(input: RulesInput) -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.save_rules(input).await?)
+}
+
+/// Disconnect: revoke, forget the authorization, bindings and rules, cancel pending work.
+#[server(endpoint = "helpdesk/disconnect")]
+pub async fn disconnect() -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.disconnect().await?)
 }
 
 #[cfg(feature = "ssr")]

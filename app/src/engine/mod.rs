@@ -5,11 +5,15 @@ pub mod auth;
 pub mod bindings;
 pub mod calls;
 pub mod directory;
+pub mod jobs;
+pub mod lookup;
 pub mod metrics;
 pub mod numbers;
 pub mod pbx;
 pub mod phonebook;
+pub mod rules;
 pub mod secrets;
+pub mod settings;
 pub mod store;
 pub mod zoho;
 
@@ -99,6 +103,16 @@ pub struct Engine {
     switch: std::sync::RwLock<calls::Switch>,
     /// Counters for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Number → Zoho record (see [`lookup`]).
+    lookups: lookup::LookupCache,
+    /// The rule settings every fact is planned with.
+    rules: std::sync::RwLock<Arc<crate::model::RuleSettings>>,
+    /// Wakes the job worker: new work, a retry, the switch turned on.
+    jobs_wake: tokio::sync::Notify,
+    /// Test hook: the job kind whose next outcome is "lost" (see [`jobs`]).
+    crash_point: std::sync::Mutex<Option<&'static str>>,
+    /// The org's departments, as last read (10 minutes).
+    departments: std::sync::Mutex<Option<(jobs::Departments, std::time::Instant)>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -133,6 +147,11 @@ impl Engine {
             calls_changed: tokio::sync::watch::Sender::new(rand::random::<u32>() as u64),
             switch: std::sync::RwLock::new(calls::Switch::NotConnected),
             metrics: Default::default(),
+            lookups: Default::default(),
+            rules: Default::default(),
+            jobs_wake: tokio::sync::Notify::new(),
+            crash_point: Default::default(),
+            departments: Default::default(),
         }
     }
 
@@ -164,6 +183,9 @@ impl Engine {
             _ => calls::Switch::NotConnected,
         };
         *self.switch.write().unwrap_or_else(|p| p.into_inner()) = s;
+        if s == calls::Switch::On {
+            self.jobs_wake.notify_one();
+        }
     }
 
     /// Every change to the connection goes through here, so the switch follows it.

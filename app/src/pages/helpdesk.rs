@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::helpdesk::{
-    authorization_outcome, choose_org, get_connection, save_settings, set_enabled, users,
+    authorization_outcome, choose_org, get_connection, rules, save_settings, set_enabled, users,
     Authorization,
 };
 use crate::components::{CopyField, Frame, StatusBadge};
@@ -15,6 +15,7 @@ use crate::i18n::*;
 use crate::model::{
     AuthFailure, AuthOutcome, ConnectionView, FieldError, FieldProblem, SettingsInput, Status,
 };
+use crate::pages::rules::{DisconnectButton, Rules, RulesResource};
 use crate::pages::users::{UsersResource, ZohoUsers};
 
 #[component]
@@ -24,11 +25,16 @@ pub fn HelpdeskPage() -> impl IntoView {
     // (leptos-rs/leptos#4866), which can leave the streamed page unfinished.
     let connection = Resource::new(|| (), |_| get_connection());
     let zoho_users = Resource::new(|| (), |_| users());
+    let zoho_rules = Resource::new(|| (), |_| rules());
     view! {
         <Frame>
             <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
                 {move || connection.get().map(|r| match r {
-                    Ok(view) => view! { <Connection view=view users=zoho_users on_change=move || connection.refetch()/> }.into_any(),
+                    Ok(view) => view! { <Connection view=view users=zoho_users rules=zoho_rules on_change=move || {
+                        connection.refetch();
+                        zoho_rules.refetch();
+                        zoho_users.refetch();
+                    }/> }.into_any(),
                     Err(AppError::Unauthorized) => view! {
                         <Redirect path="/login?next=/integrations/helpdesk"/>
                     }.into_any(),
@@ -66,6 +72,9 @@ pub fn problem_text(i18n: leptos_i18n::I18nContext<Locale>, p: FieldProblem) -> 
         FieldProblem::OneExtension => t_string!(i18n, field_one_extension),
         FieldProblem::NotRinging => t_string!(i18n, field_not_ringing),
         FieldProblem::CallEnded => t_string!(i18n, field_call_ended),
+        FieldProblem::GroupNotEmpty => t_string!(i18n, field_group_not_empty),
+        FieldProblem::ChooseOne => t_string!(i18n, field_choose_one),
+        FieldProblem::NotInEdition => t_string!(i18n, field_not_in_edition),
     }
     .to_string()
 }
@@ -90,10 +99,13 @@ pub fn failure_text(i18n: leptos_i18n::I18nContext<Locale>, f: AuthFailure) -> S
 fn Connection(
     view: ConnectionView,
     users: UsersResource,
+    rules: RulesResource,
     on_change: impl Fn() + 'static + Send + Sync + Copy,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let status = view.status;
+    let linked = status != Status::NotConnected;
+    let active = status == Status::Connected || status == Status::Disabled;
     let org_name = view.org_name.clone();
     let last_error = view.last_error.clone();
     let orgs = view.orgs.clone();
@@ -124,6 +136,7 @@ fn Connection(
                 {(status == Status::AuthExpired).then(|| view! {
                     <button type="button" class="primary" on:click=reauthorize>{t!(i18n, reauthorize)}</button>
                 })}
+                {linked.then(|| view! { <DisconnectButton on_change=on_change/> })}
             </div>
         </header>
         <p class="muted">{t!(i18n, helpdesk_intro)}</p>
@@ -137,6 +150,7 @@ fn Connection(
         <NetworkInformation view=view.clone()/>
         <AuthorizationInformation view=view on_change=on_change/>
         <ZohoUsers users=users connected=status == Status::Connected/>
+        {active.then(|| view! { <Rules rules=rules connected=active/> })}
     }
 }
 

@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::calls::{
-    call_log, calls_version, get_call_detail, get_webhook_info, reveal_webhook_secret,
+    call_log, calls_version, get_call_detail, get_webhook_info, retry_job, reveal_webhook_secret,
 };
 use crate::components::{CopyField, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{CallDetail, CallSummary, LogFilter};
+use crate::model::{CallDetail, CallSummary, JobView, LogFilter};
 
 /// How often the page asks whether a call changed.
 const LIVE_EVERY_MS: u64 = 2000;
@@ -300,6 +300,12 @@ fn CallDetailView(d: CallDetail) -> impl IntoView {
             }
         })
         .collect_view();
+    let has_jobs = !d.jobs.is_empty();
+    let jobs = d
+        .jobs
+        .into_iter()
+        .map(|j| view! { <JobItem j=j/> })
+        .collect_view();
     view! {
         <div class="call-detail">
             <div>
@@ -311,5 +317,66 @@ fn CallDetailView(d: CallDetail) -> impl IntoView {
                 <ul class="plain">{events}</ul>
             </div>
         </div>
+        <div class="call-jobs">
+            <h3>{t!(i18n, log_jobs)}</h3>
+            {if has_jobs {
+                view! { <ul class="jobs">{jobs}</ul> }.into_any()
+            } else {
+                view! { <p class="muted">{t!(i18n, jobs_none)}</p> }.into_any()
+            }}
+        </div>
+    }
+}
+
+/// One piece of Zoho work: what it is, its state, what it did, each attempt; "Retry now" when
+/// it failed.
+#[component]
+fn JobItem(j: JobView) -> impl IntoView {
+    let i18n = use_i18n();
+    let retry = Action::new(|id: &i64| retry_job(*id));
+    let kind = match j.kind.as_str() {
+        "contact" => t_string!(i18n, job_contact),
+        "create" => t_string!(i18n, job_create),
+        "ticket" => t_string!(i18n, job_ticket),
+        _ => t_string!(i18n, job_call_log),
+    }
+    .to_string();
+    let state = match j.state.as_str() {
+        "queued" => t_string!(i18n, job_state_queued),
+        "running" => t_string!(i18n, job_state_running),
+        "done" => t_string!(i18n, job_state_done),
+        "failed" => t_string!(i18n, job_state_failed),
+        _ => t_string!(i18n, job_state_cancelled),
+    }
+    .to_string();
+    let failed = j.state == "failed";
+    let id = j.job_id;
+    let history = j
+        .history
+        .into_iter()
+        .map(|a| {
+            view! {
+                <li><span class="when">{a.at}</span>" "<code>{a.outcome}</code>
+                    {a.detail.map(|d| view! { " "{d} })}</li>
+            }
+        })
+        .collect_view();
+    view! {
+        <li class="job" data-kind=j.kind.clone() data-state=j.state.clone()>
+            <div class="job-head">
+                <strong>{kind}</strong>
+                <span class=format!("job-state {}", j.state)>{state}</span>
+                {(j.attempts > 1).then(|| view! { <span class="muted">{t!(i18n, job_attempts, count = j.attempts)}</span> })}
+                {j.next_attempt.map(|at| view! { <span class="muted">{t!(i18n, job_next, at = at.clone())}</span> })}
+                {j.link.map(|href| view! { <a href=href target="_blank" rel="noopener">{t!(i18n, job_open)}</a> })}
+                {failed.then(|| view! {
+                    <button type="button" disabled=move || retry.pending().get() || retry.value().get().is_some_and(|r| r.is_ok())
+                        on:click=move |_| { retry.dispatch(id); }>{t!(i18n, job_retry)}</button>
+                })}
+            </div>
+            {j.summary.map(|s| view! { <p class="job-summary">{s}</p> })}
+            {j.last_error.filter(|_| failed || j.state == "queued").map(|e| view! { <p class="job-error">{e}</p> })}
+            <ul class="job-history">{history}</ul>
+        </li>
     }
 }

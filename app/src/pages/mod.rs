@@ -6,5 +6,6 @@ pub mod extensions;
 pub mod helpdesk;
 pub mod log;
 pub mod login;
+pub mod rules;
 pub mod simulator;
 pub mod users;

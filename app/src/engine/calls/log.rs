@@ -6,7 +6,9 @@ use time::{OffsetDateTime, UtcOffset};
 use super::machine::Fact;
 use crate::engine::store::calls::{CallFilter, CallRow};
 use crate::engine::{Engine, EngineError};
-use crate::model::{CallDetail, CallEventView, CallFactView, CallSummary, LogFilter};
+use crate::model::{
+    CallDetail, CallEventView, CallFactView, CallSummary, JobAttemptView, JobView, LogFilter,
+};
 
 /// Calls per page of the log.
 pub const LOG_PAGE: i64 = 50;
@@ -112,7 +114,45 @@ impl Engine {
                 }
             })
             .collect();
+        let jobs = self.store.call_jobs(call_id).await?;
+        let attempts = self
+            .store
+            .job_attempts(&jobs.iter().map(|j| j.job_id).collect::<Vec<_>>())
+            .await?;
+        let jobs = jobs
+            .into_iter()
+            .map(|j| JobView {
+                job_id: j.job_id,
+                summary: j
+                    .result
+                    .as_ref()
+                    .and_then(|r| r.get("summary"))
+                    .and_then(|s| s.as_str())
+                    .map(str::to_string),
+                link: j
+                    .result
+                    .as_ref()
+                    .and_then(|r| r.get("link").or_else(|| r.get("record")?.get("web_url")))
+                    .and_then(|s| s.as_str())
+                    .map(str::to_string),
+                next_attempt: (j.state == "queued").then(|| clock(j.run_after_ms, off)),
+                history: attempts
+                    .iter()
+                    .filter(|a| a.job_id == j.job_id)
+                    .map(|a| JobAttemptView {
+                        at: clock(a.finished_ms, off),
+                        outcome: a.outcome.clone(),
+                        detail: a.detail.clone(),
+                    })
+                    .collect(),
+                kind: j.kind,
+                state: j.state,
+                attempts: j.attempts,
+                last_error: j.last_error,
+            })
+            .collect();
         Ok(CallDetail {
+            jobs,
             summary: self.summary(&row),
             events,
             facts,

@@ -132,11 +132,11 @@ impl Engine {
         let report = self
             .store
             .ingest_events(source, events, now_ms(), |state, ev| {
-                let facts = state.apply(ev).into_iter().map(&decide).collect();
+                let facts = state.apply(ev);
                 if state.number_key.is_none() {
                     state.number_key = state.external_number.as_deref().map(|n| numbers.key(n));
                 }
-                facts
+                facts.into_iter().map(|f| decide(f, state)).collect()
             })
             .await?;
         let m = &self.metrics;
@@ -152,6 +152,7 @@ impl Engine {
         );
         if report.stored > 0 {
             self.calls_changed.send_modify(|v| *v += 1);
+            self.jobs_wake.notify_one();
         }
         Ok(report)
     }
@@ -171,29 +172,29 @@ impl Engine {
                 .update_call(&call_id, now_ms, |st: &mut CallState| {
                     st.close_if_stale(now_ms, timeout_ms)
                         .into_iter()
-                        .map(&decide)
+                        .map(|f| decide(f, st))
                         .collect()
                 })
                 .await?;
         }
         if facts > 0 {
             self.calls_changed.send_modify(|v| *v += 1);
+            self.jobs_wake.notify_one();
         }
         Ok(facts)
     }
 
-    /// Whether a fact means Zoho work now: its extension is bound, the integration is connected
-    /// and switched on. Facts made while it is off stay off (switching on does not replay the
-    /// calls of the pause).
-    fn fact_decider(&self) -> impl Fn(Fact) -> NewFact + '_ {
+    /// Whether a fact means Zoho work now — its extension is bound, the integration is
+    /// connected and switched on — and which jobs it causes under the rules. Facts made while
+    /// it is off stay off (switching on does not replay the calls of the pause).
+    fn fact_decider(&self) -> impl Fn(Fact, &CallState) -> NewFact + '_ {
         let dir = self.directory();
         let switch = self.switch();
+        let rules = self.rules();
         let metrics = &self.metrics;
-        move |fact: Fact| {
-            let agent_id = fact
-                .extension()
-                .and_then(|x| dir.by_extension(x))
-                .map(|b| b.agent_id.clone());
+        move |fact: Fact, state: &CallState| {
+            let agent = fact.extension().and_then(|x| dir.by_extension(x)).cloned();
+            let agent_id = agent.as_ref().map(|b| b.agent_id.clone());
             let skip = match (switch, &agent_id) {
                 (Switch::NotConnected, _) => Some("not_connected"),
                 (Switch::Off, _) => Some("disabled"),
@@ -204,10 +205,22 @@ impl Engine {
                 "helpdesk_call_facts_total",
                 &[("kind", fact.kind()), ("skip", skip.unwrap_or("none"))],
             );
+            let jobs = match skip {
+                Some(_) => Vec::new(),
+                None => super::rules::plan(
+                    &fact,
+                    &state.call_id,
+                    state.direction,
+                    state.number_key.as_deref().unwrap_or(""),
+                    agent.as_deref(),
+                    &rules,
+                ),
+            };
             NewFact {
                 fact,
                 agent_id,
                 skip,
+                jobs,
             }
         }
     }

@@ -15,6 +15,8 @@ pub struct NewFact {
     pub agent_id: Option<String>,
     /// Why this fact means no Zoho work (`unbound`, `disabled`, `not_connected`), if it does not.
     pub skip: Option<&'static str>,
+    /// The Zoho work it causes, stored with it.
+    pub jobs: Vec<super::jobs::NewJob>,
 }
 
 /// What an intake request did.
@@ -144,7 +146,7 @@ impl Store {
             let facts = decide(&mut state, ev);
             save_call(&mut tx, &state, received_ms).await?;
             for f in &facts {
-                insert_fact(&mut tx, &state.call_id, f).await?;
+                insert_fact(&mut tx, &state.call_id, f, received_ms).await?;
             }
             report.facts += facts.len();
         }
@@ -198,7 +200,7 @@ impl Store {
         let facts = decide(&mut state);
         save_call(&mut tx, &state, now_ms).await?;
         for f in &facts {
-            insert_fact(&mut tx, call_id, f).await?;
+            insert_fact(&mut tx, call_id, f, now_ms).await?;
         }
         tx.commit().await?;
         Ok(facts.len())
@@ -357,6 +359,7 @@ async fn insert_fact(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     call_id: &str,
     f: &NewFact,
+    now_ms: i64,
 ) -> Result<(), StoreError> {
     let (at_ms, body) = match &f.fact {
         Fact::Ringing { at_ms, .. } => (*at_ms, serde_json::to_string(&f.fact)),
@@ -375,5 +378,8 @@ async fn insert_fact(
     .bind(f.skip)
     .execute(&mut **tx)
     .await?;
+    for job in &f.jobs {
+        super::jobs::insert_job(tx, job, now_ms).await?;
+    }
     Ok(())
 }

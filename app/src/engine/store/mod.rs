@@ -4,6 +4,7 @@
 
 pub mod calls;
 pub mod contacts;
+pub mod jobs;
 
 use std::str::FromStr;
 

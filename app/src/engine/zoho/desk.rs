@@ -41,6 +41,29 @@ pub async fn get(
     answer(resp).await
 }
 
+/// Sends a POST with a JSON body and returns the JSON answer.
+pub async fn post(
+    http: &reqwest::Client,
+    desk_url: &str,
+    path: &str,
+    token: &Sensitive,
+    org_id: &str,
+    body: &Value,
+) -> Result<Option<Value>, ZohoError> {
+    let resp = http
+        .post(format!("{desk_url}/api/v1{path}"))
+        .header(
+            "Authorization",
+            format!("Zoho-oauthtoken {}", token.expose()),
+        )
+        .header("orgId", org_id)
+        .json(body)
+        .send()
+        .await
+        .map_err(ZohoError::from_reqwest)?;
+    answer(resp).await
+}
+
 /// Turns a Desk answer into JSON or a classified error.
 pub async fn answer(resp: reqwest::Response) -> Result<Option<Value>, ZohoError> {
     let status = resp.status();
@@ -72,7 +95,24 @@ pub async fn answer(resp: reqwest::Response) -> Result<Option<Value>, ZohoError>
         429 => Err(ZohoError::RateLimited { code, retry_after }),
         s => Err(ZohoError::Api {
             status: s,
-            message: field("message"),
+            message: {
+                // INVALID_DATA names the offending fields: keep them (e.g. `/assigneeId`).
+                let fields: Vec<&str> = json
+                    .as_ref()
+                    .and_then(|j| j.get("errors"))
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|e| e.get("fieldName").and_then(Value::as_str))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if fields.is_empty() {
+                    field("message")
+                } else {
+                    format!("{} ({})", field("message"), fields.join(", "))
+                }
+            },
             code: if code.is_empty() {
                 format!("HTTP_{s}")
             } else {

@@ -1,0 +1,861 @@
+//! The job runner (design/reliability.md): claims due jobs with a lease, does their Zoho work
+//! outside any transaction, records the outcome, and classifies failures into retry (with
+//! backoff, jitter and `Retry-After`), wait for quota, pause (integration off, authorization
+//! expired) and permanent failure. Creations that may already have happened are looked up
+//! before they are retried, so Zoho never gets a duplicate.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::calls::event::Direction;
+use super::calls::{now_ms, Switch};
+use super::lookup::{DeskCtx, ZohoRecord};
+use super::rules::{self, CallWork, CreateWork};
+use super::store::jobs::{ClaimedJob, Finish, NewJob};
+use super::zoho::ZohoError;
+use super::{Engine, EngineError};
+use crate::model::ZohoModule;
+
+/// The org's departments: (id, name, is default).
+pub type Departments = Vec<(String, String, bool)>;
+
+/// How long a claimed job is ours: longer than a Zoho request can take (20 s) plus margin.
+pub const LEASE_MS: i64 = 120_000;
+/// Jobs run at once (Zoho allows 5 concurrent requests even on the Free edition).
+pub const WORKERS: i64 = 4;
+/// The retry schedule: after the n-th failed attempt wait `SCHEDULE[n-1]` (the last repeats).
+pub const SCHEDULE_SECS: &[i64] = &[5, 30, 120, 600, 1800, 3600];
+/// A job still failing this long after it was made fails for good (retry by hand).
+pub const GIVE_UP_MS: i64 = 24 * 3600 * 1000;
+/// The least wait after a 429.
+const RATE_LIMIT_FLOOR_SECS: i64 = 10;
+/// The wait when the day's API credits are gone and Zoho did not say for how long.
+const QUOTA_WAIT_SECS: i64 = 3600;
+
+/// The delay before attempt `attempts + 1`, with ±20 % jitter (`jitter` in -1.0..=1.0).
+pub fn backoff_ms(attempts: i64, jitter: f64) -> i64 {
+    let i = (attempts.max(1) - 1) as usize;
+    let base = SCHEDULE_SECS[i.min(SCHEDULE_SECS.len() - 1)] as f64 * 1000.0;
+    (base * (1.0 + 0.2 * jitter.clamp(-1.0, 1.0))).round() as i64
+}
+
+/// What a job step did when it did not fail.
+enum Step {
+    Done(Value),
+    Wait { for_key: String, detail: String },
+}
+
+fn done(summary: impl Into<String>, mut extra: Value) -> Step {
+    extra["summary"] = Value::String(summary.into());
+    Step::Done(extra)
+}
+
+/// Classifies a failed attempt.
+pub fn classify(e: &EngineError, attempts: i64, created_ms: i64, now: i64, jitter: f64) -> Finish {
+    let retry = |delay_ms: i64, uncertain: bool| {
+        if now - created_ms > GIVE_UP_MS {
+            Finish::Failed(format!("gave up after {attempts} attempts over a day: {e}"))
+        } else {
+            Finish::Retry {
+                at_ms: now + delay_ms,
+                uncertain,
+                error: e.to_string(),
+            }
+        }
+    };
+    match e {
+        EngineError::AuthExpired => Finish::Paused(
+            "the Zoho Desk authorization has expired: the work waits for it to be renewed".into(),
+        ),
+        EngineError::NotConfigured => {
+            Finish::Paused("the integration is not connected or is switched off".into())
+        }
+        EngineError::Zoho(z) => match z {
+            ZohoError::Timeout | ZohoError::Decode(_) => retry(backoff_ms(attempts, jitter), true),
+            ZohoError::Network(m) => retry(
+                backoff_ms(attempts, jitter),
+                m.as_str() != "connection failed",
+            ),
+            ZohoError::RateLimited { code, retry_after } => {
+                let told = retry_after.map(|s| s as i64 * 1000);
+                if code == "THRESHOLD_EXCEEDED" {
+                    // The day's credits are gone: wait for the reset, not the schedule.
+                    retry(told.unwrap_or(QUOTA_WAIT_SECS * 1000), false)
+                } else {
+                    let wait = backoff_ms(attempts, jitter)
+                        .max(told.unwrap_or(0))
+                        .max(RATE_LIMIT_FLOOR_SECS * 1000);
+                    retry(wait, false)
+                }
+            }
+            ZohoError::Api { status, .. } if *status >= 500 => {
+                retry(backoff_ms(attempts, jitter), true)
+            }
+            ZohoError::Unauthorized => Finish::Paused("Zoho refused the access token".into()),
+            ZohoError::OAuth(_) => retry(backoff_ms(attempts, jitter), false),
+            ZohoError::Api { .. } => Finish::Failed(e.to_string()),
+        },
+        EngineError::Store(_) => retry(backoff_ms(attempts, jitter), true),
+        _ => Finish::Failed(e.to_string()),
+    }
+}
+
+fn is_license_limited(e: &EngineError) -> bool {
+    matches!(e, EngineError::Zoho(ZohoError::Api { code, .. }) if code == "LICENSE_ACCESS_LIMITED")
+}
+
+/// Call activities exist from the Standard edition up (requirements §6).
+pub fn call_logs_available(edition: Option<&str>) -> bool {
+    !matches!(edition, Some("FREE") | Some("EXPRESS"))
+}
+
+fn record_of(result: &Option<Value>) -> Option<ZohoRecord> {
+    result
+        .as_ref()
+        .and_then(|r| r.get("record"))
+        .and_then(|r| serde_json::from_value(r.clone()).ok())
+}
+
+impl Engine {
+    /// Runs every job due at `now_ms` (and those they make due), `WORKERS` at a time, until
+    /// none is left; returns how many attempts ran. Tests call it to drain the queue.
+    pub async fn run_due_jobs(&self, now_ms: i64) -> Result<usize, EngineError> {
+        self.store.reap_jobs(now_ms, false).await?;
+        let mut ran = 0;
+        loop {
+            if self.switch() != Switch::On {
+                return Ok(ran);
+            }
+            let jobs = self
+                .store
+                .claim_jobs(now_ms, now_ms + LEASE_MS, WORKERS)
+                .await?;
+            if jobs.is_empty() {
+                return Ok(ran);
+            }
+            ran += jobs.len();
+            let runs = jobs.into_iter().map(|j| self.run_job(j, now_ms));
+            for r in futures::future::join_all(runs).await {
+                r?;
+            }
+            self.calls_changed.send_modify(|v| *v += 1);
+        }
+    }
+
+    /// After a restart: every job left running was cut off mid-attempt (SQLite is one
+    /// process's), so it goes back to the queue as uncertain.
+    pub async fn recover_jobs(&self) -> Result<u64, EngineError> {
+        Ok(self.store.reap_jobs(now_ms(), true).await?)
+    }
+
+    async fn run_job(&self, job: ClaimedJob, now: i64) -> Result<(), EngineError> {
+        let result = match job.kind.as_str() {
+            rules::CONTACT => self.job_contact(&job, now).await,
+            rules::CREATE => self.job_create(&job).await,
+            rules::TICKET => self.job_ticket(&job).await,
+            rules::CALL_LOG => self.job_call_log(&job).await,
+            other => Err(EngineError::Intake(format!("unknown job kind {other}"))),
+        };
+        // Test hook: die between Zoho's answer and the record of it.
+        if result.is_ok() && self.take_crash_point(&job.kind) {
+            tracing::warn!(job = job.key, "crash point: the outcome is not recorded");
+            return Ok(());
+        }
+        let finish = match result {
+            Ok(Step::Done(v)) => Finish::Done(v),
+            Ok(Step::Wait { for_key, detail }) => Finish::Wait { for_key, detail },
+            Err(e) => {
+                let f = classify(
+                    &e,
+                    job.attempts,
+                    job.created_ms,
+                    now,
+                    rand::random::<f64>() * 2.0 - 1.0,
+                );
+                if let Finish::Failed(why) | Finish::Paused(why) = &f {
+                    tracing::warn!(job = job.key, %why, "job not done");
+                }
+                f
+            }
+        };
+        self.metrics.inc(
+            "helpdesk_job_attempts_total",
+            &[
+                ("kind", rules_kind(&job.kind)),
+                (
+                    "outcome",
+                    match &finish {
+                        Finish::Done(_) => "done",
+                        Finish::Retry { .. } => "retry",
+                        Finish::Failed(_) => "failed",
+                        Finish::Wait { .. } => "waiting",
+                        Finish::Paused(_) => "paused",
+                    },
+                ),
+            ],
+        );
+        self.store
+            .finish_job(job.job_id, now, now.max(now_ms()), &finish)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a one-shot crash point after the Zoho work of a job kind (tests only).
+    pub fn set_crash_point(&self, kind: Option<&'static str>) {
+        *self.crash_point.lock().unwrap_or_else(|p| p.into_inner()) = kind;
+    }
+
+    fn take_crash_point(&self, kind: &str) -> bool {
+        let mut cp = self.crash_point.lock().unwrap_or_else(|p| p.into_inner());
+        if cp.is_some_and(|k| k == kind) {
+            *cp = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// "Retry now" on a failed job.
+    pub async fn retry_job(&self, job_id: i64) -> Result<(), EngineError> {
+        if !self.store.retry_job(job_id, now_ms()).await? {
+            return Err(EngineError::NotFound);
+        }
+        self.calls_changed.send_modify(|v| *v += 1);
+        self.jobs_wake.notify_one();
+        Ok(())
+    }
+
+    /// The background worker: runs due jobs, then sleeps until the next is due (or new work
+    /// or a change of the switch wakes it).
+    pub async fn job_worker(self: std::sync::Arc<Self>) {
+        if let Err(e) = self.recover_jobs().await {
+            tracing::error!(error = %e, "recovering jobs");
+        }
+        loop {
+            if let Err(e) = self.run_due_jobs(now_ms()).await {
+                tracing::error!(error = %e, "running jobs");
+            }
+            let wait = match self.store.next_job_due().await {
+                Ok(Some(due)) if self.switch() == Switch::On => {
+                    Duration::from_millis((due - now_ms()).clamp(50, 30_000) as u64)
+                }
+                _ => Duration::from_secs(30),
+            };
+            tokio::select! {
+                _ = self.jobs_wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    // --- the steps -----------------------------------------------------------------------------
+
+    /// Who the call is with: the lookup (cached), the creation of an unknown caller, and the
+    /// sync of the record to the company contacts group.
+    async fn job_contact(&self, job: &ClaimedJob, now: i64) -> Result<Step, EngineError> {
+        let w: CallWork = serde_json::from_value(job.payload.clone())
+            .map_err(|e| EngineError::Intake(e.to_string()))?;
+        let mut record = self.lookup_number(&w.number).await?;
+        let mut created = false;
+        let mut note = None;
+        if let (Some(rec), Some(_)) = (&record, w.create_as) {
+            // Found: perhaps the record a creation for this number just made (for this call or
+            // one ringing at the same time).
+            if let Some(j) = self
+                .store
+                .job_by_key(&rules::create_key(&w.number_key))
+                .await?
+            {
+                created = record_of(&j.result).is_some_and(|r| r.id == rec.id);
+            }
+        }
+        if record.is_none() {
+            if let Some(module) = w.create_as {
+                let key = rules::create_key(&w.number_key);
+                match self.store.job_by_key(&key).await? {
+                    None => {
+                        let work = CreateWork {
+                            number: w.number.clone(),
+                            number_key: w.number_key.clone(),
+                            create_as: module,
+                        };
+                        self.store
+                            .enqueue(
+                                &NewJob {
+                                    key: key.clone(),
+                                    kind: rules::CREATE,
+                                    call_id: Some(w.call_id.clone()),
+                                    payload: serde_json::to_value(&work).expect("plain data"),
+                                    waits_for: None,
+                                },
+                                now,
+                            )
+                            .await?;
+                        return Ok(Step::Wait {
+                            for_key: key,
+                            detail: format!("{} is unknown: creating it", w.number),
+                        });
+                    }
+                    Some(j) if j.state == "queued" || j.state == "running" => {
+                        return Ok(Step::Wait {
+                            for_key: key,
+                            detail: format!("{} is being created", w.number),
+                        });
+                    }
+                    Some(j) if j.state == "done" => {
+                        record = record_of(&j.result);
+                        created = true;
+                    }
+                    Some(j) => {
+                        note = Some(format!(
+                            "the creation of {} did not succeed ({})",
+                            w.number,
+                            j.last_error.unwrap_or_default()
+                        ))
+                    }
+                }
+            }
+        }
+        let Some(rec) = record else {
+            let why = note.unwrap_or_else(|| match w.create_as {
+                None => {
+                    "matches no Zoho Desk contact or account (creation is off for this call type)"
+                        .into()
+                }
+                Some(_) => "matches no Zoho Desk contact or account".into(),
+            });
+            return Ok(done(
+                format!("{}: {why}", w.number),
+                json!({ "record": null }),
+            ));
+        };
+        let sync = match w.sync {
+            None => None,
+            Some(t) if t.module != rec.module => Some(format!(
+                "not synced: the record is {}, the module to sync is {}",
+                module_word(rec.module),
+                module_word(t.module)
+            )),
+            Some(t) => Some(self.sync_record(t.group_id, &rec).await?),
+        };
+        let mut summary = format!(
+            "{} is {} {}{}",
+            w.number,
+            module_word(rec.module),
+            rec.name,
+            if created {
+                " (created for this call)"
+            } else {
+                ""
+            }
+        );
+        if let Some(s) = &sync {
+            summary.push_str("; ");
+            summary.push_str(s);
+        }
+        Ok(done(
+            summary,
+            json!({ "record": rec, "created": created, "sync": sync }),
+        ))
+    }
+
+    /// Creates an unknown caller once, whatever the number of calls waiting for it.
+    async fn job_create(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
+        let w: CreateWork = serde_json::from_value(job.payload.clone())
+            .map_err(|e| EngineError::Intake(e.to_string()))?;
+        let ctx = self.desk_ctx().await?;
+        if job.uncertain || job.attempts > 1 {
+            // An earlier attempt may have created it: look before creating again.
+            if let Some(rec) = self.search_number(&ctx, &w.number).await? {
+                self.lookups.put(&w.number_key, Some(rec.clone()));
+                return Ok(done(
+                    format!(
+                        "found {} {}, made by an earlier attempt",
+                        module_word(rec.module),
+                        rec.name
+                    ),
+                    json!({ "record": rec }),
+                ));
+            }
+        }
+        let name = rules::automatic_name(w.create_as, &w.number);
+        let rec = match w.create_as {
+            ZohoModule::Contacts => {
+                // "Automatic New Contact 5503309": the prefix as first name, the number as last
+                // name, so the full name reads as the manual shows and both names are set.
+                let body = json!({
+                    "firstName": "Automatic New Contact",
+                    "lastName": w.number,
+                    "phone": w.number,
+                    "description": format!("Created by the PBX integration for calls from {}.", w.number),
+                });
+                let v = self
+                    .desk_post(&ctx, "POST /contacts", "/contacts", &body)
+                    .await?
+                    .unwrap_or_default();
+                ZohoRecord::from_contact(&v)
+            }
+            ZohoModule::Accounts => {
+                let body = json!({
+                    "accountName": name,
+                    "phone": w.number,
+                    "description": format!("Created by the PBX integration for calls from {}.", w.number),
+                });
+                let v = self
+                    .desk_post(&ctx, "POST /accounts", "/accounts", &body)
+                    .await?
+                    .unwrap_or_default();
+                ZohoRecord::from_account(&v)
+            }
+        }
+        .ok_or_else(|| EngineError::Zoho(ZohoError::Decode("the created record has no id".into())))?;
+        self.lookups.put(&w.number_key, Some(rec.clone()));
+        Ok(done(
+            format!("created {} {name}", module_word(rec.module)),
+            json!({ "record": rec, "link": rec.web_url }),
+        ))
+    }
+
+    async fn job_ticket(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
+        let w: CallWork = serde_json::from_value(job.payload.clone())
+            .map_err(|e| EngineError::Intake(e.to_string()))?;
+        let Some(o) = w.outcome.clone() else {
+            return Ok(done("no ticket: the call has not ended", json!({})));
+        };
+        let contact = self
+            .store
+            .job_by_key(&rules::contact_key(&w.call_id))
+            .await?;
+        prerequisite_ok(contact.as_ref())?;
+        let rec = contact.as_ref().and_then(|j| record_of(&j.result));
+        let rec = match rec {
+            None => {
+                return Ok(done(
+                    format!("no ticket: {} matches no Zoho Desk contact", w.number),
+                    json!({}),
+                ))
+            }
+            Some(r) if r.module == ZohoModule::Accounts => {
+                return Ok(done(
+                    format!(
+                        "no ticket: tickets are for contacts only, and {} is the account {}",
+                        w.number, r.name
+                    ),
+                    json!({}),
+                ))
+            }
+            Some(r) => r,
+        };
+        let ctx = self.desk_ctx().await?;
+        let marker = rules::call_marker(&w.call_id);
+        if job.uncertain {
+            let path = format!(
+                "/tickets/search?contactId={}&_all={}&limit=10",
+                rec.id,
+                url::form_urlencoded::byte_serialize(w.call_id.as_bytes()).collect::<String>()
+            );
+            let found = self.desk_get(&ctx, "GET /tickets/search", &path).await?;
+            let hit = found
+                .as_ref()
+                .and_then(|d| d.get("data"))
+                .and_then(Value::as_array)
+                .and_then(|a| {
+                    a.iter()
+                        .find(|t| {
+                            t.get("description")
+                                .and_then(Value::as_str)
+                                .is_none_or(|d| d.contains(&marker))
+                        })
+                        .cloned()
+                });
+            if let Some(t) = hit {
+                return Ok(ticket_done(
+                    &t,
+                    "found the ticket an earlier attempt created",
+                ));
+            }
+        }
+        let department = self.department(&ctx, w.department_id.as_deref()).await?;
+        let subject = rules::ticket_subject(&w, o.call_type);
+        let mut body = json!({
+            "subject": subject,
+            "departmentId": department,
+            "contactId": rec.id,
+            "channel": "Phone",
+            "phone": w.number,
+            "description": rules::call_description(&w, &o, self.pbx_utc_offset()),
+        });
+        if let Some(agent) = &w.agent_id {
+            body["assigneeId"] = Value::String(agent.clone());
+        }
+        let answer = match self
+            .desk_post(&ctx, "POST /tickets", "/tickets", &body)
+            .await
+        {
+            Err(EngineError::Zoho(ZohoError::Api {
+                status, message, ..
+            })) if status < 500 && message.contains("/assigneeId") => {
+                // The agent cannot own tickets of this department: create it unassigned.
+                body.as_object_mut().map(|m| m.remove("assigneeId"));
+                let v = self
+                    .desk_post(&ctx, "POST /tickets", "/tickets", &body)
+                    .await?;
+                (v, " (unassigned: Zoho refused the agent as assignee)")
+            }
+            other => (other?, ""),
+        };
+        let t = answer.0.unwrap_or_default();
+        if t.get("id").is_none() {
+            return Err(EngineError::Zoho(ZohoError::Decode(
+                "the ticket has no id".into(),
+            )));
+        }
+        Ok(ticket_done(&t, &format!("created{}", answer.1)))
+    }
+
+    async fn job_call_log(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
+        let w: CallWork = serde_json::from_value(job.payload.clone())
+            .map_err(|e| EngineError::Intake(e.to_string()))?;
+        let Some(o) = w.outcome.clone() else {
+            return Ok(done("not logged: the call has not ended", json!({})));
+        };
+        let ctx = self.desk_ctx().await?;
+        if !call_logs_available(ctx.edition.as_deref()) {
+            return Ok(done(
+                format!(
+                    "not logged: call activities need Zoho Desk Standard or above (this org: {})",
+                    ctx.edition.as_deref().unwrap_or("?")
+                ),
+                json!({}),
+            ));
+        }
+        let contact = self
+            .store
+            .job_by_key(&rules::contact_key(&w.call_id))
+            .await?;
+        prerequisite_ok(contact.as_ref())?;
+        let rec = match contact.as_ref().and_then(|j| record_of(&j.result)) {
+            None => {
+                return Ok(done(
+                    format!("not logged: {} matches no Zoho Desk contact", w.number),
+                    json!({}),
+                ))
+            }
+            Some(r) if r.module == ZohoModule::Accounts => {
+                return Ok(done(
+                    format!(
+                        "not logged: call activities belong to contacts, and {} is the account {}",
+                        w.number, r.name
+                    ),
+                    json!({}),
+                ))
+            }
+            Some(r) => r,
+        };
+        let ticket_id = self
+            .store
+            .job_by_key(&format!("call:{}:{}", w.call_id, rules::TICKET))
+            .await?
+            .and_then(|j| j.result)
+            .and_then(|r| {
+                r.get("ticket_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+        let marker = rules::call_marker(&w.call_id);
+        if job.uncertain {
+            let path = format!(
+                "/calls/search?_all={}&limit=10",
+                url::form_urlencoded::byte_serialize(w.call_id.as_bytes()).collect::<String>()
+            );
+            let found = match self.desk_get(&ctx, "GET /calls/search", &path).await {
+                Err(e) if is_license_limited(&e) => None,
+                other => other?,
+            };
+            let hit = found
+                .as_ref()
+                .and_then(|d| d.get("data"))
+                .and_then(Value::as_array)
+                .and_then(|a| a.first().cloned());
+            if let Some(c) = hit {
+                return Ok(call_done(
+                    &c,
+                    "found the call activity an earlier attempt logged",
+                ));
+            }
+        }
+        let status = match o.call_type {
+            super::calls::machine::CallType::InboundMissed
+            | super::calls::machine::CallType::OutboundUnanswered => "Missed",
+            _ => "Completed",
+        };
+        let department = self.department(&ctx, w.department_id.as_deref()).await?;
+        let mut body = json!({
+            "subject": rules::ticket_subject(&w, o.call_type),
+            "departmentId": department,
+            "contactId": rec.id,
+            "direction": if w.direction == Direction::Outbound { "outbound" } else { "inbound" },
+            "startTime": rules::zoho_time(o.started_ms),
+            "duration": o.talk_secs.to_string(),
+            "status": status,
+            "description": rules::call_description(&w, &o, self.pbx_utc_offset()),
+        });
+        if let Some(agent) = &w.agent_id {
+            body["ownerId"] = Value::String(agent.clone());
+        }
+        if let Some(t) = ticket_id {
+            body["ticketId"] = Value::String(t);
+        }
+        let _ = &marker;
+        match self.desk_post(&ctx, "POST /calls", "/calls", &body).await {
+            Err(e) if is_license_limited(&e) => Ok(done(
+                "not logged: this Zoho Desk edition has no call activities",
+                json!({}),
+            )),
+            Err(e) => Err(e),
+            Ok(v) => {
+                let c = v.unwrap_or_default();
+                if c.get("id").is_none() {
+                    return Err(EngineError::Zoho(ZohoError::Decode(
+                        "the call has no id".into(),
+                    )));
+                }
+                Ok(call_done(&c, "logged"))
+            }
+        }
+    }
+
+    /// The department for tickets and call activities: the chosen one, else the org's default.
+    async fn department(&self, ctx: &DeskCtx, chosen: Option<&str>) -> Result<String, EngineError> {
+        if let Some(d) = chosen.filter(|d| !d.is_empty()) {
+            return Ok(d.to_string());
+        }
+        let list = self.departments(ctx).await?;
+        list.iter()
+            .find(|(_, _, default)| *default)
+            .or(list.first())
+            .map(|(id, _, _)| id.clone())
+            .ok_or_else(|| EngineError::Zoho(ZohoError::Decode("the org has no department".into())))
+    }
+
+    /// The org's enabled departments: (id, name, is default); read from Zoho at most every
+    /// 10 minutes (every ticket and call activity needs one).
+    pub(crate) async fn departments(&self, ctx: &DeskCtx) -> Result<Departments, EngineError> {
+        {
+            let cached = self.departments.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((d, at)) = cached.as_ref() {
+                if at.elapsed() < Duration::from_secs(600) {
+                    return Ok(d.clone());
+                }
+            }
+        }
+        let fresh = self.fetch_departments(ctx).await?;
+        *self.departments.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((fresh.clone(), std::time::Instant::now()));
+        Ok(fresh)
+    }
+
+    /// Forgets the cached departments (settings saved, disconnect).
+    pub(crate) fn forget_departments(&self) {
+        *self.departments.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    async fn fetch_departments(&self, ctx: &DeskCtx) -> Result<Departments, EngineError> {
+        let v = self
+            .desk_get(
+                ctx,
+                "GET /departments",
+                "/departments?isEnabled=true&limit=200",
+            )
+            .await?;
+        Ok(v.as_ref()
+            .and_then(|d| d.get("data"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| {
+                        Some((
+                            d.get("id")?.as_str()?.to_string(),
+                            d.get("name")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                            d.get("isDefault").and_then(Value::as_bool).unwrap_or(false),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// A ticket or call activity cannot go on when the lookup of its caller failed: it fails too
+/// (retrying the lookup by hand queues it again).
+fn prerequisite_ok(contact: Option<&super::store::jobs::JobRow>) -> Result<(), EngineError> {
+    match contact {
+        Some(j) if j.state == "failed" || j.state == "cancelled" => {
+            Err(EngineError::Intake(format!(
+                "the lookup of the caller did not succeed ({})",
+                j.last_error.as_deref().unwrap_or(&j.state)
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn rules_kind(kind: &str) -> &'static str {
+    match kind {
+        rules::CONTACT => rules::CONTACT,
+        rules::CREATE => rules::CREATE,
+        rules::TICKET => rules::TICKET,
+        rules::CALL_LOG => rules::CALL_LOG,
+        _ => "other",
+    }
+}
+
+fn module_word(m: ZohoModule) -> &'static str {
+    match m {
+        ZohoModule::Contacts => "the contact",
+        ZohoModule::Accounts => "the account",
+    }
+}
+
+fn ticket_done(t: &Value, how: &str) -> Step {
+    let s = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    done(
+        format!("ticket #{} {how}: {}", s("ticketNumber"), s("subject")),
+        json!({ "ticket_id": s("id"), "ticket_number": s("ticketNumber"), "link": t.get("webUrl") }),
+    )
+}
+
+fn call_done(c: &Value, how: &str) -> Step {
+    let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    done(
+        format!("call activity {how}: {} ({})", s("subject"), s("status")),
+        json!({ "call_activity_id": s("id"), "link": c.get("webUrl") }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_follows_the_schedule_with_jitter() {
+        assert_eq!(backoff_ms(1, 0.0), 5_000);
+        assert_eq!(backoff_ms(2, 0.0), 30_000);
+        assert_eq!(backoff_ms(6, 0.0), 3_600_000);
+        assert_eq!(backoff_ms(60, 0.0), 3_600_000);
+        assert_eq!(backoff_ms(1, 1.0), 6_000);
+        assert_eq!(backoff_ms(1, -1.0), 4_000);
+    }
+
+    fn zoho(e: ZohoError) -> EngineError {
+        EngineError::Zoho(e)
+    }
+
+    #[test]
+    fn failures_are_classified() {
+        let now = 1_000_000;
+        let f = classify(&zoho(ZohoError::Timeout), 1, now, now, 0.0);
+        assert_eq!(
+            f,
+            Finish::Retry {
+                at_ms: now + 5_000,
+                uncertain: true,
+                error: "Zoho did not answer in time".into()
+            }
+        );
+        let f = classify(
+            &zoho(ZohoError::Network("connection failed".into())),
+            2,
+            now,
+            now,
+            0.0,
+        );
+        assert!(
+            matches!(f, Finish::Retry { uncertain: false, at_ms, .. } if at_ms == now + 30_000)
+        );
+        // 429 with Retry-After: the later of the schedule, the header and the floor.
+        let f = classify(
+            &zoho(ZohoError::RateLimited {
+                code: "TOO_MANY_REQUESTS".into(),
+                retry_after: Some(45),
+            }),
+            1,
+            now,
+            now,
+            0.0,
+        );
+        assert!(matches!(f, Finish::Retry { at_ms, .. } if at_ms == now + 45_000));
+        let f = classify(
+            &zoho(ZohoError::RateLimited {
+                code: "TOO_MANY_REQUESTS".into(),
+                retry_after: None,
+            }),
+            1,
+            now,
+            now,
+            0.0,
+        );
+        assert!(matches!(f, Finish::Retry { at_ms, .. } if at_ms == now + 10_000));
+        // Daily credits gone: wait for the reset Zoho names.
+        let f = classify(
+            &zoho(ZohoError::RateLimited {
+                code: "THRESHOLD_EXCEEDED".into(),
+                retry_after: Some(7200),
+            }),
+            9,
+            now,
+            now,
+            0.0,
+        );
+        assert!(matches!(f, Finish::Retry { at_ms, .. } if at_ms == now + 7_200_000));
+        let f = classify(
+            &zoho(ZohoError::Api {
+                status: 503,
+                code: "SERVICE_UNAVAILABLE".into(),
+                message: String::new(),
+            }),
+            1,
+            now,
+            now,
+            0.0,
+        );
+        assert!(matches!(
+            f,
+            Finish::Retry {
+                uncertain: true,
+                ..
+            }
+        ));
+        let f = classify(
+            &zoho(ZohoError::Api {
+                status: 422,
+                code: "INVALID_DATA".into(),
+                message: "bad".into(),
+            }),
+            1,
+            now,
+            now,
+            0.0,
+        );
+        assert!(matches!(f, Finish::Failed(_)));
+        assert!(matches!(
+            classify(&EngineError::AuthExpired, 1, now, now, 0.0),
+            Finish::Paused(_)
+        ));
+        // A day of failures: over.
+        let f = classify(&zoho(ZohoError::Timeout), 30, 0, GIVE_UP_MS + 1, 0.0);
+        assert!(matches!(f, Finish::Failed(w) if w.contains("gave up after 30 attempts")));
+    }
+
+    #[test]
+    fn call_logs_need_standard_or_above() {
+        assert!(!call_logs_available(Some("FREE")));
+        assert!(!call_logs_available(Some("EXPRESS")));
+        assert!(call_logs_available(Some("PROFESSIONAL")));
+        assert!(call_logs_available(None));
+    }
+}

@@ -1,0 +1,305 @@
+//! Who is calling: a number → the Zoho Desk contact or account it belongs to, with a cache so
+//! that a repeat caller costs no Zoho request (requirements §3–§5, issue 5).
+//!
+//! Zoho stores phone numbers as free text and does not normalise them (zoho-desk-api.md §6), so
+//! one lookup asks for every form the number may be stored in, as one OR search
+//! (`phone=a,b,*c`), then `mobile`, then accounts. Hits and misses are cached by the number's
+//! canonical key (positive answers for 10 minutes, negative for one); a record we create is put
+//! in the cache at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::zoho::desk;
+use super::{Engine, EngineError};
+use crate::model::{Status, ZohoModule};
+
+const HIT_TTL: Duration = Duration::from_secs(600);
+const MISS_TTL: Duration = Duration::from_secs(60);
+const MAX_ENTRIES: usize = 50_000;
+
+/// A Zoho Desk record a number matched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZohoRecord {
+    pub module: ZohoModule,
+    pub id: String,
+    /// Contacts only.
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Full name, or the account's name.
+    pub name: String,
+    /// The contact's account name.
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub web_url: Option<String>,
+}
+
+fn text(v: &Value, k: &str) -> Option<String> {
+    v.get(k)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl ZohoRecord {
+    pub fn from_contact(v: &Value) -> Option<ZohoRecord> {
+        let id = text(v, "id")?;
+        let first = text(v, "firstName");
+        let last = text(v, "lastName");
+        let name = [first.as_deref(), last.as_deref()]
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(ZohoRecord {
+            module: ZohoModule::Contacts,
+            id,
+            first_name: first,
+            last_name: last,
+            name,
+            company: v.get("account").and_then(|a| text(a, "accountName")),
+            email: text(v, "email"),
+            phone: text(v, "phone"),
+            mobile: text(v, "mobile"),
+            web_url: text(v, "webUrl"),
+        })
+    }
+
+    pub fn from_account(v: &Value) -> Option<ZohoRecord> {
+        Some(ZohoRecord {
+            module: ZohoModule::Accounts,
+            id: text(v, "id")?,
+            first_name: None,
+            last_name: None,
+            name: text(v, "accountName").unwrap_or_default(),
+            company: None,
+            email: text(v, "email"),
+            phone: text(v, "phone"),
+            mobile: None,
+            web_url: text(v, "webUrl"),
+        })
+    }
+}
+
+/// The lookup cache: number key → record (or none), with an expiry.
+#[derive(Debug, Default)]
+pub struct LookupCache {
+    entries: Mutex<HashMap<String, (Option<ZohoRecord>, Instant)>>,
+}
+
+impl LookupCache {
+    pub fn get(&self, key: &str) -> Option<Option<ZohoRecord>> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(_, exp)| *exp > Instant::now())
+            .map(|(r, _)| r.clone())
+    }
+
+    pub fn put(&self, key: &str, rec: Option<ZohoRecord>) {
+        let ttl = if rec.is_some() { HIT_TTL } else { MISS_TTL };
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_ENTRIES {
+            let now = Instant::now();
+            map.retain(|_, (_, exp)| *exp > now);
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+        }
+        map.insert(key.to_string(), (rec, Instant::now() + ttl));
+    }
+
+    pub fn forget(&self, key: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The connection's Desk URL and org, when connected.
+pub(crate) struct DeskCtx {
+    pub desk_url: String,
+    pub org_id: String,
+    pub edition: Option<String>,
+}
+
+impl Engine {
+    pub(crate) async fn desk_ctx(&self) -> Result<DeskCtx, EngineError> {
+        let row = self
+            .store
+            .connection()
+            .await?
+            .ok_or(EngineError::NotConfigured)?;
+        match (Status::parse(&row.status), row.org_id.clone()) {
+            (Status::Connected, Some(org_id)) => {
+                let edition = row
+                    .orgs_json
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str::<Vec<desk::Organization>>(j).ok())
+                    .and_then(|orgs| orgs.into_iter().find(|o| o.id == org_id))
+                    .and_then(|o| o.edition);
+                Ok(DeskCtx {
+                    desk_url: row.desk_url,
+                    org_id,
+                    edition,
+                })
+            }
+            (Status::AuthExpired, _) => Err(EngineError::AuthExpired),
+            _ => Err(EngineError::NotConfigured),
+        }
+    }
+
+    /// `GET` on the Desk API of the connection, counted as `operation`.
+    pub(crate) async fn desk_get(
+        &self,
+        ctx: &DeskCtx,
+        operation: &'static str,
+        path: &str,
+    ) -> Result<Option<Value>, EngineError> {
+        self.with_token(operation, |t| {
+            let http = self.http.clone();
+            let (url, org, path) = (ctx.desk_url.clone(), ctx.org_id.clone(), path.to_string());
+            async move { desk::get(&http, &url, &path, &t, Some(&org)).await }
+        })
+        .await
+    }
+
+    /// `POST` on the Desk API of the connection, counted as `operation`.
+    pub(crate) async fn desk_post(
+        &self,
+        ctx: &DeskCtx,
+        operation: &'static str,
+        path: &str,
+        body: &Value,
+    ) -> Result<Option<Value>, EngineError> {
+        self.with_token(operation, |t| {
+            let http = self.http.clone();
+            let (url, org, path, body) = (
+                ctx.desk_url.clone(),
+                ctx.org_id.clone(),
+                path.to_string(),
+                body.clone(),
+            );
+            async move { desk::post(&http, &url, &path, &t, &org, &body).await }
+        })
+        .await
+    }
+
+    /// The record a number belongs to: from the cache, else from Zoho (then cached).
+    pub async fn lookup_number(&self, raw: &str) -> Result<Option<ZohoRecord>, EngineError> {
+        let key = self.numbers().key(raw);
+        if let Some(hit) = self.lookups.get(&key) {
+            self.metrics
+                .inc("helpdesk_lookup_cache_total", &[("result", "hit")]);
+            return Ok(hit);
+        }
+        self.metrics
+            .inc("helpdesk_lookup_cache_total", &[("result", "miss")]);
+        let ctx = self.desk_ctx().await?;
+        let found = self.search_number(&ctx, raw).await?;
+        self.lookups.put(&key, found.clone());
+        Ok(found)
+    }
+
+    /// Asks Zoho (no cache): contacts by phone, then by mobile, then accounts.
+    pub(crate) async fn search_number(
+        &self,
+        ctx: &DeskCtx,
+        raw: &str,
+    ) -> Result<Option<ZohoRecord>, EngineError> {
+        let policy = self.numbers();
+        let forms = policy.lookup_forms(raw);
+        let key = policy.key(raw);
+        let or_list = forms.iter().map(|f| enc(f)).collect::<Vec<_>>().join(",");
+        // The best hit: the same number once normalised, else any hit of the forms.
+        let best = |data: Option<Value>, field: &[&str], make: fn(&Value) -> Option<ZohoRecord>| {
+            let items = data
+                .as_ref()
+                .and_then(|d| d.get("data"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let same = |v: &Value| {
+                field
+                    .iter()
+                    .any(|f| text(v, f).is_some_and(|n| policy.key(&n) == key))
+            };
+            items
+                .iter()
+                .find(|v| same(v))
+                .or(items.first())
+                .and_then(make)
+        };
+        for field in ["phone", "mobile"] {
+            let path = format!("/contacts/search?{field}={or_list}&limit=10");
+            let data = self.desk_get(ctx, "GET /contacts/search", &path).await?;
+            if let Some(r) = best(data, &[field], ZohoRecord::from_contact) {
+                return Ok(Some(r));
+            }
+        }
+        // Accounts have no phone search: a full-text search per exact form (at most two).
+        for form in forms.iter().filter(|f| !f.starts_with('*')).take(2) {
+            let path = format!("/accounts/search?_all={}&limit=10", enc(form));
+            let data = self.desk_get(ctx, "GET /accounts/search", &path).await?;
+            if let Some(r) = best(data, &["phone"], ZohoRecord::from_account) {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn records_from_zoho_shapes() {
+        let c = ZohoRecord::from_contact(&json!({
+            "id": "1", "firstName": "Jennifer", "lastName": "Lawrence", "phone": "+86 138",
+            "mobile": null, "account": {"id": "9", "accountName": "Zylker"},
+            "webUrl": "https://desk/x"
+        }))
+        .unwrap();
+        assert_eq!(c.name, "Jennifer Lawrence");
+        assert_eq!(c.company.as_deref(), Some("Zylker"));
+        assert_eq!(c.mobile, None);
+        let a = ZohoRecord::from_account(&json!({"id": "2", "accountName": "Acme", "phone": " "}))
+            .unwrap();
+        assert_eq!(
+            (a.module, a.name.as_str(), a.phone),
+            (ZohoModule::Accounts, "Acme", None)
+        );
+        assert!(ZohoRecord::from_contact(&json!({"lastName": "x"})).is_none());
+    }
+
+    #[test]
+    fn cache_keeps_hits_and_misses_and_forgets() {
+        let c = LookupCache::default();
+        assert_eq!(c.get("k"), None);
+        c.put("k", None);
+        assert_eq!(c.get("k"), Some(None));
+        c.forget("k");
+        assert_eq!(c.get("k"), None);
+    }
+}

@@ -1,0 +1,455 @@
+//! The rules (requirements §3–§6): which Zoho work a call fact causes, and the words that
+//! work writes into Zoho (ticket subjects, descriptions). Pure code; the settings are cached in
+//! the engine and read by the intake for every fact.
+
+use serde::{Deserialize, Serialize};
+
+use super::calls::event::Direction;
+use super::calls::machine::{CallType, Fact, Outcome};
+use super::directory::BoundAgent;
+use super::store::jobs::NewJob;
+use crate::model::{RuleSettings, ZohoModule};
+
+/// Job kinds.
+pub const CONTACT: &str = "contact";
+pub const CREATE: &str = "create";
+pub const TICKET: &str = "ticket";
+pub const CALL_LOG: &str = "call_log";
+
+/// Where matched records are synced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncTarget {
+    pub module: ZohoModule,
+    pub group_id: i64,
+}
+
+/// What the jobs of one call need (the settings as they were when the call happened).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallWork {
+    pub call_id: String,
+    pub direction: Direction,
+    pub number: String,
+    pub number_key: String,
+    pub extension: Option<String>,
+    pub extension_name: Option<String>,
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    /// Unknown numbers are created as this (contact job).
+    pub create_as: Option<ZohoModule>,
+    /// Matched records are synced there (contact job).
+    pub sync: Option<SyncTarget>,
+    pub department_id: Option<String>,
+    /// The ended call (ticket and call-log jobs).
+    pub outcome: Option<Outcome>,
+}
+
+/// What a creation needs: shared by every call from the number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateWork {
+    pub number: String,
+    pub number_key: String,
+    pub create_as: ZohoModule,
+}
+
+pub fn contact_key(call_id: &str) -> String {
+    format!("call:{call_id}:{CONTACT}")
+}
+
+pub fn create_key(number_key: &str) -> String {
+    format!("number:{number_key}:{CREATE}")
+}
+
+fn call_job_key(call_id: &str, kind: &str) -> String {
+    format!("call:{call_id}:{kind}")
+}
+
+pub fn wants_ticket(s: &RuleSettings, t: CallType) -> bool {
+    s.create_tickets
+        && match t {
+            CallType::InboundAnswered => s.ticket_inbound_answered,
+            CallType::InboundMissed => s.ticket_inbound_missed,
+            CallType::OutboundAnswered => s.ticket_outbound_answered,
+            CallType::OutboundUnanswered => s.ticket_outbound_unanswered,
+        }
+}
+
+fn any_rule(s: &RuleSettings) -> bool {
+    s.sync_contacts || s.create_contacts || s.create_tickets || s.log_calls
+}
+
+/// The jobs a fact for Zoho causes under the settings `s` (none for facts that mean no Zoho
+/// work: the caller decides that). Keys make a second planning of the same work a no-op.
+pub fn plan(
+    fact: &Fact,
+    call_id: &str,
+    direction: Direction,
+    number_key: &str,
+    agent: Option<&BoundAgent>,
+    s: &RuleSettings,
+) -> Vec<NewJob> {
+    if !any_rule(s) || direction == Direction::Internal {
+        return Vec::new();
+    }
+    let (number, outcome) = match fact {
+        Fact::Ringing {
+            external_number, ..
+        } => (external_number.clone(), None),
+        Fact::Ended(o) => (o.external_number.clone(), Some(o.clone())),
+    };
+    let create_as = (s.create_contacts
+        && match direction {
+            Direction::Inbound => s.create_inbound,
+            _ => s.create_outbound,
+        })
+    .then_some(s.create_as);
+    let sync = match (s.sync_contacts, s.sync_group_id) {
+        (true, Some(group_id)) => Some(SyncTarget {
+            module: s.sync_module,
+            group_id,
+        }),
+        _ => None,
+    };
+    let work = CallWork {
+        call_id: call_id.to_string(),
+        direction,
+        number,
+        number_key: number_key.to_string(),
+        extension: fact.extension().map(str::to_string),
+        extension_name: agent.map(|a| a.extension_name.clone()),
+        agent_id: agent.map(|a| a.agent_id.clone()),
+        agent_name: agent.map(|a| a.agent_name.clone()),
+        create_as,
+        sync,
+        department_id: s.department_id.clone(),
+        outcome,
+    };
+    let payload = serde_json::to_value(&work).expect("plain data");
+    let contact = contact_key(call_id);
+    let mut jobs = vec![NewJob {
+        key: contact.clone(),
+        kind: CONTACT,
+        call_id: Some(call_id.to_string()),
+        payload: payload.clone(),
+        waits_for: None,
+    }];
+    if let Fact::Ended(o) = fact {
+        let mut last = contact;
+        if wants_ticket(s, o.call_type) {
+            let key = call_job_key(call_id, TICKET);
+            jobs.push(NewJob {
+                key: key.clone(),
+                kind: TICKET,
+                call_id: Some(call_id.to_string()),
+                payload: payload.clone(),
+                waits_for: Some(last),
+            });
+            last = key;
+        }
+        if s.log_calls {
+            jobs.push(NewJob {
+                key: call_job_key(call_id, CALL_LOG),
+                kind: CALL_LOG,
+                call_id: Some(call_id.to_string()),
+                payload,
+                waits_for: Some(last),
+            });
+        }
+    }
+    jobs
+}
+
+// --- words written into Zoho -----------------------------------------------------------------
+
+/// The call-type words of ticket subjects: the manual's "Inbound Completed" for an answered
+/// inbound call, and the same pattern for the three others.
+pub fn subject_words(t: CallType) -> &'static str {
+    match t {
+        CallType::InboundAnswered => "Inbound Completed",
+        CallType::InboundMissed => "Inbound Missed",
+        CallType::OutboundAnswered => "Outbound Completed",
+        CallType::OutboundUnanswered => "Outbound Unanswered",
+    }
+}
+
+fn agent_party(w: &CallWork) -> String {
+    let ext = w.extension.as_deref().unwrap_or("");
+    let name = w
+        .agent_name
+        .as_deref()
+        .or(w.extension_name.as_deref())
+        .unwrap_or("");
+    format!("{name}<{ext}>")
+}
+
+/// `Inbound Completed - from <5503301> to Kristin Hale<2005>` (the manual's screenshot);
+/// outbound calls go `from Kristin Hale<2005> to <5503301>`. At most 255 characters.
+pub fn ticket_subject(w: &CallWork, t: CallType) -> String {
+    let external = format!("<{}>", w.number);
+    let agent = agent_party(w);
+    let (from, to) = match w.direction {
+        Direction::Outbound => (agent, external),
+        _ => (external, agent),
+    };
+    let s = format!("{} - from {from} to {to}", subject_words(t));
+    s.chars().take(255).collect()
+}
+
+/// The marker only this call can produce: tickets and call activities carry it, so an
+/// uncertain retry can find what an earlier attempt made.
+pub fn call_marker(call_id: &str) -> String {
+    format!("PBX call ID: {call_id}")
+}
+
+fn duration(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        s => format!("{} h {} min {} s", s / 3600, (s % 3600) / 60, s % 60),
+    }
+}
+
+/// A time in the PBX's clock with its offset.
+pub fn pbx_time(ms: i64, offset: time::UtcOffset) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(offset);
+    let (h, m, _) = offset.as_hms();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} (UTC{}{:02}:{:02})",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        if h < 0 || m < 0 { '-' } else { '+' },
+        h.abs(),
+        m.abs()
+    )
+}
+
+/// The ticket's (and call activity's) description: the call's details and its marker.
+pub fn call_description(w: &CallWork, o: &Outcome, offset: time::UtcOffset) -> String {
+    let mut lines = Vec::new();
+    let agent = agent_party(w);
+    lines.push(match w.direction {
+        Direction::Outbound => format!("Outbound call from {agent} to {}.", w.number),
+        _ => format!("Inbound call from {} to {agent}.", w.number),
+    });
+    lines.push(format!("Call type: {}", o.call_type.as_str()));
+    lines.push(format!("Started: {}", pbx_time(o.started_ms, offset)));
+    if let Some(a) = o.answered_ms {
+        lines.push(format!("Answered: {}", pbx_time(a, offset)));
+    }
+    lines.push(format!("Ended: {}", pbx_time(o.ended_ms, offset)));
+    lines.push(format!(
+        "Ringing: {}; talk: {}",
+        duration(o.ring_secs),
+        duration(o.talk_secs)
+    ));
+    if o.rang.len() > 1 {
+        lines.push(format!("Extensions rung: {}", o.rang.join(", ")));
+    }
+    if o.timed_out {
+        lines.push("The PBX never reported the end; closed by timeout.".into());
+    }
+    lines.push(call_marker(&w.call_id));
+    lines.join("\n")
+}
+
+/// The name of an automatically created record: the manual's prefix, then the number.
+pub fn automatic_name(module: ZohoModule, number: &str) -> String {
+    match module {
+        ZohoModule::Contacts => format!("Automatic New Contact {number}"),
+        ZohoModule::Accounts => format!("Automatic New Account {number}"),
+    }
+}
+
+/// Zoho's time format for call activities: `2016-07-25T16:52:11.000Z`.
+pub fn zoho_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::calls::event::EndResult;
+
+    fn agent() -> BoundAgent {
+        BoundAgent {
+            extension_id: 1,
+            extension_number: "2005".into(),
+            extension_name: "Kristin".into(),
+            agent_id: "900".into(),
+            agent_name: "Kristin Hale".into(),
+            agent_email: None,
+        }
+    }
+
+    fn outcome(t: CallType) -> Outcome {
+        Outcome {
+            call_type: t,
+            result: if matches!(t, CallType::InboundAnswered | CallType::OutboundAnswered) {
+                EndResult::Answered
+            } else {
+                EndResult::NoAnswer
+            },
+            external_number: "5503301".into(),
+            extension: Some("2005".into()),
+            rang: vec!["2005".into()],
+            started_ms: 1_700_000_000_000,
+            answered_ms: None,
+            ended_ms: 1_700_000_065_000,
+            ring_secs: 5,
+            talk_secs: 60,
+            timed_out: false,
+        }
+    }
+
+    fn all_on() -> RuleSettings {
+        RuleSettings {
+            sync_contacts: true,
+            sync_group_id: Some(7),
+            create_contacts: true,
+            create_inbound: true,
+            create_outbound: false,
+            create_tickets: true,
+            ticket_inbound_answered: true,
+            ticket_inbound_missed: false,
+            log_calls: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn subjects_follow_the_manual() {
+        let a = agent();
+        let mut s = all_on();
+        s.log_calls = false;
+        let jobs = plan(
+            &Fact::Ended(outcome(CallType::InboundAnswered)),
+            "1702285525.16",
+            Direction::Inbound,
+            "5503301",
+            Some(&a),
+            &s,
+        );
+        let w: CallWork = serde_json::from_value(jobs[1].payload.clone()).unwrap();
+        assert_eq!(
+            ticket_subject(&w, CallType::InboundAnswered),
+            "Inbound Completed - from <5503301> to Kristin Hale<2005>"
+        );
+        let mut out = w.clone();
+        out.direction = Direction::Outbound;
+        assert_eq!(
+            ticket_subject(&out, CallType::OutboundUnanswered),
+            "Outbound Unanswered - from Kristin Hale<2005> to <5503301>"
+        );
+        let d = call_description(
+            &w,
+            &outcome(CallType::InboundAnswered),
+            time::UtcOffset::from_hms(8, 0, 0).unwrap(),
+        );
+        assert!(d.contains("PBX call ID: 1702285525.16"), "{d}");
+        assert!(
+            d.contains("Started: 2023-11-15 06:13:20 (UTC+08:00)"),
+            "{d}"
+        );
+        assert!(d.contains("talk: 1 min 0 s"), "{d}");
+    }
+
+    #[test]
+    fn plans_by_settings_and_call_type() {
+        let a = agent();
+        let s = all_on();
+        let ring = Fact::Ringing {
+            extension: "2005".into(),
+            external_number: "5503301".into(),
+            direction: Direction::Inbound,
+            at_ms: 1,
+        };
+        let jobs = plan(&ring, "c1", Direction::Inbound, "k", Some(&a), &s);
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].key, "call:c1:contact");
+        let w: CallWork = serde_json::from_value(jobs[0].payload.clone()).unwrap();
+        assert_eq!(w.create_as, Some(ZohoModule::Contacts));
+        assert_eq!(w.sync.map(|t| t.group_id), Some(7));
+
+        // Answered inbound: contact, ticket (after the contact), call log (after the ticket).
+        let jobs = plan(
+            &Fact::Ended(outcome(CallType::InboundAnswered)),
+            "c1",
+            Direction::Inbound,
+            "k",
+            Some(&a),
+            &s,
+        );
+        let keys: Vec<_> = jobs.iter().map(|j| j.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["call:c1:contact", "call:c1:ticket", "call:c1:call_log"]
+        );
+        assert_eq!(jobs[1].waits_for.as_deref(), Some("call:c1:contact"));
+        assert_eq!(jobs[2].waits_for.as_deref(), Some("call:c1:ticket"));
+
+        // Missed is not ticketed under these settings; the call log waits for the contact.
+        let jobs = plan(
+            &Fact::Ended(outcome(CallType::InboundMissed)),
+            "c2",
+            Direction::Inbound,
+            "k",
+            Some(&a),
+            &s,
+        );
+        let keys: Vec<_> = jobs.iter().map(|j| j.key.as_str()).collect();
+        assert_eq!(keys, ["call:c2:contact", "call:c2:call_log"]);
+        assert_eq!(jobs[1].waits_for.as_deref(), Some("call:c2:contact"));
+
+        // Outbound: creation is for inbound only here.
+        let jobs = plan(
+            &Fact::Ended(outcome(CallType::OutboundAnswered)),
+            "c3",
+            Direction::Outbound,
+            "k",
+            Some(&a),
+            &s,
+        );
+        let w: CallWork = serde_json::from_value(jobs[0].payload.clone()).unwrap();
+        assert_eq!(w.create_as, None);
+
+        // Every rule off: no work at all.
+        assert!(plan(
+            &ring,
+            "c4",
+            Direction::Inbound,
+            "k",
+            Some(&a),
+            &Default::default()
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn zoho_times_and_names() {
+        assert_eq!(zoho_time(1_469_465_531_000), "2016-07-25T16:52:11.000Z");
+        assert_eq!(
+            automatic_name(ZohoModule::Contacts, "5503309"),
+            "Automatic New Contact 5503309"
+        );
+        assert_eq!(
+            automatic_name(ZohoModule::Accounts, "5503309"),
+            "Automatic New Account 5503309"
+        );
+    }
+}

@@ -1,0 +1,272 @@
+//! The rule settings (requirements §3–§6) as the admin edits them, the sync of a matched
+//! record into the company contacts group, and Disconnect (§10).
+
+use std::sync::Arc;
+
+use super::calls::now_ms;
+use super::jobs::call_logs_available;
+use super::lookup::ZohoRecord;
+use super::phonebook::{SyncedRecord, UpsertOutcome};
+use super::zoho::oauth::OAuthClient;
+use super::{Engine, EngineError};
+use crate::model::{
+    FieldError, FieldProblem, GroupChoice, RuleSettings, RulesInput, RulesView, ZohoModule,
+};
+
+fn field(field: &str, problem: FieldProblem) -> FieldError {
+    FieldError {
+        field: field.into(),
+        problem,
+    }
+}
+
+/// Why a record cannot go into the phonebook (requirements §3), if it cannot.
+pub fn incomplete(rec: &ZohoRecord) -> Option<&'static str> {
+    let has_phone = rec.phone.is_some() || rec.mobile.is_some();
+    match rec.module {
+        ZohoModule::Contacts if rec.first_name.is_none() => Some("it has no first name"),
+        ZohoModule::Contacts if rec.last_name.is_none() => Some("it has no last name"),
+        ZohoModule::Accounts if rec.name.trim().is_empty() => Some("it has no name"),
+        _ if !has_phone => Some("it has no phone number"),
+        _ => None,
+    }
+}
+
+impl Engine {
+    /// The settings every fact is planned with (cached; see [`Engine::load_rules`]).
+    pub fn rules(&self) -> Arc<RuleSettings> {
+        self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Reads the stored settings into the cache (at start).
+    pub async fn load_rules(&self) -> Result<(), EngineError> {
+        let s = match self.store.rule_settings().await? {
+            Some(j) => serde_json::from_str(&j).unwrap_or_default(),
+            None => RuleSettings::default(),
+        };
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(s);
+        Ok(())
+    }
+
+    /// The rules section of the page.
+    pub async fn rules_view(&self) -> Result<RulesView, EngineError> {
+        let groups = self
+            .phonebook_groups()
+            .await?
+            .into_iter()
+            .map(|g| GroupChoice {
+                id: g.id,
+                name: g.name,
+                contacts: g.contacts,
+                helpdesk: g.helpdesk,
+            })
+            .collect();
+        self.forget_departments();
+        let (departments, edition) = match self.desk_ctx().await {
+            Ok(ctx) => {
+                let deps = match self.departments(&ctx).await {
+                    Ok(d) => d.into_iter().map(|(id, name, _)| (id, name)).collect(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the departments");
+                        Vec::new()
+                    }
+                };
+                (deps, ctx.edition)
+            }
+            Err(_) => (Vec::new(), None),
+        };
+        Ok(RulesView {
+            settings: (*self.rules()).clone(),
+            departments,
+            groups,
+            call_logs_available: call_logs_available(edition.as_deref()),
+            edition,
+        })
+    }
+
+    /// Validates and stores the rules. Choosing a group to sync to binds it to the helpdesk
+    /// (only an empty group; one may be created in place); switching sync off releases it.
+    pub async fn save_rules(&self, input: RulesInput) -> Result<(), EngineError> {
+        let ctx = self.desk_ctx().await.map_err(|e| match e {
+            EngineError::AuthExpired => EngineError::AuthExpired,
+            _ => EngineError::NotConfigured,
+        })?;
+        let mut s = input.settings;
+        let mut errors = Vec::new();
+        let new_group = input
+            .new_group_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let groups = self.phonebook_groups().await?;
+        if s.sync_contacts && new_group.is_none() {
+            match s
+                .sync_group_id
+                .and_then(|id| groups.iter().find(|g| g.id == id))
+            {
+                None => errors.push(field("sync_group", FieldProblem::Required)),
+                Some(g) if g.contacts > 0 && !g.helpdesk => {
+                    errors.push(field("sync_group", FieldProblem::GroupNotEmpty))
+                }
+                Some(_) => {}
+            }
+        }
+        if s.create_contacts && !s.create_inbound && !s.create_outbound {
+            errors.push(field("create_types", FieldProblem::ChooseOne));
+        }
+        if s.create_tickets
+            && !(s.ticket_inbound_answered
+                || s.ticket_inbound_missed
+                || s.ticket_outbound_answered
+                || s.ticket_outbound_unanswered)
+        {
+            errors.push(field("ticket_types", FieldProblem::ChooseOne));
+        }
+        if s.log_calls && !call_logs_available(ctx.edition.as_deref()) {
+            errors.push(field("log_calls", FieldProblem::NotInEdition));
+        }
+        if let Some(d) = s.department_id.as_deref().filter(|d| !d.is_empty()) {
+            if let Ok(list) = self.departments(&ctx).await {
+                if !list.iter().any(|(id, _, _)| id == d) {
+                    errors.push(field("department", FieldProblem::Required));
+                }
+            }
+        } else {
+            s.department_id = None;
+        }
+        if !errors.is_empty() {
+            return Err(EngineError::Invalid(errors));
+        }
+        if s.sync_contacts {
+            let id = match new_group {
+                // The new group's name errors belong to the rules form's field.
+                Some(name) => self
+                    .create_phonebook_group(&name)
+                    .await
+                    .map_err(|e| match e {
+                        EngineError::Invalid(list) => EngineError::Invalid(
+                            list.into_iter()
+                                .map(|f| field("new_group_name", f.problem))
+                                .collect(),
+                        ),
+                        other => other,
+                    })?,
+                None => s.sync_group_id.expect("checked above"),
+            };
+            self.bind_helpdesk_group(id).await?;
+            s.sync_group_id = Some(id);
+        } else {
+            self.release_helpdesk_group().await?;
+            s.sync_group_id = None;
+        }
+        let body = serde_json::to_string(&s).expect("plain data");
+        self.store
+            .save_rule_settings(&body, now_ms() / 1000)
+            .await?;
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(s);
+        Ok(())
+    }
+
+    /// Writes a matched record into the sync group; returns what happened, in words for the log.
+    pub(crate) async fn sync_record(
+        &self,
+        group_id: i64,
+        rec: &ZohoRecord,
+    ) -> Result<String, EngineError> {
+        if let Some(why) = incomplete(rec) {
+            return Ok(format!("not synced: {why}"));
+        }
+        let synced = SyncedRecord {
+            zoho_module: rec.module.as_str().to_string(),
+            zoho_id: rec.id.clone(),
+            first_name: rec.first_name.clone(),
+            last_name: match rec.module {
+                ZohoModule::Contacts => rec.last_name.clone().unwrap_or_default(),
+                ZohoModule::Accounts => rec.name.clone(),
+            },
+            company: rec.company.clone(),
+            email: rec.email.clone(),
+            business_phone: rec.phone.clone(),
+            mobile_phone: rec.mobile.clone(),
+            home_phone: None,
+        };
+        Ok(match self.upsert_synced_contact(group_id, &synced).await? {
+            UpsertOutcome::Created => "added to the company contacts".into(),
+            UpsertOutcome::Updated => "updated in the company contacts".into(),
+            UpsertOutcome::Unchanged => "already in the company contacts".into(),
+        })
+    }
+
+    /// Disconnect (requirements §10): revokes the refresh token at Zoho where possible, then
+    /// clears the authorization, the bindings and the rules, cancels pending Zoho work and
+    /// releases the synced group. Connecting again starts from scratch.
+    pub async fn disconnect(&self) -> Result<(), EngineError> {
+        let row = self.store.connection().await?;
+        if let Some(row) = &row {
+            if let Some(sealed) = &row.refresh_token_sealed {
+                if let Ok(refresh) = self.secrets.open(super::PURPOSE_REFRESH, sealed) {
+                    self.count_zoho("POST /oauth/v2/token/revoke");
+                    if let Err(e) =
+                        OAuthClient::revoke(&self.http, &row.accounts_url, &refresh).await
+                    {
+                        // The local cut happens anyway; the admin may revoke at Zoho by hand.
+                        tracing::warn!(error = %e, "revoking the refresh token at Zoho");
+                    }
+                }
+            }
+        }
+        let cancelled = self
+            .store
+            .cancel_jobs("disconnected from Zoho Desk", now_ms())
+            .await?;
+        self.release_helpdesk_group().await?;
+        self.store.clear_rule_settings().await?;
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(RuleSettings::default());
+        self.store.clear_zoho_state().await?;
+        self.lookups.clear();
+        self.forget_departments();
+        self.rebuild_directory().await?;
+        self.follow_switch(None);
+        tracing::info!(cancelled, "disconnected from Zoho Desk");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact() -> ZohoRecord {
+        ZohoRecord {
+            module: ZohoModule::Contacts,
+            id: "1".into(),
+            first_name: Some("Phillip".into()),
+            last_name: Some("Huff".into()),
+            name: "Phillip Huff".into(),
+            company: None,
+            email: None,
+            phone: Some("5503301".into()),
+            mobile: None,
+            web_url: None,
+        }
+    }
+
+    #[test]
+    fn incomplete_records_are_named() {
+        assert_eq!(incomplete(&contact()), None);
+        let mut c = contact();
+        c.first_name = None;
+        assert_eq!(incomplete(&c), Some("it has no first name"));
+        let mut c = contact();
+        c.phone = None;
+        assert_eq!(incomplete(&c), Some("it has no phone number"));
+        c.mobile = Some("138".into());
+        assert_eq!(incomplete(&c), None);
+        let mut a = contact();
+        a.module = ZohoModule::Accounts;
+        a.first_name = None;
+        a.last_name = None;
+        assert_eq!(incomplete(&a), None);
+    }
+}

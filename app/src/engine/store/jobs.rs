@@ -1,0 +1,498 @@
+//! Durable jobs (design/reliability.md): written with the fact that causes them, claimed with
+//! a lease in one short statement, finished in another; no transaction is ever held across a
+//! request to Zoho.
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// Work to enqueue. A second job with the same key is a no-op.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewJob {
+    pub key: String,
+    pub kind: &'static str,
+    pub call_id: Option<String>,
+    pub payload: serde_json::Value,
+    pub waits_for: Option<String>,
+}
+
+/// A job as claimed by a worker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimedJob {
+    pub job_id: i64,
+    pub key: String,
+    pub kind: String,
+    pub call_id: Option<String>,
+    pub payload: serde_json::Value,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+    pub uncertain: bool,
+    pub created_ms: i64,
+}
+
+/// A job as the integration log shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobRow {
+    pub job_id: i64,
+    pub key: String,
+    pub kind: String,
+    pub call_id: Option<String>,
+    pub state: String,
+    pub attempts: i64,
+    pub run_after_ms: i64,
+    pub result: Option<serde_json::Value>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptRow {
+    pub job_id: i64,
+    pub finished_ms: i64,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// How an attempt ended, as the store records it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Finish {
+    /// Done; what it found or made.
+    Done(serde_json::Value),
+    /// Try again at this time. `uncertain`: the request may have had its effect.
+    Retry {
+        at_ms: i64,
+        uncertain: bool,
+        error: String,
+    },
+    /// Over, unsuccessfully, until someone retries by hand.
+    Failed(String),
+    /// Not an attempt: the job waits for another (its key), then runs again.
+    Wait { for_key: String, detail: String },
+    /// Not an attempt: the integration is off or its authorization expired.
+    Paused(String),
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Db(sqlx::Error::Decode(Box::new(e)))
+}
+
+pub(super) async fn insert_job(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    job: &NewJob,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "INSERT INTO job (job_key, kind, call_id, payload, state, waits_for, run_after_ms, created_ms, updated_ms)
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6, $6) ON CONFLICT (job_key) DO NOTHING",
+    )
+    .bind(&job.key)
+    .bind(job.kind)
+    .bind(&job.call_id)
+    .bind(job.payload.to_string())
+    .bind(&job.waits_for)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+fn job_row(r: sqlx::sqlite::SqliteRow) -> Result<JobRow, StoreError> {
+    let result: Option<String> = r.get("result");
+    Ok(JobRow {
+        job_id: r.get("job_id"),
+        key: r.get("job_key"),
+        kind: r.get("kind"),
+        call_id: r.get("call_id"),
+        state: r.get("state"),
+        attempts: r.get("attempts"),
+        run_after_ms: r.get("run_after_ms"),
+        result: result
+            .map(|j| serde_json::from_str(&j))
+            .transpose()
+            .map_err(json_err)?,
+        last_error: r.get("last_error"),
+    })
+}
+
+impl Store {
+    /// Enqueues a job outside any fact (a creation a lookup found necessary). Returns whether
+    /// it is new.
+    pub async fn enqueue(&self, job: &NewJob, now_ms: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let new = insert_job(&mut tx, job, now_ms).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Claims up to `limit` due jobs whose prerequisite is over: `running` with a lease until
+    /// `lease_until_ms`. One statement, so two workers never claim the same job.
+    pub async fn claim_jobs(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE job SET state = 'running', lease_until_ms = $1, attempts = attempts + 1, updated_ms = $2
+             WHERE job_id IN (
+                SELECT j.job_id FROM job j
+                WHERE j.state = 'queued' AND j.run_after_ms <= $2
+                  AND (j.waits_for IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM job d WHERE d.job_key = j.waits_for AND d.state IN ('queued', 'running')))
+                ORDER BY j.run_after_ms, j.job_id LIMIT $3)
+             RETURNING job_id, job_key, kind, call_id, payload, attempts, uncertain, created_ms",
+        )
+        .bind(lease_until_ms)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let payload: String = r.get("payload");
+            out.push(ClaimedJob {
+                job_id: r.get("job_id"),
+                key: r.get("job_key"),
+                kind: r.get("kind"),
+                call_id: r.get("call_id"),
+                payload: serde_json::from_str(&payload).map_err(json_err)?,
+                attempts: r.get("attempts"),
+                uncertain: r.get::<i64, _>("uncertain") != 0,
+                created_ms: r.get("created_ms"),
+            });
+        }
+        out.sort_by_key(|j| j.job_id);
+        Ok(out)
+    }
+
+    /// Records the end of an attempt (only if the job is still ours: `running`).
+    pub async fn finish_job(
+        &self,
+        job_id: i64,
+        started_ms: i64,
+        now_ms: i64,
+        finish: &Finish,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (outcome, detail) = match finish {
+            Finish::Done(result) => {
+                sqlx::query(
+                    "UPDATE job SET state = 'done', result = $2, uncertain = 0, lease_until_ms = NULL,
+                        last_error = NULL, updated_ms = $3 WHERE job_id = $1 AND state = 'running'",
+                )
+                .bind(job_id)
+                .bind(result.to_string())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                (
+                    "done",
+                    result
+                        .get("summary")
+                        .and_then(|s| s.as_str())
+                        .map(str::to_string),
+                )
+            }
+            Finish::Retry {
+                at_ms,
+                uncertain,
+                error,
+            } => {
+                sqlx::query(
+                    "UPDATE job SET state = 'queued', run_after_ms = $2, uncertain = CASE WHEN $3 = 1 THEN 1 ELSE uncertain END,
+                        lease_until_ms = NULL, last_error = $4, updated_ms = $5
+                     WHERE job_id = $1 AND state = 'running'",
+                )
+                .bind(job_id)
+                .bind(at_ms)
+                .bind(*uncertain as i64)
+                .bind(error)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                (
+                    if *uncertain { "uncertain" } else { "retry" },
+                    Some(error.clone()),
+                )
+            }
+            Finish::Failed(why) => {
+                sqlx::query(
+                    "UPDATE job SET state = 'failed', result = NULL, lease_until_ms = NULL,
+                        last_error = $2, updated_ms = $3 WHERE job_id = $1 AND state = 'running'",
+                )
+                .bind(job_id)
+                .bind(why)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                ("failed", Some(why.clone()))
+            }
+            Finish::Wait { for_key, detail } => {
+                sqlx::query(
+                    "UPDATE job SET state = 'queued', waits_for = $2, attempts = attempts - 1,
+                        lease_until_ms = NULL, updated_ms = $3 WHERE job_id = $1 AND state = 'running'",
+                )
+                .bind(job_id)
+                .bind(for_key)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                ("waiting", Some(detail.clone()))
+            }
+            Finish::Paused(why) => {
+                sqlx::query(
+                    "UPDATE job SET state = 'queued', attempts = attempts - 1, lease_until_ms = NULL,
+                        run_after_ms = $2 + 5000, updated_ms = $2 WHERE job_id = $1 AND state = 'running'",
+                )
+                .bind(job_id)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                ("paused", Some(why.clone()))
+            }
+        };
+        record_attempt(
+            &mut tx,
+            job_id,
+            started_ms,
+            now_ms,
+            outcome,
+            detail.as_deref(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Returns jobs whose lease ran out (their worker died) to the queue, marked uncertain:
+    /// the request may have reached Zoho. `all`: every running job (at start, when no other
+    /// process can be working: SQLite is one process's).
+    pub async fn reap_jobs(&self, now_ms: i64, all: bool) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<i64> = sqlx::query(
+            "SELECT job_id FROM job WHERE state = 'running' AND ($1 OR lease_until_ms < $2)",
+        )
+        .bind(all)
+        .bind(now_ms)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect();
+        for id in &ids {
+            sqlx::query(
+                "UPDATE job SET state = 'queued', uncertain = 1, lease_until_ms = NULL,
+                    run_after_ms = $2, updated_ms = $2 WHERE job_id = $1",
+            )
+            .bind(id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            record_attempt(
+                &mut tx,
+                *id,
+                now_ms,
+                now_ms,
+                "uncertain",
+                Some("the worker stopped before recording the outcome"),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+
+    /// The earliest time a queued job is due (for the worker's sleep).
+    pub async fn next_job_due(&self) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query("SELECT MIN(run_after_ms) FROM job WHERE state = 'queued'")
+                .fetch_one(&self.pool)
+                .await?
+                .get(0),
+        )
+    }
+
+    /// "Retry now" on a failed job: queued again, due at once, with the failed jobs that
+    /// waited for it (a ticket whose lookup failed).
+    pub async fn retry_job(&self, job_id: i64, now_ms: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let key: Option<String> =
+            sqlx::query("SELECT job_key FROM job WHERE job_id = $1 AND state = 'failed'")
+                .bind(job_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.get(0));
+        let Some(key) = key else {
+            return Ok(false);
+        };
+        let mut keys = vec![key];
+        while let Some(k) = keys.pop() {
+            sqlx::query(
+                "UPDATE job SET state = 'queued', run_after_ms = $2, updated_ms = $2
+                 WHERE job_key = $1 AND state = 'failed'",
+            )
+            .bind(&k)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            let next: Vec<String> =
+                sqlx::query("SELECT job_key FROM job WHERE waits_for = $1 AND state = 'failed'")
+                    .bind(&k)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.get(0))
+                    .collect();
+            keys.extend(next);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Cancels every job not yet over (disconnect), with the reason.
+    pub async fn cancel_jobs(&self, why: &str, now_ms: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<i64> =
+            sqlx::query("SELECT job_id FROM job WHERE state IN ('queued', 'running')")
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|r| r.get(0))
+                .collect();
+        for id in &ids {
+            sqlx::query(
+                "UPDATE job SET state = 'cancelled', last_error = $2, lease_until_ms = NULL, updated_ms = $3
+                 WHERE job_id = $1",
+            )
+            .bind(id)
+            .bind(why)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            record_attempt(&mut tx, *id, now_ms, now_ms, "cancelled", Some(why)).await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+
+    pub async fn job_by_key(&self, key: &str) -> Result<Option<JobRow>, StoreError> {
+        sqlx::query("SELECT * FROM job WHERE job_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(job_row)
+            .transpose()
+    }
+
+    /// A call's jobs, with the creations they waited for.
+    pub async fn call_jobs(&self, call_id: &str) -> Result<Vec<JobRow>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM job WHERE call_id = $1
+                OR job_key IN (SELECT waits_for FROM job WHERE call_id = $1 AND waits_for LIKE 'number:%')
+             ORDER BY job_id",
+        )
+        .bind(call_id)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(job_row)
+        .collect()
+    }
+
+    pub async fn job_attempts(&self, job_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
+        let mut out = Vec::new();
+        for id in job_ids {
+            let rows = sqlx::query(
+                "SELECT job_id, finished_ms, outcome, detail FROM job_attempt WHERE job_id = $1
+                 ORDER BY attempt_id",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(rows.into_iter().map(|r| AttemptRow {
+                job_id: r.get(0),
+                finished_ms: r.get(1),
+                outcome: r.get(2),
+                detail: r.get(3),
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Jobs by state (for metrics and tests).
+    pub async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT kind, state, COUNT(*) FROM job GROUP BY kind, state ORDER BY kind, state",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+    }
+
+    // --- rule settings -------------------------------------------------------------------
+
+    pub async fn rule_settings(&self) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query("SELECT body FROM rule_settings WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    pub async fn save_rule_settings(&self, body: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO rule_settings (id, body, updated_at) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(body)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the Zoho connection: authorization, agents and bindings (Disconnect).
+    pub async fn clear_zoho_state(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for stmt in [
+            "DELETE FROM agent_binding",
+            "DELETE FROM vanished_agent",
+            "DELETE FROM zoho_agent",
+            "DELETE FROM zoho_connection",
+        ] {
+            sqlx::query(stmt).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn clear_rule_settings(&self) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM rule_settings")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn record_attempt(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    job_id: i64,
+    started_ms: i64,
+    finished_ms: i64,
+    outcome: &str,
+    detail: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO job_attempt (job_id, started_ms, finished_ms, outcome, detail)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(job_id)
+    .bind(started_ms)
+    .bind(finished_ms)
+    .bind(outcome)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

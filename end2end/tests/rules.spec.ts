@@ -1,0 +1,133 @@
+import { test, expect, Page } from '@playwright/test';
+import { connect } from './helpers';
+
+/** Places a call in the simulator and answers it, lets it ring out, or hangs up unanswered. */
+async function simulate(page: Page, opts: { number: string; inbound: boolean; end: 'answer' | 'ring_out' }) {
+  await page.getByRole('link', { name: 'Call simulator' }).click();
+  await page.getByRole('radio', { name: opts.inbound ? 'Inbound' : 'Outbound' }).check();
+  await page.getByLabel('External number').fill(opts.number);
+  await page.getByLabel('Extension', { exact: true }).fill('2005');
+  await page.getByRole('button', { name: 'Place call' }).click();
+  const card = page.locator('li.sim-call', { hasText: opts.number }).first();
+  await expect(card.getByRole('status')).toHaveText('Ringing on 2005');
+  if (opts.end === 'answer') {
+    await card.getByRole('button', { name: 'Answer', exact: true }).click();
+    await expect(card.getByRole('status')).toHaveText('Talking on 2005');
+    await card.getByRole('button', { name: 'Hang up' }).click();
+  } else {
+    await card.getByRole('button', { name: 'Let it ring out' }).click();
+  }
+  await expect(card.getByRole('status')).toHaveText('Ended');
+}
+
+/** Opens the newest call of a number in the log and waits until its Zoho work is over. */
+async function openInLog(page: Page, number: string) {
+  await page.getByRole('link', { name: 'Integration log' }).click();
+  const row = page.locator('table.log-table tbody tr', { hasText: number }).first();
+  await row.getByRole('button').click();
+  const jobs = page.locator('ul.jobs > li');
+  await expect(jobs.first()).toBeVisible();
+  // The worker runs in the background; the log refreshes itself every 2 s.
+  await expect(page.locator('ul.jobs > li[data-state="queued"], ul.jobs > li[data-state="running"]')).toHaveCount(0, { timeout: 20_000 });
+  return jobs;
+}
+
+test('the rules do what the manual promises, exactly once; disable, enable, disconnect', async ({ page }) => {
+  test.setTimeout(120_000);
+  await connect(page);
+  await page.getByRole('button', { name: 'Refresh Zoho Desk users' }).click();
+  await expect(page.getByText('Fetched 8 users.')).toBeVisible();
+  await page.getByRole('button', { name: 'Auto Bind' }).click();
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
+
+  // Configure every rule. Fields stay disabled until their rule is checked.
+  const rules = page.locator('#rules-form');
+  await expect(rules.getByLabel('Module to sync')).toBeDisabled();
+  await rules.getByLabel('Auto Sync Contacts').check();
+  await rules.getByLabel('Module to sync').selectOption({ label: 'Contacts' });
+  await rules.getByLabel('Sync to company contacts group').selectOption({ label: 'Create a new group…' });
+  await rules.getByLabel('Group name').fill('Zoho Desk callers');
+  await rules.getByLabel('Auto Create New Contact').check();
+  await rules.getByLabel('Inbound', { exact: true }).check();
+  await rules.getByLabel('Create as').selectOption({ label: 'Contact' });
+  await rules.getByLabel('Auto Create Ticket').check();
+  await expect(rules.getByLabel('When to create tickets')).toHaveValue('after_call_ends');
+  await rules.getByLabel('Inbound Answered').check();
+  await rules.getByLabel('Inbound Missed').check();
+  await rules.getByLabel('Outbound Unanswered').check();
+  await rules.getByLabel('Sync call logs').check();
+  await page.screenshot({ path: 'test-results/rules-en.png', fullPage: true });
+  await rules.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(rules.getByText('Rules saved.')).toBeVisible();
+
+  // 1. A known contact (Paul Young, 5503301) calls Kristin Hale (2005); answered.
+  await simulate(page, { number: '5503301', inbound: true, end: 'answer' });
+  let jobs = await openInLog(page, '5503301');
+  await expect(jobs.filter({ hasText: 'Lookup and sync' })).toContainText('5503301 is the contact Paul Young; added to the company contacts');
+  await expect(jobs.filter({ hasText: 'Ticket' })).toContainText('Inbound Completed - from <5503301> to Kristin Hale<2005>');
+  await expect(jobs.filter({ hasText: 'Call activity' })).toContainText('(Completed)');
+  await page.screenshot({ path: 'test-results/log-jobs-en.png', fullPage: true });
+
+  // 2. An unknown caller (5503309), missed: a contact is created, then its ticket.
+  await simulate(page, { number: '5503309', inbound: true, end: 'ring_out' });
+  jobs = await openInLog(page, '5503309');
+  await expect(jobs.filter({ hasText: 'Create record' })).toContainText('created the contact Automatic New Contact 5503309');
+  await expect(jobs.filter({ hasText: 'Ticket' })).toContainText('Inbound Missed - from <5503309> to Kristin Hale<2005>');
+
+  // 3. Outbound, unanswered, to an account (Acme Logistics, 5503310): no ticket, and why.
+  await simulate(page, { number: '5503310', inbound: false, end: 'ring_out' });
+  jobs = await openInLog(page, '5503310');
+  await expect(jobs.filter({ hasText: 'Ticket' })).toContainText('tickets are for contacts only');
+
+  // 4. A contact without a name (5503305): not synced, and why.
+  await simulate(page, { number: '5503305', inbound: true, end: 'answer' });
+  jobs = await openInLog(page, '5503305');
+  await expect(jobs.filter({ hasText: 'Lookup and sync' })).toContainText('not synced: it has no first name');
+
+  // Zoho Desk (the sandbox's pages) holds exactly the records the manual promises.
+  await page.goto('/sandbox/desk/tickets');
+  await expect(page.getByRole('cell', { name: 'Inbound Completed - from <5503301> to Kristin Hale<2005>' })).toHaveCount(1);
+  await expect(page.getByRole('cell', { name: 'Inbound Missed - from <5503309> to Kristin Hale<2005>' })).toHaveCount(1);
+  await expect(page.getByText('5503310')).toHaveCount(0);
+  await page.goto('/sandbox/desk/contacts');
+  await expect(page.getByRole('cell', { name: 'Automatic New Contact 5503309' })).toHaveCount(1);
+  await page.goto('/sandbox/desk/calls');
+  await expect(page.getByRole('cell', { name: 'Inbound Completed - from <5503301> to Kristin Hale<2005>' })).toHaveCount(1);
+
+  // The PBX's company contacts: the synced group carries the Helpdesk tag and is read-only.
+  await page.goto('/pbx/contacts');
+  const group = page.locator('tr', { hasText: 'Zoho Desk callers' });
+  await expect(group).toContainText('Helpdesk');
+  await group.getByRole('button', { name: 'Zoho Desk callers' }).click();
+  await expect(page.getByText('Paul Young')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Add contact' })).toHaveCount(0);
+
+  // Disabled: a call is recorded, no Zoho work happens.
+  await page.goto('/integrations/helpdesk');
+  await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
+  await expect(page.locator('#status-value')).toHaveText('Disabled');
+  await simulate(page, { number: '5503302', inbound: true, end: 'answer' });
+  await page.getByRole('link', { name: 'Integration log' }).click();
+  const row = page.locator('table.log-table tbody tr', { hasText: '5503302' }).first();
+  await row.getByRole('button').click();
+  await expect(page.getByText('No Zoho Desk work for this call.')).toBeVisible();
+  await expect(page.locator('.call-detail').getByText('integration switched off').first()).toBeVisible();
+
+  // Enabled again, then Disconnect: the group becomes editable.
+  await page.getByRole('link', { name: 'Helpdesk Integration' }).click();
+  await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
+  await expect(page.locator('#status-value')).toHaveText('Connected');
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toContainText('becomes editable');
+  await page.screenshot({ path: 'test-results/disconnect-en.png' });
+  await dialog.getByRole('button', { name: 'OK', exact: true }).click();
+  await expect(page.locator('#status-value')).toHaveText('Not connected');
+  await expect(page.locator('#rules-form')).toHaveCount(0);
+  await page.goto('/pbx/contacts');
+  const released = page.locator('tr', { hasText: 'Zoho Desk callers' });
+  await expect(released).not.toContainText('Helpdesk');
+  await released.getByRole('button', { name: 'Zoho Desk callers' }).click();
+  await expect(page.getByRole('button', { name: 'Add contact' })).toBeVisible();
+});

@@ -1,0 +1,661 @@
+//! Black-box tests of the rules (issue 6) against the sandbox: contact sync, auto-create,
+//! tickets, call logs, disable and disconnect — and the job queue's promise that each effect
+//! happens exactly once through outages, 429 bursts, short-lived tokens and a worker that dies
+//! between Zoho's answer and the record of it. The queue is drained by hand (no sleeps); time
+//! is moved forward by passing a later "now" to the runner.
+
+mod support;
+
+use app::engine::calls::now_ms;
+use serde_json::{json, Value};
+use support::app::*;
+
+const ORG: u64 = server::sandbox::seed::SEED_ORG_ID;
+const MIN: i64 = 60_000;
+
+/// A connected app with the sandbox's agents fetched and auto-bound (2005 = Kristin Hale).
+async fn connected() -> TestApp {
+    let app = TestApp::spawn().await;
+    app.connect().await;
+    app.call("helpdesk/users/refresh", &[]).await;
+    app.call("helpdesk/users/auto_bind", &[]).await;
+    assert!(app.engine.bound_agent("2005").is_some());
+    app
+}
+
+/// Reads the sandbox's Desk API with the app's own token.
+async fn desk(app: &TestApp, path: &str) -> Value {
+    let token = app.engine.access_token(false).await.unwrap();
+    let r = app
+        .http
+        .get(format!("{}/sandbox/desk/api/v1{path}", app.base))
+        .header(
+            "Authorization",
+            format!("Zoho-oauthtoken {}", token.expose()),
+        )
+        .header("orgId", ORG.to_string())
+        .send()
+        .await
+        .unwrap();
+    if r.status().as_u16() == 204 {
+        return json!({"data": []});
+    }
+    r.json().await.unwrap()
+}
+
+async fn tickets(app: &TestApp) -> Vec<Value> {
+    desk(app, "/tickets?limit=100").await["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn calls(app: &TestApp) -> Vec<Value> {
+    desk(app, "/calls?limit=99").await["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn contacts_named(app: &TestApp, last_name: &str) -> Vec<Value> {
+    desk(app, &format!("/contacts/search?lastName={last_name}")).await["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Saves the rules through the page's server function (form encoding of `RulesInput`).
+async fn save_rules(app: &TestApp, fields: &[(&str, &str)]) -> (u16, Value) {
+    let mut form: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| (format!("input[settings][{k}]"), v.to_string()))
+        .collect();
+    for (k, default) in [
+        ("sync_contacts", "false"),
+        ("sync_module", "contacts"),
+        ("create_contacts", "false"),
+        ("create_inbound", "false"),
+        ("create_outbound", "false"),
+        ("create_as", "contacts"),
+        ("create_tickets", "false"),
+        ("ticket_when", "after_call_ends"),
+        ("ticket_inbound_answered", "false"),
+        ("ticket_inbound_missed", "false"),
+        ("ticket_outbound_answered", "false"),
+        ("ticket_outbound_unanswered", "false"),
+        ("log_calls", "false"),
+    ] {
+        if !fields.iter().any(|(f, _)| *f == k) {
+            form.push((format!("input[settings][{k}]"), default.into()));
+        }
+    }
+    let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.call("helpdesk/rules/save", &f).await
+}
+
+/// Every rule on: sync contacts to a new group, create unknown inbound callers as contacts,
+/// ticket every call type, log calls.
+async fn all_rules(app: &TestApp) {
+    let (s, body) = save_rules(
+        app,
+        &[
+            ("sync_contacts", "true"),
+            ("create_contacts", "true"),
+            ("create_inbound", "true"),
+            ("create_tickets", "true"),
+            ("ticket_inbound_answered", "true"),
+            ("ticket_inbound_missed", "true"),
+            ("ticket_outbound_answered", "true"),
+            ("ticket_outbound_unanswered", "true"),
+            ("log_calls", "true"),
+        ],
+    )
+    .await;
+    // No group chosen: refused, naming the field.
+    assert_ne!(s, 200, "{body}");
+    assert!(body.to_string().contains("sync_group"), "{body}");
+    let (s, body) = app
+        .call(
+            "helpdesk/rules/save",
+            &[
+                ("input[settings][sync_contacts]", "true"),
+                ("input[settings][sync_module]", "contacts"),
+                ("input[settings][create_contacts]", "true"),
+                ("input[settings][create_inbound]", "true"),
+                ("input[settings][create_outbound]", "false"),
+                ("input[settings][create_as]", "contacts"),
+                ("input[settings][create_tickets]", "true"),
+                ("input[settings][ticket_when]", "after_call_ends"),
+                ("input[settings][ticket_inbound_answered]", "true"),
+                ("input[settings][ticket_inbound_missed]", "true"),
+                ("input[settings][ticket_outbound_answered]", "true"),
+                ("input[settings][ticket_outbound_unanswered]", "true"),
+                ("input[settings][log_calls]", "true"),
+                ("input[new_group_name]", "Zoho Desk callers"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (_, view) = app.call("helpdesk/rules", &[]).await;
+    assert_eq!(view["settings"]["log_calls"], true, "{view}");
+}
+
+/// The same rules again, on the group made by [`all_rules`].
+async fn all_rules_again(app: &TestApp) {
+    let g = app.engine.phonebook_groups().await.unwrap();
+    let id = g
+        .iter()
+        .find(|g| g.name == "Zoho Desk callers")
+        .unwrap()
+        .id
+        .to_string();
+    let (s, body) = save_rules(
+        app,
+        &[
+            ("sync_contacts", "true"),
+            ("sync_group_id", &id),
+            ("create_contacts", "true"),
+            ("create_inbound", "true"),
+            ("create_tickets", "true"),
+            ("ticket_inbound_answered", "true"),
+            ("log_calls", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+}
+
+/// Places a call with the simulator (through the signed public intake): answered or not.
+async fn call(app: &TestApp, inbound: bool, number: &str, ext: &str, answer: bool) -> String {
+    let (s, id) = app
+        .call(
+            "calls/simulate",
+            &[
+                (
+                    "action[Place][inbound]",
+                    if inbound { "true" } else { "false" },
+                ),
+                ("action[Place][external_number]", number),
+                ("action[Place][extensions]", ext),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{id}");
+    let id = id.as_str().unwrap().to_string();
+    if answer {
+        let (s, b) = app
+            .call(
+                "calls/simulate",
+                &[
+                    ("action[Answer][call_id]", &id),
+                    ("action[Answer][extension]", ext),
+                ],
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app
+            .call("calls/simulate", &[("action[HangUp][call_id]", &id)])
+            .await;
+        assert_eq!(s, 200, "{b}");
+    } else {
+        let (s, b) = app
+            .call("calls/simulate", &[("action[RingOut][call_id]", &id)])
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    id
+}
+
+async fn drain(app: &TestApp, at_ms: i64) -> usize {
+    app.engine.run_due_jobs(at_ms).await.unwrap()
+}
+
+async fn jobs_of(app: &TestApp, call_id: &str) -> Vec<Value> {
+    let (s, d) = app.call("calls/detail", &[("call_id", call_id)]).await;
+    assert_eq!(s, 200, "{d}");
+    d["jobs"].as_array().cloned().unwrap()
+}
+
+fn job<'a>(jobs: &'a [Value], kind: &str) -> &'a Value {
+    jobs.iter()
+        .find(|j| j["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} job in {jobs:?}"))
+}
+
+#[tokio::test]
+async fn known_contact_answered_unknown_missed_account_and_incomplete() {
+    let app = connected().await;
+    all_rules(&app).await;
+    let before = tickets(&app).await.len();
+
+    // The manual's scenario: Paul Young (5503301) calls Kristin Hale (2005), answered.
+    let c1 = call(&app, true, "5503301", "2005", true).await;
+    drain(&app, now_ms()).await;
+    let jobs = jobs_of(&app, &c1).await;
+    assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:?}");
+    let t = tickets(&app).await;
+    assert_eq!(t.len(), before + 1);
+    let ticket = t
+        .iter()
+        .find(|x| x["subject"] == "Inbound Completed - from <5503301> to Kristin Hale<2005>")
+        .expect("the manual's subject");
+    assert_eq!(ticket["channel"], "Phone");
+    let kristin = app.engine.bound_agent("2005").unwrap().agent_id.clone();
+    assert_eq!(ticket["assigneeId"], json!(kristin));
+    let full = desk(
+        &app,
+        &format!("/tickets/{}", ticket["id"].as_str().unwrap()),
+    )
+    .await;
+    assert!(
+        full["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("PBX call ID: {c1}")),
+        "{full}"
+    );
+    let logged = calls(&app).await;
+    let activity = logged
+        .iter()
+        .find(|c| c["subject"] == "Inbound Completed - from <5503301> to Kristin Hale<2005>")
+        .expect("a call activity");
+    assert_eq!(activity["status"], "Completed");
+    assert_eq!(activity["direction"], "inbound");
+    assert!(job(&jobs, "contact")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("added to the company contacts"));
+
+    // The group carries the Helpdesk tag and holds Paul Young, once, however often he calls.
+    let groups = app.engine.phonebook_groups().await.unwrap();
+    let g = groups
+        .iter()
+        .find(|g| g.name == "Zoho Desk callers")
+        .unwrap();
+    assert!(g.helpdesk);
+    assert_eq!(g.contacts, 1);
+    let again = call(&app, true, "5503301", "2005", true).await;
+    drain(&app, now_ms()).await;
+    assert!(job(&jobs_of(&app, &again).await, "contact")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("already in the company contacts"));
+    let g = app.engine.phonebook_groups().await.unwrap();
+    assert_eq!(g.iter().find(|g| g.helpdesk).unwrap().contacts, 1);
+
+    // An unknown caller, missed: one contact "Automatic New Contact 5503309", then its ticket.
+    let c2 = call(&app, true, "5503309", "2005", false).await;
+    drain(&app, now_ms()).await;
+    let created = contacts_named(&app, "5503309").await;
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0]["firstName"], "Automatic New Contact");
+    let jobs = jobs_of(&app, &c2).await;
+    assert_eq!(job(&jobs, "create")["state"], "done", "{jobs:?}");
+    assert!(tickets(&app)
+        .await
+        .iter()
+        .any(|t| t["subject"] == "Inbound Missed - from <5503309> to Kristin Hale<2005>"));
+    assert!(calls(&app).await.iter().any(|c| c["status"] == "Missed"));
+
+    // Outbound, unanswered, to an account (Acme Logistics, 5503310): no ticket, no call log,
+    // each with its reason.
+    let n_tickets = tickets(&app).await.len();
+    let c3 = call(&app, false, "5503310", "2005", false).await;
+    drain(&app, now_ms()).await;
+    let jobs = jobs_of(&app, &c3).await;
+    assert!(job(&jobs, "ticket")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("tickets are for contacts only"));
+    assert!(job(&jobs, "call_log")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("call activities belong to contacts"));
+    assert_eq!(tickets(&app).await.len(), n_tickets);
+    assert!(
+        jobs.iter().all(|j| j["kind"] != "create"),
+        "outbound creation is off"
+    );
+
+    // A contact without a name (5503305): matched, ticketed, but not synced, with the reason.
+    let c4 = call(&app, true, "5503305", "2005", true).await;
+    drain(&app, now_ms()).await;
+    let jobs = jobs_of(&app, &c4).await;
+    assert!(
+        job(&jobs, "contact")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("not synced: it has no first name"),
+        "{jobs:?}"
+    );
+    // An unbound extension (2009): facts for nobody, no jobs.
+    let c5 = call(&app, true, "5503301", "2009", true).await;
+    drain(&app, now_ms()).await;
+    assert!(jobs_of(&app, &c5).await.is_empty());
+
+    // The synced group is read-only.
+    let g = app.engine.phonebook_groups().await.unwrap();
+    let g = g.iter().find(|g| g.helpdesk).unwrap();
+    assert!(app.engine.rename_phonebook_group(g.id, "x").await.is_err());
+}
+
+#[tokio::test]
+async fn two_calls_from_one_unknown_number_create_one_contact_and_a_repeat_caller_is_cached() {
+    let app = connected().await;
+    all_rules(&app).await;
+    // Both ring before any work runs: their lookups both miss, one creation serves both.
+    let a = call(&app, true, "+86 21 6000 1234", "2005", true).await;
+    let b = call(&app, true, "021-6000-1234", "2005", false).await;
+    drain(&app, now_ms()).await;
+    let made = desk(&app, "/contacts/search?firstName=Automatic%20New%20Contact").await["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let last = made[0]["lastName"].as_str().unwrap();
+    assert!(
+        ["+86 21 6000 1234", "021-6000-1234"].contains(&last),
+        "{last}"
+    );
+    for c in [&a, &b] {
+        let jobs = jobs_of(&app, c).await;
+        assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:?}");
+        assert!(job(&jobs, "contact")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("created for this call"));
+    }
+    assert_eq!(
+        app.engine.metrics.get(
+            "helpdesk_zoho_requests_total",
+            &[("operation", "POST /contacts")]
+        ),
+        1
+    );
+
+    // A repeat caller: the lookup is served from the cache (no search reaches Zoho).
+    let searches = |app: &TestApp| {
+        app.engine.metrics.get(
+            "helpdesk_zoho_requests_total",
+            &[("operation", "GET /contacts/search")],
+        )
+    };
+    call(&app, true, "5503301", "2005", true).await;
+    drain(&app, now_ms()).await;
+    let after_first = searches(&app);
+    let sandbox_before = app.sandbox.request_count();
+    let c = call(&app, true, "5503301", "2005", true).await;
+    drain(&app, now_ms()).await;
+    assert_eq!(searches(&app), after_first, "served from the cache");
+    assert!(
+        app.engine
+            .metrics
+            .get("helpdesk_lookup_cache_total", &[("result", "hit")])
+            >= 1
+    );
+    // The repeat call still made its ticket and call activity: two requests, no lookup.
+    assert_eq!(app.sandbox.request_count() - sandbox_before, 2);
+    assert!(jobs_of(&app, &c).await.iter().all(|j| j["state"] == "done"));
+}
+
+#[tokio::test]
+async fn outage_429_and_short_tokens_deliver_everything_once() {
+    let app = connected().await;
+    all_rules(&app).await;
+    let base_tickets = tickets(&app).await.len();
+
+    // Zoho down: every job waits and retries on the schedule.
+    app.sandbox_control("", json!({"outage": true})).await;
+    let ids = [
+        call(&app, true, "5503301", "2005", true).await,
+        call(&app, true, "+8613800138000", "2005", true).await,
+        call(&app, true, "5503311", "2005", false).await,
+    ];
+    let t0 = now_ms();
+    drain(&app, t0).await;
+    for id in &ids {
+        let jobs = jobs_of(&app, id).await;
+        let c = job(&jobs, "contact");
+        assert_eq!(c["state"], "queued", "{jobs:?}");
+        assert!(
+            c["last_error"].as_str().is_some_and(|e| e.contains("503")),
+            "{c}"
+        );
+    }
+    // Still down a minute later: more attempts, still nothing lost.
+    drain(&app, t0 + MIN).await;
+    app.sandbox_control("", json!({"outage": false})).await;
+
+    // Back up, but with bursts of 429 (Retry-After: 30 s) and tokens that live 2 seconds.
+    app.sandbox_control(
+        "",
+        json!({"throttle_next": 3, "retry_after_secs": 300, "access_token_lifetime_secs": 2}),
+    )
+    .await;
+    app.sandbox_control("/advance-clock", json!({"secs": 10}))
+        .await;
+    let t1 = t0 + 10 * MIN;
+    drain(&app, t1).await;
+    // Some jobs met the 429s: they wait the 300 s Zoho asked for (longer than the schedule).
+    let mut throttled = 0;
+    for id in &ids {
+        for j in jobs_of(&app, id).await {
+            if j["state"] == "queued"
+                && j["last_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("rate limiting"))
+            {
+                throttled += 1;
+            }
+        }
+    }
+    assert!(throttled >= 1, "the 429 burst reached some jobs");
+    drain(&app, t1 + 200_000).await;
+    let still: usize = {
+        let mut n = 0;
+        for id in &ids {
+            n += jobs_of(&app, id)
+                .await
+                .iter()
+                .filter(|j| j["state"] == "queued")
+                .count();
+        }
+        n
+    };
+    assert!(
+        still >= 1,
+        "Retry-After (300 s) is honoured: nothing retried after 200 s"
+    );
+    app.sandbox_control("/advance-clock", json!({"secs": 10}))
+        .await;
+    drain(&app, t1 + 2 * MIN).await;
+    app.sandbox_control("/advance-clock", json!({"secs": 10}))
+        .await;
+    drain(&app, t1 + 10 * MIN).await;
+    for id in &ids {
+        let jobs = jobs_of(&app, id).await;
+        assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
+    }
+    // Exactly once: three calls, three tickets (the unknown number got its contact first).
+    let t = tickets(&app).await;
+    assert_eq!(t.len(), base_tickets + 3);
+    assert_eq!(contacts_named(&app, "5503311").await.len(), 1);
+    for id in &ids {
+        let marker = format!("PBX call ID: {id}");
+        let mut n = 0;
+        for x in &t {
+            let full = desk(&app, &format!("/tickets/{}", x["id"].as_str().unwrap())).await;
+            if full["description"]
+                .as_str()
+                .is_some_and(|d| d.contains(&marker))
+            {
+                n += 1;
+            }
+        }
+        assert_eq!(n, 1, "one ticket for {id}");
+    }
+    assert_eq!(calls(&app).await.len(), 3);
+    let status = app.connection().await;
+    assert_eq!(
+        status["status"], "Connected",
+        "short tokens never broke the connection"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_that_dies_after_zoho_answered_makes_no_duplicate() {
+    let app = connected().await;
+    all_rules(&app).await;
+    let base = tickets(&app).await.len();
+
+    // The ticket is created at Zoho, then the worker "dies" before recording it.
+    let id = call(&app, true, "5503301", "2005", true).await;
+    app.engine.set_crash_point(Some("ticket"));
+    drain(&app, now_ms()).await;
+    assert_eq!(tickets(&app).await.len(), base + 1);
+    let jobs = jobs_of(&app, &id).await;
+    assert_eq!(job(&jobs, "ticket")["state"], "running", "{jobs:?}");
+
+    // Restart: the job comes back uncertain, looks first, finds its ticket, creates nothing.
+    app.engine.recover_jobs().await.unwrap();
+    drain(&app, now_ms()).await;
+    assert_eq!(tickets(&app).await.len(), base + 1, "no duplicate ticket");
+    let jobs = jobs_of(&app, &id).await;
+    let t = job(&jobs, "ticket");
+    assert_eq!(t["state"], "done");
+    assert!(
+        t["summary"].as_str().unwrap().contains("found the ticket"),
+        "{t}"
+    );
+
+    // The same for an unknown caller's contact and for a call activity.
+    let id = call(&app, true, "5503312", "2005", true).await;
+    app.engine.set_crash_point(Some("create"));
+    drain(&app, now_ms()).await;
+    app.engine.recover_jobs().await.unwrap();
+    app.engine.set_crash_point(Some("call_log"));
+    drain(&app, now_ms()).await;
+    app.engine.recover_jobs().await.unwrap();
+    drain(&app, now_ms()).await;
+    assert_eq!(
+        contacts_named(&app, "5503312").await.len(),
+        1,
+        "no duplicate contact"
+    );
+    let jobs = jobs_of(&app, &id).await;
+    assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
+    assert!(job(&jobs, "call_log")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("found the call activity"));
+    let activities = calls(&app).await;
+    let marker = format!("PBX call ID: {id}");
+    let n = activities
+        .iter()
+        .filter(|c| c["subject"].as_str().unwrap().contains("5503312"))
+        .count();
+    assert_eq!(n, 1, "no duplicate call activity ({marker})");
+}
+
+#[tokio::test]
+async fn disabled_free_edition_permanent_failure_retry_and_disconnect() {
+    let app = connected().await;
+    all_rules(&app).await;
+
+    // Switched off: calls are recorded, no job is made, nothing reaches Zoho.
+    app.call("helpdesk/enable", &[("on", "false")]).await;
+    let before = app.sandbox.request_count();
+    let off = call(&app, true, "5503301", "2005", true).await;
+    drain(&app, now_ms()).await;
+    assert!(jobs_of(&app, &off).await.is_empty());
+    assert_eq!(app.sandbox.request_count(), before);
+    app.call("helpdesk/enable", &[("on", "true")]).await;
+
+    // A department Zoho does not have is refused by the settings.
+    let (s, b) = save_rules(
+        &app,
+        &[
+            ("create_tickets", "true"),
+            ("ticket_inbound_answered", "true"),
+            ("department_id", "999"),
+        ],
+    )
+    .await;
+    assert_ne!(s, 200, "an unknown department is refused: {b}");
+
+    // On the FREE edition call logs are refused by the settings, and skipped with the reason.
+    app.sandbox_control("", json!({"edition": "FREE"})).await;
+    app.call("helpdesk/organizations", &[]).await;
+    let (s, b) = save_rules(&app, &[("log_calls", "true")]).await;
+    assert_ne!(s, 200, "{b}");
+    assert!(b.to_string().contains("log_calls"), "{b}");
+    let (s, view) = app.call("helpdesk/rules", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(view["call_logs_available"], false, "{view}");
+
+    app.sandbox_control("", json!({"edition": "STANDARD"}))
+        .await;
+    app.call("helpdesk/organizations", &[]).await;
+    all_rules_again(&app).await;
+
+    // A lookup that keeps failing for a day gives up, and the ticket and call activity waiting
+    // for it fail with it; "Retry now" queues them all again, and they are delivered once.
+    app.sandbox_control("", json!({"outage": true})).await;
+    let stuck = call(&app, true, "5503301", "2005", true).await;
+    let t0 = now_ms();
+    drain(&app, t0).await;
+    drain(&app, t0 + 25 * 3600 * 1000).await;
+    let jobs = jobs_of(&app, &stuck).await;
+    let c = job(&jobs, "contact");
+    assert_eq!(c["state"], "failed", "{jobs:#?}");
+    assert!(c["last_error"].as_str().unwrap().contains("gave up"), "{c}");
+    assert_eq!(job(&jobs, "ticket")["state"], "failed");
+    app.sandbox_control("", json!({"outage": false})).await;
+    let before = tickets(&app).await.len();
+    let id = c["job_id"].as_i64().unwrap().to_string();
+    let (s, b) = app.call("calls/jobs/retry", &[("job_id", &id)]).await;
+    assert_eq!(s, 200, "{b}");
+    drain(&app, now_ms()).await;
+    let jobs = jobs_of(&app, &stuck).await;
+    assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
+    assert_eq!(tickets(&app).await.len(), before + 1);
+    let (s, _) = app.call("calls/jobs/retry", &[("job_id", &id)]).await;
+    assert_ne!(s, 200, "only a failed job can be retried");
+
+    // Disconnect: pending work cancelled, rules and bindings gone, the group editable again.
+    app.sandbox_control("", json!({"outage": true})).await;
+    let pending = call(&app, true, "5503301", "2005", true).await;
+    drain(&app, now_ms()).await;
+    let (s, b) = app.call("helpdesk/disconnect", &[]).await;
+    assert_eq!(s, 200, "{b}");
+    // (The lookup was served from the cache; the ticket and call activity were waiting.)
+    let jobs = jobs_of(&app, &pending).await;
+    assert_eq!(job(&jobs, "ticket")["state"], "cancelled", "{jobs:?}");
+    assert_eq!(job(&jobs, "call_log")["state"], "cancelled", "{jobs:?}");
+    assert_eq!(
+        job(&jobs, "ticket")["last_error"],
+        "disconnected from Zoho Desk"
+    );
+    assert_eq!(app.connection().await["status"], "NotConnected");
+    assert!(app.engine.bound_agent("2005").is_none());
+    let g = app.engine.phonebook_groups().await.unwrap();
+    let g = g.iter().find(|g| g.name == "Zoho Desk callers").unwrap();
+    assert!(!g.helpdesk);
+    app.engine
+        .rename_phonebook_group(g.id, "Former Zoho callers")
+        .await
+        .unwrap();
+    let (_, view) = app.call("helpdesk/rules", &[]).await;
+    assert_eq!(view["settings"]["create_tickets"], false);
+
+    // Anonymous callers are refused by every new server function.
+    let anon = TestApp::browser();
+    for (ep, form) in [
+        ("helpdesk/rules", vec![]),
+        ("helpdesk/disconnect", vec![]),
+        ("calls/jobs/retry", vec![("job_id", "1")]),
+    ] {
+        let (s, _) = app.call_with(&anon, ep, &form).await;
+        assert_eq!(s, 401, "{ep}");
+    }
+}
