@@ -50,6 +50,11 @@ fn refusal(i18n: I18n, e: &AppError) -> String {
     }
 }
 
+/// A refusal from the server, shown by the page until dismissed or the next action. It
+/// outlives the list it came from (which reloads to show the current state).
+#[derive(Clone, Copy)]
+struct Notice(RwSignal<Option<AppError>>);
+
 fn error_of(
     errors: RwSignal<Vec<FieldError>>,
     field: &'static str,
@@ -108,6 +113,8 @@ pub fn ContactsPage() -> impl IntoView {
         groups.refetch();
         contacts.refetch();
     };
+    let notice = RwSignal::new(None::<AppError>);
+    provide_context(Notice(notice));
     view! {
         <Frame>
             <header class="page-head"><div class="title"><h1>{t!(i18n, contacts_title)}</h1></div></header>
@@ -151,6 +158,13 @@ pub fn ContactsPage() -> impl IntoView {
                     }
                 }}
             </Transition>
+            {move || notice.get().map(|e| view! {
+                <div class="toast bad" role="alert">
+                    <span>{refusal(i18n, &e)}</span>
+                    <button type="button" class="link-button" on:click=move |_| notice.set(None)
+                        aria-label=move || t_string!(i18n, dismiss).to_string()>"×"</button>
+                </div>
+            })}
         </Frame>
     }
 }
@@ -204,7 +218,7 @@ fn GroupTable(
         return view! { <p class="empty card">{t!(i18n, groups_empty)}</p> }.into_any();
     }
     let to_delete = RwSignal::new(None::<ContactGroup>);
-    let failure = RwSignal::new(None::<AppError>);
+    let Notice(failure) = expect_context::<Notice>();
     let navigate = use_navigate();
     let remove = Action::new(move |id: &i64| {
         let id = *id;
@@ -226,12 +240,11 @@ fn GroupTable(
         reload();
     });
     view! {
-        {move || failure.get().map(|e| view! { <p class="form-error" role="alert">{refusal(i18n, &e)}</p> })}
-        <table class="table card-table" aria-label=move || t_string!(i18n, contact_groups).to_string()>
+        <table class="table card-table groups-table" aria-label=move || t_string!(i18n, contact_groups).to_string()>
             <thead><tr>
                 <th scope="col">{t!(i18n, group_name_column)}</th>
                 <th scope="col" class="num">{t!(i18n, group_contacts)}</th>
-                <th scope="col">{t!(i18n, actions)}</th>
+                <th scope="col" class="actions-col">{t!(i18n, actions)}</th>
             </tr></thead>
             <tbody>
                 {groups.into_iter().map(|g| {
@@ -242,10 +255,14 @@ fn GroupTable(
         </table>
         {move || to_delete.get().map(|g| {
             let id = g.id;
-            let message = t_string!(i18n, delete_group_confirm, name = g.name.clone(), count = g.contacts).to_string();
+            let message = if g.contacts == 0 {
+                t_string!(i18n, delete_empty_group_confirm, name = g.name.clone()).to_string()
+            } else {
+                t_string!(i18n, delete_group_confirm, name = g.name.clone(), count = g.contacts).to_string()
+            };
             view! {
                 <ConfirmDelete message=message
-                    on_ok=move || { remove.dispatch(id); }
+                    on_ok=move || { failure.set(None); remove.dispatch(id); }
                     on_cancel=move || to_delete.set(None)/>
             }
         })}
@@ -283,6 +300,18 @@ fn GroupRow(
         }
         None => {}
     });
+    // Rename: the field takes the focus.
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let (true, Some(i)) = (editing.get(), input.get()) {
+            let _ = i.focus();
+        }
+    });
+    let submit = move || {
+        errors.set(vec![]);
+        failure.set(None);
+        rename.dispatch(name.get_untracked());
+    };
     let href = format!("{PAGE}?group={id}");
     let g = group.clone();
     view! {
@@ -292,8 +321,9 @@ fn GroupRow(
                 let href = href.clone();
                 move || {
                     let g2 = g.clone();
+                    let original = g.name.clone();
                     let read_only = g.helpdesk;
-                    let why = if read_only { t_string!(i18n, err_group_read_only).to_string() } else { String::new() };
+                    let why = read_only.then(|| t_string!(i18n, err_group_read_only).to_string());
                     view! {
                         <td>
                             // A plain link: the router's <A> ignores the query when it marks the
@@ -304,31 +334,32 @@ fn GroupRow(
                             {read_only.then(|| view! { " " <HelpdeskTag/> })}
                         </td>
                         <td class="num mono">{g.contacts}</td>
-                        <td class="row-actions">
+                        <td class="actions-cell"><div class="row-actions">
                             <button type="button" disabled=read_only title=why.clone()
-                                on:click=move |_| { errors.set(vec![]); editing.set(true); }
+                                on:click=move |_| { errors.set(vec![]); name.set(original.clone()); editing.set(true); }
                                 aria-label=format!("{} {}", t_string!(i18n, rename), g.name)>{t!(i18n, rename)}</button>
                             <button type="button" class="danger" disabled=read_only title=why
                                 on:click=move |_| to_delete.set(Some(g2.clone()))
                                 aria-label=format!("{} {}", t_string!(i18n, delete), g.name)>{t!(i18n, delete)}</button>
-                        </td>
+                        </div></td>
                     }
                 }
             }>
                 <td>
-                    <input type="text" bind:value=name maxlength="64"
+                    <input type="text" bind:value=name maxlength="64" node_ref=input
                         aria-label=move || t_string!(i18n, group_name).to_string()
-                        on:keydown=move |ev| if ev.key() == "Enter" { rename.dispatch(name.get_untracked()); }/>
+                        on:keydown=move |ev| match ev.key().as_str() {
+                            "Enter" => submit(),
+                            "Escape" => editing.set(false),
+                            _ => {}
+                        }/>
                     <p class="field-error">{error_of(errors, "name", i18n)}</p>
                 </td>
                 <td class="num mono">{group.contacts}</td>
-                <td class="row-actions">
-                    <button type="button" class="primary" on:click=move |_| {
-                        errors.set(vec![]);
-                        rename.dispatch(name.get_untracked());
-                    }>{t!(i18n, save)}</button>
+                <td class="actions-cell"><div class="row-actions">
+                    <button type="button" class="primary" on:click=move |_| submit()>{t!(i18n, save)}</button>
                     <button type="button" on:click=move |_| editing.set(false)>{t!(i18n, cancel_edit)}</button>
-                </td>
+                </div></td>
             </Show>
         </tr>
     }
@@ -339,7 +370,7 @@ fn CreateGroup(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let i18n = use_i18n();
     let name = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<AppError>);
+    let Notice(failure) = expect_context::<Notice>();
     let navigate = use_navigate();
     let create = Action::new(move |name: &String| {
         let name = name.clone();
@@ -380,7 +411,6 @@ fn CreateGroup(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     <button type="submit" class="primary" disabled=move || create.pending().get()>{t!(i18n, create_group)}</button>
                 </div>
             </form>
-            {move || failure.get().map(|e| view! { <p class="form-error" role="alert">{refusal(i18n, &e)}</p> })}
         </section>
     }
 }
@@ -397,7 +427,7 @@ fn GroupContacts(
     let read_only = group.helpdesk;
     let editing = RwSignal::new(None::<PhonebookContact>);
     let to_delete = RwSignal::new(None::<PhonebookContact>);
-    let failure = RwSignal::new(None::<AppError>);
+    let Notice(failure) = expect_context::<Notice>();
     let remove = Action::new(move |id: &i64| {
         let id = *id;
         async move { delete_phonebook_contact(id).await }
@@ -427,17 +457,17 @@ fn GroupContacts(
                 <tr>
                     <td>{name.clone()}</td>
                     <td>{c.company.clone().unwrap_or_default()}</td>
-                    <td>{c.email.clone().unwrap_or_default()}</td>
-                    <td class="mono">{c.business_phone.clone().unwrap_or_default()}</td>
-                    <td class="mono">{c.mobile_phone.clone().unwrap_or_default()}</td>
-                    <td class="mono">{c.home_phone.clone().unwrap_or_default()}</td>
+                    <td class="email">{c.email.clone().unwrap_or_default()}</td>
+                    <td class="phone">{c.business_phone.clone().unwrap_or_default()}</td>
+                    <td class="phone">{c.mobile_phone.clone().unwrap_or_default()}</td>
+                    <td class="phone">{c.home_phone.clone().unwrap_or_default()}</td>
                     {(!read_only).then(|| view! {
-                        <td class="row-actions">
+                        <td class="actions-cell"><div class="row-actions">
                             <button type="button" aria-label=edit_label
                                 on:click=move |_| editing.set(Some(c2.clone()))>{t!(i18n, edit)}</button>
                             <button type="button" class="danger" aria-label=delete_label
                                 on:click=move |_| to_delete.set(Some(c3.clone()))>{t!(i18n, delete)}</button>
-                        </td>
+                        </div></td>
                     })}
                 </tr>
             }
@@ -452,7 +482,6 @@ fn GroupContacts(
             {read_only.then(|| view! {
                 <p class="note info" role="note">{t!(i18n, err_group_read_only)}</p>
             })}
-            {move || failure.get().map(|e| view! { <p class="form-error" role="alert">{refusal(i18n, &e)}</p> })}
             {if empty {
                 view! {
                     <p class="empty card">
@@ -461,6 +490,7 @@ fn GroupContacts(
                 }.into_any()
             } else {
                 view! {
+                    <div class="table-scroll">
                     <table class="table card-table contacts-table" aria-label=table_label>
                         <thead><tr>
                             <th scope="col">{t!(i18n, contact_name)}</th>
@@ -469,10 +499,11 @@ fn GroupContacts(
                             <th scope="col">{t!(i18n, business_phone)}</th>
                             <th scope="col">{t!(i18n, mobile_phone)}</th>
                             <th scope="col">{t!(i18n, home_phone)}</th>
-                            {(!read_only).then(|| view! { <th scope="col">{t!(i18n, actions)}</th> })}
+                            {(!read_only).then(|| view! { <th scope="col" class="actions-col">{t!(i18n, actions)}</th> })}
                         </tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
+                    </div>
                 }.into_any()
             }}
         </section>
@@ -482,7 +513,7 @@ fn GroupContacts(
             let message = t_string!(i18n, delete_contact_confirm, name = display_name(&c)).to_string();
             view! {
                 <ConfirmDelete message=message
-                    on_ok=move || { remove.dispatch(id); }
+                    on_ok=move || { failure.set(None); remove.dispatch(id); }
                     on_cancel=move || to_delete.set(None)/>
             }
         })}
@@ -505,7 +536,7 @@ fn ContactForm(
     let mobile_phone = RwSignal::new(String::new());
     let home_phone = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
-    let failure = RwSignal::new(None::<AppError>);
+    let Notice(failure) = expect_context::<Notice>();
     let fill = move |c: Option<&PhonebookContact>| {
         let v = |f: fn(&PhonebookContact) -> Option<String>| c.and_then(f).unwrap_or_default();
         first_name.set(v(|c| c.first_name.clone()));
@@ -557,7 +588,10 @@ fn ContactForm(
                 focus_id(&id);
             }
         }
-        Some(Err(e)) => failure.set(Some(e)),
+        Some(Err(e)) => {
+            failure.set(Some(e));
+            reload();
+        }
         None => {}
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -618,7 +652,6 @@ fn ContactForm(
                     </button>
                 </div>
             </form>
-            {move || failure.get().map(|e| view! { <p class="form-error" role="alert">{refusal(i18n, &e)}</p> })}
         </section>
     }
 }

@@ -264,7 +264,7 @@ fn RulesForm(
 
             <div class="actions sticky-actions">
                 {move || message.get().map(|(ok, m)| view! {
-                    <span class=if ok { "toast ok" } else { "form-error" } role=if ok { "status" } else { "alert" }>{m}</span>
+                    <span class=if ok { "saved-note" } else { "form-error" } role=if ok { "status" } else { "alert" }>{m}</span>
                 })}
                 <button type="submit" class="primary" id="save-rules" disabled=move || off.get() || save.pending().get()>
                     {t!(i18n, save_rules)}
