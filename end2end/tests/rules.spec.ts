@@ -44,19 +44,19 @@ test('the rules do what the manual promises, exactly once; disable, enable, disc
   // Configure every rule. Fields stay disabled until their rule is checked.
   const rules = page.locator('#rules-form');
   await expect(rules.getByLabel('Module to sync')).toBeDisabled();
-  await rules.getByLabel('Auto Sync Contacts').check();
+  await rules.getByRole('checkbox', { name: 'Auto Sync Contacts', exact: true }).check();
   await rules.getByLabel('Module to sync').selectOption({ label: 'Contacts' });
   await rules.getByLabel('Sync to company contacts group').selectOption({ label: 'Create a new group…' });
   await rules.getByLabel('Group name').fill('Zoho Desk callers');
-  await rules.getByLabel('Auto Create New Contact').check();
-  await rules.getByLabel('Inbound', { exact: true }).check();
+  await rules.getByRole('checkbox', { name: 'Auto Create New Contact', exact: true }).check();
+  await rules.getByRole('checkbox', { name: 'Inbound', exact: true }).check();
   await rules.getByLabel('Create as').selectOption({ label: 'Contact' });
-  await rules.getByLabel('Auto Create Ticket').check();
+  await rules.getByRole('checkbox', { name: 'Auto Create Ticket', exact: true }).check();
   await expect(rules.getByLabel('When to create tickets')).toHaveValue('after_call_ends');
-  await rules.getByLabel('Inbound Answered').check();
-  await rules.getByLabel('Inbound Missed').check();
-  await rules.getByLabel('Outbound Unanswered').check();
-  await rules.getByLabel('Sync call logs').check();
+  await rules.getByRole('checkbox', { name: 'Inbound Answered', exact: true }).check();
+  await rules.getByRole('checkbox', { name: 'Inbound Missed', exact: true }).check();
+  await rules.getByRole('checkbox', { name: 'Outbound Unanswered', exact: true }).check();
+  await rules.getByRole('checkbox', { name: 'Sync call logs', exact: true }).check();
   await page.screenshot({ path: 'test-results/rules-en.png', fullPage: true });
   await rules.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(rules.getByText('Rules saved.')).toBeVisible();
@@ -99,7 +99,7 @@ test('the rules do what the manual promises, exactly once; disable, enable, disc
   await page.goto('/pbx/contacts');
   const group = page.locator('tr', { hasText: 'Zoho Desk callers' });
   await expect(group).toContainText('Helpdesk');
-  await group.getByRole('button', { name: 'Zoho Desk callers' }).click();
+  await group.getByRole('link', { name: 'Zoho Desk callers' }).click();
   await expect(page.getByText('Paul Young')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Add contact' })).toHaveCount(0);
 
@@ -128,6 +128,6 @@ test('the rules do what the manual promises, exactly once; disable, enable, disc
   await page.goto('/pbx/contacts');
   const released = page.locator('tr', { hasText: 'Zoho Desk callers' });
   await expect(released).not.toContainText('Helpdesk');
-  await released.getByRole('button', { name: 'Zoho Desk callers' }).click();
+  await released.getByRole('link', { name: 'Zoho Desk callers' }).click();
   await expect(page.getByRole('button', { name: 'Add contact' })).toBeVisible();
 });

@@ -191,10 +191,20 @@ impl Engine {
             mobile_phone: rec.mobile.clone(),
             home_phone: None,
         };
-        Ok(match self.upsert_synced_contact(group_id, &synced).await? {
-            UpsertOutcome::Created => "added to the company contacts".into(),
-            UpsertOutcome::Updated => "updated in the company contacts".into(),
-            UpsertOutcome::Unchanged => "already in the company contacts".into(),
+        Ok(match self.upsert_synced_contact(group_id, &synced).await {
+            Ok(UpsertOutcome::Created) => "added to the company contacts".into(),
+            Ok(UpsertOutcome::Updated) => "updated in the company contacts".into(),
+            Ok(UpsertOutcome::Unchanged) => "already in the company contacts".into(),
+            // The phonebook's own rules refused the record (a phone it cannot dial, a name too
+            // long): the lookup still counts, the sync is reported with the fields.
+            Err(EngineError::Invalid(list)) => format!(
+                "not synced: the phonebook refuses its {}",
+                list.iter()
+                    .map(|f| f.field.replace('_', " "))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(e) => return Err(e),
         })
     }
 

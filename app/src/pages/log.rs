@@ -351,6 +351,8 @@ fn JobItem(j: JobView) -> impl IntoView {
     .to_string();
     let failed = j.state == "failed";
     let id = j.job_id;
+    // A job done at the first attempt: its summary says it all.
+    let plain = j.history.len() == 1 && j.history[0].outcome == "done";
     let history = j
         .history
         .into_iter()
@@ -376,7 +378,7 @@ fn JobItem(j: JobView) -> impl IntoView {
             </div>
             {j.summary.map(|s| view! { <p class="job-summary">{s}</p> })}
             {j.last_error.filter(|_| failed || j.state == "queued").map(|e| view! { <p class="job-error">{e}</p> })}
-            <ul class="job-history">{history}</ul>
+            {(!plain).then(|| view! { <ul class="job-history">{history}</ul> })}
         </li>
     }
 }
