@@ -17,10 +17,13 @@ const NEW_GROUP: &str = "new";
 
 #[component]
 pub fn Rules(rules: RulesResource, connected: bool) -> impl IntoView {
+    // Outside the form: a save refetches the view (new group, Helpdesk tag), which rebuilds the
+    // form; the message must outlive that.
+    let message = RwSignal::new(None::<(bool, String)>);
     view! {
         <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
             {move || rules.get().map(|r| match r {
-                Ok(v) => view! { <RulesForm v=v connected=connected on_saved=move || rules.refetch()/> }.into_any(),
+                Ok(v) => view! { <RulesForm v=v connected=connected message=message on_saved=move || rules.refetch()/> }.into_any(),
                 Err(_) => ().into_any(),
             })}
         </Transition>
@@ -47,6 +50,7 @@ fn Chip(
 fn RulesForm(
     v: RulesView,
     connected: bool,
+    message: RwSignal<Option<(bool, String)>>,
     on_saved: impl Fn() + 'static + Send + Sync + Copy,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -67,7 +71,6 @@ fn RulesForm(
     let department = RwSignal::new(s.department_id.clone().unwrap_or_default());
     let log_calls = RwSignal::new(s.log_calls && v.call_logs_available);
     let errors = RwSignal::new(Vec::<FieldError>::new());
-    let message = RwSignal::new(None::<(bool, String)>);
     let available = v.call_logs_available;
     let edition = v.edition.clone().unwrap_or_default();
     let off = Signal::derive(move || !connected);
