@@ -130,4 +130,11 @@ test('the rules do what the manual promises, exactly once; disable, enable, disc
   await expect(released).not.toContainText('Helpdesk');
   await released.getByRole('link', { name: 'Zoho Desk callers' }).click();
   await expect(page.getByRole('button', { name: 'Add contact' })).toBeVisible();
+  // …and it is edited like any other group.
+  await page.getByLabel('Last name', { exact: true }).fill('Walker');
+  await page.getByLabel('Business phone', { exact: true }).fill('5550101');
+  await page.getByRole('button', { name: 'Add contact' }).click();
+  const table = page.getByRole('table', { name: 'Contacts in Zoho Desk callers' });
+  await expect(table.getByRole('row').filter({ hasText: 'Walker' })).toContainText('5550101');
+  await expect(table.getByRole('row').filter({ hasText: 'Paul Young' })).toBeVisible();
 });

@@ -659,3 +659,119 @@ async fn disabled_free_edition_permanent_failure_retry_and_disconnect() {
         assert_eq!(s, 401, "{ep}");
     }
 }
+
+#[tokio::test]
+async fn accounts_sync_create_as_account_and_outbound_creation() {
+    let app = connected().await;
+    // Sync the Accounts module to an empty group; create unknown outbound numbers as accounts.
+    app.engine
+        .create_phonebook_group("Customers")
+        .await
+        .unwrap();
+    let g = app.engine.phonebook_groups().await.unwrap();
+    let id = g
+        .iter()
+        .find(|g| g.name == "Customers")
+        .unwrap()
+        .id
+        .to_string();
+    let (s, b) = save_rules(
+        &app,
+        &[
+            ("sync_contacts", "true"),
+            ("sync_module", "accounts"),
+            ("sync_group_id", &id),
+            ("create_contacts", "true"),
+            ("create_outbound", "true"),
+            ("create_as", "accounts"),
+            ("create_tickets", "true"),
+            ("ticket_outbound_answered", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+
+    // Acme Logistics (an account, 5503310) calls: synced as an account, no ticket.
+    let c = call(&app, true, "5503310", "2005", true).await;
+    drain(&app, now_ms()).await;
+    let jobs = jobs_of(&app, &c).await;
+    assert!(job(&jobs, "contact")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("the account Acme Logistics; added to the company contacts"));
+    let contacts = app
+        .engine
+        .phonebook_contacts(id.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0].last_name, "Acme Logistics");
+
+    // A contact (Paul Young) is not an account: not synced under this module, and why.
+    let c = call(&app, true, "5503301", "2005", true).await;
+    drain(&app, now_ms()).await;
+    assert!(job(&jobs_of(&app, &c).await, "contact")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("not synced: the record is the contact, the module to sync is the account"));
+
+    // An unknown number dialled out: created as "Automatic New Account 5503320", synced, and
+    // (accounts get no tickets) no ticket.
+    let c = call(&app, false, "5503320", "2005", true).await;
+    drain(&app, now_ms()).await;
+    let jobs = jobs_of(&app, &c).await;
+    assert!(job(&jobs, "create")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("created the account Automatic New Account 5503320"));
+    assert!(job(&jobs, "ticket")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("tickets are for contacts only"));
+    let accounts = desk(&app, "/accounts/search?accountName=Automatic*").await;
+    assert_eq!(accounts["data"].as_array().unwrap().len(), 1, "{accounts}");
+    let synced = app
+        .engine
+        .phonebook_contacts(id.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(synced.len(), 2);
+
+    // An unknown number calling in: inbound creation is off, so nothing is created.
+    let c = call(&app, true, "5503321", "2005", true).await;
+    drain(&app, now_ms()).await;
+    let jobs = jobs_of(&app, &c).await;
+    assert!(jobs.iter().all(|j| j["kind"] != "create"));
+    assert!(job(&jobs, "contact")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("creation is off for this call type"));
+
+    // A non-empty group cannot be chosen for sync.
+    let other = app.engine.create_phonebook_group("Full").await.unwrap();
+    app.engine
+        .create_phonebook_contact(
+            other,
+            app::model::PhonebookContactInput {
+                first_name: None,
+                last_name: "Somebody".into(),
+                company: None,
+                email: None,
+                business_phone: Some("5550000".into()),
+                mobile_phone: None,
+                home_phone: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (s, b) = save_rules(
+        &app,
+        &[
+            ("sync_contacts", "true"),
+            ("sync_group_id", &other.to_string()),
+        ],
+    )
+    .await;
+    assert_ne!(s, 200);
+    assert!(b.to_string().contains("GroupNotEmpty"), "{b}");
+}
