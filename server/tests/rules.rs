@@ -747,6 +747,28 @@ async fn accounts_sync_create_as_account_and_outbound_creation() {
         .unwrap()
         .contains("creation is off for this call type"));
 
+    // Sync switched off while a call's lookup waits (Zoho down): the record is not written
+    // into the group the admin took back.
+    app.sandbox_control("", json!({"outage": true})).await;
+    let c = call(&app, true, "+86 21 5555 0100", "2005", true).await;
+    drain(&app, now_ms()).await;
+    let (s, b) = save_rules(&app, &[("create_tickets", "false")]).await;
+    assert_eq!(s, 200, "{b}");
+    app.sandbox_control("", json!({"outage": false})).await;
+    drain(&app, now_ms() + 10 * MIN).await;
+    assert!(job(&jobs_of(&app, &c).await, "contact")["summary"]
+        .as_str()
+        .unwrap()
+        .contains("Globex Trading; not synced: that company contacts group is no longer synced"));
+    assert_eq!(
+        app.engine
+            .phonebook_contacts(id.parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
     // A non-empty group cannot be chosen for sync.
     let other = app.engine.create_phonebook_group("Full").await.unwrap();
     app.engine

@@ -177,6 +177,12 @@ impl Engine {
         if let Some(why) = incomplete(rec) {
             return Ok(format!("not synced: {why}"));
         }
+        // The rules may have changed since the call: sync only into the group that still
+        // carries the Helpdesk tag (never into a group the admin took back).
+        let groups = self.phonebook_groups().await?;
+        if !groups.iter().any(|g| g.id == group_id && g.helpdesk) {
+            return Ok("not synced: that company contacts group is no longer synced".into());
+        }
         let synced = SyncedRecord {
             zoho_module: rec.module.as_str().to_string(),
             zoho_id: rec.id.clone(),
