@@ -125,6 +125,8 @@ pub enum FieldProblem {
     ChooseOne,
     /// Not offered by this Zoho Desk edition.
     NotInEdition,
+    /// A password of 8 characters or more.
+    PasswordTooShort,
 }
 
 /// A PBX extension (requirements §2; the extensions page).
@@ -134,6 +136,9 @@ pub struct Extension {
     pub number: String,
     pub name: String,
     pub email: Option<String>,
+    /// A web-client password is set (the password itself is never sent back).
+    #[serde(default)]
+    pub web_password_set: bool,
 }
 
 /// The add / edit form of an extension, and one item of a JSON import.

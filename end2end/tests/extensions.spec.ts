@@ -34,6 +34,20 @@ test('an admin adds, edits and deletes an extension', async ({ page }) => {
   await page.reload();
   await expect(table.getByRole('row').filter({ hasText: '3100' })).toContainText('Renamed Agent');
 
+  // The web-client password (the agent client's sign-in): write-only, at least 8 characters.
+  const renamed = table.getByRole('row').filter({ hasText: '3100' });
+  await expect(renamed).toContainText('Not set');
+  await page.getByRole('button', { name: 'Web client password 3100' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Web client password').fill('short');
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(dialog.locator('.field-error')).toHaveText('At least 8 characters.');
+  await dialog.getByLabel('Web client password').fill('agent-3100-pass');
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(renamed).toContainText('Set');
+  await expect(page.locator('body')).not.toContainText('agent-3100-pass');
+
   await page.getByRole('button', { name: 'Delete 3100' }).click();
   await expect(page.getByRole('dialog')).toContainText('Delete extension 3100 (Renamed Agent)?');
   await page.getByRole('button', { name: 'OK', exact: true }).click();

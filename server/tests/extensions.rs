@@ -168,3 +168,95 @@ async fn import_stores_every_row_or_none() {
     assert_eq!((s, n), (200, json!(200)));
     assert_eq!(numbers(&app).await.len(), before + 200);
 }
+
+#[tokio::test]
+async fn web_client_passwords_are_write_only_hashed_and_verified() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let (_, list) = app.call("pbx/extensions", &[]).await;
+    let k = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["number"] == "2005")
+        .unwrap()
+        .clone();
+    assert_eq!(k["web_password_set"], false);
+    let id = k["id"].as_i64().unwrap().to_string();
+
+    // Too short: refused, naming the field; nothing set.
+    let (s, body) = app
+        .call(
+            "pbx/extensions/password",
+            &[("id", &id), ("password", "short")],
+        )
+        .await;
+    assert_ne!(s, 200);
+    assert!(body.to_string().contains("PasswordTooShort"), "{body}");
+    assert!(app
+        .engine
+        .verify_web_client("2005", "short")
+        .await
+        .unwrap()
+        .is_none());
+
+    let (s, body) = app
+        .call(
+            "pbx/extensions/password",
+            &[("id", &id), ("password", "kristin-web-1")],
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    // The list says it is set, and never carries the password or its hash.
+    let (_, list) = app.call("pbx/extensions", &[]).await;
+    let text = list.to_string();
+    assert!(!text.contains("kristin-web-1") && !text.contains("argon2"));
+    let k = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["number"] == "2005")
+        .unwrap();
+    assert_eq!(k["web_password_set"], true);
+    let ok = app
+        .engine
+        .verify_web_client("2005", "kristin-web-1")
+        .await
+        .unwrap();
+    assert_eq!(ok.map(|e| e.name), Some("Kristin Hale".to_string()));
+    for (number, pw) in [
+        ("2005", "kristin-web-2"),
+        ("2006", "kristin-web-1"),
+        ("9999", "x"),
+    ] {
+        assert!(app
+            .engine
+            .verify_web_client(number, pw)
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    // An empty password removes it.
+    let (s, _) = app
+        .call("pbx/extensions/password", &[("id", &id), ("password", "")])
+        .await;
+    assert_eq!(s, 200);
+    assert!(app
+        .engine
+        .verify_web_client("2005", "kristin-web-1")
+        .await
+        .unwrap()
+        .is_none());
+
+    // Only a signed-in admin may set one.
+    let anon = TestApp::browser();
+    let (s, _) = app
+        .call_with(
+            &anon,
+            "pbx/extensions/password",
+            &[("id", &id), ("password", "attacker-pass")],
+        )
+        .await;
+    assert_eq!(s, 401);
+}

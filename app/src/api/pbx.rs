@@ -29,6 +29,14 @@ pub async fn delete_extension(id: i64) -> Result<(), AppError> {
     Ok(engine.delete_extension(id).await?)
 }
 
+/// Sets an extension's web-client password (an empty one removes it). Write-only: the page
+/// only ever learns whether one is set.
+#[server(endpoint = "pbx/extensions/password")]
+pub async fn set_web_password(id: i64, password: String) -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.set_web_password(id, &password).await?)
+}
+
 /// Imports a JSON array of `{"number", "name", "email"?}`: all rows or none.
 #[server(endpoint = "pbx/extensions/import")]
 pub async fn import_extensions(json: String) -> Result<usize, AppError> {

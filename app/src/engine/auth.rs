@@ -104,6 +104,13 @@ pub async fn sign_in(
     }
 }
 
+/// Verifies a password against a hash, or (no hash: unknown account) against a dummy one, so
+/// that both cost the same; true only for a real hash that matches.
+pub async fn verify_or_dummy(password: Sensitive, hash: Option<String>) -> bool {
+    let known = hash.is_some();
+    verify(password, hash.unwrap_or_else(|| DUMMY_HASH.to_string())).await && known
+}
+
 /// An argon2id hash of a random string, verified against when the user does not exist.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1ZxVnO7lC3M2H2QbI3xYl1sQnXcWkqOe8w0V0zFh1kU";
 

@@ -104,8 +104,13 @@ fn to_model(r: ExtensionRow) -> Extension {
         number: r.number,
         name: r.name,
         email: r.email,
+        web_password_set: r.web_password_set,
     }
 }
+
+/// The length a web-client password must have.
+pub const WEB_PASSWORD_MIN: usize = 8;
+pub const WEB_PASSWORD_MAX: usize = 128;
 
 fn duplicate(field: &str) -> EngineError {
     EngineError::Invalid(vec![FieldError {
@@ -115,6 +120,51 @@ fn duplicate(field: &str) -> EngineError {
 }
 
 impl Engine {
+    /// Sets an extension's web-client password (argon2id), or removes it with an empty one.
+    pub async fn set_web_password(&self, id: i64, password: &str) -> Result<(), EngineError> {
+        let hash = if password.is_empty() {
+            None
+        } else {
+            let n = password.chars().count();
+            if n < WEB_PASSWORD_MIN || n > WEB_PASSWORD_MAX {
+                return Err(EngineError::Invalid(vec![FieldError {
+                    field: "web_password".into(),
+                    problem: if n < WEB_PASSWORD_MIN {
+                        FieldProblem::PasswordTooShort
+                    } else {
+                        FieldProblem::TooLong
+                    },
+                }]));
+            }
+            Some(super::auth::hash_password(super::secrets::Sensitive::new(password)).await)
+        };
+        if self
+            .store
+            .set_web_password(id, hash.as_deref(), now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(EngineError::NotFound)
+        }
+    }
+
+    /// The extension an agent signs in to the web client with, if the number has a password
+    /// and it matches (constant work whether or not the extension exists).
+    pub async fn verify_web_client(
+        &self,
+        number: &str,
+        password: &str,
+    ) -> Result<Option<Extension>, EngineError> {
+        let found = self.store.web_password_hash(number.trim()).await?;
+        let ok = super::auth::verify_or_dummy(
+            super::secrets::Sensitive::new(password),
+            found.as_ref().map(|(_, h)| h.clone()),
+        )
+        .await;
+        Ok(found.filter(|_| ok).map(|(row, _)| to_model(row)))
+    }
+
     pub async fn extensions(&self) -> Result<Vec<Extension>, EngineError> {
         Ok(self
             .store

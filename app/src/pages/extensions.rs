@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::pbx::{
-    create_extension, delete_extension, import_extensions, list_extensions, update_extension,
+    create_extension, delete_extension, import_extensions, list_extensions, set_web_password,
+    update_extension,
 };
 use crate::components::Frame;
 use crate::error::AppError;
@@ -58,6 +59,7 @@ fn ExtensionTable(
         return view! { <p class="empty card">{t!(i18n, extensions_empty)}</p> }.into_any();
     }
     let to_delete = RwSignal::new(None::<Extension>);
+    let password_for = RwSignal::new(None::<Extension>);
     let remove = Action::new(move |id: &i64| {
         let id = *id;
         async move { delete_extension(id).await }
@@ -74,12 +76,14 @@ fn ExtensionTable(
                 <th scope="col">{t!(i18n, extension_number)}</th>
                 <th scope="col">{t!(i18n, extension_name)}</th>
                 <th scope="col">{t!(i18n, extension_email)}</th>
+                <th scope="col">{t!(i18n, web_client_password)}</th>
                 <th scope="col">{t!(i18n, actions)}</th>
             </tr></thead>
             <tbody>
-                {items.into_iter().map(|e| view! { <ExtensionRow ext=e reload=reload to_delete=to_delete/> }).collect_view()}
+                {items.into_iter().map(|e| view! { <ExtensionRow ext=e reload=reload to_delete=to_delete password_for=password_for/> }).collect_view()}
             </tbody>
         </table>
+        {move || password_for.get().map(|e| view! { <PasswordDialog ext=e reload=reload close=move || password_for.set(None)/> })}
         {move || to_delete.get().map(|e| {
             let id = e.id;
             view! {
@@ -104,6 +108,7 @@ fn ExtensionRow(
     ext: Extension,
     reload: impl Fn() + Copy + Send + Sync + 'static,
     to_delete: RwSignal<Option<Extension>>,
+    password_for: RwSignal<Option<Extension>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let editing = RwSignal::new(false);
@@ -138,6 +143,16 @@ fn ExtensionRow(
                         <td class="mono">{e.number.clone()}</td>
                         <td>{e.name.clone()}</td>
                         <td>{e.email.clone().unwrap_or_default()}</td>
+                        <td>
+                            <span class=if e.web_password_set { "pw-set" } else { "muted" }>
+                                {if e.web_password_set { t_string!(i18n, web_password_set).to_string() } else { t_string!(i18n, web_password_none).to_string() }}
+                            </span>" "
+                            <button type="button" class="link-button inline"
+                                aria-label=format!("{} {}", t_string!(i18n, web_client_password), e.number)
+                                on:click={ let e3 = e.clone(); move |_| password_for.set(Some(e3.clone())) }>
+                                {if e.web_password_set { t_string!(i18n, change) } else { t_string!(i18n, set_password) }}
+                            </button>
+                        </td>
                         <td class="row-actions">
                             <button type="button" on:click=move |_| editing.set(true)
                                 aria-label=format!("{} {}", t_string!(i18n, edit), e.number)>{t!(i18n, edit)}</button>
@@ -159,6 +174,7 @@ fn ExtensionRow(
                     <input type="email" bind:value=email aria-label=move || t_string!(i18n, extension_email).to_string()/>
                     <p class="field-error">{error_of(errors, "email", i18n)}</p>
                 </td>
+                <td></td>
                 <td class="row-actions">
                     <button type="button" class="primary" data-row=row_label.clone() on:click=move |_| {
                         errors.set(vec![]);
@@ -282,5 +298,60 @@ fn ImportExtensions(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl In
                 <button type="button" class="primary" on:click=move |_| { import.dispatch(json.get()); }>{t!(i18n, import)}</button>
             </div>
         </section>
+    }
+}
+
+/// Sets, replaces or removes an extension's web-client password (the agent client's sign-in).
+#[component]
+fn PasswordDialog(
+    ext: Extension,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+    close: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let password = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let id = ext.id;
+    let save = Action::new(move |pw: &String| {
+        let pw = pw.clone();
+        async move { set_web_password(id, pw).await }
+    });
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(())) => {
+            close();
+            reload();
+        }
+        Some(Err(AppError::Invalid(list))) => errors.set(list),
+        _ => {}
+    });
+    let field = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(f) = field.get() {
+            let _ = f.focus();
+        }
+    });
+    view! {
+        <div class="backdrop">
+            <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="pw-title"
+                on:keydown=move |ev| if ev.key() == "Escape" { close() }
+                on:submit=move |ev| { ev.prevent_default(); errors.set(vec![]); save.dispatch(password.get_untracked()); }>
+                <h2 id="pw-title">{t!(i18n, web_password_title, number = ext.number.clone(), name = ext.name.clone())}</h2>
+                <p class="muted">{t!(i18n, web_password_hint)}</p>
+                <div class="field">
+                    <label for="web-password">{t!(i18n, web_client_password)}</label>
+                    <input id="web-password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
+                        node_ref=field bind:value=password
+                        aria-invalid=move || error_of(errors, "web_password", i18n)().is_some().to_string()/>
+                    <p class="field-error">{error_of(errors, "web_password", i18n)}</p>
+                </div>
+                <div class="actions">
+                    {ext.web_password_set.then(|| view! {
+                        <button type="button" class="danger" on:click=move |_| { save.dispatch(String::new()); }>{t!(i18n, remove_password)}</button>
+                    })}
+                    <button type="button" on:click=move |_| close()>{t!(i18n, cancel)}</button>
+                    <button type="submit" class="primary" disabled=move || save.pending().get()>{t!(i18n, save)}</button>
+                </div>
+            </form>
+        </div>
     }
 }

@@ -75,6 +75,7 @@ pub fn problem_text(i18n: leptos_i18n::I18nContext<Locale>, p: FieldProblem) -> 
         FieldProblem::GroupNotEmpty => t_string!(i18n, field_group_not_empty),
         FieldProblem::ChooseOne => t_string!(i18n, field_choose_one),
         FieldProblem::NotInEdition => t_string!(i18n, field_not_in_edition),
+        FieldProblem::PasswordTooShort => t_string!(i18n, field_password_short),
     }
     .to_string()
 }

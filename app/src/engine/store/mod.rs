@@ -228,6 +228,8 @@ pub struct ExtensionRow {
     pub number: String,
     pub name: String,
     pub email: Option<String>,
+    /// The extension has a web-client password (the hash never leaves the store's callers).
+    pub web_password_set: bool,
 }
 
 /// Why a write was refused by the database's rules.
@@ -251,7 +253,8 @@ fn write_error(e: sqlx::Error) -> WriteError {
 impl Store {
     pub async fn extensions(&self) -> Result<Vec<ExtensionRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT extension_id, number, name, email FROM pbx_extension ORDER BY number",
+            "SELECT extension_id, number, name, email, web_password_hash IS NOT NULL
+             FROM pbx_extension ORDER BY number",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -262,8 +265,55 @@ impl Store {
                 number: r.get(1),
                 name: r.get(2),
                 email: r.get(3),
+                web_password_set: r.get(4),
             })
             .collect())
+    }
+
+    /// Sets (or, with `None`, removes) an extension's web-client password hash. Returns
+    /// whether the extension exists.
+    pub async fn set_web_password(
+        &self,
+        id: i64,
+        hash: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE pbx_extension SET web_password_hash = $2, updated_at = $3 WHERE extension_id = $1",
+        )
+        .bind(id)
+        .bind(hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// The extension with this number and its web-client password hash, if it has one.
+    pub async fn web_password_hash(
+        &self,
+        number: &str,
+    ) -> Result<Option<(ExtensionRow, String)>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT extension_id, number, name, email, web_password_hash FROM pbx_extension
+             WHERE number = $1 AND web_password_hash IS NOT NULL",
+        )
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| {
+            (
+                ExtensionRow {
+                    id: r.get(0),
+                    number: r.get(1),
+                    name: r.get(2),
+                    email: r.get(3),
+                    web_password_set: true,
+                },
+                r.get(4),
+            )
+        }))
     }
 
     /// Inserts several extensions in one transaction: all or none.
