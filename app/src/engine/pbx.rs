@@ -126,7 +126,7 @@ impl Engine {
             None
         } else {
             let n = password.chars().count();
-            if n < WEB_PASSWORD_MIN || n > WEB_PASSWORD_MAX {
+            if !(WEB_PASSWORD_MIN..=WEB_PASSWORD_MAX).contains(&n) {
                 return Err(EngineError::Invalid(vec![FieldError {
                     field: "web_password".into(),
                     problem: if n < WEB_PASSWORD_MIN {
