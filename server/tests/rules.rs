@@ -571,6 +571,28 @@ async fn disabled_free_edition_permanent_failure_retry_and_disconnect() {
     assert_eq!(app.sandbox.request_count(), before);
     app.call("helpdesk/enable", &[("on", "true")]).await;
 
+    // Work already queued is paused, not failed, while the integration is off; it resumes on.
+    app.sandbox_control("", json!({"outage": true})).await;
+    let queued = call(&app, true, "+1 415 555 0134", "2005", true).await;
+    drain(&app, now_ms()).await;
+    app.call("helpdesk/enable", &[("on", "false")]).await;
+    app.sandbox_control("", json!({"outage": false})).await;
+    let before = app.sandbox.request_count();
+    assert_eq!(
+        drain(&app, now_ms() + 3600 * 1000).await,
+        0,
+        "nothing runs while off"
+    );
+    assert_eq!(app.sandbox.request_count(), before);
+    assert!(jobs_of(&app, &queued)
+        .await
+        .iter()
+        .all(|j| j["state"] == "queued"));
+    app.call("helpdesk/enable", &[("on", "true")]).await;
+    drain(&app, now_ms() + 3600 * 1000).await;
+    let jobs = jobs_of(&app, &queued).await;
+    assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
+
     // A department Zoho does not have is refused by the settings.
     let (s, b) = save_rules(
         &app,
