@@ -10,7 +10,8 @@ curl -s -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" -H 'Accept: applicat
   --data-urlencode username=admin --data-urlencode "password=$pw" "$base/api/sign_in"
 export base jar
 results=$(seq "$n" | xargs -P "$c" -I{} bash -c '
-  case $(( {} % 3 )) in 0) p=/integrations/helpdesk;; 1) p=/integrations/helpdesk/log;; 2) p=/pbx/extensions;; esac
+  case $(( {} % 5 )) in 0) p=/integrations/helpdesk;; 1) p=/integrations/helpdesk/log;; 2) p=/pbx/extensions;;
+    3) p=/pbx/contacts;; 4) p=/pbx/simulator;; esac
   curl -s -o /dev/null -b "$jar" --max-time 15 -w "%{http_code} $p\n" "$base$p" || echo "STALL $p"')
 echo "$results" | sort | uniq -c
 ! echo "$results" | grep -q -v '^200 '

@@ -115,7 +115,18 @@ pub fn App() -> impl IntoView {
 #[component]
 fn AppTitle() -> impl IntoView {
     let i18n = use_i18n();
-    view! { <Title text=move || t_string!(i18n, app_name).to_string()/> }
+    // On the server the head is rendered after the page, possibly after the page's reactive
+    // owner (and the i18n context in it) is gone: the server's title is the text as it was when
+    // the page began. In the browser it follows the language switch.
+    let at_start = t_string!(i18n, app_name).to_string();
+    let text = move || {
+        if cfg!(feature = "ssr") {
+            at_start.clone()
+        } else {
+            t_string!(i18n, app_name).to_string()
+        }
+    };
+    view! { <Title text=text/> }
 }
 
 #[component]
