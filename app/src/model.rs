@@ -508,3 +508,13 @@ pub struct JobAttemptView {
     pub outcome: String,
     pub detail: Option<String>,
 }
+
+/// The agent signed in to the web client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentMe {
+    pub extension: String,
+    /// The extension's name.
+    pub name: String,
+    /// The Zoho Desk user bound to the extension, if any.
+    pub agent_name: Option<String>,
+}

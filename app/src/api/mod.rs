@@ -1,6 +1,7 @@
 //! Server functions, grouped by page. Each one authorizes itself (they are public endpoints),
 //! calls the engine, and maps the error.
 
+pub mod agent;
 pub mod auth;
 pub mod calls;
 pub mod contacts;
@@ -20,6 +21,8 @@ pub mod ssr {
     use crate::error::AppError;
 
     pub const SESSION_ADMIN: &str = "admin";
+    /// The extension number an agent signed in to the web client with.
+    pub const SESSION_AGENT: &str = "agent_extension";
 
     pub fn engine() -> Result<SharedEngine, AppError> {
         use_context::<SharedEngine>().ok_or(AppError::Internal)
@@ -38,6 +41,18 @@ pub mod ssr {
             .is_some_and(|p| p.uri.path().starts_with("/api/"));
         if let (true, Some(r)) = (is_call, use_context::<ResponseOptions>()) {
             r.set_status(code);
+        }
+    }
+
+    /// The engine and the extension of a signed-in agent, or 401.
+    pub async fn require_agent() -> Result<(SharedEngine, String), AppError> {
+        let session = session().await?;
+        match session.get::<String>(SESSION_AGENT).await {
+            Ok(Some(ext)) => Ok((engine()?, ext)),
+            _ => {
+                status(StatusCode::UNAUTHORIZED);
+                Err(AppError::Unauthorized)
+            }
         }
     }
 

@@ -165,6 +165,47 @@ impl Engine {
         Ok(found.filter(|_| ok).map(|(row, _)| to_model(row)))
     }
 
+    /// Signs an agent in to the web client with an extension number and its password,
+    /// throttled per extension and per client address like the admin's sign-in.
+    pub async fn agent_sign_in(
+        &self,
+        number: &str,
+        password: &str,
+        addr: &str,
+        now: i64,
+    ) -> Result<Extension, super::auth::SignInError> {
+        use super::auth::{lock_remaining, SignInError};
+        let keys = [format!("agent:{}", number.trim()), format!("addr:{addr}")];
+        let mut wait = 0;
+        for k in &keys {
+            let (n, last) = self.store.login_failures(k).await?;
+            wait = wait.max(lock_remaining(n, last, now));
+        }
+        if wait > 0 {
+            return Err(SignInError::TooMany {
+                retry_after_secs: wait,
+            });
+        }
+        let found = self
+            .verify_web_client(number, password)
+            .await
+            .map_err(|_| SignInError::Internal)?;
+        match found {
+            Some(ext) => {
+                for k in &keys {
+                    self.store.clear_login_failures(k).await?;
+                }
+                Ok(ext)
+            }
+            None => {
+                for k in &keys {
+                    self.store.record_login_failure(k, now).await?;
+                }
+                Err(SignInError::Invalid)
+            }
+        }
+    }
+
     pub async fn extensions(&self) -> Result<Vec<Extension>, EngineError> {
         Ok(self
             .store

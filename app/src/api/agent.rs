@@ -1,0 +1,84 @@
+//! The agent web client's server functions (issue 7): sign-in with an extension and its
+//! web-client password, who is signed in, sign-out. Separate from the admin's session key: an
+//! agent's session grants nothing of the admin's.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::AgentMe;
+
+/// Signs an agent in with an extension number and its web-client password.
+#[server(endpoint = "agent/sign_in")]
+pub async fn agent_sign_in(extension: String, password: String) -> Result<AgentMe, AppError> {
+    use super::ssr::*;
+    use crate::engine::auth::SignInError;
+    use axum::http::StatusCode;
+
+    let engine = engine()?;
+    let session = session().await?;
+    let addr = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match engine
+        .agent_sign_in(&extension, &password, &addr, now)
+        .await
+    {
+        Ok(ext) => {
+            session.cycle_id().await.map_err(|_| AppError::Internal)?;
+            session
+                .insert(SESSION_AGENT, ext.number.clone())
+                .await
+                .map_err(|_| AppError::Internal)?;
+            tracing::info!(extension = %ext.number, %addr, "agent signed in");
+            Ok(me_of(&engine, ext))
+        }
+        Err(SignInError::Invalid) => {
+            tracing::warn!(%addr, "failed agent sign-in");
+            status(StatusCode::UNAUTHORIZED);
+            Err(AppError::BadCredentials)
+        }
+        Err(SignInError::TooMany { retry_after_secs }) => {
+            status(StatusCode::TOO_MANY_REQUESTS);
+            Err(AppError::TooManyAttempts(retry_after_secs))
+        }
+        Err(SignInError::Internal) => Err(AppError::Internal),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn me_of(engine: &crate::engine::SharedEngine, ext: crate::model::Extension) -> AgentMe {
+    let bound = engine.bound_agent(&ext.number);
+    AgentMe {
+        extension: ext.number,
+        name: ext.name,
+        agent_name: bound.map(|b| b.agent_name.clone()),
+    }
+}
+
+/// The signed-in agent (`None` when nobody is).
+#[server(endpoint = "agent/me")]
+pub async fn current_agent() -> Result<Option<AgentMe>, AppError> {
+    use super::ssr::*;
+    let session = session().await?;
+    let Ok(Some(number)) = session.get::<String>(SESSION_AGENT).await else {
+        return Ok(None);
+    };
+    let engine = engine()?;
+    let ext = engine
+        .extensions()
+        .await?
+        .into_iter()
+        .find(|e| e.number == number && e.web_password_set);
+    Ok(ext.map(|e| me_of(&engine, e)))
+}
+
+/// Ends the agent's sign-in (the admin's, if any in the same browser, stays).
+#[server(endpoint = "agent/sign_out")]
+pub async fn agent_sign_out() -> Result<(), AppError> {
+    use super::ssr::*;
+    let session = session().await?;
+    let _ = session.remove::<String>(SESSION_AGENT).await;
+    Ok(())
+}
