@@ -460,22 +460,13 @@ pub struct RulesInput {
     pub new_group_name: Option<String>,
 }
 
-/// A company contacts group as the rules section offers it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupChoice {
-    pub id: i64,
-    pub name: String,
-    pub contacts: i64,
-    pub helpdesk: bool,
-}
-
 /// The rules section: the settings and what to choose from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RulesView {
     pub settings: RuleSettings,
     /// Zoho Desk departments (id, name); empty when they could not be read.
     pub departments: Vec<(String, String)>,
-    pub groups: Vec<GroupChoice>,
+    pub groups: Vec<ContactGroup>,
     /// The org's edition (`FREE`, `STANDARD`…), when known.
     pub edition: Option<String>,
     /// Call activities exist in this edition (Standard and up).

@@ -563,7 +563,6 @@ impl Engine {
                     .and_then(Value::as_str)
                     .map(str::to_string)
             });
-        let marker = rules::call_marker(&w.call_id);
         if job.uncertain {
             let path = format!(
                 "/calls/search?_all={}&limit=10",
@@ -607,7 +606,6 @@ impl Engine {
         if let Some(t) = ticket_id {
             body["ticketId"] = Value::String(t);
         }
-        let _ = &marker;
         match self.desk_post(&ctx, "POST /calls", "/calls", &body).await {
             Err(e) if is_license_limited(&e) => Ok(done(
                 "not logged: this Zoho Desk edition has no call activities",

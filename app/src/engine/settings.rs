@@ -9,9 +9,7 @@ use super::lookup::ZohoRecord;
 use super::phonebook::{SyncedRecord, UpsertOutcome};
 use super::zoho::oauth::OAuthClient;
 use super::{Engine, EngineError};
-use crate::model::{
-    FieldError, FieldProblem, GroupChoice, RuleSettings, RulesInput, RulesView, ZohoModule,
-};
+use crate::model::{FieldError, FieldProblem, RuleSettings, RulesInput, RulesView, ZohoModule};
 
 fn field(field: &str, problem: FieldProblem) -> FieldError {
     FieldError {
@@ -50,17 +48,7 @@ impl Engine {
 
     /// The rules section of the page.
     pub async fn rules_view(&self) -> Result<RulesView, EngineError> {
-        let groups = self
-            .phonebook_groups()
-            .await?
-            .into_iter()
-            .map(|g| GroupChoice {
-                id: g.id,
-                name: g.name,
-                contacts: g.contacts,
-                helpdesk: g.helpdesk,
-            })
-            .collect();
+        let groups = self.phonebook_groups().await?;
         self.forget_departments();
         let (departments, edition) = match self.desk_ctx().await {
             Ok(ctx) => {
@@ -177,10 +165,11 @@ impl Engine {
         if let Some(why) = incomplete(rec) {
             return Ok(format!("not synced: {why}"));
         }
-        // The rules may have changed since the call: sync only into the group that still
-        // carries the Helpdesk tag (never into a group the admin took back).
-        let groups = self.phonebook_groups().await?;
-        if !groups.iter().any(|g| g.id == group_id && g.helpdesk) {
+        // The rules may have changed since the call: sync only into the group the rules sync
+        // to now (saving the rules binds and releases the tag with them; never write into a
+        // group the admin took back).
+        let rules = self.rules();
+        if !(rules.sync_contacts && rules.sync_group_id == Some(group_id)) {
             return Ok("not synced: that company contacts group is no longer synced".into());
         }
         let synced = SyncedRecord {

@@ -270,7 +270,9 @@ impl Store {
     pub async fn reap_jobs(&self, now_ms: i64, all: bool) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<i64> = sqlx::query(
-            "SELECT job_id FROM job WHERE state = 'running' AND ($1 OR lease_until_ms < $2)",
+            "UPDATE job SET state = 'queued', uncertain = 1, lease_until_ms = NULL,
+                run_after_ms = $2, updated_ms = $2
+             WHERE state = 'running' AND ($1 OR lease_until_ms < $2) RETURNING job_id",
         )
         .bind(all)
         .bind(now_ms)
@@ -279,25 +281,8 @@ impl Store {
         .into_iter()
         .map(|r| r.get(0))
         .collect();
-        for id in &ids {
-            sqlx::query(
-                "UPDATE job SET state = 'queued', uncertain = 1, lease_until_ms = NULL,
-                    run_after_ms = $2, updated_ms = $2 WHERE job_id = $1",
-            )
-            .bind(id)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            record_attempt(
-                &mut tx,
-                *id,
-                now_ms,
-                now_ms,
-                "uncertain",
-                Some("the worker stopped before recording the outcome"),
-            )
-            .await?;
-        }
+        let why = "the worker stopped before recording the outcome";
+        record_attempts(&mut tx, &ids, now_ms, "uncertain", why).await?;
         tx.commit().await?;
         Ok(ids.len() as u64)
     }
@@ -352,25 +337,18 @@ impl Store {
     /// Cancels every job not yet over (disconnect), with the reason.
     pub async fn cancel_jobs(&self, why: &str, now_ms: i64) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let ids: Vec<i64> =
-            sqlx::query("SELECT job_id FROM job WHERE state IN ('queued', 'running')")
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .map(|r| r.get(0))
-                .collect();
-        for id in &ids {
-            sqlx::query(
-                "UPDATE job SET state = 'cancelled', last_error = $2, lease_until_ms = NULL, updated_ms = $3
-                 WHERE job_id = $1",
-            )
-            .bind(id)
-            .bind(why)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            record_attempt(&mut tx, *id, now_ms, now_ms, "cancelled", Some(why)).await?;
-        }
+        let ids: Vec<i64> = sqlx::query(
+            "UPDATE job SET state = 'cancelled', last_error = $1, lease_until_ms = NULL, updated_ms = $2
+             WHERE state IN ('queued', 'running') RETURNING job_id",
+        )
+        .bind(why)
+        .bind(now_ms)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect();
+        record_attempts(&mut tx, &ids, now_ms, "cancelled", why).await?;
         tx.commit().await?;
         Ok(ids.len() as u64)
     }
@@ -400,23 +378,28 @@ impl Store {
     }
 
     pub async fn job_attempts(&self, job_ids: &[i64]) -> Result<Vec<AttemptRow>, StoreError> {
-        let mut out = Vec::new();
+        if job_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT job_id, finished_ms, outcome, detail FROM job_attempt WHERE job_id IN (",
+        );
+        let mut list = q.separated(", ");
         for id in job_ids {
-            let rows = sqlx::query(
-                "SELECT job_id, finished_ms, outcome, detail FROM job_attempt WHERE job_id = $1
-                 ORDER BY attempt_id",
-            )
-            .bind(id)
+            list.push_bind(id);
+        }
+        q.push(") ORDER BY attempt_id");
+        Ok(q.build()
             .fetch_all(&self.pool)
-            .await?;
-            out.extend(rows.into_iter().map(|r| AttemptRow {
+            .await?
+            .into_iter()
+            .map(|r| AttemptRow {
                 job_id: r.get(0),
                 finished_ms: r.get(1),
                 outcome: r.get(2),
                 detail: r.get(3),
-            }));
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// Jobs by state (for metrics and tests).
@@ -473,6 +456,20 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// The same attempt outcome for several jobs (reaped, cancelled), at `now_ms`.
+async fn record_attempts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    job_ids: &[i64],
+    now_ms: i64,
+    outcome: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    for id in job_ids {
+        record_attempt(tx, *id, now_ms, now_ms, outcome, Some(detail)).await?;
+    }
+    Ok(())
 }
 
 async fn record_attempt(

@@ -20,6 +20,22 @@ pub struct Organization {
     pub edition: Option<String>,
 }
 
+/// A Desk request with the token (and the org, for org-scoped calls).
+fn authed(
+    req: reqwest::RequestBuilder,
+    token: &Sensitive,
+    org_id: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let req = req.header(
+        "Authorization",
+        format!("Zoho-oauthtoken {}", token.expose()),
+    );
+    match org_id {
+        Some(org) => req.header("orgId", org),
+        None => req,
+    }
+}
+
 /// Sends a GET and returns the JSON body (`None` for 204 No Content).
 pub async fn get(
     http: &reqwest::Client,
@@ -28,15 +44,11 @@ pub async fn get(
     token: &Sensitive,
     org_id: Option<&str>,
 ) -> Result<Option<Value>, ZohoError> {
-    let mut req = http
-        .get(format!("{desk_url}/api/v1{path_and_query}"))
-        .header(
-            "Authorization",
-            format!("Zoho-oauthtoken {}", token.expose()),
-        );
-    if let Some(org) = org_id {
-        req = req.header("orgId", org);
-    }
+    let req = authed(
+        http.get(format!("{desk_url}/api/v1{path_and_query}")),
+        token,
+        org_id,
+    );
     let resp = req.send().await.map_err(ZohoError::from_reqwest)?;
     answer(resp).await
 }
@@ -50,13 +62,12 @@ pub async fn post(
     org_id: &str,
     body: &Value,
 ) -> Result<Option<Value>, ZohoError> {
-    let resp = http
-        .post(format!("{desk_url}/api/v1{path}"))
-        .header(
-            "Authorization",
-            format!("Zoho-oauthtoken {}", token.expose()),
-        )
-        .header("orgId", org_id)
+    let req = authed(
+        http.post(format!("{desk_url}/api/v1{path}")),
+        token,
+        Some(org_id),
+    );
+    let resp = req
         .json(body)
         .send()
         .await
