@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 # cargo-leptos must find our tools on PATH: it downloads only when one is missing (and
 # downloads fail on these machines). npm's binaryen (wasm-opt) must win over any Debian one.
 
-.PHONY: run test tools build build-release e2e rust-test lint fmt bench-sandbox bench-intake clean
+.PHONY: run test tools build build-release e2e rust-test lint fmt bench-sandbox bench-intake bench-pop clean
 
 ## Install what is missing: the wasm target, cargo-leptos, wasm-bindgen-cli, Chromium, npm packages.
 tools:
@@ -61,6 +61,10 @@ bench-sandbox: build-release
 bench-intake: build-release
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	bash docs/bench-intake.sh
+
+## The screen pop's latency: a ringing event of a cached caller to the agent's new tab (Chromium).
+bench-pop: build-release
+	cd end2end && npx playwright test --config bench/pop.config.ts
 
 clean:
 	cargo clean

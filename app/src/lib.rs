@@ -106,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pbx/extensions") view=pages::extensions::ExtensionsPage/>
                     <Route path=path!("/pbx/contacts") view=pages::contacts::ContactsPage/>
                     <Route path=path!("/pbx/simulator") view=pages::simulator::SimulatorPage/>
+                    <Route path=path!("/agent") view=pages::agent::AgentPage/>
                 </Routes>
             </Router>
         </I18nContextProvider>

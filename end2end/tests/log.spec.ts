@@ -16,11 +16,13 @@ test('a simulated call from a known contact shows in the integration log with it
   await page.getByLabel('External number').fill('+8613800138000');
   await page.getByLabel('Extension', { exact: true }).fill('2005');
   await page.getByRole('button', { name: 'Place call' }).click();
-  await expect(page.getByText('Ringing on 2005')).toBeVisible();
-  await page.getByRole('button', { name: 'Answer', exact: true }).click();
-  await expect(page.getByText('Talking on 2005')).toBeVisible();
-  await page.getByRole('button', { name: 'Hang up' }).click();
-  await expect(page.getByText('Ended', { exact: true })).toBeVisible();
+  // The newest call is on top (calls in progress elsewhere are listed too).
+  const card = page.locator('li.sim-call').first();
+  await expect(card.getByText('Ringing on 2005')).toBeVisible();
+  await card.getByRole('button', { name: 'Answer', exact: true }).click();
+  await expect(card.getByText('Talking on 2005')).toBeVisible();
+  await card.getByRole('button', { name: 'Hang up' }).click();
+  await expect(card.getByText('Ended', { exact: true })).toBeVisible();
   await page.screenshot({ path: 'test-results/simulator-en.png', fullPage: true });
 
   // The log: the call, its outcome and user, and (opened) its facts and events.

@@ -3,6 +3,7 @@
 //! The server process: configuration, the axum router (Leptos app, server functions, plain HTTP
 //! routes), sessions, and the Zoho Desk sandbox.
 
+pub mod agent;
 pub mod config;
 pub mod intake;
 pub mod sandbox;
@@ -121,6 +122,7 @@ pub async fn build_app(
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics).with_state(engine.clone()))
         .merge(intake::router(engine.clone()))
+        .merge(agent::router(engine.clone()))
         .route("/api/{*fn_name}", get(server_fns.clone()).post(server_fns))
         .leptos_routes_with_context(&leptos_options, routes, context, {
             let options = leptos_options.clone();

@@ -122,3 +122,420 @@ async fn agents_sign_in_with_their_extension_and_get_no_admin_rights() {
     }
     assert_eq!(last, 429);
 }
+
+// --- the live connection, the screen pop and click to call -------------------------------------
+
+use app::engine::calls::now_ms;
+use serde_json::Value;
+
+/// An agent's live connection (`GET /api/agent/events`), read event by event.
+struct Live {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Live {
+    async fn open(app: &TestApp, client: &reqwest::Client) -> Result<Live, u16> {
+        let resp = client
+            .get(format!("{}/api/agent/events", app.base))
+            .header("Accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        if resp.status().as_u16() != 200 {
+            return Err(resp.status().as_u16());
+        }
+        Ok(Live {
+            resp,
+            buf: String::new(),
+        })
+    }
+
+    /// The next event (comments and `retry:` skipped); `None` when the server ended the
+    /// stream. Waits at most 10 s for it (a bound, not a pause: events come at once).
+    async fn next(&mut self) -> Option<Value> {
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let data: Vec<&str> = block
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if !data.is_empty() {
+                    return Some(serde_json::from_str(&data.join("\n")).unwrap());
+                }
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.resp.chunk())
+                .await
+                .expect("an event within 10 s")
+                .unwrap();
+            match chunk {
+                Some(c) => self.buf.push_str(&String::from_utf8_lossy(&c)),
+                None => return None,
+            }
+        }
+    }
+
+    /// The next event that is not a `call` update.
+    async fn next_not_call(&mut self) -> Option<Value> {
+        loop {
+            let e = self.next().await?;
+            if e["type"] != "call" {
+                return Some(e);
+            }
+        }
+    }
+
+    /// Reads `call` updates until one for `call_id` in `state`; panics on anything else.
+    async fn expect_call(&mut self, call_id: &str, state: &str) -> Value {
+        loop {
+            let e = self.next().await.expect("the stream goes on");
+            assert_eq!(e["type"], "call", "expected a call update, got {e}");
+            if e["call_id"] == call_id && e["state"] == state {
+                return e;
+            }
+        }
+    }
+}
+
+async fn extension_id(app: &TestApp, number: &str) -> String {
+    let (_, list) = app.call("pbx/extensions", &[]).await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["number"] == number)
+        .unwrap_or_else(|| panic!("no extension {number}"))["id"]
+        .as_i64()
+        .unwrap()
+        .to_string()
+}
+
+/// An agent signed in to the web client on `ext` (its password set by the admin first).
+async fn agent(app: &TestApp, ext: &str) -> reqwest::Client {
+    let id = extension_id(app, ext).await;
+    let pw = format!("web-client-{ext}");
+    let (s, b) = app
+        .call("pbx/extensions/password", &[("id", &id), ("password", &pw)])
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let c = TestApp::browser();
+    let (s, b) = app
+        .call_with(
+            &c,
+            "agent/sign_in",
+            &[("extension", ext), ("password", &pw)],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    c
+}
+
+/// Rings `ext` from `number` (inbound), through the simulator and the public intake.
+async fn ring(app: &TestApp, number: &str, ext: &str) -> String {
+    let (s, id) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Place][inbound]", "true"),
+                ("action[Place][external_number]", number),
+                ("action[Place][extensions]", ext),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{id}");
+    id.as_str().unwrap().to_string()
+}
+
+async fn hang_up(app: &TestApp, call_id: &str) {
+    let (s, b) = app
+        .call("calls/simulate", &[("action[HangUp][call_id]", call_id)])
+        .await;
+    assert_eq!(s, 200, "{b}");
+}
+
+async fn claim(app: &TestApp, c: &reqwest::Client, call_id: &str) -> Value {
+    let (s, b) = app.call_with(c, "agent/pop", &[("call_id", call_id)]).await;
+    assert_eq!(s, 200, "{b}");
+    b
+}
+
+#[tokio::test]
+async fn screen_pops_reach_only_their_agent_once_and_only_for_known_callers() {
+    let app = TestApp::spawn().await;
+    app.connect().await;
+    app.call("helpdesk/users/refresh", &[]).await;
+    app.call("helpdesk/users/auto_bind", &[]).await;
+    assert!(app.engine.bound_agent("2005").is_some());
+    assert!(
+        app.engine.bound_agent("2009").is_none(),
+        "Reception has no e-mail"
+    );
+
+    let kristin = agent(&app, "2005").await;
+    let liam = agent(&app, "2006").await;
+    let reception = agent(&app, "2009").await;
+    let mut tab1 = Live::open(&app, &kristin).await.unwrap();
+    let mut tab2 = Live::open(&app, &kristin).await.unwrap();
+    let mut other = Live::open(&app, &liam).await.unwrap();
+
+    // Signed out, or never signed in: no connection at all.
+    assert_eq!(Live::open(&app, &TestApp::browser()).await.err(), Some(401));
+    assert_eq!(
+        Live::open(&app, &app.http).await.err(),
+        Some(401),
+        "the admin is no agent"
+    );
+
+    // Paul Young (a sandbox contact) calls Kristin; every rule is off. The first ring is a
+    // cache miss: the call shows, and the pop follows the lookup.
+    let c1 = ring(&app, "5503301", "2005").await;
+    let e = tab1.expect_call(&c1, "Ringing").await;
+    assert_eq!(
+        (e["direction"].as_str(), e["number"].as_str()),
+        (Some("inbound"), Some("5503301"))
+    );
+    assert_eq!(e["caller"], Value::Null);
+    tab2.expect_call(&c1, "Ringing").await;
+    assert_eq!(
+        app.engine.run_due_jobs(now_ms()).await.unwrap(),
+        1,
+        "the pop's lookup"
+    );
+    let pop = tab1.next_not_call().await.unwrap();
+    assert_eq!(pop["type"], "pop", "{pop}");
+    assert_eq!(pop["call_id"], c1.as_str());
+    assert_eq!(pop["name"], "Paul Young");
+    let url = pop["url"].as_str().unwrap().to_string();
+    assert!(
+        url.contains("/sandbox/desk/support/") && url.contains("#Contacts/dv/"),
+        "{url}"
+    );
+    assert_eq!(
+        tab2.next_not_call().await.unwrap(),
+        pop,
+        "every tab hears it"
+    );
+
+    // A reconnecting tab gets the unclaimed pop again, first thing.
+    let mut tab3 = Live::open(&app, &kristin).await.unwrap();
+    assert_eq!(tab3.next().await.unwrap(), pop);
+    // One tab opens it; the others are refused.
+    assert_eq!(claim(&app, &kristin, &c1).await, Value::Bool(true));
+    assert_eq!(claim(&app, &kristin, &c1).await, Value::Bool(false));
+    // Another agent cannot claim it either.
+    assert_eq!(claim(&app, &liam, &c1).await, Value::Bool(false));
+    drop(tab3);
+    let mut tab3 = Live::open(&app, &kristin).await.unwrap();
+    hang_up(&app, &c1).await;
+    // Claimed: no pop again on reconnect, just the call's end.
+    tab3.expect_call(&c1, "Ended").await;
+    tab1.expect_call(&c1, "Ended").await;
+    tab2.expect_call(&c1, "Ended").await;
+
+    // Nothing of Kristin's reached Liam: his first event is his own call.
+    let c2 = ring(&app, "+8613800138000", "2006").await;
+    let e = other.next().await.unwrap();
+    assert_eq!(
+        (e["type"].as_str(), e["call_id"].as_str()),
+        (Some("call"), Some(c2.as_str())),
+        "{e}"
+    );
+    hang_up(&app, &c2).await;
+    other.expect_call(&c2, "Ended").await;
+    app.engine.run_due_jobs(now_ms()).await.unwrap();
+
+    // The repeat caller is in the cache: the pop comes with the ring, no job run.
+    let c3 = ring(&app, "5503301", "2005").await;
+    let e = tab1.expect_call(&c3, "Ringing").await;
+    assert_eq!(e["caller"]["name"], "Paul Young");
+    let pop3 = tab1.next().await.unwrap();
+    assert_eq!(
+        (pop3["type"].as_str(), pop3["call_id"].as_str()),
+        (Some("pop"), Some(c3.as_str()))
+    );
+    // Answered: over for the other tabs' pops too, ended for everyone at hang-up.
+    hang_up(&app, &c3).await;
+    tab1.expect_call(&c3, "Ended").await;
+
+    // An unknown number: looked up, found nowhere, nothing pops.
+    let c4 = ring(&app, "+1 555 0199 0000", "2005").await;
+    tab1.expect_call(&c4, "Ringing").await;
+    app.engine.run_due_jobs(now_ms()).await.unwrap();
+    hang_up(&app, &c4).await;
+    // The next event after the ringing is the end: no pop in between.
+    let e = tab1.next().await.unwrap();
+    assert_eq!(
+        (
+            e["type"].as_str(),
+            e["call_id"].as_str(),
+            e["state"].as_str()
+        ),
+        (Some("call"), Some(c4.as_str()), Some("Ended")),
+        "{e}"
+    );
+
+    // …unless a contact is created for the call: then it pops once created.
+    let (s, b) = app
+        .call(
+            "helpdesk/rules/save",
+            &[
+                ("input[settings][sync_contacts]", "false"),
+                ("input[settings][sync_module]", "contacts"),
+                ("input[settings][create_contacts]", "true"),
+                ("input[settings][create_inbound]", "true"),
+                ("input[settings][create_outbound]", "false"),
+                ("input[settings][create_as]", "contacts"),
+                ("input[settings][create_tickets]", "false"),
+                ("input[settings][ticket_when]", "after_call_ends"),
+                ("input[settings][ticket_inbound_answered]", "false"),
+                ("input[settings][ticket_inbound_missed]", "false"),
+                ("input[settings][ticket_outbound_answered]", "false"),
+                ("input[settings][ticket_outbound_unanswered]", "false"),
+                ("input[settings][log_calls]", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let c5 = ring(&app, "+1 555 0199 0001", "2005").await;
+    tab1.expect_call(&c5, "Ringing").await;
+    // The lookup hands over to the creation, which the lookup then waits for.
+    for _ in 0..3 {
+        app.engine
+            .run_due_jobs(now_ms() + 10 * 60_000)
+            .await
+            .unwrap();
+    }
+    let pop5 = tab1.next_not_call().await.unwrap();
+    assert_eq!(
+        (pop5["type"].as_str(), pop5["call_id"].as_str()),
+        (Some("pop"), Some(c5.as_str())),
+        "{pop5}"
+    );
+    assert_eq!(pop5["name"], "Automatic New Contact +1 555 0199 0001");
+    hang_up(&app, &c5).await;
+    tab1.expect_call(&c5, "Ended").await;
+
+    // An unbound extension sees its calls, with no pop (and no caller from Zoho).
+    let mut rec = Live::open(&app, &reception).await.unwrap();
+    let c6 = ring(&app, "5503301", "2009").await;
+    let e = rec.expect_call(&c6, "Ringing").await;
+    assert_eq!(e["caller"], Value::Null);
+    hang_up(&app, &c6).await;
+    let e = rec.next().await.unwrap();
+    assert_eq!(
+        (e["type"].as_str(), e["state"].as_str()),
+        (Some("call"), Some("Ended")),
+        "{e}"
+    );
+
+    // Disabled: the cached caller rings, nothing pops.
+    let (s, b) = app.call("helpdesk/enable", &[("on", "false")]).await;
+    assert_eq!(s, 200, "{b}");
+    let c7 = ring(&app, "5503301", "2005").await;
+    let e = tab1.expect_call(&c7, "Ringing").await;
+    assert_eq!(e["caller"], Value::Null);
+    hang_up(&app, &c7).await;
+    let e = tab1.next().await.unwrap();
+    assert_eq!(
+        (
+            e["type"].as_str(),
+            e["call_id"].as_str(),
+            e["state"].as_str()
+        ),
+        (Some("call"), Some(c7.as_str()), Some("Ended")),
+        "{e}"
+    );
+
+    // The agent's calls: the latest ended ones, newest first, none of Liam's.
+    let (s, calls) = app.call_with(&kristin, "agent/calls", &[]).await;
+    assert_eq!(s, 200, "{calls}");
+    assert!(calls["active"].as_array().unwrap().is_empty());
+    let recent: Vec<&str> = calls["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["call_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(recent, vec![c7.as_str(), &c5, &c4, &c3, &c1]);
+
+    // Changing the password signs the agent out: the live connection says so and ends.
+    let id = extension_id(&app, "2005").await;
+    let (s, _) = app
+        .call(
+            "pbx/extensions/password",
+            &[("id", &id), ("password", "a-new-password")],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(tab1.next().await.unwrap()["type"], "signed_out");
+    assert_eq!(tab1.next().await, None, "the stream ends");
+    assert_eq!(Live::open(&app, &kristin).await.err(), Some(401));
+    let (s, _) = app.call_with(&kristin, "agent/calls", &[]).await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn dialling_needs_the_agents_session_and_calls_from_its_extension() {
+    let app = TestApp::spawn().await;
+    app.connect().await;
+    let kristin = agent(&app, "2005").await;
+
+    // No agent session: refused, nothing placed (an admin is not an agent either).
+    for c in [TestApp::browser(), app.http.clone()] {
+        let (s, b) = app
+            .call_with(&c, "agent/dial", &[("number", "5503301")])
+            .await;
+        assert_eq!(s, 401, "{b}");
+        let (s, _) = app.call_with(&c, "agent/pop", &[("call_id", "x")]).await;
+        assert_eq!(s, 401);
+        let (s, _) = app.call_with(&c, "agent/calls", &[]).await;
+        assert_eq!(s, 401);
+    }
+    let (_, log) = app
+        .call(
+            "calls/log",
+            &[
+                ("filter[number]", ""),
+                ("filter[extension]", ""),
+                ("filter[outcome]", ""),
+            ],
+        )
+        .await;
+    assert!(log.as_array().unwrap().is_empty(), "{log}");
+
+    // A bad number is refused with the field named.
+    let (s, b) = app
+        .call_with(&kristin, "agent/dial", &[("number", "tel:call-me")])
+        .await;
+    assert_ne!(s, 200);
+    assert!(b.to_string().contains("external_number"), "{b}");
+
+    // A tel: link's number, as the browser hands it over: placed from 2005, outbound.
+    let mut live = Live::open(&app, &kristin).await.unwrap();
+    let (s, id) = app
+        .call_with(
+            &kristin,
+            "agent/dial",
+            &[("number", "tel%3A%2B1-555-010-2030")],
+        )
+        .await;
+    assert_eq!(s, 200, "{id}");
+    let id = id.as_str().unwrap().to_string();
+    let e = live.expect_call(&id, "Ringing").await;
+    assert_eq!(
+        (e["direction"].as_str(), e["number"].as_str()),
+        (Some("outbound"), Some("+1-555-010-2030"))
+    );
+    let (_, d) = app.call("calls/detail", &[("call_id", &id)]).await;
+    assert_eq!(d["summary"]["direction"], "outbound", "{d}");
+    assert_eq!(
+        d["summary"]["extensions"],
+        serde_json::json!(["2005"]),
+        "{d}"
+    );
+    assert_eq!(
+        d["events"][0]["source"], "native",
+        "through the public intake: {d}"
+    );
+}

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::AgentMe;
+use crate::model::{AgentCalls, AgentMe};
 
 /// Signs an agent in with an extension number and its web-client password.
 #[server(endpoint = "agent/sign_in")]
@@ -26,9 +26,13 @@ pub async fn agent_sign_in(extension: String, password: String) -> Result<AgentM
         .await
     {
         Ok(ext) => {
+            let record = engine
+                .agent_session(&ext.number)
+                .await?
+                .ok_or(AppError::Internal)?;
             session.cycle_id().await.map_err(|_| AppError::Internal)?;
             session
-                .insert(SESSION_AGENT, ext.number.clone())
+                .insert(SESSION_AGENT, record)
                 .await
                 .map_err(|_| AppError::Internal)?;
             tracing::info!(extension = %ext.number, %addr, "agent signed in");
@@ -61,17 +65,8 @@ fn me_of(engine: &crate::engine::SharedEngine, ext: crate::model::Extension) -> 
 #[server(endpoint = "agent/me")]
 pub async fn current_agent() -> Result<Option<AgentMe>, AppError> {
     use super::ssr::*;
-    let session = session().await?;
-    let Ok(Some(number)) = session.get::<String>(SESSION_AGENT).await else {
-        return Ok(None);
-    };
     let engine = engine()?;
-    let ext = engine
-        .extensions()
-        .await?
-        .into_iter()
-        .find(|e| e.number == number && e.web_password_set);
-    Ok(ext.map(|e| me_of(&engine, e)))
+    Ok(signed_in_agent(&engine).await?.map(|e| me_of(&engine, e)))
 }
 
 /// Ends the agent's sign-in (the admin's, if any in the same browser, stays).
@@ -79,6 +74,32 @@ pub async fn current_agent() -> Result<Option<AgentMe>, AppError> {
 pub async fn agent_sign_out() -> Result<(), AppError> {
     use super::ssr::*;
     let session = session().await?;
-    let _ = session.remove::<String>(SESSION_AGENT).await;
+    let _ = session
+        .remove::<crate::engine::agent::AgentSession>(SESSION_AGENT)
+        .await;
     Ok(())
+}
+
+/// The agent's calls: in progress, and the latest ended ones.
+#[server(endpoint = "agent/calls")]
+pub async fn my_calls() -> Result<AgentCalls, AppError> {
+    let (engine, ext) = super::ssr::require_agent().await?;
+    Ok(engine.agent_calls(&ext.number).await?)
+}
+
+/// Claims a screen pop for this tab: `true` for the first of the agent's tabs to ask, so that
+/// one call opens one page however many tabs the agent has open.
+#[server(endpoint = "agent/pop")]
+pub async fn claim_pop(call_id: String) -> Result<bool, AppError> {
+    let (engine, ext) = super::ssr::require_agent().await?;
+    Ok(engine.claim_pop(&ext.number, &call_id))
+}
+
+/// Click to call: the PBX calls `number` from the agent's own extension. Returns the call's id.
+#[server(endpoint = "agent/dial")]
+pub async fn dial(number: String) -> Result<String, AppError> {
+    let (engine, ext) = super::ssr::require_agent().await?;
+    let call_id = engine.agent_dial(&ext.number, &number).await?;
+    tracing::info!(extension = %ext.number, %call_id, "agent dialled");
+    Ok(call_id)
 }

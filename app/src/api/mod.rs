@@ -21,8 +21,8 @@ pub mod ssr {
     use crate::error::AppError;
 
     pub const SESSION_ADMIN: &str = "admin";
-    /// The extension number an agent signed in to the web client with.
-    pub const SESSION_AGENT: &str = "agent_extension";
+    /// The agent signed in to the web client: an [`crate::engine::agent::AgentSession`].
+    pub const SESSION_AGENT: &str = "agent";
 
     pub fn engine() -> Result<SharedEngine, AppError> {
         use_context::<SharedEngine>().ok_or(AppError::Internal)
@@ -44,16 +44,27 @@ pub mod ssr {
         }
     }
 
-    /// The engine and the extension of a signed-in agent, or 401.
-    pub async fn require_agent() -> Result<(SharedEngine, String), AppError> {
-        let session = session().await?;
-        match session.get::<String>(SESSION_AGENT).await {
-            Ok(Some(ext)) => Ok((engine()?, ext)),
-            _ => {
-                status(StatusCode::UNAUTHORIZED);
-                Err(AppError::Unauthorized)
-            }
+    /// The engine and the extension of a signed-in agent whose sign-in is still good (the
+    /// extension exists and its web-client password has not changed since), or 401.
+    pub async fn require_agent() -> Result<(SharedEngine, crate::model::Extension), AppError> {
+        let engine = engine()?;
+        if let Some(ext) = signed_in_agent(&engine).await? {
+            return Ok((engine, ext));
         }
+        status(StatusCode::UNAUTHORIZED);
+        Err(AppError::Unauthorized)
+    }
+
+    /// The signed-in agent's extension, if the sign-in is still good.
+    pub async fn signed_in_agent(
+        engine: &SharedEngine,
+    ) -> Result<Option<crate::model::Extension>, AppError> {
+        use crate::engine::agent::AgentSession;
+        let session = session().await?;
+        let Ok(Some(agent)) = session.get::<AgentSession>(SESSION_AGENT).await else {
+            return Ok(None);
+        };
+        Ok(engine.agent_extension(&agent).await?)
     }
 
     /// The engine and session of a signed-in admin, or 401.

@@ -295,7 +295,10 @@ impl Engine {
     /// Re-reads the bindings into the in-memory directory; called after every change to
     /// extensions, agents or bindings, and at start.
     pub async fn rebuild_directory(&self) -> Result<(), EngineError> {
-        Ok(self.directory.rebuild(&self.store).await?)
+        self.directory.rebuild(&self.store).await?;
+        // An extension renumbered or deleted: its agent's live connection checks its access.
+        self.agent_access_changed();
+        Ok(())
     }
 }
 

@@ -339,6 +339,7 @@ impl Engine {
             )),
             Some(t) => Some(self.sync_record(t.group_id, &rec).await?),
         };
+        self.caller_found(&w.call_id, &rec).await;
         let mut summary = format!(
             "{} is {} {}{}",
             w.number,

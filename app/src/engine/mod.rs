@@ -1,6 +1,7 @@
 //! The integration engine (server only): the Zoho connection, secrets, storage, sign-in.
 //! No Leptos inside; the server functions in `crate::api` are its only callers from the UI.
 
+pub mod agent;
 pub mod auth;
 pub mod bindings;
 pub mod calls;
@@ -113,6 +114,8 @@ pub struct Engine {
     crash_point: std::sync::Mutex<Option<&'static str>>,
     /// The org's departments, as last read (10 minutes).
     departments: std::sync::Mutex<Option<(jobs::Departments, std::time::Instant)>>,
+    /// The agent web clients' live events and screen-pop offers.
+    agents: agent::AgentHub,
 }
 
 impl std::fmt::Debug for Engine {
@@ -152,6 +155,7 @@ impl Engine {
             jobs_wake: tokio::sync::Notify::new(),
             crash_point: Default::default(),
             departments: Default::default(),
+            agents: Default::default(),
         }
     }
 

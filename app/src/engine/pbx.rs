@@ -98,7 +98,7 @@ pub fn validate(input: &ExtensionInput, prefix: &str) -> (ExtensionInput, Vec<Fi
     )
 }
 
-fn to_model(r: ExtensionRow) -> Extension {
+pub(crate) fn to_model(r: ExtensionRow) -> Extension {
     Extension {
         id: r.id,
         number: r.number,
@@ -143,6 +143,7 @@ impl Engine {
             .set_web_password(id, hash.as_deref(), now())
             .await?
         {
+            self.agent_access_changed();
             Ok(())
         } else {
             Err(EngineError::NotFound)

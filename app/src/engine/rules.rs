@@ -87,7 +87,10 @@ pub fn plan(
     agent: Option<&BoundAgent>,
     s: &RuleSettings,
 ) -> Vec<NewJob> {
-    if !any_rule(s) || direction == Direction::Internal {
+    // An inbound call that rings is looked up even with every rule off: the agent's screen
+    // pop needs the caller's record (requirements §7).
+    let pop_lookup = direction == Direction::Inbound && matches!(fact, Fact::Ringing { .. });
+    if direction == Direction::Internal || (!any_rule(s) && !pop_lookup) {
         return Vec::new();
     }
     let (number, outcome) = match fact {
@@ -370,6 +373,40 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_off_still_looks_up_a_ringing_inbound_caller() {
+        let a = agent();
+        let off = RuleSettings::default();
+        let ring = |direction| Fact::Ringing {
+            extension: "2005".into(),
+            external_number: "5503301".into(),
+            direction,
+            at_ms: 1,
+        };
+        let jobs = plan(
+            &ring(Direction::Inbound),
+            "c1",
+            Direction::Inbound,
+            "k",
+            Some(&a),
+            &off,
+        );
+        assert_eq!(jobs.len(), 1, "the screen pop's lookup");
+        let w: CallWork = serde_json::from_value(jobs[0].payload.clone()).unwrap();
+        assert_eq!((w.create_as, w.sync), (None, None));
+        let out = plan(
+            &ring(Direction::Outbound),
+            "c2",
+            Direction::Outbound,
+            "k",
+            Some(&a),
+            &off,
+        );
+        assert!(out.is_empty());
+        let ended = Fact::Ended(outcome(CallType::InboundAnswered));
+        assert!(plan(&ended, "c1", Direction::Inbound, "k", Some(&a), &off).is_empty());
+    }
+
+    #[test]
     fn plans_by_settings_and_call_type() {
         let a = agent();
         let s = all_on();
@@ -428,9 +465,9 @@ mod tests {
         let w: CallWork = serde_json::from_value(jobs[0].payload.clone()).unwrap();
         assert_eq!(w.create_as, None);
 
-        // Every rule off: no work at all.
+        // Every rule off: no work once the call is over (the ringing one: see the test above).
         assert!(plan(
-            &ring,
+            &Fact::Ended(outcome(CallType::InboundMissed)),
             "c4",
             Direction::Inbound,
             "k",

@@ -124,7 +124,7 @@ pub fn LogPage() -> impl IntoView {
 }
 
 /// Words for the outcome filter and column: Zoho's call types are translated.
-fn outcome_label(i18n: leptos_i18n::I18nContext<Locale>, key: &str) -> String {
+pub(crate) fn outcome_label(i18n: leptos_i18n::I18nContext<Locale>, key: &str) -> String {
     match key {
         "log_all" => t_string!(i18n, log_all).to_string(),
         "log_open" => t_string!(i18n, log_open).to_string(),

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod agent;
 pub mod callback;
 pub mod contacts;
 pub mod extensions;

@@ -4,11 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::calls::simulate;
+use crate::api::calls::{call_log, calls_version, simulate};
 use crate::components::Frame;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{FieldProblem, SimAction};
+use crate::model::{FieldProblem, LogFilter, SimAction};
 use crate::pages::helpdesk::problem_text;
 
 /// A call placed from this page, as the simulator last left it.
@@ -21,6 +21,9 @@ struct SimCall {
     answered: Option<String>,
     ended: bool,
 }
+
+/// How often the page asks whether calls changed.
+const SIM_LIVE_EVERY_MS: u64 = 1000;
 
 fn error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> (Option<String>, String) {
     match e {
@@ -76,6 +79,8 @@ pub fn SimulatorPage() -> impl IntoView {
                             .map(str::to_string)
                             .collect();
                         calls.update(|c| {
+                            // The live list may have brought it in already.
+                            c.retain(|x| x.call_id != call_id);
                             c.insert(
                                 0,
                                 SimCall {
@@ -108,6 +113,59 @@ pub fn SimulatorPage() -> impl IntoView {
                     ))),
                 }
             }
+        }
+    });
+
+    // Calls placed elsewhere (an agent's click to call, a real PBX) join the list while they
+    // are in progress, so that they can be answered and hung up here too.
+    let version = RwSignal::new(None::<String>);
+    let open = Resource::new(
+        move || version.get(),
+        |_| {
+            call_log(LogFilter {
+                outcome: "open".into(),
+                ..Default::default()
+            })
+        },
+    );
+    Effect::new(move |_| {
+        let Some(Ok(list)) = open.get() else {
+            return;
+        };
+        calls.update(|c| {
+            for s in list.iter().rev() {
+                if s.direction == "internal" || c.iter().any(|x| x.call_id == s.call_id) {
+                    continue;
+                }
+                c.insert(
+                    0,
+                    SimCall {
+                        call_id: s.call_id.clone(),
+                        inbound: s.direction == "inbound",
+                        number: s.external_number.clone().unwrap_or_default(),
+                        extensions: s.extensions.clone(),
+                        answered: s.answered_by.clone(),
+                        ended: false,
+                    },
+                );
+            }
+        })
+    });
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(v) = calls_version().await {
+                        if version.get_untracked().as_ref() != Some(&v) {
+                            version.set(Some(v));
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(SIM_LIVE_EVERY_MS),
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
         }
     });
 

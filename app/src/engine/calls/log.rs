@@ -46,6 +46,7 @@ impl Engine {
                 .and_then(|x| dir.by_extension(x))
                 .map(|b| b.agent_name.clone()),
             extension,
+            answered_by: row.state.answered.as_ref().map(|(x, _)| x.clone()),
         }
     }
 

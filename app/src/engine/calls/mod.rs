@@ -129,6 +129,9 @@ impl Engine {
         let _one = self.intake_lock.lock().await;
         let decide = self.fact_decider();
         let numbers = self.numbers();
+        // For the agents, once committed: each call's latest state, and where it began ringing.
+        let mut changed: Vec<CallState> = Vec::new();
+        let mut rang: Vec<(String, String)> = Vec::new();
         let report = self
             .store
             .ingest_events(source, events, now_ms(), |state, ev| {
@@ -136,9 +139,12 @@ impl Engine {
                 if state.number_key.is_none() {
                     state.number_key = state.external_number.as_deref().map(|n| numbers.key(n));
                 }
-                facts.into_iter().map(|f| decide(f, state)).collect()
+                let facts: Vec<NewFact> = facts.into_iter().map(|f| decide(f, state)).collect();
+                note_change(&mut changed, &mut rang, state, &facts);
+                facts
             })
             .await?;
+        self.publish_calls(&changed, &rang);
         let m = &self.metrics;
         m.add(
             "helpdesk_call_events_total",
@@ -166,17 +172,23 @@ impl Engine {
         let _one = self.intake_lock.lock().await;
         let decide = self.fact_decider();
         let mut facts = 0;
+        let mut changed: Vec<CallState> = Vec::new();
+        let mut rang = Vec::new();
         for call_id in self.store.stale_calls(now_ms - timeout_ms).await? {
             facts += self
                 .store
                 .update_call(&call_id, now_ms, |st: &mut CallState| {
-                    st.close_if_stale(now_ms, timeout_ms)
+                    let facts: Vec<NewFact> = st
+                        .close_if_stale(now_ms, timeout_ms)
                         .into_iter()
                         .map(|f| decide(f, st))
-                        .collect()
+                        .collect();
+                    note_change(&mut changed, &mut rang, st, &facts);
+                    facts
                 })
                 .await?;
         }
+        self.publish_calls(&changed, &rang);
         if facts > 0 {
             self.calls_changed.send_modify(|v| *v += 1);
             self.jobs_wake.notify_one();
@@ -222,6 +234,25 @@ impl Engine {
                 skip,
                 jobs,
             }
+        }
+    }
+}
+
+/// Keeps a call's latest state, and the extensions that began ringing for Zoho (a pop may
+/// follow), for [`Engine::publish_calls`].
+fn note_change(
+    changed: &mut Vec<CallState>,
+    rang: &mut Vec<(String, String)>,
+    state: &CallState,
+    facts: &[NewFact],
+) {
+    match changed.iter_mut().find(|s| s.call_id == state.call_id) {
+        Some(s) => *s = state.clone(),
+        None => changed.push(state.clone()),
+    }
+    for f in facts {
+        if let (Fact::Ringing { extension, .. }, None) = (&f.fact, f.skip) {
+            rang.push((state.call_id.clone(), extension.clone()));
         }
     }
 }

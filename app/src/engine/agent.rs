@@ -1,0 +1,443 @@
+//! The agent's side (requirements §7, §8): what the agent web client sees of its extension's
+//! calls, the screen pop, and click to call.
+//!
+//! Every change of a call is published once, after its transaction committed, to the
+//! extensions it concerns ([`AgentHub`]); the client's live connection (server-sent events,
+//! in the server crate) forwards only its own extension's. A screen pop is offered when a bound
+//! extension rings with an inbound call from a known Zoho Desk record, while the integration
+//! is on: at once when the number is in the lookup cache, else as soon as the call's contact
+//! job has found (or created) the record. Each offer is claimed once per call and extension,
+//! so an agent with several tabs gets one new tab, not several.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::broadcast;
+
+use super::calls::event::Direction;
+use super::calls::log::clock;
+use super::calls::machine::CallState;
+use super::calls::Switch;
+use super::lookup::ZohoRecord;
+use super::{Engine, EngineError};
+use crate::model::{
+    AgentCall, AgentCallState, AgentCalls, AgentEvent, CallerView, Extension, ScreenPop, SimAction,
+};
+
+/// How many events may wait for a slow client before it skips some (and re-reads its calls).
+const CHANNEL: usize = 1024;
+/// An unclaimed offer is kept this long (a call rings far shorter).
+const OFFER_TTL: Duration = Duration::from_secs(600);
+/// Ended calls the client lists.
+const RECENT: usize = 20;
+
+/// What an agent's session holds: the extension, and a stamp of the password it signed in
+/// with (not the password, not its hash: a digest of the hash).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AgentSession {
+    pub extension: String,
+    pub stamp: String,
+}
+
+fn password_stamp(hash: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(hash.as_bytes())[..12])
+}
+
+/// An event for one extension.
+#[derive(Clone, Debug)]
+pub struct ExtensionEvent {
+    pub extension: String,
+    pub event: AgentEvent,
+}
+
+#[derive(Debug)]
+struct Offer {
+    pop: ScreenPop,
+    claimed: bool,
+    at: Instant,
+}
+
+/// The agents' live events and the screen-pop offers.
+#[derive(Debug)]
+pub struct AgentHub {
+    tx: broadcast::Sender<ExtensionEvent>,
+    /// (call, extension) → the pop offered for it.
+    offers: Mutex<HashMap<(String, String), Offer>>,
+    /// Bumped when an extension or its web-client password changes: live connections check
+    /// that their agent may still see its calls.
+    access: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for AgentHub {
+    fn default() -> Self {
+        AgentHub {
+            tx: broadcast::Sender::new(CHANNEL),
+            offers: Mutex::new(HashMap::new()),
+            access: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+impl AgentHub {
+    fn publish(&self, extension: &str, event: AgentEvent) {
+        // No receiver (nobody signed in) is not an error.
+        let _ = self.tx.send(ExtensionEvent {
+            extension: extension.to_string(),
+            event,
+        });
+    }
+
+    /// Records an offer and publishes it, once per call and extension.
+    fn offer(&self, extension: &str, pop: ScreenPop) -> bool {
+        let key = (pop.call_id.clone(), extension.to_string());
+        {
+            let mut offers = self.offers.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            offers.retain(|_, o| now.duration_since(o.at) < OFFER_TTL);
+            if offers.contains_key(&key) {
+                return false;
+            }
+            offers.insert(
+                key,
+                Offer {
+                    pop: pop.clone(),
+                    claimed: false,
+                    at: now,
+                },
+            );
+        }
+        self.publish(extension, AgentEvent::Pop(pop));
+        true
+    }
+
+    /// The first claim of an offer wins; every later one (another tab) is refused.
+    fn claim(&self, extension: &str, call_id: &str) -> bool {
+        let mut offers = self.offers.lock().unwrap_or_else(|p| p.into_inner());
+        match offers.get_mut(&(call_id.to_string(), extension.to_string())) {
+            Some(o) if !o.claimed => {
+                o.claimed = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Offers not yet claimed for these calls of `extension` (a client that reconnects while
+    /// its extension rings still gets its pop).
+    fn unclaimed(&self, extension: &str, call_ids: &[&str]) -> Vec<ScreenPop> {
+        let offers = self.offers.lock().unwrap_or_else(|p| p.into_inner());
+        call_ids
+            .iter()
+            .filter_map(|c| offers.get(&(c.to_string(), extension.to_string())))
+            .filter(|o| !o.claimed)
+            .map(|o| o.pop.clone())
+            .collect()
+    }
+
+    fn forget_call(&self, call_id: &str) {
+        self.offers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(c, _), _| c != call_id);
+    }
+}
+
+/// The extensions a call concerns: those that rang, answered or ended it.
+pub fn involved(st: &CallState) -> Vec<String> {
+    let mut v: Vec<String> = st.ringing.keys().cloned().collect();
+    if let Some((x, _)) = &st.answered {
+        v.push(x.clone());
+    }
+    if let Some(x) = st.ended.as_ref().and_then(|e| e.extension.clone()) {
+        v.push(x);
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Where `st` stands for `extension`.
+pub fn state_for(st: &CallState, extension: &str) -> (AgentCallState, bool) {
+    let elsewhere = matches!(&st.answered, Some((x, _)) if x != extension);
+    let state = if st.ended.is_some() || elsewhere {
+        AgentCallState::Ended
+    } else if st.answered.is_some() {
+        AgentCallState::Talking
+    } else {
+        AgentCallState::Ringing
+    };
+    (state, elsewhere)
+}
+
+fn caller_of(rec: &ZohoRecord) -> CallerView {
+    CallerView {
+        name: rec.name.clone(),
+        url: rec.web_url.clone(),
+        module: rec.module,
+    }
+}
+
+impl Engine {
+    /// Every extension's live events; the reader keeps its own extension's.
+    pub fn agent_events(&self) -> broadcast::Receiver<ExtensionEvent> {
+        self.agents.tx.subscribe()
+    }
+
+    /// Changes when extensions or their web-client passwords change.
+    pub fn agent_access_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.agents.access.subscribe()
+    }
+
+    pub(crate) fn agent_access_changed(&self) {
+        self.agents.access.send_modify(|v| *v += 1);
+    }
+
+    /// The extension an agent is signed in with, while its sign-in is still good: the
+    /// extension exists and its web-client password is the one the agent signed in with
+    /// (changing or removing the password signs its agents out).
+    pub async fn agent_extension(
+        &self,
+        session: &AgentSession,
+    ) -> Result<Option<Extension>, EngineError> {
+        Ok(self
+            .store
+            .web_password_hash(&session.extension)
+            .await?
+            .filter(|(_, hash)| password_stamp(hash) == session.stamp)
+            .map(|(row, _)| super::pbx::to_model(row)))
+    }
+
+    /// The session record of a successful sign-in.
+    pub async fn agent_session(&self, number: &str) -> Result<Option<AgentSession>, EngineError> {
+        Ok(self
+            .store
+            .web_password_hash(number)
+            .await?
+            .map(|(row, hash)| AgentSession {
+                extension: row.number,
+                stamp: password_stamp(&hash),
+            }))
+    }
+
+    /// The Zoho Desk record of a call's number, from the cache, when the integration is on
+    /// and the extension bound (otherwise the agent client shows the number only).
+    fn known_caller(&self, st: &CallState, extension: &str) -> Option<ZohoRecord> {
+        if self.switch() != Switch::On
+            || st.direction == Direction::Internal
+            || self.directory().by_extension(extension).is_none()
+        {
+            return None;
+        }
+        self.lookups.get(st.number_key.as_deref()?).flatten()
+    }
+
+    /// A call as `extension` sees it.
+    pub fn agent_call(&self, st: &CallState, extension: &str) -> AgentCall {
+        let (state, answered_elsewhere) = state_for(st, extension);
+        let outcome = st.outcome();
+        AgentCall {
+            call_id: st.call_id.clone(),
+            direction: st.direction.as_str().to_string(),
+            number: st.external_number.clone().unwrap_or_default(),
+            state,
+            started: clock(st.first_at_ms, self.pbx_utc_offset()),
+            started_ms: st.first_at_ms,
+            call_type: outcome.as_ref().map(|o| o.call_type.as_str().to_string()),
+            answered_elsewhere,
+            talk_secs: outcome
+                .as_ref()
+                .filter(|o| o.extension.as_deref() == Some(extension))
+                .map(|o| o.talk_secs),
+            caller: self.known_caller(st, extension).as_ref().map(caller_of),
+        }
+    }
+
+    /// After calls changed (their transaction committed): tells every extension concerned,
+    /// and offers the pops that the lookup cache can answer now. `rang` are the (call,
+    /// extension) pairs that started ringing for Zoho in this change.
+    pub(crate) fn publish_calls(&self, states: &[CallState], rang: &[(String, String)]) {
+        for st in states {
+            for x in involved(st) {
+                self.agents
+                    .publish(&x, AgentEvent::Call(self.agent_call(st, &x)));
+            }
+            if st.ended.is_some() {
+                self.agents.forget_call(&st.call_id);
+            }
+        }
+        for (call_id, x) in rang {
+            let Some(st) = states.iter().find(|s| &s.call_id == call_id) else {
+                continue;
+            };
+            if let Some(rec) = self.known_caller(st, x) {
+                self.offer_pop(st, x, &rec);
+            }
+        }
+    }
+
+    /// Offers a pop of `rec` to `extension` if the call still rings there (inbound calls of
+    /// a bound extension, integration on).
+    fn offer_pop(&self, st: &CallState, extension: &str, rec: &ZohoRecord) {
+        let ringing = state_for(st, extension).0 == AgentCallState::Ringing;
+        if st.direction != Direction::Inbound
+            || !ringing
+            || self.switch() != Switch::On
+            || self.directory().by_extension(extension).is_none()
+        {
+            return;
+        }
+        let Some(url) = rec.web_url.clone() else {
+            return;
+        };
+        let pop = ScreenPop {
+            call_id: st.call_id.clone(),
+            number: st.external_number.clone().unwrap_or_default(),
+            name: rec.name.clone(),
+            url,
+        };
+        if self.agents.offer(extension, pop) {
+            self.metrics.inc("helpdesk_screen_pops_total", &[]);
+        }
+    }
+
+    /// The call's contact job found or created its record: pop it on the extensions that
+    /// still ring, and show the caller's name on every extension of the call.
+    pub(crate) async fn caller_found(&self, call_id: &str, rec: &ZohoRecord) {
+        let st = match self.store.call(call_id).await {
+            Ok(Some(row)) => row.state,
+            _ => return,
+        };
+        if st.ended.is_some() {
+            return;
+        }
+        for x in involved(&st) {
+            self.agents
+                .publish(&x, AgentEvent::Call(self.agent_call(&st, &x)));
+            self.offer_pop(&st, &x, rec);
+        }
+    }
+
+    /// Claims a pop for one of the agent's tabs: true for the first claim only.
+    pub fn claim_pop(&self, extension: &str, call_id: &str) -> bool {
+        self.agents.claim(extension, call_id)
+    }
+
+    /// The extension's calls in progress and its latest ended ones.
+    pub async fn agent_calls(&self, extension: &str) -> Result<AgentCalls, EngineError> {
+        let rows = self
+            .store
+            .calls(&super::store::calls::CallFilter {
+                extension: Some(extension.to_string()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await?;
+        let mut out = AgentCalls::default();
+        for row in &rows {
+            let call = self.agent_call(&row.state, extension);
+            if call.state == AgentCallState::Ended {
+                if out.recent.len() < RECENT {
+                    out.recent.push(call);
+                }
+            } else {
+                out.active.push(call);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Pops offered to `extension` for calls still ringing there and not yet claimed.
+    pub async fn pending_pops(&self, extension: &str) -> Result<Vec<ScreenPop>, EngineError> {
+        let calls = self.agent_calls(extension).await?;
+        let ringing: Vec<&str> = calls
+            .active
+            .iter()
+            .filter(|c| c.state == AgentCallState::Ringing)
+            .map(|c| c.call_id.as_str())
+            .collect();
+        Ok(self.agents.unclaimed(extension, &ringing))
+    }
+
+    /// Click to call: the PBX places a call from the agent's extension to `number` (here
+    /// through the simulator's outbound path, which posts real call events to the intake).
+    pub async fn agent_dial(&self, extension: &str, number: &str) -> Result<String, EngineError> {
+        let number = crate::model::dial_string(number);
+        self.simulate(SimAction::Place {
+            inbound: false,
+            external_number: number,
+            extensions: extension.to_string(),
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn call(ringing: &[&str], answered: Option<&str>, ended: bool) -> CallState {
+        CallState {
+            call_id: "c1".into(),
+            direction: Direction::Inbound,
+            external_number: Some("5503301".into()),
+            first_at_ms: 1,
+            last_at_ms: 2,
+            ringing: ringing
+                .iter()
+                .map(|x| (x.to_string(), 1))
+                .collect::<BTreeMap<_, _>>(),
+            answered: answered.map(|x| (x.to_string(), 2)),
+            ended: ended.then(|| super::super::calls::machine::EndedAt {
+                result: super::super::calls::event::EndResult::Answered,
+                at_ms: 3,
+                extension: answered.map(str::to_string),
+                timed_out: false,
+            }),
+            number_key: Some("+15503301".into()),
+        }
+    }
+
+    #[test]
+    fn states_per_extension() {
+        let ring = call(&["2005", "2006"], None, false);
+        assert_eq!(state_for(&ring, "2005").0, AgentCallState::Ringing);
+        let talk = call(&["2005", "2006"], Some("2006"), false);
+        assert_eq!(state_for(&talk, "2006"), (AgentCallState::Talking, false));
+        // The other member of the ring group: over for it, answered elsewhere.
+        assert_eq!(state_for(&talk, "2005"), (AgentCallState::Ended, true));
+        let done = call(&["2005"], Some("2005"), true);
+        assert_eq!(state_for(&done, "2005"), (AgentCallState::Ended, false));
+        assert_eq!(involved(&talk), vec!["2005", "2006"]);
+    }
+
+    #[test]
+    fn one_claim_per_call_and_extension() {
+        let hub = AgentHub::default();
+        let pop = ScreenPop {
+            call_id: "c1".into(),
+            number: "5503301".into(),
+            name: "Jane".into(),
+            url: "http://x/c".into(),
+        };
+        let mut rx = hub.tx.subscribe();
+        assert!(hub.offer("2005", pop.clone()));
+        assert!(!hub.offer("2005", pop.clone()), "offered once");
+        assert!(
+            hub.offer("2006", pop.clone()),
+            "another extension of the ring group"
+        );
+        assert_eq!(rx.try_recv().unwrap().extension, "2005");
+        assert_eq!(rx.try_recv().unwrap().extension, "2006");
+        assert!(rx.try_recv().is_err());
+        assert_eq!(hub.unclaimed("2005", &["c1"]).len(), 1);
+        assert!(!hub.claim("2007", "c1"), "not offered there");
+        assert!(hub.claim("2005", "c1"));
+        assert!(!hub.claim("2005", "c1"), "a second tab gets nothing");
+        assert!(hub.unclaimed("2005", &["c1"]).is_empty());
+        hub.forget_call("c1");
+        assert!(!hub.claim("2006", "c1"));
+    }
+}

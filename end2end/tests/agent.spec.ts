@@ -1,0 +1,225 @@
+import { test, expect, Page, BrowserContext, chromium } from '@playwright/test';
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+import { connect } from './helpers';
+import { BASE } from '../playwright.config';
+
+const PASSWORD = 'kristin-web-client';
+
+/** Connects, binds the sandbox's users, and gives extension 2005 (Kristin Hale) a web-client password. */
+async function prepare(page: Page) {
+  await connect(page);
+  await page.getByRole('button', { name: 'Refresh Zoho Desk users' }).click();
+  await expect(page.getByText(/Fetched \d+ users\./)).toBeVisible();
+  await page.getByRole('button', { name: 'Auto Bind' }).click();
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
+  await page.goto('/pbx/extensions');
+  await page.getByRole('button', { name: 'Web client password 2005' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Web client password').fill(PASSWORD);
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+}
+
+/** Signs the agent of 2005 in to the web client in a page of its own context. */
+async function agentSignIn(agent: Page) {
+  await agent.goto('/agent');
+  await agent.getByLabel('Extension', { exact: true }).fill('2005');
+  await agent.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await agent.getByRole('button', { name: 'Sign in' }).click();
+  await expect(agent.getByRole('heading', { name: 'Extension 2005 · Kristin Hale' })).toBeVisible();
+  await expect(agent.locator('#agent-conn')).toHaveText('Live');
+}
+
+/** Places a call in the simulator; returns its card. */
+async function place(page: Page, number: string, inbound = true) {
+  await page.goto('/pbx/simulator');
+  await page.getByRole('radio', { name: inbound ? 'Inbound' : 'Outbound' }).check();
+  await page.getByLabel('External number').fill(number);
+  await page.getByLabel('Extension', { exact: true }).fill('2005');
+  await page.getByRole('button', { name: 'Place call' }).click();
+  const card = page.locator('li.sim-call', { hasText: number }).first();
+  await expect(card.getByRole('status')).toHaveText('Ringing on 2005');
+  return card;
+}
+
+/** After `card`'s call has ended in the agent's tab, no pop came for it (events arrive in order). */
+async function noPopHeard(agent: Page, before: string) {
+  await expect(agent.locator('section.agent').first()).toHaveAttribute('data-pops-heard', before);
+}
+
+test('a known caller pops its Zoho Desk page while it rings, once across the agent\'s tabs', async ({ page, browser }) => {
+  await prepare(page);
+  const agentCtx = await browser.newContext();
+  const tab1 = await agentCtx.newPage();
+  await agentSignIn(tab1);
+  await expect(tab1.locator('#agent-state')).toHaveText('Idle');
+  await expect(tab1.getByText('Zoho Desk user: Kristin Hale')).toBeVisible();
+  // A second tab of the same agent: already signed in.
+  const tab2 = await agentCtx.newPage();
+  await tab2.goto('/agent');
+  await expect(tab2.locator('#agent-conn')).toHaveText('Live');
+
+  // Paul Young (a sandbox contact, 5503301) calls Kristin Hale.
+  const popped = agentCtx.waitForEvent('page');
+  const card = await place(page, '5503301');
+  const zoho = await popped;
+  // The contact's page, while the phone still rings.
+  await zoho.waitForURL(/\/sandbox\/desk\/contacts\/\d+/);
+  await expect(zoho.getByRole('heading', { name: 'Paul Young' })).toBeVisible();
+  await expect(card.getByRole('status')).toHaveText('Ringing on 2005');
+  for (const tab of [tab1, tab2]) await expect(tab.locator('#agent-state')).toHaveText('Ringing');
+  await expect(tab1.locator('li.agent-call').first()).toContainText('Call from 5503301');
+  await expect(tab1.locator('li.agent-call').first()).toContainText('Paul Young');
+  // One tab opened it, the other says so.
+  const both = (text: string) => async () => (await tab1.getByText(text).count()) + (await tab2.getByText(text).count());
+  await expect.poll(both('Opened Paul Young in a new tab.')).toBe(1);
+  await expect.poll(both('Paul Young was opened in another tab of yours.')).toBe(1);
+  expect(agentCtx.pages()).toHaveLength(3);
+  await tab1.screenshot({ path: 'test-results/agent-ringing-en.png', fullPage: true });
+
+  await card.getByRole('button', { name: 'Answer', exact: true }).click();
+  await expect(tab1.locator('#agent-state')).toHaveText('On a call');
+  await card.getByRole('button', { name: 'Hang up' }).click();
+  await expect(tab1.locator('#agent-state')).toHaveText('Idle');
+  const recent = tab1.locator('table.agent-recent tbody tr').first();
+  await expect(recent).toContainText('Call from 5503301');
+  await expect(recent).toContainText('Paul Young');
+  await expect(recent).toContainText('Inbound Answered');
+  expect(agentCtx.pages()).toHaveLength(3);
+  await tab1.screenshot({ path: 'test-results/agent-en.png', fullPage: true });
+  await agentCtx.close();
+});
+
+test('an unknown caller or a disabled integration opens nothing; a blocked pop says how to allow it', async ({ page, browser }) => {
+  await prepare(page);
+  const agentCtx = await browser.newContext();
+  const agent = await agentCtx.newPage();
+  await agentSignIn(agent);
+
+  // An unknown number: the call shows, nothing opens.
+  let card = await place(page, '+1 555 0100 4321');
+  await expect(agent.locator('#agent-state')).toHaveText('Ringing');
+  await expect(agent.locator('li.agent-call').first()).toContainText('Not in Zoho Desk');
+  await card.getByRole('button', { name: 'Let it ring out' }).click();
+  await expect(agent.locator('#agent-state')).toHaveText('Idle');
+  await expect(agent.locator('table.agent-recent tbody tr').first()).toContainText('Inbound Missed');
+  await noPopHeard(agent, '0');
+
+  // Disabled: a known caller opens nothing either.
+  await page.goto('/integrations/helpdesk');
+  await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
+  await expect(page.locator('#status-value')).toHaveText('Disabled');
+  card = await place(page, '5503301');
+  await expect(agent.locator('#agent-state')).toHaveText('Ringing');
+  await card.getByRole('button', { name: 'Let it ring out' }).click();
+  await expect(agent.locator('#agent-state')).toHaveText('Idle');
+  await noPopHeard(agent, '0');
+  expect(agentCtx.pages()).toHaveLength(1);
+  await page.goto('/integrations/helpdesk');
+  await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
+  await expect(page.locator('#status-value')).toHaveText('Connected');
+
+  // A browser that blocks pop-ups: the client says how to allow them, and links the page.
+  // (Alone: any open tab of the agent may be the one that claims a pop.)
+  await agentCtx.close();
+  const blockedCtx = await browser.newContext();
+  await blockedCtx.addInitScript(() => { window.open = () => null; });
+  const blocked = await blockedCtx.newPage();
+  await agentSignIn(blocked);
+  card = await place(page, '5503301');
+  const banner = blocked.getByRole('alert');
+  await expect(banner).toContainText('Your browser blocked the Zoho Desk page');
+  await expect(banner).toContainText(`Always allow pop-ups and redirects from ${BASE}`);
+  const link = banner.getByRole('link', { name: 'Meanwhile: open Paul Young in Zoho Desk' });
+  await expect(link).toHaveAttribute('href', /\/sandbox\/desk\/support\/.+#Contacts\/dv\//);
+  await blocked.screenshot({ path: 'test-results/agent-blocked-en.png', fullPage: true });
+  await card.getByRole('button', { name: 'Let it ring out' }).click();
+  await expect(blocked.locator('#agent-state')).toHaveText('Idle');
+  await blockedCtx.close();
+});
+
+test('the agent dials a number and the simulator shows the call on the agent\'s extension; tel: links fill the dial box', async ({ page, browser }) => {
+  await prepare(page);
+  const agentCtx = await browser.newContext();
+  const agent = await agentCtx.newPage();
+  await agentSignIn(agent);
+
+  await agent.getByLabel('Number to dial').fill('5503301');
+  await agent.getByRole('button', { name: 'Dial', exact: true }).click();
+  await expect(agent.getByText('Calling 5503301 from extension 2005…')).toBeVisible();
+  await expect(agent.locator('#agent-state')).toHaveText('Ringing');
+  await expect(agent.locator('li.agent-call').first()).toContainText('Call to 5503301');
+
+  // The PBX side: the outbound call from 2005, answered there and hung up.
+  const callId = await agent.locator('li.agent-call').first().getAttribute('data-call');
+  await page.goto('/pbx/simulator');
+  const card = page.locator('li.sim-call', { hasText: callId! });
+  await expect(card).toContainText('Outbound');
+  await expect(card.getByRole('status')).toHaveText('Ringing on 2005');
+  await card.getByRole('button', { name: 'Answer', exact: true }).click();
+  await expect(agent.locator('#agent-state')).toHaveText('On a call');
+  await card.getByRole('button', { name: 'Hang up' }).click();
+  await expect(agent.locator('#agent-state')).toHaveText('Idle');
+  await expect(agent.locator('table.agent-recent tbody tr').first()).toContainText('Outbound Answered');
+
+  // What the browser opens for a tel: link once the client handles them.
+  await agent.goto('/agent?dial=' + encodeURIComponent('tel:+1-555-010-2030'));
+  await expect(agent.getByLabel('Number to dial')).toHaveValue('+1-555-010-2030');
+  await expect(agent.getByText('A phone link asked to call this number. Press Dial to call it.')).toBeVisible();
+  await expect(agent.getByRole('button', { name: 'Dial', exact: true })).toBeFocused();
+  await agent.keyboard.press('Enter');
+  await expect(agent.getByText('Calling +1-555-010-2030 from extension 2005…')).toBeVisible();
+  await expect(agent.locator('li.agent-call').first()).toContainText('Call to +1-555-010-2030');
+  const secondId = await agent.locator('li.agent-call').first().getAttribute('data-call');
+  await page.goto('/pbx/simulator');
+  const second = page.locator('li.sim-call', { hasText: secondId! });
+  await expect(second.getByRole('status')).toHaveText('Ringing on 2005');
+  await second.getByRole('button', { name: 'Let it ring out' }).click();
+  await expect(agent.locator('#agent-state')).toHaveText('Idle');
+  await agentCtx.close();
+});
+
+test('with the browser extension, a number on a Zoho Desk page is a link that dials it', async ({ page }) => {
+  await prepare(page);
+  const ext = resolve(__dirname, '../../public/browser-extension');
+  const ctx: BrowserContext = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pbx-ext-')), {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    baseURL: BASE,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      `--disable-extensions-except=${ext}`,
+      `--load-extension=${ext}`,
+    ],
+  });
+  try {
+    const agent = ctx.pages()[0] ?? await ctx.newPage();
+    await agentSignIn(agent);
+
+    // Paul Young's page in the sandbox: his phone number became a click-to-call link.
+    const desk = await ctx.newPage();
+    await desk.goto('/sandbox/desk/contacts');
+    await desk.getByRole('link', { name: 'Paul Young' }).click();
+    const link = desk.locator('a.pbx-dial', { hasText: '5503301' }).first();
+    await expect(link).toHaveAttribute('href', 'tel:5503301');
+    await link.click();
+    await expect(link).toHaveAttribute('data-pbx-state', 'sent');
+    // The agent client dialled it from 2005.
+    await expect(agent.getByText('Calling 5503301 from extension 2005…')).toBeVisible();
+    await expect(agent.locator('#agent-state')).toHaveText('Ringing');
+    await desk.screenshot({ path: 'test-results/agent-extension-en.png', fullPage: true });
+
+    const callId = await agent.locator('li.agent-call').first().getAttribute('data-call');
+    await page.goto('/pbx/simulator');
+    const card = page.locator('li.sim-call', { hasText: callId! });
+    await expect(card).toContainText('Outbound');
+    await card.getByRole('button', { name: 'Let it ring out' }).click();
+    await expect(agent.locator('#agent-state')).toHaveText('Idle');
+  } finally {
+    await ctx.close();
+  }
+});
