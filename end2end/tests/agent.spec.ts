@@ -223,3 +223,19 @@ test('with the browser extension, a number on a Zoho Desk page is a link that di
     await ctx.close();
   }
 });
+
+test('the agent client speaks the manual\'s Chinese', async ({ page, browser }) => {
+  await prepare(page);
+  const ctx = await browser.newContext({ locale: 'zh-CN' });
+  const agent = await ctx.newPage();
+  await agent.goto('/agent');
+  await agent.getByLabel('分机', { exact: true }).fill('2005');
+  await agent.getByLabel('密码', { exact: true }).fill(PASSWORD);
+  await agent.getByRole('button', { name: '登录' }).click();
+  await expect(agent.getByRole('heading', { name: '分机 2005 · Kristin Hale' })).toBeVisible();
+  await expect(agent.locator('#agent-state')).toHaveText('空闲');
+  await expect(agent.getByLabel('拨打号码')).toBeVisible();
+  await expect(agent.getByRole('button', { name: '拨号', exact: true })).toBeVisible();
+  await agent.screenshot({ path: 'test-results/agent-zh.png', fullPage: true });
+  await ctx.close();
+});

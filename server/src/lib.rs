@@ -200,6 +200,11 @@ async fn metrics(State(engine): State<SharedEngine>) -> Response {
             "Zoho work failed (retry by hand in the integration log).",
             jobs_in(&["failed"]),
         ),
+        (
+            "helpdesk_agent_connections",
+            "Agent web client tabs connected for live events.",
+            engine.agent_connections() as i64,
+        ),
     ]);
     (
         [(

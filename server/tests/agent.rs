@@ -415,6 +415,27 @@ async fn screen_pops_reach_only_their_agent_once_and_only_for_known_callers() {
     assert_eq!(pop5["name"], "Automatic New Contact +1 555 0199 0001");
     hang_up(&app, &c5).await;
     tab1.expect_call(&c5, "Ended").await;
+    // Three pops offered (c1, c3, c5); at least the four open tabs connected.
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("\nhelpdesk_screen_pops_total 3\n"),
+        "{metrics}"
+    );
+    let conns: i64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("helpdesk_agent_connections "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(conns >= 4, "{metrics}");
 
     // An unbound extension sees its calls, with no pop (and no caller from Zoho).
     let mut rec = Live::open(&app, &reception).await.unwrap();
@@ -426,6 +447,59 @@ async fn screen_pops_reach_only_their_agent_once_and_only_for_known_callers() {
     assert_eq!(
         (e["type"].as_str(), e["state"].as_str()),
         (Some("call"), Some("Ended")),
+        "{e}"
+    );
+
+    // An internal call (2006 calls 2005): shown, never popped.
+    let at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let internal = |kind: &str| {
+        serde_json::json!({"event_id": format!("int-1-{kind}"), "call_id": "int-1", "kind": kind,
+            "at": at, "direction": "internal", "extension": "2005",
+            "result": if kind == "ended" { Some("answered") } else { None }})
+    };
+    for kind in ["ringing", "ended"] {
+        let body = serde_json::to_vec(&internal(kind)).unwrap();
+        let secret = app.engine.webhook_secret().unwrap().expose().to_string();
+        let r = app
+            .http
+            .post(format!("{}/api/pbx/call-events", app.base))
+            .header("Content-Type", "application/json")
+            .header(
+                "X-Helpdesk-Signature",
+                app::engine::calls::sign(&secret, &body),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    }
+    let e = tab1.next().await.unwrap();
+    assert_eq!(
+        (
+            e["type"].as_str(),
+            e["call_id"].as_str(),
+            e["direction"].as_str(),
+            e["state"].as_str()
+        ),
+        (
+            Some("call"),
+            Some("int-1"),
+            Some("internal"),
+            Some("Ringing")
+        ),
+        "{e}"
+    );
+    let e = tab1.next().await.unwrap();
+    assert_eq!(
+        (
+            e["type"].as_str(),
+            e["call_id"].as_str(),
+            e["state"].as_str()
+        ),
+        (Some("call"), Some("int-1"), Some("Ended")),
         "{e}"
     );
 
@@ -457,7 +531,7 @@ async fn screen_pops_reach_only_their_agent_once_and_only_for_known_callers() {
         .iter()
         .map(|c| c["call_id"].as_str().unwrap())
         .collect();
-    assert_eq!(recent, vec![c7.as_str(), &c5, &c4, &c3, &c1]);
+    assert_eq!(recent, vec![c7.as_str(), "int-1", &c5, &c4, &c3, &c1]);
 
     // Changing the password signs the agent out: the live connection says so and ends.
     let id = extension_id(&app, "2005").await;

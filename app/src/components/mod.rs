@@ -81,7 +81,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                 <A href="/pbx/extensions" attr:class="nav-link">{t!(i18n, nav_extensions)}</A>
                 <A href="/pbx/contacts" attr:class="nav-link">{t!(i18n, nav_contacts)}</A>
                 <A href="/pbx/simulator" attr:class="nav-link">{t!(i18n, nav_simulator)}</A>
-                <a href="/agent" class="nav-link" target="_blank">{t!(i18n, nav_agent)}</a>
+                <a href="/agent" class="nav-link" target="_blank" rel="noopener">{t!(i18n, nav_agent)}</a>
                 <div class="side-bottom">
                     <LanguageSwitch/>
                     <ActionForm action=sign_out>

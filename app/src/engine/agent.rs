@@ -185,6 +185,11 @@ impl Engine {
         self.agents.tx.subscribe()
     }
 
+    /// Live connections open now (each tab of each agent).
+    pub fn agent_connections(&self) -> usize {
+        self.agents.tx.receiver_count()
+    }
+
     /// Changes when extensions or their web-client passwords change.
     pub fn agent_access_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.agents.access.subscribe()
