@@ -60,7 +60,10 @@ impl Feed {
                     Ok(e) if e.extension == self.agent.extension => self.queue.push_back(e.event),
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        self.queue.push_back(AgentEvent::Resync)
+                        // Missed events: the calls are re-read, and pops still waiting repeated.
+                        self.queue.push_back(AgentEvent::Resync);
+                        let pops = self.engine.pending_pops(&self.agent.extension).await;
+                        self.queue.extend(pops.unwrap_or_default().into_iter().map(AgentEvent::Pop));
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
