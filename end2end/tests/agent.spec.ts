@@ -80,10 +80,14 @@ test('a known caller pops its Zoho Desk page while it rings, once across the age
   expect(agentCtx.pages()).toHaveLength(3);
   await tab1.screenshot({ path: 'test-results/agent-ringing-en.png', fullPage: true });
 
-  await card.getByRole('button', { name: 'Answer', exact: true }).click();
+  // The agent answers and hangs up from the client; the simulator follows.
+  await tab1.locator('li.agent-call').first().getByRole('button', { name: 'Answer', exact: true }).click();
   await expect(tab1.locator('#agent-state')).toHaveText('On a call');
-  await card.getByRole('button', { name: 'Hang up' }).click();
+  await expect(tab2.locator('#agent-state')).toHaveText('On a call');
+  await expect(card.getByRole('status')).toHaveText('Talking on 2005');
+  await tab2.locator('li.agent-call').first().getByRole('button', { name: 'Hang up' }).click();
   await expect(tab1.locator('#agent-state')).toHaveText('Idle');
+  await expect(card.getByRole('status')).toHaveText('Ended');
   const recent = tab1.locator('table.agent-recent tbody tr').first();
   await expect(recent).toContainText('Call from 5503301');
   await expect(recent).toContainText('Paul Young');

@@ -613,3 +613,62 @@ async fn dialling_needs_the_agents_session_and_calls_from_its_extension() {
         "through the public intake: {d}"
     );
 }
+
+#[tokio::test]
+async fn an_agent_answers_and_hangs_up_its_own_calls_only() {
+    let app = TestApp::spawn().await;
+    app.connect().await;
+    let kristin = agent(&app, "2005").await;
+    let liam = agent(&app, "2006").await;
+    let mut live = Live::open(&app, &kristin).await.unwrap();
+    let control = |c: &reqwest::Client, id: &str, answer: bool| {
+        let (c, id) = (c.clone(), id.to_string());
+        let app = &app;
+        async move {
+            app.call_with(
+                &c,
+                "agent/call",
+                &[
+                    ("call_id", id.as_str()),
+                    ("answer", if answer { "true" } else { "false" }),
+                ],
+            )
+            .await
+        }
+    };
+
+    let c1 = ring(&app, "5503301", "2005").await;
+    live.expect_call(&c1, "Ringing").await;
+    // Not Liam's call, nor anybody's without a session; hanging up a ringing inbound call is
+    // not the agent's to do (it rings on).
+    let (s, _) = control(&liam, &c1, true).await;
+    assert_ne!(s, 200);
+    let (s, _) = control(&TestApp::browser(), &c1, true).await;
+    assert_eq!(s, 401);
+    let (s, b) = control(&kristin, &c1, false).await;
+    assert_ne!(s, 200, "{b}");
+    // Answer, then hang up: the PBX's events come back through the intake.
+    let (s, b) = control(&kristin, &c1, true).await;
+    assert_eq!(s, 200, "{b}");
+    live.expect_call(&c1, "Talking").await;
+    let (s, b) = control(&kristin, &c1, false).await;
+    assert_eq!(s, 200, "{b}");
+    let e = live.expect_call(&c1, "Ended").await;
+    assert_eq!(e["call_type"], "Inbound Answered");
+    // Over: nothing more to do with it.
+    let (s, b) = control(&kristin, &c1, false).await;
+    assert_ne!(s, 200, "{b}");
+    assert!(b.to_string().contains("CallEnded"), "{b}");
+
+    // The agent's own outbound call can be cancelled while it rings.
+    let (s, id) = app
+        .call_with(&kristin, "agent/dial", &[("number", "5503301")])
+        .await;
+    assert_eq!(s, 200, "{id}");
+    let id = id.as_str().unwrap().to_string();
+    live.expect_call(&id, "Ringing").await;
+    let (s, b) = control(&kristin, &id, false).await;
+    assert_eq!(s, 200, "{b}");
+    let e = live.expect_call(&id, "Ended").await;
+    assert_eq!(e["call_type"], "Outbound Unanswered");
+}

@@ -103,3 +103,13 @@ pub async fn dial(number: String) -> Result<String, AppError> {
     tracing::info!(extension = %ext.number, %call_id, "agent dialled");
     Ok(call_id)
 }
+
+/// Answers the agent's ringing inbound call (`answer`), or hangs up the call it is on or is
+/// dialling: what the PBX's own client offers.
+#[server(endpoint = "agent/call")]
+pub async fn control_call(call_id: String, answer: bool) -> Result<(), AppError> {
+    let (engine, ext) = super::ssr::require_agent().await?;
+    Ok(engine
+        .agent_call_control(&ext.number, &call_id, answer)
+        .await?)
+}

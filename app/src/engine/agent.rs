@@ -365,6 +365,50 @@ impl Engine {
         Ok(self.agents.unclaimed(extension, &ringing))
     }
 
+    /// The agent answers its ringing inbound call, or hangs up the call it is on (or the
+    /// outbound call it is still dialling), as the PBX's own client would; through the
+    /// simulator, so the PBX's events come through the intake. Another extension's call is
+    /// "not found".
+    pub async fn agent_call_control(
+        &self,
+        extension: &str,
+        call_id: &str,
+        answer: bool,
+    ) -> Result<(), EngineError> {
+        let row = self
+            .store
+            .call(call_id)
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        let st = row.state;
+        let mine = st.ringing.contains_key(extension)
+            || matches!(&st.answered, Some((x, _)) if x == extension);
+        if !mine {
+            return Err(EngineError::NotFound);
+        }
+        let problem = |p| {
+            EngineError::Invalid(vec![crate::model::FieldError {
+                field: "call".into(),
+                problem: p,
+            }])
+        };
+        let action = match (answer, state_for(&st, extension).0, st.direction) {
+            (_, AgentCallState::Ended, _) => {
+                return Err(problem(crate::model::FieldProblem::CallEnded))
+            }
+            (true, AgentCallState::Ringing, Direction::Inbound) => SimAction::Answer {
+                call_id: call_id.to_string(),
+                extension: extension.to_string(),
+            },
+            (false, AgentCallState::Talking, _)
+            | (false, AgentCallState::Ringing, Direction::Outbound) => SimAction::HangUp {
+                call_id: call_id.to_string(),
+            },
+            _ => return Err(problem(crate::model::FieldProblem::NotRinging)),
+        };
+        self.simulate(action).await.map(|_| ())
+    }
+
     /// Click to call: the PBX places a call from the agent's extension to `number` (here
     /// through the simulator's outbound path, which posts real call events to the intake).
     pub async fn agent_dial(&self, extension: &str, number: &str) -> Result<String, EngineError> {

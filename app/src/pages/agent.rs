@@ -8,7 +8,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::agent::{claim_pop, current_agent, dial, my_calls, AgentSignIn, AgentSignOut};
+use crate::api::agent::{
+    claim_pop, control_call, current_agent, dial, my_calls, AgentSignIn, AgentSignOut,
+};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -304,6 +306,24 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
         tel.set(Some(ok));
     };
 
+    // Answer / Hang up from the client.
+    let control = Action::new(move |(id, answer): &(String, bool)| {
+        let (id, answer) = (id.clone(), *answer);
+        async move { control_call(id, answer).await }
+    });
+    let control_error = move || {
+        control
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| match e {
+                AppError::Invalid(errs) if !errs.is_empty() => problem_text(i18n, errs[0].problem),
+                AppError::Unauthorized => t_string!(i18n, agent_signed_out_notice).to_string(),
+                AppError::ServerFn(_) => t_string!(i18n, err_network).to_string(),
+                _ => t_string!(i18n, err_internal).to_string(),
+            })
+    };
+
     let sign_out = ServerAction::<AgentSignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
@@ -381,9 +401,10 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
             </Show>
             <ul class="agent-calls">
                 <For each=move || calls.get().active key=|c| (c.call_id.clone(), c.state, c.caller.clone()) let:c>
-                    <ActiveCall c=c/>
+                    <ActiveCall c=c control=control/>
                 </For>
             </ul>
+            {move || control_error().map(|t| view! { <p class="form-error" role="alert">{t}</p> })}
         </section>
 
         <section class="card agent" aria-labelledby="dial-title">
@@ -462,8 +483,27 @@ fn caller_cell(i18n: leptos_i18n::I18nContext<Locale>, c: &AgentCall) -> AnyView
 }
 
 #[component]
-fn ActiveCall(c: AgentCall) -> impl IntoView {
+fn ActiveCall(
+    c: AgentCall,
+    control: Action<(String, bool), Result<(), AppError>>,
+) -> impl IntoView {
     let i18n = use_i18n();
+    let can_answer = c.state == AgentCallState::Ringing && c.direction == "inbound";
+    let can_hang_up = c.state == AgentCallState::Talking
+        || c.state == AgentCallState::Ringing && c.direction == "outbound";
+    let (id1, id2) = (c.call_id.clone(), c.call_id.clone());
+    let buttons = view! {
+        <div class="agent-call-actions">
+            {can_answer.then(|| view! {
+                <button type="button" class="primary" disabled=move || control.pending().get()
+                    on:click=move |_| { control.dispatch((id1.clone(), true)); }>{t!(i18n, sim_answer)}</button>
+            })}
+            {can_hang_up.then(|| view! {
+                <button type="button" class="danger" disabled=move || control.pending().get()
+                    on:click=move |_| { control.dispatch((id2.clone(), false)); }>{t!(i18n, sim_hang_up)}</button>
+            })}
+        </div>
+    };
     let state = match c.state {
         AgentCallState::Ringing => t_string!(i18n, agent_state_ringing),
         AgentCallState::Talking => t_string!(i18n, agent_state_talking),
@@ -481,6 +521,7 @@ fn ActiveCall(c: AgentCall) -> impl IntoView {
             </div>
             <div class="agent-caller">{caller_cell(i18n, &c)}</div>
             <span class="badge neutral">{state}</span>
+            {buttons}
         </li>
     }
 }

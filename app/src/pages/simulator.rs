@@ -20,6 +20,8 @@ struct SimCall {
     extensions: Vec<String>,
     answered: Option<String>,
     ended: bool,
+    /// Listed among the calls in progress at least once (so its absence later means it ended).
+    seen_open: bool,
 }
 
 /// How often the page asks whether calls changed.
@@ -90,6 +92,7 @@ pub fn SimulatorPage() -> impl IntoView {
                                     extensions: exts,
                                     answered: None,
                                     ended: false,
+                                    seen_open: false,
                                 },
                             )
                         });
@@ -133,6 +136,17 @@ pub fn SimulatorPage() -> impl IntoView {
             return;
         };
         calls.update(|c| {
+            // Calls answered or ended elsewhere (an agent's client, a real PBX) follow.
+            for x in c.iter_mut().filter(|x| !x.ended) {
+                match list.iter().find(|s| s.call_id == x.call_id) {
+                    Some(s) => {
+                        x.seen_open = true;
+                        x.answered = s.answered_by.clone();
+                    }
+                    None if x.seen_open => x.ended = true,
+                    None => {}
+                }
+            }
             for s in list.iter().rev() {
                 if s.direction == "internal" || c.iter().any(|x| x.call_id == s.call_id) {
                     continue;
@@ -146,6 +160,7 @@ pub fn SimulatorPage() -> impl IntoView {
                         extensions: s.extensions.clone(),
                         answered: s.answered_by.clone(),
                         ended: false,
+                        seen_open: true,
                     },
                 );
             }
