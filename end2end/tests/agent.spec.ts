@@ -243,3 +243,15 @@ test('the agent client speaks the manual\'s Chinese', async ({ page, browser }) 
   await agent.screenshot({ path: 'test-results/agent-zh.png', fullPage: true });
   await ctx.close();
 });
+
+test('the browser extension finds phone numbers, not dates, times or record ids', async ({ page }) => {
+  await page.goto('/sandbox/desk/');
+  await page.addScriptTag({ path: resolve(__dirname, '../../public/browser-extension/numbers.js') });
+  const found = await page.evaluate(() => {
+    const N = (globalThis as any).PbxNumbers;
+    const cases = ['Phone: +86 138 0013 8000', 'Mobile 5503301.', '(555) 010-2030', '0086-138-0013-8000',
+      'Created 2026-11-28 10:22:01', 'at 12:30', 'Ticket #101', 'id 1892000000042032', 'abc5503301', 'v1.2.3'];
+    return cases.map((t) => N.findNumbers(t).map((f: any) => N.dialString(f.number)));
+  });
+  expect(found).toEqual([['+8613800138000'], ['5503301'], ['5550102030'], ['+8613800138000'], [], [], [], [], [], []]);
+});

@@ -22,6 +22,10 @@ async function remember(tabId, origin) {
   return true;
 }
 
+function dialUrl(origin, number) {
+  return origin + '/agent?dial=' + encodeURIComponent('tel:' + number);
+}
+
 async function dial(number) {
   const list = await clients();
   for (const c of list) {
@@ -31,6 +35,11 @@ async function dial(number) {
         await chrome.tabs.update(c.tabId, { active: true });
         return { ok: true };
       }
+      if (answer && answer.reason === 'signed-out') {
+        // Sign in there; the number waits in the dial box.
+        await chrome.tabs.update(c.tabId, { url: dialUrl(c.origin, number), active: true });
+        return { ok: true, opened: true };
+      }
     } catch (_) {
       // Closed or navigated away: forget it.
     }
@@ -38,7 +47,7 @@ async function dial(number) {
   }
   const { pbxOrigin } = await chrome.storage.local.get('pbxOrigin');
   if (pbxOrigin) {
-    await chrome.tabs.create({ url: pbxOrigin + '/agent?dial=' + encodeURIComponent('tel:' + number) });
+    await chrome.tabs.create({ url: dialUrl(pbxOrigin, number) });
     return { ok: true, opened: true };
   }
   return { ok: false, reason: 'no-client' };

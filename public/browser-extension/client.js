@@ -6,6 +6,11 @@
   chrome.runtime.sendMessage({ type: 'client' });
   chrome.runtime.onMessage.addListener((msg, _sender, reply) => {
     if (msg && msg.type === 'dial' && typeof msg.number === 'string') {
+      // Signed out, the page cannot dial: the worker brings it forward with the number.
+      if (!document.getElementById('agent-state')) {
+        reply({ ok: false, reason: 'signed-out' });
+        return;
+      }
       // The page accepts this only from its own window (this script), see pages/agent.rs.
       window.postMessage('helpdesk-dial:' + msg.number, location.origin);
       reply({ ok: true });
