@@ -150,11 +150,11 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
     let popped = RwSignal::new(None::<ScreenPop>);
     let blocked = RwSignal::new(None::<ScreenPop>);
 
-    // A pop: every tab of the agent hears it, the first to claim it opens the page.
     // Pops this tab has heard of (shown as a data attribute: tests read it after a later
     // event to know that no pop came before it).
     let heard = RwSignal::new(0_u32);
     let elsewhere = RwSignal::new(None::<ScreenPop>);
+    // A pop: every tab of the agent hears it, the first to claim it opens the page.
     let on_pop = move |p: ScreenPop| {
         heard.update(|n| *n += 1);
         leptos::task::spawn_local(async move {
