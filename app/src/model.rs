@@ -484,8 +484,10 @@ pub struct JobView {
     /// `queued`, `running`, `done`, `failed`, `cancelled`.
     pub state: String,
     pub attempts: i64,
-    /// What it found or made, or why it did nothing (plain words).
+    /// What it found or made, or why it did nothing (English words, as stored).
     pub summary: Option<String>,
+    /// The same, structured: the page says it in the reader's language.
+    pub note: Option<JobNote>,
     pub last_error: Option<String>,
     /// A Zoho Desk page of the record it made or found.
     pub link: Option<String>,
@@ -583,6 +585,239 @@ pub struct AgentCalls {
     pub recent: Vec<AgentCall>,
 }
 
+/// What a field a synced record lacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    FirstName,
+    LastName,
+    Name,
+    Phone,
+}
+
+/// What Contact Sync did with a matched record (the integration log says it in either language).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "sync", rename_all = "snake_case")]
+pub enum SyncNote {
+    Added,
+    Updated,
+    Unchanged,
+    /// The record lacks what a phonebook contact needs.
+    Incomplete {
+        missing: Missing,
+    },
+    /// The rules no longer sync to that group.
+    GroupReleased,
+    /// A contact while accounts are synced, or the other way round.
+    ModuleMismatch {
+        record: ZohoModule,
+        target: ZohoModule,
+    },
+    /// The phonebook refused these fields.
+    Refused {
+        fields: Vec<String>,
+    },
+}
+
+/// What a job found or made, or why it did nothing: structured, so that the integration log
+/// can say it in the reader's language. [`JobNote::english`] is the stored summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "note", rename_all = "snake_case")]
+pub enum JobNote {
+    /// The number is a Zoho Desk record (found, or created for the call).
+    Matched {
+        number: String,
+        module: ZohoModule,
+        name: String,
+        created: bool,
+        sync: Option<SyncNote>,
+    },
+    NoMatch {
+        number: String,
+        creation_off: bool,
+    },
+    CreationFailed {
+        number: String,
+        error: String,
+    },
+    Created {
+        module: ZohoModule,
+        name: String,
+    },
+    /// A retried creation found what an earlier attempt made.
+    CreatedEarlier {
+        module: ZohoModule,
+        name: String,
+    },
+    /// Ticket or call log: the call has not ended.
+    NotEnded,
+    /// Ticket or call log: the number is no contact.
+    NoContact {
+        number: String,
+    },
+    /// Ticket or call log: the number is an account.
+    IsAccount {
+        number: String,
+        name: String,
+    },
+    /// Call log: the edition has no call activities.
+    EditionWithoutCalls {
+        edition: String,
+    },
+    /// Call log: Zoho answered that this edition has no call activities.
+    LicenseLimited,
+    Ticket {
+        number: String,
+        subject: String,
+        found_earlier: bool,
+        unassigned: bool,
+    },
+    CallActivity {
+        subject: String,
+        status: String,
+        found_earlier: bool,
+    },
+}
+
+impl Missing {
+    pub fn english(self) -> &'static str {
+        match self {
+            Missing::FirstName => "it has no first name",
+            Missing::LastName => "it has no last name",
+            Missing::Name => "it has no name",
+            Missing::Phone => "it has no phone number",
+        }
+    }
+}
+
+fn module_words(m: ZohoModule) -> &'static str {
+    match m {
+        ZohoModule::Contacts => "the contact",
+        ZohoModule::Accounts => "the account",
+    }
+}
+
+impl SyncNote {
+    pub fn english(&self) -> String {
+        match self {
+            SyncNote::Added => "added to the company contacts".into(),
+            SyncNote::Updated => "updated in the company contacts".into(),
+            SyncNote::Unchanged => "already in the company contacts".into(),
+            SyncNote::Incomplete { missing } => format!("not synced: {}", missing.english()),
+            SyncNote::GroupReleased => {
+                "not synced: that company contacts group is no longer synced".into()
+            }
+            SyncNote::ModuleMismatch { record, target } => format!(
+                "not synced: the record is {}, the module to sync is {}",
+                module_words(*record),
+                module_words(*target)
+            ),
+            SyncNote::Refused { fields } => format!(
+                "not synced: the phonebook refuses its {}",
+                fields
+                    .iter()
+                    .map(|f| f.replace('_', " "))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+impl JobNote {
+    /// The note in English; `kind` is the job's (`ticket` and `call_log` word some alike notes
+    /// differently).
+    pub fn english(&self, kind: &str) -> String {
+        let not = if kind == "ticket" {
+            "no ticket"
+        } else {
+            "not logged"
+        };
+        match self {
+            JobNote::Matched {
+                number,
+                module,
+                name,
+                created,
+                sync,
+            } => {
+                let mut s = format!(
+                    "{number} is {} {name}{}",
+                    module_words(*module),
+                    if *created {
+                        " (created for this call)"
+                    } else {
+                        ""
+                    }
+                );
+                if let Some(sync) = sync {
+                    s.push_str("; ");
+                    s.push_str(&sync.english());
+                }
+                s
+            }
+            JobNote::NoMatch {
+                number,
+                creation_off: true,
+            } => format!(
+                "{number}: matches no Zoho Desk contact or account (creation is off for this call type)"
+            ),
+            JobNote::NoMatch { number, .. } => {
+                format!("{number}: matches no Zoho Desk contact or account")
+            }
+            JobNote::CreationFailed { number, error } => {
+                format!("{number}: the creation of {number} did not succeed ({error})")
+            }
+            JobNote::Created { module, name } => format!("created {} {name}", module_words(*module)),
+            JobNote::CreatedEarlier { module, name } => format!(
+                "found {} {name}, made by an earlier attempt",
+                module_words(*module)
+            ),
+            JobNote::NotEnded => format!("{not}: the call has not ended"),
+            JobNote::NoContact { number } => {
+                format!("{not}: {number} matches no Zoho Desk contact")
+            }
+            JobNote::IsAccount { number, name } if kind == "ticket" => format!(
+                "no ticket: tickets are for contacts only, and {number} is the account {name}"
+            ),
+            JobNote::IsAccount { number, name } => format!(
+                "not logged: call activities belong to contacts, and {number} is the account {name}"
+            ),
+            JobNote::EditionWithoutCalls { edition } => format!(
+                "not logged: call activities need Zoho Desk Standard or above (this org: {edition})"
+            ),
+            JobNote::LicenseLimited => {
+                "not logged: this Zoho Desk edition has no call activities".into()
+            }
+            JobNote::Ticket {
+                number,
+                subject,
+                found_earlier,
+                unassigned,
+            } => {
+                let how = match (found_earlier, unassigned) {
+                    (true, _) => "found the ticket an earlier attempt created",
+                    (false, true) => "created (unassigned: Zoho refused the agent as assignee)",
+                    (false, false) => "created",
+                };
+                format!("ticket #{number} {how}: {subject}")
+            }
+            JobNote::CallActivity {
+                subject,
+                status,
+                found_earlier,
+            } => {
+                let how = if *found_earlier {
+                    "found the call activity an earlier attempt logged"
+                } else {
+                    "logged"
+                };
+                format!("call activity {how}: {subject} ({status})")
+            }
+        }
+    }
+}
+
 /// What a `tel:` link or a pasted number holds, as a number to dial: `%XX` escapes decoded
 /// (a `+` stays a plus), the `tel:` scheme and any `;parameters` (RFC 3966) dropped.
 pub fn dial_string(raw: &str) -> String {
@@ -618,6 +853,42 @@ pub fn dial_string(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn job_notes_keep_their_english_summaries() {
+        let matched = JobNote::Matched {
+            number: "5503301".into(),
+            module: ZohoModule::Contacts,
+            name: "Paul Young".into(),
+            created: false,
+            sync: Some(SyncNote::Added),
+        };
+        assert_eq!(
+            matched.english("contact"),
+            "5503301 is the contact Paul Young; added to the company contacts"
+        );
+        let account = JobNote::IsAccount {
+            number: "5503310".into(),
+            name: "Acme".into(),
+        };
+        assert!(account
+            .english("ticket")
+            .starts_with("no ticket: tickets are for contacts only"));
+        assert!(account
+            .english("call_log")
+            .starts_with("not logged: call activities belong"));
+        let refused = SyncNote::Refused {
+            fields: vec!["business_phone".into()],
+        };
+        assert_eq!(
+            refused.english(),
+            "not synced: the phonebook refuses its business phone"
+        );
+        // Stored as JSON beside the summary, read back by the log.
+        let v = serde_json::to_value(&matched).unwrap();
+        assert_eq!(v["note"], "matched");
+        assert_eq!(serde_json::from_value::<JobNote>(v).unwrap(), matched);
+    }
 
     #[test]
     fn dial_strings() {

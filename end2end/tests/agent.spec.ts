@@ -2,7 +2,7 @@ import { test, expect, Page, BrowserContext, chromium } from '@playwright/test';
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { connect } from './helpers';
+import { connect, signIn, L } from './helpers';
 import { BASE } from '../playwright.config';
 
 const PASSWORD = 'kristin-web-client';
@@ -241,6 +241,16 @@ test('the agent client speaks the manual\'s Chinese', async ({ page, browser }) 
   await expect(agent.getByLabel('拨打号码')).toBeVisible();
   await expect(agent.getByRole('button', { name: '拨号', exact: true })).toBeVisible();
   await agent.screenshot({ path: 'test-results/agent-zh.png', fullPage: true });
+
+  // The admin's log in Chinese: what the Zoho work did, in Chinese too.
+  const admin = await ctx.newPage();
+  await signIn(admin, L.zh);
+  await admin.goto('/integrations/helpdesk/log');
+  // Paul Young's latest inbound call (呼入), looked up for its screen pop.
+  await admin.locator('table.log-table tbody tr', { hasText: '5503301' }).filter({ hasText: '呼入' }).first().getByRole('button').click();
+  const lookup = admin.locator('ul.jobs > li[data-kind="contact"]');
+  await expect(lookup).toHaveAttribute('data-state', 'done', { timeout: 20_000 });
+  await expect(lookup).toContainText('5503301 是联系人 Paul Young。');
   await ctx.close();
 });
 

@@ -64,7 +64,7 @@ test('the rules do what the manual promises, exactly once; disable, enable, disc
   // 1. A known contact (Paul Young, 5503301) calls Kristin Hale (2005); answered.
   await simulate(page, { number: '5503301', inbound: true, end: 'answer' });
   let jobs = await openInLog(page, '5503301');
-  await expect(jobs.filter({ hasText: 'Lookup and sync' })).toContainText('5503301 is the contact Paul Young; added to the company contacts');
+  await expect(jobs.filter({ hasText: 'Lookup and sync' })).toContainText('5503301 is the contact Paul Young. Added to the company contacts.');
   await expect(jobs.filter({ hasText: 'Ticket' })).toContainText('Inbound Completed - from <5503301> to Kristin Hale<2005>');
   await expect(jobs.filter({ hasText: 'Call activity' })).toContainText('(Completed)');
   await page.screenshot({ path: 'test-results/log-jobs-en.png', fullPage: true });
@@ -72,7 +72,7 @@ test('the rules do what the manual promises, exactly once; disable, enable, disc
   // 2. An unknown caller (5503309), missed: a contact is created, then its ticket.
   await simulate(page, { number: '5503309', inbound: true, end: 'ring_out' });
   jobs = await openInLog(page, '5503309');
-  await expect(jobs.filter({ hasText: 'Create record' })).toContainText('created the contact Automatic New Contact 5503309');
+  await expect(jobs.filter({ hasText: 'Create record' })).toContainText('Created the contact Automatic New Contact 5503309.');
   await expect(jobs.filter({ hasText: 'Ticket' })).toContainText('Inbound Missed - from <5503309> to Kristin Hale<2005>');
 
   // 3. Outbound, unanswered, to an account (Acme Logistics, 5503310): no ticket, and why.
@@ -83,7 +83,7 @@ test('the rules do what the manual promises, exactly once; disable, enable, disc
   // 4. A contact without a name (5503305): not synced, and why.
   await simulate(page, { number: '5503305', inbound: true, end: 'answer' });
   jobs = await openInLog(page, '5503305');
-  await expect(jobs.filter({ hasText: 'Lookup and sync' })).toContainText('not synced: it has no first name');
+  await expect(jobs.filter({ hasText: 'Lookup and sync' })).toContainText('Not synced: it has no first name.');
 
   // Zoho Desk (the sandbox's pages) holds exactly the records the manual promises.
   await page.goto('/sandbox/desk/tickets');

@@ -15,7 +15,7 @@ use super::rules::{self, CallWork, CreateWork};
 use super::store::jobs::{ClaimedJob, Finish, NewJob};
 use super::zoho::ZohoError;
 use super::{Engine, EngineError};
-use crate::model::ZohoModule;
+use crate::model::{JobNote, SyncNote, ZohoModule};
 
 /// The org's departments: (id, name, is default).
 pub type Departments = Vec<(String, String, bool)>;
@@ -46,8 +46,11 @@ enum Step {
     Wait { for_key: String, detail: String },
 }
 
-fn done(summary: impl Into<String>, mut extra: Value) -> Step {
-    extra["summary"] = Value::String(summary.into());
+/// A finished step: the note (structured, for the log in either language), its English as the
+/// summary, and what else later steps read.
+fn done(kind: &str, note: JobNote, mut extra: Value) -> Step {
+    extra["summary"] = Value::String(note.english(kind));
+    extra["note"] = serde_json::to_value(&note).unwrap_or(Value::Null);
     Step::Done(extra)
 }
 
@@ -258,7 +261,7 @@ impl Engine {
             .map_err(|e| EngineError::Intake(e.to_string()))?;
         let mut record = self.lookup_number(&w.number).await?;
         let mut created = false;
-        let mut note = None;
+        let mut failed = None;
         if let (Some(rec), Some(_)) = (&record, w.create_as) {
             // Found: perhaps the record a creation for this number just made (for this call or
             // one ringing at the same time).
@@ -308,56 +311,45 @@ impl Engine {
                         created = true;
                     }
                     Some(j) => {
-                        note = Some(format!(
-                            "the creation of {} did not succeed ({})",
-                            w.number,
-                            j.last_error.unwrap_or_default()
-                        ))
+                        failed = Some(j.last_error.unwrap_or_default());
                     }
                 }
             }
         }
         let Some(rec) = record else {
-            let why = note.unwrap_or_else(|| match w.create_as {
-                None => {
-                    "matches no Zoho Desk contact or account (creation is off for this call type)"
-                        .into()
-                }
-                Some(_) => "matches no Zoho Desk contact or account".into(),
-            });
-            return Ok(done(
-                format!("{}: {why}", w.number),
-                json!({ "record": null }),
-            ));
+            let note = match failed {
+                Some(error) => JobNote::CreationFailed {
+                    number: w.number.clone(),
+                    error,
+                },
+                None => JobNote::NoMatch {
+                    number: w.number.clone(),
+                    creation_off: w.create_as.is_none(),
+                },
+            };
+            return Ok(done(rules::CONTACT, note, json!({ "record": null })));
         };
         let sync = match w.sync {
             None => None,
-            Some(t) if t.module != rec.module => Some(format!(
-                "not synced: the record is {}, the module to sync is {}",
-                module_word(rec.module),
-                module_word(t.module)
-            )),
+            Some(t) if t.module != rec.module => Some(SyncNote::ModuleMismatch {
+                record: rec.module,
+                target: t.module,
+            }),
             Some(t) => Some(self.sync_record(t.group_id, &rec).await?),
         };
         self.caller_found(&w.call_id, &rec).await;
-        let mut summary = format!(
-            "{} is {} {}{}",
-            w.number,
-            module_word(rec.module),
-            rec.name,
-            if created {
-                " (created for this call)"
-            } else {
-                ""
-            }
-        );
-        if let Some(s) = &sync {
-            summary.push_str("; ");
-            summary.push_str(s);
-        }
+        let sync_words = sync.as_ref().map(SyncNote::english);
+        let note = JobNote::Matched {
+            number: w.number.clone(),
+            module: rec.module,
+            name: rec.name.clone(),
+            created,
+            sync,
+        };
         Ok(done(
-            summary,
-            json!({ "record": rec, "created": created, "sync": sync }),
+            rules::CONTACT,
+            note,
+            json!({ "record": rec, "created": created, "sync": sync_words }),
         ))
     }
 
@@ -370,14 +362,11 @@ impl Engine {
             // An earlier attempt may have created it: look before creating again.
             if let Some(rec) = self.search_number(&ctx, &w.number).await? {
                 self.lookups.put(&w.number_key, Some(rec.clone()));
-                return Ok(done(
-                    format!(
-                        "found {} {}, made by an earlier attempt",
-                        module_word(rec.module),
-                        rec.name
-                    ),
-                    json!({ "record": rec }),
-                ));
+                let note = JobNote::CreatedEarlier {
+                    module: rec.module,
+                    name: rec.name.clone(),
+                };
+                return Ok(done(rules::CREATE, note, json!({ "record": rec })));
             }
         }
         let name = rules::automatic_name(w.create_as, &w.number);
@@ -412,9 +401,15 @@ impl Engine {
         }
         .ok_or_else(|| EngineError::Zoho(ZohoError::Decode("the created record has no id".into())))?;
         self.lookups.put(&w.number_key, Some(rec.clone()));
+        let link = rec.web_url.clone();
+        let note = JobNote::Created {
+            module: rec.module,
+            name,
+        };
         Ok(done(
-            format!("created {} {name}", module_word(rec.module)),
-            json!({ "record": rec, "link": rec.web_url }),
+            rules::CREATE,
+            note,
+            json!({ "record": rec, "link": link }),
         ))
     }
 
@@ -422,7 +417,7 @@ impl Engine {
         let w: CallWork = serde_json::from_value(job.payload.clone())
             .map_err(|e| EngineError::Intake(e.to_string()))?;
         let Some(o) = w.outcome.clone() else {
-            return Ok(done("no ticket: the call has not ended", json!({})));
+            return Ok(done(rules::TICKET, JobNote::NotEnded, json!({})));
         };
         let contact = self
             .store
@@ -432,19 +427,17 @@ impl Engine {
         let rec = contact.as_ref().and_then(|j| record_of(&j.result));
         let rec = match rec {
             None => {
-                return Ok(done(
-                    format!("no ticket: {} matches no Zoho Desk contact", w.number),
-                    json!({}),
-                ))
+                let note = JobNote::NoContact {
+                    number: w.number.clone(),
+                };
+                return Ok(done(rules::TICKET, note, json!({})));
             }
             Some(r) if r.module == ZohoModule::Accounts => {
-                return Ok(done(
-                    format!(
-                        "no ticket: tickets are for contacts only, and {} is the account {}",
-                        w.number, r.name
-                    ),
-                    json!({}),
-                ))
+                let note = JobNote::IsAccount {
+                    number: w.number.clone(),
+                    name: r.name,
+                };
+                return Ok(done(rules::TICKET, note, json!({})));
             }
             Some(r) => r,
         };
@@ -471,10 +464,7 @@ impl Engine {
                         .cloned()
                 });
             if let Some(t) = hit {
-                return Ok(ticket_done(
-                    &t,
-                    "found the ticket an earlier attempt created",
-                ));
+                return Ok(ticket_done(&t, true, false));
             }
         }
         let department = self.department(&ctx, w.department_id.as_deref()).await?;
@@ -502,9 +492,9 @@ impl Engine {
                 let v = self
                     .desk_post(&ctx, "POST /tickets", "/tickets", &body)
                     .await?;
-                (v, " (unassigned: Zoho refused the agent as assignee)")
+                (v, true)
             }
-            other => (other?, ""),
+            other => (other?, false),
         };
         let t = answer.0.unwrap_or_default();
         if t.get("id").is_none() {
@@ -512,24 +502,21 @@ impl Engine {
                 "the ticket has no id".into(),
             )));
         }
-        Ok(ticket_done(&t, &format!("created{}", answer.1)))
+        Ok(ticket_done(&t, false, answer.1))
     }
 
     async fn job_call_log(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
         let w: CallWork = serde_json::from_value(job.payload.clone())
             .map_err(|e| EngineError::Intake(e.to_string()))?;
         let Some(o) = w.outcome.clone() else {
-            return Ok(done("not logged: the call has not ended", json!({})));
+            return Ok(done(rules::CALL_LOG, JobNote::NotEnded, json!({})));
         };
         let ctx = self.desk_ctx().await?;
         if !call_logs_available(ctx.edition.as_deref()) {
-            return Ok(done(
-                format!(
-                    "not logged: call activities need Zoho Desk Standard or above (this org: {})",
-                    ctx.edition.as_deref().unwrap_or("?")
-                ),
-                json!({}),
-            ));
+            let note = JobNote::EditionWithoutCalls {
+                edition: ctx.edition.clone().unwrap_or_else(|| "?".into()),
+            };
+            return Ok(done(rules::CALL_LOG, note, json!({})));
         }
         let contact = self
             .store
@@ -538,19 +525,17 @@ impl Engine {
         prerequisite_ok(contact.as_ref())?;
         let rec = match contact.as_ref().and_then(|j| record_of(&j.result)) {
             None => {
-                return Ok(done(
-                    format!("not logged: {} matches no Zoho Desk contact", w.number),
-                    json!({}),
-                ))
+                let note = JobNote::NoContact {
+                    number: w.number.clone(),
+                };
+                return Ok(done(rules::CALL_LOG, note, json!({})));
             }
             Some(r) if r.module == ZohoModule::Accounts => {
-                return Ok(done(
-                    format!(
-                        "not logged: call activities belong to contacts, and {} is the account {}",
-                        w.number, r.name
-                    ),
-                    json!({}),
-                ))
+                let note = JobNote::IsAccount {
+                    number: w.number.clone(),
+                    name: r.name,
+                };
+                return Ok(done(rules::CALL_LOG, note, json!({})));
             }
             Some(r) => r,
         };
@@ -579,10 +564,7 @@ impl Engine {
                 .and_then(Value::as_array)
                 .and_then(|a| a.first().cloned());
             if let Some(c) = hit {
-                return Ok(call_done(
-                    &c,
-                    "found the call activity an earlier attempt logged",
-                ));
+                return Ok(call_done(&c, true));
             }
         }
         let status = match o.call_type {
@@ -608,10 +590,9 @@ impl Engine {
             body["ticketId"] = Value::String(t);
         }
         match self.desk_post(&ctx, "POST /calls", "/calls", &body).await {
-            Err(e) if is_license_limited(&e) => Ok(done(
-                "not logged: this Zoho Desk edition has no call activities",
-                json!({}),
-            )),
+            Err(e) if is_license_limited(&e) => {
+                Ok(done(rules::CALL_LOG, JobNote::LicenseLimited, json!({})))
+            }
             Err(e) => Err(e),
             Ok(v) => {
                 let c = v.unwrap_or_default();
@@ -620,7 +601,7 @@ impl Engine {
                         "the call has no id".into(),
                     )));
                 }
-                Ok(call_done(&c, "logged"))
+                Ok(call_done(&c, false))
             }
         }
     }
@@ -713,25 +694,31 @@ fn rules_kind(kind: &str) -> &'static str {
     }
 }
 
-fn module_word(m: ZohoModule) -> &'static str {
-    match m {
-        ZohoModule::Contacts => "the contact",
-        ZohoModule::Accounts => "the account",
-    }
-}
-
-fn ticket_done(t: &Value, how: &str) -> Step {
+fn ticket_done(t: &Value, found_earlier: bool, unassigned: bool) -> Step {
     let s = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let note = JobNote::Ticket {
+        number: s("ticketNumber"),
+        subject: s("subject"),
+        found_earlier,
+        unassigned,
+    };
     done(
-        format!("ticket #{} {how}: {}", s("ticketNumber"), s("subject")),
+        rules::TICKET,
+        note,
         json!({ "ticket_id": s("id"), "ticket_number": s("ticketNumber"), "link": t.get("webUrl") }),
     )
 }
 
-fn call_done(c: &Value, how: &str) -> Step {
+fn call_done(c: &Value, found_earlier: bool) -> Step {
     let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let note = JobNote::CallActivity {
+        subject: s("subject"),
+        status: s("status"),
+        found_earlier,
+    };
     done(
-        format!("call activity {how}: {} ({})", s("subject"), s("status")),
+        rules::CALL_LOG,
+        note,
         json!({ "call_activity_id": s("id"), "link": c.get("webUrl") }),
     )
 }

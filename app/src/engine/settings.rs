@@ -9,7 +9,9 @@ use super::lookup::ZohoRecord;
 use super::phonebook::{SyncedRecord, UpsertOutcome};
 use super::zoho::oauth::OAuthClient;
 use super::{Engine, EngineError};
-use crate::model::{FieldError, FieldProblem, RuleSettings, RulesInput, RulesView, ZohoModule};
+use crate::model::{
+    FieldError, FieldProblem, Missing, RuleSettings, RulesInput, RulesView, SyncNote, ZohoModule,
+};
 
 fn field(field: &str, problem: FieldProblem) -> FieldError {
     FieldError {
@@ -19,13 +21,13 @@ fn field(field: &str, problem: FieldProblem) -> FieldError {
 }
 
 /// Why a record cannot go into the phonebook (requirements §3), if it cannot.
-pub fn incomplete(rec: &ZohoRecord) -> Option<&'static str> {
+pub fn incomplete(rec: &ZohoRecord) -> Option<Missing> {
     let has_phone = rec.phone.is_some() || rec.mobile.is_some();
     match rec.module {
-        ZohoModule::Contacts if rec.first_name.is_none() => Some("it has no first name"),
-        ZohoModule::Contacts if rec.last_name.is_none() => Some("it has no last name"),
-        ZohoModule::Accounts if rec.name.trim().is_empty() => Some("it has no name"),
-        _ if !has_phone => Some("it has no phone number"),
+        ZohoModule::Contacts if rec.first_name.is_none() => Some(Missing::FirstName),
+        ZohoModule::Contacts if rec.last_name.is_none() => Some(Missing::LastName),
+        ZohoModule::Accounts if rec.name.trim().is_empty() => Some(Missing::Name),
+        _ if !has_phone => Some(Missing::Phone),
         _ => None,
     }
 }
@@ -161,16 +163,16 @@ impl Engine {
         &self,
         group_id: i64,
         rec: &ZohoRecord,
-    ) -> Result<String, EngineError> {
-        if let Some(why) = incomplete(rec) {
-            return Ok(format!("not synced: {why}"));
+    ) -> Result<SyncNote, EngineError> {
+        if let Some(missing) = incomplete(rec) {
+            return Ok(SyncNote::Incomplete { missing });
         }
         // The rules may have changed since the call: sync only into the group the rules sync
         // to now (saving the rules binds and releases the tag with them; never write into a
         // group the admin took back).
         let rules = self.rules();
         if !(rules.sync_contacts && rules.sync_group_id == Some(group_id)) {
-            return Ok("not synced: that company contacts group is no longer synced".into());
+            return Ok(SyncNote::GroupReleased);
         }
         let synced = SyncedRecord {
             zoho_module: rec.module.as_str().to_string(),
@@ -187,18 +189,14 @@ impl Engine {
             home_phone: None,
         };
         Ok(match self.upsert_synced_contact(group_id, &synced).await {
-            Ok(UpsertOutcome::Created) => "added to the company contacts".into(),
-            Ok(UpsertOutcome::Updated) => "updated in the company contacts".into(),
-            Ok(UpsertOutcome::Unchanged) => "already in the company contacts".into(),
+            Ok(UpsertOutcome::Created) => SyncNote::Added,
+            Ok(UpsertOutcome::Updated) => SyncNote::Updated,
+            Ok(UpsertOutcome::Unchanged) => SyncNote::Unchanged,
             // The phonebook's own rules refused the record (a phone it cannot dial, a name too
             // long): the lookup still counts, the sync is reported with the fields.
-            Err(EngineError::Invalid(list)) => format!(
-                "not synced: the phonebook refuses its {}",
-                list.iter()
-                    .map(|f| f.field.replace('_', " "))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Err(EngineError::Invalid(list)) => SyncNote::Refused {
+                fields: list.into_iter().map(|f| f.field).collect(),
+            },
             Err(e) => return Err(e),
         })
     }
@@ -262,10 +260,10 @@ mod tests {
         assert_eq!(incomplete(&contact()), None);
         let mut c = contact();
         c.first_name = None;
-        assert_eq!(incomplete(&c), Some("it has no first name"));
+        assert_eq!(incomplete(&c), Some(Missing::FirstName));
         let mut c = contact();
         c.phone = None;
-        assert_eq!(incomplete(&c), Some("it has no phone number"));
+        assert_eq!(incomplete(&c), Some(Missing::Phone));
         c.mobile = Some("138".into());
         assert_eq!(incomplete(&c), None);
         let mut a = contact();

@@ -10,7 +10,9 @@ use crate::api::calls::{
 use crate::components::{CopyField, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{CallDetail, CallSummary, JobView, LogFilter};
+use crate::model::{
+    CallDetail, CallSummary, JobNote, JobView, LogFilter, Missing, SyncNote, ZohoModule,
+};
 
 /// How often the page asks whether a call changed.
 const LIVE_EVERY_MS: u64 = 2000;
@@ -376,9 +378,148 @@ fn JobItem(j: JobView) -> impl IntoView {
                         on:click=move |_| { retry.dispatch(id); }>{t!(i18n, job_retry)}</button>
                 })}
             </div>
-            {j.summary.map(|s| view! { <p class="job-summary">{s}</p> })}
+            {j.note.as_ref().map(|n| note_text(i18n, &j.kind, n)).or(j.summary).map(|s| view! { <p class="job-summary">{s}</p> })}
             {j.last_error.filter(|_| failed || j.state == "queued").map(|e| view! { <p class="job-error">{e}</p> })}
             {(!plain).then(|| view! { <ul class="job-history">{history}</ul> })}
         </li>
+    }
+}
+
+/// A job's note in the reader's language (jobs stored before notes existed show their English
+/// summary).
+fn note_text(i18n: leptos_i18n::I18nContext<Locale>, kind: &str, n: &JobNote) -> String {
+    let ticket = kind == "ticket";
+    let contact = |m: &ZohoModule| *m == ZohoModule::Contacts;
+    match n {
+        JobNote::Matched {
+            number,
+            module,
+            name,
+            created,
+            sync,
+        } => {
+            let (number, name) = (number.clone(), name.clone());
+            let first = match (contact(module), created) {
+                (true, false) => t_string!(i18n, note_matched_contact, number, name).to_string(),
+                (true, true) => {
+                    t_string!(i18n, note_matched_contact_created, number, name).to_string()
+                }
+                (false, false) => t_string!(i18n, note_matched_account, number, name).to_string(),
+                (false, true) => {
+                    t_string!(i18n, note_matched_account_created, number, name).to_string()
+                }
+            };
+            match sync {
+                Some(s) => format!("{first} {}", sync_text(i18n, s)),
+                None => first,
+            }
+        }
+        JobNote::NoMatch {
+            number,
+            creation_off: false,
+        } => t_string!(i18n, note_no_match, number = number.clone()).to_string(),
+        JobNote::NoMatch { number, .. } => {
+            t_string!(i18n, note_no_match_off, number = number.clone()).to_string()
+        }
+        JobNote::CreationFailed { number, error } => t_string!(
+            i18n,
+            note_creation_failed,
+            number = number.clone(),
+            error = error.clone()
+        )
+        .to_string(),
+        JobNote::Created { module, name } if contact(module) => {
+            t_string!(i18n, note_created_contact, name = name.clone()).to_string()
+        }
+        JobNote::Created { name, .. } => {
+            t_string!(i18n, note_created_account, name = name.clone()).to_string()
+        }
+        JobNote::CreatedEarlier { module, name } if contact(module) => {
+            t_string!(i18n, note_created_earlier_contact, name = name.clone()).to_string()
+        }
+        JobNote::CreatedEarlier { name, .. } => {
+            t_string!(i18n, note_created_earlier_account, name = name.clone()).to_string()
+        }
+        JobNote::NotEnded if ticket => t_string!(i18n, note_ticket_not_ended).to_string(),
+        JobNote::NotEnded => t_string!(i18n, note_log_not_ended).to_string(),
+        JobNote::NoContact { number } if ticket => {
+            t_string!(i18n, note_ticket_no_contact, number = number.clone()).to_string()
+        }
+        JobNote::NoContact { number } => {
+            t_string!(i18n, note_log_no_contact, number = number.clone()).to_string()
+        }
+        JobNote::IsAccount { number, name } if ticket => t_string!(
+            i18n,
+            note_ticket_account,
+            number = number.clone(),
+            name = name.clone()
+        )
+        .to_string(),
+        JobNote::IsAccount { number, name } => t_string!(
+            i18n,
+            note_log_account,
+            number = number.clone(),
+            name = name.clone()
+        )
+        .to_string(),
+        JobNote::EditionWithoutCalls { edition } => {
+            t_string!(i18n, note_edition, edition = edition.clone()).to_string()
+        }
+        JobNote::LicenseLimited => t_string!(i18n, note_license).to_string(),
+        JobNote::Ticket {
+            number,
+            subject,
+            found_earlier,
+            unassigned,
+        } => {
+            let (number, subject) = (number.clone(), subject.clone());
+            match (found_earlier, unassigned) {
+                (true, _) => t_string!(i18n, note_ticket_found, number, subject).to_string(),
+                (false, true) => {
+                    t_string!(i18n, note_ticket_unassigned, number, subject).to_string()
+                }
+                (false, false) => t_string!(i18n, note_ticket_created, number, subject).to_string(),
+            }
+        }
+        JobNote::CallActivity {
+            subject,
+            status,
+            found_earlier,
+        } => {
+            let (subject, status) = (subject.clone(), status.clone());
+            if *found_earlier {
+                t_string!(i18n, note_call_found, subject, status).to_string()
+            } else {
+                t_string!(i18n, note_call_logged, subject, status).to_string()
+            }
+        }
+    }
+}
+
+fn sync_text(i18n: leptos_i18n::I18nContext<Locale>, s: &SyncNote) -> String {
+    match s {
+        SyncNote::Added => t_string!(i18n, sync_added).to_string(),
+        SyncNote::Updated => t_string!(i18n, sync_updated).to_string(),
+        SyncNote::Unchanged => t_string!(i18n, sync_unchanged).to_string(),
+        SyncNote::Incomplete { missing } => match missing {
+            Missing::FirstName => t_string!(i18n, sync_missing_first_name),
+            Missing::LastName => t_string!(i18n, sync_missing_last_name),
+            Missing::Name => t_string!(i18n, sync_missing_name),
+            Missing::Phone => t_string!(i18n, sync_missing_phone),
+        }
+        .to_string(),
+        SyncNote::GroupReleased => t_string!(i18n, sync_group_released).to_string(),
+        SyncNote::ModuleMismatch { record, .. } if *record == ZohoModule::Contacts => {
+            t_string!(i18n, sync_mismatch_contact).to_string()
+        }
+        SyncNote::ModuleMismatch { .. } => t_string!(i18n, sync_mismatch_account).to_string(),
+        SyncNote::Refused { fields } => {
+            let fields = fields
+                .iter()
+                .map(|f| f.replace('_', " "))
+                .collect::<Vec<_>>()
+                .join(", ");
+            t_string!(i18n, sync_refused, fields).to_string()
+        }
     }
 }

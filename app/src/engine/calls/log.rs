@@ -130,6 +130,11 @@ impl Engine {
                     .and_then(|r| r.get("summary"))
                     .and_then(|s| s.as_str())
                     .map(str::to_string),
+                note: j
+                    .result
+                    .as_ref()
+                    .and_then(|r| r.get("note"))
+                    .and_then(|n| serde_json::from_value(n.clone()).ok()),
                 link: j
                     .result
                     .as_ref()
