@@ -158,7 +158,7 @@ impl Engine {
             rules::CREATE => self.job_create(&job).await,
             rules::TICKET => self.job_ticket(&job).await,
             rules::CALL_LOG => self.job_call_log(&job).await,
-            other => Err(EngineError::Intake(format!("unknown job kind {other}"))),
+            other => Err(EngineError::Job(format!("unknown job kind {other}"))),
         };
         // Test hook: die between Zoho's answer and the record of it.
         if result.is_ok() && self.take_crash_point(&job.kind) {
@@ -258,7 +258,7 @@ impl Engine {
     /// sync of the record to the company contacts group.
     async fn job_contact(&self, job: &ClaimedJob, now: i64) -> Result<Step, EngineError> {
         let w: CallWork = serde_json::from_value(job.payload.clone())
-            .map_err(|e| EngineError::Intake(e.to_string()))?;
+            .map_err(|e| EngineError::Job(format!("unreadable job: {e}")))?;
         let mut record = self.lookup_number(&w.number).await?;
         let mut created = false;
         let mut failed = None;
@@ -356,7 +356,7 @@ impl Engine {
     /// Creates an unknown caller once, whatever the number of calls waiting for it.
     async fn job_create(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
         let w: CreateWork = serde_json::from_value(job.payload.clone())
-            .map_err(|e| EngineError::Intake(e.to_string()))?;
+            .map_err(|e| EngineError::Job(format!("unreadable job: {e}")))?;
         let ctx = self.desk_ctx().await?;
         if job.uncertain || job.attempts > 1 {
             // An earlier attempt may have created it: look before creating again.
@@ -415,7 +415,7 @@ impl Engine {
 
     async fn job_ticket(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
         let w: CallWork = serde_json::from_value(job.payload.clone())
-            .map_err(|e| EngineError::Intake(e.to_string()))?;
+            .map_err(|e| EngineError::Job(format!("unreadable job: {e}")))?;
         let Some(o) = w.outcome.clone() else {
             return Ok(done(rules::TICKET, JobNote::NotEnded, json!({})));
         };
@@ -507,7 +507,7 @@ impl Engine {
 
     async fn job_call_log(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
         let w: CallWork = serde_json::from_value(job.payload.clone())
-            .map_err(|e| EngineError::Intake(e.to_string()))?;
+            .map_err(|e| EngineError::Job(format!("unreadable job: {e}")))?;
         let Some(o) = w.outcome.clone() else {
             return Ok(done(rules::CALL_LOG, JobNote::NotEnded, json!({})));
         };
@@ -674,12 +674,10 @@ impl Engine {
 /// (retrying the lookup by hand queues it again).
 fn prerequisite_ok(contact: Option<&super::store::jobs::JobRow>) -> Result<(), EngineError> {
     match contact {
-        Some(j) if j.state == "failed" || j.state == "cancelled" => {
-            Err(EngineError::Intake(format!(
-                "the lookup of the caller did not succeed ({})",
-                j.last_error.as_deref().unwrap_or(&j.state)
-            )))
-        }
+        Some(j) if j.state == "failed" || j.state == "cancelled" => Err(EngineError::Job(format!(
+            "the lookup of the caller did not succeed ({})",
+            j.last_error.as_deref().unwrap_or(&j.state)
+        ))),
         _ => Ok(()),
     }
 }

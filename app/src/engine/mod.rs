@@ -72,6 +72,9 @@ pub enum EngineError {
     NotFound,
     #[error("{0}")]
     Intake(String),
+    /// A job that cannot be done as stored (its payload unreadable, its prerequisite failed).
+    #[error("{0}")]
+    Job(String),
     /// The company contacts group (named) carries the Helpdesk tag: Contact Sync owns it and
     /// nothing else may change it or its contacts.
     #[error("the group {0:?} is synced from Zoho Desk and cannot be edited")]
