@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { BASE } from '../playwright.config';
+import { signIn } from './helpers';
 
 // The demo client the app registers with its sandbox (README: HELPDESK_SANDBOX_CLIENT_ID).
 const DEMO_CLIENT = '1000.SANDBOXDEMOCLIENT0000000000000';
@@ -91,10 +92,21 @@ test('a contact webUrl from the API opens its page, as a screen pop will', async
 test('the app itself is served and hydrates', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto('/');
+  // The Content-Security-Policy lets through what the pages need and nothing is refused.
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) errors.push(m.text()); });
+  const resp = await page.goto('/');
   // An anonymous visitor lands on the sign-in page.
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   await page.waitForLoadState('networkidle');
+  const csp = (await resp!.allHeaders())['content-security-policy'];
+  expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
+  expect(csp).not.toContain('unsafe-inline');
+  // The signed-in pages hydrate under it too (the sign-in form works only once hydrated).
+  await signIn(page);
+  for (const path of ['/integrations/helpdesk', '/integrations/helpdesk/log', '/pbx/extensions', '/pbx/contacts', '/pbx/simulator', '/agent']) {
+    await page.goto(path);
+    await page.waitForLoadState('networkidle');
+  }
   expect(errors).toEqual([]);
 });

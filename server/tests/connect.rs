@@ -389,3 +389,46 @@ fn has_token(s: &str) -> bool {
     s.split(|c: char| !c.is_ascii_alphanumeric() && c != '.')
         .any(|w| w.starts_with("1000.") && w.matches('.').count() == 2 && w.len() >= 70)
 }
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_this_responses_nonce() {
+    let app = TestApp::spawn().await;
+    let r = TestApp::browser()
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let html = r.text().await.unwrap();
+    let nonce = regex::Regex::new(r"'nonce-([A-Za-z0-9_-]+)'")
+        .unwrap()
+        .captures(&csp)
+        .unwrap_or_else(|| panic!("no nonce in {csp}"))[1]
+        .to_string();
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    // Every inline script with content carries this response's nonce.
+    let scripts = regex::Regex::new(r"(?s)<script([^>]*)>(.*?)</script>").unwrap();
+    let mut inline = 0;
+    for c in scripts.captures_iter(&html) {
+        if c[2].trim().is_empty() {
+            continue;
+        }
+        inline += 1;
+        assert!(c[1].contains(&format!("nonce=\"{nonce}\"")), "{}", &c[0]);
+    }
+    assert!(inline >= 2, "the hydration and resource scripts: {html}");
+    // Another response, another nonce.
+    let again = TestApp::browser()
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(!again.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains(&nonce));
+}

@@ -292,7 +292,7 @@ fn ImportExtensions(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl In
                 <textarea id="import-json" rows="5" bind:value=json></textarea>
             </div>
             {move || message().map(|(ok, text)| view! {
-                <p class=if ok { "note ok" } else { "form-error" } role="status" style="white-space: pre-line">{text}</p>
+                <p class=if ok { "note ok pre-line" } else { "form-error pre-line" } role="status">{text}</p>
             })}
             <div class="actions">
                 <button type="button" class="primary" on:click=move |_| { import.dispatch(json.get()); }>{t!(i18n, import)}</button>

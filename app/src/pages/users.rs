@@ -211,7 +211,7 @@ pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
                 </div>
             </Show>
             {move || message.get().map(|(ok, text)| view! {
-                <p class=if ok { "note ok" } else { "form-error" } role="status" style="white-space: pre-line">{text}</p>
+                <p class=if ok { "note ok pre-line" } else { "form-error pre-line" } role="status">{text}</p>
             })}
             <Transition fallback=|| view! { <div class="skeleton-row"></div> }>
                 {move || users.get().map(|r| match r {
