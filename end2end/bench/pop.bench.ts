@@ -20,6 +20,7 @@ test('screen pop latency (cached lookup)', async ({ page, browser, baseURL }) =>
   await page.getByRole('button', { name: 'OK', exact: true }).click();
   await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
   await page.goto('/pbx/extensions');
+  await page.waitForLoadState('networkidle');
   await page.getByRole('button', { name: 'Web client password 2005' }).click();
   await page.getByRole('dialog').getByLabel('Web client password').fill('bench-agent-pw');
   await page.getByRole('dialog').getByRole('button', { name: 'Save', exact: true }).click();
@@ -27,6 +28,7 @@ test('screen pop latency (cached lookup)', async ({ page, browser, baseURL }) =>
   const ctx = await browser.newContext();
   const agent = await ctx.newPage();
   await agent.goto('/agent');
+  await agent.waitForLoadState('networkidle');
   await agent.getByLabel('Extension', { exact: true }).fill('2005');
   await agent.getByLabel('Password', { exact: true }).fill('bench-agent-pw');
   await agent.getByRole('button', { name: 'Sign in' }).click();

@@ -7,6 +7,12 @@ import { BASE } from '../playwright.config';
 
 const PASSWORD = 'kristin-web-client';
 
+/** Opens an admin page and waits until it has hydrated (what is typed before would be reset). */
+async function open(page: Page, path: string) {
+  await page.goto(path);
+  await page.waitForLoadState('networkidle');
+}
+
 /** Connects, binds the sandbox's users, and gives extension 2005 (Kristin Hale) a web-client password. */
 async function prepare(page: Page) {
   await connect(page);
@@ -15,7 +21,7 @@ async function prepare(page: Page) {
   await page.getByRole('button', { name: 'Auto Bind' }).click();
   await page.getByRole('button', { name: 'OK', exact: true }).click();
   await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
-  await page.goto('/pbx/extensions');
+  await open(page, '/pbx/extensions');
   await page.getByRole('button', { name: 'Web client password 2005' }).click();
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel('Web client password').fill(PASSWORD);
@@ -25,7 +31,7 @@ async function prepare(page: Page) {
 
 /** Signs the agent of 2005 in to the web client in a page of its own context. */
 async function agentSignIn(agent: Page) {
-  await agent.goto('/agent');
+  await open(agent, '/agent');
   await agent.getByLabel('Extension', { exact: true }).fill('2005');
   await agent.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await agent.getByRole('button', { name: 'Sign in' }).click();
@@ -35,7 +41,7 @@ async function agentSignIn(agent: Page) {
 
 /** Places a call in the simulator; returns its card. */
 async function place(page: Page, number: string, inbound = true) {
-  await page.goto('/pbx/simulator');
+  await open(page, '/pbx/simulator');
   await page.getByRole('radio', { name: inbound ? 'Inbound' : 'Outbound' }).check();
   await page.getByLabel('External number').fill(number);
   await page.getByLabel('Extension', { exact: true }).fill('2005');
@@ -113,7 +119,7 @@ test('an unknown caller or a disabled integration opens nothing; a blocked pop s
   await noPopHeard(agent, '0');
 
   // Disabled: a known caller opens nothing either.
-  await page.goto('/integrations/helpdesk');
+  await open(page, '/integrations/helpdesk');
   await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
   await expect(page.locator('#status-value')).toHaveText('Disabled');
   card = await place(page, '5503301');
@@ -122,7 +128,7 @@ test('an unknown caller or a disabled integration opens nothing; a blocked pop s
   await expect(agent.locator('#agent-state')).toHaveText('Idle');
   await noPopHeard(agent, '0');
   expect(agentCtx.pages()).toHaveLength(1);
-  await page.goto('/integrations/helpdesk');
+  await open(page, '/integrations/helpdesk');
   await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
   await expect(page.locator('#status-value')).toHaveText('Connected');
 
@@ -159,7 +165,7 @@ test('the agent dials a number and the simulator shows the call on the agent\'s 
 
   // The PBX side: the outbound call from 2005, answered there and hung up.
   const callId = await agent.locator('li.agent-call').first().getAttribute('data-call');
-  await page.goto('/pbx/simulator');
+  await open(page, '/pbx/simulator');
   const card = page.locator('li.sim-call', { hasText: callId! });
   await expect(card).toContainText('Outbound');
   await expect(card.getByRole('status')).toHaveText('Ringing on 2005');
@@ -178,7 +184,7 @@ test('the agent dials a number and the simulator shows the call on the agent\'s 
   await expect(agent.getByText('Calling +1-555-010-2030 from extension 2005…')).toBeVisible();
   await expect(agent.locator('li.agent-call').first()).toContainText('Call to +1-555-010-2030');
   const secondId = await agent.locator('li.agent-call').first().getAttribute('data-call');
-  await page.goto('/pbx/simulator');
+  await open(page, '/pbx/simulator');
   const second = page.locator('li.sim-call', { hasText: secondId! });
   await expect(second.getByRole('status')).toHaveText('Ringing on 2005');
   await second.getByRole('button', { name: 'Let it ring out' }).click();
@@ -218,7 +224,7 @@ test('with the browser extension, a number on a Zoho Desk page is a link that di
     await desk.screenshot({ path: 'test-results/agent-extension-en.png', fullPage: true });
 
     const callId = await agent.locator('li.agent-call').first().getAttribute('data-call');
-    await page.goto('/pbx/simulator');
+    await open(page, '/pbx/simulator');
     const card = page.locator('li.sim-call', { hasText: callId! });
     await expect(card).toContainText('Outbound');
     await card.getByRole('button', { name: 'Let it ring out' }).click();
@@ -232,7 +238,7 @@ test('the agent client speaks the manual\'s Chinese', async ({ page, browser }) 
   await prepare(page);
   const ctx = await browser.newContext({ locale: 'zh-CN' });
   const agent = await ctx.newPage();
-  await agent.goto('/agent');
+  await open(agent, '/agent');
   await agent.getByLabel('分机', { exact: true }).fill('2005');
   await agent.getByLabel('密码', { exact: true }).fill(PASSWORD);
   await agent.getByRole('button', { name: '登录' }).click();
@@ -245,7 +251,7 @@ test('the agent client speaks the manual\'s Chinese', async ({ page, browser }) 
   // The admin's log in Chinese: what the Zoho work did, in Chinese too.
   const admin = await ctx.newPage();
   await signIn(admin, L.zh);
-  await admin.goto('/integrations/helpdesk/log');
+  await open(admin, '/integrations/helpdesk/log');
   // Paul Young's latest inbound call (呼入), looked up for its screen pop.
   await admin.locator('table.log-table tbody tr', { hasText: '5503301' }).filter({ hasText: '呼入' }).first().getByRole('button').click();
   const lookup = admin.locator('ul.jobs > li[data-kind="contact"]');

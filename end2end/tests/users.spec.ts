@@ -66,9 +66,10 @@ test('an org of 2,000 agents is fetched with a running count, paged, searched an
     return { number: `7${n}`, name: `Desk ${n}`, email: `agent${n}@pbxsandbox.example.com` };
   });
   await page.goto('/pbx/extensions');
+  // Typed before the page hydrates, the text would be reset by it: wait for the page first.
+  await page.waitForLoadState('networkidle');
   await page.getByLabel('JSON to import').fill(JSON.stringify(rows));
   await page.getByRole('button', { name: 'Import', exact: true }).click();
-  // The list below re-renders ~2,000 rows in the debug build; give a loaded CI machine time.
   await expect(page.getByText('Imported 1992 extensions.')).toBeVisible({ timeout: 30_000 });
 
   await page.goto('/integrations/helpdesk');
