@@ -105,6 +105,7 @@ test('the rules do what the manual promises, exactly once; disable, enable, disc
 
   // Disabled: a call is recorded, no Zoho work happens.
   await page.goto('/integrations/helpdesk');
+  await page.waitForLoadState('networkidle');
   await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
   await expect(page.locator('#status-value')).toHaveText('Disabled');
   await simulate(page, { number: '5503302', inbound: true, end: 'answer' });
