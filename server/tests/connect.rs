@@ -1,66 +1,11 @@
-//! Black-box tests of the admin app: sign-in, authorization of every server function and admin
-//! route, and the Zoho connection (OAuth with the sandbox in the same process).
+//! Black-box tests of the admin app: sign-in, cross-site refusals, admin routes, and the Zoho
+//! connection (OAuth with the sandbox in the same process). Every server function's own
+//! authorization: `authz.rs`.
 
 mod support;
 
 use serde_json::json;
 use support::app::*;
-
-/// Every server function that needs an admin, with arguments that would otherwise be valid.
-const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
-    ("helpdesk/connection", &[]),
-    (
-        "helpdesk/save",
-        &[
-            ("input[accounts_url]", "https://accounts.zoho.com"),
-            ("input[desk_url]", "https://desk.zoho.com"),
-            ("input[client_id]", "1000.X"),
-            ("input[client_secret]", "s"),
-            ("input[use_sandbox_secret]", "false"),
-        ],
-    ),
-    (
-        "helpdesk/complete",
-        &[("params[code]", "1000.x"), ("params[state]", "x")],
-    ),
-    ("helpdesk/outcome", &[("attempt", "x")]),
-    ("helpdesk/choose_org", &[("org_id", "1")]),
-    ("helpdesk/organizations", &[]),
-    ("helpdesk/users", &[]),
-    ("helpdesk/users/refresh", &[]),
-    ("helpdesk/users/auto_bind", &[]),
-    (
-        "helpdesk/users/save",
-        &[
-            ("changes[0][agent_id]", "1"),
-            ("changes[0][extension_id]", "1"),
-        ],
-    ),
-    ("pbx/extensions", &[]),
-    (
-        "pbx/extensions/create",
-        &[("input[number]", "3001"), ("input[name]", "X")],
-    ),
-    (
-        "pbx/extensions/update",
-        &[("id", "1"), ("input[number]", "3001"), ("input[name]", "X")],
-    ),
-    ("pbx/extensions/delete", &[("id", "1")]),
-    ("pbx/extensions/import", &[("json", "[]")]),
-];
-
-#[tokio::test]
-async fn anonymous_callers_are_refused_by_every_admin_function() {
-    let app = TestApp::spawn().await;
-    for (endpoint, args) in ADMIN_FUNCTIONS {
-        let (status, body) = app.call(endpoint, args).await;
-        assert_eq!(status, 401, "{endpoint}: {body}");
-        assert_eq!(body, json!("Unauthorized"), "{endpoint}");
-    }
-    // Nothing was saved by the anonymous save.
-    app.sign_in().await;
-    assert_eq!(app.connection().await["client_id"], "");
-}
 
 #[tokio::test]
 async fn cross_site_calls_are_refused_even_when_signed_in() {
