@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { connect } from '../tests/helpers';
+import { agentSignIn, connectAndBind, setWebPassword } from '../tests/helpers';
 import { SECRET } from './pop.config';
 
 // The screen pop's latency: from the PBX posting a "ringing" event of a known (cached) caller
@@ -13,26 +13,11 @@ function event(id: string, kind: string, extra: object = {}) {
 }
 
 test('screen pop latency (cached lookup)', async ({ page, browser, baseURL }) => {
-  await connect(page);
-  await page.getByRole('button', { name: 'Refresh Zoho Desk users' }).click();
-  await expect(page.getByText(/Fetched \d+ users\./)).toBeVisible();
-  await page.getByRole('button', { name: 'Auto Bind' }).click();
-  await page.getByRole('button', { name: 'OK', exact: true }).click();
-  await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
-  await page.goto('/pbx/extensions');
-  await page.waitForLoadState('networkidle');
-  await page.getByRole('button', { name: 'Web client password 2005' }).click();
-  await page.getByRole('dialog').getByLabel('Web client password').fill('bench-agent-pw');
-  await page.getByRole('dialog').getByRole('button', { name: 'Save', exact: true }).click();
-
+  await connectAndBind(page);
+  await setWebPassword(page, '2005', 'bench-agent-pw');
   const ctx = await browser.newContext();
   const agent = await ctx.newPage();
-  await agent.goto('/agent');
-  await agent.waitForLoadState('networkidle');
-  await agent.getByLabel('Extension', { exact: true }).fill('2005');
-  await agent.getByLabel('Password', { exact: true }).fill('bench-agent-pw');
-  await agent.getByRole('button', { name: 'Sign in' }).click();
-  await expect(agent.locator('#agent-conn')).toHaveText('Live');
+  await agentSignIn(agent, '2005', 'bench-agent-pw');
 
   const post = (body: object) => fetch(`${baseURL}/api/pbx/call-events`, {
     method: 'POST', headers: { Authorization: `Bearer ${SECRET}`, 'Content-Type': 'application/json' },

@@ -2,41 +2,21 @@ import { test, expect, Page, BrowserContext, chromium } from '@playwright/test';
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { connect, signIn, L } from './helpers';
+import { agentSignIn as signInAgent, connectAndBind, open, setWebPassword, signIn, L } from './helpers';
 import { BASE } from '../playwright.config';
 
 const PASSWORD = 'kristin-web-client';
 
-/** Opens an admin page and waits until it has hydrated (what is typed before would be reset). */
-async function open(page: Page, path: string) {
-  await page.goto(path);
-  await page.waitForLoadState('networkidle');
-}
-
 /** Connects, binds the sandbox's users, and gives extension 2005 (Kristin Hale) a web-client password. */
 async function prepare(page: Page) {
-  await connect(page);
-  await page.getByRole('button', { name: 'Refresh Zoho Desk users' }).click();
-  await expect(page.getByText(/Fetched \d+ users\./)).toBeVisible();
-  await page.getByRole('button', { name: 'Auto Bind' }).click();
-  await page.getByRole('button', { name: 'OK', exact: true }).click();
-  await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
-  await open(page, '/pbx/extensions');
-  await page.getByRole('button', { name: 'Web client password 2005' }).click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Web client password').fill(PASSWORD);
-  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
-  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await connectAndBind(page);
+  await setWebPassword(page, '2005', PASSWORD);
 }
 
 /** Signs the agent of 2005 in to the web client in a page of its own context. */
 async function agentSignIn(agent: Page) {
-  await open(agent, '/agent');
-  await agent.getByLabel('Extension', { exact: true }).fill('2005');
-  await agent.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await agent.getByRole('button', { name: 'Sign in' }).click();
+  await signInAgent(agent, '2005', PASSWORD);
   await expect(agent.getByRole('heading', { name: 'Extension 2005 · Kristin Hale' })).toBeVisible();
-  await expect(agent.locator('#agent-conn')).toHaveText('Live');
 }
 
 /** Places a call in the simulator; returns its card. */

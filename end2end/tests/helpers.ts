@@ -51,3 +51,38 @@ export async function connect(page: Page, l: Labels = L.en) {
   await expect(page.locator('#status-value')).toHaveText(l.connected);
   await popup.close();
 }
+
+/** Opens a page and waits until it has hydrated (what is typed before would be reset). */
+export async function open(page: Page, path: string) {
+  await page.goto(path);
+  await page.waitForLoadState('networkidle');
+}
+
+/** Connects, fetches the sandbox's Zoho Desk users and auto-binds them to the extensions. */
+export async function connectAndBind(page: Page, fetched: string | RegExp = /Fetched \d+ users\./) {
+  await connect(page);
+  await page.getByRole('button', { name: 'Refresh Zoho Desk users' }).click();
+  await expect(page.getByText(fetched)).toBeVisible();
+  await page.getByRole('button', { name: 'Auto Bind' }).click();
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
+}
+
+/** The admin gives an extension its web-client password (the extensions page's dialog). */
+export async function setWebPassword(page: Page, ext: string, password: string) {
+  await open(page, '/pbx/extensions');
+  await page.getByRole('button', { name: `Web client password ${ext}` }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Web client password').fill(password);
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+}
+
+/** Signs an agent in to the agent web client and waits for its live connection. */
+export async function agentSignIn(agent: Page, ext: string, password: string) {
+  await open(agent, '/agent');
+  await agent.getByLabel('Extension', { exact: true }).fill(ext);
+  await agent.getByLabel('Password', { exact: true }).fill(password);
+  await agent.getByRole('button', { name: 'Sign in' }).click();
+  await expect(agent.locator('#agent-conn')).toHaveText('Live');
+}

@@ -1,14 +1,9 @@
 import { test, expect } from '@playwright/test';
 import { createHmac } from 'crypto';
-import { connect } from './helpers';
+import { connectAndBind } from './helpers';
 
 test('a simulated call from a known contact shows in the integration log with its facts, live', async ({ page }) => {
-  await connect(page);
-  await page.getByRole('button', { name: 'Refresh Zoho Desk users' }).click();
-  await expect(page.getByText('Fetched 8 users.')).toBeVisible();
-  await page.getByRole('button', { name: 'Auto Bind' }).click();
-  await page.getByRole('button', { name: 'OK', exact: true }).click();
-  await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
+  await connectAndBind(page, 'Fetched 8 users.');
 
   // The simulator: Jennifer Lawrence (a sandbox contact) calls Kristin Hale's extension.
   await page.getByRole('link', { name: 'Call simulator' }).click();

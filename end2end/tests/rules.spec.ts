@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { connect } from './helpers';
+import { connectAndBind } from './helpers';
 
 /** Places a call in the simulator and answers it, lets it ring out, or hangs up unanswered. */
 async function simulate(page: Page, opts: { number: string; inbound: boolean; end: 'answer' | 'ring_out' }) {
@@ -34,12 +34,7 @@ async function openInLog(page: Page, number: string) {
 
 test('the rules do what the manual promises, exactly once; disable, enable, disconnect', async ({ page }) => {
   test.setTimeout(120_000);
-  await connect(page);
-  await page.getByRole('button', { name: 'Refresh Zoho Desk users' }).click();
-  await expect(page.getByText('Fetched 8 users.')).toBeVisible();
-  await page.getByRole('button', { name: 'Auto Bind' }).click();
-  await page.getByRole('button', { name: 'OK', exact: true }).click();
-  await expect(page.getByText(/Bound \d+ users\./)).toBeVisible();
+  await connectAndBind(page, 'Fetched 8 users.');
 
   // Configure every rule. Fields stay disabled until their rule is checked.
   const rules = page.locator('#rules-form');

@@ -11,16 +11,7 @@ async fn agents_sign_in_with_their_extension_and_get_no_admin_rights() {
     app.connect().await;
     app.call("helpdesk/users/refresh", &[]).await;
     app.call("helpdesk/users/auto_bind", &[]).await;
-    let (_, list) = app.call("pbx/extensions", &[]).await;
-    let id = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["number"] == "2005")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-        .to_string();
+    let id = app.extension_id("2005").await;
     let (s, _) = app
         .call(
             "pbx/extensions/password",
@@ -199,36 +190,9 @@ impl Live {
     }
 }
 
-async fn extension_id(app: &TestApp, number: &str) -> String {
-    let (_, list) = app.call("pbx/extensions", &[]).await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["number"] == number)
-        .unwrap_or_else(|| panic!("no extension {number}"))["id"]
-        .as_i64()
-        .unwrap()
-        .to_string()
-}
-
 /// An agent signed in to the web client on `ext` (its password set by the admin first).
 async fn agent(app: &TestApp, ext: &str) -> reqwest::Client {
-    let id = extension_id(app, ext).await;
-    let pw = format!("web-client-{ext}");
-    let (s, b) = app
-        .call("pbx/extensions/password", &[("id", &id), ("password", &pw)])
-        .await;
-    assert_eq!(s, 200, "{b}");
-    let c = TestApp::browser();
-    let (s, b) = app
-        .call_with(
-            &c,
-            "agent/sign_in",
-            &[("extension", ext), ("password", &pw)],
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
-    c
+    app.agent(ext, &format!("web-client-{ext}")).await
 }
 
 /// Rings `ext` from `number` (inbound), through the simulator and the public intake.
@@ -416,15 +380,7 @@ async fn screen_pops_reach_only_their_agent_once_and_only_for_known_callers() {
     hang_up(&app, &c5).await;
     tab1.expect_call(&c5, "Ended").await;
     // Three pops offered (c1, c3, c5); at least the four open tabs connected.
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.get_text("/metrics").await;
     assert!(
         metrics.contains("\nhelpdesk_screen_pops_total 3\n"),
         "{metrics}"
@@ -460,21 +416,8 @@ async fn screen_pops_reach_only_their_agent_once_and_only_for_known_callers() {
             "result": if kind == "ended" { Some("answered") } else { None }})
     };
     for kind in ["ringing", "ended"] {
-        let body = serde_json::to_vec(&internal(kind)).unwrap();
-        let secret = app.engine.webhook_secret().unwrap().expose().to_string();
-        let r = app
-            .http
-            .post(format!("{}/api/pbx/call-events", app.base))
-            .header("Content-Type", "application/json")
-            .header(
-                "X-Helpdesk-Signature",
-                app::engine::calls::sign(&secret, &body),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+        let (s, b) = app.post_signed(&internal(kind)).await;
+        assert_eq!(s, 200, "{b}");
     }
     let e = tab1.next().await.unwrap();
     assert_eq!(
@@ -534,7 +477,7 @@ async fn screen_pops_reach_only_their_agent_once_and_only_for_known_callers() {
     assert_eq!(recent, vec![c7.as_str(), "int-1", &c5, &c4, &c3, &c1]);
 
     // Changing the password signs the agent out: the live connection says so and ends.
-    let id = extension_id(&app, "2005").await;
+    let id = app.extension_id("2005").await;
     let (s, _) = app
         .call(
             "pbx/extensions/password",

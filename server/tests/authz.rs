@@ -158,24 +158,8 @@ async fn admin_functions_refuse_anonymous_callers_and_agents() {
     // An agent, signed in to the web client (an admin set its password first).
     app.sign_in().await;
     let (_, list) = app.call("pbx/extensions", &[]).await;
-    let id = list[0]["id"].as_i64().unwrap().to_string();
     let number = list[0]["number"].as_str().unwrap().to_string();
-    let (s, _) = app
-        .call(
-            "pbx/extensions/password",
-            &[("id", &id), ("password", "agent-pass-1")],
-        )
-        .await;
-    assert_eq!(s, 200);
-    let agent = TestApp::browser();
-    let (s, b) = app
-        .call_with(
-            &agent,
-            "agent/sign_in",
-            &[("extension", &number), ("password", "agent-pass-1")],
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
+    let agent = app.agent(&number, "agent-pass-1").await;
     let (s, _) = app.call("sign_out", &[]).await;
     assert!(s < 400);
 

@@ -30,18 +30,6 @@ fn secret(app: &TestApp) -> String {
     app.engine.webhook_secret().unwrap().expose().to_string()
 }
 
-async fn signed(app: &TestApp, body: &Value) -> (u16, Value) {
-    let bytes = serde_json::to_vec(body).unwrap();
-    let sig = sign(&secret(app), &bytes);
-    post(
-        app,
-        "/api/pbx/call-events",
-        &bytes,
-        &[("X-Helpdesk-Signature", sig)],
-    )
-    .await
-}
-
 fn event(id: &str, call: &str, kind: &str, ext: &str, at: &str) -> Value {
     json!({"event_id": id, "call_id": call, "kind": kind, "at": at, "direction": "inbound",
            "external_number": "+86 138 0013 8000", "extension": ext})
@@ -75,12 +63,12 @@ async fn native_events_are_authenticated_validated_stored_once() {
     assert!(app.engine.store.call("c1").await.unwrap().is_none());
 
     // Signed: stored. Again: a redelivery, 200 and nothing changes.
-    let (s, body) = signed(&app, &e1).await;
+    let (s, body) = app.post_signed(&e1).await;
     assert_eq!(
         (s, body.clone()),
         (200, json!({"stored": 1, "duplicates": 0}))
     );
-    let (s, body) = signed(&app, &e1).await;
+    let (s, body) = app.post_signed(&e1).await;
     assert_eq!((s, body), (200, json!({"stored": 0, "duplicates": 1})));
     assert_eq!(app.engine.store.call_events("c1").await.unwrap().len(), 1);
     let facts = app.engine.store.call_facts("c1").await.unwrap();
@@ -122,15 +110,13 @@ async fn native_events_are_authenticated_validated_stored_once() {
     assert!(body["error"].as_str().unwrap().contains("256 KiB"));
 
     // Malformed fields are named.
-    let (s, body) = signed(
-        &app,
-        &json!({"event_id": "x", "call_id": "c9", "kind": "rang"}),
-    )
-    .await;
+    let (s, body) = app
+        .post_signed(&json!({"event_id": "x", "call_id": "c9", "kind": "rang"}))
+        .await;
     assert_eq!((s, body["field"].clone()), (400, json!("kind")));
 
     // The call ends: one Ended fact, Inbound Answered on 2005.
-    let (s, _) = signed(&app, &json!([
+    let (s, _) = app.post_signed(&json!([
         event("e2", "c1", "answered", "2005", "2026-11-28T09:15:10Z"),
         {"event_id": "e3", "call_id": "c1", "kind": "ended", "at": "2026-11-28T09:16:10Z", "direction": "inbound",
          "external_number": "+86 138 0013 8000", "extension": "2005", "result": "answered"},
@@ -429,7 +415,9 @@ async fn a_call_that_never_ends_is_closed_by_the_timeout() {
         .unwrap()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    let (s, _) = signed(&app, &event("s1", "stale", "ringing", "2005", &at)).await;
+    let (s, _) = app
+        .post_signed(&event("s1", "stale", "ringing", "2005", &at))
+        .await;
     assert_eq!(s, 200);
     let hour = 3_600_000;
     assert_eq!(

@@ -17,10 +17,7 @@ pub async fn sign_in(
 
     let engine = engine()?;
     let session = session().await?;
-    let addr = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .await
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into());
+    let addr = client_addr().await;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     match auth::sign_in(
         &engine.store,

@@ -34,6 +34,14 @@ pub mod ssr {
             .map_err(|_| AppError::Internal)
     }
 
+    /// The caller's IP address (sign-in throttling and logs), `unknown` when not served over TCP.
+    pub async fn client_addr() -> String {
+        leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .await
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|_| "unknown".into())
+    }
+
     /// Sets the HTTP status of a server function's answer. When the function runs inside a
     /// page's server rendering, the page decides its own status (e.g. a redirect to sign-in).
     pub fn status(code: StatusCode) {

@@ -132,3 +132,27 @@ pub fn CopyField(id: &'static str, label: String, value: String) -> impl IntoVie
         </div>
     }
 }
+
+/// Asks the server every `every_ms` whether any call changed; the signal holds the latest
+/// change marker (`None` until the first answer). Pages reload what they show when it moves.
+pub fn watch_calls(every_ms: u64) -> RwSignal<Option<String>> {
+    let version = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(v) = crate::api::calls::calls_version().await {
+                        if version.get_untracked().as_ref() != Some(&v) {
+                            version.set(Some(v));
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(every_ms),
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
+        }
+    });
+    version
+}

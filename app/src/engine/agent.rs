@@ -263,10 +263,12 @@ impl Engine {
     /// and offers the pops that the lookup cache can answer now. `rang` are the (call,
     /// extension) pairs that started ringing for Zoho in this change.
     pub(crate) fn publish_calls(&self, states: &[CallState], rang: &[(String, String)]) {
+        // The intake's path: no agent connected, no views to build (offers are still kept).
+        let listening = self.agent_connections() > 0;
         for st in states {
-            for x in involved(st) {
+            for x in involved(st).iter().filter(|_| listening) {
                 self.agents
-                    .publish(&x, AgentEvent::Call(self.agent_call(st, &x)));
+                    .publish(x, AgentEvent::Call(self.agent_call(st, x)));
             }
             if st.ended.is_some() {
                 self.agents.forget_call(&st.call_id);

@@ -18,6 +18,7 @@ use crate::model::{
 };
 use crate::pages::helpdesk::problem_text;
 use crate::pages::log::outcome_label;
+use crate::pages::login::sign_in_error;
 
 /// Where the live connection is served (server crate, `agent.rs`).
 const EVENTS_URL: &str = "/api/agent/events";
@@ -68,13 +69,10 @@ fn AgentSignInCard(notice: RwSignal<bool>, on_done: Callback<()>) -> impl IntoVi
         }
     });
     let error = move || {
-        action.value().get().and_then(|r| r.err()).map(|e| match e {
-            AppError::BadCredentials => t_string!(i18n, agent_bad_credentials).to_string(),
-            AppError::TooManyAttempts(secs) => {
-                t_string!(i18n, err_too_many, secs = secs).to_string()
-            }
-            AppError::ServerFn(_) => t_string!(i18n, err_network).to_string(),
-            _ => t_string!(i18n, err_internal).to_string(),
+        action.value().get().and_then(|r| r.err()).map(|e| {
+            sign_in_error(i18n, e, || {
+                t_string!(i18n, agent_bad_credentials).to_string()
+            })
         })
     };
     view! {
@@ -120,6 +118,16 @@ fn apply_call(calls: &mut AgentCalls, c: AgentCall) {
     }
 }
 
+/// What became of a pop in this tab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PopStatus {
+    Opened,
+    /// The browser blocked the new tab.
+    Blocked,
+    /// Another tab of the agent claimed it.
+    Elsewhere,
+}
+
 /// Opens a pop's page in a new tab; `false` when the browser blocked it.
 fn open_tab(url: &str) -> bool {
     match window().open_with_url_and_target(url, "_blank") {
@@ -147,31 +155,24 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
         })
     };
     let live = RwSignal::new(false);
-    let popped = RwSignal::new(None::<ScreenPop>);
-    let blocked = RwSignal::new(None::<ScreenPop>);
+    // What became of the latest pop in this tab.
+    let pop_status = RwSignal::new(None::<(PopStatus, ScreenPop)>);
 
     // Pops this tab has heard of (shown as a data attribute: tests read it after a later
     // event to know that no pop came before it).
     let heard = RwSignal::new(0_u32);
-    let elsewhere = RwSignal::new(None::<ScreenPop>);
     // A pop: every tab of the agent hears it, the first to claim it opens the page.
     let on_pop = move |p: ScreenPop| {
         heard.update(|n| *n += 1);
         leptos::task::spawn_local(async move {
-            match claim_pop(p.call_id.clone()).await {
-                Ok(true) if open_tab(&p.url) => {
-                    blocked.set(None);
-                    elsewhere.set(None);
-                    popped.set(Some(p));
-                }
-                Ok(true) => {
-                    popped.set(None);
-                    blocked.set(Some(p));
-                }
+            let status = match claim_pop(p.call_id.clone()).await {
+                Ok(true) if open_tab(&p.url) => PopStatus::Opened,
+                Ok(true) => PopStatus::Blocked,
                 // Another tab of this agent opened it.
-                Ok(false) => elsewhere.set(Some(p)),
-                Err(_) => {}
-            }
+                Ok(false) => PopStatus::Elsewhere,
+                Err(_) => return,
+            };
+            pop_status.set(Some((status, p)));
         });
     };
     let on_event = move |ev: AgentEvent| match ev {
@@ -371,7 +372,8 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
                 </div>
             </header>
 
-            {move || blocked.get().map(|p| {
+            {move || pop_status.get().map(|(status, p)| match status {
+                PopStatus::Blocked => {
                 let site = site();
                 view! {
                     <div class="note warn pop-blocked" role="alert">
@@ -383,16 +385,17 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
                         </ol>
                         <a href=p.url.clone() target="_blank" rel="noopener noreferrer">{t!(i18n, agent_blocked_meanwhile, name = p.name.clone())}</a>
                     </div>
+                }.into_any()
                 }
-            })}
-            {move || popped.get().map(|p| view! {
-                <p class="note ok" role="status">{t!(i18n, agent_popped, name = p.name.clone())}</p>
-            })}
-            {move || elsewhere.get().map(|p| view! {
-                <p class="note info" role="status">
-                    {t!(i18n, agent_popped_elsewhere, name = p.name.clone())}" "
-                    <a href=p.url.clone() target="_blank" rel="noopener noreferrer">{t!(i18n, agent_open_zoho)}</a>
-                </p>
+                PopStatus::Opened => view! {
+                    <p class="note ok" role="status">{t!(i18n, agent_popped, name = p.name.clone())}</p>
+                }.into_any(),
+                PopStatus::Elsewhere => view! {
+                    <p class="note info" role="status">
+                        {t!(i18n, agent_popped_elsewhere, name = p.name.clone())}" "
+                        <a href=p.url.clone() target="_blank" rel="noopener noreferrer">{t!(i18n, agent_open_zoho)}</a>
+                    </p>
+                }.into_any(),
             })}
 
             <h2>{t!(i18n, agent_current)}</h2>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::calls::{
-    call_log, calls_version, get_call_detail, get_webhook_info, retry_job, reveal_webhook_secret,
+    call_log, get_call_detail, get_webhook_info, retry_job, reveal_webhook_secret,
 };
 use crate::components::{CopyField, Frame};
 use crate::error::AppError;
@@ -44,27 +44,13 @@ pub fn LogPage() -> impl IntoView {
     );
     let webhook = Resource::new(|| (), |_| get_webhook_info());
 
-    // Live updates: reload when any call changed.
-    let version = RwSignal::new(None::<String>);
+    // Live updates: reload when any call changed. The first answer may already include a call
+    // made after the list was loaded, so it reloads too.
+    let version = crate::components::watch_calls(LIVE_EVERY_MS);
     Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || {
-                leptos::task::spawn_local(async move {
-                    if let Ok(v) = calls_version().await {
-                        // The first answer may already include a call made after the list
-                        // was loaded, so it reloads too.
-                        if version.get_untracked().as_ref() != Some(&v) {
-                            version.set(Some(v));
-                            calls.refetch();
-                            detail.refetch();
-                        }
-                    }
-                });
-            },
-            std::time::Duration::from_millis(LIVE_EVERY_MS),
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
+        if version.get().is_some() {
+            calls.refetch();
+            detail.refetch();
         }
     });
 

@@ -13,16 +13,12 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let error = move || {
-        action.value().get().and_then(|r| r.err()).map(|e| match e {
-            AppError::BadCredentials => t_string!(i18n, err_bad_credentials).to_string(),
-            AppError::TooManyAttempts(secs) => {
-                t_string!(i18n, err_too_many, secs = secs).to_string()
-            }
-            AppError::ServerFn(_) => t_string!(i18n, err_network).to_string(),
-            _ => t_string!(i18n, err_internal).to_string(),
-        })
-    };
+    let error =
+        move || {
+            action.value().get().and_then(|r| r.err()).map(|e| {
+                sign_in_error(i18n, e, || t_string!(i18n, err_bad_credentials).to_string())
+            })
+        };
     view! {
         <div class="login-wrap">
             <section class="card login">
@@ -52,5 +48,19 @@ pub fn LoginPage() -> impl IntoView {
             </section>
             <crate::components::LanguageSwitch/>
         </div>
+    }
+}
+
+/// Why a sign-in failed (the admin's or an agent's; `bad` words wrong credentials).
+pub fn sign_in_error(
+    i18n: leptos_i18n::I18nContext<Locale>,
+    e: AppError,
+    bad: impl FnOnce() -> String,
+) -> String {
+    match e {
+        AppError::BadCredentials => bad(),
+        AppError::TooManyAttempts(secs) => t_string!(i18n, err_too_many, secs = secs).to_string(),
+        AppError::ServerFn(_) => t_string!(i18n, err_network).to_string(),
+        _ => t_string!(i18n, err_internal).to_string(),
     }
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::calls::{call_log, calls_version, simulate};
+use crate::api::calls::{call_log, simulate};
 use crate::components::Frame;
 use crate::error::AppError;
 use crate::i18n::*;
@@ -121,7 +121,7 @@ pub fn SimulatorPage() -> impl IntoView {
 
     // Calls placed elsewhere (an agent's click to call, a real PBX) join the list while they
     // are in progress, so that they can be answered and hung up here too.
-    let version = RwSignal::new(None::<String>);
+    let version = crate::components::watch_calls(SIM_LIVE_EVERY_MS);
     let open = Resource::new(
         move || version.get(),
         |_| {
@@ -165,23 +165,6 @@ pub fn SimulatorPage() -> impl IntoView {
                 );
             }
         })
-    });
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || {
-                leptos::task::spawn_local(async move {
-                    if let Ok(v) = calls_version().await {
-                        if version.get_untracked().as_ref() != Some(&v) {
-                            version.set(Some(v));
-                        }
-                    }
-                });
-            },
-            std::time::Duration::from_millis(SIM_LIVE_EVERY_MS),
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
     });
 
     let place = move |ev: leptos::ev::SubmitEvent| {

@@ -223,6 +223,78 @@ impl TestApp {
         body
     }
 
+    /// Posts call events to the native intake, signed with the webhook secret as a PBX does.
+    pub async fn post_signed(&self, body: &Value) -> (u16, Value) {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let secret = self.engine.webhook_secret().unwrap().expose().to_string();
+        let r = self
+            .http
+            .post(format!("{}/api/pbx/call-events", self.base))
+            .header("Content-Type", "application/json")
+            .header(
+                "X-Helpdesk-Signature",
+                app::engine::calls::sign(&secret, &bytes),
+            )
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            s,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// The body of a GET of `path` (e.g. `/metrics`).
+    pub async fn get_text(&self, path: &str) -> String {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The id of the extension with this number (as the admin lists them).
+    pub async fn extension_id(&self, number: &str) -> String {
+        let (_, list) = self.call("pbx/extensions", &[]).await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["number"] == number)
+            .unwrap_or_else(|| panic!("no extension {number}"))["id"]
+            .as_i64()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A browser signed in to the agent web client on `ext` (the admin, signed in on
+    /// `self.http`, sets its web-client password `password` first).
+    pub async fn agent(&self, ext: &str, password: &str) -> reqwest::Client {
+        let id = self.extension_id(ext).await;
+        let (s, b) = self
+            .call(
+                "pbx/extensions/password",
+                &[("id", &id), ("password", password)],
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let c = TestApp::browser();
+        let (s, b) = self
+            .call_with(
+                &c,
+                "agent/sign_in",
+                &[("extension", ext), ("password", password)],
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        c
+    }
+
     pub async fn sandbox_control(&self, path: &str, body: Value) -> Value {
         let r = self
             .http
