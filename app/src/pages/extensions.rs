@@ -11,7 +11,7 @@ use crate::components::Frame;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{Extension, ExtensionInput, FieldError};
-use crate::pages::helpdesk::problem_text;
+use crate::pages::helpdesk::{error_of, problem_text};
 
 #[component]
 pub fn ExtensionsPage() -> impl IntoView {
@@ -32,20 +32,6 @@ pub fn ExtensionsPage() -> impl IntoView {
             <AddExtension reload=reload/>
             <ImportExtensions reload=reload/>
         </Frame>
-    }
-}
-
-fn error_of(
-    errors: RwSignal<Vec<FieldError>>,
-    field: &'static str,
-    i18n: leptos_i18n::I18nContext<Locale>,
-) -> impl Fn() -> Option<String> + Copy {
-    move || {
-        errors
-            .get()
-            .into_iter()
-            .find(|e| e.field == field)
-            .map(|e| problem_text(i18n, e.problem))
     }
 }
 

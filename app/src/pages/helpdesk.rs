@@ -56,6 +56,21 @@ fn LoadError(retry: impl Fn() + 'static + Send + Sync + Copy) -> impl IntoView {
     }
 }
 
+/// The message for `field` among a form's field errors, if it has one.
+pub fn error_of(
+    errors: RwSignal<Vec<FieldError>>,
+    field: &'static str,
+    i18n: leptos_i18n::I18nContext<Locale>,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync {
+    move || {
+        errors
+            .get()
+            .into_iter()
+            .find(|e| e.field == field)
+            .map(|e| problem_text(i18n, e.problem))
+    }
+}
+
 pub fn problem_text(i18n: leptos_i18n::I18nContext<Locale>, p: FieldProblem) -> String {
     match p {
         FieldProblem::Required => t_string!(i18n, field_required),
@@ -296,15 +311,7 @@ fn AuthorizationInformation(
     let sandbox = view.sandbox.clone();
     let centres = view.data_centres.clone();
 
-    let error_for = move |field: &'static str| {
-        move || {
-            errors
-                .get()
-                .into_iter()
-                .find(|e| e.field == field)
-                .map(|e| problem_text(i18n, e.problem))
-        }
-    };
+    let error_for = move |field: &'static str| error_of(errors, field, i18n);
 
     let save = Action::new(move |input: &SettingsInput| {
         let input = input.clone();

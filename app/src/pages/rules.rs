@@ -7,7 +7,7 @@ use crate::api::helpdesk::{disconnect, save_rules};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{FieldError, RuleSettings, RulesInput, RulesView, TicketWhen, ZohoModule};
-use crate::pages::helpdesk::problem_text;
+use crate::pages::helpdesk::error_of;
 
 /// The rules resource; created by the page (resources are created outside `<Suspense>`).
 pub type RulesResource = Resource<Result<RulesView, AppError>>;
@@ -78,15 +78,7 @@ fn RulesForm(
     let create_off = Signal::derive(move || !connected || !create.get());
     let tickets_off = Signal::derive(move || !connected || !tickets.get());
 
-    let error_for = move |field: &'static str| {
-        move || {
-            errors
-                .get()
-                .into_iter()
-                .find(|e| e.field == field)
-                .map(|e| problem_text(i18n, e.problem))
-        }
-    };
+    let error_for = move |field: &'static str| error_of(errors, field, i18n);
     let save = Action::new(|input: &RulesInput| {
         let input = input.clone();
         async move { save_rules(input).await }
