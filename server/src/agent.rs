@@ -16,13 +16,12 @@ use axum::Router;
 use tokio::sync::{broadcast, watch};
 use tower_sessions::Session;
 
+use app::api::ssr::SESSION_AGENT;
 use app::engine::agent::{AgentSession, ExtensionEvent};
 use app::engine::SharedEngine;
 use app::model::AgentEvent;
 
 pub const EVENTS_PATH: &str = "/api/agent/events";
-/// The session key of `app::api::ssr::SESSION_AGENT`.
-const SESSION_AGENT: &str = "agent";
 
 pub fn router<S: Clone + Send + Sync + 'static>(engine: SharedEngine) -> Router<S> {
     Router::new()
