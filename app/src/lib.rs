@@ -8,68 +8,24 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod engine;
 pub mod error;
+pub mod i18n;
 pub mod model;
 pub mod pages;
 
-include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
-
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::i18n::*;
-use leptos_i18n::context::{CookieOptions, UseLocalesOptions};
-
-/// The remembered language: the whole site, for a year (`max_age` is in milliseconds).
-fn locale_cookie_options() -> CookieOptions<Locale> {
-    CookieOptions::<Locale>::default()
-        .path("/")
-        .max_age(365_i64 * 24 * 60 * 60 * 1000)
-}
-
-/// On a first visit the language comes from `Accept-Language`; every Chinese tag (`zh`,
-/// `zh-Hans`, `zh-TW`, …) means our Simplified Chinese, which an exact match would miss.
-fn accept_language_options() -> UseLocalesOptions {
-    #[cfg(feature = "ssr")]
-    {
-        UseLocalesOptions::default().ssr_lang_header_getter(|| {
-            let parts = use_context::<axum::http::request::Parts>()?;
-            let raw = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE)?;
-            Some(normalize_accept_language(raw.to_str().ok()?))
-        })
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        UseLocalesOptions::default()
-    }
-}
-
-/// Rewrites every `zh*` language tag of an `Accept-Language` value to `zh-CN`.
-pub fn normalize_accept_language(header: &str) -> String {
-    header
-        .split(',')
-        .filter_map(|part| {
-            let tag = part.split(';').next().unwrap_or("").trim();
-            if tag.is_empty() {
-                return None;
-            }
-            let lower = tag.to_ascii_lowercase();
-            Some(if lower == "zh" || lower.starts_with("zh-") {
-                "zh-CN".to_string()
-            } else {
-                tag.to_string()
-            })
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 /// The HTML document rendered on the server around the app (`<html lang>` is set by the
 /// translation layer).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy();
+    // The stylesheet shares the script's content-hashed name (frontend/build-site.sh).
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html>
@@ -77,6 +33,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -113,11 +70,7 @@ fn set_content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/helpdesk.css"/>
-        <I18nContextProvider
-            cookie_options=locale_cookie_options()
-            ssr_lang_header_getter=accept_language_options()
-        >
+        <I18nContextProvider>
             <AppTitle/>
             <Router>
                 <Routes fallback=NotFound>
@@ -157,20 +110,4 @@ fn AppTitle() -> impl IntoView {
 fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
     view! { <main class="landing"><h1>{t!(i18n, not_found)}</h1></main> }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::normalize_accept_language;
-
-    #[test]
-    fn every_chinese_tag_means_simplified_chinese() {
-        assert_eq!(normalize_accept_language("zh"), "zh-CN");
-        assert_eq!(
-            normalize_accept_language("zh-TW,zh;q=0.9,en;q=0.8"),
-            "zh-CN,zh-CN,en"
-        );
-        assert_eq!(normalize_accept_language("en-US,en;q=0.9"), "en-US,en");
-        assert_eq!(normalize_accept_language(""), "");
-    }
 }

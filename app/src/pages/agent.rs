@@ -465,14 +465,14 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
     }
 }
 
-fn call_words(i18n: leptos_i18n::I18nContext<Locale>, c: &AgentCall) -> String {
+fn call_words(i18n: I18nContext, c: &AgentCall) -> String {
     match c.direction.as_str() {
         "outbound" => t_string!(i18n, agent_call_to, number = c.number.clone()).to_string(),
         _ => t_string!(i18n, agent_call_from, number = c.number.clone()).to_string(),
     }
 }
 
-fn caller_cell(i18n: leptos_i18n::I18nContext<Locale>, c: &AgentCall) -> AnyView {
+fn caller_cell(i18n: I18nContext, c: &AgentCall) -> AnyView {
     match &c.caller {
         Some(r) => match &r.url {
             Some(u) => view! {

@@ -19,7 +19,7 @@ use crate::model::{
 };
 use crate::pages::helpdesk::problem_text;
 
-type I18n = leptos_i18n::I18nContext<Locale>;
+type I18n = I18nContext;
 
 const PAGE: &str = "/pbx/contacts";
 

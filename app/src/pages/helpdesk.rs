@@ -1,6 +1,6 @@
-//! `/integrations/helpdesk`: the Helpdesk Integration page (Zoho Desk), top to bottom as in
-//! `shared/design/ui.md`: header with the status, Network Information, Authorization
-//! Information, and the organization choice when the Zoho account has several.
+//! `/integrations/helpdesk`: the Helpdesk Integration page (Zoho Desk), top to bottom: header
+//! with the status, Network Information, Authorization Information, and the organization
+//! choice when the Zoho account has several.
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -60,7 +60,7 @@ fn LoadError(retry: impl Fn() + 'static + Send + Sync + Copy) -> impl IntoView {
 pub fn error_of(
     errors: RwSignal<Vec<FieldError>>,
     field: &'static str,
-    i18n: leptos_i18n::I18nContext<Locale>,
+    i18n: I18nContext,
 ) -> impl Fn() -> Option<String> + Copy + Send + Sync {
     move || {
         errors
@@ -71,7 +71,7 @@ pub fn error_of(
     }
 }
 
-pub fn problem_text(i18n: leptos_i18n::I18nContext<Locale>, p: FieldProblem) -> String {
+pub fn problem_text(i18n: I18nContext, p: FieldProblem) -> String {
     match p {
         FieldProblem::Required => t_string!(i18n, field_required),
         FieldProblem::NotUrl => t_string!(i18n, field_not_url),
@@ -95,7 +95,7 @@ pub fn problem_text(i18n: leptos_i18n::I18nContext<Locale>, p: FieldProblem) -> 
     .to_string()
 }
 
-pub fn failure_text(i18n: leptos_i18n::I18nContext<Locale>, f: AuthFailure) -> String {
+pub fn failure_text(i18n: I18nContext, f: AuthFailure) -> String {
     match f {
         AuthFailure::Denied => t_string!(i18n, fail_denied),
         AuthFailure::BadState => t_string!(i18n, fail_bad_state),

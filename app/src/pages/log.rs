@@ -112,7 +112,7 @@ pub fn LogPage() -> impl IntoView {
 }
 
 /// Words for the outcome filter and column: Zoho's call types are translated.
-pub(crate) fn outcome_label(i18n: leptos_i18n::I18nContext<Locale>, key: &str) -> String {
+pub(crate) fn outcome_label(i18n: I18nContext, key: &str) -> String {
     match key {
         "log_all" => t_string!(i18n, log_all).to_string(),
         "log_open" => t_string!(i18n, log_open).to_string(),
@@ -125,7 +125,7 @@ pub(crate) fn outcome_label(i18n: leptos_i18n::I18nContext<Locale>, key: &str) -
     }
 }
 
-fn summary_outcome(i18n: leptos_i18n::I18nContext<Locale>, c: &CallSummary) -> String {
+fn summary_outcome(i18n: I18nContext, c: &CallSummary) -> String {
     match (&c.call_type, c.open, c.direction.as_str()) {
         (_, true, _) => outcome_label(i18n, "log_open"),
         (Some(t), _, _) => outcome_label(i18n, t),
@@ -373,7 +373,7 @@ fn JobItem(j: JobView) -> impl IntoView {
 
 /// A job's note in the reader's language (jobs stored before notes existed show their English
 /// summary).
-fn note_text(i18n: leptos_i18n::I18nContext<Locale>, kind: &str, n: &JobNote) -> String {
+fn note_text(i18n: I18nContext, kind: &str, n: &JobNote) -> String {
     let ticket = kind == "ticket";
     let contact = |m: &ZohoModule| *m == ZohoModule::Contacts;
     match n {
@@ -482,7 +482,7 @@ fn note_text(i18n: leptos_i18n::I18nContext<Locale>, kind: &str, n: &JobNote) ->
     }
 }
 
-fn sync_text(i18n: leptos_i18n::I18nContext<Locale>, s: &SyncNote) -> String {
+fn sync_text(i18n: I18nContext, s: &SyncNote) -> String {
     match s {
         SyncNote::Added => t_string!(i18n, sync_added).to_string(),
         SyncNote::Updated => t_string!(i18n, sync_updated).to_string(),

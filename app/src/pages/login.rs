@@ -52,11 +52,7 @@ pub fn LoginPage() -> impl IntoView {
 }
 
 /// Why a sign-in failed (the admin's or an agent's; `bad` words wrong credentials).
-pub fn sign_in_error(
-    i18n: leptos_i18n::I18nContext<Locale>,
-    e: AppError,
-    bad: impl FnOnce() -> String,
-) -> String {
+pub fn sign_in_error(i18n: I18nContext, e: AppError, bad: impl FnOnce() -> String) -> String {
     match e {
         AppError::BadCredentials => bad(),
         AppError::TooManyAttempts(secs) => t_string!(i18n, err_too_many, secs = secs).to_string(),

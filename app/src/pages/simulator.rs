@@ -27,7 +27,7 @@ struct SimCall {
 /// How often the page asks whether calls changed.
 const SIM_LIVE_EVERY_MS: u64 = 1000;
 
-fn error_text(i18n: leptos_i18n::I18nContext<Locale>, e: &AppError) -> (Option<String>, String) {
+fn error_text(i18n: I18nContext, e: &AppError) -> (Option<String>, String) {
     match e {
         AppError::Invalid(errs) if !errs.is_empty() => (
             Some(errs[0].field.clone()),
