@@ -1,7 +1,7 @@
 import { expect, Page } from '@playwright/test';
 import { ADMIN_PASSWORD } from '../playwright.config';
 
-/** Labels of the manual in both languages (shared/spec/interfaces.md). */
+/** Labels of the manual in both languages (docs/interfaces.md). */
 export const L = {
   en: {
     username: 'Username', password: 'Password', signIn: 'Sign in', save: 'Save',

@@ -1,4 +1,4 @@
-//! The call-event intake (`shared/spec/call-events.md`): `POST /api/pbx/call-events` (native)
+//! The call-event intake (`docs/call-events.md`): `POST /api/pbx/call-events` (native)
 //! and `POST /api/pbx/yeastar-events` (the vendor's OpenAPI webhook). Order of checks: size
 //! (413), credential (401), parse (400, naming the field), store (503 if the database cannot
 //! take it, so that the PBX retries); 200 only once the events are stored.

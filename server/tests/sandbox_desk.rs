@@ -1,5 +1,5 @@
 //! The sandbox's Desk API driven over HTTP: every endpoint, checked against Zoho's own OpenAPI
-//! schemas (shared/spec/zoho-desk-oas; unknown extra fields fail), and every error path.
+//! schemas (server/tests/data/zoho-desk-oas; unknown extra fields fail), and every error path.
 
 mod support;
 

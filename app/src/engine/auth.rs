@@ -7,7 +7,7 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use super::secrets::Sensitive;
 use super::store::{Store, StoreError};
 
-/// The admin account's name (`shared/spec/interfaces.md`).
+/// The admin account's name (`docs/interfaces.md`).
 pub const ADMIN_USERNAME: &str = "admin";
 
 /// Failures allowed before sign-in is refused for a while.

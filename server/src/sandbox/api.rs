@@ -1,5 +1,5 @@
 //! The sandbox's Desk API v1 (`/sandbox/desk/api/v1`), in Zoho's shapes and with Zoho's errors
-//! (shared/spec/zoho-desk-api.md §3–§5):
+//! (docs/zoho-desk-api.md §3–§5):
 //! - `Authorization: Zoho-oauthtoken …` → 401 `UNAUTHORIZED` when missing, `INVALID_OAUTH` when
 //!   unknown, expired or revoked; `orgId` header → 403 `OAUTH_ORG_MISMATCH` for an org the token
 //!   cannot reach; scopes granted at consent → 403 `SCOPE_MISMATCH`;

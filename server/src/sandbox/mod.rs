@@ -5,7 +5,7 @@
 //! Mounted at `/sandbox` in the app's process when `HELPDESK_SANDBOX=1`, or served alone on its
 //! own port (`server sandbox`, and from tests). Never part of a production default.
 //!
-//! Paths (see `shared/spec/interfaces.md`):
+//! Paths (see `docs/interfaces.md`):
 //! - `/sandbox/accounts/oauth/v2/{auth,token,token/revoke}`: the accounts server
 //! - `/sandbox/desk/api/v1/…`: the Desk API, same paths and shapes as `https://desk.zoho.com/api/v1/…`
 //! - `/sandbox/desk/…`: pages (one per contact and account, lists of contacts, tickets and calls)

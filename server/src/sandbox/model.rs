@@ -2,7 +2,7 @@
 //!
 //! Real Zoho answers carry the full record (absent values as `null`), ids as strings and
 //! times as `yyyy-MM-ddThh:mm:ss.000Z`; the renderers below do the same, so that responses
-//! validate against Zoho's own OpenAPI schemas (`shared/spec/zoho-desk-oas`).
+//! validate against Zoho's own OpenAPI schemas (`server/tests/data/zoho-desk-oas`).
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

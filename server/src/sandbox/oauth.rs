@@ -1,6 +1,6 @@
 //! The sandbox's accounts server: Zoho's OAuth 2.0 for server-based applications.
 //!
-//! Reproduces (shared/spec/zoho-desk-api.md §1): the consent page with Accept and Deny, the
+//! Reproduces (docs/zoho-desk-api.md §1): the consent page with Accept and Deny, the
 //! redirect carrying `code`, `location`, `accounts-server` and `state`; the token endpoint with
 //! Zoho's JSON and its errors answered with HTTP 200 (`{"error":"invalid_code"}`), single-use
 //! codes that expire, refresh tokens only with `access_type=offline` (and only on first consent

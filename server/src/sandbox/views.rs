@@ -1,5 +1,5 @@
 //! The fields each Desk API view carries, as Zoho's OpenAPI schemas list them
-//! (`shared/spec/zoho-desk-oas`): list views, single records and search results differ, and
+//! (`server/tests/data/zoho-desk-oas`): list views, single records and search results differ, and
 //! Zoho's schemas forbid fields outside the list. Records are rendered in full and cut to a view.
 
 pub const CONTACT_LIST: &[&str] = &[

@@ -1,5 +1,5 @@
 //! Validates JSON bodies against Zoho Desk's own OpenAPI 3.1 files
-//! (`shared/spec/zoho-desk-oas/*.json`, see the README there).
+//! (`server/tests/data/zoho-desk-oas/*.json`: where they come from is in the README there).
 //!
 //! The raw files cannot be fed to a JSON Schema validator as they are:
 //! - responses are `$ref`s to `#/components/responses/...`, whose schema sits under
@@ -117,14 +117,14 @@ pub struct Oas {
 
 #[allow(dead_code)]
 impl Oas {
-    /// Loads the 7 files from `$HELPDESK_OAS_DIR`, else from `shared/spec/zoho-desk-oas`
-    /// relative to this crate (`server/../../shared/...`).
+    /// Loads the 7 files from `$HELPDESK_OAS_DIR`, else from the copies in this repository
+    /// (`server/tests/data/zoho-desk-oas`).
     pub fn load() -> Oas {
         let dir = match std::env::var_os("HELPDESK_OAS_DIR") {
             Some(d) if !d.is_empty() => PathBuf::from(d),
             _ => PathBuf::from(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/spec/zoho-desk-oas"
+                "/tests/data/zoho-desk-oas"
             )),
         };
         let mut docs = BTreeMap::new();

@@ -12,7 +12,7 @@ pub const CLIENT_ID: &str = "1000.TESTCLIENT";
 pub const CLIENT_SECRET: &str = "test-secret";
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/oauth/zoho/callback";
 
-/// Every scope the integration asks for (shared/spec/zoho-desk-api.md §2).
+/// Every scope the integration asks for (docs/zoho-desk-api.md §2).
 pub const ALL_SCOPES: &str = "Desk.basic.READ,Desk.settings.READ,Desk.search.READ,Desk.contacts.READ,Desk.contacts.CREATE,Desk.tickets.READ,Desk.tickets.CREATE,Desk.activities.calls.CREATE,Desk.activities.calls.READ,Desk.activities.CREATE,Desk.calls.CREATE,Desk.calls.READ";
 
 pub fn oas() -> &'static Oas {

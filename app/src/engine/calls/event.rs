@@ -1,4 +1,4 @@
-//! Call events on the wire (`shared/spec/call-events.md`): the native JSON format and the
+//! Call events on the wire (`docs/call-events.md`): the native JSON format and the
 //! Yeastar P-Series OpenAPI webhook (30011 Call State Changed, 30012 New CDR), both parsed
 //! into [`CallEvent`]. Parsing is strict about what it needs and names the field it refuses;
 //! unknown fields are ignored. No input makes it panic.

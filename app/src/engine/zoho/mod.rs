@@ -2,7 +2,7 @@
 //! (`reqwest`). One HTTP client that follows no redirects, with connect and total timeouts and a
 //! cap on response size; one error type that classifies Zoho's answers.
 //!
-//! Facts and sources: `shared/spec/zoho-desk-api.md`.
+//! Facts and sources: `docs/zoho-desk-api.md`.
 
 pub mod desk;
 pub mod oauth;
