@@ -1,69 +1,79 @@
-# The two commands of shared/spec/interfaces.md: `make run` and `make test`.
+# The two commands of docs/interfaces.md: `make run` and `make test`.
 # Each installs what it needs first (idempotent; fast when everything is already there).
+#
+# One build, the release site, is what `make run` serves and what `make test` tests in the
+# browser: a change that breaks it fails `make test`. It is built by cargo, wasm-bindgen and
+# wasm-opt directly (frontend/build-site.sh); cargo-leptos is not needed (it remains usable
+# for `cargo leptos watch` while developing).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := 0.2.130
-export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
-# cargo-leptos must find our tools on PATH: it downloads only when one is missing (and
-# downloads fail on these machines). npm's binaryen (wasm-opt) must win over any Debian one.
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+# npm's binaryen (wasm-opt) must win over any Debian one (Debian's 108 miscompiles the WASM).
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
-.PHONY: run test tools build build-release e2e rust-test lint fmt bench-sandbox bench-intake bench-pop clean
+.PHONY: run test tools test-tools build server site rust-test e2e lint fmt \
+	bench-sandbox bench-intake bench-pop clean
 
-## Install what is missing: the wasm target, cargo-leptos, wasm-bindgen-cli, Chromium, npm packages.
+## What building needs: the wasm target, wasm-bindgen-cli, the npm packages (wasm-opt).
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || cargo install --locked cargo-leptos@$(CARGO_LEPTOS_VERSION)
-	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
-	@test -x /usr/bin/chromium || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
+	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] || \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@command -v node >/dev/null || { echo "make: Node.js (node, npm) is needed: apt-get install nodejs npm" >&2; exit 2; }
+	@if [ ! -d end2end/node_modules/binaryen ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
 		(cd end2end && npm ci --no-audit --no-fund); fi
 
-## Debug build of the whole site (server binary + WASM + CSS) into target/.
-build: tools
-	cargo leptos build
+## What the browser tests need besides: Debian's Chromium.
+test-tools: tools
+	@test -x /usr/bin/chromium || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-build-release: tools
-	cargo leptos build --release
+## The release build: the server binary and the site (optimised WASM, JS, CSS) in target/.
+build: server site
+
+server:
+	cargo build --locked --release -p server
+
+site: tools
+	bash frontend/build-site.sh
 
 ## Serve the app at http://127.0.0.1:3000 with the Zoho Desk sandbox and demo data.
-run: build-release
+run: build
 	@mkdir -p data
-	HELPDESK_SANDBOX=$${HELPDESK_SANDBOX:-1} LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=helpdesk \
-		./target/release/server
+	HELPDESK_SANDBOX=$${HELPDESK_SANDBOX:-1} ./target/release/server
 
-## Every test: Rust unit and integration tests, then the Playwright journeys in Chromium.
+## Every test: the release build, Rust unit and integration tests, the Playwright journeys.
 test: build rust-test e2e
 
-# The same RUSTFLAGS and output name as `cargo leptos build` (debug), so the tests reuse its
-# compiled dependencies instead of building everything a second time.
-rust-test: tools
-	RUSTFLAGS='--cfg erase_components' LEPTOS_OUTPUT_NAME=helpdesk cargo test -p server -p app
+# Debug build with Leptos's type-erased views: they compile much faster, and the tests check
+# behaviour, not the release flavour (the release build above and the browser tests do that).
+rust-test:
+	RUSTFLAGS='--cfg erase_components' cargo test --locked -p server -p app
 
-e2e: build
+e2e: build test-tools
 	cd end2end && CI=$${CI:-} npx playwright test
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --locked --workspace --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all
 
 ## Requests per second of the standalone sandbox (wrk from Debian's packages).
-bench-sandbox: build-release
+bench-sandbox: build
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	bash docs/bench-sandbox.sh
 
 ## Call events per second through the intake (release build, SQLite).
-bench-intake: build-release
+bench-intake: build
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	bash docs/bench-intake.sh
 
 ## The screen pop's latency: a ringing event of a cached caller to the agent's new tab (Chromium).
-bench-pop: build-release
+bench-pop: build test-tools
 	cd end2end && npx playwright test --config bench/pop.config.ts
 
 clean:

@@ -15,7 +15,7 @@ trap 'kill $PID 2>/dev/null || true; rm -rf "$DIR" "$LUA"' EXIT
 
 HELPDESK_ADDR="127.0.0.1:$PORT" HELPDESK_WEBHOOK_SECRET=$SECRET HELPDESK_ADMIN_PASSWORD=bench-admin-pw \
   DATABASE_URL="sqlite://$DIR/helpdesk.db" RUST_LOG=error LEPTOS_SITE_ROOT=target/site \
-  LEPTOS_OUTPUT_NAME=helpdesk ./target/release/server &
+  ./target/release/server &
 PID=$!
 for _ in $(seq 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 

@@ -1,7 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
-// The server under test: the debug build made by `make test` (cargo leptos build), with the
-// Zoho Desk sandbox mounted, on a port of its own so that a `make run` elsewhere does not clash.
+// The server under test: the release build that `make run` serves (made by `make test`), with
+// the Zoho Desk sandbox mounted, on a port of its own so that a `make run` elsewhere does not
+// clash.
 export const PORT = Number(process.env.E2E_PORT ?? 3300);
 export const BASE = `http://127.0.0.1:${PORT}`;
 export const ADMIN_PASSWORD = 'e2e-admin-password';
@@ -34,7 +35,7 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
     // A fresh database for every run.
-    command: 'rm -rf target/e2e && exec ./target/debug/server',
+    command: 'rm -rf target/e2e && exec ./target/release/server',
     cwd: '..',
     url: `${BASE}/healthz`,
     reuseExistingServer: false,
@@ -47,7 +48,6 @@ export default defineConfig({
       HELPDESK_ADMIN_PASSWORD: ADMIN_PASSWORD,
       DATABASE_URL: 'sqlite://target/e2e/helpdesk.db',
       LEPTOS_SITE_ROOT: 'target/site',
-      LEPTOS_OUTPUT_NAME: 'helpdesk',
       RUST_LOG: 'warn',
     },
   },

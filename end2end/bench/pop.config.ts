@@ -32,7 +32,6 @@ export default defineConfig({
       HELPDESK_WEBHOOK_SECRET: SECRET,
       DATABASE_URL: 'sqlite://target/bench-pop/helpdesk.db',
       LEPTOS_SITE_ROOT: 'target/site',
-      LEPTOS_OUTPUT_NAME: 'helpdesk',
       RUST_LOG: 'warn',
     },
   },

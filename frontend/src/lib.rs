@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The WASM entry point: hydrate the server-rendered app, nothing else.
 
 #[wasm_bindgen::prelude::wasm_bindgen]

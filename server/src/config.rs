@@ -1,4 +1,4 @@
-//! Process configuration from the environment (`shared/spec/interfaces.md`), validated at start:
+//! Process configuration from the environment (`docs/interfaces.md`), validated at start:
 //! a bad value is a clear error and a non-zero exit, never a silent default.
 
 use std::net::SocketAddr;
@@ -34,6 +34,9 @@ pub struct Config {
     pub default_country: Option<app::engine::numbers::Country>,
     /// Where generated files live (the secret key): the folder of a SQLite database, else `data`.
     pub data_dir: std::path::PathBuf,
+    /// `LEPTOS_SITE_ROOT`: the built site (`frontend/build-site.sh`), relative to the working
+    /// directory; `target/site` by default.
+    pub site_root: std::path::PathBuf,
 }
 
 impl Config {
@@ -100,6 +103,10 @@ impl Config {
             admin_password,
             secret_key: get("HELPDESK_SECRET_KEY").filter(|k| !k.trim().is_empty()),
             data_dir,
+            site_root: get("LEPTOS_SITE_ROOT")
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "target/site".into())
+                .into(),
             addr,
             public_url,
             sandbox,

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod config;
 pub mod intake;
 pub mod sandbox;
+pub mod site;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -128,7 +129,7 @@ pub async fn build_app(
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .fallback(site::files_or_not_found)
         .with_state(leptos_options)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(origin_of(public_url)),

@@ -4,7 +4,6 @@
 //! `server` (or `server serve`) runs the app; `server sandbox` runs the Zoho Desk sandbox alone.
 
 use clap::{Parser, Subcommand};
-use leptos::prelude::get_configuration;
 use server::config::Config;
 use server::sandbox::Sandbox;
 
@@ -53,7 +52,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server::serve_sandbox(listener, sb).await?;
         }
         Command::Serve => {
-            let leptos_options = get_configuration(None)?.leptos_options;
+            let leptos_options = server::site::options(&config.site_root);
             let app = server::build_app(&config, &public_url, leptos_options).await?;
             if app.sandbox.is_some() {
                 tracing::warn!(
