@@ -271,7 +271,7 @@ macro_rules! t {
             concat!("the placeholders of `", stringify!($key), "` are not the ones named")
         );
         let i18n = $i18n;
-        $(let $var = $crate::i18n::__value!($var $(= $val)?);)+
+        $(#[allow(clippy::redundant_locals)] let $var = $crate::i18n::__value!($var $(= $val)?);)+
         move || {
             $crate::i18n::fill(
                 $crate::i18n::keys::$key[i18n.get_locale().index()],

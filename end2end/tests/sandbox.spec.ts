@@ -110,3 +110,29 @@ test('the app itself is served and hydrates', async ({ page }) => {
   }
   expect(errors).toEqual([]);
 });
+
+test('the release site travels compressed, under hashed names cached for a year', async ({ page, request }) => {
+  const wasmResp = page.waitForResponse((r) => /\/pkg\/helpdesk-[0-9a-f]{16}_bg\.wasm$/.test(r.url()));
+  await page.goto('/login');
+  const wasm = await wasmResp;
+  const h = await wasm.allHeaders();
+  // Chromium offers brotli only over HTTPS: over plain HTTP it gets the gzip copy.
+  expect(h['content-encoding']).toMatch(/^(gzip|br)$/);
+  expect(h['cache-control']).toBe('public, max-age=31536000, immutable');
+  expect(h['vary']).toMatch(/accept-encoding/i);
+  // The WASM decoded and ran: the sign-in form works only once the page is hydrated.
+  await signIn(page);
+  // A client that asks for brotli gets brotli, much smaller than the file itself.
+  const url = new URL(wasm.url()).pathname;
+  const br = await request.get(url, { headers: { 'Accept-Encoding': 'br' } });
+  expect(br.headers()['content-encoding']).toBe('br');
+  const plain = await request.get(url, { headers: { 'Accept-Encoding': 'identity' } });
+  expect(plain.headers()['content-encoding']).toBeUndefined();
+  const brBytes = Number(br.headers()['content-length']);
+  const plainBytes = Number(plain.headers()['content-length']);
+  expect(brBytes).toBeGreaterThan(0);
+  expect(brBytes).toBeLessThan(plainBytes / 3);
+  // Files without a hash in their name are revalidated each time.
+  const icon = await request.get('/favicon.svg');
+  expect(icon.headers()['cache-control']).toBe('no-cache');
+});

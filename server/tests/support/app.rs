@@ -50,6 +50,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        let options = LeptosOptions::builder()
+            .output_name("helpdesk")
+            .site_root("target/site")
+            .build();
+        Self::spawn_with_site(options).await
+    }
+
+    /// The server with these site options (a site built into a test folder, say).
+    pub async fn spawn_with_site(options: LeptosOptions) -> TestApp {
         logs();
         let dir = std::env::temp_dir().join(format!("helpdesk-test-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -68,10 +77,6 @@ impl TestApp {
                 .unwrap();
         let (listener, bound) = server::bind(config.addr).await.unwrap();
         let public = config.public_url_for(bound);
-        let options = LeptosOptions::builder()
-            .output_name("helpdesk")
-            .site_root("target/site")
-            .build();
         let app = server::build_app(&config, &public, options).await.unwrap();
         let router = app.router;
         let engine = app.engine.clone();
