@@ -60,6 +60,27 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<crate::engine::EngineError> for AppError {
     fn from(e: crate::engine::EngineError) -> Self {
+        let error = Self::from_engine(e);
+        // A server function's answer says what went wrong in its status too.
+        use axum::http::StatusCode as S;
+        crate::api::ssr::status(match &error {
+            AppError::Invalid(_) => S::BAD_REQUEST,
+            AppError::NotFound => S::NOT_FOUND,
+            AppError::NotConfigured
+            | AppError::AuthExpired
+            | AppError::ReadOnly(_)
+            | AppError::GroupNotEmpty { .. }
+            | AppError::Binding(_) => S::CONFLICT,
+            AppError::Zoho => S::BAD_GATEWAY,
+            _ => S::INTERNAL_SERVER_ERROR,
+        });
+        error
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    fn from_engine(e: crate::engine::EngineError) -> Self {
         use crate::engine::EngineError as E;
         match e {
             E::Invalid(f) => AppError::Invalid(f),
@@ -85,7 +106,10 @@ impl From<crate::engine::EngineError> for AppError {
 impl From<crate::engine::bindings::BindingError> for AppError {
     fn from(e: crate::engine::bindings::BindingError) -> Self {
         match e {
-            crate::engine::bindings::BindingError::Refused(p) => AppError::Binding(p),
+            crate::engine::bindings::BindingError::Refused(p) => {
+                crate::api::ssr::status(axum::http::StatusCode::CONFLICT);
+                AppError::Binding(p)
+            }
             crate::engine::bindings::BindingError::Engine(e) => e.into(),
         }
     }

@@ -127,6 +127,9 @@ pub enum FieldProblem {
     NotInEdition,
     /// A password of 8 characters or more.
     PasswordTooShort,
+    /// The Accounts Server URL changed: the client secret must be entered again (a stored
+    /// secret is never sent to a new server).
+    SecretForNewServer,
 }
 
 /// A PBX extension (requirements §2; the extensions page).
@@ -512,6 +515,10 @@ pub struct AgentMe {
     pub name: String,
     /// The Zoho Desk user bound to the extension, if any.
     pub agent_name: Option<String>,
+    /// The origin of the connected Zoho Desk (`https://desk.zoho.eu`): a number clicked on its
+    /// pages is dialled at once; one from anywhere else is confirmed first.
+    #[serde(default)]
+    pub desk_origin: Option<String>,
 }
 
 /// Where a call stands, seen from one extension (the agent web client).

@@ -31,9 +31,16 @@ async function place(page: Page, number: string, inbound = true) {
   return card;
 }
 
-/** After `card`'s call has ended in the agent's tab, no pop came for it (events arrive in order). */
-async function noPopHeard(agent: Page, before: string) {
-  await expect(agent.locator('section.agent').first()).toHaveAttribute('data-pops-heard', before);
+/** The number of pops the agent's tab has heard so far. */
+async function noPopHeard(agent: Page, count: string) {
+  await expect(agent.locator('section.agent').first()).toHaveAttribute('data-pops-heard', count);
+}
+
+/** Waits until the integration log shows the lookup of `number`'s latest call as done. */
+async function lookupDone(page: Page, number: string) {
+  await open(page, '/integrations/helpdesk/log');
+  await page.locator('table.log-table tbody tr', { hasText: number }).first().getByRole('button').click();
+  await expect(page.locator('ul.jobs > li[data-kind="contact"]')).toHaveAttribute('data-state', 'done', { timeout: 20_000 });
 }
 
 test('a known caller pops its Zoho Desk page while it rings, once across the agent\'s tabs', async ({ page, browser }) => {
@@ -89,14 +96,18 @@ test('an unknown caller or a disabled integration opens nothing; a blocked pop s
   const agent = await agentCtx.newPage();
   await agentSignIn(agent);
 
-  // An unknown number: the call shows, nothing opens.
+  // An unknown number: the call shows, nothing opens. The count of pops is read once the
+  // number's lookup is done, while the call still rings: a pop would have come by then.
   let card = await place(page, '+1 555 0100 4321');
   await expect(agent.locator('#agent-state')).toHaveText('Ringing');
   await expect(agent.locator('li.agent-call').first()).toContainText('Not in Zoho Desk');
+  await lookupDone(page, '+1 555 0100 4321');
+  await noPopHeard(agent, '0');
+  await open(page, '/pbx/simulator');
+  card = page.locator('li.sim-call', { hasText: '+1 555 0100 4321' }).first();
   await card.getByRole('button', { name: 'Let it ring out' }).click();
   await expect(agent.locator('#agent-state')).toHaveText('Idle');
   await expect(agent.locator('table.agent-recent tbody tr').first()).toContainText('Inbound Missed');
-  await noPopHeard(agent, '0');
 
   // Disabled: a known caller opens nothing either.
   await open(page, '/integrations/helpdesk');
@@ -111,6 +122,13 @@ test('an unknown caller or a disabled integration opens nothing; a blocked pop s
   await open(page, '/integrations/helpdesk');
   await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
   await expect(page.locator('#status-value')).toHaveText('Connected');
+  // The same tab does count a pop when one comes: the zeros above were not for want of one.
+  const popped = agentCtx.waitForEvent('page');
+  card = await place(page, '5503301');
+  await (await popped).close();
+  await noPopHeard(agent, '1');
+  await card.getByRole('button', { name: 'Let it ring out' }).click();
+  await expect(agent.locator('#agent-state')).toHaveText('Idle');
 
   // A browser that blocks pop-ups: the client says how to allow them, and links the page.
   // (Alone: any open tab of the agent may be the one that claims a pop.)
@@ -172,10 +190,10 @@ test('the agent dials a number and the simulator shows the call on the agent\'s 
   await agentCtx.close();
 });
 
-test('with the browser extension, a number on a Zoho Desk page is a link that dials it', async ({ page }) => {
-  await prepare(page);
+/** Chromium with the browser extension loaded, set up for this PBX in its options page. */
+async function withExtension(): Promise<BrowserContext> {
   const ext = resolve(__dirname, '../../public/browser-extension');
-  const ctx: BrowserContext = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pbx-ext-')), {
+  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pbx-ext-')), {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     baseURL: BASE,
@@ -186,6 +204,22 @@ test('with the browser extension, a number on a Zoho Desk page is a link that di
       `--load-extension=${ext}`,
     ],
   });
+  let [worker] = ctx.serviceWorkers();
+  if (!worker) worker = await ctx.waitForEvent('serviceworker');
+  const id = new URL(worker.url()).host;
+  const options = await ctx.newPage();
+  await options.goto(`chrome-extension://${id}/options.html`);
+  await expect(options.locator('#status')).toHaveText('No PBX is set yet.');
+  await options.getByLabel('PBX address').fill(BASE + '/agent');
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.locator('#status')).toContainText(`Saved: numbers go to the agent web client at ${BASE}.`);
+  await options.close();
+  return ctx;
+}
+
+test('with the browser extension, a number on a Zoho Desk page is a link that dials it', async ({ page }) => {
+  await prepare(page);
+  const ctx = await withExtension();
   try {
     const agent = ctx.pages()[0] ?? await ctx.newPage();
     await agentSignIn(agent);
@@ -196,12 +230,17 @@ test('with the browser extension, a number on a Zoho Desk page is a link that di
     await desk.getByRole('link', { name: 'Paul Young' }).click();
     const link = desk.locator('a.pbx-dial', { hasText: '5503301' }).first();
     await expect(link).toHaveAttribute('href', 'tel:5503301');
+    // A click made by a page script is not a person's: nothing is sent.
+    await desk.evaluate(() => (document.querySelector('a.pbx-dial') as HTMLElement).click());
+    await expect(link).not.toHaveAttribute('data-pbx-state', /.*/);
+    // A person's click dials at once: the page is the connected Zoho Desk.
     await link.click();
     await expect(link).toHaveAttribute('data-pbx-state', 'sent');
-    // The agent client dialled it from 2005.
     await expect(agent.getByText('Calling 5503301 from extension 2005…')).toBeVisible();
     await expect(agent.locator('#agent-state')).toHaveText('Ringing');
     await desk.screenshot({ path: 'test-results/agent-extension-en.png', fullPage: true });
+    // One call only: the scripted click placed none.
+    await expect(agent.locator('li.agent-call')).toHaveCount(1);
 
     const callId = await agent.locator('li.agent-call').first().getAttribute('data-call');
     await open(page, '/pbx/simulator');
@@ -214,8 +253,67 @@ test('with the browser extension, a number on a Zoho Desk page is a link that di
   }
 });
 
+test('the browser extension trusts only the PBX it was given, and asks before numbers from elsewhere', async ({ page }) => {
+  await prepare(page);
+  const ctx = await withExtension();
+  const other = BASE.replace('127.0.0.1', 'localhost');
+  try {
+    // The same pages on another origin (another site, as far as the browser knows): a fake
+    // agent client gets no script of ours and no number; its Zoho-like page gets no links.
+    const fake = await ctx.newPage();
+    await fake.goto(other + '/agent');
+    await fake.evaluate(() => {
+      (window as any).heard = [];
+      window.addEventListener('message', (e) => (window as any).heard.push(e.data));
+    });
+    const foreign = await ctx.newPage();
+    await foreign.goto(other + '/sandbox/desk/contacts');
+    await foreign.getByRole('link', { name: 'Paul Young' }).click();
+    await expect(foreign.locator('#record-name')).toHaveText('Paul Young');
+    await expect(foreign.locator('a.pbx-dial')).toHaveCount(0);
+
+    // The real client, signed in; a number clicked on the PBX's sandbox reaches it, not the fake.
+    const agent = await ctx.newPage();
+    await agentSignIn(agent);
+    const desk = await ctx.newPage();
+    await desk.goto('/sandbox/desk/contacts');
+    await desk.getByRole('link', { name: 'Paul Young' }).click();
+    await desk.locator('a.pbx-dial', { hasText: '5503301' }).first().click();
+    await expect(agent.getByText('Calling 5503301 from extension 2005…')).toBeVisible();
+    expect(await fake.evaluate(() => (window as any).heard)).toEqual([]);
+    const first = await agent.locator('li.agent-call').first().getAttribute('data-call');
+
+    // A number that did not come from the connected Zoho Desk waits for the agent's yes.
+    await agent.evaluate((from) => window.postMessage({ type: 'helpdesk-dial', number: '+1 (415) 555-0134', from }, location.origin), other);
+    const ask = agent.getByRole('alertdialog');
+    await expect(ask).toContainText('Call +1 (415) 555-0134?');
+    await expect(ask).toContainText(`This number was sent from ${other}`);
+    await agent.screenshot({ path: 'test-results/agent-confirm-en.png', fullPage: true });
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await expect(ask).toHaveCount(0);
+    await expect(agent.locator('li.agent-call')).toHaveCount(1);
+    await agent.evaluate((from) => window.postMessage({ type: 'helpdesk-dial', number: '+1 (415) 555-0134', from }, location.origin), other);
+    await ask.getByRole('button', { name: 'Call' }).click();
+    await expect(agent.getByText('Calling +1 (415) 555-0134 from extension 2005…')).toBeVisible();
+
+    await open(page, '/pbx/simulator');
+    for (const call of await agent.locator('li.agent-call').evaluateAll((els) => els.map((e) => e.getAttribute('data-call')))) {
+      const card = page.locator('li.sim-call', { hasText: call! });
+      await card.getByRole('button', { name: 'Let it ring out' }).click();
+    }
+    await expect(agent.locator('#agent-state')).toHaveText('Idle');
+    expect(first).toBeTruthy();
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('the agent client speaks the manual\'s Chinese', async ({ page, browser }) => {
   await prepare(page);
+  // A call of its own from Paul Young, for the log below.
+  const call = await place(page, '5503301');
+  await call.getByRole('button', { name: 'Let it ring out' }).click();
+  await expect(call.getByRole('status')).toHaveText('Ended');
   const ctx = await browser.newContext({ locale: 'zh-CN' });
   const agent = await ctx.newPage();
   await open(agent, '/agent');

@@ -1,6 +1,7 @@
-// The extension's service worker: remembers the open agent web client tabs (they announce
-// themselves) and passes each click-to-call number to the most recent one. With no client
-// open, it opens the last known client with the number filled in (after a sign-in if needed).
+// The extension's service worker: remembers the open agent web client tabs of the PBX the
+// agent configured (the options page), and passes each click-to-call number to the most recent
+// one, with the origin of the page it was clicked on. With no client open, it opens the PBX's
+// client with the number filled in (after a sign-in if needed).
 'use strict';
 
 const KEY = 'clients';
@@ -10,12 +11,15 @@ async function clients() {
   return got[KEY] || [];
 }
 
-// The PBX is pinned on first use: later, only agent clients of that origin are trusted with
-// numbers (another site calling a page "/agent" gets nothing). The options page forgets it.
-async function remember(tabId, origin) {
+async function pbxOrigin() {
   const { pbxOrigin } = await chrome.storage.local.get('pbxOrigin');
-  if (pbxOrigin && pbxOrigin !== origin) return false;
-  if (!pbxOrigin) await chrome.storage.local.set({ pbxOrigin: origin });
+  return pbxOrigin || null;
+}
+
+// Only the agent client of the configured PBX is ever trusted: a page of another site that
+// calls itself "/agent" gets no script of ours, and is refused here if it did.
+async function remember(tabId, origin) {
+  if (origin !== (await pbxOrigin())) return false;
   const list = (await clients()).filter((c) => c.tabId !== tabId);
   list.unshift({ tabId, origin });
   await chrome.storage.session.set({ [KEY]: list.slice(0, 10) });
@@ -26,11 +30,13 @@ function dialUrl(origin, number) {
   return origin + '/agent?dial=' + encodeURIComponent('tel:' + number);
 }
 
-async function dial(number) {
-  const list = await clients();
-  for (const c of list) {
+async function dial(number, from) {
+  const pbx = await pbxOrigin();
+  if (!pbx) return { ok: false, reason: 'no-pbx' };
+  for (const c of await clients()) {
+    if (c.origin !== pbx) continue;
     try {
-      const answer = await chrome.tabs.sendMessage(c.tabId, { type: 'dial', number });
+      const answer = await chrome.tabs.sendMessage(c.tabId, { type: 'dial', number, from });
       if (answer && answer.ok) {
         await chrome.tabs.update(c.tabId, { active: true });
         return { ok: true };
@@ -45,21 +51,20 @@ async function dial(number) {
     }
     await chrome.storage.session.set({ [KEY]: (await clients()).filter((x) => x.tabId !== c.tabId) });
   }
-  const { pbxOrigin } = await chrome.storage.local.get('pbxOrigin');
-  if (pbxOrigin) {
-    await chrome.tabs.create({ url: dialUrl(pbxOrigin, number) });
-    return { ok: true, opened: true };
-  }
-  return { ok: false, reason: 'no-client' };
+  await chrome.tabs.create({ url: dialUrl(pbx, number) });
+  return { ok: true, opened: true };
 }
 
 chrome.runtime.onMessage.addListener((msg, sender, reply) => {
-  if (msg && msg.type === 'client' && sender.tab && sender.origin) {
+  // Only our content scripts, in a tab's top frame.
+  if (sender.id !== chrome.runtime.id || !sender.tab || sender.frameId !== 0 || !sender.origin) return false;
+  if (msg && msg.type === 'client') {
     remember(sender.tab.id, sender.origin).then((ok) => reply({ ok }));
     return true;
   }
-  if (msg && msg.type === 'dial' && typeof msg.number === 'string') {
-    dial(msg.number).then(reply, () => reply({ ok: false, reason: 'failed' }));
+  if (msg && msg.type === 'dial' && typeof msg.number === 'string' && /^\+?[0-9]{3,20}$/.test(msg.number)) {
+    // `from` is the page's origin as the browser knows it, not as the page says.
+    dial(msg.number, sender.origin).then(reply, () => reply({ ok: false, reason: 'failed' }));
     return true;
   }
   return false;

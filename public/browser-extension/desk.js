@@ -1,4 +1,5 @@
-// On Zoho Desk pages: phone numbers become click-to-call links. A click asks the extension's
+// On Zoho Desk pages (Zoho's own hosts, and the PBX's sandbox once configured; top frames
+// only): phone numbers become click-to-call links. A click asks the extension's
 // service worker to dial the number from the agent's extension, through the agent web client
 // (which must be open and signed in; if it is not, the worker opens it).
 (function () {
@@ -30,6 +31,8 @@
     a.addEventListener('click', (ev) => {
       ev.preventDefault();
       ev.stopPropagation();
+      // Only a person's click dials: a page script's click() is not trusted by the browser.
+      if (!ev.isTrusted) return;
       note(a, 'dialling');
       chrome.runtime.sendMessage({ type: 'dial', number: dial }, (answer) => {
         if (chrome.runtime.lastError || !answer) {

@@ -34,6 +34,17 @@ pub struct Config {
     pub default_country: Option<app::engine::numbers::Country>,
     /// Where generated files live (the secret key): the folder of a SQLite database, else `data`.
     pub data_dir: std::path::PathBuf,
+    /// `HELPDESK_SANDBOX_FORCE=1`: mount the sandbox even on an https public URL or a listen
+    /// address other than loopback (demonstrations on a LAN; never in production).
+    pub sandbox_force: bool,
+    /// `HELPDESK_METRICS_ADDR`: serve `/metrics` there, and not on the app's listener.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `HELPDESK_SESSION_IDLE_SECS`: a signed-in session ends after this long without use
+    /// (8 hours by default).
+    pub session_idle_secs: i64,
+    /// `HELPDESK_CLIENT_TIMEOUT_SECS`: time a client has to send a request's head (and an idle
+    /// connection stays open), and then its body (30 s by default).
+    pub client_timeout_secs: u64,
     /// `LEPTOS_SITE_ROOT`: the built site (`frontend/build-site.sh`), relative to the working
     /// directory; `target/site` by default.
     pub site_root: std::path::PathBuf,
@@ -55,6 +66,32 @@ impl Config {
             Some("1") | Some("true") => true,
             Some(other) => bail!("HELPDESK_SANDBOX={other:?}: use 1 (on) or 0 (off)"),
         };
+        let flag = |name: &str| -> anyhow::Result<bool> {
+            match get(name).as_deref().map(str::trim) {
+                None | Some("") | Some("0") | Some("false") => Ok(false),
+                Some("1") | Some("true") => Ok(true),
+                Some(other) => bail!("{name}={other:?}: use 1 (on) or 0 (off)"),
+            }
+        };
+        let sandbox_force = flag("HELPDESK_SANDBOX_FORCE")?;
+        let metrics_addr = match get("HELPDESK_METRICS_ADDR").filter(|s| !s.trim().is_empty()) {
+            None => None,
+            Some(raw) => Some(raw.trim().parse::<SocketAddr>().with_context(|| {
+                format!("HELPDESK_METRICS_ADDR={raw:?} is not an address like 127.0.0.1:9100")
+            })?),
+        };
+        let seconds = |name: &str, default: u64, max: u64| -> anyhow::Result<u64> {
+            match get(name).filter(|s| !s.trim().is_empty()) {
+                None => Ok(default),
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => bail!("{name}={raw:?}: a number of seconds from 1 to {max}"),
+                },
+            }
+        };
+        let session_idle_secs =
+            seconds("HELPDESK_SESSION_IDLE_SECS", 8 * 3600, 30 * 86_400)? as i64;
+        let client_timeout_secs = seconds("HELPDESK_CLIENT_TIMEOUT_SECS", 30, 3600)?;
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/helpdesk.db".into());
         if !database_url.starts_with("sqlite:") {
@@ -103,6 +140,10 @@ impl Config {
             admin_password,
             secret_key: get("HELPDESK_SECRET_KEY").filter(|k| !k.trim().is_empty()),
             data_dir,
+            sandbox_force,
+            metrics_addr,
+            session_idle_secs,
+            client_timeout_secs,
             site_root: get("LEPTOS_SITE_ROOT")
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| "target/site".into())
@@ -115,6 +156,29 @@ impl Config {
             sandbox_client_secret: get("HELPDESK_SANDBOX_CLIENT_SECRET")
                 .unwrap_or_else(|| crate::sandbox::DEMO_CLIENT_SECRET.into()),
         })
+    }
+
+    /// The sandbox is for trying and testing on this machine: it refuses to mount where real
+    /// users could reach it (an https public URL, a listen address other than loopback)
+    /// unless `HELPDESK_SANDBOX_FORCE=1`.
+    pub fn check_sandbox(&self, public_url: &str) -> anyhow::Result<()> {
+        if !self.sandbox || self.sandbox_force {
+            return Ok(());
+        }
+        if public_url.starts_with("https://") {
+            bail!(
+                "HELPDESK_SANDBOX=1 with the https public URL {public_url}: the sandbox is for \
+                 trying and testing, never where real users are (HELPDESK_SANDBOX_FORCE=1 overrides)"
+            );
+        }
+        if !self.addr.ip().is_loopback() {
+            bail!(
+                "HELPDESK_SANDBOX=1 while listening on {}: the sandbox is served on loopback \
+                 addresses only (HELPDESK_SANDBOX_FORCE=1 overrides)",
+                self.addr
+            );
+        }
+        Ok(())
     }
 
     /// The public URL once the listener is bound.
@@ -155,6 +219,37 @@ fn parse_public_url(raw: &str) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_sandbox_stays_on_loopback_and_plain_http() {
+        let on = |vars: &[(&str, &str)]| {
+            let mut all = vec![("HELPDESK_SANDBOX", "1")];
+            all.extend_from_slice(vars);
+            cfg(&all).unwrap()
+        };
+        let c = on(&[]);
+        assert!(c.check_sandbox("http://127.0.0.1:3000").is_ok());
+        let e = c
+            .check_sandbox("https://pbx.example.com")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("HELPDESK_SANDBOX_FORCE"), "{e}");
+        let c = on(&[("HELPDESK_ADDR", "0.0.0.0:3000")]);
+        let e = c
+            .check_sandbox("http://10.0.0.5:3000")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("loopback"), "{e}");
+        let c = on(&[("HELPDESK_ADDR", "[::1]:3000")]);
+        assert!(c.check_sandbox("http://[::1]:3000").is_ok());
+        let c = on(&[
+            ("HELPDESK_ADDR", "0.0.0.0:3000"),
+            ("HELPDESK_SANDBOX_FORCE", "1"),
+        ]);
+        assert!(c.check_sandbox("https://demo.example.com").is_ok());
+        let off = cfg(&[("HELPDESK_ADDR", "0.0.0.0:3000")]).unwrap();
+        assert!(off.check_sandbox("https://pbx.example.com").is_ok());
+    }
+
     use super::*;
     use std::collections::HashMap;
 
@@ -206,6 +301,23 @@ mod tests {
             let e = format!("{:#}", cfg(&[(var, bad)]).unwrap_err());
             assert!(e.contains(var), "{e}");
         }
+        for (var, bad) in [
+            ("HELPDESK_SESSION_IDLE_SECS", "0"),
+            ("HELPDESK_CLIENT_TIMEOUT_SECS", "soon"),
+        ] {
+            let e = format!("{:#}", cfg(&[(var, bad)]).unwrap_err());
+            assert!(e.contains(var), "{e}");
+        }
+        let e = format!(
+            "{:#}",
+            cfg(&[("HELPDESK_METRICS_ADDR", "metrics")]).unwrap_err()
+        );
+        assert!(e.contains("HELPDESK_METRICS_ADDR"), "{e}");
+        let e = format!(
+            "{:#}",
+            cfg(&[("HELPDESK_SANDBOX_FORCE", "please")]).unwrap_err()
+        );
+        assert!(e.contains("HELPDESK_SANDBOX_FORCE"), "{e}");
         let c = cfg(&[
             ("HELPDESK_DEFAULT_COUNTRY", "cn"),
             ("HELPDESK_PBX_UTC_OFFSET", "+08:00"),

@@ -11,6 +11,7 @@ pub mod site;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use app::engine::secrets::{SecretBox, Sensitive};
@@ -51,6 +52,8 @@ pub struct App {
     pub router: Router,
     pub engine: SharedEngine,
     pub sandbox: Option<SharedSandbox>,
+    /// The session store (expired sessions are purged by the housekeeping).
+    pub sessions: SqliteStore,
 }
 
 /// Opens the store, the secrets and the admin account, and builds the router.
@@ -98,14 +101,23 @@ pub async fn build_app(
         tracing::info!("demo extensions created (sandbox mode, first start)");
     }
 
+    let https = public_url.starts_with("https://");
     let session_store = SqliteStore::new(store.pool().clone());
     session_store.migrate().await.context("session table")?;
-    let sessions = SessionManagerLayer::new(session_store)
-        .with_name("helpdesk_session")
+    let sessions = SessionManagerLayer::new(session_store.clone())
+        // On https the cookie is bound to this exact host (`__Host-`: Secure, Path=/, no Domain).
+        .with_name(if https {
+            "__Host-helpdesk_session"
+        } else {
+            "helpdesk_session"
+        })
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(public_url.starts_with("https://"))
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+        .with_secure(https)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            config.session_idle_secs,
+        )));
 
     let routes = generate_route_list(app::App);
     let context = {
@@ -119,11 +131,16 @@ pub async fn build_app(
             async move { handle_server_fns_with_context(context, req).await }
         }
     };
-    let mut router = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics).with_state(engine.clone()))
+    let mut router = Router::new().route("/healthz", get(|| async { "ok" }));
+    if config.metrics_addr.is_none() {
+        router = router.merge(metrics_router(engine.clone()));
+    }
+    let mut router = router
         .merge(intake::router(engine.clone()))
-        .merge(agent::router(engine.clone()))
+        .merge(agent::router(
+            engine.clone(),
+            Arc::new(session_store.clone()),
+        ))
         .route("/api/{*fn_name}", get(server_fns.clone()).post(server_fns))
         .leptos_routes_with_context(&leptos_options, routes, context, {
             let options = leptos_options.clone();
@@ -136,7 +153,14 @@ pub async fn build_app(
             same_origin_only,
         ))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(security_headers));
+        .layer(axum::middleware::from_fn_with_state(
+            Duration::from_secs(config.client_timeout_secs),
+            read_body_in_time,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            security_headers,
+        ));
 
     let mut sb = None;
     if config.sandbox {
@@ -148,7 +172,79 @@ pub async fn build_app(
         router,
         engine,
         sandbox: sb,
+        sessions: session_store,
     })
+}
+
+/// `/metrics` alone: on the app's listener, or on its own (`HELPDESK_METRICS_ADDR`).
+pub fn metrics_router<S: Clone + Send + Sync + 'static>(engine: SharedEngine) -> Router<S> {
+    Router::new().route("/metrics", get(metrics).with_state(engine))
+}
+
+/// `server rotate-key`: re-seals every secret in the database (the Zoho client secret and
+/// tokens, the generated webhook secret) under a fresh key, all or none, then puts the key
+/// where the old one was: the key file is replaced (the new key is written beside it first,
+/// so that a failure at any step leaves a key that opens the database); a key given as hex in
+/// `HELPDESK_SECRET_KEY` is printed once, to be set there before the next start.
+pub async fn rotate_key(config: &Config) -> anyhow::Result<()> {
+    use app::engine::secrets::KeySource;
+    let default_file = config.data_dir.join("secret.key");
+    let source = SecretBox::key_source(config.secret_key.as_deref(), &default_file);
+    if let KeySource::File(path) = &source {
+        anyhow::ensure!(
+            path.is_file(),
+            "no key file at {}: nothing to rotate",
+            path.display()
+        );
+    }
+    let old = SecretBox::load(config.secret_key.as_deref(), &default_file)
+        .context("HELPDESK_SECRET_KEY")?;
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database_url))?;
+    let (new, hex_key) = SecretBox::generate();
+    let staged = match &source {
+        KeySource::File(path) => {
+            let staged = path.with_extension("key.new");
+            let _ = std::fs::remove_file(&staged);
+            SecretBox::write_key_file(&staged, &hex_key)
+                .with_context(|| format!("writing the new key to {}", staged.display()))?;
+            Some((staged, path.clone()))
+        }
+        KeySource::Hex => None,
+    };
+    let count = match app::engine::reseal_all(&store, &old, &new).await {
+        Ok(n) => n,
+        Err(e) => {
+            if let Some((staged, _)) = &staged {
+                let _ = std::fs::remove_file(staged);
+            }
+            anyhow::bail!("nothing changed: {e}");
+        }
+    };
+    match staged {
+        Some((staged, path)) => {
+            std::fs::rename(&staged, &path).with_context(|| {
+                format!(
+                    "the database is sealed with the key in {}: move it to {} by hand",
+                    staged.display(),
+                    path.display()
+                )
+            })?;
+            println!(
+                "Re-sealed {count} secrets; the new key is in {}.",
+                path.display()
+            );
+        }
+        None => {
+            // Printed once, to whoever runs the command; never logged.
+            println!(
+                "Re-sealed {count} secrets. Set HELPDESK_SECRET_KEY to this new key before the next start:\n{}",
+                hex_key.expose()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Sets the admin password from `HELPDESK_ADMIN_PASSWORD`, or creates the admin with a random
@@ -250,9 +346,45 @@ async fn same_origin_only(State(origin): State<Arc<String>>, req: Request, next:
     next.run(req).await
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+/// Largest request body any route reads (the intake's own limit is lower).
+pub const MAX_REQUEST_BODY: usize = 1024 * 1024;
+
+/// Reads a request's body in full before the handler runs, within the client timeout and
+/// [`MAX_REQUEST_BODY`]: a client that trickles its body (or sends too much) is answered 408
+/// (or 413) instead of holding a handler and its memory.
+async fn read_body_in_time(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let refuse = |status: StatusCode, error: &str| {
+        (status, axum::Json(serde_json::json!({ "error": error }))).into_response()
+    };
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_REQUEST_BODY)).await {
+        Err(_) => refuse(
+            StatusCode::REQUEST_TIMEOUT,
+            "the body did not arrive in time",
+        ),
+        Ok(Err(_)) => refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the body is larger than {} KiB", MAX_REQUEST_BODY / 1024),
+        ),
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    }
+}
+
+async fn security_headers(State(https): State<bool>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -267,24 +399,37 @@ async fn security_headers(req: Request, next: Next) -> Response {
 }
 
 /// Background work of a running server: the job worker (Zoho work of the rules), and once a
-/// minute the closing of calls that never ended. Tests drive both by hand instead.
-pub fn spawn_housekeeping(engine: SharedEngine) {
+/// minute the closing of calls that never ended, the purge of expired sessions and the
+/// forgetting of old sign-in attempts. Tests drive these by hand instead.
+pub fn spawn_housekeeping(engine: SharedEngine, sessions: SqliteStore) {
     tokio::spawn(engine.clone().job_worker());
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            let now = app::engine::calls::now_ms();
-            match engine
-                .close_stale_calls(now, app::engine::calls::DEFAULT_CALL_TIMEOUT_MS)
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(facts = n, "closed calls that never ended"),
-                Err(e) => tracing::warn!(error = %e, "closing stale calls failed"),
-            }
+            housekeeping(&engine, &sessions, app::engine::calls::now_ms()).await;
         }
     });
+}
+
+/// One round of the housekeeping at `now_ms` (the server runs it every minute; tests call it).
+pub async fn housekeeping(engine: &SharedEngine, sessions: &SqliteStore, now_ms: i64) {
+    use tower_sessions::ExpiredDeletion;
+    match engine
+        .close_stale_calls(now_ms, app::engine::calls::DEFAULT_CALL_TIMEOUT_MS)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(facts = n, "closed calls that never ended"),
+        Err(e) => tracing::warn!(error = %e, "closing stale calls failed"),
+    }
+    if let Err(e) = sessions.delete_expired().await {
+        tracing::warn!(error = %e, "purging expired sessions failed");
+    }
+    let forget = now_ms / 1000 - auth::FORGET_AFTER_SECS;
+    if let Err(e) = engine.store.prune_login_attempts(forget).await {
+        tracing::warn!(error = %e, "forgetting old sign-in attempts failed");
+    }
 }
 
 /// Serves the sandbox alone on `listener` (tests, benchmarks, `server sandbox`).
@@ -294,14 +439,65 @@ pub async fn serve_sandbox(listener: TcpListener, sandbox: SharedSandbox) -> std
         .await
 }
 
-/// Serves the app, with the client address available to handlers.
-pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+/// After Ctrl-C or SIGTERM, time given to open requests (live event streams included).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves the app until Ctrl-C or SIGTERM (HTTP/1.1), with the client address available to
+/// handlers. `head_timeout` is the time a client has to send a request's head, counted from
+/// when the connection is ready for it: a slow sender (slowloris) and an idle keep-alive
+/// connection are both closed after it.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    head_timeout: Duration,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+            let mut req = req.map(Body::new);
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(remote));
+            tower::ServiceExt::oneshot(router.clone(), req)
+        });
+        let mut closing = closing_rx.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(head_timeout);
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = closing.wait_for(|c| *c) => conn.as_mut().graceful_shutdown(),
+            }
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
+        });
+    }
+    drop(closing_rx);
+    let _ = closing_tx.send(true);
+    // The connection tasks hold receivers: wait until they have all finished (or the grace).
+    let _ =
+        tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_secs(1), closing_tx.closed()).await;
+    Ok(())
 }
 
 /// Binds `addr` and returns the listener with its actual address (port 0 → a free port).

@@ -3,6 +3,8 @@
 //!
 //! `server` (or `server serve`) runs the app; `server sandbox` runs the Zoho Desk sandbox alone.
 
+use std::time::Duration;
+
 use clap::{Parser, Subcommand};
 use server::config::Config;
 use server::sandbox::Sandbox;
@@ -20,6 +22,8 @@ enum Command {
     Serve,
     /// Serve only the Zoho Desk sandbox, e.g. for benchmarks (listens on HELPDESK_ADDR).
     Sandbox,
+    /// Re-seal every stored secret under a new encryption key (stop the server first).
+    RotateKey,
 }
 
 // One thread for the async work (blocking work such as password hashing and SQLite still runs
@@ -43,14 +47,24 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_lookup(|k| std::env::var(k).ok())?;
+    if matches!(cli.command, Some(Command::RotateKey)) {
+        return server::rotate_key(&config).await;
+    }
     let (listener, bound) = server::bind(config.addr).await?;
     let public_url = config.public_url_for(bound);
+    config.check_sandbox(&public_url)?;
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Sandbox if !config.sandbox_force && !config.addr.ip().is_loopback() => {
+            anyhow::bail!(
+                "the sandbox is served on loopback addresses only (HELPDESK_SANDBOX_FORCE=1 overrides)"
+            );
+        }
         Command::Sandbox => {
             let sb = Sandbox::new(server::sandbox_config(&config, &public_url));
             tracing::warn!(%public_url, "serving the Zoho Desk SANDBOX only (not for production)");
             server::serve_sandbox(listener, sb).await?;
         }
+        Command::RotateKey => unreachable!("handled before listening"),
         Command::Serve => {
             let leptos_options = server::site::options(&config.site_root);
             let app = server::build_app(&config, &public_url, leptos_options).await?;
@@ -59,9 +73,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "the Zoho Desk SANDBOX is mounted at {public_url}/sandbox — for trying and testing only"
                 );
             }
+            if let Some(addr) = config.metrics_addr {
+                let (metrics, at) = server::bind(addr).await?;
+                tracing::info!("metrics on http://{at}/metrics (and not on the app's address)");
+                let router: axum::Router = server::metrics_router(app.engine.clone());
+                let timeout = Duration::from_secs(config.client_timeout_secs);
+                tokio::spawn(async move { server::serve(metrics, router, timeout).await });
+            }
             tracing::info!(%public_url, "listening on {bound}");
-            server::spawn_housekeeping(app.engine.clone());
-            server::serve(listener, app.router).await?;
+            server::spawn_housekeeping(app.engine.clone(), app.sessions.clone());
+            let timeout = Duration::from_secs(config.client_timeout_secs);
+            server::serve(listener, app.router, timeout).await?;
         }
     }
     tracing::info!("stopped");

@@ -594,3 +594,108 @@ async fn an_agent_answers_and_hangs_up_its_own_calls_only() {
     let e = live.expect_call(&id, "Ended").await;
     assert_eq!(e["call_type"], "Outbound Unanswered");
 }
+
+/// Connected, the sandbox's users bound, and an agent signed in on 2005 in `extra`'s settings.
+async fn bound_app(extra: &[(&str, &str)]) -> TestApp {
+    let app = TestApp::spawn_with_env(extra, None).await;
+    app.connect().await;
+    app.call("helpdesk/users/refresh", &[]).await;
+    app.call("helpdesk/users/auto_bind", &[]).await;
+    app
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_live_connection_before_any_further_call() {
+    let app = bound_app(&[]).await;
+    let c = agent(&app, "2005").await;
+    let mut live = Live::open(&app, &c).await.unwrap();
+    let (s, _) = app.call_with(&c, "agent/sign_out", &[]).await;
+    assert_eq!(s, 200);
+    let id = ring(&app, "5503301", "2005").await;
+    assert_eq!(live.next().await.unwrap()["type"], "signed_out");
+    assert!(live.next().await.is_none(), "the stream ends");
+    hang_up(&app, &id).await;
+    // The cookie opens no new stream.
+    assert_eq!(Live::open(&app, &c).await.err(), Some(401));
+
+    // The admin's sign-out in the same browser signs its agent out too.
+    let both = agent(&app, "2005").await;
+    let (s, _) = app
+        .call_with(
+            &both,
+            "sign_in",
+            &[("username", "admin"), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert!(s < 400);
+    let mut live = Live::open(&app, &both).await.unwrap();
+    let (s, _) = app.call_with(&both, "sign_out", &[]).await;
+    assert!(s < 400);
+    assert_eq!(live.next().await.unwrap()["type"], "signed_out");
+    assert!(live.next().await.is_none());
+}
+
+#[tokio::test]
+async fn the_live_connection_ends_when_the_session_expires() {
+    let app = bound_app(&[("HELPDESK_SESSION_IDLE_SECS", "2")]).await;
+    let c = agent(&app, "2005").await;
+    let mut live = Live::open(&app, &c).await.unwrap();
+    // Nothing happens; the session's two seconds run out, and the stream says so.
+    assert_eq!(live.next().await.unwrap()["type"], "signed_out");
+    assert!(live.next().await.is_none());
+}
+
+#[tokio::test]
+async fn live_connections_are_capped_per_extension() {
+    let app = bound_app(&[]).await;
+    let c = agent(&app, "2005").await;
+    let mut open = Vec::new();
+    for _ in 0..server::agent::MAX_PER_EXTENSION {
+        open.push(Live::open(&app, &c).await.unwrap());
+    }
+    assert_eq!(Live::open(&app, &c).await.err(), Some(429));
+    // Another extension is not affected.
+    let other = agent(&app, "2006").await;
+    assert!(Live::open(&app, &other).await.is_ok());
+    drop(open);
+}
+
+#[tokio::test]
+async fn a_record_link_off_the_connected_desk_never_pops_and_is_no_link() {
+    let app = bound_app(&[]).await;
+    // Zoho (here the sandbox) hands out links to another host.
+    app.sandbox_control(
+        "",
+        serde_json::json!({"web_url_base": "https://evil.example/desk"}),
+    )
+    .await;
+    let c = agent(&app, "2005").await;
+    let mut live = Live::open(&app, &c).await.unwrap();
+    let id = ring(&app, "5503301", "2005").await;
+    live.expect_call(&id, "Ringing").await;
+    app.engine.run_due_jobs(now_ms()).await.unwrap();
+    // The caller is known, shown by name, without a link; and nothing pops.
+    let (_, calls) = app.call_with(&c, "agent/calls", &[]).await;
+    let caller = &calls["active"][0]["caller"];
+    assert_eq!(caller["name"], "Paul Young", "{calls}");
+    assert_eq!(caller["url"], Value::Null, "{calls}");
+    hang_up(&app, &id).await;
+    // Only call updates until the end: a pop in between fails here.
+    live.expect_call(&id, "Ended").await;
+    // The log shows the lookup's result without the foreign link.
+    let (_, call) = app.call("calls/detail", &[("call_id", id.as_str())]).await;
+    let jobs = call["jobs"].as_array().unwrap();
+    assert!(!jobs.is_empty(), "{call}");
+    assert!(jobs.iter().all(|j| j["link"].is_null()), "{call}");
+
+    // Back to the sandbox's own pages: another caller (not in the lookup cache) pops with its
+    // link.
+    app.sandbox_control("", serde_json::json!({"web_url_base": null}))
+        .await;
+    let id = ring(&app, "+8613800138000", "2005").await;
+    live.expect_call(&id, "Ringing").await;
+    app.engine.run_due_jobs(now_ms()).await.unwrap();
+    let pop = live.next_not_call().await.unwrap();
+    assert_eq!(pop["type"], "pop", "{pop}");
+    assert!(pop["url"].as_str().unwrap().starts_with(&app.base));
+}

@@ -105,7 +105,7 @@ async fn saving_validates_each_field() {
             ],
         )
         .await;
-    assert_eq!(s, 500, "{body}");
+    assert_eq!(s, 400, "{body}");
     let errors: Vec<(String, String)> = body["Invalid"]
         .as_array()
         .unwrap()
@@ -185,7 +185,8 @@ async fn state_is_single_use_and_bound_to_the_session() {
     let (_, body) = app.call_with(&other, "helpdesk/complete", &f).await;
     assert_eq!(body, json!({"Failed": "BadState"}));
 
-    // A forged state in the right session fails, and burns the pending one.
+    // A forged state in the right session fails, and leaves the pending consent alone (a
+    // cross-site GET of the callback cannot cancel it): the real redirect still completes.
     let mut forged = q.clone();
     for (k, v) in forged.iter_mut() {
         if k == "state" {
@@ -195,8 +196,12 @@ async fn state_is_single_use_and_bound_to_the_session() {
     assert_eq!(app.complete(&forged).await.1, json!({"Failed": "BadState"}));
     assert_eq!(
         app.complete(&q).await.1,
+        json!({"Succeeded": {"choose_org": false}})
+    );
+    assert_eq!(
+        app.complete(&q).await.1,
         json!({"Failed": "BadState"}),
-        "burnt"
+        "used"
     );
 
     // A fresh attempt works once; replaying it is refused.
@@ -285,8 +290,11 @@ async fn several_orgs_ask_the_admin_to_choose() {
     assert_eq!(c["orgs"].as_array().unwrap().len(), 2);
     let second = c["orgs"][1]["id"].as_str().unwrap().to_string();
     assert_eq!(
-        app.call("helpdesk/choose_org", &[("org_id", "42")]).await.0,
-        500
+        app.call("helpdesk/choose_org", &[("org_id", "42")]).await,
+        (
+            400,
+            json!({"Invalid": [{"field": "org", "problem": "Required"}]})
+        )
     );
     assert_eq!(
         app.call("helpdesk/choose_org", &[("org_id", &second)])

@@ -55,6 +55,7 @@ fn me_of(engine: &crate::engine::SharedEngine, ext: crate::model::Extension) -> 
         extension: ext.number,
         name: ext.name,
         agent_name: bound.map(|b| b.agent_name.clone()),
+        desk_origin: engine.desk_origin(),
     }
 }
 
@@ -74,6 +75,10 @@ pub async fn agent_sign_out() -> Result<(), AppError> {
     let _ = session
         .remove::<crate::engine::agent::AgentSession>(SESSION_AGENT)
         .await;
+    // Stored now, not when the answer leaves: the agent's live connections check the stored
+    // session when told, and end.
+    session.save().await.map_err(|_| AppError::Internal)?;
+    engine()?.agent_sessions_changed();
     Ok(())
 }
 

@@ -21,6 +21,7 @@ pub async fn sign_in(
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     match auth::sign_in(
         &engine.store,
+        &engine.sign_in_gate,
         username.trim(),
         Sensitive::new(password),
         &addr,
@@ -35,11 +36,8 @@ pub async fn sign_in(
                 .await
                 .map_err(|_| AppError::Internal)?;
             tracing::info!(user = %username.trim(), %addr, "admin signed in");
-            // Only local paths: never an open redirect.
-            let target = next
-                .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-                .unwrap_or_else(|| "/integrations/helpdesk".into());
-            leptos_axum::redirect(&target);
+            // Only the app's own pages: never an open redirect.
+            leptos_axum::redirect(&auth::landing(engine.public_url(), next.as_deref()));
             Ok(())
         }
         Err(auth::SignInError::Invalid) => {
@@ -61,6 +59,8 @@ pub async fn sign_out() -> Result<(), AppError> {
     use super::ssr::*;
     let session = session().await?;
     session.flush().await.map_err(|_| AppError::Internal)?;
+    // An agent signed in in the same browser is signed out too: its live connections end.
+    engine()?.agent_sessions_changed();
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -84,19 +84,30 @@ pub struct CallbackParams {
 #[server(endpoint = "helpdesk/complete")]
 pub async fn complete_authorization(params: CallbackParams) -> Result<AuthOutcome, AppError> {
     let (engine, session, _) = super::ssr::require_admin().await?;
-    // Take the pending state out first: whatever happens next, it cannot be used again.
+    // The pending consent is taken (single use) only by a callback that carries its `state`:
+    // a forged callback (a cross-site GET with another state) cannot cancel it.
     let pending: Option<Pending> = session
-        .remove(SESSION_PENDING)
+        .get(SESSION_PENDING)
         .await
         .map_err(|_| AppError::Internal)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let matches = pending.as_ref().is_some_and(|p| {
+        params.state.as_deref().is_some_and(|s| {
+            use subtle_eq::eq;
+            eq(s.as_bytes(), p.state.as_bytes())
+        })
+    });
+    let fresh = pending
+        .as_ref()
+        .is_some_and(|p| now - p.created_at <= STATE_LIFETIME_SECS);
+    if matches || (pending.is_some() && !fresh) {
+        session
+            .remove::<Pending>(SESSION_PENDING)
+            .await
+            .map_err(|_| AppError::Internal)?;
+    }
     let outcome = match pending {
-        Some(p)
-            if params.state.as_deref().is_some_and(|s| {
-                use subtle_eq::eq;
-                eq(s.as_bytes(), p.state.as_bytes())
-            }) && now - p.created_at <= STATE_LIFETIME_SECS =>
-        {
+        Some(p) if matches && fresh => {
             let outcome = if params.error.is_some() {
                 AuthOutcome::Failed(crate::model::AuthFailure::Denied)
             } else if let Some(code) = params.code.as_deref() {

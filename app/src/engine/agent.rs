@@ -171,10 +171,13 @@ pub fn state_for(st: &CallState, extension: &str) -> (AgentCallState, bool) {
     (state, elsewhere)
 }
 
-fn caller_of(rec: &ZohoRecord) -> CallerView {
+fn caller_of(engine: &Engine, rec: &ZohoRecord) -> CallerView {
     CallerView {
         name: rec.name.clone(),
-        url: rec.web_url.clone(),
+        url: rec
+            .web_url
+            .as_deref()
+            .and_then(|u| engine.trusted_zoho_link(u)),
         module: rec.module,
     }
 }
@@ -193,6 +196,11 @@ impl Engine {
     /// Changes when extensions or their web-client passwords change.
     pub fn agent_access_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.agents.access.subscribe()
+    }
+
+    /// An agent signed out (or a session holding one ended): live connections re-check theirs.
+    pub fn agent_sessions_changed(&self) {
+        self.agent_access_changed();
     }
 
     pub(crate) fn agent_access_changed(&self) {
@@ -255,7 +263,10 @@ impl Engine {
                 .as_ref()
                 .filter(|o| o.extension.as_deref() == Some(extension))
                 .map(|o| o.talk_secs),
-            caller: self.known_caller(st, extension).as_ref().map(caller_of),
+            caller: self
+                .known_caller(st, extension)
+                .as_ref()
+                .map(|r| caller_of(self, r)),
         }
     }
 
@@ -295,7 +306,12 @@ impl Engine {
         {
             return;
         }
-        let Some(url) = rec.web_url.clone() else {
+        // Only a page of the connected Zoho Desk opens by itself.
+        let Some(url) = rec
+            .web_url
+            .as_deref()
+            .and_then(|u| self.trusted_zoho_link(u))
+        else {
             return;
         };
         let pop = ScreenPop {

@@ -10,11 +10,27 @@ use super::store::{Store, StoreError};
 /// The admin account's name (`docs/interfaces.md`).
 pub const ADMIN_USERNAME: &str = "admin";
 
-/// Failures allowed before sign-in is refused for a while.
-const FREE_FAILURES: i64 = 5;
-/// First lock-out; doubles with each further failure, up to [`MAX_LOCK_SECS`].
+/// Attempts allowed for one account from one address before that pair is refused for a while.
+const PAIR_FREE: i64 = 5;
+/// Attempts allowed from one address, whatever the account (a shared office address makes
+/// honest mistakes too), before the address is refused for a while.
+const ADDR_FREE: i64 = 20;
+/// Attempts on one account, from anywhere, before each further one is slowed down (never
+/// refused: a stranger must not be able to lock the admin out).
+const ACCOUNT_FREE: i64 = 5;
+/// First lock-out; doubles with each further attempt, up to [`MAX_LOCK_SECS`].
 const BASE_LOCK_SECS: i64 = 30;
 const MAX_LOCK_SECS: i64 = 15 * 60;
+/// An hour without an attempt and the counts start again.
+pub const FORGET_AFTER_SECS: i64 = 60 * 60;
+/// Longest account name (or extension number) that is looked up or counted as given.
+pub const MAX_ACCOUNT_LEN: usize = 64;
+/// Password verifications (argon2id, 19 MiB each) running at once, process-wide.
+pub const VERIFY_AT_ONCE: usize = 4;
+/// Sign-ins waiting for a verification beyond those; more are refused at once.
+const WAITING: usize = 28;
+/// Longest wait for a verification before the attempt is refused.
+const WAIT_FOR_VERIFY: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SignInError {
@@ -58,49 +74,178 @@ async fn verify(password: Sensitive, hash: String) -> bool {
     .unwrap_or(false)
 }
 
-/// Seconds to wait before another attempt, given the failures so far and the last one's time.
-pub fn lock_remaining(failures: i64, last_failure_at: i64, now: i64) -> i64 {
-    if failures < FREE_FAILURES {
+/// Seconds to wait before another attempt: `free` attempts go through, then each one after
+/// the previous waits 30 s, 60 s, 120 s… up to 15 minutes.
+pub fn lock_remaining(free: i64, before: i64, previous_at: i64, now: i64) -> i64 {
+    if before < free {
         return 0;
     }
-    let exp = (failures - FREE_FAILURES).min(10) as u32;
+    let exp = (before - free).min(10) as u32;
     let lock = (BASE_LOCK_SECS * 2i64.pow(exp)).min(MAX_LOCK_SECS);
-    (last_failure_at + lock - now).max(0)
+    (previous_at + lock - now).max(0)
 }
 
-/// Checks the password of `username`, throttled per account and per client address.
-pub async fn sign_in(
+/// How long an attempt on an account is held back, given the attempts on it before: nothing,
+/// then 250 ms doubling up to 2 s. Slows guessing without locking the owner out.
+pub fn account_delay(before: i64) -> std::time::Duration {
+    if before < ACCOUNT_FREE {
+        return std::time::Duration::ZERO;
+    }
+    let exp = (before - ACCOUNT_FREE).min(3) as u32;
+    std::time::Duration::from_millis(250 * 2u64.pow(exp))
+}
+
+/// Bounds the sign-ins in progress: at most [`VERIFY_AT_ONCE`] password checks at a time and a
+/// short queue behind them; beyond it, an attempt is refused at once (429) instead of piling
+/// up 19 MiB verifications until memory runs out.
+#[derive(Debug)]
+pub struct Gate {
+    admitted: std::sync::Arc<tokio::sync::Semaphore>,
+    verify: tokio::sync::Semaphore,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            admitted: std::sync::Arc::new(tokio::sync::Semaphore::new(VERIFY_AT_ONCE + WAITING)),
+            verify: tokio::sync::Semaphore::new(VERIFY_AT_ONCE),
+        }
+    }
+}
+
+const BUSY: SignInError = SignInError::TooMany {
+    retry_after_secs: 1,
+};
+
+/// Who signs in: the admin (`admin`) or an agent (`agent`, with an extension number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Admin,
+    Agent,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Admin => "admin",
+            Kind::Agent => "agent",
+        }
+    }
+}
+
+/// One sign-in attempt, throttled:
+/// 1. a place in the [`Gate`] (else 429 at once);
+/// 2. the attempt is counted — for the account from this address, for the address, and for
+///    the account — before anything is checked, in one statement each, so that parallel
+///    attempts cannot all slip through before the first failure is recorded;
+/// 3. refused (429) while the (account, address) pair or the address is locked; delayed while
+///    the account alone has many failures;
+/// 4. `check` (the password verification) under the verification permit;
+/// 5. success clears the counts of the pair, the address and the account.
+///
+/// Account names longer than [`MAX_ACCOUNT_LEN`] are never looked up or stored as given.
+pub async fn attempt<T, F, Fut>(
     store: &Store,
-    username: &str,
-    password: Sensitive,
+    gate: &Gate,
+    kind: Kind,
+    account: &str,
     addr: &str,
     now: i64,
-) -> Result<(), SignInError> {
-    let keys = [format!("user:{username}"), format!("addr:{addr}")];
-    let mut wait = 0;
-    for k in &keys {
-        let (n, last) = store.login_failures(k).await?;
-        wait = wait.max(lock_remaining(n, last, now));
-    }
+    check: F,
+) -> Result<T, SignInError>
+where
+    F: FnOnce(&str) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, SignInError>>,
+{
+    let Ok(_admitted) = gate.admitted.clone().try_acquire_owned() else {
+        return Err(BUSY);
+    };
+    let too_long = account.len() > MAX_ACCOUNT_LEN || account.chars().any(char::is_control);
+    let account_key = if too_long { "\u{2026}" } else { account };
+    let kind = kind.as_str();
+    let pair = format!("pair:{kind}:{account_key}|{addr}");
+    let by_addr = format!("addr:{addr}");
+    let by_account = format!("acct:{kind}:{account_key}");
+    let forget = now - FORGET_AFTER_SECS;
+
+    let (before, previous) = store.count_login_attempt(&pair, now, forget).await?;
+    let mut wait = lock_remaining(PAIR_FREE, before, previous, now);
+    let (before, previous) = store.count_login_attempt(&by_addr, now, forget).await?;
+    wait = wait.max(lock_remaining(ADDR_FREE, before, previous, now));
+    let (account_before, _) = store.count_login_attempt(&by_account, now, forget).await?;
     if wait > 0 {
         return Err(SignInError::TooMany {
             retry_after_secs: wait,
         });
     }
-    // An unknown user costs the same hashing work as a known one.
-    let hash = store.admin_password_hash(username).await?;
-    let known = hash.is_some();
-    let ok = verify(password, hash.unwrap_or_else(|| DUMMY_HASH.to_string())).await && known;
-    if ok {
-        for k in &keys {
-            store.clear_login_failures(k).await?;
-        }
-        Ok(())
+    tokio::time::sleep(account_delay(account_before)).await;
+
+    let Ok(Ok(_verifying)) = tokio::time::timeout(WAIT_FOR_VERIFY, gate.verify.acquire()).await
+    else {
+        return Err(BUSY);
+    };
+    let checked = if too_long {
+        // Same work as for a real account, same answer as for an unknown one.
+        let _ = verify(Sensitive::new(""), DUMMY_HASH.to_string()).await;
+        None
     } else {
-        for k in &keys {
-            store.record_login_failure(k, now).await?;
+        check(account).await?
+    };
+    match checked {
+        Some(t) => {
+            for k in [&pair, &by_addr, &by_account] {
+                store.clear_login_failures(k).await?;
+            }
+            Ok(t)
         }
-        Err(SignInError::Invalid)
+        None => Err(SignInError::Invalid),
+    }
+}
+
+/// Checks the admin's user name and password (see [`attempt`] for the throttling).
+pub async fn sign_in(
+    store: &Store,
+    gate: &Gate,
+    username: &str,
+    password: Sensitive,
+    addr: &str,
+    now: i64,
+) -> Result<(), SignInError> {
+    attempt(store, gate, Kind::Admin, username, addr, now, |user| {
+        let user = user.to_string();
+        async move {
+            // An unknown user costs the same hashing work as a known one.
+            let hash = store.admin_password_hash(&user).await?;
+            Ok(verify_or_dummy(password, hash).await.then_some(()))
+        }
+    })
+    .await
+}
+
+/// Where the admin goes after signing in: the app's own page `next`, if it is one, else the
+/// Helpdesk Integration page. `next` is resolved against the public URL as a browser would
+/// resolve it (backslashes read as slashes, tabs and newlines dropped) and kept only if it
+/// stays on that origin; the answer is its path, query and fragment, percent-encoded ASCII.
+pub fn landing(public_url: &str, next: Option<&str>) -> String {
+    const HOME: &str = "/integrations/helpdesk";
+    let (Some(next), Ok(base)) = (next, url::Url::parse(public_url)) else {
+        return HOME.into();
+    };
+    if !next.starts_with('/') {
+        return HOME.into();
+    }
+    match base.join(next) {
+        Ok(u)
+            if u.origin() == base.origin() && u.username().is_empty() && u.password().is_none() =>
+        {
+            let local = &u[url::Position::BeforePath..];
+            if local.starts_with('/') && !local.starts_with("//") {
+                local.to_string()
+            } else {
+                HOME.into()
+            }
+        }
+        _ => HOME.into(),
     }
 }
 
@@ -120,11 +265,59 @@ mod tests {
 
     #[test]
     fn lock_grows_and_expires() {
-        assert_eq!(lock_remaining(4, 100, 100), 0);
-        assert_eq!(lock_remaining(5, 100, 100), 30);
-        assert_eq!(lock_remaining(6, 100, 100), 60);
-        assert_eq!(lock_remaining(5, 100, 131), 0);
-        assert_eq!(lock_remaining(50, 100, 100), MAX_LOCK_SECS);
+        assert_eq!(lock_remaining(5, 4, 100, 100), 0);
+        assert_eq!(lock_remaining(5, 5, 100, 100), 30);
+        assert_eq!(lock_remaining(5, 6, 100, 100), 60);
+        assert_eq!(lock_remaining(5, 5, 100, 131), 0);
+        assert_eq!(lock_remaining(5, 50, 100, 100), MAX_LOCK_SECS);
+        assert_eq!(lock_remaining(20, 19, 100, 100), 0);
+        assert_eq!(lock_remaining(20, 20, 100, 100), 30);
+    }
+
+    #[test]
+    fn the_account_alone_is_only_slowed_down() {
+        use std::time::Duration;
+        assert_eq!(account_delay(4), Duration::ZERO);
+        assert_eq!(account_delay(5), Duration::from_millis(250));
+        assert_eq!(account_delay(6), Duration::from_millis(500));
+        assert_eq!(account_delay(1_000_000), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn landing_stays_on_the_app() {
+        let base = "https://pbx.example.com";
+        assert_eq!(
+            landing(base, Some("/pbx/extensions?x=1#y")),
+            "/pbx/extensions?x=1#y"
+        );
+        assert_eq!(landing(base, Some("/ä/")), "/%C3%A4/");
+        assert_eq!(landing(base, None), "/integrations/helpdesk");
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            " //evil.example",
+            "/\\/evil.example",
+            "///evil.example",
+            "/@evil.example",
+            "",
+        ] {
+            let to = landing(base, Some(hostile));
+            let resolved = url::Url::parse(base).unwrap().join(&to).unwrap();
+            assert_eq!(
+                resolved.host_str(),
+                Some("pbx.example.com"),
+                "{hostile:?} -> {to}"
+            );
+            assert!(
+                to.starts_with('/') && !to.starts_with("//"),
+                "{hostile:?} -> {to}"
+            );
+        }
     }
 
     #[tokio::test]

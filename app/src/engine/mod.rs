@@ -119,6 +119,10 @@ pub struct Engine {
     departments: std::sync::Mutex<Option<(jobs::Departments, std::time::Instant)>>,
     /// The agent web clients' live events and screen-pop offers.
     agents: agent::AgentHub,
+    /// Bounds the sign-ins (admin and agents) in progress.
+    pub sign_in_gate: auth::Gate,
+    /// The Zoho Desk URL of the connection, if any: the only host whose links are followed.
+    desk_url: std::sync::RwLock<Option<String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -127,6 +131,43 @@ impl std::fmt::Debug for Engine {
             .field("public_url", &self.config.public_url)
             .finish_non_exhaustive()
     }
+}
+
+/// Re-seals every secret in the database under `new` (`server rotate-key`), all or none.
+/// Returns how many values were re-sealed. Fails, changing nothing, if one does not open
+/// under `old`.
+pub async fn reseal_all(
+    store: &Store,
+    old: &SecretBox,
+    new: &SecretBox,
+) -> Result<usize, EngineError> {
+    use store::SealedAt;
+    let values = store.sealed_values().await?;
+    let mut resealed = Vec::with_capacity(values.len());
+    for (at, sealed) in values {
+        let purpose = match &at {
+            SealedAt::ClientSecret => PURPOSE_CLIENT_SECRET,
+            SealedAt::RefreshToken => PURPOSE_REFRESH,
+            SealedAt::AccessToken => PURPOSE_ACCESS,
+            SealedAt::App(name) => calls::app_secret_purpose(name),
+        };
+        let plain = old.open(purpose, &sealed)?;
+        resealed.push((at, new.seal(purpose, &plain)));
+    }
+    store.replace_sealed(&resealed).await?;
+    Ok(resealed.len())
+}
+
+/// See [`Engine::trusted_zoho_link`].
+fn trusted_link(link: &str, desk_url: &str, sandbox_desk_url: Option<&str>) -> Option<String> {
+    let u = url::Url::parse(link.trim()).ok()?;
+    let desk = url::Url::parse(desk_url).ok()?;
+    let plain_ok = sandbox_desk_url == Some(desk_url);
+    (u.origin() == desk.origin()
+        && (u.scheme() == "https" || plain_ok)
+        && u.username().is_empty()
+        && u.password().is_none())
+    .then(|| u.to_string())
 }
 
 fn now() -> i64 {
@@ -159,6 +200,8 @@ impl Engine {
             crash_point: Default::default(),
             departments: Default::default(),
             agents: Default::default(),
+            sign_in_gate: Default::default(),
+            desk_url: Default::default(),
         }
     }
 
@@ -190,6 +233,8 @@ impl Engine {
             _ => calls::Switch::NotConnected,
         };
         *self.switch.write().unwrap_or_else(|p| p.into_inner()) = s;
+        *self.desk_url.write().unwrap_or_else(|p| p.into_inner()) =
+            row.map(|r| r.desk_url.clone()).filter(|u| !u.is_empty());
         if s == calls::Switch::On {
             self.jobs_wake.notify_one();
         }
@@ -200,6 +245,32 @@ impl Engine {
         self.store.save_connection(row, now()).await?;
         self.follow_switch(Some(row));
         Ok(())
+    }
+
+    /// The origin (`scheme://host[:port]`) of the connected Zoho Desk, if any.
+    pub fn desk_origin(&self) -> Option<String> {
+        let desk = self
+            .desk_url
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        Some(url::Url::parse(&desk).ok()?.origin().ascii_serialization())
+    }
+
+    /// A link Zoho gave us (a record's `webUrl`), if it may be opened or shown as a link: an
+    /// https page of the connected Zoho Desk (or of the sandbox, which is plain http on this
+    /// machine). Anything else is shown as text, never followed.
+    pub fn trusted_zoho_link(&self, link: &str) -> Option<String> {
+        let desk = self
+            .desk_url
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        trusted_link(
+            link,
+            &desk,
+            self.config.sandbox.as_ref().map(|s| s.desk_url.as_str()),
+        )
     }
 
     /// "Enable Zoho Desk integration": off keeps recording calls and settings but does no Zoho
@@ -353,8 +424,19 @@ impl Engine {
         } else {
             None
         };
+        let new_server = existing
+            .as_ref()
+            .is_some_and(|e| !e.accounts_url.is_empty() && e.accounts_url != accounts_url);
         let secret_sealed = match (&secret, &existing) {
             (Some(s), _) => self.secrets.seal(PURPOSE_CLIENT_SECRET, s),
+            // The stored secret never goes to a server it was not entered for.
+            (None, Some(_)) if new_server && !accounts_url.is_empty() => {
+                errors.push(FieldError {
+                    field: "client_secret".into(),
+                    problem: FieldProblem::SecretForNewServer,
+                });
+                String::new()
+            }
             (None, Some(row)) if !row.client_secret_sealed.is_empty() => {
                 row.client_secret_sealed.clone()
             }
@@ -380,6 +462,13 @@ impl Engine {
                 || e.client_id != client_id
                 || secret.is_some()
         });
+        if changed {
+            // The old authorization is dropped: revoke its refresh token at the server that
+            // issued it, so that it does not live on at Zoho.
+            if let Some(old) = &existing {
+                self.revoke_refresh_token(old).await;
+            }
+        }
         row.accounts_url = accounts_url;
         row.desk_url = desk_url;
         row.client_id = client_id;
@@ -671,5 +760,35 @@ impl Engine {
                 name: o.company_name,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trusted_link;
+
+    #[test]
+    fn only_pages_of_the_connected_desk_are_links() {
+        let desk = "https://desk.zoho.eu";
+        let page = "https://desk.zoho.eu/support/pbx/ShowHomePage.do#Contacts/dv/1";
+        assert_eq!(trusted_link(page, desk, None).as_deref(), Some(page));
+        for bad in [
+            "http://desk.zoho.eu/support/x",
+            "https://desk.zoho.com/support/x",
+            "https://desk.zoho.eu.evil.example/x",
+            "https://user:pw@desk.zoho.eu/x",
+            "javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "//desk.zoho.eu/x",
+            "not a url",
+        ] {
+            assert_eq!(trusted_link(bad, desk, None), None, "{bad}");
+        }
+        // The sandbox on this machine is plain http, and only it.
+        let sandbox = "http://127.0.0.1:3000/sandbox/desk";
+        let local = "http://127.0.0.1:3000/sandbox/desk/ShowHomePage.do#Contacts/dv/7";
+        assert!(trusted_link(local, sandbox, Some(sandbox)).is_some());
+        assert!(trusted_link(local, sandbox, None).is_none());
+        assert!(trusted_link("http://127.0.0.1:4000/x", sandbox, Some(sandbox)).is_none());
     }
 }

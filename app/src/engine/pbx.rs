@@ -167,7 +167,7 @@ impl Engine {
     }
 
     /// Signs an agent in to the web client with an extension number and its password,
-    /// throttled per extension and per client address like the admin's sign-in.
+    /// throttled like the admin's sign-in ([`super::auth::attempt`]).
     pub async fn agent_sign_in(
         &self,
         number: &str,
@@ -175,36 +175,24 @@ impl Engine {
         addr: &str,
         now: i64,
     ) -> Result<Extension, super::auth::SignInError> {
-        use super::auth::{lock_remaining, SignInError};
-        let keys = [format!("agent:{}", number.trim()), format!("addr:{addr}")];
-        let mut wait = 0;
-        for k in &keys {
-            let (n, last) = self.store.login_failures(k).await?;
-            wait = wait.max(lock_remaining(n, last, now));
-        }
-        if wait > 0 {
-            return Err(SignInError::TooMany {
-                retry_after_secs: wait,
-            });
-        }
-        let found = self
-            .verify_web_client(number, password)
-            .await
-            .map_err(|_| SignInError::Internal)?;
-        match found {
-            Some(ext) => {
-                for k in &keys {
-                    self.store.clear_login_failures(k).await?;
+        use super::auth::{attempt, Kind, SignInError};
+        attempt(
+            &self.store,
+            &self.sign_in_gate,
+            Kind::Agent,
+            number.trim(),
+            addr,
+            now,
+            |number| {
+                let number = number.to_string();
+                async move {
+                    self.verify_web_client(&number, password)
+                        .await
+                        .map_err(|_| SignInError::Internal)
                 }
-                Ok(ext)
-            }
-            None => {
-                for k in &keys {
-                    self.store.record_login_failure(k, now).await?;
-                }
-                Err(SignInError::Invalid)
-            }
-        }
+            },
+        )
+        .await
     }
 
     pub async fn extensions(&self) -> Result<Vec<Extension>, EngineError> {

@@ -46,6 +46,15 @@ pub enum SecretError {
     Open,
 }
 
+/// Where the encryption key is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// In `HELPDESK_SECRET_KEY` itself.
+    Hex,
+    /// In this file.
+    File(std::path::PathBuf),
+}
+
 /// Seals and opens secrets. Each value is bound to its purpose (the AEAD's associated data), so
 /// a sealed refresh token cannot be passed off as a client secret.
 #[derive(Clone)]
@@ -100,6 +109,27 @@ impl SecretBox {
         }
         write_private(default_file, &hex::encode(key)).map_err(io)?;
         Ok(Self::from_key(key))
+    }
+
+    /// Where the key comes from: `HELPDESK_SECRET_KEY`'s hex digits, else a key file (the
+    /// variable's path, else `default_file`).
+    pub fn key_source(configured: Option<&str>, default_file: &Path) -> KeySource {
+        match configured.map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) if parse_hex_key(v).is_some() => KeySource::Hex,
+            Some(v) => KeySource::File(v.into()),
+            None => KeySource::File(default_file.to_path_buf()),
+        }
+    }
+
+    /// A fresh random key, as the box and as its hex digits.
+    pub fn generate() -> (Self, Sensitive) {
+        let key: [u8; 32] = rand::random();
+        (Self::from_key(key), Sensitive::new(hex::encode(key)))
+    }
+
+    /// Writes a key (hex digits) to a new file readable by its owner only.
+    pub fn write_key_file(path: &Path, hex_key: &Sensitive) -> std::io::Result<()> {
+        write_private(path, hex_key.expose())
     }
 
     fn read_file(path: &Path) -> Result<Self, SecretError> {

@@ -201,23 +201,29 @@ impl Engine {
         })
     }
 
+    /// Revokes the connection's refresh token (and with it its access tokens) at the accounts
+    /// server that issued it. Best effort: a failure is logged, and the local cut happens anyway
+    /// (the admin may revoke at Zoho by hand).
+    pub(crate) async fn revoke_refresh_token(&self, row: &crate::engine::store::ConnectionRow) {
+        let Some(sealed) = &row.refresh_token_sealed else {
+            return;
+        };
+        let Ok(refresh) = self.secrets.open(super::PURPOSE_REFRESH, sealed) else {
+            return;
+        };
+        self.count_zoho("POST /oauth/v2/token/revoke");
+        match OAuthClient::revoke(&self.http, &row.accounts_url, &refresh).await {
+            Ok(()) => tracing::info!("refresh token revoked at Zoho"),
+            Err(e) => tracing::warn!(error = %e, "revoking the refresh token at Zoho"),
+        }
+    }
+
     /// Disconnect (requirements §10): revokes the refresh token at Zoho where possible, then
     /// clears the authorization, the bindings and the rules, cancels pending Zoho work and
     /// releases the synced group. Connecting again starts from scratch.
     pub async fn disconnect(&self) -> Result<(), EngineError> {
-        let row = self.store.connection().await?;
-        if let Some(row) = &row {
-            if let Some(sealed) = &row.refresh_token_sealed {
-                if let Ok(refresh) = self.secrets.open(super::PURPOSE_REFRESH, sealed) {
-                    self.count_zoho("POST /oauth/v2/token/revoke");
-                    if let Err(e) =
-                        OAuthClient::revoke(&self.http, &row.accounts_url, &refresh).await
-                    {
-                        // The local cut happens anyway; the admin may revoke at Zoho by hand.
-                        tracing::warn!(error = %e, "revoking the refresh token at Zoho");
-                    }
-                }
-            }
+        if let Some(row) = self.store.connection().await? {
+            self.revoke_refresh_token(&row).await;
         }
         let cancelled = self
             .store

@@ -22,8 +22,8 @@ use crate::pages::login::sign_in_error;
 
 /// Where the live connection is served (server crate, `agent.rs`).
 const EVENTS_URL: &str = "/api/agent/events";
-/// What the browser extension posts into this page: the prefix, then the number.
-const EXTENSION_DIAL: &str = "helpdesk-dial:";
+/// What the browser extension posts into this page: `{type, number, from}`.
+const EXTENSION_DIAL: &str = "helpdesk-dial";
 
 #[component]
 pub fn AgentPage() -> impl IntoView {
@@ -257,18 +257,41 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
         number.set(n.clone());
         dial_act.dispatch(n);
     };
-    // One click in Zoho Desk: the browser extension posts the number into this page.
+    // One click in Zoho Desk: the browser extension posts the number into this page, with the
+    // origin of the page it was clicked on. A click on the connected Zoho Desk dials at once;
+    // a number from anywhere else waits for the agent's confirmation.
+    let confirm = RwSignal::new(None::<(String, String)>);
+    let desk_origin = me.desk_origin.clone();
     Effect::new(move |_| {
+        let desk_origin = desk_origin.clone();
         let h = window_event_listener(leptos::ev::message, move |e: web_sys::MessageEvent| {
             let ours = e.origin() == window().location().origin().unwrap_or_default()
                 && e.source()
                     .is_some_and(|s| web_sys::js_sys::Object::is(&s, window().as_ref()));
-            let data = e.data().as_string().unwrap_or_default();
-            if let (true, Some(n)) = (ours, data.strip_prefix(EXTENSION_DIAL)) {
-                let n = dial_string(n);
-                if !n.is_empty() {
-                    dial_now(n);
-                }
+            if !ours {
+                return;
+            }
+            let data = e.data();
+            let field = |name: &str| {
+                web_sys::js_sys::Reflect::get(&data, &name.into())
+                    .ok()
+                    .and_then(|v| v.as_string())
+            };
+            if field("type").as_deref() != Some(EXTENSION_DIAL) {
+                return;
+            }
+            let (Some(n), Some(from)) = (field("number"), field("from")) else {
+                return;
+            };
+            let n = dial_string(&n);
+            if n.is_empty() {
+                return;
+            }
+            if desk_origin.as_deref() == Some(from.as_str()) {
+                confirm.set(None);
+                dial_now(n);
+            } else {
+                confirm.set(Some((n, from)));
             }
         });
         on_cleanup(move || h.remove());
@@ -372,6 +395,19 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
                 </div>
             </header>
 
+            {move || confirm.get().map(|(n, from)| {
+                let call = n.clone();
+                view! {
+                    <div class="note warn dial-confirm" role="alertdialog" aria-labelledby="dial-confirm-title">
+                        <strong id="dial-confirm-title">{t!(i18n, agent_confirm_title, number = n)}</strong>
+                        <p>{t!(i18n, agent_confirm_from, site = from)}</p>
+                        <div class="actions">
+                            <button type="button" on:click=move |_| { confirm.set(None); dial_now(call.clone()); }>{t!(i18n, agent_confirm_call)}</button>
+                            <button type="button" class="secondary" on:click=move |_| confirm.set(None)>{t!(i18n, agent_confirm_cancel)}</button>
+                        </div>
+                    </div>
+                }
+            })}
             {move || pop_status.get().map(|(status, p)| match status {
                 PopStatus::Blocked => {
                 let site = site();

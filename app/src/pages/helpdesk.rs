@@ -91,6 +91,7 @@ pub fn problem_text(i18n: I18nContext, p: FieldProblem) -> String {
         FieldProblem::ChooseOne => t_string!(i18n, field_choose_one),
         FieldProblem::NotInEdition => t_string!(i18n, field_not_in_edition),
         FieldProblem::PasswordTooShort => t_string!(i18n, field_password_short),
+        FieldProblem::SecretForNewServer => t_string!(i18n, field_secret_new_server),
     }
     .to_string()
 }

@@ -808,7 +808,7 @@ fn department_ref(o: &OrgData, id: u64) -> Value {
 
 /// A contact with its related objects, cut to the fields of `view`.
 fn render_contact(sb: &Sandbox, o: &OrgData, c: &Contact, view: &[&str]) -> Value {
-    let desk = sb.config().desk_url();
+    let desk = sb.record_base();
     let mut v = c.to_json(&rc(&desk, o), None);
     v["owner"] = person(o, c.owner_id);
     v["account"] = c
@@ -821,14 +821,14 @@ fn render_contact(sb: &Sandbox, o: &OrgData, c: &Contact, view: &[&str]) -> Valu
 }
 
 fn render_account(sb: &Sandbox, o: &OrgData, acc: &Account, view: &[&str]) -> Value {
-    let desk = sb.config().desk_url();
+    let desk = sb.record_base();
     let mut v = acc.to_json(&rc(&desk, o), None);
     v["owner"] = person(o, acc.owner_id);
     pick(v, view)
 }
 
 fn render_ticket(sb: &Sandbox, o: &OrgData, t: &Ticket, view: &[&str]) -> Value {
-    let desk = sb.config().desk_url();
+    let desk = sb.record_base();
     let mut v = t.to_json(&rc(&desk, o));
     v["assignee"] = person(o, t.assignee_id);
     v["department"] = department_ref(o, t.department_id);
@@ -851,7 +851,7 @@ fn render_ticket(sb: &Sandbox, o: &OrgData, t: &Ticket, view: &[&str]) -> Value 
 }
 
 fn render_call(sb: &Sandbox, o: &OrgData, c: &Call, view: &[&str]) -> Value {
-    let desk = sb.config().desk_url();
+    let desk = sb.record_base();
     let mut v = c.to_json(&rc(&desk, o));
     v["assignee"] = person(o, c.owner_id);
     v["department"] = department_ref(o, c.department_id);

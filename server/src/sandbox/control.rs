@@ -100,6 +100,9 @@ struct Patch {
     refresh_limit_per_10min: Option<u32>,
     max_access_tokens_per_refresh: Option<usize>,
     max_refresh_tokens_per_client: Option<usize>,
+    /// Records' `webUrl` point under this base (`null`: the sandbox's own pages again).
+    #[serde(default, with = "double_option")]
+    web_url_base: Option<Option<String>>,
 }
 
 /// Tells `"key": null` (set to unlimited) apart from an absent key (unchanged).
@@ -133,6 +136,9 @@ async fn update(State(sb): State<SharedSandbox>, body: axum::body::Bytes) -> Res
     if p.max_access_tokens_per_refresh == Some(0) || p.max_refresh_tokens_per_client == Some(0) {
         return bad("token limits must be at least 1");
     }
+    if let Some(base) = p.web_url_base {
+        *sb.web_url_base.lock().unwrap_or_else(|e| e.into_inner()) = base;
+    }
     let mut st = sb.lock();
     if let Some(e) = p.edition {
         let target = p.org_id.as_deref().and_then(|s| s.parse::<u64>().ok());
@@ -165,6 +171,7 @@ async fn update(State(sb): State<SharedSandbox>, body: axum::body::Bytes) -> Res
 }
 
 async fn reset(State(sb): State<SharedSandbox>) -> Json<Value> {
+    *sb.web_url_base.lock().unwrap_or_else(|e| e.into_inner()) = None;
     let mut st = sb.lock();
     st.reset();
     Json(view(&st))

@@ -56,6 +56,9 @@ pub struct Sandbox {
     config: SandboxConfig,
     state: Mutex<state::State>,
     in_flight: AtomicU32,
+    /// Test switch: records' `webUrl` point here instead of the sandbox's own pages (a link
+    /// the integration must not follow).
+    web_url_base: Mutex<Option<String>>,
 }
 
 pub type SharedSandbox = Arc<Sandbox>;
@@ -67,7 +70,17 @@ impl Sandbox {
             config,
             state: Mutex::new(state),
             in_flight: AtomicU32::new(0),
+            web_url_base: Mutex::new(None),
         })
+    }
+
+    /// Where records' `webUrl` point: the sandbox's own Desk pages, unless a test said otherwise.
+    fn record_base(&self) -> String {
+        self.web_url_base
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| self.config.desk_url())
     }
 
     pub fn config(&self) -> &SandboxConfig {

@@ -41,11 +41,15 @@ pub fn logs() -> &'static LogSink {
 }
 
 pub struct TestApp {
+    /// The public URL (the app's own links, the Origin its pages send).
     pub base: String,
+    /// Where it listens (the same as `base` unless a public URL was set).
+    pub local: String,
     pub http: reqwest::Client,
     pub sandbox: SharedSandbox,
     pub engine: app::engine::SharedEngine,
     pub dir: PathBuf,
+    pub sessions: tower_sessions_sqlx_store::SqliteStore,
 }
 
 impl TestApp {
@@ -59,10 +63,30 @@ impl TestApp {
 
     /// The server with these site options (a site built into a test folder, say).
     pub async fn spawn_with_site(options: LeptosOptions) -> TestApp {
+        Self::spawn_custom(options, &[], None).await
+    }
+
+    /// The server with more environment variables (or other values for the defaults), on
+    /// the database and key in `dir` (a new folder when `None`).
+    pub async fn spawn_with_env(extra: &[(&str, &str)], dir: Option<PathBuf>) -> TestApp {
+        let options = LeptosOptions::builder()
+            .output_name("helpdesk")
+            .site_root("target/site")
+            .build();
+        Self::spawn_custom(options, extra, dir).await
+    }
+
+    pub async fn spawn_custom(
+        options: LeptosOptions,
+        extra: &[(&str, &str)],
+        dir: Option<PathBuf>,
+    ) -> TestApp {
         logs();
-        let dir = std::env::temp_dir().join(format!("helpdesk-test-{}", rand::random::<u64>()));
+        let dir = dir.unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("helpdesk-test-{}", rand::random::<u64>()))
+        });
         std::fs::create_dir_all(&dir).unwrap();
-        let vars = [
+        let mut vars = vec![
             ("HELPDESK_ADDR", "127.0.0.1:0".to_string()),
             ("HELPDESK_SANDBOX", "1".to_string()),
             (
@@ -72,6 +96,10 @@ impl TestApp {
             ("HELPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
             ("HELPDESK_DEFAULT_COUNTRY", "CN".to_string()),
         ];
+        for &(k, v) in extra {
+            vars.retain(|&(n, _)| n != k);
+            vars.push((k, v.to_string()));
+        }
         let config =
             Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
                 .unwrap();
@@ -80,13 +108,17 @@ impl TestApp {
         let app = server::build_app(&config, &public, options).await.unwrap();
         let router = app.router;
         let engine = app.engine.clone();
-        tokio::spawn(async move { server::serve(listener, router).await.unwrap() });
+        let sessions = app.sessions.clone();
+        let timeout = std::time::Duration::from_secs(config.client_timeout_secs);
+        tokio::spawn(async move { server::serve(listener, router, timeout).await.unwrap() });
         TestApp {
             base: public,
+            local: format!("http://{bound}"),
             http: Self::browser(),
             sandbox: app.sandbox.unwrap(),
             engine,
             dir,
+            sessions,
         }
     }
 

@@ -140,7 +140,7 @@ impl Engine {
                     .as_ref()
                     .and_then(|r| r.get("link").or_else(|| r.get("record")?.get("web_url")))
                     .and_then(|s| s.as_str())
-                    .map(str::to_string),
+                    .and_then(|u| self.trusted_zoho_link(u)),
                 next_attempt: (j.state == "queued").then(|| clock(j.run_after_ms, off)),
                 history: attempts
                     .iter()

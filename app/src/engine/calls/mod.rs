@@ -22,6 +22,14 @@ pub const DEFAULT_CALL_TIMEOUT_MS: i64 = 4 * 3600 * 1000;
 const WEBHOOK_SECRET: &str = "webhook_secret";
 const PURPOSE_WEBHOOK: &str = "pbx.webhook_secret";
 
+/// The purpose an `app_secret` row is sealed for (its name, namespaced).
+pub(crate) fn app_secret_purpose(name: &str) -> &'static str {
+    match name {
+        WEBHOOK_SECRET => PURPOSE_WEBHOOK,
+        _ => "app.unknown",
+    }
+}
+
 pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }

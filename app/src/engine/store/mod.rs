@@ -47,6 +47,41 @@ pub struct ConnectionRow {
     pub enabled: bool,
 }
 
+/// The database holds the sealed secrets, the sessions and the calls: it is readable by its
+/// owner only. The file is created 0600 before SQLite opens it (SQLite gives its `-wal` and
+/// `-shm` files the database's mode), and an existing one is narrowed to 0600.
+fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            match std::fs::metadata(&file) {
+                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where a sealed value is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SealedAt {
+    ClientSecret,
+    RefreshToken,
+    AccessToken,
+    /// A row of `app_secret`, by name.
+    App(String),
+}
+
 impl Store {
     /// Opens (creating if needed) the database and applies the migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
@@ -58,10 +93,13 @@ impl Store {
             .or_else(|| url.strip_prefix("sqlite:"))
         {
             let path = path.split('?').next().unwrap_or("");
-            if let Some(dir) = std::path::Path::new(path).parent() {
-                if !dir.as_os_str().is_empty() && path != ":memory:" {
-                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(e.into()))?;
+            if path != ":memory:" && !path.is_empty() {
+                if let Some(dir) = std::path::Path::new(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(e.into()))?;
+                    }
                 }
+                owner_only(std::path::Path::new(path)).map_err(|e| StoreError::Db(e.into()))?;
             }
         }
         let opts = SqliteConnectOptions::from_str(url)?
@@ -121,29 +159,44 @@ impl Store {
 
     // --- sign-in throttling ----------------------------------------------------------------
 
-    /// (failures, time of the last one) for a throttling key.
-    pub async fn login_failures(&self, key: &str) -> Result<(i64, i64), StoreError> {
-        Ok(
-            sqlx::query("SELECT failures, last_failure_at FROM login_failure WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|r| (r.get(0), r.get(1)))
-                .unwrap_or((0, 0)),
-        )
-    }
-
-    pub async fn record_login_failure(&self, key: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO login_failure (key, failures, last_failure_at) VALUES ($1, 1, $2)
-             ON CONFLICT (key) DO UPDATE SET failures = login_failure.failures + 1,
-                                             last_failure_at = excluded.last_failure_at",
+    /// Counts one more sign-in attempt under a throttling key and returns (attempts counted
+    /// before this one, time of the previous one). Counts older than `forget_before` start
+    /// again from zero. One statement: concurrent attempts each see their own count.
+    pub async fn count_login_attempt(
+        &self,
+        key: &str,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO login_failure (key, failures, last_failure_at, prev_failure_at)
+             VALUES ($1, 1, $2, 0)
+             ON CONFLICT (key) DO UPDATE SET
+                 failures = CASE WHEN login_failure.last_failure_at < $3 THEN 1
+                                 ELSE login_failure.failures + 1 END,
+                 prev_failure_at = CASE WHEN login_failure.last_failure_at < $3 THEN 0
+                                        ELSE login_failure.last_failure_at END,
+                 last_failure_at = excluded.last_failure_at
+             RETURNING failures, prev_failure_at",
         )
         .bind(key)
         .bind(now)
-        .execute(&self.pool)
+        .bind(forget_before)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(())
+        let failures: i64 = row.get(0);
+        Ok((failures - 1, row.get(1)))
+    }
+
+    /// Forgets attempts older than `before` (housekeeping).
+    pub async fn prune_login_attempts(&self, before: i64) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM login_failure WHERE last_failure_at < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     pub async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
@@ -521,6 +574,64 @@ impl Store {
         Ok(())
     }
 
+    /// Every sealed value in the database, with where it lives (for `server rotate-key`).
+    pub async fn sealed_values(&self) -> Result<Vec<(SealedAt, String)>, StoreError> {
+        let mut out = Vec::new();
+        if let Some(r) = sqlx::query(
+            "SELECT client_secret_sealed, refresh_token_sealed, access_token_sealed
+             FROM zoho_connection WHERE connection_id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        {
+            let client: String = r.get(0);
+            if !client.is_empty() {
+                out.push((SealedAt::ClientSecret, client));
+            }
+            if let Some(v) = r.get::<Option<String>, _>(1) {
+                out.push((SealedAt::RefreshToken, v));
+            }
+            if let Some(v) = r.get::<Option<String>, _>(2) {
+                out.push((SealedAt::AccessToken, v));
+            }
+        }
+        for r in sqlx::query("SELECT name, sealed FROM app_secret ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            out.push((SealedAt::App(r.get(0)), r.get(1)));
+        }
+        Ok(out)
+    }
+
+    /// Replaces sealed values, all or none.
+    pub async fn replace_sealed(&self, values: &[(SealedAt, String)]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (at, sealed) in values {
+            let column = match at {
+                SealedAt::ClientSecret => "client_secret_sealed",
+                SealedAt::RefreshToken => "refresh_token_sealed",
+                SealedAt::AccessToken => "access_token_sealed",
+                SealedAt::App(name) => {
+                    sqlx::query("UPDATE app_secret SET sealed = $1 WHERE name = $2")
+                        .bind(sealed)
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?;
+                    continue;
+                }
+            };
+            sqlx::query(&format!(
+                "UPDATE zoho_connection SET {column} = $1 WHERE connection_id = 1"
+            ))
+            .bind(sealed)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Every binding with its extension and agent, for the engine's in-memory directory.
     pub async fn bound_agents(&self) -> Result<Vec<super::directory::BoundAgent>, StoreError> {
         let rows = sqlx::query(
@@ -627,11 +738,15 @@ mod tests {
             s.connection().await.unwrap().unwrap().org_id.as_deref(),
             Some("1")
         );
-        s.record_login_failure("user:admin", 10).await.unwrap();
-        s.record_login_failure("user:admin", 11).await.unwrap();
-        assert_eq!(s.login_failures("user:admin").await.unwrap(), (2, 11));
-        s.clear_login_failures("user:admin").await.unwrap();
-        assert_eq!(s.login_failures("user:admin").await.unwrap(), (0, 0));
+        assert_eq!(s.count_login_attempt("k", 10, 0).await.unwrap(), (0, 0));
+        assert_eq!(s.count_login_attempt("k", 11, 0).await.unwrap(), (1, 10));
+        assert_eq!(s.count_login_attempt("k", 15, 0).await.unwrap(), (2, 11));
+        // Older than the window: counted afresh.
+        assert_eq!(s.count_login_attempt("k", 100, 50).await.unwrap(), (0, 0));
+        s.clear_login_failures("k").await.unwrap();
+        assert_eq!(s.count_login_attempt("k", 101, 50).await.unwrap(), (0, 0));
+        assert_eq!(s.prune_login_attempts(102).await.unwrap(), 1);
+        assert_eq!(s.count_login_attempt("k", 103, 50).await.unwrap(), (0, 0));
         drop(s);
         std::fs::remove_dir_all(dir).ok();
     }
