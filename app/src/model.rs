@@ -596,10 +596,14 @@ pub struct AgentCalls {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Missing {
+    /// Older log entries only: a first name is no longer required.
     FirstName,
+    /// Older log entries only: a last name is no longer required.
     LastName,
+    /// Neither a first nor a last name (a contact), or no name (an account).
     Name,
     Phone,
+    NameAndPhone,
 }
 
 /// What Contact Sync did with a matched record (the integration log says it in either language).
@@ -638,6 +642,9 @@ pub enum JobNote {
         name: String,
         created: bool,
         sync: Option<SyncNote>,
+        /// Other records with the same number (the most recently modified was used).
+        #[serde(default)]
+        others: u32,
     },
     NoMatch {
         number: String,
@@ -693,6 +700,7 @@ impl Missing {
             Missing::LastName => "it has no last name",
             Missing::Name => "it has no name",
             Missing::Phone => "it has no phone number",
+            Missing::NameAndPhone => "it has no name and no phone number",
         }
     }
 }
@@ -747,6 +755,7 @@ impl JobNote {
                 name,
                 created,
                 sync,
+                others,
             } => {
                 let mut s = format!(
                     "{number} is {} {name}{}",
@@ -757,6 +766,11 @@ impl JobNote {
                         ""
                     }
                 );
+                if *others > 0 {
+                    s.push_str(&format!(
+                        " ({others} other records have this number: the most recently modified was used)"
+                    ));
+                }
                 if let Some(sync) = sync {
                     s.push_str("; ");
                     s.push_str(&sync.english());
@@ -869,6 +883,7 @@ mod tests {
             name: "Paul Young".into(),
             created: false,
             sync: Some(SyncNote::Added),
+            others: 0,
         };
         assert_eq!(
             matched.english("contact"),

@@ -50,9 +50,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if matches!(cli.command, Some(Command::RotateKey)) {
         return server::rotate_key(&config).await;
     }
+    // Before listening: a refused sandbox never opens a port.
+    config.check_sandbox(config.public_url.as_deref().unwrap_or("http://"))?;
     let (listener, bound) = server::bind(config.addr).await?;
     let public_url = config.public_url_for(bound);
-    config.check_sandbox(&public_url)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Sandbox if !config.sandbox_force && !config.addr.ip().is_loopback() => {
             anyhow::bail!(

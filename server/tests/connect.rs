@@ -150,7 +150,7 @@ async fn connecting_with_the_sandbox_and_keeping_the_token_fresh() {
     assert_eq!(orgs[0]["name"], "PBX Sandbox Co.");
     let stats = app.sandbox_control("", json!({})).await;
     assert_eq!(
-        stats["stats"]["by_operation"]["GET /organizations"], 3,
+        stats["stats"]["by_operation"]["GET /accessibleOrganizations"], 3,
         "{stats}"
     );
 

@@ -57,11 +57,15 @@ async fn calls(app: &TestApp) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// The contacts with this last name, from the list (the search index lags new records).
 async fn contacts_named(app: &TestApp, last_name: &str) -> Vec<Value> {
-    desk(app, &format!("/contacts/search?lastName={last_name}")).await["data"]
+    desk(app, "/contacts?limit=99").await["data"]
         .as_array()
         .cloned()
         .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c["lastName"] == last_name)
+        .collect()
 }
 
 /// Saves the rules through the page's server function (form encoding of `RulesInput`).
@@ -325,7 +329,7 @@ async fn known_contact_answered_unknown_missed_account_and_incomplete() {
         job(&jobs, "contact")["summary"]
             .as_str()
             .unwrap()
-            .contains("not synced: it has no first name"),
+            .contains("not synced: it has no name"),
         "{jobs:?}"
     );
     // An unbound extension (2009): facts for nobody, no jobs.
@@ -347,10 +351,13 @@ async fn two_calls_from_one_unknown_number_create_one_contact_and_a_repeat_calle
     let a = call(&app, true, "+86 21 6000 1234", "2005", true).await;
     let b = call(&app, true, "021-6000-1234", "2005", false).await;
     drain(&app, now_ms()).await;
-    let made = desk(&app, "/contacts/search?firstName=Automatic%20New%20Contact").await["data"]
+    let made: Vec<Value> = desk(&app, "/contacts?limit=99").await["data"]
         .as_array()
         .cloned()
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c["firstName"] == "Automatic New Contact")
+        .collect();
     assert_eq!(made.len(), 1, "{made:?}");
     let last = made[0]["lastName"].as_str().unwrap();
     assert!(
@@ -750,8 +757,19 @@ async fn accounts_sync_create_as_account_and_outbound_creation() {
         .as_str()
         .unwrap()
         .contains("tickets are for contacts only"));
-    let accounts = desk(&app, "/accounts/search?accountName=Automatic*").await;
-    assert_eq!(accounts["data"].as_array().unwrap().len(), 1, "{accounts}");
+    let accounts: Vec<Value> = desk(&app, "/accounts?limit=99").await["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| {
+            a["accountName"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Automatic")
+        })
+        .collect();
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
     let synced = app
         .engine
         .phonebook_contacts(id.parse().unwrap())

@@ -143,7 +143,11 @@ async fn deny_redirects_with_access_denied_and_the_state() {
     let r = t
         .http
         .post(format!("{}/oauth/v2/auth", t.accounts()))
-        .form(&[("consent_id", id.as_str()), ("decision", "accept")])
+        .form(&[
+            ("consent_id", id.as_str()),
+            ("decision", "accept"),
+            ("org", "60001234567"),
+        ])
         .send()
         .await
         .unwrap();

@@ -345,6 +345,7 @@ impl Engine {
             name: rec.name.clone(),
             created,
             sync,
+            others: rec.others,
         };
         Ok(done(
             rules::CONTACT,
@@ -359,8 +360,17 @@ impl Engine {
             .map_err(|e| EngineError::Job(format!("unreadable job: {e}")))?;
         let ctx = self.desk_ctx().await?;
         if job.uncertain || job.attempts > 1 {
-            // An earlier attempt may have created it: look before creating again.
-            if let Some(rec) = self.search_number(&ctx, &w.number).await? {
+            // An earlier attempt may have created it: look before creating again, first among
+            // the newest records (a list, which Zoho serves from its data: a record made a
+            // moment ago is not in its search index yet), then by a search.
+            let recent = self
+                .recent_record_with(&ctx, w.create_as, &w.number)
+                .await?;
+            let found = match recent {
+                Some(r) => Some(r),
+                None => self.search_number(&ctx, &w.number).await?,
+            };
+            if let Some(rec) = found {
                 self.lookups.put(&w.number_key, Some(rec.clone()));
                 let note = JobNote::CreatedEarlier {
                     module: rec.module,
@@ -374,12 +384,13 @@ impl Engine {
             ZohoModule::Contacts => {
                 // "Automatic New Contact 5503309": the prefix as first name, the number as last
                 // name, so the full name reads as the manual shows and both names are set.
-                let body = json!({
+                let (field, number) = self.numbers().storable(&w.number);
+                let mut body = json!({
                     "firstName": "Automatic New Contact",
                     "lastName": w.number,
-                    "phone": w.number,
                     "description": format!("Created by the PBX integration for calls from {}.", w.number),
                 });
+                body[field.as_str()] = Value::String(number);
                 let v = self
                     .desk_post(&ctx, "POST /contacts", "/contacts", &body)
                     .await?
@@ -389,7 +400,7 @@ impl Engine {
             ZohoModule::Accounts => {
                 let body = json!({
                     "accountName": name,
-                    "phone": w.number,
+                    "phone": self.numbers().storable(&w.number).1,
                     "description": format!("Created by the PBX integration for calls from {}.", w.number),
                 });
                 let v = self
@@ -443,32 +454,35 @@ impl Engine {
         };
         let ctx = self.desk_ctx().await?;
         let marker = rules::call_marker(&w.call_id);
+        let subject = rules::ticket_subject(&w, o.call_type);
         if job.uncertain {
-            let path = format!(
-                "/tickets/search?contactId={}&_all={}&limit=10",
-                rec.id,
-                url::form_urlencoded::byte_serialize(w.call_id.as_bytes()).collect::<String>()
-            );
-            let found = self.desk_get(&ctx, "GET /tickets/search", &path).await?;
-            let hit = found
-                .as_ref()
-                .and_then(|d| d.get("data"))
-                .and_then(Value::as_array)
-                .and_then(|a| {
-                    a.iter()
-                        .find(|t| {
-                            t.get("description")
-                                .and_then(Value::as_str)
-                                .is_none_or(|d| d.contains(&marker))
-                        })
-                        .cloned()
-                });
-            if let Some(t) = hit {
-                return Ok(ticket_done(&t, true, false));
+            // An earlier attempt may have made it: the contact's newest tickets with this
+            // subject, each read whole to find this call's marker in its description.
+            let path = format!("/contacts/{}/tickets?limit=50", rec.id);
+            let list = self
+                .desk_get(&ctx, "GET /contacts/{id}/tickets", &path)
+                .await?;
+            let candidates: Vec<String> = items(list.as_ref())
+                .iter()
+                .filter(|t| t.get("subject").and_then(Value::as_str) == Some(subject.as_str()))
+                .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_string))
+                .take(5)
+                .collect();
+            for id in candidates {
+                let t = self
+                    .desk_get(&ctx, "GET /tickets/{id}", &format!("/tickets/{id}"))
+                    .await?
+                    .unwrap_or_default();
+                let ours = t
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| d.contains(&marker));
+                if ours {
+                    return Ok(ticket_done(&t, true, false));
+                }
             }
         }
         let department = self.department(&ctx, w.department_id.as_deref()).await?;
-        let subject = rules::ticket_subject(&w, o.call_type);
         let mut body = json!({
             "subject": subject,
             "departmentId": department,
@@ -549,21 +563,16 @@ impl Engine {
                     .and_then(Value::as_str)
                     .map(str::to_string)
             });
+        let subject = rules::ticket_subject(&w, o.call_type);
+        let start = rules::zoho_time(o.started_ms);
         if job.uncertain {
-            let path = format!(
-                "/calls/search?_all={}&limit=10",
-                url::form_urlencoded::byte_serialize(w.call_id.as_bytes()).collect::<String>()
-            );
-            let found = match self.desk_get(&ctx, "GET /calls/search", &path).await {
-                Err(e) if is_license_limited(&e) => None,
-                other => other?,
-            };
-            let hit = found
-                .as_ref()
-                .and_then(|d| d.get("data"))
-                .and_then(Value::as_array)
-                .and_then(|a| a.first().cloned());
-            if let Some(c) = hit {
+            // An earlier attempt may have logged it: the contact's calls (a list, not the
+            // lagging search index) with this subject and start, read whole for the marker.
+            let marker = rules::call_marker(&w.call_id);
+            if let Some(c) = self
+                .logged_call(&ctx, &rec.id, &subject, &start, &marker)
+                .await?
+            {
                 return Ok(call_done(&c, true));
             }
         }
@@ -574,11 +583,11 @@ impl Engine {
         };
         let department = self.department(&ctx, w.department_id.as_deref()).await?;
         let mut body = json!({
-            "subject": rules::ticket_subject(&w, o.call_type),
+            "subject": subject,
             "departmentId": department,
             "contactId": rec.id,
             "direction": if w.direction == Direction::Outbound { "outbound" } else { "inbound" },
-            "startTime": rules::zoho_time(o.started_ms),
+            "startTime": start,
             "duration": o.talk_secs.to_string(),
             "status": status,
             "description": rules::call_description(&w, &o, self.pbx_utc_offset()),
@@ -589,7 +598,18 @@ impl Engine {
         if let Some(t) = ticket_id {
             body["ticketId"] = Value::String(t);
         }
-        match self.desk_post(&ctx, "POST /calls", "/calls", &body).await {
+        let answer = match self.desk_post(&ctx, "POST /calls", "/calls", &body).await {
+            Err(EngineError::Zoho(ZohoError::Api {
+                status, message, ..
+            })) if status < 500 && message.contains("/ownerId") => {
+                // The agent is not in the call's department: logged without an owner, as an
+                // unassigned ticket is.
+                body.as_object_mut().map(|m| m.remove("ownerId"));
+                self.desk_post(&ctx, "POST /calls", "/calls", &body).await
+            }
+            other => other,
+        };
+        match answer {
             Err(e) if is_license_limited(&e) => {
                 Ok(done(rules::CALL_LOG, JobNote::LicenseLimited, json!({})))
             }
@@ -689,6 +709,92 @@ fn rules_kind(kind: &str) -> &'static str {
         rules::TICKET => rules::TICKET,
         rules::CALL_LOG => rules::CALL_LOG,
         _ => "other",
+    }
+}
+
+/// The records of a list answer (`None`: 204, none).
+fn items(data: Option<&Value>) -> &[Value] {
+    data.and_then(|d| d.get("data"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+impl Engine {
+    /// Among the org's newest contacts (or accounts), one with this number: what an earlier
+    /// attempt of a creation made, read from a list (searches lag behind new records).
+    async fn recent_record_with(
+        &self,
+        ctx: &DeskCtx,
+        module: ZohoModule,
+        number: &str,
+    ) -> Result<Option<ZohoRecord>, EngineError> {
+        let policy = self.numbers();
+        let (op, path, make): (_, _, fn(&Value) -> Option<ZohoRecord>) = match module {
+            ZohoModule::Contacts => (
+                "GET /contacts",
+                "/contacts?sortBy=-createdTime&limit=50",
+                ZohoRecord::from_contact,
+            ),
+            ZohoModule::Accounts => (
+                "GET /accounts",
+                "/accounts?sortBy=-createdTime&limit=50",
+                ZohoRecord::from_account,
+            ),
+        };
+        let list = self.desk_get(ctx, op, path).await?;
+        Ok(items(list.as_ref())
+            .iter()
+            .find(|v| {
+                ["phone", "mobile"].iter().any(|f| {
+                    v.get(*f)
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| policy.matches_stored(number, n))
+                })
+            })
+            .and_then(make))
+    }
+
+    /// A call activity already logged for this call on the contact: same subject and start
+    /// in the contact's list, then this call's marker in its description.
+    async fn logged_call(
+        &self,
+        ctx: &DeskCtx,
+        contact_id: &str,
+        subject: &str,
+        start: &str,
+        marker: &str,
+    ) -> Result<Option<Value>, EngineError> {
+        for page in 0..10 {
+            let path = format!("/contacts/{contact_id}/calls?from={}&limit=99", page * 99);
+            let list = match self.desk_get(ctx, "GET /contacts/{id}/calls", &path).await {
+                Err(e) if is_license_limited(&e) => return Ok(None),
+                other => other?,
+            };
+            let calls = items(list.as_ref());
+            for c in calls {
+                let same = c.get("subject").and_then(Value::as_str) == Some(subject)
+                    && c.get("startTime").and_then(Value::as_str) == Some(start);
+                let Some(id) = same.then(|| c.get("id").and_then(Value::as_str)).flatten() else {
+                    continue;
+                };
+                let full = self
+                    .desk_get(ctx, "GET /calls/{id}", &format!("/calls/{id}"))
+                    .await?
+                    .unwrap_or_default();
+                if full
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| d.contains(marker))
+                {
+                    return Ok(Some(full));
+                }
+            }
+            if calls.len() < 99 {
+                break;
+            }
+        }
+        Ok(None)
     }
 }
 

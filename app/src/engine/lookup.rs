@@ -38,6 +38,12 @@ pub struct ZohoRecord {
     pub phone: Option<String>,
     pub mobile: Option<String>,
     pub web_url: Option<String>,
+    /// When Zoho last changed it (RFC 3339), to choose among records sharing a number.
+    #[serde(default)]
+    pub modified: Option<String>,
+    /// Other records with the same number (the most recently modified was chosen).
+    #[serde(default)]
+    pub others: u32,
 }
 
 fn text(v: &Value, k: &str) -> Option<String> {
@@ -70,6 +76,8 @@ impl ZohoRecord {
             phone: text(v, "phone"),
             mobile: text(v, "mobile"),
             web_url: text(v, "webUrl"),
+            modified: text(v, "modifiedTime"),
+            others: 0,
         })
     }
 
@@ -85,8 +93,32 @@ impl ZohoRecord {
             phone: text(v, "phone"),
             mobile: None,
             web_url: text(v, "webUrl"),
+            modified: text(v, "modifiedTime"),
+            others: 0,
         })
     }
+}
+
+/// Hits of one search page (Zoho's maximum for searches).
+const SEARCH_PAGE: usize = 100;
+/// Pages read per search at most: 1,000 records ending in the same four digits.
+const SEARCH_PAGES: usize = 10;
+/// Exact forms tried in the accounts' full-text search.
+const ACCOUNT_FORMS: usize = 4;
+
+/// Of the records with the caller's number, the one to use: contacts before accounts, then
+/// the most recently modified (ids break ties); how many others there were.
+fn choose(mut found: Vec<ZohoRecord>) -> Option<ZohoRecord> {
+    found.sort_by(|a, b| {
+        (a.module != ZohoModule::Contacts)
+            .cmp(&(b.module != ZohoModule::Contacts))
+            .then_with(|| b.modified.cmp(&a.modified))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let others = found.len().saturating_sub(1) as u32;
+    let mut first = found.into_iter().next()?;
+    first.others = others;
+    Some(first)
 }
 
 /// The lookup cache: number key → record (or none), with an expiry.
@@ -129,6 +161,14 @@ impl LookupCache {
             .unwrap_or_else(|p| p.into_inner())
             .clear();
     }
+}
+
+/// The records of a list or search answer (`None`: 204, nothing).
+fn items_of(data: Option<&Value>) -> &[Value] {
+    data.and_then(|d| d.get("data"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 fn enc(s: &str) -> String {
@@ -206,6 +246,10 @@ impl Engine {
 
     /// The record a number belongs to: from the cache, else from Zoho (then cached).
     pub async fn lookup_number(&self, raw: &str) -> Result<Option<ZohoRecord>, EngineError> {
+        if self.numbers().search_forms(raw).is_none() {
+            // A feature code or no number at all: nobody in Zoho, and nothing to ask.
+            return Ok(None);
+        }
         let key = self.numbers().key(raw);
         if let Some(hit) = self.lookups.get(&key) {
             self.metrics
@@ -220,51 +264,73 @@ impl Engine {
         Ok(found)
     }
 
-    /// Asks Zoho (no cache): contacts by phone, then by mobile, then accounts.
+    /// Asks Zoho (no cache) for the caller's record. Contacts: their `phone` and `mobile`
+    /// searched with the number's forms (a four-digit wildcard finds it however it was
+    /// typed), every page of hits read, and only the hits whose number is the caller's kept.
+    /// Accounts (no phone search at Zoho): a full-text search for each exact form. Several
+    /// records with the number: see [`choose`]. Feature codes (`*`, `#`) match nobody.
     pub(crate) async fn search_number(
         &self,
         ctx: &DeskCtx,
         raw: &str,
     ) -> Result<Option<ZohoRecord>, EngineError> {
         let policy = self.numbers();
-        let forms = policy.lookup_forms(raw);
-        let key = policy.key(raw);
-        let or_list = forms.iter().map(|f| enc(f)).collect::<Vec<_>>().join(",");
-        // The best hit: the same number once normalised, else any hit of the forms.
-        let best = |data: Option<Value>, field: &[&str], make: fn(&Value) -> Option<ZohoRecord>| {
-            let items = data
-                .as_ref()
-                .and_then(|d| d.get("data"))
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let same = |v: &Value| {
-                field
-                    .iter()
-                    .any(|f| text(v, f).is_some_and(|n| policy.key(&n) == key))
-            };
-            items
-                .iter()
-                .find(|v| same(v))
-                .or(items.first())
-                .and_then(make)
+        let Some(forms) = policy.search_forms(raw) else {
+            return Ok(None);
         };
+        let or_list = forms.iter().map(|f| enc(f)).collect::<Vec<_>>().join(",");
+        let mut found: Vec<ZohoRecord> = Vec::new();
         for field in ["phone", "mobile"] {
-            let path = format!("/contacts/search?{field}={or_list}&limit=10");
-            let data = self.desk_get(ctx, "GET /contacts/search", &path).await?;
-            if let Some(r) = best(data, &[field], ZohoRecord::from_contact) {
-                return Ok(Some(r));
+            for page in 0..SEARCH_PAGES {
+                let path = format!(
+                    "/contacts/search?{field}={or_list}&from={}&limit={SEARCH_PAGE}",
+                    page * SEARCH_PAGE
+                );
+                let data = self.desk_get(ctx, "GET /contacts/search", &path).await?;
+                let items = items_of(data.as_ref());
+                for v in items {
+                    let theirs = text(v, field).is_some_and(|n| policy.matches_stored(raw, &n));
+                    if let Some(r) = theirs.then(|| ZohoRecord::from_contact(v)).flatten() {
+                        if !found.iter().any(|f| f.id == r.id) {
+                            found.push(r);
+                        }
+                    }
+                }
+                if items.len() < SEARCH_PAGE {
+                    break;
+                }
             }
         }
-        // Accounts have no phone search: a full-text search per exact form (at most two).
-        for form in forms.iter().filter(|f| !f.starts_with('*')).take(2) {
-            let path = format!("/accounts/search?_all={}&limit=10", enc(form));
-            let data = self.desk_get(ctx, "GET /accounts/search", &path).await?;
-            if let Some(r) = best(data, &["phone"], ZohoRecord::from_account) {
-                return Ok(Some(r));
+        if found.is_empty() {
+            for form in forms
+                .iter()
+                .filter(|f| !f.starts_with('*'))
+                .take(ACCOUNT_FORMS)
+            {
+                let path = format!("/accounts/search?_all={}&limit={SEARCH_PAGE}", enc(form));
+                let data = self.desk_get(ctx, "GET /accounts/search", &path).await?;
+                for v in items_of(data.as_ref()) {
+                    let theirs = text(v, "phone").is_some_and(|n| policy.matches_stored(raw, &n));
+                    if let Some(r) = theirs.then(|| ZohoRecord::from_account(v)).flatten() {
+                        if !found.iter().any(|f| f.id == r.id) {
+                            found.push(r);
+                        }
+                    }
+                }
+                if !found.is_empty() {
+                    break;
+                }
             }
         }
-        Ok(None)
+        let chosen = choose(found);
+        if let Some(r) = chosen.as_ref().filter(|r| r.others > 0) {
+            tracing::info!(
+                others = r.others,
+                chosen = %r.id,
+                "several Zoho Desk records have this number: the most recently modified is used"
+            );
+        }
+        Ok(chosen)
     }
 }
 
@@ -291,6 +357,37 @@ mod tests {
             (ZohoModule::Accounts, "Acme", None)
         );
         assert!(ZohoRecord::from_contact(&json!({"lastName": "x"})).is_none());
+    }
+
+    #[test]
+    fn records_sharing_a_number_are_chosen_the_same_way_every_time() {
+        let rec = |module, id: &str, modified: Option<&str>| ZohoRecord {
+            module,
+            id: id.into(),
+            first_name: None,
+            last_name: Some(id.into()),
+            name: id.into(),
+            company: None,
+            email: None,
+            phone: None,
+            mobile: None,
+            web_url: None,
+            modified: modified.map(str::to_string),
+            others: 0,
+        };
+        let found = vec![
+            rec(ZohoModule::Accounts, "a1", Some("2026-12-01T00:00:00.000Z")),
+            rec(ZohoModule::Contacts, "c1", Some("2026-11-01T00:00:00.000Z")),
+            rec(ZohoModule::Contacts, "c2", Some("2026-11-20T00:00:00.000Z")),
+            rec(ZohoModule::Contacts, "c0", None),
+        ];
+        let mut reversed = found.clone();
+        reversed.reverse();
+        for list in [found, reversed] {
+            let chosen = choose(list).unwrap();
+            assert_eq!((chosen.id.as_str(), chosen.others), ("c2", 3));
+        }
+        assert_eq!(choose(Vec::new()), None);
     }
 
     #[test]

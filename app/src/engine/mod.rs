@@ -582,7 +582,7 @@ impl Engine {
             // Without a refresh token the connection would die within the hour.
             return Err(AuthFailure::Other);
         };
-        self.count_zoho("GET /organizations");
+        self.count_zoho("GET /accessibleOrganizations");
         let orgs = desk::organizations(&self.http, &desk_url, &tokens.access)
             .await
             .map_err(|_| AuthFailure::Network)?;
@@ -743,7 +743,7 @@ impl Engine {
             .ok_or(EngineError::NotConfigured)?
             .desk_url;
         let orgs = self
-            .with_token("GET /organizations", |t| {
+            .with_token("GET /accessibleOrganizations", |t| {
                 let http = self.http.clone();
                 let desk_url = desk_url.clone();
                 async move { desk::organizations(&http, &desk_url, &t).await }

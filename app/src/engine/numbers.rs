@@ -74,27 +74,109 @@ impl NumberPolicy {
         self.key(a) == self.key(b)
     }
 
-    /// What to search Zoho Desk for, in order: the number as written, E.164, the national
-    /// number with and without the trunk prefix `0`, then a suffix wildcard on the last eight
-    /// digits (Zoho's `*` search) — numbers stored with spaces or dashes match only that way.
-    pub fn lookup_forms(&self, raw: &str) -> Vec<String> {
-        let n = self.read(raw);
-        let mut forms = vec![n.raw.clone()];
-        if let Some(e) = &n.e164 {
-            forms.push(e.clone());
+    /// Whether a number stored in Zoho Desk, as a person typed it (any punctuation, with or
+    /// without the country code), is the caller's number. The caller is read with the PBX's
+    /// country; a stored number without a country code is read in the PBX's country first
+    /// (the org's people type local numbers), else in the caller's own country. Numbers that
+    /// cannot be read are compared digit for digit.
+    pub fn matches_stored(&self, caller: &str, stored: &str) -> bool {
+        if has_feature_code(caller) || has_feature_code(stored) {
+            return false;
         }
-        if let Some(nat) = &n.national {
-            forms.push(nat.clone());
-            forms.push(format!("0{nat}"));
+        let c = parse_valid(self.default_country, caller);
+        let s = c.as_ref().and_then(|c| {
+            parse_valid(self.default_country, stored)
+                .or_else(|| parse_valid(c.country().id(), stored))
+        });
+        match (&c, &s) {
+            (Some(c), Some(s)) => e164(c) == e164(s),
+            (Some(_), None) => false,
+            _ => {
+                let (a, b) = (digits_of(caller), digits_of(stored));
+                let (a, b) = (a.trim_start_matches('+'), b.trim_start_matches('+'));
+                !a.is_empty() && a == b
+            }
         }
-        let bare: String = n.digits.trim_start_matches('+').to_string();
-        if bare.len() >= 8 {
-            forms.push(format!("*{}", &bare[bare.len() - 8..]));
+    }
+
+    /// What to ask a Zoho Desk search for, so that a number stored in any format can be
+    /// found: a wildcard on the last four digits (`*0134`: it matches the stored string
+    /// however the rest was typed) and the usual exact forms (as the PBX wrote it, E.164,
+    /// national, international and national formatting). The hits must then be checked with
+    /// [`Self::matches_stored`]. `None`: not a number to search for (`*` or `#` feature codes,
+    /// no digits).
+    pub fn search_forms(&self, caller: &str) -> Option<Vec<String>> {
+        if has_feature_code(caller) {
+            return None;
+        }
+        let n = self.read(caller);
+        let bare = n.digits.trim_start_matches('+').to_string();
+        if bare.is_empty() {
+            return None;
+        }
+        let mut forms = Vec::new();
+        if bare.len() >= 6 {
+            forms.push(format!("*{}", &bare[bare.len() - 4..]));
+        }
+        forms.push(n.raw.clone());
+        if let Some(p) = parse_valid(self.default_country, caller) {
+            forms.push(e164(&p));
+            let national = p.national().to_string();
+            forms.push(format!("0{national}"));
+            forms.push(national);
+            forms.push(p.format().mode(Mode::National).to_string());
+            forms.push(p.format().mode(Mode::International).to_string());
         }
         let mut seen = std::collections::HashSet::new();
         forms.retain(|f| !f.is_empty() && seen.insert(f.clone()));
-        forms
+        Some(forms)
     }
+
+    /// How a new Zoho record should hold this number: E.164 when it can be read, in `mobile`
+    /// when libphonenumber says it is a mobile number, else in `phone`.
+    pub fn storable(&self, raw: &str) -> (PhoneField, String) {
+        match parse_valid(self.default_country, raw) {
+            Some(p) => {
+                let field = match p.number_type(&phonenumber::metadata::DATABASE) {
+                    phonenumber::Type::Mobile => PhoneField::Mobile,
+                    _ => PhoneField::Phone,
+                };
+                (field, e164(&p))
+            }
+            None => (PhoneField::Phone, raw.trim().to_string()),
+        }
+    }
+}
+
+/// Where a record keeps a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhoneField {
+    Phone,
+    Mobile,
+}
+
+impl PhoneField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneField::Phone => "phone",
+            PhoneField::Mobile => "mobile",
+        }
+    }
+}
+
+/// `*` and `#` mark feature codes and service numbers, never a caller to look up.
+fn has_feature_code(raw: &str) -> bool {
+    raw.contains(['*', '#'])
+}
+
+fn parse_valid(country: Option<Id>, raw: &str) -> Option<phonenumber::PhoneNumber> {
+    phonenumber::parse(country, raw.trim())
+        .ok()
+        .filter(|n| n.is_valid())
+}
+
+fn e164(n: &phonenumber::PhoneNumber) -> String {
+    n.format().mode(Mode::E164).to_string()
 }
 
 #[cfg(test)]
@@ -133,22 +215,149 @@ mod tests {
     }
 
     #[test]
-    fn lookup_forms_for_zoho() {
-        let forms = china().lookup_forms("0086-138-0013-8000");
+    fn search_forms_for_zoho() {
+        let forms = china().search_forms("0086-138-0013-8000").unwrap();
+        assert_eq!(forms[0], "*8000", "the wildcard first");
+        for f in [
+            "0086-138-0013-8000",
+            "+8613800138000",
+            "13800138000",
+            "138 0013 8000",
+        ] {
+            assert!(forms.contains(&f.to_string()), "{f} in {forms:?}");
+        }
         assert_eq!(
-            forms,
-            vec![
-                "0086-138-0013-8000",
-                "+8613800138000",
-                "13800138000",
-                "013800138000",
-                "*00138000",
-            ]
+            NumberPolicy::default().search_forms("5503302").unwrap(),
+            vec!["*3302", "5503302"]
         );
         assert_eq!(
-            NumberPolicy::default().lookup_forms("5503302"),
-            vec!["5503302"]
+            NumberPolicy::default().search_forms("2005").unwrap(),
+            vec!["2005"]
         );
+        // Feature codes and service numbers are never searched for.
+        assert_eq!(china().search_forms("*4455"), None);
+        assert_eq!(china().search_forms("#31#13800138000"), None);
+        assert_eq!(china().search_forms("anonymous"), None);
         assert!(parse_country("Narnia").is_err());
+    }
+
+    fn policy(country: &str) -> NumberPolicy {
+        NumberPolicy {
+            default_country: (!country.is_empty()).then(|| parse_country(country).unwrap()),
+        }
+    }
+
+    /// Numbers as people type them into Zoho, against callers as PBXs send them: (the PBX's
+    /// country, stored in Zoho, the caller, the same number?).
+    const TABLE: &[(&str, &str, &str, bool)] = &[
+        // United States
+        ("US", "+1 (415) 555-0134", "+14155550134", true),
+        ("US", "415.555.0134", "+14155550134", true),
+        ("US", "(415) 555 0134", "4155550134", true),
+        ("US", "415-555-0134", "14155550134", true),
+        ("US", "+1 415 555 0134", "(415) 555-0134", true),
+        ("US", "001 415 555 0134", "+14155550134", false), // 00 is not the US's exit code
+        ("US", "011 44 20 7946 0958", "+442079460958", true),
+        ("US", "+1 (415) 555-0135", "+14155550134", false),
+        ("US", "(207) 946-0958", "+442079460958", false), // a US number, not London's
+        ("", "+1 (415) 555-0134", "+14155550134", true),
+        ("", "415.555.0134", "+14155550134", true), // read in the caller's country
+        // China
+        ("CN", "+86 138 0013 8000", "13800138000", true),
+        ("CN", "0086-138-0013-8000", "+8613800138000", true),
+        ("CN", "138 0013 8000", "+86 138 0013 8000", true),
+        ("CN", "13800138000", "0086 13800138000", true),
+        ("CN", "010-6552-9988", "+861065529988", true),
+        ("CN", "(010) 6552 9988", "01065529988", true),
+        ("CN", "+86 10 6552 9988", "01065529988", true),
+        ("CN", "138 0013 8001", "13800138000", false),
+        ("CN", "+1 138 0013 8000", "13800138000", false),
+        ("", "+86 138 0013 8000", "+8613800138000", true),
+        ("", "138 0013 8000", "+8613800138000", true),
+        // United Kingdom
+        ("GB", "+44 20 7946 0958", "02079460958", true),
+        ("GB", "020 7946 0958", "+442079460958", true),
+        ("GB", "(020) 7946-0958", "+44 (0)20 7946 0958", true),
+        ("GB", "0044 20 7946 0958", "02079460958", true),
+        ("GB", "07911 123456", "+447911123456", true),
+        ("GB", "+44 7911 123456", "07911123456", true),
+        ("GB", "+1 207-946-0958", "+442079460958", false), // same last 8 digits, other country
+        ("US", "020 7946 0958", "+442079460958", true),    // typed British in a US org
+        ("GB", "020 7946 0959", "+442079460958", false),
+        // Germany
+        ("DE", "+49 30 1234567", "030 1234567", true),
+        ("DE", "030/1234567", "+49301234567", true),
+        ("DE", "0049 (0)30 1234567", "+49301234567", true),
+        ("DE", "0151 23456789", "+4915123456789", true),
+        ("DE", "+49 151 2345 6789", "015123456789", true),
+        ("DE", "+43 30 1234567", "+49301234567", false),
+        // India
+        ("IN", "+91 98765 43210", "09876543210", true),
+        ("IN", "098765 43210", "+919876543210", true),
+        ("IN", "98765-43210", "+91 98765 43210", true),
+        ("IN", "+91 98765 43211", "+919876543210", false),
+        // Short and odd numbers: digit for digit, and feature codes never match.
+        ("", "5503302", "5503302", true),
+        ("", "550-3302", "5503302", true),
+        ("", "5503302", "5503303", false),
+        ("CN", "5503301", "*5503301", false),
+        ("CN", "*4455", "*4455", false),
+        ("US", "+1 (415) 555-0134", "", false),
+    ];
+
+    #[test]
+    fn numbers_match_however_they_were_typed() {
+        assert!(TABLE.len() >= 40);
+        let mut wrong = Vec::new();
+        for (country, stored, caller, same) in TABLE {
+            if policy(country).matches_stored(caller, stored) != *same {
+                wrong.push(format!(
+                    "{country:2} {stored:?} vs {caller:?}: expected {same}"
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn every_matching_stored_number_is_found_by_a_search_form() {
+        // The wildcard reaches the stored string whatever its punctuation.
+        let zoho_matches = |pattern: &str, stored: &str| match pattern.strip_prefix('*') {
+            Some(tail) => stored.ends_with(tail),
+            None => stored == pattern,
+        };
+        for (country, stored, caller, same) in TABLE {
+            if !*same {
+                continue;
+            }
+            let forms = policy(country).search_forms(caller).unwrap();
+            assert!(
+                forms.iter().any(|f| zoho_matches(f, stored)),
+                "{stored:?} is not found by any of {forms:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn new_records_keep_e164_in_the_right_field() {
+        let cn = china();
+        assert_eq!(
+            cn.storable("138 0013 8000"),
+            (PhoneField::Mobile, "+8613800138000".into())
+        );
+        assert_eq!(
+            cn.storable("010-6552-9988"),
+            (PhoneField::Phone, "+861065529988".into())
+        );
+        assert_eq!(
+            policy("GB").storable("07911 123456"),
+            (PhoneField::Mobile, "+447911123456".into())
+        );
+        // The US cannot tell mobiles from landlines: phone.
+        assert_eq!(policy("US").storable("(415) 555-0134").0, PhoneField::Phone);
+        assert_eq!(
+            cn.storable("5503301"),
+            (PhoneField::Phone, "5503301".into())
+        );
     }
 }

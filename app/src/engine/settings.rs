@@ -20,15 +20,20 @@ fn field(field: &str, problem: FieldProblem) -> FieldError {
     }
 }
 
-/// Why a record cannot go into the phonebook (requirements §3), if it cannot.
+/// Why a record cannot go into the phonebook, if it cannot: the manual asks for "a first name
+/// or a last name" and a phone number.
 pub fn incomplete(rec: &ZohoRecord) -> Option<Missing> {
-    let has_phone = rec.phone.is_some() || rec.mobile.is_some();
-    match rec.module {
-        ZohoModule::Contacts if rec.first_name.is_none() => Some(Missing::FirstName),
-        ZohoModule::Contacts if rec.last_name.is_none() => Some(Missing::LastName),
-        ZohoModule::Accounts if rec.name.trim().is_empty() => Some(Missing::Name),
-        _ if !has_phone => Some(Missing::Phone),
-        _ => None,
+    let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+    let has_phone = !blank(&rec.phone) || !blank(&rec.mobile);
+    let has_name = match rec.module {
+        ZohoModule::Contacts => !blank(&rec.first_name) || !blank(&rec.last_name),
+        ZohoModule::Accounts => !rec.name.trim().is_empty(),
+    };
+    match (has_name, has_phone) {
+        (true, true) => None,
+        (false, true) => Some(Missing::Name),
+        (true, false) => Some(Missing::Phone),
+        (false, false) => Some(Missing::NameAndPhone),
     }
 }
 
@@ -258,24 +263,38 @@ mod tests {
             phone: Some("5503301".into()),
             mobile: None,
             web_url: None,
+            modified: None,
+            others: 0,
         }
     }
 
     #[test]
     fn incomplete_records_are_named() {
         assert_eq!(incomplete(&contact()), None);
+        // A first name or a last name will do.
         let mut c = contact();
         c.first_name = None;
-        assert_eq!(incomplete(&c), Some(Missing::FirstName));
+        assert_eq!(incomplete(&c), None);
+        let mut c = contact();
+        c.last_name = None;
+        assert_eq!(incomplete(&c), None);
+        c.first_name = Some("  ".into());
+        assert_eq!(incomplete(&c), Some(Missing::Name));
         let mut c = contact();
         c.phone = None;
         assert_eq!(incomplete(&c), Some(Missing::Phone));
         c.mobile = Some("138".into());
         assert_eq!(incomplete(&c), None);
+        c.mobile = None;
+        c.first_name = None;
+        c.last_name = None;
+        assert_eq!(incomplete(&c), Some(Missing::NameAndPhone));
         let mut a = contact();
         a.module = ZohoModule::Accounts;
         a.first_name = None;
         a.last_name = None;
         assert_eq!(incomplete(&a), None);
+        a.name = String::new();
+        assert_eq!(incomplete(&a), Some(Missing::Name));
     }
 }

@@ -383,6 +383,7 @@ fn note_text(i18n: I18nContext, kind: &str, n: &JobNote) -> String {
             name,
             created,
             sync,
+            others,
         } => {
             let (number, name) = (number.clone(), name.clone());
             let first = match (contact(module), created) {
@@ -394,6 +395,12 @@ fn note_text(i18n: I18nContext, kind: &str, n: &JobNote) -> String {
                 (false, true) => {
                     t_string!(i18n, note_matched_account_created, number, name).to_string()
                 }
+            };
+            let first = if *others > 0 {
+                let count = *others;
+                format!("{first} {}", t_string!(i18n, note_others, count))
+            } else {
+                first
             };
             match sync {
                 Some(s) => format!("{first} {}", sync_text(i18n, s)),
@@ -492,6 +499,7 @@ fn sync_text(i18n: I18nContext, s: &SyncNote) -> String {
             Missing::LastName => t_string!(i18n, sync_missing_last_name),
             Missing::Name => t_string!(i18n, sync_missing_name),
             Missing::Phone => t_string!(i18n, sync_missing_phone),
+            Missing::NameAndPhone => t_string!(i18n, sync_missing_name_phone),
         }
         .to_string(),
         SyncNote::GroupReleased => t_string!(i18n, sync_group_released).to_string(),

@@ -236,6 +236,8 @@ fn has_scopes(granted: &[String], need: Scopes) -> bool {
 struct Authed<'a> {
     org_id: u64,
     scopes: Vec<String>,
+    /// The organizations the token was granted at consent.
+    orgs: Vec<u64>,
     _in_flight: InFlight<'a>,
 }
 
@@ -309,8 +311,8 @@ async fn gate<'a>(
         .ok_or_else(ApiError::invalid_oauth)?
         .trim();
     let now = st.now();
-    let scopes = match st.access_tokens.get(token) {
-        Some(at) if at.expires > now => at.scopes.clone(),
+    let (scopes, granted_orgs) = match st.access_tokens.get(token) {
+        Some(at) if at.expires > now => (at.scopes.clone(), at.orgs.clone()),
         _ => return Err(ApiError::invalid_oauth()),
     };
 
@@ -329,7 +331,12 @@ async fn gate<'a>(
                     "The orgId header is required.",
                 )]));
             }
-            match raw.parse::<u64>().ok().filter(|id| st.org(*id).is_some()) {
+            // Only an organization the user granted at consent.
+            match raw
+                .parse::<u64>()
+                .ok()
+                .filter(|id| st.org(*id).is_some() && granted_orgs.contains(id))
+            {
                 Some(id) => id,
                 None => {
                     return Err(ApiError::new(
@@ -395,6 +402,7 @@ async fn gate<'a>(
     Ok(Authed {
         org_id,
         scopes,
+        orgs: granted_orgs,
         _in_flight: in_flight,
     })
 }
@@ -481,6 +489,33 @@ fn pick(v: Value, keys: &[&str]) -> Value {
     }
 }
 
+/// Whether a record created at `created` is in the search index yet.
+fn indexed(st: &SbState, created: time::OffsetDateTime) -> bool {
+    created + time::Duration::seconds(st.settings.indexing_delay_secs as i64) <= st.now()
+}
+
+/// The words of a text for full-text search (`_all`, `searchStr`): split at spaces and
+/// punctuation that separates words; `+`, `-`, `.`, `@` and `_` stay inside a word (so
+/// `555-0134`, `+8613800138000` and `a@b.com` are one word each). Lower case.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| c.is_whitespace() || ",;:()[]{}\"'<>/\\|!?#*".contains(c))
+        // Sentence punctuation around a word is not part of it (`5503306.` is `5503306`).
+        .map(|w| {
+            w.trim_end_matches(['.', '-', '_', '@'])
+                .trim_start_matches(['.', '-', '_', '@'])
+        })
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Whether every word of `needle` is a whole word of `text` (Zoho's full-text search matches
+/// words, not any substring).
+fn has_words(text: &str, needle: &str) -> bool {
+    let have: Vec<String> = words(text).collect();
+    let mut want = words(needle).peekable();
+    want.peek().is_some() && want.all(|w| have.contains(&w))
+}
+
 /// Zoho's search matching on one value: `abc` exact, `abc*` prefix, `*abc` suffix, `*abc*`
 /// contains; several comma-separated values mean OR. Case-insensitive. No normalisation of
 /// phone numbers (Zoho stores them as free text).
@@ -534,12 +569,14 @@ async fn list_orgs(
     Ok(list(st.orgs.iter().map(|o| o.org.to_json(&desk)).collect()))
 }
 
+/// The organizations this token reaches (those chosen at consent); `/organizations` lists
+/// every organization of the user.
 async fn accessible_orgs(
     State(sb): State<SharedSandbox>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let _a = gate(
+    let a = gate(
         &sb,
         &headers,
         "GET /accessibleOrganizations",
@@ -551,7 +588,13 @@ async fn accessible_orgs(
     query(q, &[])?;
     let st = sb.lock();
     let desk = sb.config().desk_url();
-    Ok(list(st.orgs.iter().map(|o| o.org.to_json(&desk)).collect()))
+    Ok(list(
+        st.orgs
+            .iter()
+            .filter(|o| a.orgs.contains(&o.org.id))
+            .map(|o| o.org.to_json(&desk))
+            .collect(),
+    ))
 }
 
 async fn get_org(
@@ -1012,7 +1055,7 @@ fn contact_search_hit(c: &Contact, o: &OrgData, q: &Params) -> bool {
                 ]
                 .iter()
                 .flatten()
-                .any(|v| v.to_lowercase().contains(&needle))
+                .any(|v| has_words(v, &needle))
             }
             _ => matches(p, *value),
         },
@@ -1058,7 +1101,7 @@ async fn search_contacts(
     let mut hits: Vec<&Contact> = o
         .contacts
         .values()
-        .filter(|c| contact_search_hit(c, o, &q))
+        .filter(|c| indexed(&st, c.created()) && contact_search_hit(c, o, &q))
         .collect();
     sort_by(&mut hits, q.get("sortBy"), contact_key);
     let total = hits.len();
@@ -1408,6 +1451,7 @@ async fn search_accounts(
     let mut hits: Vec<&Account> = o
         .accounts
         .values()
+        .filter(|acc| indexed(&st, acc.created()))
         .filter(|acc| {
             q.get("accountName")
                 .is_none_or(|p| matches(p, Some(&acc.account_name)))
@@ -1424,7 +1468,7 @@ async fn search_accounts(
                     ]
                     .iter()
                     .flatten()
-                    .any(|v| v.to_lowercase().contains(&needle))
+                    .any(|v| has_words(v, &needle))
                 })
         })
         .collect();
@@ -1478,7 +1522,7 @@ async fn create_account(
     let account_name = req_str(&m, "accountName", 200, &mut errs);
     let email = opt_str(&m, "email", 150, &mut errs);
     check_email("email", &email, &mut errs);
-    let phone = opt_str(&m, "phone", 100, &mut errs);
+    let phone = opt_str(&m, "phone", 30, &mut errs);
     check_phone("phone", &phone, &mut errs);
     let owner_id = opt_id(&m, "ownerId", &mut errs);
     let mut acc = Account {
@@ -1574,11 +1618,7 @@ async fn search_all(
         }
     }
     let want = |m: &str| module.is_none_or(|x| x == m);
-    let has = |v: &[Option<&str>]| {
-        v.iter()
-            .flatten()
-            .any(|s| s.to_lowercase().contains(&needle))
-    };
+    let has = |v: &[Option<&str>]| v.iter().flatten().any(|s| has_words(s, &needle));
     let st = sb.lock();
     let o = org(&st, &a);
     let mut hits: Vec<Value> = Vec::new();
@@ -1587,6 +1627,7 @@ async fn search_all(
         let found: Vec<Value> = o
             .contacts
             .values()
+            .filter(|c| indexed(&st, c.created()))
             .filter(|c| {
                 has(&[
                     Some(&c.full_name()),
@@ -1610,6 +1651,7 @@ async fn search_all(
         let found: Vec<Value> = o
             .accounts
             .values()
+            .filter(|acc| indexed(&st, acc.created()))
             .filter(|acc| {
                 has(&[
                     Some(&acc.account_name),
@@ -1632,6 +1674,7 @@ async fn search_all(
         let found: Vec<Value> = o
             .tickets
             .values()
+            .filter(|t| indexed(&st, t.created))
             .filter(|t| {
                 has(&[
                     Some(&t.subject),
@@ -2065,6 +2108,7 @@ async fn search_tickets(
     let hits: Vec<&Ticket> = o
         .tickets
         .values()
+        .filter(|t| indexed(&st, t.created))
         .filter(|t| {
             let num = t.number.to_string();
             let contact_name = o.contacts.get(&t.contact_id).map(Contact::full_name);
@@ -2098,7 +2142,7 @@ async fn search_tickets(
                     ]
                     .iter()
                     .flatten()
-                    .any(|v| v.to_lowercase().contains(&needle))
+                    .any(|v| has_words(v, &needle))
                 })
         })
         .collect();
@@ -2261,11 +2305,16 @@ async fn create_call(
                 "ticketId does not name a ticket",
             ));
         }
-        if owner_id.is_some_and(|id| o.agent(id).is_none_or(|ag| !ag.active)) {
+        // Like a ticket's assignee, a call's owner must be an active agent of its department.
+        if owner_id.is_some_and(|id| {
+            o.agent(id).is_none_or(|ag| {
+                !ag.active || department_id.is_some_and(|d| !ag.department_ids.contains(&d))
+            })
+        }) {
             errs.push(field_err(
                 "/ownerId",
                 "invalid",
-                "ownerId does not name an active agent",
+                "ownerId does not name an active agent of the department",
             ));
         }
     }
@@ -2501,6 +2550,7 @@ async fn search_calls(
     let hits: Vec<&Call> = o
         .calls
         .values()
+        .filter(|c| indexed(&st, c.created))
         .filter(|c| {
             q.get("subject")
                 .is_none_or(|p| matches(p, Some(&c.subject)))
@@ -2517,7 +2567,7 @@ async fn search_calls(
                     [Some(c.subject.as_str()), c.description.as_deref()]
                         .iter()
                         .flatten()
-                        .any(|v| v.to_lowercase().contains(&needle))
+                        .any(|v| has_words(v, &needle))
                 })
         })
         .collect();
@@ -2545,6 +2595,19 @@ mod tests {
         assert!(!matches("*", Some("13800138000")));
         assert!(!matches("x", None));
         assert!(matches("JOHN*", Some("john carter")));
+    }
+
+    #[test]
+    fn full_text_matches_whole_words() {
+        assert!(has_words("Acme Ltd, +1 (415) 555-0134", "555-0134"));
+        assert!(has_words("Acme Ltd, +1 (415) 555-0134", "acme 415"));
+        assert!(!has_words("Acme Ltd, +1 (415) 555-0134", "0134"));
+        assert!(!has_words("Acme Ltd", "acm"));
+        assert!(has_words("5503310", "5503310"));
+        assert!(!has_words("55033101", "5503310"));
+        assert!(has_words("Call ID: 1702285525.16", "1702285525.16"));
+        assert!(!has_words("anything", ""));
+        assert!(has_words("Prefers a call back on 5503306.", "5503306"));
     }
 
     #[test]

@@ -100,6 +100,7 @@ struct Patch {
     refresh_limit_per_10min: Option<u32>,
     max_access_tokens_per_refresh: Option<usize>,
     max_refresh_tokens_per_client: Option<usize>,
+    indexing_delay_secs: Option<u64>,
     /// Records' `webUrl` point under this base (`null`: the sandbox's own pages again).
     #[serde(default, with = "double_option")]
     web_url_base: Option<Option<String>>,
@@ -165,7 +166,8 @@ async fn update(State(sb): State<SharedSandbox>, body: axum::body::Bytes) -> Res
         code_lifetime_secs,
         refresh_limit_per_10min,
         max_access_tokens_per_refresh,
-        max_refresh_tokens_per_client
+        max_refresh_tokens_per_client,
+        indexing_delay_secs
     );
     Json(view(&st)).into_response()
 }

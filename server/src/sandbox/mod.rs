@@ -93,6 +93,11 @@ impl Sandbox {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The ids of the user's organizations (what the consent page offers).
+    pub fn org_ids(&self) -> Vec<u64> {
+        self.lock().orgs.iter().map(|o| o.org.id).collect()
+    }
+
     /// Total Desk API requests answered so far (any status), for tests that prove a cache.
     pub fn request_count(&self) -> u64 {
         self.lock().stats.total

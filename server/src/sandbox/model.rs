@@ -233,7 +233,7 @@ impl Contact {
         }
     }
 
-    fn created(&self) -> OffsetDateTime {
+    pub(crate) fn created(&self) -> OffsetDateTime {
         self.created.unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
@@ -302,7 +302,7 @@ pub struct Account {
 }
 
 impl Account {
-    fn created(&self) -> OffsetDateTime {
+    pub(crate) fn created(&self) -> OffsetDateTime {
         self.created.unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 

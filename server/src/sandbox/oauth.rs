@@ -12,7 +12,7 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use serde_json::json;
 use time::Duration;
 
@@ -187,11 +187,26 @@ async fn authorize(
         },
     );
     let user = st.admin_agent().clone();
-    let orgs: Vec<String> = st
-        .orgs
-        .iter()
-        .map(|o| format!("<li>{}</li>", esc(&o.org.company_name)))
-        .collect();
+    // Zoho Desk asks which of the user's organizations the application may reach; the
+    // tokens reach those only. One organization is granted without asking.
+    let orgs: Vec<String> = if st.orgs.len() == 1 {
+        vec![format!(
+            "<li>{}<input type=\"hidden\" name=\"org\" value=\"{}\"></li>",
+            esc(&st.orgs[0].org.company_name),
+            st.orgs[0].org.id
+        )]
+    } else {
+        st.orgs
+            .iter()
+            .map(|o| {
+                format!(
+                    "<li><label><input type=\"checkbox\" name=\"org\" value=\"{id}\" checked> {name}</label></li>",
+                    id = o.org.id,
+                    name = esc(&o.org.company_name)
+                )
+            })
+            .collect()
+    };
     drop(st);
 
     let scope_items: String = scopes
@@ -208,9 +223,9 @@ async fn authorize(
         r#"<main class="card"><h1><span id="app-name">{app}</span> would like to access your Zoho Desk data</h1>
 <p class="muted">Signed in as <strong>{user}</strong> ({email}).</p>
 <p>It asks for:</p><ul id="scopes">{scope_items}</ul>
-<p>Organizations: </p><ul>{orgs}</ul>
 {offline_note}
 <form method="post" action="auth" class="actions">
+<p>Organizations it may access:</p><ul id="orgs">{orgs}</ul>
 <input type="hidden" name="consent_id" value="{consent_id}">
 <button type="submit" name="decision" value="deny">Deny</button>
 <button type="submit" name="decision" value="accept" class="primary">Accept</button>
@@ -229,17 +244,36 @@ async fn authorize(
     Html(accounts_page("Authorize", &body)).into_response()
 }
 
-#[derive(serde::Deserialize)]
+/// The consent form's fields: `consent_id`, `decision`, and one `org` per organization chosen.
 struct Decision {
     consent_id: String,
     decision: String,
+    orgs: Vec<String>,
+}
+
+fn decision_of(body: &[u8]) -> Decision {
+    let mut d = Decision {
+        consent_id: String::new(),
+        decision: String::new(),
+        orgs: Vec::new(),
+    };
+    for (k, v) in url::form_urlencoded::parse(body) {
+        match &*k {
+            "consent_id" => d.consent_id = v.into_owned(),
+            "decision" => d.decision = v.into_owned(),
+            "org" => d.orgs.push(v.into_owned()),
+            _ => {}
+        }
+    }
+    d
 }
 
 /// `POST /oauth/v2/auth`: the consent form's Accept or Deny; redirects to the client.
-async fn decide(State(sb): State<SharedSandbox>, Form(d): Form<Decision>) -> Response {
+async fn decide(State(sb): State<SharedSandbox>, body: axum::body::Bytes) -> Response {
     if let Err(r) = faults(&sb).await {
         return r;
     }
+    let d = decision_of(&body);
     let accounts_server = sb.config().accounts_url();
     let mut st = sb.lock();
     let Some(pending) = st.consents.remove(&d.consent_id) else {
@@ -256,6 +290,22 @@ async fn decide(State(sb): State<SharedSandbox>, Form(d): Form<Decision>) -> Res
             "The redirect URI is not a URL.",
         );
     };
+    let mut chosen: Vec<u64> = d
+        .orgs
+        .iter()
+        .filter_map(|o| o.parse().ok())
+        .filter(|id| st.org(*id).is_some())
+        .collect();
+    chosen.dedup();
+    if d.decision == "accept" && chosen.is_empty() {
+        // Nothing to grant: the page asks again (the consent stays open).
+        st.consents.insert(d.consent_id.clone(), pending);
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Choose an organization",
+            "Choose at least one organization the application may access.",
+        );
+    }
     {
         let mut qp = target.query_pairs_mut();
         if d.decision == "accept" {
@@ -269,6 +319,7 @@ async fn decide(State(sb): State<SharedSandbox>, Form(d): Form<Decision>) -> Res
                     client_id: pending.client_id,
                     redirect_uri: pending.redirect_uri.clone(),
                     scopes: pending.scopes,
+                    orgs: chosen,
                     issue_refresh_token,
                     expires,
                     used: false,
@@ -365,11 +416,11 @@ async fn token_endpoint(
                 return token_error("invalid_redirect_uri");
             }
             code.used = true;
-            let scopes = code.scopes.clone();
+            let (scopes, orgs) = (code.scopes.clone(), code.orgs.clone());
             let issue_refresh = code.issue_refresh_token;
-            let refresh =
-                issue_refresh.then(|| st.mint_refresh_token(&client.client_id, scopes.clone()));
-            let access = st.mint_access_token(&client.client_id, scopes, refresh.as_deref());
+            let refresh = issue_refresh
+                .then(|| st.mint_refresh_token(&client.client_id, scopes.clone(), orgs.clone()));
+            let access = st.mint_access_token(&client.client_id, scopes, orgs, refresh.as_deref());
             let mut body = json!({
                 "access_token": access,
                 "api_domain": api_domain,
@@ -405,8 +456,8 @@ async fn token_endpoint(
                 .into_response();
             }
             rt.minted.push_back(now);
-            let scopes = rt.scopes.clone();
-            let access = st.mint_access_token(&client.client_id, scopes, Some(&rt_key));
+            let (scopes, orgs) = (rt.scopes.clone(), rt.orgs.clone());
+            let access = st.mint_access_token(&client.client_id, scopes, orgs, Some(&rt_key));
             Json(json!({
                 "access_token": access,
                 "api_domain": api_domain,
@@ -431,8 +482,13 @@ async fn revoke(
     if let Err(r) = faults(&sb).await {
         return r;
     }
-    let p = token_params(&headers, raw_query, &body);
-    let token = p.get("token").cloned().unwrap_or_default();
+    // Zoho documents the token in the query string (`?token=`); a token in the body is not
+    // read.
+    let _ = (&headers, &body);
+    let token = url::form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
     let mut st = sb.lock();
     if st.revoke_refresh_token(&token) || st.access_tokens.remove(&token).is_some() {
         Json(json!({"status": "success"})).into_response()

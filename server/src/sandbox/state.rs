@@ -51,6 +51,9 @@ pub struct Settings {
     pub max_refresh_tokens_per_client: usize,
     /// Seconds added to the wall clock: lets tests expire codes and tokens without sleeping.
     pub clock_offset_secs: i64,
+    /// Seconds before a new record appears in searches (Zoho's search index lags its data;
+    /// lists and reads by id do not).
+    pub indexing_delay_secs: u64,
 }
 
 impl Default for Settings {
@@ -70,6 +73,7 @@ impl Default for Settings {
             max_access_tokens_per_refresh: 10,
             max_refresh_tokens_per_client: 20,
             clock_offset_secs: 0,
+            indexing_delay_secs: 2,
         }
     }
 }
@@ -131,6 +135,8 @@ pub struct AuthCode {
     pub client_id: String,
     pub redirect_uri: String,
     pub scopes: Vec<String>,
+    /// The organizations the user chose at the consent page: the tokens reach only these.
+    pub orgs: Vec<u64>,
     pub issue_refresh_token: bool,
     pub expires: OffsetDateTime,
     pub used: bool,
@@ -139,6 +145,7 @@ pub struct AuthCode {
 pub struct RefreshToken {
     pub client_id: String,
     pub scopes: Vec<String>,
+    pub orgs: Vec<u64>,
     pub created: OffsetDateTime,
     /// When access tokens were minted from it (for the 10-per-10-minutes limit).
     pub minted: VecDeque<OffsetDateTime>,
@@ -149,6 +156,7 @@ pub struct RefreshToken {
 pub struct AccessToken {
     pub client_id: String,
     pub scopes: Vec<String>,
+    pub orgs: Vec<u64>,
     pub expires: OffsetDateTime,
     pub refresh_token: Option<String>,
 }
@@ -258,6 +266,7 @@ impl State {
         &mut self,
         client_id: &str,
         scopes: Vec<String>,
+        orgs: Vec<u64>,
         refresh_token: Option<&str>,
     ) -> String {
         let token = token("1000");
@@ -276,6 +285,7 @@ impl State {
             AccessToken {
                 client_id: client_id.to_string(),
                 scopes,
+                orgs,
                 expires,
                 refresh_token: refresh_token.map(str::to_string),
             },
@@ -283,7 +293,12 @@ impl State {
         token
     }
 
-    pub fn mint_refresh_token(&mut self, client_id: &str, scopes: Vec<String>) -> String {
+    pub fn mint_refresh_token(
+        &mut self,
+        client_id: &str,
+        scopes: Vec<String>,
+        orgs: Vec<u64>,
+    ) -> String {
         let token = token("1000");
         let now = self.now();
         // Zoho keeps at most 20 refresh tokens per user and client: the oldest goes.
@@ -303,6 +318,7 @@ impl State {
             RefreshToken {
                 client_id: client_id.to_string(),
                 scopes,
+                orgs,
                 created: now,
                 minted: VecDeque::new(),
                 access_tokens: VecDeque::new(),

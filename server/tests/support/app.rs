@@ -191,8 +191,20 @@ impl TestApp {
         )
     }
 
-    /// Accepts (or denies) at the sandbox's consent page and returns the redirect's query.
+    /// Accepts (or denies) at the sandbox's consent page, every organization left ticked, and
+    /// returns the redirect's query.
     pub async fn consent(&self, consent_url: &str, decision: &str) -> Vec<(String, String)> {
+        let orgs: Vec<String> = self.sandbox.org_ids().iter().map(u64::to_string).collect();
+        self.consent_for(consent_url, decision, &orgs).await
+    }
+
+    /// The same, granting only the organizations `orgs`.
+    pub async fn consent_for(
+        &self,
+        consent_url: &str,
+        decision: &str,
+        orgs: &[String],
+    ) -> Vec<(String, String)> {
         let html = self
             .http
             .get(consent_url)
@@ -208,7 +220,12 @@ impl TestApp {
         let r = self
             .http
             .post(format!("{}/sandbox/accounts/oauth/v2/auth", self.base))
-            .form(&[("consent_id", id), ("decision", decision)])
+            .form(
+                &[("consent_id", id), ("decision", decision)]
+                    .into_iter()
+                    .chain(orgs.iter().map(|o| ("org", o.as_str())))
+                    .collect::<Vec<_>>(),
+            )
             .send()
             .await
             .unwrap();

@@ -97,12 +97,20 @@ impl TestSandbox {
         html[start..end].to_string()
     }
 
-    /// Posts the consent form as a browser would and returns the redirect's query pairs.
+    /// Posts the consent form as a browser would (every organization left ticked) and returns
+    /// the redirect's query pairs.
     pub async fn decide(&self, consent_id: &str, decision: &str) -> Vec<(String, String)> {
+        let mut form = vec![
+            ("consent_id".to_string(), consent_id.to_string()),
+            ("decision".to_string(), decision.to_string()),
+        ];
+        for id in self.sandbox.org_ids() {
+            form.push(("org".into(), id.to_string()));
+        }
         let r = self
             .http
             .post(format!("{}/oauth/v2/auth", self.accounts()))
-            .form(&[("consent_id", consent_id), ("decision", decision)])
+            .form(&form)
             .send()
             .await
             .unwrap();

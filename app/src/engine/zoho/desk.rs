@@ -8,16 +8,33 @@ use serde_json::Value;
 use super::{read_capped, ZohoError};
 use crate::engine::secrets::Sensitive;
 
-/// An organization as `GET /organizations` lists it (the fields we use).
+/// An organization as `GET /accessibleOrganizations` lists it (the fields we use). Zoho
+/// writes ids as strings but has been seen to send numbers, and names as `null`.
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Organization {
+    #[serde(deserialize_with = "id_text")]
     pub id: String,
+    #[serde(default, deserialize_with = "text_or_null")]
     pub company_name: String,
     #[serde(default)]
     pub portal_name: Option<String>,
     #[serde(default)]
     pub edition: Option<String>,
+}
+
+/// An id sent as a JSON string or number.
+fn id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!("not an id: {other}"))),
+    }
+}
+
+/// A text that may be `null` (read as empty).
+fn text_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 /// A Desk request with the token (and the org, for org-scoped calls).
@@ -134,14 +151,36 @@ pub async fn answer(resp: reqwest::Response) -> Result<Option<Value>, ZohoError>
 }
 
 /// `GET /organizations`: the Desk orgs the token's user belongs to.
+/// The organizations this token reaches: the ones the user granted at consent (not every
+/// organization of the user, which `/organizations` lists).
 pub async fn organizations(
     http: &reqwest::Client,
     desk_url: &str,
     token: &Sensitive,
 ) -> Result<Vec<Organization>, ZohoError> {
-    let Some(v) = get(http, desk_url, "/organizations", token, None).await? else {
+    let Some(v) = get(http, desk_url, "/accessibleOrganizations", token, None).await? else {
         return Ok(Vec::new());
     };
     serde_json::from_value(v.get("data").cloned().unwrap_or(Value::Array(vec![])))
         .map_err(|e| ZohoError::Decode(format!("organizations: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organizations_in_zohos_shapes() {
+        let orgs: Vec<Organization> = serde_json::from_value(serde_json::json!([
+            {"id": "60001234567", "companyName": "PBX Sandbox Co.", "portalName": "pbxsandbox", "edition": "STANDARD"},
+            {"id": 60001234568_u64, "companyName": null, "portalName": null},
+        ]))
+        .unwrap();
+        assert_eq!(orgs[0].id, "60001234567");
+        assert_eq!(
+            (orgs[1].id.as_str(), orgs[1].company_name.as_str()),
+            ("60001234568", "")
+        );
+        assert!(serde_json::from_value::<Organization>(serde_json::json!({"id": null})).is_err());
+    }
 }

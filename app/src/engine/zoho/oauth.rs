@@ -112,9 +112,13 @@ impl OAuthClient {
         accounts_url: &str,
         refresh: &Sensitive,
     ) -> Result<(), ZohoError> {
+        // As Zoho documents it: the token in the query string.
+        let token: String =
+            url::form_urlencoded::byte_serialize(refresh.expose().as_bytes()).collect();
         let resp = http
-            .post(format!("{accounts_url}/oauth/v2/token/revoke"))
-            .form(&[("token", refresh.expose())])
+            .post(format!(
+                "{accounts_url}/oauth/v2/token/revoke?token={token}"
+            ))
             .send()
             .await
             .map_err(ZohoError::from_reqwest)?;
