@@ -86,6 +86,10 @@ impl AppError {
             E::Invalid(f) => AppError::Invalid(f),
             E::NotConfigured => AppError::NotConfigured,
             E::AuthExpired => AppError::AuthExpired,
+            E::TokenRefresh(why) => {
+                tracing::warn!(%why, "renewing the access token failed");
+                AppError::Zoho
+            }
             E::NotFound => AppError::NotFound,
             E::Intake(m) => AppError::Intake(m),
             E::ReadOnly(g) => AppError::ReadOnly(g),

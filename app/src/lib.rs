@@ -14,6 +14,10 @@ pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
+
+/// The Redirect URI's path (docs/interfaces.md). The router's `path!` needs the same words as
+/// a literal; a test checks they agree.
+pub const OAUTH_CALLBACK_PATH: &str = "/oauth/zoho/callback";
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 

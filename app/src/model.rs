@@ -62,11 +62,23 @@ pub struct ConnectionView {
     pub status: Status,
     pub last_error: Option<String>,
     pub org_name: Option<String>,
+    /// Zoho says the authorizing user is not an administrator of the connected org: reading
+    /// its users and departments, and creating records, may be refused.
+    pub org_not_admin: bool,
     pub orgs: Vec<OrgChoice>,
     /// Filled when the Zoho Desk sandbox is mounted: its URLs and demo client id.
     pub sandbox: Option<SandboxFill>,
-    /// Data centres offered by the picker: (label, accounts URL, Desk URL).
+    /// Data centres offered by the picker: (code such as `eu`, accounts URL, Desk URL).
     pub data_centres: Vec<(String, String, String)>,
+}
+
+/// What every admin page must say at once: the Zoho Desk authorization has expired, and how
+/// many calls wait for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attention {
+    pub auth_expired: bool,
+    /// Calls with Zoho work waiting (queued or running).
+    pub waiting_calls: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -430,8 +442,9 @@ pub enum TicketWhen {
     AfterCallEnds,
 }
 
-/// The rules of requirements §3–§6, as stored and as the page edits them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The rules of requirements §3–§6, as stored and as the page edits them. Call Log Sync is on
+/// until turned off (the manual presents it as automatic); everything else starts off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RuleSettings {
     /// Auto Sync Contacts (§3).
@@ -457,6 +470,28 @@ pub struct RuleSettings {
     pub log_calls: bool,
 }
 
+impl Default for RuleSettings {
+    fn default() -> Self {
+        RuleSettings {
+            sync_contacts: false,
+            sync_module: ZohoModule::default(),
+            sync_group_id: None,
+            create_contacts: false,
+            create_inbound: false,
+            create_outbound: false,
+            create_as: ZohoModule::default(),
+            create_tickets: false,
+            ticket_when: TicketWhen::default(),
+            ticket_inbound_answered: false,
+            ticket_inbound_missed: false,
+            ticket_outbound_answered: false,
+            ticket_outbound_unanswered: false,
+            department_id: None,
+            log_calls: true,
+        }
+    }
+}
+
 /// What the rules section saves: the settings, and optionally a group to create in place.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RulesInput {
@@ -478,14 +513,94 @@ pub struct RulesView {
     pub call_logs_available: bool,
 }
 
+/// An enum stored and sent as fixed words (`as_str`, `parse`, serde and `ALL` agree).
+macro_rules! word_enum {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal,)+ }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $s)] $v,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$v => $s,)+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                match s {
+                    $($s => Some($name::$v),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+word_enum! {
+    /// What a piece of Zoho work does.
+    pub enum JobKind {
+        /// Who the call is with: lookup, creation of an unknown caller, sync.
+        Contact = "contact",
+        /// The creation of an unknown caller (one per number).
+        Create = "create",
+        Ticket = "ticket",
+        CallLog = "call_log",
+    }
+}
+
+word_enum! {
+    /// Where a job stands (the store's `CHECK` constraint lists the same words).
+    pub enum JobState {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+        /// The integration was disconnected before it ran.
+        Cancelled = "cancelled",
+    }
+}
+
+impl JobState {
+    /// Not over yet: queued or running.
+    pub fn is_open(self) -> bool {
+        matches!(self, JobState::Queued | JobState::Running)
+    }
+}
+
+word_enum! {
+    /// How one attempt of a job ended.
+    pub enum AttemptOutcome {
+        Done = "done",
+        /// Failed; tried again later.
+        Retry = "retry",
+        /// Failed in a way that may have had its effect: looked up before it is tried again.
+        Uncertain = "uncertain",
+        Failed = "failed",
+        /// Not an attempt: it waits for another job.
+        Waiting = "waiting",
+        /// Not an attempt: the integration is off or its authorization expired.
+        Paused = "paused",
+        Cancelled = "cancelled",
+    }
+}
+
 /// One piece of Zoho work of a call, for the integration log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobView {
     pub job_id: i64,
-    /// `contact`, `create`, `ticket`, `call_log`.
-    pub kind: String,
-    /// `queued`, `running`, `done`, `failed`, `cancelled`.
-    pub state: String,
+    pub kind: JobKind,
+    pub state: JobState,
     pub attempts: i64,
     /// What it found or made, or why it did nothing (English words, as stored).
     pub summary: Option<String>,
@@ -502,8 +617,7 @@ pub struct JobView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobAttemptView {
     pub at: String,
-    /// `done`, `retry`, `failed`, `waiting`, `paused`, `uncertain`, `cancelled`.
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub detail: Option<String>,
 }
 
@@ -742,8 +856,8 @@ impl SyncNote {
 impl JobNote {
     /// The note in English; `kind` is the job's (`ticket` and `call_log` word some alike notes
     /// differently).
-    pub fn english(&self, kind: &str) -> String {
-        let not = if kind == "ticket" {
+    pub fn english(&self, kind: JobKind) -> String {
+        let not = if kind == JobKind::Ticket {
             "no ticket"
         } else {
             "not logged"
@@ -757,6 +871,11 @@ impl JobNote {
                 sync,
                 others,
             } => {
+                let name = if name.trim().is_empty() {
+                    "(no name)"
+                } else {
+                    name.as_str()
+                };
                 let mut s = format!(
                     "{number} is {} {name}{}",
                     module_words(*module),
@@ -798,7 +917,7 @@ impl JobNote {
             JobNote::NoContact { number } => {
                 format!("{not}: {number} matches no Zoho Desk contact")
             }
-            JobNote::IsAccount { number, name } if kind == "ticket" => format!(
+            JobNote::IsAccount { number, name } if kind == JobKind::Ticket => format!(
                 "no ticket: tickets are for contacts only, and {number} is the account {name}"
             ),
             JobNote::IsAccount { number, name } => format!(
@@ -876,6 +995,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn job_words_read_back_as_written() {
+        fn check<T: Copy + PartialEq + std::fmt::Debug + Serialize>(
+            all: &[T],
+            word: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+        ) {
+            for &v in all {
+                assert_eq!(parse(word(v)), Some(v));
+                assert_eq!(serde_json::to_value(v).unwrap(), word(v));
+            }
+            assert_eq!(parse("unheard-of"), None);
+        }
+        check(JobKind::ALL, JobKind::as_str, JobKind::parse);
+        check(JobState::ALL, JobState::as_str, JobState::parse);
+        check(
+            AttemptOutcome::ALL,
+            AttemptOutcome::as_str,
+            AttemptOutcome::parse,
+        );
+        assert_eq!(JobKind::CallLog.to_string(), "call_log");
+    }
+
+    #[test]
     fn job_notes_keep_their_english_summaries() {
         let matched = JobNote::Matched {
             number: "5503301".into(),
@@ -886,7 +1028,7 @@ mod tests {
             others: 0,
         };
         assert_eq!(
-            matched.english("contact"),
+            matched.english(JobKind::Contact),
             "5503301 is the contact Paul Young; added to the company contacts"
         );
         let account = JobNote::IsAccount {
@@ -894,10 +1036,10 @@ mod tests {
             name: "Acme".into(),
         };
         assert!(account
-            .english("ticket")
+            .english(JobKind::Ticket)
             .starts_with("no ticket: tickets are for contacts only"));
         assert!(account
-            .english("call_log")
+            .english(JobKind::CallLog)
             .starts_with("not logged: call activities belong"));
         let refused = SyncNote::Refused {
             fields: vec!["business_phone".into()],

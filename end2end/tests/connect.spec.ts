@@ -14,10 +14,23 @@ test('an admin connects the PBX to the Zoho Desk sandbox', async ({ page }) => {
 });
 
 test('Deny at Zoho is reported as a clear failure', async ({ page }) => {
-  await signIn(page);
-  const popup = await saveAndConsent(page, 'Deny');
+  // A renewal of a working connection, denied: the old authorization is gone, so the
+  // connection waits for a new one (its calls are kept, not dropped).
+  await connect(page);
+  let popup = await saveAndConsent(page, 'Deny');
   await expect(popup.locator('#result')).toContainText('Access was denied at Zoho');
   await expect(page.getByRole('dialog')).toContainText('Access was denied at Zoho');
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  await expect(page.locator('#status-value')).toHaveText('Authorization expired');
+  await expect(page.getByRole('button', { name: 'Re-authorize' })).toBeVisible();
+  await popup.close();
+
+  // A first connection, denied: nothing is connected.
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: L.en.ok, exact: true }).click();
+  await expect(page.locator('#status-value')).toHaveText(L.en.notConnected);
+  popup = await saveAndConsent(page, 'Deny');
+  await expect(popup.locator('#result')).toContainText('Access was denied at Zoho');
   await page.getByRole('button', { name: 'OK', exact: true }).click();
   await expect(page.locator('#status-value')).toHaveText(L.en.notConnected);
 });
@@ -54,6 +67,13 @@ test.describe('in Simplified Chinese', () => {
 
   test('the same journey with the manual\'s Chinese labels', async ({ page }) => {
     await connect(page, L.zh);
+    // The menu in the manual's words: 应用对接 › Helpdesk 集成, 通讯录 › 企业联系人.
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect(nav.locator('.nav-group')).toHaveText(['应用对接', 'PBX', '通讯录']);
+    await expect(nav.getByRole('link', { name: 'Helpdesk 集成', exact: true })).toBeVisible();
+    await expect(nav.getByRole('link', { name: '企业联系人', exact: true })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Zoho Desk 用户' })).toBeVisible();
+    await expect(page.getByText('PBX 的 FQDN 域名')).toBeVisible();
     await expect(page.getByRole('heading', { name: L.zh.network })).toBeVisible();
     await expect(page.getByRole('heading', { name: L.zh.authorization })).toBeVisible();
     await page.screenshot({ path: 'test-results/helpdesk-connected-zh.png', fullPage: true });

@@ -9,12 +9,14 @@ export const L = {
     clientSecret: 'Client Secret', useSandbox: 'Use the sandbox', connected: 'Connected',
     notConnected: 'Not connected', ok: 'OK', homepage: 'Homepage URL', redirect: 'Redirect URI',
     network: 'Network Information', authorization: 'Authorization Information',
+    resultTitle: 'Authorization succeeded',
   },
   zh: {
     username: '用户名', password: '密码', signIn: '登录', save: '保存',
     accounts: '账户服务地址', desk: 'Zoho Desk 地址', clientId: 'ID', clientSecret: '密钥',
     useSandbox: '使用沙盒', connected: '已连接', notConnected: '未连接', ok: '确定',
     homepage: '主页地址', redirect: '重定向 URI', network: '网络信息', authorization: '授权信息',
+    resultTitle: '对接认证结果',
   },
 };
 export type Labels = typeof L.en;
@@ -46,6 +48,7 @@ export async function connect(page: Page, l: Labels = L.en) {
   const popup = await saveAndConsent(page, 'Accept', l);
   await expect(popup.locator('#result')).toHaveText('Authorization succeeded!');
   await expect(page.getByRole('dialog')).toContainText('Authorization succeeded!');
+  await expect(page.locator('#dialog-title')).toContainText(l.resultTitle);
   await page.getByRole('button', { name: l.ok, exact: true }).click();
   await expect(page.getByRole('dialog')).toHaveCount(0);
   await expect(page.locator('#status-value')).toHaveText(l.connected);

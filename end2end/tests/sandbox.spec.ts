@@ -55,8 +55,13 @@ test('a contact webUrl from the API opens its page, as a screen pop will', async
   // A token through the real flow: consent form → code → token endpoint.
   const consent = await (await request.get(authUrl('s'))).text();
   const consentId = /name="consent_id" value="([^"]+)"/.exec(consent)![1];
+  // Zoho grants the token only the organizations ticked on the consent page: tick them all.
+  const body = new URLSearchParams({ consent_id: consentId, decision: 'accept' });
+  for (const m of consent.matchAll(/name="org" value="(\d+)"/g)) body.append('org', m[1]);
+  expect(body.getAll('org').length).toBeGreaterThan(0);
   const answer = await request.post('/sandbox/accounts/oauth/v2/auth', {
-    form: { consent_id: consentId, decision: 'accept' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    data: body.toString(),
     maxRedirects: 0,
   });
   expect(answer.status()).toBe(302);

@@ -17,6 +17,7 @@ use anyhow::Context;
 use app::engine::secrets::{SecretBox, Sensitive};
 use app::engine::store::Store;
 use app::engine::{auth, Engine, EngineConfig, SandboxDefaults, SharedEngine};
+use app::model::JobState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -42,7 +43,7 @@ pub fn sandbox_config(config: &Config, public_url: &str) -> SandboxConfig {
             client_id: config.sandbox_client_id.clone(),
             client_secret: config.sandbox_client_secret.clone(),
             name: sandbox::DEMO_CLIENT_NAME.to_string(),
-            redirect_uris: vec![format!("{public_url}/oauth/zoho/callback")],
+            redirect_uris: vec![format!("{public_url}{}", app::OAUTH_CALLBACK_PATH)],
         }],
     }
 }
@@ -273,15 +274,26 @@ async fn metrics(State(engine): State<SharedEngine>) -> Response {
     let open = engine.store.open_calls().await.unwrap_or(-1);
     let bound = engine.directory().len() as i64;
     let counts = engine.store.job_counts().await.unwrap_or_default();
-    let jobs_in = |states: &[&str]| {
+    let jobs_in = |states: &[JobState]| {
         counts
             .iter()
-            .filter(|(_, s, _)| states.contains(&s.as_str()))
+            .filter(|(_, s, _)| states.contains(s))
             .map(|(_, _, n)| n)
             .sum::<i64>()
     };
+    let attention = engine.attention().await.unwrap_or_default();
     let body = engine.metrics.render(&[
         ("helpdesk_calls_open", "Calls in progress.", open),
+        (
+            "helpdesk_zoho_authorization_expired",
+            "1 while the Zoho Desk authorization has expired (Zoho work waits for a re-authorization).",
+            attention.auth_expired as i64,
+        ),
+        (
+            "helpdesk_calls_waiting_for_zoho",
+            "Calls whose Zoho work waits for an expired authorization to be renewed.",
+            attention.waiting_calls,
+        ),
         (
             "helpdesk_bound_extensions",
             "Extensions bound to a Zoho Desk user.",
@@ -290,12 +302,12 @@ async fn metrics(State(engine): State<SharedEngine>) -> Response {
         (
             "helpdesk_jobs_pending",
             "Zoho work queued or running.",
-            jobs_in(&["queued", "running"]),
+            jobs_in(&[JobState::Queued, JobState::Running]),
         ),
         (
             "helpdesk_jobs_failed",
             "Zoho work failed (retry by hand in the integration log).",
-            jobs_in(&["failed"]),
+            jobs_in(&[JobState::Failed]),
         ),
         (
             "helpdesk_agent_connections",
@@ -526,5 +538,18 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_router_serves_the_redirect_uri_path_the_engine_gives_zoho() {
+        let routes = leptos_axum::generate_route_list(app::App);
+        assert!(
+            routes.iter().any(|r| r.path() == app::OAUTH_CALLBACK_PATH),
+            "{:?}",
+            routes.iter().map(|r| r.path()).collect::<Vec<_>>()
+        );
     }
 }

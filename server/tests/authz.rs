@@ -12,6 +12,7 @@ use support::app::*;
 /// Every server function that needs an admin, with arguments that would otherwise be valid.
 const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("helpdesk/connection", &[]),
+    ("helpdesk/attention", &[]),
     (
         "helpdesk/save",
         &[

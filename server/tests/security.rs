@@ -502,6 +502,19 @@ async fn sqlx_count(db: &Path) -> i64 {
     n
 }
 
+/// `server rotate-key` on the database (and its key file) in `dir`.
+fn rotate_key(dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("rotate-key")
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/helpdesk.db", dir.display()),
+        )
+        .output()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn rotate_key_reseals_every_secret_and_loses_nothing() {
     let app = TestApp::spawn().await;
@@ -511,15 +524,7 @@ async fn rotate_key_reseals_every_secret_and_loses_nothing() {
     let old_key = std::fs::read_to_string(dir.join("secret.key")).unwrap();
     drop(app);
 
-    let out = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("rotate-key")
-        .env_clear()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/helpdesk.db", dir.display()),
-        )
-        .output()
-        .unwrap();
+    let out = rotate_key(&dir);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
@@ -553,15 +558,7 @@ async fn rotate_key_reseals_every_secret_and_loses_nothing() {
 
     // Under a wrong key nothing opens: rotate-key refuses and changes nothing.
     std::fs::write(dir.join("secret.key"), "00".repeat(32)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("rotate-key")
-        .env_clear()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/helpdesk.db", dir.display()),
-        )
-        .output()
-        .unwrap();
+    let out = rotate_key(&dir);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing changed"));
     assert_eq!(

@@ -229,3 +229,10 @@ mod subtle_eq {
         a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 }
+
+/// What every admin page shows at once: an expired authorization and the calls waiting.
+#[server(endpoint = "helpdesk/attention")]
+pub async fn attention() -> Result<crate::model::Attention, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.attention().await?)
+}

@@ -79,8 +79,10 @@ pub fn Frame(children: Children) -> impl IntoView {
                 <A href="/integrations/helpdesk/log" attr:class="nav-link">{t!(i18n, nav_log)}</A>
                 <p class="nav-group">{t!(i18n, nav_pbx)}</p>
                 <A href="/pbx/extensions" attr:class="nav-link">{t!(i18n, nav_extensions)}</A>
-                <A href="/pbx/contacts" attr:class="nav-link">{t!(i18n, nav_contacts)}</A>
                 <A href="/pbx/simulator" attr:class="nav-link">{t!(i18n, nav_simulator)}</A>
+                // The manual's menu: 通讯录 › 企业联系人.
+                <p class="nav-group">{t!(i18n, nav_phonebook)}</p>
+                <A href="/pbx/contacts" attr:class="nav-link">{t!(i18n, nav_contacts)}</A>
                 <a href="/agent" class="nav-link" target="_blank" rel="noopener">{t!(i18n, nav_agent)}</a>
                 <div class="side-bottom">
                     <LanguageSwitch/>
@@ -89,8 +91,29 @@ pub fn Frame(children: Children) -> impl IntoView {
                     </ActionForm>
                 </div>
             </nav>
-            <main class="content">{children()}</main>
+            <main class="content"><AuthBanner/>{children()}</main>
         </div>
+    }
+}
+
+/// On every admin page while the Zoho Desk authorization has expired: how many calls wait,
+/// and the way to the consent (read in the browser: it never holds up a page).
+#[component]
+fn AuthBanner() -> impl IntoView {
+    let i18n = use_i18n();
+    let attention = LocalResource::new(crate::api::helpdesk::attention);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || attention.get().and_then(Result::ok).filter(|a| a.auth_expired).map(|a| {
+                let count = a.waiting_calls;
+                view! {
+                    <p class="banner expired" role="alert" id="auth-banner">
+                        {t!(i18n, auth_banner, count)}" "
+                        <a href="/integrations/helpdesk#auth-form">{t!(i18n, reauthorize)}</a>
+                    </p>
+                }
+            })}
+        </Suspense>
     }
 }
 

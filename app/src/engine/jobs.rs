@@ -11,11 +11,12 @@ use serde_json::{json, Value};
 use super::calls::event::Direction;
 use super::calls::{now_ms, Switch};
 use super::lookup::{DeskCtx, ZohoRecord};
+use super::queue::{key, Job, JobResult};
 use super::rules::{self, CallWork, CreateWork};
-use super::store::jobs::{ClaimedJob, Finish, NewJob};
+use super::store::jobs::{ClaimedJob, Finish, JobRow, NewJob};
 use super::zoho::ZohoError;
 use super::{Engine, EngineError};
-use crate::model::{JobNote, SyncNote, ZohoModule};
+use crate::model::{AttemptOutcome, JobKind, JobNote, JobState, SyncNote, ZohoModule};
 
 /// The org's departments: (id, name, is default).
 pub type Departments = Vec<(String, String, bool)>;
@@ -42,16 +43,13 @@ pub fn backoff_ms(attempts: i64, jitter: f64) -> i64 {
 
 /// What a job step did when it did not fail.
 enum Step {
-    Done(Value),
+    Done(Box<JobResult>),
     Wait { for_key: String, detail: String },
 }
 
-/// A finished step: the note (structured, for the log in either language), its English as the
-/// summary, and what else later steps read.
-fn done(kind: &str, note: JobNote, mut extra: Value) -> Step {
-    extra["summary"] = Value::String(note.english(kind));
-    extra["note"] = serde_json::to_value(&note).unwrap_or(Value::Null);
-    Step::Done(extra)
+/// A finished step that only says `note`.
+fn done(kind: JobKind, note: JobNote) -> Step {
+    Step::Done(Box::new(JobResult::new(kind, note)))
 }
 
 /// Classifies a failed attempt.
@@ -71,6 +69,9 @@ pub fn classify(e: &EngineError, attempts: i64, created_ms: i64, now: i64, jitte
         EngineError::AuthExpired => Finish::Paused(
             "the Zoho Desk authorization has expired: the work waits for it to be renewed".into(),
         ),
+        EngineError::TokenRefresh(why) => Finish::Paused(format!(
+            "the access token could not be renewed ({why}): the work waits"
+        )),
         EngineError::NotConfigured => {
             Finish::Paused("the integration is not connected or is switched off".into())
         }
@@ -113,11 +114,10 @@ pub fn call_logs_available(edition: Option<&str>) -> bool {
     !matches!(edition, Some("FREE") | Some("EXPRESS"))
 }
 
-fn record_of(result: &Option<Value>) -> Option<ZohoRecord> {
-    result
-        .as_ref()
-        .and_then(|r| r.get("record"))
-        .and_then(|r| serde_json::from_value(r.clone()).ok())
+/// The caller's record a finished contact or creation job found or made.
+fn record_of(job: Option<&JobRow>) -> Option<ZohoRecord> {
+    job.and_then(|j| j.result.as_ref())
+        .and_then(|r| r.record.clone())
 }
 
 impl Engine {
@@ -127,7 +127,7 @@ impl Engine {
         self.store.reap_jobs(now_ms, false).await?;
         let mut ran = 0;
         loop {
-            if self.switch() != Switch::On {
+            if self.switch() != Switch::On || self.refresh_backoff().is_some() {
                 return Ok(ran);
             }
             let jobs = self
@@ -153,15 +153,15 @@ impl Engine {
     }
 
     async fn run_job(&self, job: ClaimedJob, now: i64) -> Result<(), EngineError> {
-        let result = match job.kind.as_str() {
-            rules::CONTACT => self.job_contact(&job, now).await,
-            rules::CREATE => self.job_create(&job).await,
-            rules::TICKET => self.job_ticket(&job).await,
-            rules::CALL_LOG => self.job_call_log(&job).await,
-            other => Err(EngineError::Job(format!("unknown job kind {other}"))),
+        let result = match &job.job {
+            Err(e) => Err(EngineError::Job(format!("unreadable job: {e}"))),
+            Ok(Job::Contact(w)) => self.job_contact(w, now).await,
+            Ok(Job::Create(w)) => self.job_create(&job, w).await,
+            Ok(Job::Ticket(w)) => self.job_ticket(&job, w).await,
+            Ok(Job::CallLog(w)) => self.job_call_log(&job, w).await,
         };
         // Test hook: die between Zoho's answer and the record of it.
-        if result.is_ok() && self.take_crash_point(&job.kind) {
+        if result.is_ok() && self.take_crash_point(job.kind) {
             tracing::warn!(job = job.key, "crash point: the outcome is not recorded");
             return Ok(());
         }
@@ -185,16 +185,17 @@ impl Engine {
         self.metrics.inc(
             "helpdesk_job_attempts_total",
             &[
-                ("kind", rules_kind(&job.kind)),
+                ("kind", job.kind.as_str()),
                 (
                     "outcome",
                     match &finish {
-                        Finish::Done(_) => "done",
-                        Finish::Retry { .. } => "retry",
-                        Finish::Failed(_) => "failed",
-                        Finish::Wait { .. } => "waiting",
-                        Finish::Paused(_) => "paused",
-                    },
+                        Finish::Done(_) => AttemptOutcome::Done,
+                        Finish::Retry { .. } => AttemptOutcome::Retry,
+                        Finish::Failed(_) => AttemptOutcome::Failed,
+                        Finish::Wait { .. } => AttemptOutcome::Waiting,
+                        Finish::Paused(_) => AttemptOutcome::Paused,
+                    }
+                    .as_str(),
                 ),
             ],
         );
@@ -204,19 +205,28 @@ impl Engine {
         Ok(())
     }
 
-    /// Sets a one-shot crash point after the Zoho work of a job kind (tests only).
-    pub fn set_crash_point(&self, kind: Option<&'static str>) {
+    /// Sets a one-shot crash point after the Zoho work of a job kind. Only in test builds
+    /// (the `test-hooks` feature, which the server's tests turn on): a release has no way to
+    /// lose an outcome on purpose.
+    #[cfg(feature = "test-hooks")]
+    pub fn set_crash_point(&self, kind: Option<JobKind>) {
         *self.crash_point.lock().unwrap_or_else(|p| p.into_inner()) = kind;
     }
 
-    fn take_crash_point(&self, kind: &str) -> bool {
+    #[cfg(feature = "test-hooks")]
+    fn take_crash_point(&self, kind: JobKind) -> bool {
         let mut cp = self.crash_point.lock().unwrap_or_else(|p| p.into_inner());
-        if cp.is_some_and(|k| k == kind) {
+        if *cp == Some(kind) {
             *cp = None;
             true
         } else {
             false
         }
+    }
+
+    #[cfg(not(feature = "test-hooks"))]
+    fn take_crash_point(&self, _: JobKind) -> bool {
+        false
     }
 
     /// "Retry now" on a failed job.
@@ -239,8 +249,9 @@ impl Engine {
             if let Err(e) = self.run_due_jobs(now_ms()).await {
                 tracing::error!(error = %e, "running jobs");
             }
-            let wait = match self.store.next_job_due().await {
-                Ok(Some(due)) if self.switch() == Switch::On => {
+            let wait = match (self.store.next_job_due().await, self.refresh_backoff()) {
+                (Ok(Some(_)), Some(pause)) => pause.max(Duration::from_millis(50)),
+                (Ok(Some(due)), None) if self.switch() == Switch::On => {
                     Duration::from_millis((due - now_ms()).clamp(50, 30_000) as u64)
                 }
                 _ => Duration::from_secs(30),
@@ -256,26 +267,19 @@ impl Engine {
 
     /// Who the call is with: the lookup (cached), the creation of an unknown caller, and the
     /// sync of the record to the company contacts group.
-    async fn job_contact(&self, job: &ClaimedJob, now: i64) -> Result<Step, EngineError> {
-        let w: CallWork = serde_json::from_value(job.payload.clone())
-            .map_err(|e| EngineError::Job(format!("unreadable job: {e}")))?;
+    async fn job_contact(&self, w: &CallWork, now: i64) -> Result<Step, EngineError> {
         let mut record = self.lookup_number(&w.number).await?;
         let mut created = false;
         let mut failed = None;
         if let (Some(rec), Some(_)) = (&record, w.create_as) {
             // Found: perhaps the record a creation for this number just made (for this call or
             // one ringing at the same time).
-            if let Some(j) = self
-                .store
-                .job_by_key(&rules::create_key(&w.number_key))
-                .await?
-            {
-                created = record_of(&j.result).is_some_and(|r| r.id == rec.id);
-            }
+            let creation = self.store.job_by_key(&key::creation(&w.number_key)).await?;
+            created = record_of(creation.as_ref()).is_some_and(|r| r.id == rec.id);
         }
         if record.is_none() {
             if let Some(module) = w.create_as {
-                let key = rules::create_key(&w.number_key);
+                let key = key::creation(&w.number_key);
                 match self.store.job_by_key(&key).await? {
                     None => {
                         let work = CreateWork {
@@ -287,9 +291,8 @@ impl Engine {
                             .enqueue(
                                 &NewJob {
                                     key: key.clone(),
-                                    kind: rules::CREATE,
+                                    job: Job::Create(work),
                                     call_id: Some(w.call_id.clone()),
-                                    payload: serde_json::to_value(&work).expect("plain data"),
                                     waits_for: None,
                                 },
                                 now,
@@ -300,14 +303,14 @@ impl Engine {
                             detail: format!("{} is unknown: creating it", w.number),
                         });
                     }
-                    Some(j) if j.state == "queued" || j.state == "running" => {
+                    Some(j) if j.state.is_open() => {
                         return Ok(Step::Wait {
                             for_key: key,
                             detail: format!("{} is being created", w.number),
                         });
                     }
-                    Some(j) if j.state == "done" => {
-                        record = record_of(&j.result);
+                    Some(j) if j.state == JobState::Done => {
+                        record = record_of(Some(&j));
                         created = true;
                     }
                     Some(j) => {
@@ -327,7 +330,7 @@ impl Engine {
                     creation_off: w.create_as.is_none(),
                 },
             };
-            return Ok(done(rules::CONTACT, note, json!({ "record": null })));
+            return Ok(done(JobKind::Contact, note));
         };
         let sync = match w.sync {
             None => None,
@@ -347,17 +350,16 @@ impl Engine {
             sync,
             others: rec.others,
         };
-        Ok(done(
-            rules::CONTACT,
-            note,
-            json!({ "record": rec, "created": created, "sync": sync_words }),
-        ))
+        Ok(Step::Done(Box::new(JobResult {
+            record: Some(rec),
+            created: Some(created),
+            sync: sync_words,
+            ..JobResult::new(JobKind::Contact, note)
+        })))
     }
 
     /// Creates an unknown caller once, whatever the number of calls waiting for it.
-    async fn job_create(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
-        let w: CreateWork = serde_json::from_value(job.payload.clone())
-            .map_err(|e| EngineError::Job(format!("unreadable job: {e}")))?;
+    async fn job_create(&self, job: &ClaimedJob, w: &CreateWork) -> Result<Step, EngineError> {
         let ctx = self.desk_ctx().await?;
         if job.uncertain || job.attempts > 1 {
             // An earlier attempt may have created it: look before creating again, first among
@@ -376,7 +378,10 @@ impl Engine {
                     module: rec.module,
                     name: rec.name.clone(),
                 };
-                return Ok(done(rules::CREATE, note, json!({ "record": rec })));
+                return Ok(Step::Done(Box::new(JobResult {
+                    record: Some(rec),
+                    ..JobResult::new(JobKind::Create, note)
+                })));
             }
         }
         let name = rules::automatic_name(w.create_as, &w.number);
@@ -417,44 +422,42 @@ impl Engine {
             module: rec.module,
             name,
         };
-        Ok(done(
-            rules::CREATE,
-            note,
-            json!({ "record": rec, "link": link }),
-        ))
+        Ok(Step::Done(Box::new(JobResult {
+            record: Some(rec),
+            link,
+            ..JobResult::new(JobKind::Create, note)
+        })))
     }
 
-    async fn job_ticket(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
-        let w: CallWork = serde_json::from_value(job.payload.clone())
-            .map_err(|e| EngineError::Job(format!("unreadable job: {e}")))?;
+    async fn job_ticket(&self, job: &ClaimedJob, w: &CallWork) -> Result<Step, EngineError> {
         let Some(o) = w.outcome.clone() else {
-            return Ok(done(rules::TICKET, JobNote::NotEnded, json!({})));
+            return Ok(done(JobKind::Ticket, JobNote::NotEnded));
         };
         let contact = self
             .store
-            .job_by_key(&rules::contact_key(&w.call_id))
+            .job_by_key(&key::call(&w.call_id, JobKind::Contact))
             .await?;
         prerequisite_ok(contact.as_ref())?;
-        let rec = contact.as_ref().and_then(|j| record_of(&j.result));
+        let rec = record_of(contact.as_ref());
         let rec = match rec {
             None => {
                 let note = JobNote::NoContact {
                     number: w.number.clone(),
                 };
-                return Ok(done(rules::TICKET, note, json!({})));
+                return Ok(done(JobKind::Ticket, note));
             }
             Some(r) if r.module == ZohoModule::Accounts => {
                 let note = JobNote::IsAccount {
                     number: w.number.clone(),
                     name: r.name,
                 };
-                return Ok(done(rules::TICKET, note, json!({})));
+                return Ok(done(JobKind::Ticket, note));
             }
             Some(r) => r,
         };
         let ctx = self.desk_ctx().await?;
         let marker = rules::call_marker(&w.call_id);
-        let subject = rules::ticket_subject(&w, o.call_type);
+        let subject = rules::ticket_subject(w, o.call_type);
         if job.uncertain {
             // An earlier attempt may have made it: the contact's newest tickets with this
             // subject, each read whole to find this call's marker in its description.
@@ -489,7 +492,7 @@ impl Engine {
             "contactId": rec.id,
             "channel": "Phone",
             "phone": w.number,
-            "description": rules::call_description(&w, &o, self.pbx_utc_offset()),
+            "description": rules::call_description(w, &o, self.pbx_utc_offset()),
         });
         if let Some(agent) = &w.agent_id {
             body["assigneeId"] = Value::String(agent.clone());
@@ -519,51 +522,46 @@ impl Engine {
         Ok(ticket_done(&t, false, answer.1))
     }
 
-    async fn job_call_log(&self, job: &ClaimedJob) -> Result<Step, EngineError> {
-        let w: CallWork = serde_json::from_value(job.payload.clone())
-            .map_err(|e| EngineError::Job(format!("unreadable job: {e}")))?;
+    async fn job_call_log(&self, job: &ClaimedJob, w: &CallWork) -> Result<Step, EngineError> {
         let Some(o) = w.outcome.clone() else {
-            return Ok(done(rules::CALL_LOG, JobNote::NotEnded, json!({})));
+            return Ok(done(JobKind::CallLog, JobNote::NotEnded));
         };
         let ctx = self.desk_ctx().await?;
         if !call_logs_available(ctx.edition.as_deref()) {
             let note = JobNote::EditionWithoutCalls {
                 edition: ctx.edition.clone().unwrap_or_else(|| "?".into()),
             };
-            return Ok(done(rules::CALL_LOG, note, json!({})));
+            return Ok(done(JobKind::CallLog, note));
         }
         let contact = self
             .store
-            .job_by_key(&rules::contact_key(&w.call_id))
+            .job_by_key(&key::call(&w.call_id, JobKind::Contact))
             .await?;
         prerequisite_ok(contact.as_ref())?;
-        let rec = match contact.as_ref().and_then(|j| record_of(&j.result)) {
+        let rec = match record_of(contact.as_ref()) {
             None => {
                 let note = JobNote::NoContact {
                     number: w.number.clone(),
                 };
-                return Ok(done(rules::CALL_LOG, note, json!({})));
+                return Ok(done(JobKind::CallLog, note));
             }
             Some(r) if r.module == ZohoModule::Accounts => {
                 let note = JobNote::IsAccount {
                     number: w.number.clone(),
                     name: r.name,
                 };
-                return Ok(done(rules::CALL_LOG, note, json!({})));
+                return Ok(done(JobKind::CallLog, note));
             }
             Some(r) => r,
         };
         let ticket_id = self
             .store
-            .job_by_key(&format!("call:{}:{}", w.call_id, rules::TICKET))
+            .job_by_key(&key::call(&w.call_id, JobKind::Ticket))
             .await?
             .and_then(|j| j.result)
-            .and_then(|r| {
-                r.get("ticket_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            });
-        let subject = rules::ticket_subject(&w, o.call_type);
+            .and_then(|r| r.ticket_id)
+            .filter(|id| !id.is_empty());
+        let subject = rules::ticket_subject(w, o.call_type);
         let start = rules::zoho_time(o.started_ms);
         if job.uncertain {
             // An earlier attempt may have logged it: the contact's calls (a list, not the
@@ -590,7 +588,7 @@ impl Engine {
             "startTime": start,
             "duration": o.talk_secs.to_string(),
             "status": status,
-            "description": rules::call_description(&w, &o, self.pbx_utc_offset()),
+            "description": rules::call_description(w, &o, self.pbx_utc_offset()),
         });
         if let Some(agent) = &w.agent_id {
             body["ownerId"] = Value::String(agent.clone());
@@ -610,9 +608,7 @@ impl Engine {
             other => other,
         };
         match answer {
-            Err(e) if is_license_limited(&e) => {
-                Ok(done(rules::CALL_LOG, JobNote::LicenseLimited, json!({})))
-            }
+            Err(e) if is_license_limited(&e) => Ok(done(JobKind::CallLog, JobNote::LicenseLimited)),
             Err(e) => Err(e),
             Ok(v) => {
                 let c = v.unwrap_or_default();
@@ -692,23 +688,15 @@ impl Engine {
 
 /// A ticket or call activity cannot go on when the lookup of its caller failed: it fails too
 /// (retrying the lookup by hand queues it again).
-fn prerequisite_ok(contact: Option<&super::store::jobs::JobRow>) -> Result<(), EngineError> {
+fn prerequisite_ok(contact: Option<&JobRow>) -> Result<(), EngineError> {
     match contact {
-        Some(j) if j.state == "failed" || j.state == "cancelled" => Err(EngineError::Job(format!(
-            "the lookup of the caller did not succeed ({})",
-            j.last_error.as_deref().unwrap_or(&j.state)
-        ))),
+        Some(j) if matches!(j.state, JobState::Failed | JobState::Cancelled) => {
+            Err(EngineError::Job(format!(
+                "the lookup of the caller did not succeed ({})",
+                j.last_error.as_deref().unwrap_or(j.state.as_str())
+            )))
+        }
         _ => Ok(()),
-    }
-}
-
-fn rules_kind(kind: &str) -> &'static str {
-    match kind {
-        rules::CONTACT => rules::CONTACT,
-        rules::CREATE => rules::CREATE,
-        rules::TICKET => rules::TICKET,
-        rules::CALL_LOG => rules::CALL_LOG,
-        _ => "other",
     }
 }
 
@@ -798,33 +786,37 @@ impl Engine {
     }
 }
 
+/// A text field of a Zoho answer (empty when absent).
+fn text(v: &Value, k: &str) -> String {
+    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
 fn ticket_done(t: &Value, found_earlier: bool, unassigned: bool) -> Step {
-    let s = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let note = JobNote::Ticket {
-        number: s("ticketNumber"),
-        subject: s("subject"),
+        number: text(t, "ticketNumber"),
+        subject: text(t, "subject"),
         found_earlier,
         unassigned,
     };
-    done(
-        rules::TICKET,
-        note,
-        json!({ "ticket_id": s("id"), "ticket_number": s("ticketNumber"), "link": t.get("webUrl") }),
-    )
+    Step::Done(Box::new(JobResult {
+        ticket_id: Some(text(t, "id")),
+        ticket_number: Some(text(t, "ticketNumber")),
+        link: Some(text(t, "webUrl")).filter(|u| !u.is_empty()),
+        ..JobResult::new(JobKind::Ticket, note)
+    }))
 }
 
 fn call_done(c: &Value, found_earlier: bool) -> Step {
-    let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let note = JobNote::CallActivity {
-        subject: s("subject"),
-        status: s("status"),
+        subject: text(c, "subject"),
+        status: text(c, "status"),
         found_earlier,
     };
-    done(
-        rules::CALL_LOG,
-        note,
-        json!({ "call_activity_id": s("id"), "link": c.get("webUrl") }),
-    )
+    Step::Done(Box::new(JobResult {
+        call_activity_id: Some(text(c, "id")),
+        link: Some(text(c, "webUrl")).filter(|u| !u.is_empty()),
+        ..JobResult::new(JobKind::CallLog, note)
+    }))
 }
 
 #[cfg(test)]

@@ -244,6 +244,11 @@ impl Engine {
         .await
     }
 
+    /// Empties the lookup cache (what Disconnect does; tests that change Zoho's data too).
+    pub fn forget_lookups(&self) {
+        self.lookups.clear();
+    }
+
     /// The record a number belongs to: from the cache, else from Zoho (then cached).
     pub async fn lookup_number(&self, raw: &str) -> Result<Option<ZohoRecord>, EngineError> {
         if self.numbers().search_forms(raw).is_none() {

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod numbers;
 pub mod pbx;
 pub mod phonebook;
+pub mod queue;
 pub mod rules;
 pub mod secrets;
 pub mod settings;
@@ -66,6 +67,9 @@ pub enum EngineError {
     NotConfigured,
     #[error("the authorization has expired; authorize again")]
     AuthExpired,
+    /// The access token could not be renewed (Zoho unreachable, or refusing for a while).
+    #[error("the access token could not be renewed: {0}")]
+    TokenRefresh(String),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
     #[error("no such record")]
@@ -114,7 +118,8 @@ pub struct Engine {
     /// Wakes the job worker: new work, a retry, the switch turned on.
     jobs_wake: tokio::sync::Notify,
     /// Test hook: the job kind whose next outcome is "lost" (see [`jobs`]).
-    crash_point: std::sync::Mutex<Option<&'static str>>,
+    #[cfg(feature = "test-hooks")]
+    crash_point: std::sync::Mutex<Option<crate::model::JobKind>>,
     /// The org's departments, as last read (10 minutes).
     departments: std::sync::Mutex<Option<(jobs::Departments, std::time::Instant)>>,
     /// The agent web clients' live events and screen-pop offers.
@@ -123,6 +128,8 @@ pub struct Engine {
     pub sign_in_gate: auth::Gate,
     /// The Zoho Desk URL of the connection, if any: the only host whose links are followed.
     desk_url: std::sync::RwLock<Option<String>>,
+    /// Renewing the access token keeps failing: (no new try before, failures in a row).
+    refresh_trouble: std::sync::Mutex<Option<(std::time::Instant, u32)>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -174,9 +181,23 @@ fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// The first pause after a failed renewal of the access token; it doubles up to the maximum.
+const REFRESH_BACKOFF_SECS: u64 = 15;
+const REFRESH_BACKOFF_MAX_SECS: u64 = 600;
+
 const PURPOSE_CLIENT_SECRET: &str = "zoho.client_secret";
 const PURPOSE_REFRESH: &str = "zoho.refresh_token";
 const PURPOSE_ACCESS: &str = "zoho.access_token";
+
+/// Says in the log that the authorizing user does not administer the org being connected.
+fn warn_if_not_admin(org: &desk::Organization) {
+    if org.is_admin_in_org == Some(false) {
+        tracing::warn!(
+            org = %org.company_name,
+            "the authorizing Zoho user is not an administrator of this organization"
+        );
+    }
+}
 
 impl Engine {
     pub fn new(store: Store, secrets: SecretBox, config: EngineConfig) -> Engine {
@@ -197,16 +218,18 @@ impl Engine {
             lookups: Default::default(),
             rules: Default::default(),
             jobs_wake: tokio::sync::Notify::new(),
+            #[cfg(feature = "test-hooks")]
             crash_point: Default::default(),
             departments: Default::default(),
             agents: Default::default(),
             sign_in_gate: Default::default(),
             desk_url: Default::default(),
+            refresh_trouble: Default::default(),
         }
     }
 
     pub fn redirect_uri(&self) -> String {
-        format!("{}/oauth/zoho/callback", self.config.public_url)
+        format!("{}{}", self.config.public_url, crate::OAUTH_CALLBACK_PATH)
     }
 
     /// The integration's switch as last read from the store.
@@ -230,9 +253,33 @@ impl Engine {
                     calls::Switch::Off
                 }
             }
+            // The org is known and the integration on: calls keep being planned, and their
+            // work waits for the authorization to be renewed.
+            Some(r)
+                if Status::parse(&r.status) == Status::AuthExpired
+                    && r.org_id.is_some()
+                    && r.enabled =>
+            {
+                calls::Switch::Paused
+            }
             _ => calls::Switch::NotConnected,
         };
-        *self.switch.write().unwrap_or_else(|p| p.into_inner()) = s;
+        let was = std::mem::replace(
+            &mut *self.switch.write().unwrap_or_else(|p| p.into_inner()),
+            s,
+        );
+        // Said once per change, not per call.
+        match (was, s) {
+            (a, b) if a == b => {}
+            (_, calls::Switch::Paused) => tracing::warn!(
+                "the Zoho Desk authorization has expired: calls are recorded and their Zoho work \
+                 waits until an admin re-authorizes"
+            ),
+            (calls::Switch::Paused, calls::Switch::On) => {
+                tracing::info!("the Zoho Desk authorization is renewed: the waiting work resumes")
+            }
+            _ => {}
+        }
         *self.desk_url.write().unwrap_or_else(|p| p.into_inner()) =
             row.map(|r| r.desk_url.clone()).filter(|u| !u.is_empty());
         if s == calls::Switch::On {
@@ -245,6 +292,23 @@ impl Engine {
         self.store.save_connection(row, now()).await?;
         self.follow_switch(Some(row));
         Ok(())
+    }
+
+    /// The banner of every admin page: an expired authorization, and the calls waiting for it.
+    pub async fn attention(&self) -> Result<crate::model::Attention, EngineError> {
+        let expired = self
+            .store
+            .connection()
+            .await?
+            .is_some_and(|r| Status::parse(&r.status) == Status::AuthExpired);
+        Ok(crate::model::Attention {
+            auth_expired: expired,
+            waiting_calls: if expired {
+                self.store.waiting_calls().await?
+            } else {
+                0
+            },
+        })
     }
 
     /// The origin (`scheme://host[:port]`) of the connected Zoho Desk, if any.
@@ -308,11 +372,17 @@ impl Engine {
             .as_ref()
             .is_some_and(|u| u.scheme() != "https" && !u.host_str().is_some_and(zoho::is_loopback));
         let (dc_accounts, dc_desk) = (zoho::DATA_CENTRES[0].2, zoho::DATA_CENTRES[0].3);
-        let orgs: Vec<OrgChoice> = row
+        let granted: Vec<desk::Organization> = row
             .as_ref()
             .and_then(|r| r.orgs_json.as_deref())
-            .and_then(|j| serde_json::from_str::<Vec<desk::Organization>>(j).ok())
-            .unwrap_or_default()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        let org_not_admin = row
+            .as_ref()
+            .and_then(|r| r.org_id.as_ref())
+            .and_then(|id| granted.iter().find(|o| &o.id == id))
+            .is_some_and(|o| o.is_admin_in_org == Some(false));
+        let orgs: Vec<OrgChoice> = granted
             .into_iter()
             .map(|o| OrgChoice {
                 id: o.id,
@@ -352,6 +422,7 @@ impl Engine {
             status,
             last_error: row.as_ref().and_then(|r| r.last_error.clone()),
             org_name: row.as_ref().and_then(|r| r.org_name.clone()),
+            org_not_admin,
             orgs,
             sandbox: self.config.sandbox.as_ref().map(|s| SandboxFill {
                 accounts_url: s.accounts_url.clone(),
@@ -360,7 +431,7 @@ impl Engine {
             }),
             data_centres: zoho::DATA_CENTRES
                 .iter()
-                .map(|(_, label, a, d)| (label.to_string(), a.to_string(), d.to_string()))
+                .map(|(code, _, a, d)| (code.to_string(), a.to_string(), d.to_string()))
                 .collect(),
         })
     }
@@ -456,6 +527,9 @@ impl Engine {
             enabled: true,
             ..Default::default()
         });
+        let same_connection = existing.as_ref().is_some_and(|e| {
+            e.accounts_url == accounts_url && e.desk_url == desk_url && e.client_id == client_id
+        });
         let changed = existing.as_ref().is_none_or(|e| {
             e.accounts_url != accounts_url
                 || e.desk_url != desk_url
@@ -477,12 +551,19 @@ impl Engine {
             row.refresh_token_sealed = None;
             row.access_token_sealed = None;
             row.access_expires_at = None;
-            row.org_id = None;
-            row.org_name = None;
-            row.orgs_json = None;
-            row.location = None;
-            row.status = Status::NotConnected.as_str().into();
             row.last_error = None;
+            if same_connection && row.org_id.is_some() {
+                // The same client on the same servers, re-authorized (a renewal, or a new
+                // secret): the org stays, calls keep being planned and their work waits for
+                // the consent (see `follow_switch`).
+                row.status = Status::AuthExpired.as_str().into();
+            } else {
+                row.org_id = None;
+                row.org_name = None;
+                row.orgs_json = None;
+                row.location = None;
+                row.status = Status::NotConnected.as_str().into();
+            }
         }
         self.save_conn(&row).await?;
         Ok(())
@@ -554,7 +635,9 @@ impl Engine {
         let mut desk_url = row.desk_url.clone();
         if let Some(reported) = accounts_server.map(|s| s.trim_end_matches('/')) {
             if reported != accounts {
-                if zoho::is_zoho_host(reported) && zoho::is_zoho_host(&accounts) {
+                // Only from one of Zoho's accounts servers to another, exactly as the table
+                // writes them: never to any other host, never away from a custom server.
+                if zoho::is_accounts_server(reported) && zoho::is_accounts_server(&accounts) {
                     if let Some(d) = zoho::desk_for_accounts(reported) {
                         desk_url = d.to_string();
                     }
@@ -596,12 +679,24 @@ impl Engine {
         row.access_token_sealed = Some(self.secrets.seal(PURPOSE_ACCESS, &tokens.access));
         row.access_expires_at = Some(now() + tokens.expires_in_secs as i64);
         row.last_error = None;
-        let choose = orgs.len() > 1;
-        if choose {
+        // A renewal keeps the org chosen before, when the new authorization reaches it.
+        let kept = row
+            .org_id
+            .as_ref()
+            .and_then(|id| orgs.iter().find(|o| &o.id == id))
+            .cloned();
+        let choose = kept.is_none() && orgs.len() > 1;
+        if let Some(o) = kept {
+            warn_if_not_admin(&o);
+            row.org_id = Some(o.id.clone());
+            row.org_name = Some(o.company_name.clone());
+            row.status = Status::Connected.as_str().into();
+        } else if choose {
             row.org_id = None;
             row.org_name = None;
             row.status = Status::ChooseOrg.as_str().into();
         } else {
+            warn_if_not_admin(&orgs[0]);
             row.org_id = Some(orgs[0].id.clone());
             row.org_name = Some(orgs[0].company_name.clone());
             row.status = Status::Connected.as_str().into();
@@ -633,6 +728,7 @@ impl Engine {
         if row.refresh_token_sealed.is_none() {
             return Err(EngineError::NotConfigured);
         }
+        warn_if_not_admin(org);
         row.org_id = Some(org.id.clone());
         row.org_name = Some(org.company_name.clone());
         row.status = Status::Connected.as_str().into();
@@ -663,6 +759,12 @@ impl Engine {
             Some(s) => self.secrets.open(PURPOSE_REFRESH, s)?,
             None => return Err(EngineError::NotConfigured),
         };
+        if let Some(left) = self.refresh_backoff() {
+            return Err(EngineError::TokenRefresh(format!(
+                "renewing failed just before; next try in {} s",
+                left.as_secs().max(1)
+            )));
+        }
         let client = self.oauth_client(&row)?;
         self.count_zoho("POST /oauth/v2/token refresh_token");
         match client
@@ -673,6 +775,16 @@ impl Engine {
                 row.access_token_sealed = Some(self.secrets.seal(PURPOSE_ACCESS, &t.access));
                 row.access_expires_at = Some(now() + t.expires_in_secs as i64);
                 self.save_conn(&row).await?;
+                if self
+                    .refresh_trouble
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()
+                    .is_some()
+                {
+                    tracing::info!("the access token is renewed again: the waiting work resumes");
+                    self.jobs_wake.notify_one();
+                }
                 tracing::debug!("access token refreshed");
                 Ok(t.access)
             }
@@ -686,8 +798,36 @@ impl Engine {
                 self.save_conn(&row).await?;
                 Err(EngineError::AuthExpired)
             }
-            Err(e) => Err(e.into()),
+            Err(e) => {
+                // Zoho unreachable or refusing for now: the work waits (paused, not failed),
+                // and the token endpoint is not asked again before a growing pause.
+                let mut trouble = self
+                    .refresh_trouble
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                let failures = trouble.map_or(0, |(_, n)| n) + 1;
+                let pause = REFRESH_BACKOFF_SECS
+                    .saturating_mul(1 << (failures - 1).min(5))
+                    .min(REFRESH_BACKOFF_MAX_SECS);
+                if failures == 1 {
+                    tracing::warn!(error = %e, "renewing the access token failed: Zoho work waits");
+                }
+                *trouble = Some((
+                    std::time::Instant::now() + std::time::Duration::from_secs(pause),
+                    failures,
+                ));
+                Err(EngineError::TokenRefresh(e.to_string()))
+            }
         }
+    }
+
+    /// While renewing the access token keeps failing: how long before the next try.
+    pub fn refresh_backoff(&self) -> Option<std::time::Duration> {
+        let trouble = *self
+            .refresh_trouble
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        trouble.and_then(|(until, _)| until.checked_duration_since(std::time::Instant::now()))
     }
 
     /// Runs a Desk request with a valid token, refreshing once if Zoho refuses the token.

@@ -7,14 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::calls::event::Direction;
 use super::calls::machine::{CallType, Fact, Outcome};
 use super::directory::BoundAgent;
+use super::queue::{key, Job};
 use super::store::jobs::NewJob;
 use crate::model::{RuleSettings, ZohoModule};
-
-/// Job kinds.
-pub const CONTACT: &str = "contact";
-pub const CREATE: &str = "create";
-pub const TICKET: &str = "ticket";
-pub const CALL_LOG: &str = "call_log";
 
 /// Where matched records are synced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,24 +38,14 @@ pub struct CallWork {
     pub outcome: Option<Outcome>,
 }
 
-/// What a creation needs: shared by every call from the number.
+/// What a creation needs: shared by every call from the number. Strict, so a call's work
+/// stored under the wrong kind is refused rather than read as a creation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateWork {
     pub number: String,
     pub number_key: String,
     pub create_as: ZohoModule,
-}
-
-pub fn contact_key(call_id: &str) -> String {
-    format!("call:{call_id}:{CONTACT}")
-}
-
-pub fn create_key(number_key: &str) -> String {
-    format!("number:{number_key}:{CREATE}")
-}
-
-fn call_job_key(call_id: &str, kind: &str) -> String {
-    format!("call:{call_id}:{kind}")
 }
 
 pub fn wants_ticket(s: &RuleSettings, t: CallType) -> bool {
@@ -117,7 +102,11 @@ pub fn plan(
         direction,
         number,
         number_key: number_key.to_string(),
-        extension: fact.extension().map(str::to_string),
+        // The bound agent's own extension (for a missed ring group call, the first bound one
+        // that rang), else the one the fact names.
+        extension: agent
+            .map(|a| a.extension_number.clone())
+            .or_else(|| fact.extension().map(str::to_string)),
         extension_name: agent.map(|a| a.extension_name.clone()),
         agent_id: agent.map(|a| a.agent_id.clone()),
         agent_name: agent.map(|a| a.agent_name.clone()),
@@ -126,39 +115,31 @@ pub fn plan(
         department_id: s.department_id.clone(),
         outcome,
     };
-    let payload = serde_json::to_value(&work).expect("plain data");
-    let contact = contact_key(call_id);
-    let mut jobs = vec![NewJob {
-        key: contact.clone(),
-        kind: CONTACT,
-        call_id: Some(call_id.to_string()),
-        payload: payload.clone(),
-        waits_for: None,
-    }];
+    // One job per kind; each after the one before it (the ticket after the lookup, the call
+    // activity after the ticket, which it is linked to).
+    let mut chain = vec![Job::Contact(work.clone())];
     if let Fact::Ended(o) = fact {
-        let mut last = contact;
         if wants_ticket(s, o.call_type) {
-            let key = call_job_key(call_id, TICKET);
-            jobs.push(NewJob {
-                key: key.clone(),
-                kind: TICKET,
-                call_id: Some(call_id.to_string()),
-                payload: payload.clone(),
-                waits_for: Some(last),
-            });
-            last = key;
+            chain.push(Job::Ticket(work.clone()));
         }
         if s.log_calls {
-            jobs.push(NewJob {
-                key: call_job_key(call_id, CALL_LOG),
-                kind: CALL_LOG,
-                call_id: Some(call_id.to_string()),
-                payload,
-                waits_for: Some(last),
-            });
+            chain.push(Job::CallLog(work));
         }
     }
-    jobs
+    let mut last: Option<String> = None;
+    chain
+        .into_iter()
+        .map(|job| {
+            let k = key::call(call_id, job.kind());
+            let waits_for = last.replace(k.clone());
+            NewJob {
+                key: k,
+                job,
+                call_id: Some(call_id.to_string()),
+                waits_for,
+            }
+        })
+        .collect()
 }
 
 // --- words written into Zoho -----------------------------------------------------------------
@@ -287,6 +268,15 @@ pub fn zoho_time(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::JobKind;
+
+    /// The call's work a planned job carries.
+    fn work_of(j: &NewJob) -> CallWork {
+        match &j.job {
+            Job::Contact(w) | Job::Ticket(w) | Job::CallLog(w) => w.clone(),
+            other => panic!("not a call's job: {other:?}"),
+        }
+    }
     use crate::engine::calls::event::EndResult;
 
     fn agent() -> BoundAgent {
@@ -348,7 +338,7 @@ mod tests {
             Some(&a),
             &s,
         );
-        let w: CallWork = serde_json::from_value(jobs[1].payload.clone()).unwrap();
+        let w = work_of(&jobs[1]);
         assert_eq!(
             ticket_subject(&w, CallType::InboundAnswered),
             "Inbound Completed - from <5503301> to Kristin Hale<2005>"
@@ -375,7 +365,10 @@ mod tests {
     #[test]
     fn every_rule_off_still_looks_up_a_ringing_inbound_caller() {
         let a = agent();
-        let off = RuleSettings::default();
+        let off = RuleSettings {
+            log_calls: false,
+            ..Default::default()
+        };
         let ring = |direction| Fact::Ringing {
             extension: "2005".into(),
             external_number: "5503301".into(),
@@ -391,7 +384,7 @@ mod tests {
             &off,
         );
         assert_eq!(jobs.len(), 1, "the screen pop's lookup");
-        let w: CallWork = serde_json::from_value(jobs[0].payload.clone()).unwrap();
+        let w = work_of(&jobs[0]);
         assert_eq!((w.create_as, w.sync), (None, None));
         let out = plan(
             &ring(Direction::Outbound),
@@ -407,6 +400,21 @@ mod tests {
     }
 
     #[test]
+    fn call_log_sync_is_on_until_turned_off() {
+        let a = agent();
+        let jobs = plan(
+            &Fact::Ended(outcome(CallType::InboundAnswered)),
+            "c1",
+            Direction::Inbound,
+            "k",
+            Some(&a),
+            &RuleSettings::default(),
+        );
+        let kinds: Vec<JobKind> = jobs.iter().map(|j| j.job.kind()).collect();
+        assert_eq!(kinds, vec![JobKind::Contact, JobKind::CallLog]);
+    }
+
+    #[test]
     fn plans_by_settings_and_call_type() {
         let a = agent();
         let s = all_on();
@@ -419,7 +427,7 @@ mod tests {
         let jobs = plan(&ring, "c1", Direction::Inbound, "k", Some(&a), &s);
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].key, "call:c1:contact");
-        let w: CallWork = serde_json::from_value(jobs[0].payload.clone()).unwrap();
+        let w = work_of(&jobs[0]);
         assert_eq!(w.create_as, Some(ZohoModule::Contacts));
         assert_eq!(w.sync.map(|t| t.group_id), Some(7));
 
@@ -462,7 +470,7 @@ mod tests {
             Some(&a),
             &s,
         );
-        let w: CallWork = serde_json::from_value(jobs[0].payload.clone()).unwrap();
+        let w = work_of(&jobs[0]);
         assert_eq!(w.create_as, None);
 
         // Every rule off: no work once the call is over (the ringing one: see the test above).
@@ -472,7 +480,10 @@ mod tests {
             Direction::Inbound,
             "k",
             Some(&a),
-            &Default::default()
+            &RuleSettings {
+                log_calls: false,
+                ..Default::default()
+            }
         )
         .is_empty());
     }

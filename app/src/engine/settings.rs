@@ -70,8 +70,11 @@ impl Engine {
             }
             Err(_) => (Vec::new(), None),
         };
+        let mut settings = (*self.rules()).clone();
+        // Not offered by the edition: shown off (the work would only be noted as skipped).
+        settings.log_calls &= call_logs_available(edition.as_deref());
         Ok(RulesView {
-            settings: (*self.rules()).clone(),
+            settings,
             departments,
             groups,
             call_logs_available: call_logs_available(edition.as_deref()),

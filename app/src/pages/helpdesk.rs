@@ -71,6 +71,24 @@ pub fn error_of(
     }
 }
 
+/// A data centre's name in the reader's language.
+fn data_centre_name(i18n: I18nContext, code: &str) -> String {
+    match code {
+        "us" => t_string!(i18n, dc_us),
+        "eu" => t_string!(i18n, dc_eu),
+        "in" => t_string!(i18n, dc_in),
+        "au" => t_string!(i18n, dc_au),
+        "jp" => t_string!(i18n, dc_jp),
+        "ca" => t_string!(i18n, dc_ca),
+        "cn" => t_string!(i18n, dc_cn),
+        "sa" => t_string!(i18n, dc_sa),
+        "uk" => t_string!(i18n, dc_uk),
+        "ae" => t_string!(i18n, dc_ae),
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
 pub fn problem_text(i18n: I18nContext, p: FieldProblem) -> String {
     match p {
         FieldProblem::Required => t_string!(i18n, field_required),
@@ -159,6 +177,9 @@ fn Connection(
         <p class="muted">{t!(i18n, helpdesk_intro)}</p>
         {org_name.filter(|_| status == Status::Connected || status == Status::Disabled).map(|n| view! {
             <p class="org-line">{t!(i18n, connected_org, name = n.clone())}</p>
+        })}
+        {view.org_not_admin.then(|| view! {
+            <p class="note warn" role="status" id="org-not-admin">{t!(i18n, org_not_admin)}</p>
         })}
         {last_error.filter(|_| status == Status::Error || status == Status::AuthExpired).map(|m| view! {
             <p class="note warn" role="status">{t!(i18n, last_error, msg = m.clone())}</p>
@@ -450,9 +471,10 @@ fn AuthorizationInformation(
                         <option value="" selected=move || !centre_options.iter().any(|(_, a, _)| *a == current_centre())>
                             {t!(i18n, data_centre_custom)}
                         </option>
-                        {view.data_centres.iter().map(|(label, a, _)| {
+                        {view.data_centres.iter().map(|(code, a, _)| {
                             let a2 = a.clone();
-                            view! { <option value=a.clone() selected=move || accounts.get() == a2>{label.clone()}</option> }
+                            let code = code.clone();
+                            view! { <option value=a.clone() selected=move || accounts.get() == a2>{move || data_centre_name(i18n, &code)}</option> }
                         }).collect_view()}
                     </select>
                 </div>

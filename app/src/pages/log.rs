@@ -11,7 +11,8 @@ use crate::components::{CopyField, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
-    CallDetail, CallSummary, JobNote, JobView, LogFilter, Missing, SyncNote, ZohoModule,
+    AttemptOutcome, CallDetail, CallSummary, JobKind, JobNote, JobState, JobView, LogFilter,
+    Missing, SyncNote, ZohoModule,
 };
 
 /// How often the page asks whether a call changed.
@@ -322,40 +323,40 @@ fn CallDetailView(d: CallDetail) -> impl IntoView {
 fn JobItem(j: JobView) -> impl IntoView {
     let i18n = use_i18n();
     let retry = Action::new(|id: &i64| retry_job(*id));
-    let kind = match j.kind.as_str() {
-        "contact" => t_string!(i18n, job_contact),
-        "create" => t_string!(i18n, job_create),
-        "ticket" => t_string!(i18n, job_ticket),
-        _ => t_string!(i18n, job_call_log),
+    let kind = match j.kind {
+        JobKind::Contact => t_string!(i18n, job_contact),
+        JobKind::Create => t_string!(i18n, job_create),
+        JobKind::Ticket => t_string!(i18n, job_ticket),
+        JobKind::CallLog => t_string!(i18n, job_call_log),
     }
     .to_string();
-    let state = match j.state.as_str() {
-        "queued" => t_string!(i18n, job_state_queued),
-        "running" => t_string!(i18n, job_state_running),
-        "done" => t_string!(i18n, job_state_done),
-        "failed" => t_string!(i18n, job_state_failed),
-        _ => t_string!(i18n, job_state_cancelled),
+    let state = match j.state {
+        JobState::Queued => t_string!(i18n, job_state_queued),
+        JobState::Running => t_string!(i18n, job_state_running),
+        JobState::Done => t_string!(i18n, job_state_done),
+        JobState::Failed => t_string!(i18n, job_state_failed),
+        JobState::Cancelled => t_string!(i18n, job_state_cancelled),
     }
     .to_string();
-    let failed = j.state == "failed";
+    let failed = j.state == JobState::Failed;
     let id = j.job_id;
     // A job done at the first attempt: its summary says it all.
-    let plain = j.history.len() == 1 && j.history[0].outcome == "done";
+    let plain = j.history.len() == 1 && j.history[0].outcome == AttemptOutcome::Done;
     let history = j
         .history
         .into_iter()
         .map(|a| {
             view! {
-                <li><span class="when">{a.at}</span>" "<code>{a.outcome}</code>
+                <li><span class="when">{a.at}</span>" "<code>{a.outcome.as_str()}</code>
                     {a.detail.map(|d| view! { " "{d} })}</li>
             }
         })
         .collect_view();
     view! {
-        <li class="job" data-kind=j.kind.clone() data-state=j.state.clone()>
+        <li class="job" data-kind=j.kind.as_str() data-state=j.state.as_str()>
             <div class="job-head">
                 <strong>{kind}</strong>
-                <span class=format!("job-state {}", j.state)>{state}</span>
+                <span class=format!("job-state {}", j.state.as_str())>{state}</span>
                 {(j.attempts > 1).then(|| view! { <span class="muted">{t!(i18n, job_attempts, count = j.attempts)}</span> })}
                 {j.next_attempt.map(|at| view! { <span class="muted">{t!(i18n, job_next, at = at.clone())}</span> })}
                 {j.link.map(|href| view! { <a href=href target="_blank" rel="noopener">{t!(i18n, job_open)}</a> })}
@@ -364,8 +365,8 @@ fn JobItem(j: JobView) -> impl IntoView {
                         on:click=move |_| { retry.dispatch(id); }>{t!(i18n, job_retry)}</button>
                 })}
             </div>
-            {j.note.as_ref().map(|n| note_text(i18n, &j.kind, n)).or(j.summary).map(|s| view! { <p class="job-summary">{s}</p> })}
-            {j.last_error.filter(|_| failed || j.state == "queued").map(|e| view! { <p class="job-error">{e}</p> })}
+            {j.note.as_ref().map(|n| note_text(i18n, j.kind, n)).or(j.summary).map(|s| view! { <p class="job-summary">{s}</p> })}
+            {j.last_error.filter(|_| failed || j.state == JobState::Queued).map(|e| view! { <p class="job-error">{e}</p> })}
             {(!plain).then(|| view! { <ul class="job-history">{history}</ul> })}
         </li>
     }
@@ -373,8 +374,8 @@ fn JobItem(j: JobView) -> impl IntoView {
 
 /// A job's note in the reader's language (jobs stored before notes existed show their English
 /// summary).
-fn note_text(i18n: I18nContext, kind: &str, n: &JobNote) -> String {
-    let ticket = kind == "ticket";
+fn note_text(i18n: I18nContext, kind: JobKind, n: &JobNote) -> String {
+    let ticket = kind == JobKind::Ticket;
     let contact = |m: &ZohoModule| *m == ZohoModule::Contacts;
     match n {
         JobNote::Matched {
@@ -385,7 +386,13 @@ fn note_text(i18n: I18nContext, kind: &str, n: &JobNote) -> String {
             sync,
             others,
         } => {
-            let (number, name) = (number.clone(), name.clone());
+            let number = number.clone();
+            // A record without a name (the manual's first sync failure) is still said plainly.
+            let name = if name.trim().is_empty() {
+                t_string!(i18n, record_without_name).to_string()
+            } else {
+                name.clone()
+            };
             let first = match (contact(module), created) {
                 (true, false) => t_string!(i18n, note_matched_contact, number, name).to_string(),
                 (true, true) => {

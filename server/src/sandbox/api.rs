@@ -566,7 +566,9 @@ async fn list_orgs(
     query(q, &[])?;
     let st = sb.lock();
     let desk = sb.config().desk_url();
-    Ok(list(st.orgs.iter().map(|o| o.org.to_json(&desk)).collect()))
+    Ok(list(
+        st.orgs.iter().map(|o| org_json(&st, o, &desk)).collect(),
+    ))
 }
 
 /// The organizations this token reaches (those chosen at consent); `/organizations` lists
@@ -592,7 +594,7 @@ async fn accessible_orgs(
         st.orgs
             .iter()
             .filter(|o| a.orgs.contains(&o.org.id))
-            .map(|o| o.org.to_json(&desk))
+            .map(|o| org_json(&st, o, &desk))
             .collect(),
     ))
 }
@@ -616,7 +618,14 @@ async fn get_org(
     let id = parse_id(&id, "organizationId")?;
     let st = sb.lock();
     let o = st.org(id).ok_or_else(ApiError::not_found)?;
-    Ok(Json(o.org.to_json(&sb.config().desk_url())).into_response())
+    Ok(Json(org_json(&st, o, &sb.config().desk_url())).into_response())
+}
+
+/// An org as the consenting user sees it: `isAdminInOrg` from that user's agent in the org.
+fn org_json(st: &SbState, o: &OrgData, desk: &str) -> Value {
+    let email = &st.admin_agent().email;
+    let admin = o.agents.iter().any(|x| &x.email == email && x.admin);
+    o.org.to_json(desk, admin)
 }
 
 async fn my_info(

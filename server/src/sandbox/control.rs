@@ -275,6 +275,8 @@ struct AddOrg {
     company_name: String,
     portal_name: String,
     edition: Option<String>,
+    /// Whether the consenting user administers the new org (default: yes).
+    admin: Option<bool>,
 }
 
 /// Adds an org the consenting user also belongs to, with one department and the admin agent.
@@ -310,6 +312,7 @@ async fn add_org(State(sb): State<SharedSandbox>, body: axum::body::Bytes) -> Re
     let mut admin = st.admin_agent().clone();
     admin.id = st.new_id();
     admin.department_ids = vec![dept.id];
+    admin.admin = a.admin.unwrap_or(true);
     let org = Org {
         id: org_id,
         portal_name: a.portal_name,

@@ -98,6 +98,11 @@ impl Sandbox {
         self.lock().orgs.iter().map(|o| o.org.id).collect()
     }
 
+    /// Refresh tokens not revoked (for tests that prove a revocation reached Zoho).
+    pub fn live_refresh_tokens(&self) -> usize {
+        self.lock().refresh_tokens.len()
+    }
+
     /// Total Desk API requests answered so far (any status), for tests that prove a cache.
     pub fn request_count(&self) -> u64 {
         self.lock().stats.total

@@ -78,14 +78,15 @@ pub struct Org {
 }
 
 impl Org {
-    pub fn to_json(&self, desk_base: &str) -> Value {
+    /// The org as Zoho lists it to a user; `user_is_admin`: whether that user administers it.
+    pub fn to_json(&self, desk_base: &str, user_is_admin: bool) -> Value {
         json!({
             "id": self.id.to_string(),
             "companyName": self.company_name,
             "portalName": self.portal_name,
             "edition": self.edition,
             "isDefault": self.is_default,
-            "isAdminInOrg": true,
+            "isAdminInOrg": user_is_admin,
             "isPayloadEncryptionEnabled": false,
             "isSandboxPortal": false,
             "currencyCode": "USD",

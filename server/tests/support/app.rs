@@ -127,6 +127,10 @@ impl TestApp {
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // A response that never completes (a stalled page stream) fails its test within a
+            // minute instead of holding the whole suite until CI's limit. Live event streams
+            // are read with their own clients.
+            .read_timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap()
     }

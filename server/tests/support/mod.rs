@@ -2,5 +2,6 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod flows;
 pub mod oas;
 pub mod sandbox;

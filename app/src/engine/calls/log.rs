@@ -7,7 +7,8 @@ use super::machine::Fact;
 use crate::engine::store::calls::{CallFilter, CallRow};
 use crate::engine::{Engine, EngineError};
 use crate::model::{
-    CallDetail, CallEventView, CallFactView, CallSummary, JobAttemptView, JobView, LogFilter,
+    CallDetail, CallEventView, CallFactView, CallSummary, JobAttemptView, JobState, JobView,
+    LogFilter,
 };
 
 /// Calls per page of the log.
@@ -124,30 +125,20 @@ impl Engine {
             .into_iter()
             .map(|j| JobView {
                 job_id: j.job_id,
-                summary: j
-                    .result
-                    .as_ref()
-                    .and_then(|r| r.get("summary"))
-                    .and_then(|s| s.as_str())
-                    .map(str::to_string),
-                note: j
-                    .result
-                    .as_ref()
-                    .and_then(|r| r.get("note"))
-                    .and_then(|n| serde_json::from_value(n.clone()).ok()),
+                summary: j.result.as_ref().map(|r| r.summary.clone()),
+                note: j.result.as_ref().and_then(|r| r.note.clone()),
                 link: j
                     .result
                     .as_ref()
-                    .and_then(|r| r.get("link").or_else(|| r.get("record")?.get("web_url")))
-                    .and_then(|s| s.as_str())
-                    .and_then(|u| self.trusted_zoho_link(u)),
-                next_attempt: (j.state == "queued").then(|| clock(j.run_after_ms, off)),
+                    .and_then(|r| r.link())
+                    .and_then(|u| self.trusted_zoho_link(&u)),
+                next_attempt: (j.state == JobState::Queued).then(|| clock(j.run_after_ms, off)),
                 history: attempts
                     .iter()
                     .filter(|a| a.job_id == j.job_id)
                     .map(|a| JobAttemptView {
                         at: clock(a.finished_ms, off),
-                        outcome: a.outcome.clone(),
+                        outcome: a.outcome,
                         detail: a.detail.clone(),
                     })
                     .collect(),

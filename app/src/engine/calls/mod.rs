@@ -40,6 +40,9 @@ pub enum Switch {
     NotConnected,
     Off,
     On,
+    /// Connected to an org and switched on, but the authorization has expired (or is being
+    /// renewed): calls are planned as when on, and their Zoho work waits.
+    Paused,
 }
 
 /// How an intake request proved it comes from the PBX.
@@ -213,13 +216,24 @@ impl Engine {
         let rules = self.rules();
         let metrics = &self.metrics;
         move |fact: Fact, state: &CallState| {
-            let agent = fact.extension().and_then(|x| dir.by_extension(x)).cloned();
+            // The agent the Zoho work is for: the extension that answered (or that the PBX
+            // named); for a call nobody answered, the first extension that rang and is bound
+            // (a ring group's unbound first member does not lose the call).
+            let agent = match &fact {
+                Fact::Ended(o) if o.answered_ms.is_none() => fact
+                    .extension()
+                    .into_iter()
+                    .chain(o.rang.iter().map(String::as_str))
+                    .find_map(|x| dir.by_extension(x)),
+                _ => fact.extension().and_then(|x| dir.by_extension(x)),
+            }
+            .cloned();
             let agent_id = agent.as_ref().map(|b| b.agent_id.clone());
             let skip = match (switch, &agent_id) {
                 (Switch::NotConnected, _) => Some("not_connected"),
                 (Switch::Off, _) => Some("disabled"),
-                (Switch::On, None) => Some("unbound"),
-                (Switch::On, Some(_)) => None,
+                (Switch::On | Switch::Paused, None) => Some("unbound"),
+                (Switch::On | Switch::Paused, Some(_)) => None,
             };
             metrics.inc(
                 "helpdesk_call_facts_total",

@@ -5,14 +5,15 @@
 use sqlx::Row;
 
 use super::{Store, StoreError};
+use crate::engine::queue::{key, Job, JobResult};
+use crate::model::{AttemptOutcome, JobKind, JobState};
 
 /// Work to enqueue. A second job with the same key is a no-op.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewJob {
     pub key: String,
-    pub kind: &'static str,
+    pub job: Job,
     pub call_id: Option<String>,
-    pub payload: serde_json::Value,
     pub waits_for: Option<String>,
 }
 
@@ -21,9 +22,10 @@ pub struct NewJob {
 pub struct ClaimedJob {
     pub job_id: i64,
     pub key: String,
-    pub kind: String,
+    pub kind: JobKind,
     pub call_id: Option<String>,
-    pub payload: serde_json::Value,
+    /// The job, or why its stored payload could not be read (it then fails, alone).
+    pub job: Result<Job, String>,
     /// Attempts so far, this one included.
     pub attempts: i64,
     pub uncertain: bool,
@@ -35,12 +37,12 @@ pub struct ClaimedJob {
 pub struct JobRow {
     pub job_id: i64,
     pub key: String,
-    pub kind: String,
+    pub kind: JobKind,
     pub call_id: Option<String>,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i64,
     pub run_after_ms: i64,
-    pub result: Option<serde_json::Value>,
+    pub result: Option<JobResult>,
     pub last_error: Option<String>,
 }
 
@@ -48,7 +50,7 @@ pub struct JobRow {
 pub struct AttemptRow {
     pub job_id: i64,
     pub finished_ms: i64,
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub detail: Option<String>,
 }
 
@@ -56,7 +58,7 @@ pub struct AttemptRow {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Finish {
     /// Done; what it found or made.
-    Done(serde_json::Value),
+    Done(Box<JobResult>),
     /// Try again at this time. `uncertain`: the request may have had its effect.
     Retry {
         at_ms: i64,
@@ -75,6 +77,18 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Db(sqlx::Error::Decode(Box::new(e)))
 }
 
+/// A stored word that is not one of the enum's (the `CHECK` constraints keep them out).
+fn word_err(column: &str, word: &str) -> StoreError {
+    StoreError::Db(sqlx::Error::Decode(
+        format!("unknown {column} {word:?}").into(),
+    ))
+}
+
+fn kind_of(r: &sqlx::sqlite::SqliteRow) -> Result<JobKind, StoreError> {
+    let w: String = r.get("kind");
+    JobKind::parse(&w).ok_or_else(|| word_err("job kind", &w))
+}
+
 pub(super) async fn insert_job(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     job: &NewJob,
@@ -85,9 +99,9 @@ pub(super) async fn insert_job(
          VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6, $6) ON CONFLICT (job_key) DO NOTHING",
     )
     .bind(&job.key)
-    .bind(job.kind)
+    .bind(job.job.kind().as_str())
     .bind(&job.call_id)
-    .bind(job.payload.to_string())
+    .bind(job.job.payload())
     .bind(&job.waits_for)
     .bind(now_ms)
     .execute(&mut **tx)
@@ -98,12 +112,13 @@ pub(super) async fn insert_job(
 
 fn job_row(r: sqlx::sqlite::SqliteRow) -> Result<JobRow, StoreError> {
     let result: Option<String> = r.get("result");
+    let state: String = r.get("state");
     Ok(JobRow {
         job_id: r.get("job_id"),
         key: r.get("job_key"),
-        kind: r.get("kind"),
+        kind: kind_of(&r)?,
         call_id: r.get("call_id"),
-        state: r.get("state"),
+        state: JobState::parse(&state).ok_or_else(|| word_err("job state", &state))?,
         attempts: r.get("attempts"),
         run_after_ms: r.get("run_after_ms"),
         result: result
@@ -150,12 +165,13 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let payload: String = r.get("payload");
+            let kind = kind_of(&r)?;
             out.push(ClaimedJob {
                 job_id: r.get("job_id"),
                 key: r.get("job_key"),
-                kind: r.get("kind"),
+                kind,
                 call_id: r.get("call_id"),
-                payload: serde_json::from_str(&payload).map_err(json_err)?,
+                job: Job::from_columns(kind, &payload).map_err(|e| e.to_string()),
                 attempts: r.get("attempts"),
                 uncertain: r.get::<i64, _>("uncertain") != 0,
                 created_ms: r.get("created_ms"),
@@ -181,17 +197,11 @@ impl Store {
                         last_error = NULL, updated_ms = $3 WHERE job_id = $1 AND state = 'running'",
                 )
                 .bind(job_id)
-                .bind(result.to_string())
+                .bind(serde_json::to_string(result).map_err(json_err)?)
                 .bind(now_ms)
                 .execute(&mut *tx)
                 .await?;
-                (
-                    "done",
-                    result
-                        .get("summary")
-                        .and_then(|s| s.as_str())
-                        .map(str::to_string),
-                )
+                (AttemptOutcome::Done, Some(result.summary.clone()))
             }
             Finish::Retry {
                 at_ms,
@@ -211,7 +221,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 (
-                    if *uncertain { "uncertain" } else { "retry" },
+                    if *uncertain {
+                        AttemptOutcome::Uncertain
+                    } else {
+                        AttemptOutcome::Retry
+                    },
                     Some(error.clone()),
                 )
             }
@@ -225,7 +239,7 @@ impl Store {
                 .bind(now_ms)
                 .execute(&mut *tx)
                 .await?;
-                ("failed", Some(why.clone()))
+                (AttemptOutcome::Failed, Some(why.clone()))
             }
             Finish::Wait { for_key, detail } => {
                 sqlx::query(
@@ -237,7 +251,7 @@ impl Store {
                 .bind(now_ms)
                 .execute(&mut *tx)
                 .await?;
-                ("waiting", Some(detail.clone()))
+                (AttemptOutcome::Waiting, Some(detail.clone()))
             }
             Finish::Paused(why) => {
                 sqlx::query(
@@ -248,7 +262,7 @@ impl Store {
                 .bind(now_ms)
                 .execute(&mut *tx)
                 .await?;
-                ("paused", Some(why.clone()))
+                (AttemptOutcome::Paused, Some(why.clone()))
             }
         };
         record_attempt(
@@ -282,7 +296,7 @@ impl Store {
         .map(|r| r.get(0))
         .collect();
         let why = "the worker stopped before recording the outcome";
-        record_attempts(&mut tx, &ids, now_ms, "uncertain", why).await?;
+        record_attempts(&mut tx, &ids, now_ms, AttemptOutcome::Uncertain, why).await?;
         tx.commit().await?;
         Ok(ids.len() as u64)
     }
@@ -348,7 +362,7 @@ impl Store {
         .into_iter()
         .map(|r| r.get(0))
         .collect();
-        record_attempts(&mut tx, &ids, now_ms, "cancelled", why).await?;
+        record_attempts(&mut tx, &ids, now_ms, AttemptOutcome::Cancelled, why).await?;
         tx.commit().await?;
         Ok(ids.len() as u64)
     }
@@ -366,10 +380,11 @@ impl Store {
     pub async fn call_jobs(&self, call_id: &str) -> Result<Vec<JobRow>, StoreError> {
         sqlx::query(
             "SELECT * FROM job WHERE call_id = $1
-                OR job_key IN (SELECT waits_for FROM job WHERE call_id = $1 AND waits_for LIKE 'number:%')
+                OR job_key IN (SELECT waits_for FROM job WHERE call_id = $1 AND waits_for LIKE $2)
              ORDER BY job_id",
         )
         .bind(call_id)
+        .bind(format!("{}%", key::CREATION_PREFIX))
         .fetch_all(&self.pool)
         .await?
         .into_iter()
@@ -389,29 +404,51 @@ impl Store {
             list.push_bind(id);
         }
         q.push(") ORDER BY attempt_id");
-        Ok(q.build()
+        q.build()
             .fetch_all(&self.pool)
             .await?
             .into_iter()
-            .map(|r| AttemptRow {
-                job_id: r.get(0),
-                finished_ms: r.get(1),
-                outcome: r.get(2),
-                detail: r.get(3),
+            .map(|r| {
+                let outcome: String = r.get(2);
+                Ok(AttemptRow {
+                    job_id: r.get(0),
+                    finished_ms: r.get(1),
+                    outcome: AttemptOutcome::parse(&outcome)
+                        .ok_or_else(|| word_err("attempt outcome", &outcome))?,
+                    detail: r.get(3),
+                })
             })
-            .collect())
+            .collect()
     }
 
-    /// Jobs by state (for metrics and tests).
-    pub async fn job_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+    /// Calls with Zoho work queued or running.
+    pub async fn waiting_calls(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query(
-            "SELECT kind, state, COUNT(*) FROM job GROUP BY kind, state ORDER BY kind, state",
+            "SELECT COUNT(DISTINCT call_id) FROM job
+             WHERE state IN ('queued', 'running') AND call_id IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .get(0))
+    }
+
+    /// Jobs by kind and state (for metrics and tests).
+    pub async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, i64)>, StoreError> {
+        sqlx::query(
+            "SELECT kind, state, COUNT(*) AS n FROM job GROUP BY kind, state ORDER BY kind, state",
         )
         .fetch_all(&self.pool)
         .await?
         .into_iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect())
+        .map(|r| {
+            let state: String = r.get("state");
+            Ok((
+                kind_of(&r)?,
+                JobState::parse(&state).ok_or_else(|| word_err("job state", &state))?,
+                r.get("n"),
+            ))
+        })
+        .collect()
     }
 
     // --- rule settings -------------------------------------------------------------------
@@ -463,7 +500,7 @@ async fn record_attempts(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     job_ids: &[i64],
     now_ms: i64,
-    outcome: &str,
+    outcome: AttemptOutcome,
     detail: &str,
 ) -> Result<(), StoreError> {
     for id in job_ids {
@@ -477,7 +514,7 @@ async fn record_attempt(
     job_id: i64,
     started_ms: i64,
     finished_ms: i64,
-    outcome: &str,
+    outcome: AttemptOutcome,
     detail: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query(
@@ -487,9 +524,91 @@ async fn record_attempt(
     .bind(job_id)
     .bind(started_ms)
     .bind(finished_ms)
-    .bind(outcome)
+    .bind(outcome.as_str())
     .bind(detail)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::str::FromStr;
+
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    use super::*;
+
+    /// The database of a store of the version before the queue's words were checked: its
+    /// migrations up to 0008, with one job and one attempt in it.
+    async fn before_checks() -> sqlx::SqlitePool {
+        let opts = SqliteConnectOptions::from_str("sqlite::memory:")
+            .unwrap()
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .unwrap();
+        let mut m = sqlx::migrate!("./migrations");
+        let upto: Vec<_> = m
+            .migrations
+            .iter()
+            .filter(|x| x.version <= 8)
+            .cloned()
+            .collect();
+        m.migrations = Cow::Owned(upto);
+        m.run(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO job (job_id, job_key, kind, call_id, payload, state, run_after_ms, created_ms, updated_ms, result)
+             VALUES (7, 'call:c1:ticket', 'ticket', 'c1', '{}', 'done', 1, 1, 2, '{\"summary\":\"s\",\"ticket_id\":\"42\"}')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO job_attempt (job_id, started_ms, finished_ms, outcome, detail) VALUES (7, 1, 2, 'done', 's')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool
+    }
+
+    #[tokio::test]
+    async fn the_checked_tables_keep_every_job_and_attempt_and_refuse_unknown_words() {
+        let pool = before_checks().await;
+        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+        let store = Store { pool };
+
+        let job = store.job_by_key("call:c1:ticket").await.unwrap().unwrap();
+        assert_eq!(
+            (job.job_id, job.kind, job.state),
+            (7, JobKind::Ticket, JobState::Done)
+        );
+        let result = job.result.unwrap();
+        assert_eq!(
+            (result.summary.as_str(), result.ticket_id.as_deref()),
+            ("s", Some("42"))
+        );
+        let attempts = store.job_attempts(&[7]).await.unwrap();
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(attempts[0].outcome, AttemptOutcome::Done);
+
+        for bad in [
+            "UPDATE job SET state = 'paused' WHERE job_id = 7",
+            "UPDATE job SET kind = 'email' WHERE job_id = 7",
+            "INSERT INTO job_attempt (job_id, started_ms, finished_ms, outcome) VALUES (7, 3, 3, 'maybe')",
+        ] {
+            let e = sqlx::query(bad).execute(&store.pool).await.unwrap_err();
+            assert!(e.to_string().contains("CHECK"), "{bad}: {e}");
+        }
+        // The attempts still belong to their job (the foreign key survived the rebuild).
+        sqlx::query("DELETE FROM job WHERE job_id = 7")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert!(store.job_attempts(&[7]).await.unwrap().is_empty());
+    }
 }

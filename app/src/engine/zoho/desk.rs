@@ -21,6 +21,9 @@ pub struct Organization {
     pub portal_name: Option<String>,
     #[serde(default)]
     pub edition: Option<String>,
+    /// Whether the consenting user administers this org (`null` or absent: unknown).
+    #[serde(default)]
+    pub is_admin_in_org: Option<bool>,
 }
 
 /// An id sent as a JSON string or number.

@@ -80,7 +80,26 @@ pub const DATA_CENTRES: &[(&str, &str, &str, &str)] = &[
         "https://accounts.zoho.sa",
         "https://desk.zoho.sa",
     ),
+    (
+        "uk",
+        "United Kingdom",
+        "https://accounts.zoho.uk",
+        "https://desk.zoho.uk",
+    ),
+    (
+        "ae",
+        "United Arab Emirates",
+        "https://accounts.zoho.ae",
+        "https://desk.zoho.ae",
+    ),
 ];
+
+/// Whether `url` is exactly one of Zoho's accounts servers (the data centres' table): the
+/// only ones a redirect's `accounts-server` may move the connection to.
+pub fn is_accounts_server(url: &str) -> bool {
+    let url = url.trim_end_matches('/');
+    DATA_CENTRES.iter().any(|(_, _, a, _)| *a == url)
+}
 
 /// Timeouts and the response cap of every request to Zoho.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -286,6 +305,18 @@ mod tests {
         assert!(is_zoho_host("https://accounts.zoho.com.cn"));
         assert!(is_zoho_host("https://desk.zohocloud.ca/x"));
         assert!(!is_zoho_host("https://accounts.zoho.com.evil.example"));
+        assert!(is_accounts_server("https://accounts.zoho.uk"));
+        assert!(is_accounts_server("https://accounts.zoho.ae/"));
+        for not in [
+            "http://accounts.zoho.eu",
+            "https://accounts.zoho.eu:8443",
+            "https://accounts.zoho.eu/oauth",
+            "https://desk.zoho.eu",
+            "https://accounts.zoho.eu.evil.example",
+            "https://accounts.zoho.eu@evil.example",
+        ] {
+            assert!(!is_accounts_server(not), "{not}");
+        }
         assert_eq!(
             desk_for_accounts("https://accounts.zoho.eu"),
             Some("https://desk.zoho.eu")

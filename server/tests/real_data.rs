@@ -1,0 +1,294 @@
+//! Black-box tests of issue 14 against the stricter sandbox: numbers as people type them into
+//! Zoho, names with one part, feature codes, calls during an expired authorization, and orgs
+//! the consent did not grant.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use app::engine::calls::now_ms;
+use serde_json::{json, Value};
+use support::app::*;
+use support::flows::*;
+
+/// `app/src/engine/numbers_table.txt`: (country, stored in Zoho, caller, same number?).
+fn table() -> Vec<(String, String, String, bool)> {
+    include_str!("../../app/src/engine/numbers_table.txt")
+        .lines()
+        .map(|l| l.split(" #").next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('|').map(str::trim).collect();
+            (f[0].into(), f[1].into(), f[2].into(), f[3] == "yes")
+        })
+        .collect()
+}
+
+/// Inserts a contact as a person typed it into Zoho, and lets the search index catch up.
+async fn typed_contact(app: &TestApp, body: Value) -> String {
+    let r = app
+        .http
+        .post(format!("{}/sandbox/control/contacts", app.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.sandbox_control("/advance-clock", json!({"secs": 3}))
+        .await;
+    id
+}
+
+fn searches(app: &TestApp) -> u64 {
+    app.engine.metrics.get(
+        "helpdesk_zoho_requests_total",
+        &[("operation", "GET /contacts/search")],
+    )
+}
+
+#[tokio::test]
+async fn every_row_of_the_number_table_finds_its_contact_or_not() {
+    let mut by_country: BTreeMap<String, Vec<(String, String, bool)>> = BTreeMap::new();
+    for (country, stored, caller, same) in table() {
+        by_country
+            .entry(country)
+            .or_default()
+            .push((stored, caller, same));
+    }
+    let mut wrong = Vec::new();
+    for (country, rows) in by_country {
+        let app = connected_with(&[("HELPDESK_DEFAULT_COUNTRY", country.as_str())]).await;
+        for (stored, caller, same) in rows {
+            // A fresh org each row (the seed has numbers of its own), the contact as typed.
+            app.sandbox_control("/reset", json!({})).await;
+            app.engine.forget_lookups();
+            let id = typed_contact(
+                &app,
+                json!({"firstName": "Typed", "lastName": "Person", "phone": stored}),
+            )
+            .await;
+            let found = app.engine.lookup_number(&caller).await.unwrap();
+            let hit = found.as_ref().is_some_and(|r| r.id == id);
+            if hit != same {
+                wrong.push(format!(
+                    "{country:2} {stored:?} vs caller {caller:?}: expected {same}, found {:?}",
+                    found.map(|r| (r.name, r.phone))
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn a_last_name_alone_is_synced_and_a_feature_code_matches_nobody() {
+    let app = connected_with(&[("HELPDESK_DEFAULT_COUNTRY", "GB")]).await;
+    let (s, body) = save_rules_with_group(
+        &app,
+        &[("sync_contacts", "true"), ("sync_module", "contacts")],
+        Some("Zoho Desk callers"),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    typed_contact(
+        &app,
+        json!({"lastName": "Lovelace", "phone": "020 7946 0958"}),
+    )
+    .await;
+    let id = call(&app, true, "+44 20 7946 0958", "2005", true).await;
+    drain(&app, now_ms()).await;
+    let contact = job(&jobs_of(&app, &id).await, "contact").clone();
+    assert!(
+        contact["summary"]
+            .as_str()
+            .unwrap()
+            .contains("is the contact Lovelace; added to the company contacts"),
+        "{contact}"
+    );
+    let groups = app.engine.phonebook_groups().await.unwrap();
+    assert_eq!(groups.iter().find(|g| g.helpdesk).unwrap().contacts, 1);
+
+    // A caller ID with `*` (a feature code) is nobody in Zoho, and Zoho is not asked.
+    // (The simulator refuses such a number; a PBX sends it as the caller ID.)
+    let before = searches(&app);
+    let id = "feature-code-call";
+    let at = |s: u32| format!("2026-12-02T09:00:{s:02}Z");
+    let events: Vec<Value> = [("ringing", 0), ("answered", 5), ("ended", 30)]
+        .iter()
+        .map(|(kind, s)| {
+            let mut e = json!({"event_id": format!("fc-{kind}"), "call_id": id, "kind": kind,
+                   "at": at(*s), "direction": "inbound", "external_number": "*4455",
+                   "extension": "2005"});
+            if *kind == "ended" {
+                e["result"] = json!("answered");
+            }
+            e
+        })
+        .collect();
+    let (s, body) = app.post_signed(&Value::Array(events)).await;
+    assert_eq!(s, 200, "{body}");
+    drain(&app, now_ms()).await;
+    let contact = job(&jobs_of(&app, id).await, "contact").clone();
+    assert_eq!(contact["note"]["note"], "no_match", "{contact}");
+    assert_eq!(searches(&app), before, "no search for a feature code");
+}
+
+#[tokio::test]
+async fn calls_during_an_expired_authorization_wait_and_are_delivered_once() {
+    let app = connected().await;
+    let (s, body) = save_rules(
+        &app,
+        &[
+            ("create_tickets", "true"),
+            ("ticket_inbound_answered", "true"),
+            ("log_calls", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let subject = "Inbound Completed - from <5503301> to Kristin Hale<2005>";
+    let ours = |list: Vec<Value>| list.iter().filter(|x| x["subject"] == subject).count();
+    let (tickets_before, calls_before) = (ours(tickets(&app).await), ours(calls(&app).await));
+
+    // Zoho revokes the authorization; the next Zoho request finds out.
+    app.sandbox_control("/revoke-all", json!({})).await;
+    let (_, body) = app.call("helpdesk/organizations", &[]).await;
+    assert_eq!(body, json!("AuthExpired"));
+    let zoho_before = app.sandbox.request_count();
+
+    for _ in 0..20 {
+        call(&app, true, "5503301", "2005", true).await;
+    }
+    assert_eq!(drain(&app, now_ms()).await, 0, "the work waits");
+    assert_eq!(
+        app.sandbox.request_count(),
+        zoho_before,
+        "no request reached Zoho"
+    );
+    let (_, attention) = app.call("helpdesk/attention", &[]).await;
+    assert_eq!(
+        attention,
+        json!({"auth_expired": true, "waiting_calls": 20})
+    );
+    let metrics = app.get_text("/metrics").await;
+    assert!(
+        metrics.contains("helpdesk_zoho_authorization_expired 1")
+            && metrics.contains("helpdesk_calls_waiting_for_zoho 20"),
+        "{metrics}"
+    );
+
+    // Re-authorize through the consent page: the org is kept, the work is delivered once.
+    let (url, _) = app.save_sandbox_settings().await;
+    let q = app.consent(&url, "accept").await;
+    assert_eq!(
+        app.complete(&q).await.1,
+        json!({"Succeeded": {"choose_org": false}})
+    );
+    assert_eq!(app.connection().await["status"], "Connected");
+    drain(&app, now_ms()).await;
+    assert_eq!(ours(tickets(&app).await), tickets_before + 20);
+    assert_eq!(ours(calls(&app).await), calls_before + 20);
+    // Nothing waits any more, and nothing runs twice.
+    let (_, attention) = app.call("helpdesk/attention", &[]).await;
+    assert_eq!(attention["auth_expired"], false);
+    assert_eq!(drain(&app, now_ms() + 3_600_000).await, 0);
+    assert_eq!(ours(tickets(&app).await), tickets_before + 20);
+}
+
+#[tokio::test]
+async fn the_consent_grants_orgs_and_the_chooser_offers_only_those() {
+    let app = TestApp::spawn().await;
+    let second = app
+        .sandbox_control(
+            "/orgs",
+            json!({"companyName": "Second Co", "portalName": "second", "admin": false}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.sign_in().await;
+
+    // Both granted: the admin chooses among both.
+    let (url, _) = app.save_sandbox_settings().await;
+    let q = app.consent(&url, "accept").await;
+    assert_eq!(
+        app.complete(&q).await.1,
+        json!({"Succeeded": {"choose_org": true}})
+    );
+    let names: Vec<Value> = app.connection().await["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("PBX Sandbox Co."), json!("Second Co")]);
+    // The first org, which the user administers: no warning.
+    let (s, _) = app
+        .call("helpdesk/choose_org", &[("org_id", &ORG.to_string())])
+        .await;
+    assert_eq!(s, 200);
+    let c = app.connection().await;
+    assert_eq!(
+        (c["org_name"].clone(), c["org_not_admin"].clone()),
+        (json!("PBX Sandbox Co."), json!(false))
+    );
+
+    // Only the second granted: nothing to choose, connected to it.
+    let (url, _) = app.save_sandbox_settings().await;
+    let q = app.consent_for(&url, "accept", &[second]).await;
+    assert_eq!(
+        app.complete(&q).await.1,
+        json!({"Succeeded": {"choose_org": false}})
+    );
+    let c = app.connection().await;
+    assert_eq!(
+        (c["status"].clone(), c["org_name"].clone()),
+        (json!("Connected"), json!("Second Co"))
+    );
+    assert_eq!(c["orgs"].as_array().unwrap().len(), 1, "{c}");
+    // Zoho says the user does not administer it: the page warns.
+    assert_eq!(c["org_not_admin"], json!(true), "{c}");
+    let page = app.get_text("/integrations/helpdesk").await;
+    assert!(page.contains("id=\"org-not-admin\""), "{page}");
+}
+
+#[tokio::test]
+async fn a_missed_ring_group_call_is_ticketed_for_the_first_bound_extension_that_rang() {
+    let app = connected().await;
+    let (s, body) = save_rules(
+        &app,
+        &[
+            ("create_tickets", "true"),
+            ("ticket_inbound_missed", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(
+        app.engine.bound_agent("2009").is_none(),
+        "Reception is unbound"
+    );
+    // The group rings Reception (2009, unbound) first, then Kristin Hale (2005); nobody answers.
+    let id = "ring-group-call";
+    let events = json!([
+        {"event_id": "rg-1", "call_id": id, "kind": "ringing", "at": "2026-12-02T09:00:00Z",
+         "direction": "inbound", "external_number": "5503301", "extension": "2009"},
+        {"event_id": "rg-2", "call_id": id, "kind": "ringing", "at": "2026-12-02T09:00:04Z",
+         "direction": "inbound", "external_number": "5503301", "extension": "2005"},
+        {"event_id": "rg-3", "call_id": id, "kind": "ended", "at": "2026-12-02T09:00:30Z",
+         "direction": "inbound", "external_number": "5503301", "result": "no_answer"},
+    ]);
+    let (s, body) = app.post_signed(&events).await;
+    assert_eq!(s, 200, "{body}");
+    drain(&app, now_ms()).await;
+    let ticket = job(&jobs_of(&app, id).await, "ticket").clone();
+    assert_eq!(
+        ticket["note"]["subject"], "Inbound Missed - from <5503301> to Kristin Hale<2005>",
+        "{ticket}"
+    );
+}
