@@ -152,6 +152,12 @@ impl Engine {
         Ok(self.store.reap_jobs(now_ms(), true).await?)
     }
 
+    #[tracing::instrument(name = "job", skip_all, fields(
+        job_id = job.job_id,
+        key = %job.key,
+        kind = %job.kind,
+        attempt = job.attempts,
+    ))]
     async fn run_job(&self, job: ClaimedJob, now: i64) -> Result<(), EngineError> {
         let result = match &job.job {
             Err(e) => Err(EngineError::Job(format!("unreadable job: {e}"))),

@@ -738,6 +738,7 @@ impl Engine {
 
     /// A valid access token: the stored one, or a fresh one when it is about to expire (or
     /// `force`). A refused refresh token turns the status into Authorization expired.
+    #[tracing::instrument(name = "zoho_token", skip_all, fields(force))]
     pub async fn access_token(&self, force: bool) -> Result<Sensitive, EngineError> {
         let _guard = self.token_lock.lock().await;
         let mut row = self
@@ -831,7 +832,9 @@ impl Engine {
     }
 
     /// Runs a Desk request with a valid token, refreshing once if Zoho refuses the token.
-    /// `operation` names the request in the metrics (`GET /agents`).
+    /// `operation` names the request in the metrics (`GET /agents`) and in the log's span (the
+    /// path is not logged: it can carry a caller's number).
+    #[tracing::instrument(name = "zoho", skip_all, fields(operation))]
     pub async fn with_token<T, F, Fut>(
         &self,
         operation: &'static str,

@@ -131,6 +131,7 @@ impl Engine {
 
     /// Stores events durably and idempotently and derives their facts, in one transaction
     /// per request. Redelivered events (same `event_id`) change nothing.
+    #[tracing::instrument(name = "intake", skip_all, fields(source, events = events.len()))]
     pub async fn ingest(
         &self,
         source: &str,
