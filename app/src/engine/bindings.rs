@@ -8,8 +8,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::directory::{BoundAgent, Directory};
+use super::lookup::DeskCtx;
 use super::store::FetchedAgent;
-use super::zoho::desk;
+use super::zoho::api::Desk;
 use super::{Engine, EngineError};
 use crate::model::{
     AutoBindReport, BindingChange, BindingProblem, RefreshProgress, RefreshReport, Status,
@@ -93,30 +94,19 @@ impl Engine {
             (Status::Connected, Some(org)) => org,
             _ => return Err(EngineError::NotConfigured),
         };
-        let desk_get = |path: String| {
-            let (http, desk_url, org) = (self.http.clone(), row.desk_url.clone(), org.clone());
-            let operation = if path.starts_with("/agents/count") {
-                "GET /agents/count"
-            } else {
-                "GET /agents"
-            };
-            self.with_token(operation, move |t| {
-                let (http, desk_url, path, org) =
-                    (http.clone(), desk_url.clone(), path.clone(), org.clone());
-                async move { desk::get(&http, &desk_url, &path, &t, Some(&org)).await }
-            })
+        let ctx = DeskCtx {
+            desk_url: row.desk_url.clone(),
+            org_id: org,
+            edition: None,
         };
+        let desk = Desk::new(self, &ctx);
         state.set(Some(RefreshProgress {
             fetched: 0,
             total: None,
         }));
         // The total is only for the progress display: without it the count still runs.
-        let total = match desk_get("/agents/count".into()).await {
-            Ok(v) => v
-                .as_ref()
-                .and_then(|v| v.get("count"))
-                .and_then(Value::as_u64)
-                .map(|n| n as usize),
+        let total = match desk.agent_count().await {
+            Ok(n) => n,
             Err(EngineError::AuthExpired) => return Err(EngineError::AuthExpired),
             Err(e) => {
                 tracing::debug!(error = %e, "agent count unavailable");
@@ -130,13 +120,12 @@ impl Engine {
                 fetched: all.len(),
                 total,
             }));
-            let page = desk_get(format!("/agents?from={from}&limit={PAGE}")).await?;
-            let items: Vec<FetchedAgent> = page
-                .as_ref()
-                .and_then(|v| v.get("data"))
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(agent_from_json).collect())
-                .unwrap_or_default();
+            let items: Vec<FetchedAgent> = desk
+                .agents(from, PAGE)
+                .await?
+                .iter()
+                .filter_map(agent_from_json)
+                .collect();
             let n = items.len();
             all.extend(items);
             if n < PAGE {

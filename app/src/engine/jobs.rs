@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::calls::event::Direction;
 use super::calls::{now_ms, Switch};
@@ -14,6 +14,7 @@ use super::lookup::{DeskCtx, ZohoRecord};
 use super::queue::{key, Job, JobResult};
 use super::rules::{self, CallWork, CreateWork};
 use super::store::jobs::{ClaimedJob, Finish, JobRow, NewJob};
+use super::zoho::api::{Desk, NewAccount, NewCall, NewContact, NewTicket};
 use super::zoho::ZohoError;
 use super::{Engine, EngineError};
 use crate::model::{AttemptOutcome, JobKind, JobNote, JobState, SyncNote, ZohoModule};
@@ -367,6 +368,7 @@ impl Engine {
     /// Creates an unknown caller once, whatever the number of calls waiting for it.
     async fn job_create(&self, job: &ClaimedJob, w: &CreateWork) -> Result<Step, EngineError> {
         let ctx = self.desk_ctx().await?;
+        let desk = Desk::new(self, &ctx);
         if job.uncertain || job.attempts > 1 {
             // An earlier attempt may have created it: look before creating again, first among
             // the newest records (a list, which Zoho serves from its data: a record made a
@@ -396,32 +398,28 @@ impl Engine {
                 // "Automatic New Contact 5503309": the prefix as first name, the number as last
                 // name, so the full name reads as the manual shows and both names are set.
                 let (field, number) = self.numbers().storable(&w.number);
-                let mut body = json!({
-                    "firstName": "Automatic New Contact",
-                    "lastName": w.number,
-                    "description": format!("Created by the PBX integration for calls from {}.", w.number),
-                });
-                body[field.as_str()] = Value::String(number);
-                let v = self
-                    .desk_post(&ctx, "POST /contacts", "/contacts", &body)
-                    .await?
-                    .unwrap_or_default();
-                ZohoRecord::from_contact(&v)
+                let contact = NewContact {
+                    first_name: Some("Automatic New Contact".into()),
+                    last_name: w.number.clone(),
+                    phone: None,
+                    mobile: None,
+                    description: Some(created_for(&w.number)),
+                }
+                .with_number(field, number);
+                ZohoRecord::from_contact(&desk.create_contact(&contact).await?)
             }
             ZohoModule::Accounts => {
-                let body = json!({
-                    "accountName": name,
-                    "phone": self.numbers().storable(&w.number).1,
-                    "description": format!("Created by the PBX integration for calls from {}.", w.number),
-                });
-                let v = self
-                    .desk_post(&ctx, "POST /accounts", "/accounts", &body)
-                    .await?
-                    .unwrap_or_default();
-                ZohoRecord::from_account(&v)
+                let account = NewAccount {
+                    account_name: name.clone(),
+                    phone: Some(self.numbers().storable(&w.number).1),
+                    description: Some(created_for(&w.number)),
+                };
+                ZohoRecord::from_account(&desk.create_account(&account).await?)
             }
         }
-        .ok_or_else(|| EngineError::Zoho(ZohoError::Decode("the created record has no id".into())))?;
+        .ok_or_else(|| {
+            EngineError::Zoho(ZohoError::Decode("the created record has no id".into()))
+        })?;
         self.lookups.put(&w.number_key, Some(rec.clone()));
         let link = rec.web_url.clone();
         let note = JobNote::Created {
@@ -462,26 +460,22 @@ impl Engine {
             Some(r) => r,
         };
         let ctx = self.desk_ctx().await?;
+        let desk = Desk::new(self, &ctx);
         let marker = rules::call_marker(&w.call_id);
         let subject = rules::ticket_subject(w, o.call_type);
         if job.uncertain {
             // An earlier attempt may have made it: the contact's newest tickets with this
             // subject, each read whole to find this call's marker in its description.
-            let path = format!("/contacts/{}/tickets?limit=50", rec.id);
-            let list = self
-                .desk_get(&ctx, "GET /contacts/{id}/tickets", &path)
-                .await?;
-            let candidates: Vec<String> = items(list.as_ref())
+            let candidates: Vec<String> = desk
+                .contact_tickets(&rec.id, 50)
+                .await?
                 .iter()
                 .filter(|t| t.get("subject").and_then(Value::as_str) == Some(subject.as_str()))
                 .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_string))
                 .take(5)
                 .collect();
             for id in candidates {
-                let t = self
-                    .desk_get(&ctx, "GET /tickets/{id}", &format!("/tickets/{id}"))
-                    .await?
-                    .unwrap_or_default();
+                let t = desk.ticket(&id).await?;
                 let ours = t
                     .get("description")
                     .and_then(Value::as_str)
@@ -492,34 +486,26 @@ impl Engine {
             }
         }
         let department = self.department(&ctx, w.department_id.as_deref()).await?;
-        let mut body = json!({
-            "subject": subject,
-            "departmentId": department,
-            "contactId": rec.id,
-            "channel": "Phone",
-            "phone": w.number,
-            "description": rules::call_description(w, &o, self.pbx_utc_offset()),
-        });
-        if let Some(agent) = &w.agent_id {
-            body["assigneeId"] = Value::String(agent.clone());
-        }
-        let answer = match self
-            .desk_post(&ctx, "POST /tickets", "/tickets", &body)
-            .await
-        {
+        let mut ticket = NewTicket {
+            subject,
+            department_id: department,
+            contact_id: rec.id.clone(),
+            channel: "Phone".into(),
+            phone: Some(w.number.clone()),
+            description: rules::call_description(w, &o, self.pbx_utc_offset()),
+            assignee_id: w.agent_id.clone(),
+        };
+        let answer = match desk.create_ticket(&ticket).await {
             Err(EngineError::Zoho(ZohoError::Api {
                 status, message, ..
             })) if status < 500 && message.contains("/assigneeId") => {
                 // The agent cannot own tickets of this department: create it unassigned.
-                body.as_object_mut().map(|m| m.remove("assigneeId"));
-                let v = self
-                    .desk_post(&ctx, "POST /tickets", "/tickets", &body)
-                    .await?;
-                (v, true)
+                ticket.assignee_id = None;
+                (desk.create_ticket(&ticket).await?, true)
             }
             other => (other?, false),
         };
-        let t = answer.0.unwrap_or_default();
+        let t = answer.0;
         if t.get("id").is_none() {
             return Err(EngineError::Zoho(ZohoError::Decode(
                 "the ticket has no id".into(),
@@ -533,6 +519,7 @@ impl Engine {
             return Ok(done(JobKind::CallLog, JobNote::NotEnded));
         };
         let ctx = self.desk_ctx().await?;
+        let desk = Desk::new(self, &ctx);
         if !call_logs_available(ctx.edition.as_deref()) {
             let note = JobNote::EditionWithoutCalls {
                 edition: ctx.edition.clone().unwrap_or_else(|| "?".into()),
@@ -586,38 +573,38 @@ impl Engine {
             _ => "Completed",
         };
         let department = self.department(&ctx, w.department_id.as_deref()).await?;
-        let mut body = json!({
-            "subject": subject,
-            "departmentId": department,
-            "contactId": rec.id,
-            "direction": if w.direction == Direction::Outbound { "outbound" } else { "inbound" },
-            "startTime": start,
-            "duration": o.talk_secs.to_string(),
-            "status": status,
-            "description": rules::call_description(w, &o, self.pbx_utc_offset()),
-        });
-        if let Some(agent) = &w.agent_id {
-            body["ownerId"] = Value::String(agent.clone());
-        }
-        if let Some(t) = ticket_id {
-            body["ticketId"] = Value::String(t);
-        }
-        let answer = match self.desk_post(&ctx, "POST /calls", "/calls", &body).await {
+        let mut activity = NewCall {
+            subject,
+            department_id: department,
+            contact_id: rec.id.clone(),
+            direction: if w.direction == Direction::Outbound {
+                "outbound"
+            } else {
+                "inbound"
+            }
+            .into(),
+            start_time: start,
+            duration: o.talk_secs.to_string(),
+            status: status.into(),
+            description: rules::call_description(w, &o, self.pbx_utc_offset()),
+            owner_id: w.agent_id.clone(),
+            ticket_id,
+        };
+        let answer = match desk.create_call(&activity).await {
             Err(EngineError::Zoho(ZohoError::Api {
                 status, message, ..
             })) if status < 500 && message.contains("/ownerId") => {
                 // The agent is not in the call's department: logged without an owner, as an
                 // unassigned ticket is.
-                body.as_object_mut().map(|m| m.remove("ownerId"));
-                self.desk_post(&ctx, "POST /calls", "/calls", &body).await
+                activity.owner_id = None;
+                desk.create_call(&activity).await
             }
             other => other,
         };
         match answer {
             Err(e) if is_license_limited(&e) => Ok(done(JobKind::CallLog, JobNote::LicenseLimited)),
             Err(e) => Err(e),
-            Ok(v) => {
-                let c = v.unwrap_or_default();
+            Ok(c) => {
                 if c.get("id").is_none() {
                     return Err(EngineError::Zoho(ZohoError::Decode(
                         "the call has no id".into(),
@@ -664,31 +651,18 @@ impl Engine {
     }
 
     async fn fetch_departments(&self, ctx: &DeskCtx) -> Result<Departments, EngineError> {
-        let v = self
-            .desk_get(
-                ctx,
-                "GET /departments",
-                "/departments?isEnabled=true&limit=200",
-            )
-            .await?;
-        Ok(v.as_ref()
-            .and_then(|d| d.get("data"))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| {
-                        Some((
-                            d.get("id")?.as_str()?.to_string(),
-                            d.get("name")
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_string(),
-                            d.get("isDefault").and_then(Value::as_bool).unwrap_or(false),
-                        ))
-                    })
-                    .collect()
+        Ok(Desk::new(self, ctx)
+            .departments()
+            .await?
+            .iter()
+            .filter_map(|d| {
+                Some((
+                    d.get("id")?.as_str()?.to_string(),
+                    text(d, "name"),
+                    d.get("isDefault").and_then(Value::as_bool).unwrap_or(false),
+                ))
             })
-            .unwrap_or_default())
+            .collect())
     }
 }
 
@@ -706,14 +680,6 @@ fn prerequisite_ok(contact: Option<&JobRow>) -> Result<(), EngineError> {
     }
 }
 
-/// The records of a list answer (`None`: 204, none).
-fn items(data: Option<&Value>) -> &[Value] {
-    data.and_then(|d| d.get("data"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
 impl Engine {
     /// Among the org's newest contacts (or accounts), one with this number: what an earlier
     /// attempt of a creation made, read from a list (searches lag behind new records).
@@ -724,20 +690,13 @@ impl Engine {
         number: &str,
     ) -> Result<Option<ZohoRecord>, EngineError> {
         let policy = self.numbers();
-        let (op, path, make): (_, _, fn(&Value) -> Option<ZohoRecord>) = match module {
-            ZohoModule::Contacts => (
-                "GET /contacts",
-                "/contacts?sortBy=-createdTime&limit=50",
-                ZohoRecord::from_contact,
-            ),
-            ZohoModule::Accounts => (
-                "GET /accounts",
-                "/accounts?sortBy=-createdTime&limit=50",
-                ZohoRecord::from_account,
-            ),
+        let make: fn(&Value) -> Option<ZohoRecord> = match module {
+            ZohoModule::Contacts => ZohoRecord::from_contact,
+            ZohoModule::Accounts => ZohoRecord::from_account,
         };
-        let list = self.desk_get(ctx, op, path).await?;
-        Ok(items(list.as_ref())
+        Ok(Desk::new(self, ctx)
+            .newest(module, 50)
+            .await?
             .iter()
             .find(|v| {
                 ["phone", "mobile"].iter().any(|f| {
@@ -759,23 +718,19 @@ impl Engine {
         start: &str,
         marker: &str,
     ) -> Result<Option<Value>, EngineError> {
+        let desk = Desk::new(self, ctx);
         for page in 0..10 {
-            let path = format!("/contacts/{contact_id}/calls?from={}&limit=99", page * 99);
-            let list = match self.desk_get(ctx, "GET /contacts/{id}/calls", &path).await {
+            let calls = match desk.contact_calls(contact_id, page * 99, 99).await {
                 Err(e) if is_license_limited(&e) => return Ok(None),
                 other => other?,
             };
-            let calls = items(list.as_ref());
-            for c in calls {
+            for c in &calls {
                 let same = c.get("subject").and_then(Value::as_str) == Some(subject)
                     && c.get("startTime").and_then(Value::as_str) == Some(start);
                 let Some(id) = same.then(|| c.get("id").and_then(Value::as_str)).flatten() else {
                     continue;
                 };
-                let full = self
-                    .desk_get(ctx, "GET /calls/{id}", &format!("/calls/{id}"))
-                    .await?
-                    .unwrap_or_default();
+                let full = desk.call(id).await?;
                 if full
                     .get("description")
                     .and_then(Value::as_str)
@@ -790,6 +745,11 @@ impl Engine {
         }
         Ok(None)
     }
+}
+
+/// The description of a record the integration creates for an unknown caller.
+fn created_for(number: &str) -> String {
+    format!("Created by the PBX integration for calls from {number}.")
 }
 
 /// A text field of a Zoho answer (empty when absent).

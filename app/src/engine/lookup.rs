@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::numbers::PhoneField;
+use super::zoho::api::Desk;
 use super::zoho::desk;
 use super::{Engine, EngineError};
 use crate::model::{Status, ZohoModule};
@@ -163,18 +165,6 @@ impl LookupCache {
     }
 }
 
-/// The records of a list or search answer (`None`: 204, nothing).
-fn items_of(data: Option<&Value>) -> &[Value] {
-    data.and_then(|d| d.get("data"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 /// The connection's Desk URL and org, when connected.
 pub(crate) struct DeskCtx {
     pub desk_url: String,
@@ -206,42 +196,6 @@ impl Engine {
             (Status::AuthExpired, _) => Err(EngineError::AuthExpired),
             _ => Err(EngineError::NotConfigured),
         }
-    }
-
-    /// `GET` on the Desk API of the connection, counted as `operation`.
-    pub(crate) async fn desk_get(
-        &self,
-        ctx: &DeskCtx,
-        operation: &'static str,
-        path: &str,
-    ) -> Result<Option<Value>, EngineError> {
-        self.with_token(operation, |t| {
-            let http = self.http.clone();
-            let (url, org, path) = (ctx.desk_url.clone(), ctx.org_id.clone(), path.to_string());
-            async move { desk::get(&http, &url, &path, &t, Some(&org)).await }
-        })
-        .await
-    }
-
-    /// `POST` on the Desk API of the connection, counted as `operation`.
-    pub(crate) async fn desk_post(
-        &self,
-        ctx: &DeskCtx,
-        operation: &'static str,
-        path: &str,
-        body: &Value,
-    ) -> Result<Option<Value>, EngineError> {
-        self.with_token(operation, |t| {
-            let http = self.http.clone();
-            let (url, org, path, body) = (
-                ctx.desk_url.clone(),
-                ctx.org_id.clone(),
-                path.to_string(),
-                body.clone(),
-            );
-            async move { desk::post(&http, &url, &path, &t, &org, &body).await }
-        })
-        .await
     }
 
     /// Empties the lookup cache (what Disconnect does; tests that change Zoho's data too).
@@ -283,18 +237,16 @@ impl Engine {
         let Some(forms) = policy.search_forms(raw) else {
             return Ok(None);
         };
-        let or_list = forms.iter().map(|f| enc(f)).collect::<Vec<_>>().join(",");
+        let desk = Desk::new(self, ctx);
         let mut found: Vec<ZohoRecord> = Vec::new();
-        for field in ["phone", "mobile"] {
+        for field in [PhoneField::Phone, PhoneField::Mobile] {
             for page in 0..SEARCH_PAGES {
-                let path = format!(
-                    "/contacts/search?{field}={or_list}&from={}&limit={SEARCH_PAGE}",
-                    page * SEARCH_PAGE
-                );
-                let data = self.desk_get(ctx, "GET /contacts/search", &path).await?;
-                let items = items_of(data.as_ref());
-                for v in items {
-                    let theirs = text(v, field).is_some_and(|n| policy.matches_stored(raw, &n));
+                let items = desk
+                    .search_contacts_by_phone(field, &forms, page * SEARCH_PAGE, SEARCH_PAGE)
+                    .await?;
+                for v in &items {
+                    let theirs =
+                        text(v, field.as_str()).is_some_and(|n| policy.matches_stored(raw, &n));
                     if let Some(r) = theirs.then(|| ZohoRecord::from_contact(v)).flatten() {
                         if !found.iter().any(|f| f.id == r.id) {
                             found.push(r);
@@ -312,9 +264,7 @@ impl Engine {
                 .filter(|f| !f.starts_with('*'))
                 .take(ACCOUNT_FORMS)
             {
-                let path = format!("/accounts/search?_all={}&limit={SEARCH_PAGE}", enc(form));
-                let data = self.desk_get(ctx, "GET /accounts/search", &path).await?;
-                for v in items_of(data.as_ref()) {
+                for v in &desk.search_accounts(form, SEARCH_PAGE).await? {
                     let theirs = text(v, "phone").is_some_and(|n| policy.matches_stored(raw, &n));
                     if let Some(r) = theirs.then(|| ZohoRecord::from_account(v)).flatten() {
                         if !found.iter().any(|f| f.id == r.id) {

@@ -4,6 +4,7 @@
 //!
 //! Facts and sources: `docs/zoho-desk-api.md`.
 
+pub mod api;
 pub mod desk;
 pub mod oauth;
 
