@@ -37,6 +37,7 @@ test('an admin adds, edits and deletes an extension', async ({ page }) => {
   // The web-client password (the agent client's sign-in): write-only, at least 8 characters.
   const renamed = table.getByRole('row').filter({ hasText: '3100' });
   await expect(renamed).toContainText('Not set');
+  await expect(page.getByRole('button', { name: 'Web client password 3100' })).toHaveText('Set password');
   await page.getByRole('button', { name: 'Web client password 3100' }).click();
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel('Web client password').fill('short');
@@ -45,7 +46,10 @@ test('an admin adds, edits and deletes an extension', async ({ page }) => {
   await dialog.getByLabel('Web client password').fill('agent-3100-pass');
   await dialog.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByRole('dialog')).toHaveCount(0);
-  await expect(renamed).toContainText('Set');
+  // The row now says the password is set ("Set", not "Not set"), and its button changes it.
+  await expect(renamed.locator('span.pw-set')).toHaveText('Set');
+  await expect(renamed).not.toContainText('Not set');
+  await expect(page.getByRole('button', { name: 'Web client password 3100' })).toHaveText('Change');
   await expect(page.locator('body')).not.toContainText('agent-3100-pass');
 
   await page.getByRole('button', { name: 'Delete 3100' }).click();

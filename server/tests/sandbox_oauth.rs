@@ -5,8 +5,8 @@ mod support;
 
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, RefreshToken,
-    RequestTokenError, Scope, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, RequestTokenError,
+    Scope, TokenResponse, TokenUrl,
 };
 use serde_json::json;
 use support::sandbox::*;
@@ -386,10 +386,4 @@ async fn an_outage_takes_the_accounts_server_down_too() {
             .status(),
         200
     );
-}
-
-#[test]
-fn refresh_token_type_is_the_crates() {
-    // Compile-time check that the crate's RefreshToken is what exchange_refresh_token wants.
-    let _ = RefreshToken::new("x".into());
 }
