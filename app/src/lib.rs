@@ -73,6 +73,14 @@ fn set_content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // In the browser, once the page has hydrated, `<html data-hydrated>` says so: what is
+    // clicked or typed before then is lost, and the journeys wait for it (effects never run
+    // on the server).
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <I18nContextProvider>
             <AppTitle/>

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { BASE } from '../playwright.config';
-import { connect, L, saveAndConsent, signIn } from './helpers';
+import { connect, L, saveAndConsent, signIn, reload } from './helpers';
 
 test('an admin connects the PBX to the Zoho Desk sandbox', async ({ page }) => {
   await connect(page);
@@ -9,7 +9,7 @@ test('an admin connects the PBX to the Zoho Desk sandbox', async ({ page }) => {
   await page.screenshot({ path: 'test-results/helpdesk-connected-en.png', fullPage: true });
   // The secret never comes back to the browser.
   await expect(page.getByLabel(L.en.clientSecret)).toHaveValue('');
-  await page.reload();
+  await reload(page);
   await expect(page.locator('#status-value')).toHaveText(L.en.connected);
 });
 
@@ -84,7 +84,7 @@ test('the language switch is remembered', async ({ page }) => {
   await signIn(page);
   await page.getByLabel('Language').selectOption('zh-CN');
   await expect(page.getByRole('heading', { name: L.zh.network })).toBeVisible();
-  await page.reload();
+  await reload(page);
   await expect(page.getByRole('heading', { name: L.zh.network })).toBeVisible();
   await page.getByLabel('语言').selectOption('en');
   await expect(page.getByRole('heading', { name: L.en.network })).toBeVisible();

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { signIn } from './helpers';
+import { signIn, reload } from './helpers';
 
 async function openContacts(page: Page) {
   await page.getByRole('link', { name: 'Company contacts' }).click();
@@ -55,7 +55,7 @@ test('an admin creates a group, and adds, edits and deletes a contact in it', as
   await expect(edited).toContainText('(020) 555-0101');
   await expect(page.getByRole('heading', { name: 'Add contact' })).toBeVisible();
 
-  await page.reload();
+  await reload(page);
   await expect(edited).toContainText('(020) 555-0101');
   await expect(edited).toContainText('jennifer@zylker.example.com');
 

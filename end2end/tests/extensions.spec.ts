@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { signIn } from './helpers';
+import { signIn, reload } from './helpers';
 
 test('an admin adds, edits and deletes an extension', async ({ page }) => {
   await signIn(page);
@@ -31,7 +31,7 @@ test('an admin adds, edits and deletes an extension', async ({ page }) => {
   await table.getByRole('textbox', { name: 'Name' }).fill('Renamed Agent');
   await table.getByRole('button', { name: 'Save' }).click();
   await expect(table.getByRole('row').filter({ hasText: '3100' })).toContainText('Renamed Agent');
-  await page.reload();
+  await reload(page);
   await expect(table.getByRole('row').filter({ hasText: '3100' })).toContainText('Renamed Agent');
 
   // The web-client password (the agent client's sign-in): write-only, at least 8 characters.

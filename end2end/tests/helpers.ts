@@ -58,7 +58,19 @@ export async function connect(page: Page, l: Labels = L.en) {
 /** Opens a page and waits until it has hydrated (what is typed before would be reset). */
 export async function open(page: Page, path: string) {
   await page.goto(path);
+  await hydrated(page);
+}
+
+/** Waits until the page has hydrated (`<html data-hydrated>`, set by the app in the browser). */
+export async function hydrated(page: Page) {
+  await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
   await page.waitForLoadState('networkidle');
+}
+
+/** Reloads the page and waits until it has hydrated again. */
+export async function reload(page: Page) {
+  await page.reload();
+  await hydrated(page);
 }
 
 /** Connects, fetches the sandbox's Zoho Desk users and auto-binds them to the extensions. */

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { connect } from './helpers';
+import { connect, reload } from './helpers';
 
 /** Picks an extension in a user's drop-down the way a person does: focus it, then choose. */
 async function choose(page: Page, user: string, label: string) {
@@ -42,7 +42,7 @@ test('an admin fetches Zoho Desk users, auto-binds them and binds one by hand', 
   await page.locator('#save-bindings').click();
   await expect(page.getByText('Bindings saved.')).toBeVisible();
   await expect(page.getByText('You have unsaved changes.')).toHaveCount(0);
-  await page.reload();
+  await reload(page);
   await expect(chosen(page, 'Emma Wang')).toHaveText('2009 Reception');
 
   // A conflicting choice is refused with the other side named.
@@ -84,7 +84,7 @@ test('an org of 2,000 agents is fetched with a running count, paged, searched an
   await expect(page.getByText(/Bound 179\d users\./)).toBeVisible({ timeout: 30_000 });
 
   t0 = Date.now();
-  await page.reload();
+  await reload(page);
   await expect(page.getByText('Showing 1–100 of 2,000')).toBeVisible();
   await expect(page.locator('table.card-table tbody tr')).toHaveCount(100);
   const renderMs = Date.now() - t0;

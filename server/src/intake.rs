@@ -13,8 +13,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use app::engine::calls::event::{parse_native, parse_yeastar, ParseError, YeastarBody};
-use app::engine::calls::{now_ms, IntakeCredential};
+use app::engine::calls::event::ParseError;
+use app::engine::calls::{Accepted, IntakeCredential, IntakeFormat, Refusal};
 use app::engine::SharedEngine;
 
 /// Bodies above this are refused before they are read in full.
@@ -84,18 +84,29 @@ fn unauthorized() -> Response {
     )
 }
 
-async fn store(
+/// The answer to an intake request: the engine's verdict in HTTP words.
+async fn answer(
     engine: &SharedEngine,
-    source: &str,
-    events: &[app::engine::calls::event::CallEvent],
+    format: IntakeFormat,
+    credential: IntakeCredential<'_>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match engine.ingest(source, events).await {
-        Ok(r) => (
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return unreadable(r),
+    };
+    match engine.accept(format, credential, &body).await {
+        Ok(Accepted::Stored(r)) => (
             StatusCode::OK,
             Json(json!({ "stored": r.stored, "duplicates": r.duplicates })),
         )
             .into_response(),
-        Err(e) => {
+        Ok(Accepted::Ignored { event_type }) => {
+            (StatusCode::OK, Json(json!({ "ignored": event_type }))).into_response()
+        }
+        Err(Refusal::Unauthorized) => unauthorized(),
+        Err(Refusal::Invalid(e)) => bad_request(e),
+        Err(Refusal::Unavailable(e)) => {
             tracing::error!(error = %e, "call events could not be stored");
             refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -107,7 +118,7 @@ async fn store(
 }
 
 /// Counts a request by format and outcome for `/metrics`.
-fn counted(engine: &SharedEngine, format: &str, resp: Response) -> Response {
+fn counted(engine: &SharedEngine, format: IntakeFormat, resp: Response) -> Response {
     let outcome = match resp.status() {
         StatusCode::OK => "accepted",
         StatusCode::UNAUTHORIZED => "unauthorized",
@@ -117,7 +128,7 @@ fn counted(engine: &SharedEngine, format: &str, resp: Response) -> Response {
     };
     engine.metrics.inc(
         "helpdesk_intake_requests_total",
-        &[("format", format), ("outcome", outcome)],
+        &[("format", format.as_str()), ("outcome", outcome)],
     );
     resp
 }
@@ -127,26 +138,9 @@ async fn native(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let resp = native_answer(&engine, headers, body).await;
-    counted(&engine, "native", resp)
-}
-
-async fn native_answer(
-    engine: &SharedEngine,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(r) => return unreadable(r),
-    };
-    if !engine.authorize_intake(credential(&headers, None), &body) {
-        return unauthorized();
-    }
-    match parse_native(&body) {
-        Ok(events) => store(engine, "native", &events).await,
-        Err(e) => bad_request(e),
-    }
+    let format = IntakeFormat::Native;
+    let resp = answer(&engine, format, credential(&headers, None), body).await;
+    counted(&engine, format, resp)
 }
 
 #[derive(Deserialize)]
@@ -160,28 +154,13 @@ async fn yeastar(
     Query(q): Query<TokenQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let resp = yeastar_answer(&engine, headers, q, body).await;
-    counted(&engine, "yeastar", resp)
-}
-
-async fn yeastar_answer(
-    engine: &SharedEngine,
-    headers: HeaderMap,
-    q: TokenQuery,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(r) => return unreadable(r),
-    };
-    if !engine.authorize_intake(credential(&headers, q.token.as_deref()), &body) {
-        return unauthorized();
-    }
-    match parse_yeastar(&body, now_ms(), engine.pbx_utc_offset()) {
-        Ok(YeastarBody::Events(events)) => store(engine, "yeastar", &events).await,
-        Ok(YeastarBody::Ignored { event_type }) => {
-            (StatusCode::OK, Json(json!({ "ignored": event_type }))).into_response()
-        }
-        Err(e) => bad_request(e),
-    }
+    let format = IntakeFormat::Yeastar;
+    let resp = answer(
+        &engine,
+        format,
+        credential(&headers, q.token.as_deref()),
+        body,
+    )
+    .await;
+    counted(&engine, format, resp)
 }

@@ -13,8 +13,48 @@ use time::OffsetDateTime;
 use super::secrets::Sensitive;
 use super::store::calls::{IngestReport, NewFact};
 use super::{Engine, EngineError};
-use event::CallEvent;
+use event::{parse_native, parse_yeastar, CallEvent, ParseError, YeastarBody};
 use machine::{CallState, Fact};
+
+/// The formats call events arrive in (docs/call-events.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntakeFormat {
+    /// Ours: `POST /api/pbx/call-events`.
+    Native,
+    /// The Yeastar P-Series OpenAPI's event bodies: `POST /api/pbx/yeastar-events`.
+    Yeastar,
+}
+
+impl IntakeFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntakeFormat::Native => "native",
+            IntakeFormat::Yeastar => "yeastar",
+        }
+    }
+}
+
+/// What the intake did with a request it took.
+#[derive(Debug)]
+pub enum Accepted {
+    Stored(IngestReport),
+    /// A kind of event the integration does not use (a Yeastar event type number), taken and
+    /// dropped.
+    Ignored {
+        event_type: i64,
+    },
+}
+
+/// Why the intake refused a request.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No credential, or a wrong one.
+    Unauthorized,
+    /// The body is not a valid request of its format (the field is named).
+    Invalid(ParseError),
+    /// Storage failed: nothing was stored; the same delivery may be sent again.
+    Unavailable(EngineError),
+}
 
 /// A call with no event for this long is closed (as failed, or answered if it was).
 pub const DEFAULT_CALL_TIMEOUT_MS: i64 = 4 * 3600 * 1000;
@@ -127,6 +167,35 @@ impl Engine {
     pub fn authorize_intake(&self, cred: IntakeCredential<'_>, body: &[u8]) -> bool {
         self.webhook_secret()
             .is_some_and(|s| verify(&s, cred, body))
+    }
+
+    /// The intake: checks the credential, reads the body in its format, stores its events.
+    pub async fn accept(
+        &self,
+        format: IntakeFormat,
+        credential: IntakeCredential<'_>,
+        body: &[u8],
+    ) -> Result<Accepted, Refusal> {
+        if !self.authorize_intake(credential, body) {
+            return Err(Refusal::Unauthorized);
+        }
+        let events = match format {
+            IntakeFormat::Native => parse_native(body).map_err(Refusal::Invalid)?,
+            IntakeFormat::Yeastar => {
+                match parse_yeastar(body, now_ms(), self.pbx_utc_offset())
+                    .map_err(Refusal::Invalid)?
+                {
+                    YeastarBody::Events(events) => events,
+                    YeastarBody::Ignored { event_type } => {
+                        return Ok(Accepted::Ignored { event_type })
+                    }
+                }
+            }
+        };
+        self.ingest(format.as_str(), &events)
+            .await
+            .map(Accepted::Stored)
+            .map_err(Refusal::Unavailable)
     }
 
     /// Stores events durably and idempotently and derives their facts, in one transaction
