@@ -147,6 +147,12 @@ async fn native_events_are_authenticated_validated_stored_once() {
         assert!(text.contains(line), "{line} in\n{text}");
     }
 
+    // An oversized body with no credential at all: refused for its size before the credential
+    // is looked at (a stranger's oversized body is never read in full).
+    let big = vec![b' '; 300 * 1024];
+    let (s, body) = post(&app, "/api/pbx/call-events", &big, &[]).await;
+    assert_eq!(s, 413, "{body}");
+
     // One caller whatever the format: the log finds the call by any form of the number.
     app.sign_in().await;
     for form in [
@@ -445,4 +451,33 @@ async fn a_call_that_never_ends_is_closed_by_the_timeout() {
         0,
         "once"
     );
+}
+
+#[tokio::test]
+async fn storage_that_fails_answers_503_stores_nothing_and_the_same_delivery_succeeds_later() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let e = event("down1", "c-down", "ringing", "2005", "2026-12-02T08:00:00Z");
+    // The events table goes away (a full disk, a broken file: storage refuses the write).
+    sqlx::query("ALTER TABLE call_event RENAME TO call_event_away")
+        .execute(app.engine.store.pool())
+        .await
+        .unwrap();
+    let (s, body) = app.post_signed(&e).await;
+    assert_eq!(
+        (s, body),
+        (
+            503,
+            json!({"error": "the events could not be stored; send them again"})
+        )
+    );
+    sqlx::query("ALTER TABLE call_event_away RENAME TO call_event")
+        .execute(app.engine.store.pool())
+        .await
+        .unwrap();
+    let (s, _) = app.call("calls/detail", &[("call_id", "c-down")]).await;
+    assert_eq!(s, 404, "nothing of the refused delivery was stored");
+    // The PBX sends the same delivery again: stored once.
+    let (s, body) = app.post_signed(&e).await;
+    assert_eq!((s, body), (200, json!({"stored": 1, "duplicates": 0})));
 }

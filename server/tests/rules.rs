@@ -795,3 +795,44 @@ async fn accounts_sync_create_as_account_and_outbound_creation() {
         )
     );
 }
+
+/// The contact job's attempts so far for a call.
+async fn contact_attempts(app: &TestApp, call_id: &str) -> i64 {
+    job(&jobs_of(app, call_id).await, "contact")["attempts"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn retries_follow_the_schedule_across_seven_attempts() {
+    let app = connected().await;
+    all_rules(&app).await;
+    // Zoho down for good: the lookup is tried again after 5 s, 30 s, 2 min, 10 min, 30 min and
+    // 1 h, each ± 20 %: never before the earliest, always by the latest.
+    app.sandbox_control("", json!({"outage": true})).await;
+    let id = call(&app, true, "5503301", "2005", true).await;
+    let mut t = now_ms();
+    drain(&app, t).await;
+    assert_eq!(contact_attempts(&app, &id).await, 1);
+    for (n, secs) in [5i64, 30, 120, 600, 1800, 3600].into_iter().enumerate() {
+        let (done, delay) = (n as i64 + 1, secs * 1000);
+        drain(&app, t + delay * 8 / 10 - 1000).await;
+        assert_eq!(
+            contact_attempts(&app, &id).await,
+            done,
+            "attempt {} came before {secs} s − 20 %",
+            done + 1
+        );
+        let next = t + delay * 12 / 10 + 1000;
+        drain(&app, next).await;
+        assert_eq!(
+            contact_attempts(&app, &id).await,
+            done + 1,
+            "attempt {} did not come by {secs} s + 20 %",
+            done + 1
+        );
+        t = next;
+    }
+    let jobs = jobs_of(&app, &id).await;
+    assert_eq!(job(&jobs, "contact")["state"], "queued", "{jobs:#?}");
+}

@@ -117,6 +117,25 @@ fn AuthBanner() -> impl IntoView {
     }
 }
 
+/// A modal dialog: the backdrop, a `role="dialog"` box labelled by its title (the element
+/// with id `title_id`, which the children hold), and Escape to close. Every dialog of the app
+/// is one of these.
+#[component]
+pub fn Dialog(
+    title_id: &'static str,
+    on_close: impl Fn() + 'static + Send + Sync + Copy,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="backdrop">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby=title_id
+                on:keydown=move |ev| if ev.key() == "Escape" { on_close() }>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
 #[component]
 pub fn StatusBadge(status: Status) -> impl IntoView {
     let i18n = use_i18n();

@@ -11,7 +11,7 @@ use crate::api::contacts::{
     create_contact_group, create_phonebook_contact, delete_contact_group, delete_phonebook_contact,
     list_contact_groups, list_phonebook_contacts, rename_contact_group, update_phonebook_contact,
 };
-use crate::components::Frame;
+use crate::components::{Dialog, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -184,16 +184,13 @@ fn ConfirmDelete(
         }
     });
     view! {
-        <div class="backdrop">
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
-                on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
-                <h2 id="confirm-title">{message}</h2>
-                <div class="actions">
-                    <button type="button" node_ref=cancel on:click=move |_| on_cancel()>{t!(i18n, cancel)}</button>
-                    <button type="button" class="primary danger" on:click=move |_| on_ok()>{t!(i18n, ok)}</button>
-                </div>
+        <Dialog title_id="confirm-title" on_close=on_cancel>
+            <h2 id="confirm-title">{message}</h2>
+            <div class="actions">
+                <button type="button" node_ref=cancel on:click=move |_| on_cancel()>{t!(i18n, cancel)}</button>
+                <button type="button" class="primary danger" on:click=move |_| on_ok()>{t!(i18n, ok)}</button>
             </div>
-        </div>
+        </Dialog>
     }
 }
 

@@ -7,7 +7,7 @@ use crate::api::pbx::{
     create_extension, delete_extension, import_extensions, list_extensions, set_web_password,
     update_extension,
 };
-use crate::components::Frame;
+use crate::components::{Dialog, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{Extension, ExtensionInput, FieldError};
@@ -73,16 +73,13 @@ fn ExtensionTable(
         {move || to_delete.get().map(|e| {
             let id = e.id;
             view! {
-                <div class="backdrop">
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
-                        on:keydown=move |ev| if ev.key() == "Escape" { to_delete.set(None) }>
-                        <h2 id="confirm-title">{t!(i18n, delete_extension_confirm, number = e.number.clone(), name = e.name.clone())}</h2>
-                        <div class="actions">
-                            <button type="button" on:click=move |_| to_delete.set(None)>{t!(i18n, cancel)}</button>
-                            <button type="button" class="primary danger" on:click=move |_| { remove.dispatch(id); }>{t!(i18n, ok)}</button>
-                        </div>
+                <Dialog title_id="confirm-title" on_close=move || to_delete.set(None)>
+                    <h2 id="confirm-title">{t!(i18n, delete_extension_confirm, number = e.number.clone(), name = e.name.clone())}</h2>
+                    <div class="actions">
+                        <button type="button" on:click=move |_| to_delete.set(None)>{t!(i18n, cancel)}</button>
+                        <button type="button" class="primary danger" on:click=move |_| { remove.dispatch(id); }>{t!(i18n, ok)}</button>
                     </div>
-                </div>
+                </Dialog>
             }
         })}
     }
@@ -317,10 +314,8 @@ fn PasswordDialog(
         }
     });
     view! {
-        <div class="backdrop">
-            <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="pw-title"
-                on:keydown=move |ev| if ev.key() == "Escape" { close() }
-                on:submit=move |ev| { ev.prevent_default(); errors.set(vec![]); save.dispatch(password.get_untracked()); }>
+        <Dialog title_id="pw-title" on_close=close>
+            <form on:submit=move |ev| { ev.prevent_default(); errors.set(vec![]); save.dispatch(password.get_untracked()); }>
                 <h2 id="pw-title">{t!(i18n, web_password_title, number = ext.number.clone(), name = ext.name.clone())}</h2>
                 <p class="muted">{t!(i18n, web_password_hint)}</p>
                 <div class="field">
@@ -338,6 +333,6 @@ fn PasswordDialog(
                     <button type="submit" class="primary" disabled=move || save.pending().get()>{t!(i18n, save)}</button>
                 </div>
             </form>
-        </div>
+        </Dialog>
     }
 }

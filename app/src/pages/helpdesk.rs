@@ -9,7 +9,7 @@ use crate::api::helpdesk::{
     authorization_outcome, choose_org, get_connection, rules, save_settings, set_enabled, users,
     Authorization,
 };
-use crate::components::{CopyField, Frame, StatusBadge};
+use crate::components::{CopyField, Dialog, Frame, StatusBadge};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -296,20 +296,17 @@ fn ResultDialog(
         }
     });
     view! {
-        <div class="backdrop">
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title"
-                on:keydown=move |ev| if ev.key() == "Escape" { on_close() }>
-                <h2 id="dialog-title" class=if ok { "ok" } else { "bad" }>
-                    {if ok { "✓ " } else { "✕ " }}{title}
-                </h2>
-                <p id="dialog-text">{text}</p>
-                <div class="actions">
-                    <button type="button" class="primary" node_ref=ok_button on:click=move |_| on_close()>
-                        {t!(i18n, ok)}
-                    </button>
-                </div>
+        <Dialog title_id="dialog-title" on_close=on_close>
+            <h2 id="dialog-title" class=if ok { "ok" } else { "bad" }>
+                {if ok { "✓ " } else { "✕ " }}{title}
+            </h2>
+            <p id="dialog-text">{text}</p>
+            <div class="actions">
+                <button type="button" class="primary" node_ref=ok_button on:click=move |_| on_close()>
+                    {t!(i18n, ok)}
+                </button>
             </div>
-        </div>
+        </Dialog>
     }
 }
 

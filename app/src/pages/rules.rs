@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::helpdesk::{disconnect, save_rules};
+use crate::components::Dialog;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{FieldError, RuleSettings, RulesInput, RulesView, TicketWhen, ZohoModule};
@@ -289,22 +290,19 @@ pub fn DisconnectButton(on_change: impl Fn() + 'static + Send + Sync + Copy) -> 
             {t!(i18n, disconnect)}
         </button>
         <Show when=move || open.get()>
-            <div class="backdrop">
-                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="disconnect-title"
-                    on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
-                    <h2 id="disconnect-title">{t!(i18n, disconnect_title)}</h2>
-                    <p>{t!(i18n, disconnect_clears)}</p>
-                    <p>{t!(i18n, disconnect_keeps)}</p>
-                    <Show when=move || failed.get()>
-                        <p class="form-error" role="alert">{t!(i18n, err_internal)}</p>
-                    </Show>
-                    <div class="actions">
-                        <button type="button" on:click=move |_| open.set(false)>{t!(i18n, cancel)}</button>
-                        <button type="button" class="primary danger" disabled=move || act.pending().get()
-                            on:click=move |_| { act.dispatch(()); }>{t!(i18n, ok)}</button>
-                    </div>
+            <Dialog title_id="disconnect-title" on_close=move || open.set(false)>
+                <h2 id="disconnect-title">{t!(i18n, disconnect_title)}</h2>
+                <p>{t!(i18n, disconnect_clears)}</p>
+                <p>{t!(i18n, disconnect_keeps)}</p>
+                <Show when=move || failed.get()>
+                    <p class="form-error" role="alert">{t!(i18n, err_internal)}</p>
+                </Show>
+                <div class="actions">
+                    <button type="button" on:click=move |_| open.set(false)>{t!(i18n, cancel)}</button>
+                    <button type="button" class="primary danger" disabled=move || act.pending().get()
+                        on:click=move |_| { act.dispatch(()); }>{t!(i18n, ok)}</button>
                 </div>
-            </div>
+            </Dialog>
         </Show>
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::api::helpdesk::{auto_bind, refresh_users, save_bindings, users_refresh_progress};
-use crate::components::UnsavedChanges;
+use crate::components::{Dialog, UnsavedChanges};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -231,17 +231,14 @@ pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
             </div>
         </section>
         <Show when=move || confirm_auto.get()>
-            <div class="backdrop">
-                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="auto-title"
-                    on:keydown=move |ev| if ev.key() == "Escape" { confirm_auto.set(false) }>
-                    <h2 id="auto-title">{t!(i18n, auto_bind)}</h2>
-                    <p>{t!(i18n, auto_bind_confirm)}</p>
-                    <div class="actions">
-                        <button type="button" on:click=move |_| confirm_auto.set(false)>{t!(i18n, cancel)}</button>
-                        <button type="button" class="primary" on:click=move |_| { confirm_auto.set(false); message.set(None); auto.dispatch(()); }>{t!(i18n, ok)}</button>
-                    </div>
+            <Dialog title_id="auto-title" on_close=move || confirm_auto.set(false)>
+                <h2 id="auto-title">{t!(i18n, auto_bind)}</h2>
+                <p>{t!(i18n, auto_bind_confirm)}</p>
+                <div class="actions">
+                    <button type="button" on:click=move |_| confirm_auto.set(false)>{t!(i18n, cancel)}</button>
+                    <button type="button" class="primary" on:click=move |_| { confirm_auto.set(false); message.set(None); auto.dispatch(()); }>{t!(i18n, ok)}</button>
                 </div>
-            </div>
+            </Dialog>
         </Show>
     }
 }
