@@ -216,15 +216,7 @@ impl Oas {
         let validator = build_validator(&schema).unwrap_or_else(|e| {
             panic!("oas: the request schema of {file}.json {method} {path} does not compile: {e}")
         });
-        let mut errors = Vec::new();
-        for e in validator.iter_errors(body) {
-            describe(&e, "", &mut errors);
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        violations(&validator, body)
     }
 
     /// Validates `body` against [`Oas::response_schema`]. `Err` holds one message per
@@ -262,15 +254,7 @@ impl Oas {
                 v
             }
         };
-        let mut errors = Vec::new();
-        for e in validator.iter_errors(body) {
-            describe(&e, "", &mut errors);
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        violations(&validator, body)
     }
 
     /// Zoho's documented example bodies for this response (`content["application/json"]`'s
@@ -550,6 +534,19 @@ impl Oas {
 }
 
 /// The validator: draft 2020-12, formats never asserted, default (fancy-regex) engine.
+/// Every violation of `validator` by `body`, one message each (`Ok` when there is none).
+fn violations(validator: &jsonschema::Validator, body: &Value) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    for e in validator.iter_errors(body) {
+        describe(&e, "", &mut errors);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 fn build_validator(schema: &Value) -> Result<jsonschema::Validator, String> {
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
