@@ -836,3 +836,42 @@ async fn retries_follow_the_schedule_across_seven_attempts() {
     let jobs = jobs_of(&app, &id).await;
     assert_eq!(job(&jobs, "contact")["state"], "queued", "{jobs:#?}");
 }
+
+#[tokio::test]
+async fn a_refusal_that_will_not_change_fails_at_once() {
+    let app = connected().await;
+    all_rules(&app).await;
+    // The connection now names an org the token was never granted: Zoho answers 403
+    // OAUTH_ORG_MISMATCH, which no retry mends.
+    let other = app
+        .sandbox_control(
+            "/orgs",
+            json!({"companyName": "Other Co", "portalName": "other"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sqlx::query("UPDATE zoho_connection SET org_id = $1")
+        .bind(&other)
+        .execute(app.engine.store.pool())
+        .await
+        .unwrap();
+    let id = call(&app, true, "5503301", "2005", true).await;
+    drain(&app, now_ms() + 3_600_000).await;
+    let jobs = jobs_of(&app, &id).await;
+    let c = job(&jobs, "contact");
+    assert_eq!(
+        (c["state"].clone(), c["attempts"].clone()),
+        (json!("failed"), json!(1)),
+        "{jobs:#?}"
+    );
+    assert!(
+        c["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("403") && e.contains("OAUTH_ORG_MISMATCH")),
+        "{c}"
+    );
+    // What waited for it fails with it, without reaching Zoho.
+    assert_eq!(job(&jobs, "ticket")["state"], "failed", "{jobs:#?}");
+}
