@@ -13,15 +13,7 @@ use support::flows::*;
 
 /// `app/src/engine/numbers_table.txt`: (country, stored in Zoho, caller, same number?).
 fn table() -> Vec<(String, String, String, bool)> {
-    include_str!("../../app/src/engine/numbers_table.txt")
-        .lines()
-        .map(|l| l.split(" #").next().unwrap_or("").trim())
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split('|').map(str::trim).collect();
-            (f[0].into(), f[1].into(), f[2].into(), f[3] == "yes")
-        })
-        .collect()
+    app::engine::numbers::number_table()
 }
 
 /// Inserts a contact as a person typed it into Zoho, and lets the search index catch up.

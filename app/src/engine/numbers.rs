@@ -179,6 +179,22 @@ fn e164(n: &phonenumber::PhoneNumber) -> String {
     n.format().mode(Mode::E164).to_string()
 }
 
+/// The table of `numbers_table.txt`: (the PBX's country, stored in Zoho, the caller, the same
+/// number?). For the unit tests here and the server's black-box tests against the sandbox.
+#[cfg(any(test, feature = "test-hooks"))]
+pub fn number_table() -> Vec<(String, String, String, bool)> {
+    include_str!("numbers_table.txt")
+        .lines()
+        .map(|l| l.split(" #").next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('|').map(str::trim).collect();
+            assert_eq!(f.len(), 4, "{l}");
+            (f[0].into(), f[1].into(), f[2].into(), f[3] == "yes")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,19 +263,8 @@ mod tests {
         }
     }
 
-    /// The table of `numbers_table.txt`: (the PBX's country, stored in Zoho, the caller, the
-    /// same number?).
     fn table() -> Vec<(String, String, String, bool)> {
-        include_str!("numbers_table.txt")
-            .lines()
-            .map(|l| l.split(" #").next().unwrap_or("").trim())
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| {
-                let f: Vec<&str> = l.split('|').map(str::trim).collect();
-                assert_eq!(f.len(), 4, "{l}");
-                (f[0].into(), f[1].into(), f[2].into(), f[3] == "yes")
-            })
-            .collect()
+        super::number_table()
     }
 
     #[test]
