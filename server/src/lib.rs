@@ -92,7 +92,7 @@ pub async fn build_app(
         },
     ));
     engine.rebuild_directory().await?;
-    engine.reload_switch().await?;
+    engine.zoho.reload_switch().await?;
     engine.load_rules().await?;
     engine
         .init_webhook_secret(config.webhook_secret.as_deref())
@@ -281,7 +281,7 @@ async fn metrics(State(engine): State<SharedEngine>) -> Response {
             .map(|(_, _, n)| n)
             .sum::<i64>()
     };
-    let attention = engine.attention().await.unwrap_or_default();
+    let attention = engine.zoho.attention().await.unwrap_or_default();
     let body = engine.metrics.render(&[
         ("helpdesk_calls_open", "Calls in progress.", open),
         (

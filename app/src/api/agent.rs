@@ -55,7 +55,7 @@ fn me_of(engine: &crate::engine::SharedEngine, ext: crate::model::Extension) -> 
         extension: ext.number,
         name: ext.name,
         agent_name: bound.map(|b| b.agent_name.clone()),
-        desk_origin: engine.desk_origin(),
+        desk_origin: engine.zoho.desk_origin(),
     }
 }
 

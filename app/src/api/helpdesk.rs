@@ -35,7 +35,7 @@ const SESSION_FINISHED: &str = "oauth_finished";
 #[server(endpoint = "helpdesk/connection")]
 pub async fn get_connection() -> Result<ConnectionView, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.connection_view().await?)
+    Ok(engine.zoho.connection_view().await?)
 }
 
 /// What Save answers: the consent URL to open, and the attempt to wait for.
@@ -50,10 +50,10 @@ pub struct Authorization {
 #[server(endpoint = "helpdesk/save")]
 pub async fn save_settings(input: SettingsInput) -> Result<Authorization, AppError> {
     let (engine, session, _) = super::ssr::require_admin().await?;
-    engine.save_settings(input).await?;
+    engine.zoho.save_settings(input).await?;
     let state = hex::encode(rand::random::<[u8; 24]>());
     let attempt = hex::encode(rand::random::<[u8; 8]>());
-    let consent_url = engine.authorization_url(&state).await?;
+    let consent_url = engine.zoho.authorization_url(&state).await?;
     let pending = Pending {
         attempt: attempt.clone(),
         state,
@@ -112,6 +112,7 @@ pub async fn complete_authorization(params: CallbackParams) -> Result<AuthOutcom
                 AuthOutcome::Failed(crate::model::AuthFailure::Denied)
             } else if let Some(code) = params.code.as_deref() {
                 engine
+                    .zoho
                     .complete_authorization(
                         code,
                         params.accounts_server.as_deref(),
@@ -153,20 +154,20 @@ pub async fn authorization_outcome(attempt: String) -> Result<Option<AuthOutcome
 #[server(endpoint = "helpdesk/choose_org")]
 pub async fn choose_org(org_id: String) -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.choose_org(&org_id).await?)
+    Ok(engine.zoho.choose_org(&org_id).await?)
 }
 
 #[server(endpoint = "helpdesk/organizations")]
 pub async fn refresh_organizations() -> Result<Vec<OrgChoice>, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.refresh_organizations().await?)
+    Ok(engine.zoho.refresh_organizations().await?)
 }
 
 /// "Enable Zoho Desk integration": off records calls but does no Zoho work.
 #[server(endpoint = "helpdesk/enable")]
 pub async fn set_enabled(on: bool) -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.set_enabled(on).await?)
+    Ok(engine.zoho.set_enabled(on).await?)
 }
 
 /// The Zoho Desk Users section: agents as last fetched, extensions, vanished agents.
@@ -234,5 +235,5 @@ mod subtle_eq {
 #[server(endpoint = "helpdesk/attention")]
 pub async fn attention() -> Result<crate::model::Attention, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.attention().await?)
+    Ok(engine.zoho.attention().await?)
 }

@@ -198,3 +198,40 @@ pub fn watch_calls(every_ms: u64) -> RwSignal<Option<String>> {
     });
     version
 }
+
+/// The common part of the two sign-in forms (the admin's, the agent's), inside the page's
+/// `ActionForm`: the identity field given as children, then the password, the error and the
+/// button.
+#[component]
+pub fn SignInFields(
+    /// The password input's `id` (unique on its page).
+    password_id: &'static str,
+    /// Whether the password takes the focus (the identity is filled in already).
+    #[prop(optional)]
+    focus_password: bool,
+    /// Why the last try failed, in words.
+    #[prop(into)]
+    error: Signal<Option<String>>,
+    /// A try is on its way: the button waits.
+    #[prop(into)]
+    pending: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        {children()}
+        <div class="field">
+            <label for=password_id>{t!(i18n, password)}</label>
+            <input id=password_id name="password" type="password"
+                autocomplete="current-password" required autofocus=focus_password/>
+        </div>
+        <Show when=move || error.get().is_some()>
+            <p class="form-error" role="alert">{move || error.get()}</p>
+        </Show>
+        <div class="actions">
+            <button type="submit" class="primary" disabled=move || pending.get()>
+                {t!(i18n, sign_in)}
+            </button>
+        </div>
+    }
+}

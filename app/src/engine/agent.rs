@@ -177,7 +177,7 @@ fn caller_of(engine: &Engine, rec: &ZohoRecord) -> CallerView {
         url: rec
             .web_url
             .as_deref()
-            .and_then(|u| engine.trusted_zoho_link(u)),
+            .and_then(|u| engine.zoho.trusted_zoho_link(u)),
         module: rec.module,
     }
 }
@@ -237,7 +237,7 @@ impl Engine {
     /// The Zoho Desk record of a call's number, from the cache, when the integration is on
     /// and the extension bound (otherwise the agent client shows the number only).
     fn known_caller(&self, st: &CallState, extension: &str) -> Option<ZohoRecord> {
-        if self.switch() != Switch::On
+        if self.zoho.switch() != Switch::On
             || st.direction == Direction::Internal
             || self.directory().by_extension(extension).is_none()
         {
@@ -301,7 +301,7 @@ impl Engine {
         let ringing = state_for(st, extension).0 == AgentCallState::Ringing;
         if st.direction != Direction::Inbound
             || !ringing
-            || self.switch() != Switch::On
+            || self.zoho.switch() != Switch::On
             || self.directory().by_extension(extension).is_none()
         {
             return;
@@ -310,7 +310,7 @@ impl Engine {
         let Some(url) = rec
             .web_url
             .as_deref()
-            .and_then(|u| self.trusted_zoho_link(u))
+            .and_then(|u| self.zoho.trusted_zoho_link(u))
         else {
             return;
         };
@@ -462,6 +462,7 @@ mod tests {
                 at_ms: 3,
                 extension: answered.map(str::to_string),
                 timed_out: false,
+                talk_secs: None,
             }),
             number_key: Some("+15503301".into()),
         }

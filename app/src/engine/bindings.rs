@@ -8,9 +8,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::directory::{BoundAgent, Directory};
-use super::lookup::DeskCtx;
 use super::store::FetchedAgent;
 use super::zoho::api::Desk;
+use super::zoho::connection::DeskCtx;
 use super::{Engine, EngineError};
 use crate::model::{
     AutoBindReport, BindingChange, BindingProblem, RefreshProgress, RefreshReport, Status,
@@ -99,7 +99,7 @@ impl Engine {
             org_id: org,
             edition: None,
         };
-        let desk = Desk::new(self, &ctx);
+        let desk = Desk::new(&self.zoho, &ctx);
         state.set(Some(RefreshProgress {
             fetched: 0,
             total: None,

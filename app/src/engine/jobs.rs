@@ -10,11 +10,12 @@ use serde_json::Value;
 
 use super::calls::event::Direction;
 use super::calls::{now_ms, Switch};
-use super::lookup::{DeskCtx, ZohoRecord};
+use super::lookup::ZohoRecord;
 use super::queue::{key, Job, JobResult};
 use super::rules::{self, CallWork, CreateWork};
 use super::store::jobs::{ClaimedJob, Finish, JobRow, NewJob};
 use super::zoho::api::{Desk, NewAccount, NewCall, NewContact, NewTicket};
+use super::zoho::connection::DeskCtx;
 use super::zoho::ZohoError;
 use super::{Engine, EngineError};
 use crate::model::{AttemptOutcome, JobKind, JobNote, JobState, SyncNote, ZohoModule};
@@ -128,7 +129,7 @@ impl Engine {
         self.store.reap_jobs(now_ms, false).await?;
         let mut ran = 0;
         loop {
-            if self.switch() != Switch::On || self.refresh_backoff().is_some() {
+            if self.zoho.switch() != Switch::On || self.zoho.refresh_backoff().is_some() {
                 return Ok(ran);
             }
             let jobs = self
@@ -256,9 +257,9 @@ impl Engine {
             if let Err(e) = self.run_due_jobs(now_ms()).await {
                 tracing::error!(error = %e, "running jobs");
             }
-            let wait = match (self.store.next_job_due().await, self.refresh_backoff()) {
+            let wait = match (self.store.next_job_due().await, self.zoho.refresh_backoff()) {
                 (Ok(Some(_)), Some(pause)) => pause.max(Duration::from_millis(50)),
-                (Ok(Some(due)), None) if self.switch() == Switch::On => {
+                (Ok(Some(due)), None) if self.zoho.switch() == Switch::On => {
                     Duration::from_millis((due - now_ms()).clamp(50, 30_000) as u64)
                 }
                 _ => Duration::from_secs(30),
@@ -367,8 +368,8 @@ impl Engine {
 
     /// Creates an unknown caller once, whatever the number of calls waiting for it.
     async fn job_create(&self, job: &ClaimedJob, w: &CreateWork) -> Result<Step, EngineError> {
-        let ctx = self.desk_ctx().await?;
-        let desk = Desk::new(self, &ctx);
+        let ctx = self.zoho.desk_ctx().await?;
+        let desk = Desk::new(&self.zoho, &ctx);
         if job.uncertain || job.attempts > 1 {
             // An earlier attempt may have created it: look before creating again, first among
             // the newest records (a list, which Zoho serves from its data: a record made a
@@ -459,8 +460,8 @@ impl Engine {
             }
             Some(r) => r,
         };
-        let ctx = self.desk_ctx().await?;
-        let desk = Desk::new(self, &ctx);
+        let ctx = self.zoho.desk_ctx().await?;
+        let desk = Desk::new(&self.zoho, &ctx);
         let marker = rules::call_marker(&w.call_id);
         let subject = rules::ticket_subject(w, o.call_type);
         if job.uncertain {
@@ -518,8 +519,8 @@ impl Engine {
         let Some(o) = w.outcome.clone() else {
             return Ok(done(JobKind::CallLog, JobNote::NotEnded));
         };
-        let ctx = self.desk_ctx().await?;
-        let desk = Desk::new(self, &ctx);
+        let ctx = self.zoho.desk_ctx().await?;
+        let desk = Desk::new(&self.zoho, &ctx);
         if !call_logs_available(ctx.edition.as_deref()) {
             let note = JobNote::EditionWithoutCalls {
                 edition: ctx.edition.clone().unwrap_or_else(|| "?".into()),
@@ -651,7 +652,7 @@ impl Engine {
     }
 
     async fn fetch_departments(&self, ctx: &DeskCtx) -> Result<Departments, EngineError> {
-        Ok(Desk::new(self, ctx)
+        Ok(Desk::new(&self.zoho, ctx)
             .departments()
             .await?
             .iter()
@@ -694,7 +695,7 @@ impl Engine {
             ZohoModule::Contacts => ZohoRecord::from_contact,
             ZohoModule::Accounts => ZohoRecord::from_account,
         };
-        Ok(Desk::new(self, ctx)
+        Ok(Desk::new(&self.zoho, ctx)
             .newest(module, 50)
             .await?
             .iter()
@@ -718,7 +719,7 @@ impl Engine {
         start: &str,
         marker: &str,
     ) -> Result<Option<Value>, EngineError> {
-        let desk = Desk::new(self, ctx);
+        let desk = Desk::new(&self.zoho, ctx);
         for page in 0..10 {
             let calls = match desk.contact_calls(contact_id, page * 99, 99).await {
                 Err(e) if is_license_limited(&e) => return Ok(None),

@@ -16,9 +16,9 @@ use serde_json::Value;
 
 use super::numbers::PhoneField;
 use super::zoho::api::Desk;
-use super::zoho::desk;
+use super::zoho::connection::DeskCtx;
 use super::{Engine, EngineError};
-use crate::model::{Status, ZohoModule};
+use crate::model::ZohoModule;
 
 const HIT_TTL: Duration = Duration::from_secs(600);
 const MISS_TTL: Duration = Duration::from_secs(60);
@@ -131,23 +131,32 @@ pub struct LookupCache {
 
 impl LookupCache {
     pub fn get(&self, key: &str) -> Option<Option<ZohoRecord>> {
-        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key)
-            .filter(|(_, exp)| *exp > Instant::now())
-            .map(|(r, _)| r.clone())
+        self.get_at(key, Instant::now())
     }
 
     pub fn put(&self, key: &str, rec: Option<ZohoRecord>) {
+        self.put_at(key, rec, Instant::now())
+    }
+
+    /// The cached answer for `key` if it is still fresh at `now`.
+    fn get_at(&self, key: &str, now: Instant) -> Option<Option<ZohoRecord>> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(r, _)| r.clone())
+    }
+
+    /// Caches `rec` from `now`: a record for [`HIT_TTL`], "nobody" for [`MISS_TTL`].
+    fn put_at(&self, key: &str, rec: Option<ZohoRecord>, now: Instant) {
         let ttl = if rec.is_some() { HIT_TTL } else { MISS_TTL };
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_ENTRIES {
-            let now = Instant::now();
             map.retain(|_, (_, exp)| *exp > now);
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
         }
-        map.insert(key.to_string(), (rec, Instant::now() + ttl));
+        map.insert(key.to_string(), (rec, now + ttl));
     }
 
     pub fn forget(&self, key: &str) {
@@ -165,39 +174,7 @@ impl LookupCache {
     }
 }
 
-/// The connection's Desk URL and org, when connected.
-pub(crate) struct DeskCtx {
-    pub desk_url: String,
-    pub org_id: String,
-    pub edition: Option<String>,
-}
-
 impl Engine {
-    pub(crate) async fn desk_ctx(&self) -> Result<DeskCtx, EngineError> {
-        let row = self
-            .store
-            .connection()
-            .await?
-            .ok_or(EngineError::NotConfigured)?;
-        match (Status::parse(&row.status), row.org_id.clone()) {
-            (Status::Connected, Some(org_id)) => {
-                let edition = row
-                    .orgs_json
-                    .as_deref()
-                    .and_then(|j| serde_json::from_str::<Vec<desk::Organization>>(j).ok())
-                    .and_then(|orgs| orgs.into_iter().find(|o| o.id == org_id))
-                    .and_then(|o| o.edition);
-                Ok(DeskCtx {
-                    desk_url: row.desk_url,
-                    org_id,
-                    edition,
-                })
-            }
-            (Status::AuthExpired, _) => Err(EngineError::AuthExpired),
-            _ => Err(EngineError::NotConfigured),
-        }
-    }
-
     /// Empties the lookup cache (what Disconnect does; tests that change Zoho's data too).
     pub fn forget_lookups(&self) {
         self.lookups.clear();
@@ -217,7 +194,7 @@ impl Engine {
         }
         self.metrics
             .inc("helpdesk_lookup_cache_total", &[("result", "miss")]);
-        let ctx = self.desk_ctx().await?;
+        let ctx = self.zoho.desk_ctx().await?;
         let found = self.search_number(&ctx, raw).await?;
         self.lookups.put(&key, found.clone());
         Ok(found)
@@ -237,7 +214,7 @@ impl Engine {
         let Some(forms) = policy.search_forms(raw) else {
             return Ok(None);
         };
-        let desk = Desk::new(self, ctx);
+        let desk = Desk::new(&self.zoho, ctx);
         let mut found: Vec<ZohoRecord> = Vec::new();
         for field in [PhoneField::Phone, PhoneField::Mobile] {
             for page in 0..SEARCH_PAGES {
@@ -294,6 +271,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn contact() -> ZohoRecord {
+        ZohoRecord::from_contact(&json!({"id": "1", "lastName": "Young", "phone": "5503301"}))
+            .unwrap()
+    }
+
     #[test]
     fn records_from_zoho_shapes() {
         let c = ZohoRecord::from_contact(&json!({
@@ -343,6 +325,33 @@ mod tests {
             assert_eq!((chosen.id.as_str(), chosen.others), ("c2", 3));
         }
         assert_eq!(choose(Vec::new()), None);
+    }
+
+    #[test]
+    fn cached_hits_last_ten_minutes_and_misses_one() {
+        let c = LookupCache::default();
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        c.put_at("hit", Some(contact()), t0);
+        c.put_at("miss", None, t0);
+        assert_eq!(c.get_at("hit", t0 + s(599)), Some(Some(contact())));
+        assert_eq!(
+            c.get_at("hit", t0 + s(601)),
+            None,
+            "a hit expires after 10 min"
+        );
+        assert_eq!(c.get_at("miss", t0 + s(59)), Some(None));
+        assert_eq!(
+            c.get_at("miss", t0 + s(61)),
+            None,
+            "a miss expires after 1 min"
+        );
+        // A fresh answer restarts the clock.
+        c.put_at("miss", None, t0 + s(61));
+        assert_eq!(c.get_at("miss", t0 + s(119)), Some(None));
+        c.put_at("hit", Some(contact()), t0);
+        c.clear();
+        assert_eq!(c.get_at("hit", t0), None, "cleared (Disconnect)");
     }
 
     #[test]

@@ -7,7 +7,6 @@ use super::calls::now_ms;
 use super::jobs::call_logs_available;
 use super::lookup::ZohoRecord;
 use super::phonebook::{SyncedRecord, UpsertOutcome};
-use super::zoho::oauth::OAuthClient;
 use super::{Engine, EngineError};
 use crate::model::{
     FieldError, FieldProblem, Missing, RuleSettings, RulesInput, RulesView, SyncNote, ZohoModule,
@@ -57,7 +56,7 @@ impl Engine {
     pub async fn rules_view(&self) -> Result<RulesView, EngineError> {
         let groups = self.phonebook_groups().await?;
         self.forget_departments();
-        let (departments, edition) = match self.desk_ctx().await {
+        let (departments, edition) = match self.zoho.desk_ctx().await {
             Ok(ctx) => {
                 let deps = match self.departments(&ctx).await {
                     Ok(d) => d.into_iter().map(|(id, name, _)| (id, name)).collect(),
@@ -85,7 +84,7 @@ impl Engine {
     /// Validates and stores the rules. Choosing a group to sync to binds it to the helpdesk
     /// (only an empty group; one may be created in place); switching sync off releases it.
     pub async fn save_rules(&self, input: RulesInput) -> Result<(), EngineError> {
-        let ctx = self.desk_ctx().await.map_err(|e| match e {
+        let ctx = self.zoho.desk_ctx().await.map_err(|e| match e {
             EngineError::AuthExpired => EngineError::AuthExpired,
             _ => EngineError::NotConfigured,
         })?;
@@ -209,29 +208,12 @@ impl Engine {
         })
     }
 
-    /// Revokes the connection's refresh token (and with it its access tokens) at the accounts
-    /// server that issued it. Best effort: a failure is logged, and the local cut happens anyway
-    /// (the admin may revoke at Zoho by hand).
-    pub(crate) async fn revoke_refresh_token(&self, row: &crate::engine::store::ConnectionRow) {
-        let Some(sealed) = &row.refresh_token_sealed else {
-            return;
-        };
-        let Ok(refresh) = self.secrets.open(super::PURPOSE_REFRESH, sealed) else {
-            return;
-        };
-        self.count_zoho("POST /oauth/v2/token/revoke");
-        match OAuthClient::revoke(&self.http, &row.accounts_url, &refresh).await {
-            Ok(()) => tracing::info!("refresh token revoked at Zoho"),
-            Err(e) => tracing::warn!(error = %e, "revoking the refresh token at Zoho"),
-        }
-    }
-
     /// Disconnect (requirements §10): revokes the refresh token at Zoho where possible, then
     /// clears the authorization, the bindings and the rules, cancels pending Zoho work and
     /// releases the synced group. Connecting again starts from scratch.
     pub async fn disconnect(&self) -> Result<(), EngineError> {
         if let Some(row) = self.store.connection().await? {
-            self.revoke_refresh_token(&row).await;
+            self.zoho.revoke_refresh_token(&row).await;
         }
         let cancelled = self
             .store
@@ -244,7 +226,7 @@ impl Engine {
         self.lookups.clear();
         self.forget_departments();
         self.rebuild_directory().await?;
-        self.follow_switch(None);
+        self.zoho.follow_switch(None);
         tracing::info!(cancelled, "disconnected from Zoho Desk");
         Ok(())
     }

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::agent::{
     claim_pop, control_call, current_agent, dial, my_calls, AgentSignIn, AgentSignOut,
 };
+use crate::components::SignInFields;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -83,24 +84,14 @@ fn AgentSignInCard(notice: RwSignal<bool>, on_done: Callback<()>) -> impl IntoVi
                 <p class="note warn" role="status">{t!(i18n, agent_signed_out_notice)}</p>
             </Show>
             <ActionForm action=action>
-                <div class="field">
-                    <label for="agent-extension">{t!(i18n, extension)}</label>
-                    <input id="agent-extension" name="extension" type="text" inputmode="numeric"
-                        autocomplete="username" required autofocus/>
-                </div>
-                <div class="field">
-                    <label for="agent-password">{t!(i18n, password)}</label>
-                    <input id="agent-password" name="password" type="password"
-                        autocomplete="current-password" required/>
-                </div>
-                <Show when=move || error().is_some()>
-                    <p class="form-error" role="alert">{error}</p>
-                </Show>
-                <div class="actions">
-                    <button type="submit" class="primary" disabled=move || action.pending().get()>
-                        {t!(i18n, sign_in)}
-                    </button>
-                </div>
+                <SignInFields password_id="agent-password"
+                    error=Signal::derive(error) pending=action.pending()>
+                    <div class="field">
+                        <label for="agent-extension">{t!(i18n, extension)}</label>
+                        <input id="agent-extension" name="extension" type="text" inputmode="numeric"
+                            autocomplete="username" required autofocus/>
+                    </div>
+                </SignInFields>
             </ActionForm>
         </section>
     }

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::SignIn;
+use crate::components::SignInFields;
 use crate::error::AppError;
 use crate::i18n::*;
 
@@ -26,24 +27,14 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="muted">{t!(i18n, login_intro)}</p>
                 <ActionForm action=action>
                     <input type="hidden" name="next" value=next/>
-                    <div class="field">
-                        <label for="username">{t!(i18n, username)}</label>
-                        <input id="username" name="username" type="text" value="admin"
-                            autocomplete="username" required/>
-                    </div>
-                    <div class="field">
-                        <label for="password">{t!(i18n, password)}</label>
-                        <input id="password" name="password" type="password"
-                            autocomplete="current-password" required autofocus/>
-                    </div>
-                    <Show when=move || error().is_some()>
-                        <p class="form-error" role="alert">{error}</p>
-                    </Show>
-                    <div class="actions">
-                        <button type="submit" class="primary" disabled=move || action.pending().get()>
-                            {t!(i18n, sign_in)}
-                        </button>
-                    </div>
+                    <SignInFields password_id="password" focus_password=true
+                        error=Signal::derive(error) pending=action.pending()>
+                        <div class="field">
+                            <label for="username">{t!(i18n, username)}</label>
+                            <input id="username" name="username" type="text" value="admin"
+                                autocomplete="username" required/>
+                        </div>
+                    </SignInFields>
                 </ActionForm>
             </section>
             <crate::components::LanguageSwitch/>

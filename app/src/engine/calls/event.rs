@@ -109,6 +109,16 @@ pub struct CallEvent {
     pub extension: Option<String>,
     /// Only on `ended`.
     pub result: Option<EndResult>,
+    /// Only on an `ended` read from the PBX's CDR: its own start time and talk time.
+    pub cdr: Option<CdrTimes>,
+}
+
+/// What a CDR (Yeastar 30012) knows that the state events do not: when the call started
+/// and how long it was talked, by the PBX's own clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CdrTimes {
+    pub started_ms: i64,
+    pub talk_secs: i64,
 }
 
 /// A refused event: which field, and what is wrong with it. `field` is a path such as
@@ -249,6 +259,7 @@ fn native_event(o: &Map<String, Value>, path: &str) -> Result<CallEvent, ParseEr
         external_number,
         extension,
         result,
+        cdr: None,
     })
 }
 
@@ -357,6 +368,7 @@ fn call_state_changed(
             external_number: external.clone(),
             extension: Some(number),
             result: None,
+            cdr: None,
         });
     }
     Ok(out)
@@ -418,6 +430,7 @@ fn new_cdr(
         }
     };
     let duration = secs("call_duration")?;
+    let talk = secs("talk_duration")?.min(duration);
     let status = required(msg, "status", "msg.", 32)?.to_ascii_uppercase();
     let result = match status.as_str() {
         "ANSWERED" => EndResult::Answered,
@@ -439,6 +452,10 @@ fn new_cdr(
         external_number: external,
         extension,
         result: Some(result),
+        cdr: Some(CdrTimes {
+            started_ms: start.unix_timestamp() * 1000,
+            talk_secs: talk,
+        }),
     })
 }
 
@@ -462,6 +479,14 @@ pub fn to_native_json(e: &CallEvent) -> Value {
     }
     if let Some(r) = e.result {
         o.insert("result".into(), r.as_str().into());
+    }
+    if let Some(c) = e.cdr {
+        let started = OffsetDateTime::from_unix_timestamp(c.started_ms / 1000)
+            .ok()
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_default();
+        o.insert("cdr_started_at".into(), started.into());
+        o.insert("cdr_talk_seconds".into(), c.talk_secs.into());
     }
     Value::Object(o)
 }
@@ -552,6 +577,10 @@ mod tests {
                 external_number: Some("0872858652".into()),
                 extension: Some("703".into()),
                 result: Some(EndResult::Busy),
+                cdr: Some(CdrTimes {
+                    started_ms: 1_702_292_725_000,
+                    talk_secs: 0,
+                }),
             }]
         );
         // The PBX's local time: +08:00 is eight hours earlier in UTC.
@@ -617,6 +646,232 @@ mod tests {
                 field,
                 "{body}"
             );
+        }
+    }
+}
+
+/// Fuzzing both parsers (issue 18): arbitrary bytes, arbitrary JSON built from the fields
+/// the parsers read, and valid bodies with one field replaced by anything. The parsers never
+/// panic, every refusal names a field and a problem (the intake answers it with a 400), and
+/// every accepted event has its ids. Bounded (a few thousand cases), so it runs in CI.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const KEYS: &[&str] = &[
+        "event_id",
+        "call_id",
+        "kind",
+        "at",
+        "direction",
+        "external_number",
+        "extension",
+        "result",
+        "type",
+        "sn",
+        "msg",
+        "members",
+        "inbound",
+        "outbound",
+        "number",
+        "from",
+        "to",
+        "member_status",
+        "time_start",
+        "call_from",
+        "call_to",
+        "call_duration",
+        "talk_duration",
+        "status",
+        "trunk_name",
+        "channel_id",
+    ];
+    const WORDS: &[&str] = &[
+        "",
+        " ",
+        "ringing",
+        "answered",
+        "ended",
+        "inbound",
+        "outbound",
+        "internal",
+        "answered",
+        "no_answer",
+        "busy",
+        "failed",
+        "voicemail",
+        "RING",
+        "ANSWER",
+        "ANSWERED",
+        "ALERT",
+        "BYE",
+        "NO ANSWER",
+        "Inbound",
+        "Outbound",
+        "Internal",
+        "30011",
+        "30012",
+        "2026-11-28T09:15:02Z",
+        "2024-09-04 10:40:51",
+        "2024-02-30 25:61:61",
+        "+1 (415) 555-0134",
+        "0086-138-0013-8000",
+        "*72",
+        "2005",
+        "{}",
+        "[]",
+        "{\"call_id\":\"c\"}",
+        "\u{0}",
+        "é😀",
+        "9999-99-99T99:99:99Z",
+    ];
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            prop_oneof![
+                Just(30011i64),
+                Just(30012),
+                Just(0),
+                Just(-1),
+                Just(604_801)
+            ]
+            .prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            proptest::sample::select(WORDS).prop_map(Value::from),
+            ".{0,40}".prop_map(Value::from),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..8).prop_map(
+                    |kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                ),
+            ]
+        })
+    }
+
+    /// Valid bodies of each kind the parsers take, to mutate.
+    fn valid() -> Vec<Value> {
+        let members = json!([
+            {"inbound": {"from": "+1 (415) 555-0134", "to": "5503300", "member_status": "ALERT"}},
+            {"extension": {"number": "2005", "member_status": "RING"}}
+        ]);
+        let cdr = json!({"call_id": "1.2", "time_start": "2024-09-04 10:40:51",
+            "call_from": "13800138000", "call_to": "2005", "call_duration": 42,
+            "talk_duration": 30, "status": "ANSWERED", "type": "Inbound"});
+        vec![
+            json!({"event_id": "e1", "call_id": "c1", "kind": "ended",
+                "at": "2026-11-28T09:15:02Z", "direction": "inbound",
+                "external_number": "+1 (415) 555-0134", "extension": "2005", "result": "answered"}),
+            json!({"type": 30011, "sn": "X",
+                "msg": json!({"call_id": "1.2", "members": members}).to_string()}),
+            json!({"type": 30012, "sn": "X", "msg": cdr}),
+        ]
+    }
+
+    /// Replaces the value at a path of object keys / array indexes chosen by `picks` (the
+    /// value where the path ends early, at a scalar or an empty container).
+    fn replace_somewhere(v: &mut Value, picks: &[usize], new: Value) {
+        let Some((p, rest)) = picks.split_first() else {
+            *v = new;
+            return;
+        };
+        match v {
+            Value::Object(o) if !o.is_empty() => {
+                let k = o.keys().nth(p % o.len()).cloned().unwrap();
+                replace_somewhere(o.get_mut(&k).unwrap(), rest, new);
+            }
+            Value::Array(a) if !a.is_empty() => {
+                let n = a.len();
+                replace_somewhere(&mut a[p % n], rest, new);
+            }
+            _ => *v = new,
+        }
+    }
+
+    fn check(body: &[u8]) -> Result<(), TestCaseError> {
+        let verdicts = [
+            parse_native(body),
+            parse_yeastar(body, 1_700_000_000_000, UtcOffset::UTC).map(|b| match b {
+                YeastarBody::Events(e) => e,
+                YeastarBody::Ignored { .. } => Vec::new(),
+            }),
+        ];
+        for v in verdicts {
+            match v {
+                Ok(events) => {
+                    for e in events {
+                        prop_assert!(!e.event_id.is_empty() && !e.call_id.is_empty());
+                        prop_assert!(e.result.is_some() == (e.kind == Kind::Ended));
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(!e.field.is_empty(), "a refusal names its field");
+                    prop_assert!(!e.problem.is_empty(), "and what is wrong");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+
+        #[test]
+        fn any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            check(&bytes)?;
+        }
+
+        #[test]
+        fn any_json_of_the_fields_they_read(v in value()) {
+            check(v.to_string().as_bytes())?;
+            // The same as a Yeastar envelope, `msg` as the PBX sends it (a string) and not.
+            for ty in [30011, 30012] {
+                check(json!({"type": ty, "msg": v.to_string()}).to_string().as_bytes())?;
+                check(json!({"type": ty, "msg": v}).to_string().as_bytes())?;
+            }
+        }
+
+        #[test]
+        fn valid_bodies_with_one_value_replaced(
+            which in 0usize..3,
+            picks in proptest::collection::vec(any::<usize>(), 1..4),
+            new in value(),
+        ) {
+            let mut v = valid()[which].clone();
+            if which == 1 {
+                // Reach into the string-encoded `msg` too.
+                let mut msg: Value = serde_json::from_str(v["msg"].as_str().unwrap()).unwrap();
+                replace_somewhere(&mut msg, &picks, new.clone());
+                v["msg"] = msg.to_string().into();
+                check(v.to_string().as_bytes())?;
+                v = valid()[which].clone();
+            }
+            replace_somewhere(&mut v, &picks, new);
+            check(v.to_string().as_bytes())?;
+            // A batch of one in the native format.
+            check(Value::Array(vec![v]).to_string().as_bytes())?;
+        }
+    }
+
+    #[test]
+    fn the_valid_bodies_are_valid() {
+        for v in valid() {
+            let b = v.to_string();
+            let ok = parse_native(b.as_bytes()).is_ok()
+                || matches!(
+                    parse_yeastar(b.as_bytes(), 0, UtcOffset::UTC),
+                    Ok(YeastarBody::Events(e)) if !e.is_empty()
+                );
+            assert!(ok, "{b}");
         }
     }
 }

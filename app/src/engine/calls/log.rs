@@ -131,7 +131,7 @@ impl Engine {
                     .result
                     .as_ref()
                     .and_then(|r| r.link())
-                    .and_then(|u| self.trusted_zoho_link(&u)),
+                    .and_then(|u| self.zoho.trusted_zoho_link(&u)),
                 next_attempt: (j.state == JobState::Queued).then(|| clock(j.run_after_ms, off)),
                 history: attempts
                     .iter()

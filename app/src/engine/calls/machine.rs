@@ -45,6 +45,9 @@ pub struct EndedAt {
     pub extension: Option<String>,
     /// Closed by the engine because no `ended` came in time.
     pub timed_out: bool,
+    /// The talk time the PBX's CDR gives: it wins over the answer events' clock.
+    #[serde(default)]
+    pub talk_secs: Option<i64>,
 }
 
 /// What the engine knows of one call.
@@ -137,6 +140,9 @@ impl CallState {
     /// and a repeated fact is refused here too) and returns the facts it completes.
     pub fn apply(&mut self, ev: &CallEvent) -> Vec<Fact> {
         self.first_at_ms = self.first_at_ms.min(ev.at_ms);
+        if let Some(c) = ev.cdr {
+            self.first_at_ms = self.first_at_ms.min(c.started_ms);
+        }
         self.last_at_ms = self.last_at_ms.max(ev.at_ms);
         // A call seen first from an extension-only event learns its trunk side later.
         if self.direction == Direction::Internal && ev.direction != Direction::Internal {
@@ -185,6 +191,7 @@ impl CallState {
                     at_ms: ev.at_ms,
                     extension: ev.extension.clone(),
                     timed_out: false,
+                    talk_secs: ev.cdr.map(|c| c.talk_secs),
                 });
                 facts.extend(self.outcome().map(Fact::Ended));
             }
@@ -206,6 +213,7 @@ impl CallState {
             at_ms: self.last_at_ms,
             extension: None,
             timed_out: true,
+            talk_secs: None,
         });
         self.outcome().map(Fact::Ended)
     }
@@ -228,7 +236,13 @@ impl CallState {
             (None, None) => rang.first().cloned(),
         };
         let started_ms = self.first_at_ms.min(ended.at_ms);
-        let answered_ms = answered.map(|(_, t)| (*t).clamp(started_ms, ended.at_ms));
+        let answered_ms = match ended.talk_secs {
+            Some(talk) if talk > 0 && ended.result == EndResult::Answered => {
+                Some(ended.at_ms - talk * 1000)
+            }
+            _ => answered.map(|(_, t)| *t),
+        }
+        .map(|t| t.clamp(started_ms, ended.at_ms));
         let ring_end = answered_ms.unwrap_or(ended.at_ms);
         Some(Outcome {
             call_type,
@@ -267,6 +281,7 @@ mod tests {
             external_number: Some("+8613800138000".into()),
             extension: ext.map(str::to_string),
             result,
+            cdr: None,
         }
     }
 

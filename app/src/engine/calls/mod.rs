@@ -11,7 +11,8 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 
 use super::secrets::Sensitive;
-use super::store::calls::{IngestReport, NewFact};
+use super::store::calls::{self as calls_db, IngestReport, NewFact};
+use super::store::StoreError;
 use super::{Engine, EngineError};
 use event::{parse_native, parse_yeastar, CallEvent, ParseError, YeastarBody};
 use machine::{CallState, Fact};
@@ -210,21 +211,33 @@ impl Engine {
         let _one = self.intake_lock.lock().await;
         let decide = self.fact_decider();
         let numbers = self.numbers();
+        let received_ms = now_ms();
         // For the agents, once committed: each call's latest state, and where it began ringing.
         let mut changed: Vec<CallState> = Vec::new();
         let mut rang: Vec<(String, String)> = Vec::new();
-        let report = self
-            .store
-            .ingest_events(source, events, now_ms(), |state, ev| {
-                let facts = state.apply(ev);
-                if state.number_key.is_none() {
-                    state.number_key = state.external_number.as_deref().map(|n| numbers.key(n));
-                }
-                let facts: Vec<NewFact> = facts.into_iter().map(|f| decide(f, state)).collect();
-                note_change(&mut changed, &mut rang, state, &facts);
-                facts
-            })
-            .await?;
+        let mut report = IngestReport::default();
+        // One transaction per request: the events, the states they moved, the facts and jobs.
+        let mut tx = self.store.begin().await?;
+        for ev in events {
+            if !calls_db::insert_event(&mut tx, source, ev, received_ms).await? {
+                report.duplicates += 1;
+                continue;
+            }
+            report.stored += 1;
+            let mut state = calls_db::call_state(&mut tx, &ev.call_id)
+                .await?
+                .unwrap_or_else(|| CallState::new(ev));
+            let facts = state.apply(ev);
+            if state.number_key.is_none() {
+                state.number_key = state.external_number.as_deref().map(|n| numbers.key(n));
+            }
+            let facts: Vec<NewFact> = facts.into_iter().map(|f| decide(f, &state)).collect();
+            calls_db::save_call(&mut tx, &state, received_ms).await?;
+            calls_db::insert_facts(&mut tx, &state.call_id, &facts, received_ms).await?;
+            report.facts += facts.len();
+            note_change(&mut changed, &mut rang, &state, &facts);
+        }
+        tx.commit().await.map_err(StoreError::from)?;
         self.publish_calls(&changed, &rang);
         let m = &self.metrics;
         m.add(
@@ -256,18 +269,20 @@ impl Engine {
         let mut changed: Vec<CallState> = Vec::new();
         let mut rang = Vec::new();
         for call_id in self.store.stale_calls(now_ms - timeout_ms).await? {
-            facts += self
-                .store
-                .update_call(&call_id, now_ms, |st: &mut CallState| {
-                    let facts: Vec<NewFact> = st
-                        .close_if_stale(now_ms, timeout_ms)
-                        .into_iter()
-                        .map(|f| decide(f, st))
-                        .collect();
-                    note_change(&mut changed, &mut rang, st, &facts);
-                    facts
-                })
-                .await?;
+            let mut tx = self.store.begin().await?;
+            let Some(mut st) = calls_db::call_state_for_update(&mut tx, &call_id).await? else {
+                continue;
+            };
+            let made: Vec<NewFact> = st
+                .close_if_stale(now_ms, timeout_ms)
+                .into_iter()
+                .map(|f| decide(f, &st))
+                .collect();
+            calls_db::save_call(&mut tx, &st, now_ms).await?;
+            calls_db::insert_facts(&mut tx, &call_id, &made, now_ms).await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            facts += made.len();
+            note_change(&mut changed, &mut rang, &st, &made);
         }
         self.publish_calls(&changed, &rang);
         if facts > 0 {
@@ -282,7 +297,7 @@ impl Engine {
     /// it is off stay off (switching on does not replay the calls of the pause).
     fn fact_decider(&self) -> impl Fn(Fact, &CallState) -> NewFact + '_ {
         let dir = self.directory();
-        let switch = self.switch();
+        let switch = self.zoho.switch();
         let rules = self.rules();
         let metrics = &self.metrics;
         move |fact: Fact, state: &CallState| {

@@ -233,6 +233,7 @@ impl Engine {
         let secret = self.webhook_secret().ok_or(EngineError::NotConfigured)?;
         let body = serde_json::to_vec(events).unwrap_or_default();
         let resp = self
+            .zoho
             .http
             .post(format!("{}/api/pbx/call-events", self.public_url()))
             .header("Content-Type", "application/json")

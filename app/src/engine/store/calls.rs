@@ -1,6 +1,6 @@
-//! Calls in the store: events (unique by id), call state, derived facts. The call model's
-//! logic runs inside the transaction that stores its input, so an event, the state it moved
-//! and the facts it made are written together or not at all.
+//! Calls in the store: events (unique by id), call state, derived facts. The engine runs
+//! the call model between these functions inside one transaction ([`Store::begin`]), so an
+//! event, the state it moved and the facts it made are written together or not at all.
 
 use sqlx::Row;
 
@@ -99,59 +99,63 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Db(sqlx::Error::Decode(Box::new(e)))
 }
 
+/// The transaction the engine writes one intake request (or one sweep of a call) in.
+pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+/// Stores one event unless its `event_id` is known; whether it was new.
+pub async fn insert_event(
+    tx: &mut Tx,
+    source: &str,
+    ev: &CallEvent,
+    received_ms: i64,
+) -> Result<bool, StoreError> {
+    let body = to_native_json(ev).to_string();
+    let inserted = sqlx::query(
+        "INSERT INTO call_event (event_id, call_id, source, kind, extension, at_ms, received_ms, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(&ev.event_id)
+    .bind(&ev.call_id)
+    .bind(source)
+    .bind(ev.kind.as_str())
+    .bind(&ev.extension)
+    .bind(ev.at_ms)
+    .bind(received_ms)
+    .bind(&body)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted > 0)
+}
+
+/// The stored state of a call, if it has one.
+pub async fn call_state(tx: &mut Tx, call_id: &str) -> Result<Option<CallState>, StoreError> {
+    let json: Option<String> = sqlx::query("SELECT state FROM pbx_call WHERE call_id = $1")
+        .bind(call_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.get(0));
+    json.map(|j| serde_json::from_str(&j).map_err(json_err))
+        .transpose()
+}
+
+/// The stored state of a call, read after taking the database's write lock (SQLite), so
+/// that it cannot go stale before the transaction writes it back.
+pub async fn call_state_for_update(
+    tx: &mut Tx,
+    call_id: &str,
+) -> Result<Option<CallState>, StoreError> {
+    sqlx::query("UPDATE pbx_call SET updated_ms = updated_ms WHERE call_id = $1")
+        .bind(call_id)
+        .execute(&mut **tx)
+        .await?;
+    call_state(tx, call_id).await
+}
+
 impl Store {
-    /// Stores events that are new (by `event_id`), applies each to its call's state with
-    /// `decide`, and stores the state and the facts — all in one transaction.
-    pub async fn ingest_events(
-        &self,
-        source: &str,
-        events: &[CallEvent],
-        received_ms: i64,
-        mut decide: impl FnMut(&mut CallState, &CallEvent) -> Vec<NewFact>,
-    ) -> Result<IngestReport, StoreError> {
-        let mut report = IngestReport::default();
-        let mut tx = self.pool.begin().await?;
-        for ev in events {
-            let body = to_native_json(ev).to_string();
-            let inserted = sqlx::query(
-                "INSERT INTO call_event (event_id, call_id, source, kind, extension, at_ms, received_ms, body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
-            )
-            .bind(&ev.event_id)
-            .bind(&ev.call_id)
-            .bind(source)
-            .bind(ev.kind.as_str())
-            .bind(&ev.extension)
-            .bind(ev.at_ms)
-            .bind(received_ms)
-            .bind(&body)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
-                report.duplicates += 1;
-                continue;
-            }
-            report.stored += 1;
-            let existing: Option<String> =
-                sqlx::query("SELECT state FROM pbx_call WHERE call_id = $1")
-                    .bind(&ev.call_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.get(0));
-            let mut state = match existing {
-                Some(j) => serde_json::from_str(&j).map_err(json_err)?,
-                None => CallState::new(ev),
-            };
-            let facts = decide(&mut state, ev);
-            save_call(&mut tx, &state, received_ms).await?;
-            for f in &facts {
-                insert_fact(&mut tx, &state.call_id, f, received_ms).await?;
-            }
-            report.facts += facts.len();
-        }
-        tx.commit().await?;
-        Ok(report)
+    /// A transaction for [`insert_event`], [`call_state`], [`save_call`] and [`insert_facts`].
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 
     /// How many calls are in progress.
@@ -173,37 +177,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|r| r.get(0)).collect())
-    }
-
-    /// Re-reads a call in a transaction, lets `decide` change it, and stores the result.
-    pub async fn update_call(
-        &self,
-        call_id: &str,
-        now_ms: i64,
-        decide: impl FnOnce(&mut CallState) -> Vec<NewFact>,
-    ) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Take the write lock first (SQLite), so the read below cannot go stale.
-        sqlx::query("UPDATE pbx_call SET updated_ms = updated_ms WHERE call_id = $1")
-            .bind(call_id)
-            .execute(&mut *tx)
-            .await?;
-        let Some(j): Option<String> = sqlx::query("SELECT state FROM pbx_call WHERE call_id = $1")
-            .bind(call_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.get(0))
-        else {
-            return Ok(0);
-        };
-        let mut state: CallState = serde_json::from_str(&j).map_err(json_err)?;
-        let facts = decide(&mut state);
-        save_call(&mut tx, &state, now_ms).await?;
-        for f in &facts {
-            insert_fact(&mut tx, call_id, f, now_ms).await?;
-        }
-        tx.commit().await?;
-        Ok(facts.len())
     }
 
     /// Calls for the integration log, newest first.
@@ -324,11 +297,8 @@ fn call_row(r: sqlx::sqlite::SqliteRow) -> Result<CallRow, StoreError> {
     })
 }
 
-async fn save_call(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    st: &CallState,
-    now_ms: i64,
-) -> Result<(), StoreError> {
+/// Stores a call's state (and the columns the log filters on).
+pub async fn save_call(tx: &mut Tx, st: &CallState, now_ms: i64) -> Result<(), StoreError> {
     let state = serde_json::to_string(st).map_err(json_err)?;
     let call_type = st.outcome().map(|o| o.call_type.as_str().to_string());
     sqlx::query(
@@ -355,8 +325,21 @@ async fn save_call(
     Ok(())
 }
 
+/// Stores the facts a call made, with the jobs they cause.
+pub async fn insert_facts(
+    tx: &mut Tx,
+    call_id: &str,
+    facts: &[NewFact],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    for f in facts {
+        insert_fact(tx, call_id, f, now_ms).await?;
+    }
+    Ok(())
+}
+
 async fn insert_fact(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut Tx,
     call_id: &str,
     f: &NewFact,
     now_ms: i64,

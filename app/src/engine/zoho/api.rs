@@ -1,7 +1,7 @@
 //! The connected org's Zoho Desk API, one method per operation (docs/zoho-desk-api.md):
 //! paths, query strings and request bodies are built here and nowhere else, from typed
 //! requests whose field names and shapes a test checks against Zoho's own OpenAPI files
-//! (`server/tests/desk_requests.rs`). Every request goes through the engine's token handling
+//! (`server/tests/it/desk_requests.rs`). Every request goes through the engine's token handling
 //! (a refused token is renewed once; an expired authorization pauses the work) and is counted
 //! under its operation's name. What to do with an answer (retry, look up first, give up) is the
 //! caller's; whether an error is worth retrying is [`super::ZohoError`]'s.
@@ -9,10 +9,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::connection::{DeskCtx, ZohoConnection};
 use super::desk;
-use crate::engine::lookup::DeskCtx;
 use crate::engine::numbers::PhoneField;
-use crate::engine::{Engine, EngineError};
+use crate::engine::EngineError;
 use crate::model::ZohoModule;
 
 /// `POST /contacts`: a contact with a last name (Zoho's one required field).
@@ -110,13 +110,13 @@ fn records(answer: Option<Value>) -> Vec<Value> {
 
 /// The Desk API of the connected org.
 pub(crate) struct Desk<'e> {
-    engine: &'e Engine,
+    zoho: &'e ZohoConnection,
     ctx: &'e DeskCtx,
 }
 
 impl<'e> Desk<'e> {
-    pub fn new(engine: &'e Engine, ctx: &'e DeskCtx) -> Desk<'e> {
-        Desk { engine, ctx }
+    pub fn new(zoho: &'e ZohoConnection, ctx: &'e DeskCtx) -> Desk<'e> {
+        Desk { zoho, ctx }
     }
 
     async fn get(
@@ -124,8 +124,8 @@ impl<'e> Desk<'e> {
         operation: &'static str,
         path: String,
     ) -> Result<Option<Value>, EngineError> {
-        let (http, url, org) = (&self.engine.http, &self.ctx.desk_url, &self.ctx.org_id);
-        self.engine
+        let (http, url, org) = (&self.zoho.http, &self.ctx.desk_url, &self.ctx.org_id);
+        self.zoho
             .with_token(operation, |t| {
                 let path = path.clone();
                 async move { desk::get(http, url, &path, &t, Some(org)).await }
@@ -140,9 +140,9 @@ impl<'e> Desk<'e> {
         body: &B,
     ) -> Result<Value, EngineError> {
         let body = serde_json::to_value(body).expect("plain data");
-        let (http, url, org) = (&self.engine.http, &self.ctx.desk_url, &self.ctx.org_id);
+        let (http, url, org) = (&self.zoho.http, &self.ctx.desk_url, &self.ctx.org_id);
         let answer = self
-            .engine
+            .zoho
             .with_token(operation, |t| {
                 let body = body.clone();
                 async move { desk::post(http, url, path, &t, org, &body).await }

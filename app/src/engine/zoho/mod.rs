@@ -5,8 +5,11 @@
 //! Facts and sources: `docs/zoho-desk-api.md`.
 
 pub mod api;
+pub mod connection;
 pub mod desk;
 pub mod oauth;
+
+pub use connection::ZohoConnection;
 
 use std::time::Duration;
 

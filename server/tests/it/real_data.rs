@@ -2,14 +2,12 @@
 //! Zoho, names with one part, feature codes, calls during an expired authorization, and orgs
 //! the consent did not grant.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::app::*;
+use crate::support::flows::*;
 use app::engine::calls::now_ms;
 use serde_json::{json, Value};
-use support::app::*;
-use support::flows::*;
 
 /// `app/src/engine/numbers_table.txt`: (country, stored in Zoho, caller, same number?).
 fn table() -> Vec<(String, String, String, bool)> {

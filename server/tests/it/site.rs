@@ -2,11 +2,9 @@
 //! `pkg/site.json`, those files go out precompressed (brotli, gzip) to browsers that accept it,
 //! with a year's immutable cache and `Vary: accept-encoding`, and other files are revalidated.
 
-mod support;
-
 use std::path::Path;
 
-use support::app::*;
+use crate::support::app::*;
 
 const NAME: &str = "helpdesk-0123456789abcdef";
 

@@ -4,10 +4,8 @@
 //! agents, and each agent function refuses anonymous callers and admins, with arguments that
 //! would otherwise be valid (so the refusal is the authorization's, not the arguments').
 
-mod support;
-
+use crate::support::app::*;
 use serde_json::json;
-use support::app::*;
 
 /// Every server function that needs an admin, with arguments that would otherwise be valid.
 const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[

@@ -2,11 +2,9 @@
 //! durability and idempotency, both wire formats, the facts derived, the simulator going
 //! through the same door, and the integration log's server functions.
 
-mod support;
-
+use crate::support::app::*;
 use app::engine::calls::{now_ms, sign};
 use serde_json::{json, Value};
-use support::app::*;
 
 async fn post(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, String)]) -> (u16, Value) {
     let mut req = app
@@ -228,6 +226,175 @@ async fn yeastar_webhooks_with_a_token_and_captured_bodies() {
     assert_eq!((s, body["field"].clone()), (400, json!("msg.call_id")));
 }
 
+/// A 30011 Call State Changed body: `trunk` is `("inbound"|"outbound", from, to, status)`,
+/// then the extension members with their status.
+fn state_changed(call_id: &str, trunk: (&str, &str, &str, &str), exts: &[(&str, &str)]) -> Vec<u8> {
+    let (side, from, to, status) = trunk;
+    let mut members = vec![json!({ side: {
+        "from": from, "to": to, "trunk_name": "SIP1", "channel_id": "PJSIP/SIP1-01",
+        "member_status": status, "call_path": ""
+    }})];
+    for (n, st) in exts {
+        members.push(json!({"extension": {
+            "number": n, "channel_id": format!("PJSIP/{n}-02"), "member_status": st, "call_path": ""
+        }}));
+    }
+    let msg = json!({"call_id": call_id, "members": members}).to_string();
+    json!({"type": 30011, "sn": "3631B4444099", "msg": msg})
+        .to_string()
+        .into_bytes()
+}
+
+/// A 30012 New CDR body, as the PBX sends it (`msg` a JSON string), for a call that started
+/// `secs_ago` seconds ago on a PBX clock in UTC.
+fn cdr(
+    call_id: &str,
+    ty: &str,
+    from: &str,
+    to: &str,
+    status: &str,
+    durations: (i64, i64),
+    secs_ago: i64,
+) -> Vec<u8> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let start = time::OffsetDateTime::from_unix_timestamp(now_ms() / 1000 - secs_ago)
+        .unwrap()
+        .format(&fmt)
+        .unwrap();
+    let msg = json!({
+        "call_id": call_id, "time_start": start, "call_from": from, "call_to": to,
+        "call_duration": durations.0, "talk_duration": durations.1,
+        "src_trunk_name": "SIP1", "dst_trunk_name": "", "pin_code": "", "status": status,
+        "type": ty, "recording": "", "did_number": "5503300", "agent_ring_time": durations.0 - durations.1
+    })
+    .to_string();
+    json!({"type": 30012, "sn": "3631B4444099", "msg": msg})
+        .to_string()
+        .into_bytes()
+}
+
+/// The outcome stored when the call ended.
+async fn outcome(app: &TestApp, call_id: &str) -> app::engine::calls::machine::Outcome {
+    let facts = app.engine.store.call_facts(call_id).await.unwrap();
+    facts
+        .into_iter()
+        .find_map(|f| match f.fact {
+            app::engine::calls::machine::Fact::Ended(o) => Some(o),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{call_id} has ended"))
+}
+
+#[tokio::test]
+async fn yeastar_answered_calls_in_and_out_take_the_cdrs_talk_time() {
+    let app = TestApp::spawn().await;
+    let path = format!("/api/pbx/yeastar-events?token={}", secret(&app));
+    let ok = json!({"stored": 1, "duplicates": 0});
+
+    // No token at all: 401, nothing stored.
+    let ring = state_changed(
+        "1764.1",
+        ("inbound", "+1 (415) 555-0134", "5503300", "ALERT"),
+        &[("2005", "RING")],
+    );
+    let (s, body) = post(&app, "/api/pbx/yeastar-events", &ring, &[]).await;
+    assert_eq!(s, 401, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("missing or wrong credential"),
+        "{body}"
+    );
+    assert!(app.engine.store.call("1764.1").await.unwrap().is_none());
+
+    // Inbound: the extension rings, then answers (ANSWER); the CDR says 80 s of talk.
+    assert_eq!(post(&app, &path, &ring, &[]).await, (200, ok.clone()));
+    let answer = state_changed(
+        "1764.1",
+        ("inbound", "+1 (415) 555-0134", "5503300", "ANSWERED"),
+        &[("2005", "ANSWER")],
+    );
+    assert_eq!(post(&app, &path, &answer, &[]).await, (200, ok.clone()));
+    let events = app.engine.store.call_events("1764.1").await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["ringing", "answered"]
+    );
+    let end = cdr(
+        "1764.1",
+        "Inbound",
+        "+1 (415) 555-0134",
+        "2005",
+        "ANSWERED",
+        (95, 80),
+        95,
+    );
+    assert_eq!(post(&app, &path, &end, &[]).await, (200, ok.clone()));
+    let call = app.engine.store.call("1764.1").await.unwrap().unwrap();
+    assert_eq!(call.call_type.as_deref(), Some("Inbound Answered"));
+    let o = outcome(&app, "1764.1").await;
+    assert_eq!((o.extension.as_deref(), o.talk_secs), (Some("2005"), 80));
+
+    // Outbound: the agent's phone hears ringback (ALERT), the callee answers (ANSWERED).
+    let out = ("outbound", "2006", "0086-138-0013-8000", "RING");
+    let dialing = state_changed("1764.2", out, &[("2006", "ALERT")]);
+    assert_eq!(post(&app, &path, &dialing, &[]).await, (200, ok.clone()));
+    let answered = state_changed(
+        "1764.2",
+        ("outbound", "2006", "0086-138-0013-8000", "ANSWER"),
+        &[("2006", "ANSWERED")],
+    );
+    assert_eq!(post(&app, &path, &answered, &[]).await, (200, ok.clone()));
+    let end = cdr(
+        "1764.2",
+        "Outbound",
+        "2006",
+        "0086-138-0013-8000",
+        "ANSWERED",
+        (42, 30),
+        42,
+    );
+    assert_eq!(post(&app, &path, &end, &[]).await, (200, ok.clone()));
+    let call = app.engine.store.call("1764.2").await.unwrap().unwrap();
+    assert_eq!(call.call_type.as_deref(), Some("Outbound Answered"));
+    let o = outcome(&app, "1764.2").await;
+    assert_eq!(
+        (o.extension.as_deref(), o.talk_secs, o.ring_secs),
+        (Some("2006"), 30, 12)
+    );
+    assert_eq!(
+        o.ended_ms - o.started_ms,
+        42_000,
+        "from the CDR's time_start"
+    );
+
+    // Only the CDR reached us (30011 not subscribed): still an answered call with its talk.
+    let end = cdr(
+        "1764.3",
+        "Inbound",
+        "13800138000",
+        "2005",
+        "ANSWERED",
+        (61, 45),
+        61,
+    );
+    assert_eq!(post(&app, &path, &end, &[]).await, (200, ok));
+    let o = outcome(&app, "1764.3").await;
+    assert_eq!((o.talk_secs, o.ring_secs), (45, 16));
+    assert_eq!(
+        app.engine
+            .store
+            .call("1764.3")
+            .await
+            .unwrap()
+            .unwrap()
+            .call_type
+            .as_deref(),
+        Some("Inbound Answered")
+    );
+}
+
 #[tokio::test]
 async fn the_simulator_goes_through_the_intake_and_the_log_shows_facts() {
     let app = TestApp::spawn().await;
@@ -413,18 +580,24 @@ async fn the_simulator_goes_through_the_intake_and_the_log_shows_facts() {
     }
 }
 
-#[tokio::test]
-async fn a_call_that_never_ends_is_closed_by_the_timeout() {
-    let app = TestApp::spawn().await;
+/// Rings 2005 for `call_id` now (signed, native format); returns the event's time.
+async fn ring_now(app: &TestApp, event_id: &str, call_id: &str) -> i64 {
     let t = now_ms();
     let at = time::OffsetDateTime::from_unix_timestamp(t / 1000)
         .unwrap()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let (s, _) = app
-        .post_signed(&event("s1", "stale", "ringing", "2005", &at))
+        .post_signed(&event(event_id, call_id, "ringing", "2005", &at))
         .await;
     assert_eq!(s, 200);
+    t
+}
+
+#[tokio::test]
+async fn a_call_that_never_ends_is_closed_by_the_timeout() {
+    let app = TestApp::spawn().await;
+    let t = ring_now(&app, "s1", "stale").await;
     let hour = 3_600_000;
     assert_eq!(
         app.engine
@@ -451,6 +624,24 @@ async fn a_call_that_never_ends_is_closed_by_the_timeout() {
         0,
         "once"
     );
+}
+
+#[tokio::test]
+async fn the_housekeeping_closes_a_call_silent_for_four_hours() {
+    let app = TestApp::spawn().await;
+    let t = ring_now(&app, "h1", "silent").await;
+    let four_hours = 4 * 3_600_000;
+    // The sweep the server runs every minute, at a clock the test chooses.
+    server::housekeeping(&app.engine, &app.sessions, t + four_hours - 60_000).await;
+    let call = app.engine.store.call("silent").await.unwrap().unwrap();
+    assert!(call.is_open, "a minute short of four hours: still ringing");
+    server::housekeeping(&app.engine, &app.sessions, t + four_hours + 1_000).await;
+    let call = app.engine.store.call("silent").await.unwrap().unwrap();
+    assert!(
+        !call.is_open,
+        "closed once four hours passed without an event"
+    );
+    assert_eq!(call.call_type.as_deref(), Some("Inbound Missed"));
 }
 
 #[tokio::test]

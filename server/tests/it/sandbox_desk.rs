@@ -1,13 +1,11 @@
 //! The sandbox's Desk API driven over HTTP: every endpoint, checked against Zoho's own OpenAPI
 //! schemas (server/tests/data/zoho-desk-oas; unknown extra fields fail), and every error path.
 
-mod support;
-
+use crate::support::oas::assert_matches;
+use crate::support::sandbox::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use server::sandbox::seed::SEED_ORG_ID;
-use support::oas::assert_matches;
-use support::sandbox::*;
 
 fn check(file: &str, path: &str, method: &str, status: u16, body: &Value) {
     assert_matches(oas(), file, path, method, status, body);

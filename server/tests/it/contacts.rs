@@ -1,13 +1,11 @@
 //! Black-box tests of the company contacts (phonebook): groups, contacts, validation, the
 //! Helpdesk tag (read-only while set) and the sync's upsert by Zoho record id.
 
-mod support;
-
+use crate::support::app::*;
 use app::engine::phonebook::{SyncedRecord, UpsertOutcome};
 use app::engine::EngineError;
 use app::model::FieldProblem;
 use serde_json::{json, Value};
-use support::app::*;
 
 fn fields(body: &Value) -> Vec<(String, String)> {
     body["Invalid"]

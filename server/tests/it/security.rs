@@ -3,16 +3,14 @@
 //! rails (the sandbox's, `/metrics` on its own address, slow clients, HSTS and the `__Host-`
 //! cookie, expired sessions, the database's mode) and `server rotate-key`.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::support::app::*;
 use serde_json::{json, Value};
-use support::app::*;
 
 const WEBHOOK_SECRET: &str = "security-test-webhook-secret";
 
@@ -552,7 +550,7 @@ async fn rotate_key_reseals_every_secret_and_loses_nothing() {
     let conn = again.connection().await;
     assert_eq!(conn["status"], "Connected", "{conn}");
     assert!(
-        again.engine.access_token(false).await.is_ok(),
+        again.engine.zoho.access_token(false).await.is_ok(),
         "the access token opens"
     );
 

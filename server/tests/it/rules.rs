@@ -4,13 +4,11 @@
 //! between Zoho's answer and the record of it. The queue is drained by hand (no sleeps); time
 //! is moved forward by passing a later "now" to the runner.
 
-mod support;
-
+use crate::support::app::*;
+use crate::support::flows::*;
 use app::engine::calls::now_ms;
 use app::model::JobKind;
 use serde_json::{json, Value};
-use support::app::*;
-use support::flows::*;
 
 const MIN: i64 = 60_000;
 
@@ -874,4 +872,37 @@ async fn a_refusal_that_will_not_change_fails_at_once() {
     );
     // What waited for it fails with it, without reaching Zoho.
     assert_eq!(job(&jobs, "ticket")["state"], "failed", "{jobs:#?}");
+}
+
+#[tokio::test]
+async fn disconnect_forgets_every_cached_lookup() {
+    let app = connected().await;
+    let found = app.engine.lookup_number("5503301").await.unwrap();
+    assert_eq!(found.as_ref().map(|r| r.name.as_str()), Some("Paul Young"));
+    let missed = app.engine.lookup_number("+1 555 0199 0000").await.unwrap();
+    assert_eq!(missed, None);
+    // Both are cached now: asking again costs Zoho nothing.
+    let asked = app.sandbox.request_count();
+    assert_eq!(app.engine.lookup_number("5503301").await.unwrap(), found);
+    assert_eq!(
+        app.engine.lookup_number("+1 555 0199 0000").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        app.sandbox.request_count(),
+        asked,
+        "hit and miss come from the cache"
+    );
+
+    let (s, b) = app.call("helpdesk/disconnect", &[]).await;
+    assert_eq!(s, 200, "{b}");
+    app.connect().await;
+    for number in ["5503301", "+1 555 0199 0000"] {
+        let asked = app.sandbox.request_count();
+        app.engine.lookup_number(number).await.unwrap();
+        assert!(
+            app.sandbox.request_count() > asked,
+            "{number}: asked Zoho again after the disconnect"
+        );
+    }
 }

@@ -1,9 +1,7 @@
 //! Black-box tests of the PBX extensions: validation, uniqueness, edit, delete, import.
 
-mod support;
-
+use crate::support::app::*;
 use serde_json::{json, Value};
-use support::app::*;
 
 async fn numbers(app: &TestApp) -> Vec<String> {
     let (s, list) = app.call("pbx/extensions", &[]).await;

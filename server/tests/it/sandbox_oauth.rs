@@ -1,15 +1,13 @@
 //! The sandbox's accounts server, driven over HTTP: the whole OAuth dance with the `oauth2` crate
 //! as a real client, and each error path Zoho documents.
 
-mod support;
-
+use crate::support::sandbox::*;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, RequestTokenError,
     Scope, TokenResponse, TokenUrl,
 };
 use serde_json::json;
-use support::sandbox::*;
 
 #[tokio::test]
 async fn the_whole_oauth_dance_works_with_the_oauth2_crate() {

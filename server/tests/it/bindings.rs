@@ -1,10 +1,8 @@
 //! Black-box tests of the Zoho Desk users and their bindings: paging over a large org, Auto
 //! Bind by e-mail, manual bindings and their conflicts, agents that vanish from Zoho.
 
-mod support;
-
+use crate::support::app::*;
 use serde_json::{json, Value};
-use support::app::*;
 
 fn user<'a>(view: &'a Value, name: &str) -> &'a Value {
     view["users"]

@@ -3,12 +3,10 @@
 //! fields and no field Zoho does not know. Then the same bodies sent to the sandbox, whose
 //! own checks are as strict as Zoho's, are accepted.
 
-mod support;
-
+use crate::support::oas::Oas;
 use app::engine::numbers::PhoneField;
 use app::engine::zoho::api::{NewAccount, NewCall, NewContact, NewTicket};
 use serde_json::{json, Value};
-use support::oas::Oas;
 
 /// Fields Zoho's API documentation accepts in a create body that its OpenAPI request schema
 /// leaves out (docs/zoho-desk-api.md §"Calls": `description`, ≤ 65535, which the response

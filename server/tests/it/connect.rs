@@ -2,10 +2,8 @@
 //! connection (OAuth with the sandbox in the same process). Every server function's own
 //! authorization: `authz.rs`.
 
-mod support;
-
+use crate::support::app::*;
 use serde_json::json;
-use support::app::*;
 
 #[tokio::test]
 async fn cross_site_calls_are_refused_even_when_signed_in() {

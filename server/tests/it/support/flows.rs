@@ -24,7 +24,7 @@ pub async fn connected_with(extra: &[(&str, &str)]) -> TestApp {
 
 /// Reads the sandbox's Desk API with the app's own token.
 pub async fn desk(app: &TestApp, path: &str) -> Value {
-    let token = app.engine.access_token(false).await.unwrap();
+    let token = app.engine.zoho.access_token(false).await.unwrap();
     let r = app
         .http
         .get(format!("{}/sandbox/desk/api/v1{path}", app.base))

@@ -1,0 +1,7 @@
+//! Shared helpers of the black-box tests, compiled once into the one test binary.
+#![allow(dead_code)]
+
+pub mod app;
+pub mod flows;
+pub mod oas;
+pub mod sandbox;
