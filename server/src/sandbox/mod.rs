@@ -108,24 +108,26 @@ impl Sandbox {
         self.lock().stats.total
     }
 
-    fn enter(&self) -> InFlight<'_> {
+    fn enter(self: &Arc<Self>) -> InFlight {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         InFlight {
-            counter: &self.in_flight,
+            sandbox: Arc::clone(self),
             now,
         }
     }
 }
 
-/// Counts a Desk request as in flight until dropped.
-struct InFlight<'a> {
-    counter: &'a AtomicU32,
+/// Counts a Desk request as in flight until dropped. It owns a handle on the sandbox, so that
+/// the request gate (an extractor, which must own its data) can hold it for the whole handler.
+struct InFlight {
+    sandbox: SharedSandbox,
+    /// Requests in flight when this one entered, itself included.
     now: u32,
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
-        self.counter.fetch_sub(1, Ordering::SeqCst);
+        self.sandbox.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -475,16 +475,14 @@ async fn token_endpoint(
 /// a single access token.
 async fn revoke(
     State(sb): State<SharedSandbox>,
-    headers: HeaderMap,
     RawQuery(raw_query): RawQuery,
-    body: axum::body::Bytes,
+    // Zoho documents the token in the query string (`?token=`); a token in the body is not
+    // read.
+    _body: axum::body::Bytes,
 ) -> Response {
     if let Err(r) = faults(&sb).await {
         return r;
     }
-    // Zoho documents the token in the query string (`?token=`); a token in the body is not
-    // read.
-    let _ = (&headers, &body);
     let token = url::form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v.into_owned())
