@@ -9,7 +9,7 @@
 use time::OffsetDateTime;
 
 use super::pbx::is_email;
-use super::store::contacts::{ContactRow, GroupRow, PhonebookWriteError};
+use super::store::contacts::PhonebookWriteError;
 use super::{Engine, EngineError};
 use crate::model::{
     ContactGroup, FieldError, FieldProblem, PhonebookContact, PhonebookContactInput,
@@ -189,31 +189,6 @@ pub fn validate_synced(rec: &SyncedRecord) -> (PhonebookContactInput, Vec<FieldE
     (clean, errors)
 }
 
-fn to_group(g: GroupRow) -> ContactGroup {
-    ContactGroup {
-        id: g.id,
-        name: g.name,
-        contacts: g.contacts,
-        helpdesk: g.helpdesk,
-    }
-}
-
-fn to_contact(c: ContactRow) -> PhonebookContact {
-    PhonebookContact {
-        id: c.id,
-        group_id: c.group_id,
-        first_name: c.first_name,
-        last_name: c.last_name,
-        company: c.company,
-        email: c.email,
-        business_phone: c.business_phone,
-        mobile_phone: c.mobile_phone,
-        home_phone: c.home_phone,
-        zoho_module: c.zoho_module,
-        zoho_id: c.zoho_id,
-    }
-}
-
 /// `duplicate` names the field a unique key stands for.
 fn write_error(e: PhonebookWriteError, duplicate: &str) -> EngineError {
     match e {
@@ -232,17 +207,11 @@ fn write_error(e: PhonebookWriteError, duplicate: &str) -> EngineError {
 impl Engine {
     /// Every company contacts group, by name, with its number of contacts and Helpdesk tag.
     pub async fn phonebook_groups(&self) -> Result<Vec<ContactGroup>, EngineError> {
-        Ok(self
-            .store
-            .contact_groups()
-            .await?
-            .into_iter()
-            .map(to_group)
-            .collect())
+        Ok(self.store.contact_groups().await?)
     }
 
     /// A group that exists, or `NotFound`.
-    async fn phonebook_group(&self, id: i64) -> Result<GroupRow, EngineError> {
+    async fn phonebook_group(&self, id: i64) -> Result<ContactGroup, EngineError> {
         self.store
             .contact_group(id)
             .await?
@@ -250,7 +219,7 @@ impl Engine {
     }
 
     /// A group that exists and does not carry the Helpdesk tag.
-    async fn editable_group(&self, id: i64) -> Result<GroupRow, EngineError> {
+    async fn editable_group(&self, id: i64) -> Result<ContactGroup, EngineError> {
         let g = self.phonebook_group(id).await?;
         if g.helpdesk {
             return Err(EngineError::ReadOnly(g.name));
@@ -315,13 +284,7 @@ impl Engine {
         group_id: i64,
     ) -> Result<Vec<PhonebookContact>, EngineError> {
         self.phonebook_group(group_id).await?;
-        Ok(self
-            .store
-            .contacts(group_id)
-            .await?
-            .into_iter()
-            .map(to_contact)
-            .collect())
+        Ok(self.store.contacts(group_id).await?)
     }
 
     pub async fn create_phonebook_contact(

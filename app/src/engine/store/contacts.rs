@@ -8,34 +8,9 @@
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::model::PhonebookContactInput;
+use crate::model::{ContactGroup, PhonebookContact, PhonebookContactInput};
 
-/// A group with its number of contacts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupRow {
-    pub id: i64,
-    pub name: String,
-    pub helpdesk: bool,
-    pub contacts: i64,
-}
-
-/// A contact as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContactRow {
-    pub id: i64,
-    pub group_id: i64,
-    pub first_name: Option<String>,
-    pub last_name: String,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub business_phone: Option<String>,
-    pub mobile_phone: Option<String>,
-    pub home_phone: Option<String>,
-    pub zoho_module: Option<String>,
-    pub zoho_id: Option<String>,
-}
-
-impl ContactRow {
+impl PhonebookContact {
     /// The fields a person edits (or Zoho fills), to compare with new values.
     pub fn fields(&self) -> PhonebookContactInput {
         PhonebookContactInput {
@@ -80,8 +55,8 @@ fn write_error(e: sqlx::Error) -> PhonebookWriteError {
 const GROUP_COLUMNS: &str = "SELECT g.id, g.name, g.helpdesk, COUNT(c.id)
      FROM pbx_contact_group g LEFT JOIN pbx_contact c ON c.group_id = g.id";
 
-fn group_row(r: sqlx::sqlite::SqliteRow) -> GroupRow {
-    GroupRow {
+fn group_row(r: sqlx::sqlite::SqliteRow) -> ContactGroup {
+    ContactGroup {
         id: r.get(0),
         name: r.get(1),
         helpdesk: r.get::<i64, _>(2) != 0,
@@ -92,8 +67,8 @@ fn group_row(r: sqlx::sqlite::SqliteRow) -> GroupRow {
 const CONTACT_COLUMNS: &str = "SELECT id, group_id, first_name, last_name, company, email,
      business_phone, mobile_phone, home_phone, zoho_module, zoho_id FROM pbx_contact";
 
-fn contact_row(r: sqlx::sqlite::SqliteRow) -> ContactRow {
-    ContactRow {
+fn contact_row(r: sqlx::sqlite::SqliteRow) -> PhonebookContact {
+    PhonebookContact {
         id: r.get(0),
         group_id: r.get(1),
         first_name: r.get(2),
@@ -110,7 +85,7 @@ fn contact_row(r: sqlx::sqlite::SqliteRow) -> ContactRow {
 
 impl Store {
     /// Every group, by name (case-insensitive).
-    pub async fn contact_groups(&self) -> Result<Vec<GroupRow>, StoreError> {
+    pub async fn contact_groups(&self) -> Result<Vec<ContactGroup>, StoreError> {
         let rows = sqlx::query(&format!(
             "{GROUP_COLUMNS} GROUP BY g.id, g.name, g.helpdesk ORDER BY LOWER(g.name), g.id"
         ))
@@ -119,7 +94,7 @@ impl Store {
         Ok(rows.into_iter().map(group_row).collect())
     }
 
-    pub async fn contact_group(&self, id: i64) -> Result<Option<GroupRow>, StoreError> {
+    pub async fn contact_group(&self, id: i64) -> Result<Option<ContactGroup>, StoreError> {
         let row = sqlx::query(&format!(
             "{GROUP_COLUMNS} WHERE g.id = $1 GROUP BY g.id, g.name, g.helpdesk"
         ))
@@ -190,7 +165,7 @@ impl Store {
     }
 
     /// The group's contacts, by last name, then first name.
-    pub async fn contacts(&self, group_id: i64) -> Result<Vec<ContactRow>, StoreError> {
+    pub async fn contacts(&self, group_id: i64) -> Result<Vec<PhonebookContact>, StoreError> {
         let rows = sqlx::query(&format!(
             "{CONTACT_COLUMNS} WHERE group_id = $1
              ORDER BY LOWER(last_name), LOWER(COALESCE(first_name, '')), id"
@@ -201,7 +176,7 @@ impl Store {
         Ok(rows.into_iter().map(contact_row).collect())
     }
 
-    pub async fn contact(&self, id: i64) -> Result<Option<ContactRow>, StoreError> {
+    pub async fn contact(&self, id: i64) -> Result<Option<PhonebookContact>, StoreError> {
         let row = sqlx::query(&format!("{CONTACT_COLUMNS} WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
@@ -214,7 +189,7 @@ impl Store {
         &self,
         group_id: i64,
         zoho_id: &str,
-    ) -> Result<Option<ContactRow>, StoreError> {
+    ) -> Result<Option<PhonebookContact>, StoreError> {
         let row = sqlx::query(&format!(
             "{CONTACT_COLUMNS} WHERE group_id = $1 AND zoho_id = $2"
         ))
