@@ -18,6 +18,9 @@ pub struct Config {
     /// `HELPDESK_SANDBOX_CLIENT_ID` / `_SECRET`: the sandbox's demo client.
     pub sandbox_client_id: String,
     pub sandbox_client_secret: String,
+    /// `HELPDESK_SANDBOX_PBX_CLIENT_ID` / `_SECRET`: the PBX sandbox's OpenAPI application.
+    pub sandbox_pbx_client_id: String,
+    pub sandbox_pbx_client_secret: String,
     /// `DATABASE_URL`: `sqlite://…` (PostgreSQL follows).
     pub database_url: String,
     /// `HELPDESK_ADMIN_PASSWORD`: sets the `admin` password at start.
@@ -155,6 +158,10 @@ impl Config {
                 .unwrap_or_else(|| crate::sandbox::DEMO_CLIENT_ID.into()),
             sandbox_client_secret: get("HELPDESK_SANDBOX_CLIENT_SECRET")
                 .unwrap_or_else(|| crate::sandbox::DEMO_CLIENT_SECRET.into()),
+            sandbox_pbx_client_id: get("HELPDESK_SANDBOX_PBX_CLIENT_ID")
+                .unwrap_or_else(|| crate::sandbox::pbx::DEMO_PBX_CLIENT_ID.into()),
+            sandbox_pbx_client_secret: get("HELPDESK_SANDBOX_PBX_CLIENT_SECRET")
+                .unwrap_or_else(|| crate::sandbox::pbx::DEMO_PBX_CLIENT_SECRET.into()),
         })
     }
 

@@ -45,6 +45,8 @@ pub fn sandbox_config(config: &Config, public_url: &str) -> SandboxConfig {
             name: sandbox::DEMO_CLIENT_NAME.to_string(),
             redirect_uris: vec![format!("{public_url}{}", app::OAUTH_CALLBACK_PATH)],
         }],
+        pbx_client_id: config.sandbox_pbx_client_id.clone(),
+        pbx_client_secret: config.sandbox_pbx_client_secret.clone(),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod yeastar;
 pub mod zoho;
 
 use std::sync::Arc;

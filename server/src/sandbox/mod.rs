@@ -10,12 +10,15 @@
 //! - `/sandbox/desk/api/v1/…`: the Desk API, same paths and shapes as `https://desk.zoho.com/api/v1/…`
 //! - `/sandbox/desk/…`: pages (one per contact and account, lists of contacts, tickets and calls)
 //! - `/sandbox/control`: JSON switches
+//! - `/sandbox/pbx/openapi/v1.0/…`: a Yeastar P-Series PBX's OpenAPI (`pbx.rs`), and
+//!   `/sandbox/pbx/control` its switches
 
 mod api;
 mod control;
 pub mod model;
 mod oauth;
 mod pages;
+pub mod pbx;
 pub mod seed;
 pub mod state;
 mod views;
@@ -39,6 +42,9 @@ pub struct SandboxConfig {
     /// e.g. `http://127.0.0.1:3000`.
     pub public_url: String,
     pub clients: Vec<RegisteredClient>,
+    /// The PBX sandbox's OpenAPI application (Client ID, Client Secret).
+    pub pbx_client_id: String,
+    pub pbx_client_secret: String,
 }
 
 impl SandboxConfig {
@@ -56,6 +62,8 @@ pub struct Sandbox {
     config: SandboxConfig,
     state: Mutex<state::State>,
     in_flight: AtomicU32,
+    /// The PBX sandbox (Yeastar P-Series OpenAPI), served under `/sandbox/pbx`.
+    pub pbx: pbx::PbxSandbox,
     /// Test switch: records' `webUrl` point here instead of the sandbox's own pages (a link
     /// the integration must not follow).
     web_url_base: Mutex<Option<String>>,
@@ -66,9 +74,11 @@ pub type SharedSandbox = Arc<Sandbox>;
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> SharedSandbox {
         let state = state::State::new(config.clients.clone());
+        let pbx = pbx::PbxSandbox::new(&config.pbx_client_id, &config.pbx_client_secret);
         Arc::new(Sandbox {
             config,
             state: Mutex::new(state),
+            pbx,
             in_flight: AtomicU32::new(0),
             web_url_base: Mutex::new(None),
         })
@@ -140,6 +150,7 @@ pub fn router(sandbox: SharedSandbox) -> Router {
             .nest("/desk/api/v1", api::router())
             .merge(pages::router())
             .nest("/control", control::router())
+            .nest("/pbx", pbx::router())
             .with_state(sandbox),
     )
 }

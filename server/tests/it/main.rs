@@ -12,6 +12,7 @@ mod contacts;
 mod desk_requests;
 mod extensions;
 mod intake;
+mod pbx;
 mod real_data;
 mod rules;
 mod sandbox_desk;

@@ -40,6 +40,8 @@ impl TestSandbox {
                 name: "Test PBX <Integration>".into(),
                 redirect_uris: vec![REDIRECT_URI.into()],
             }],
+            pbx_client_id: sandbox::pbx::DEMO_PBX_CLIENT_ID.into(),
+            pbx_client_secret: sandbox::pbx::DEMO_PBX_CLIENT_SECRET.into(),
         });
         let router = sandbox::router(sb.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

@@ -1,0 +1,265 @@
+//! The PBX's OpenAPI (issue 16, first part): the client against the PBX sandbox — one shared
+//! token, renewed by one caller at a time, never near the 8-token cap; a wrong secret reported
+//! once and not retried; a blocked address respected; extensions read page by page — and the
+//! sandbox as strict as the fact sheet (User-Agent, token only in the query, errcodes).
+
+use app::engine::secrets::Sensitive;
+use app::engine::yeastar::{PbxApi, PbxError};
+use serde_json::{json, Value};
+use server::sandbox::pbx::{DEMO_PBX_CLIENT_ID, DEMO_PBX_CLIENT_SECRET};
+
+use crate::support::app::*;
+
+fn pbx_base(app: &TestApp) -> String {
+    format!("{}/sandbox/pbx", app.base)
+}
+
+fn client(app: &TestApp, secret: &str) -> PbxApi {
+    PbxApi::new(
+        reqwest::Client::new(),
+        &pbx_base(app),
+        DEMO_PBX_CLIENT_ID,
+        Sensitive::new(secret),
+    )
+}
+
+/// A raw request to the PBX sandbox, as any HTTP client could send it.
+async fn raw(app: &TestApp, method: &str, path: &str, ua: bool, body: Option<Value>) -> Value {
+    let url = format!("{}/openapi/v1.0/{path}", pbx_base(app));
+    let mut req = match method {
+        "POST" => app.http.post(url),
+        _ => app.http.get(url),
+    };
+    if ua {
+        req = req.header("User-Agent", "test-client");
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200, "the PBX answers errors with 200 too");
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn one_token_is_shared_renewed_and_never_near_the_cap() {
+    let app = TestApp::spawn().await;
+    let pbx = client(&app, DEMO_PBX_CLIENT_SECRET);
+    // Twenty requests at once: one login, everyone uses its token.
+    let pages = futures::future::join_all((0..20).map(|_| pbx.extensions(1, 5))).await;
+    for p in &pages {
+        let p = p.as_ref().unwrap();
+        assert_eq!((p.total, p.extensions.len()), (7, 5), "{p:?}");
+    }
+    let s = app.sandbox.pbx.stats();
+    assert_eq!((s.logins, s.refreshes, s.api_requests), (1, 0, 20));
+
+    // An hour of load, five minutes at a time. The PBX's clock runs ahead of ours here, so the
+    // PBX expires the token first: its 10004 is met with one refresh (one caller renews, the
+    // others reuse it), never a new login, and the PBX never holds more than two of ours.
+    for _ in 0..12 {
+        app.sandbox.pbx.advance(300);
+        let all = futures::future::join_all((0..5).map(|_| pbx.extensions(1, 100))).await;
+        assert!(all.iter().all(Result::is_ok), "{all:?}");
+    }
+    let s = app.sandbox.pbx.stats();
+    assert_eq!(s.logins, 1, "refreshed, not logged in again");
+    assert!(s.refreshes >= 2, "{s:?}");
+    assert!(s.max_live_access_tokens <= 2, "{s:?}");
+
+    // A day later even the refresh token is gone: one new login.
+    app.sandbox.pbx.advance(86_400);
+    pbx.extensions(1, 5).await.unwrap();
+    assert_eq!(app.sandbox.pbx.stats().logins, 2);
+
+    // Revoked when the connection ends.
+    let live = app.sandbox.pbx.live_access_tokens();
+    pbx.revoke().await.unwrap();
+    assert_eq!(app.sandbox.pbx.live_access_tokens(), live - 1);
+    assert_eq!(app.sandbox.pbx.stats().revoked, 1);
+}
+
+#[tokio::test]
+async fn a_refused_token_is_renewed_once_and_the_request_sent_again() {
+    let app = TestApp::spawn().await;
+    let pbx = client(&app, DEMO_PBX_CLIENT_SECRET);
+    pbx.extensions(1, 5).await.unwrap();
+    // The PBX holds the token for less time than it said (a restart, a revoke by an admin):
+    // the next request gets 10004, renews once and succeeds.
+    app.sandbox.pbx.advance(1800);
+    let before = app.sandbox.pbx.stats();
+    let p = pbx.extensions(1, 5).await.unwrap();
+    assert_eq!(p.total, 7);
+    let after = app.sandbox.pbx.stats();
+    assert_eq!(
+        after.refreshes + after.logins,
+        before.refreshes + before.logins + 1
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_reported_once_and_not_retried_and_a_block_is_respected() {
+    let app = TestApp::spawn().await;
+    let wrong = client(&app, "not-the-secret");
+    assert_eq!(wrong.extensions(1, 5).await, Err(PbxError::BadCredentials));
+    // Asked again, it says the same without asking the PBX: no storm toward the IP block.
+    for _ in 0..10 {
+        assert_eq!(wrong.extensions(1, 5).await, Err(PbxError::BadCredentials));
+    }
+    assert_eq!(app.sandbox.pbx.stats().failed_logins, 1);
+
+    // Someone else fails four more times: the PBX blocks the address, for every request.
+    for _ in 0..4 {
+        let r = raw(
+            &app,
+            "POST",
+            "get_token",
+            true,
+            Some(json!({"username": DEMO_PBX_CLIENT_ID, "password": "guess"})),
+        )
+        .await;
+        assert_eq!(r["errcode"], -1, "{r}");
+        assert_eq!(r["invalid_param_list"][0]["field"], "username or password");
+    }
+    let right = client(&app, DEMO_PBX_CLIENT_SECRET);
+    assert_eq!(right.extensions(1, 5).await, Err(PbxError::IpBlocked));
+    assert_eq!(right.extensions(1, 5).await, Err(PbxError::IpBlocked));
+    assert_eq!(
+        app.sandbox.pbx.stats().blocked_requests,
+        1,
+        "the block is not hammered"
+    );
+    assert!(PbxError::IpBlocked.to_string().contains("Blocked IPs"));
+
+    // Unblocked on the PBX, and asked to try again: it works.
+    app.http
+        .post(format!("{}/control", pbx_base(&app)))
+        .json(&json!({"unblock": true}))
+        .send()
+        .await
+        .unwrap();
+    right.retry_login().await;
+    assert_eq!(right.extensions(1, 5).await.unwrap().total, 7);
+}
+
+#[tokio::test]
+async fn two_thousand_extensions_are_read_page_by_page() {
+    let app = TestApp::spawn().await;
+    app.sandbox.pbx.generate_extensions(2000);
+    let pbx = client(&app, DEMO_PBX_CLIENT_SECRET);
+    let mut seen = Vec::new();
+    let all = pbx
+        .all_extensions(500, |read, total| seen.push((read, total)))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2000);
+    assert_eq!(
+        seen,
+        [(500, 2000), (1000, 2000), (1500, 2000), (2000, 2000)]
+    );
+    assert_eq!(all[0].number, "3000");
+    assert_eq!(all[1999].email_addr, "agent4999@example.com");
+    assert_eq!(app.sandbox.pbx.stats().api_requests, 4);
+}
+
+#[tokio::test]
+async fn the_pbx_sandbox_is_as_strict_as_the_fact_sheet() {
+    let app = TestApp::spawn().await;
+    let login = json!({"username": DEMO_PBX_CLIENT_ID, "password": DEMO_PBX_CLIENT_SECRET});
+    // No User-Agent: 40002 naming it.
+    let r = raw(&app, "POST", "get_token", false, Some(login.clone())).await;
+    assert_eq!(
+        r,
+        json!({"errcode": 40002, "errmsg": "PARAMETER ERROR",
+               "invalid_param_list": [{"field": "User-Agent", "validation_type": "required"}]})
+    );
+    // A wrong method or an unknown path: 10001.
+    let r = raw(&app, "GET", "get_token", true, None).await;
+    assert_eq!(
+        r,
+        json!({"errcode": 10001, "errmsg": "INTERFACE NOT EXISTED"})
+    );
+    let r = raw(&app, "GET", "dial_out", true, None).await;
+    assert_eq!(r["errcode"], 10001);
+    // Tokens: 32 characters, 30 minutes and a day.
+    let t = raw(&app, "POST", "get_token", true, Some(login.clone())).await;
+    assert_eq!(t["errcode"], 0);
+    let access = t["access_token"].as_str().unwrap().to_string();
+    assert_eq!(access.len(), 32);
+    assert_eq!(
+        (
+            t["access_token_expire_time"].as_i64(),
+            t["refresh_token_expire_time"].as_i64()
+        ),
+        (Some(1800), Some(86400))
+    );
+    // The token only counts in the query string.
+    let r = app
+        .http
+        .get(format!("{}/openapi/v1.0/extension/list", pbx_base(&app)))
+        .header("User-Agent", "test-client")
+        .header("Authorization", format!("Bearer {access}"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(r, json!({"errcode": 10004, "errmsg": "TOKEN EXPIRED"}));
+    let r = raw(
+        &app,
+        "GET",
+        &format!("extension/list?access_token={access}&page_size=2"),
+        true,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r["errcode"].as_i64(), r["total_number"].as_i64()),
+        (Some(0), Some(7))
+    );
+    assert_eq!(r["data"][0]["number"], "2001");
+    // A refresh rotates both tokens; the old refresh token is spent.
+    let refresh = t["refresh_token"].clone();
+    let r = raw(
+        &app,
+        "POST",
+        "refresh_token",
+        true,
+        Some(json!({"refresh_token": refresh})),
+    )
+    .await;
+    assert_eq!(r["errcode"], 0);
+    assert_ne!(r["refresh_token"], refresh);
+    let again = raw(
+        &app,
+        "POST",
+        "refresh_token",
+        true,
+        Some(json!({"refresh_token": refresh})),
+    )
+    .await;
+    assert_eq!(again["errcode"], 10004);
+    // At most 8 live access tokens: two so far, six more, then the ninth is refused.
+    for _ in 0..6 {
+        let r = raw(&app, "POST", "get_token", true, Some(login.clone())).await;
+        assert_eq!(r["errcode"], 0);
+    }
+    let r = raw(&app, "POST", "get_token", true, Some(login.clone())).await;
+    assert_eq!(
+        r,
+        json!({"errcode": 60002, "errmsg": "MAX LIMITATION EXCEEDED"})
+    );
+    // Revoking one frees a place.
+    let r = raw(
+        &app,
+        "GET",
+        &format!("del_token?access_token={access}"),
+        true,
+        None,
+    )
+    .await;
+    assert_eq!(r, json!({"errcode": 0, "errmsg": "SUCCESS"}));
+    let r = raw(&app, "POST", "get_token", true, Some(login)).await;
+    assert_eq!(r["errcode"], 0);
+}
