@@ -100,6 +100,50 @@ pub struct SettingsInput {
     pub use_sandbox_secret: bool,
 }
 
+/// The PBX connection's state (`/pbx/connection`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PbxStatus {
+    NotConfigured,
+    /// Saved, not tested since.
+    Untested,
+    Connected,
+    Failed,
+}
+
+/// What the PBX connection page shows. The Client Secret never leaves the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PbxConnectionView {
+    pub base_url: String,
+    pub client_id: String,
+    pub secret_set: bool,
+    pub status: PbxStatus,
+    /// The PBX's own `errcode` and words when the last test failed.
+    pub last_error: Option<String>,
+    /// The PBX's extensions at the last successful test.
+    pub extension_count: Option<i64>,
+    /// The PBX sandbox's address and Client ID, when it is mounted (to fill the form).
+    pub sandbox: Option<PbxSandboxFill>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PbxSandboxFill {
+    pub base_url: String,
+    pub client_id: String,
+}
+
+/// The PBX connection form.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PbxSettingsInput {
+    pub base_url: String,
+    pub client_id: String,
+    /// Empty keeps the stored secret.
+    #[serde(default)]
+    pub client_secret: String,
+    /// Use the PBX sandbox's demo secret (only when the sandbox is mounted).
+    #[serde(default)]
+    pub use_sandbox_secret: bool,
+}
+
 /// A field the form must fix, with a message key (translated by the page).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {

@@ -80,6 +80,9 @@ pub async fn build_app(
         desk_url: format!("{public_url}/sandbox/desk"),
         client_id: config.sandbox_client_id.clone(),
         client_secret: Sensitive::new(config.sandbox_client_secret.clone()),
+        pbx_url: format!("{public_url}/sandbox/pbx"),
+        pbx_client_id: config.sandbox_pbx_client_id.clone(),
+        pbx_client_secret: Sensitive::new(config.sandbox_pbx_client_secret.clone()),
     });
     let engine: SharedEngine = Arc::new(Engine::new(
         store.clone(),

@@ -1,9 +1,9 @@
-//! The PBX pages' server functions: extensions.
+//! The PBX pages' server functions: extensions, and the PBX connection.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Extension, ExtensionInput};
+use crate::model::{Extension, ExtensionInput, PbxConnectionView, PbxSettingsInput};
 
 #[server(endpoint = "pbx/extensions")]
 pub async fn list_extensions() -> Result<Vec<Extension>, AppError> {
@@ -47,4 +47,30 @@ pub async fn import_extensions(json: String) -> Result<usize, AppError> {
     let items: Vec<ExtensionInput> =
         serde_json::from_str(&json).map_err(|_| AppError::BadImport)?;
     Ok(engine.import_extensions(items).await?)
+}
+
+#[server(endpoint = "pbx/connection")]
+pub async fn get_pbx_connection() -> Result<PbxConnectionView, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.pbx_connection.view().await?)
+}
+
+/// Saves the PBX address and the API application's Client ID and Secret.
+#[server(endpoint = "pbx/connection/save")]
+pub async fn save_pbx_connection(input: PbxSettingsInput) -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.pbx_connection.save(input).await?)
+}
+
+/// Test connection: a token and the extension count, or the PBX's errcode and words.
+#[server(endpoint = "pbx/connection/test")]
+pub async fn test_pbx_connection() -> Result<PbxConnectionView, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.pbx_connection.test().await?)
+}
+
+#[server(endpoint = "pbx/connection/disconnect")]
+pub async fn disconnect_pbx() -> Result<(), AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.pbx_connection.disconnect().await?)
 }

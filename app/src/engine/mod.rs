@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod metrics;
 pub mod numbers;
 pub mod pbx;
+pub mod pbx_connection;
 pub mod phonebook;
 pub mod queue;
 pub mod rules;
@@ -35,6 +36,10 @@ pub struct SandboxDefaults {
     pub desk_url: String,
     pub client_id: String,
     pub client_secret: Sensitive,
+    /// The PBX sandbox (`/sandbox/pbx`) and its OpenAPI application.
+    pub pbx_url: String,
+    pub pbx_client_id: String,
+    pub pbx_client_secret: Sensitive,
 }
 
 #[derive(Clone, Debug)]
@@ -89,6 +94,8 @@ pub struct Engine {
     config: EngineConfig,
     /// The Zoho Desk connection: settings, OAuth, tokens, the org, the switch.
     pub zoho: ZohoConnection,
+    /// The PBX's OpenAPI: its address, its API application, the last test.
+    pub pbx_connection: pbx_connection::PbxConnection,
     /// Extension number → bound agent, in memory (see [`directory`]).
     directory: directory::DirectoryCell,
     /// The running "Refresh Zoho Desk users", for the page's live count.
@@ -163,11 +170,18 @@ impl Engine {
             jobs_wake.clone(),
             metrics.clone(),
         );
+        let pbx_connection = pbx_connection::PbxConnection::new(
+            store.clone(),
+            secrets.clone(),
+            zoho.http.clone(),
+            config.sandbox.clone(),
+        );
         Engine {
             store,
             secrets,
             config,
             zoho,
+            pbx_connection,
             directory: Default::default(),
             users_refresh: Default::default(),
             webhook_secret: Default::default(),

@@ -114,6 +114,17 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("pbx/contacts/delete", &[("id", "1")]),
+    ("pbx/connection", &[]),
+    (
+        "pbx/connection/save",
+        &[
+            ("input[base_url]", "https://pbx.example:8088"),
+            ("input[client_id]", "id"),
+            ("input[client_secret]", "secret"),
+        ],
+    ),
+    ("pbx/connection/test", &[]),
+    ("pbx/connection/disconnect", &[]),
 ];
 
 /// Every server function that needs an agent signed in to the web client.

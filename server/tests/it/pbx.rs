@@ -263,3 +263,123 @@ async fn the_pbx_sandbox_is_as_strict_as_the_fact_sheet() {
     let r = raw(&app, "POST", "get_token", true, Some(login)).await;
     assert_eq!(r["errcode"], 0);
 }
+
+async fn save(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+    app.call("pbx/connection/save", form).await
+}
+
+#[tokio::test]
+async fn the_admin_connects_the_pbx_and_a_wrong_secret_shows_the_pbxs_words() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let (s, v) = app.call("pbx/connection", &[]).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "NotConfigured");
+    let base = pbx_base(&app);
+    assert_eq!(v["sandbox"]["base_url"], base.as_str());
+    assert_eq!(v["sandbox"]["client_id"], DEMO_PBX_CLIENT_ID);
+
+    // Bad input: each field named, nothing stored.
+    let (s, v) = save(
+        &app,
+        &[
+            ("input[base_url]", "http://pbx.example.com:80"),
+            ("input[client_id]", " "),
+            ("input[client_secret]", ""),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, v),
+        (
+            400,
+            json!({"Invalid": [
+                {"field": "base_url", "problem": "NotHttps"},
+                {"field": "client_id", "problem": "Required"},
+                {"field": "client_secret", "problem": "Required"},
+            ]})
+        )
+    );
+    assert_eq!(
+        app.call("pbx/connection", &[]).await.1["status"],
+        "NotConfigured"
+    );
+
+    // A wrong secret: Test connection says what the PBX said.
+    let (s, v) = save(
+        &app,
+        &[
+            ("input[base_url]", &format!("{base}/")),
+            ("input[client_id]", DEMO_PBX_CLIENT_ID),
+            ("input[client_secret]", "not-the-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app.call("pbx/connection", &[]).await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["base_url"].as_str()),
+        (200, Some("Untested"), Some(base.as_str()))
+    );
+    let (s, v) = app.call("pbx/connection/test", &[]).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("Failed")), "{v}");
+    assert!(
+        v["last_error"].as_str().unwrap().contains("errcode -1"),
+        "{v}"
+    );
+    assert_eq!(app.sandbox.pbx.stats().failed_logins, 1);
+
+    // The right one (the sandbox's, filled by the page): connected, the extensions counted.
+    let (s, v) = save(
+        &app,
+        &[
+            ("input[base_url]", &base),
+            ("input[client_id]", DEMO_PBX_CLIENT_ID),
+            ("input[use_sandbox_secret]", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app.call("pbx/connection/test", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["extension_count"].as_i64(),
+            v["last_error"].is_null(),
+            v["secret_set"].as_bool()
+        ),
+        (Some("Connected"), Some(7), true, Some(true)),
+        "{v}"
+    );
+    assert!(
+        !v.to_string().contains(DEMO_PBX_CLIENT_SECRET),
+        "the secret never leaves"
+    );
+    // Saved again without a secret: the stored one stays, and it is not sent elsewhere.
+    let (s, v) = save(
+        &app,
+        &[
+            ("input[base_url]", "https://pbx.example.com:8088"),
+            ("input[client_id]", DEMO_PBX_CLIENT_ID),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, v),
+        (
+            400,
+            json!({"Invalid": [{"field": "client_secret", "problem": "SecretForNewServer"}]})
+        )
+    );
+
+    // Disconnect: the token is revoked at the PBX, the settings are gone.
+    let (s, _) = app.call("pbx/connection/disconnect", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(app.sandbox.pbx.stats().revoked, 1);
+    let v = app.call("pbx/connection", &[]).await.1;
+    assert_eq!(
+        (v["status"].as_str(), v["secret_set"].as_bool()),
+        (Some("NotConfigured"), Some(false))
+    );
+}

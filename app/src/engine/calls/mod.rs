@@ -67,6 +67,7 @@ const PURPOSE_WEBHOOK: &str = "pbx.webhook_secret";
 pub(crate) fn app_secret_purpose(name: &str) -> &'static str {
     match name {
         WEBHOOK_SECRET => PURPOSE_WEBHOOK,
+        super::store::pbx::PBX_SECRET_NAME => super::pbx_connection::PURPOSE_PBX_SECRET,
         _ => "app.unknown",
     }
 }

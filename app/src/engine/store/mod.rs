@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod contacts;
 pub mod jobs;
+pub mod pbx;
 
 use std::str::FromStr;
 

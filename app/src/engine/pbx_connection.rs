@@ -1,0 +1,252 @@
+//! The PBX connection (issue 16): where the PBX's OpenAPI is (`https://pbx.example:8088`), its
+//! API application's Client ID and Client Secret (sealed at rest, never sent back), and Test
+//! connection: a token, then the extension count, or the PBX's own `errcode` and words. The
+//! client itself is [`super::yeastar::PbxApi`]; this service keeps one per saved setting, so
+//! the token it holds is reused by everything that talks to the PBX.
+//!
+//! The address must be https (the Client Secret travels in the login's body), or http on this
+//! machine's loopback (the PBX sandbox), like the Zoho Desk addresses.
+
+use std::sync::Arc;
+
+use super::calls::now_ms;
+use super::secrets::{SecretBox, Sensitive};
+use super::store::pbx::{PbxConnectionRow, PBX_SECRET_NAME};
+use super::store::Store;
+use super::yeastar::PbxApi;
+use super::{zoho, EngineError, SandboxDefaults};
+use crate::model::{
+    FieldError, FieldProblem, PbxConnectionView, PbxSandboxFill, PbxSettingsInput, PbxStatus,
+};
+
+pub(crate) const PURPOSE_PBX_SECRET: &str = "pbx.client_secret";
+
+pub struct PbxConnection {
+    store: Store,
+    secrets: SecretBox,
+    http: reqwest::Client,
+    sandbox: Option<SandboxDefaults>,
+    /// The client for the saved settings (built on first use, dropped when they change).
+    api: tokio::sync::Mutex<Option<Arc<PbxApi>>>,
+}
+
+impl std::fmt::Debug for PbxConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PbxConnection").finish_non_exhaustive()
+    }
+}
+
+fn field(field: &str, problem: FieldProblem) -> FieldError {
+    FieldError {
+        field: field.into(),
+        problem,
+    }
+}
+
+fn status_of(row: &PbxConnectionRow) -> PbxStatus {
+    match row.status.as_str() {
+        "connected" => PbxStatus::Connected,
+        "failed" => PbxStatus::Failed,
+        _ => PbxStatus::Untested,
+    }
+}
+
+impl PbxConnection {
+    pub(crate) fn new(
+        store: Store,
+        secrets: SecretBox,
+        http: reqwest::Client,
+        sandbox: Option<SandboxDefaults>,
+    ) -> PbxConnection {
+        PbxConnection {
+            store,
+            secrets,
+            http,
+            sandbox,
+            api: Default::default(),
+        }
+    }
+
+    /// What the page shows.
+    pub async fn view(&self) -> Result<PbxConnectionView, EngineError> {
+        let row = self.store.pbx_connection().await?;
+        let secret_set = self.store.app_secret(PBX_SECRET_NAME).await?.is_some();
+        let sandbox = self.sandbox.as_ref().map(|s| PbxSandboxFill {
+            base_url: s.pbx_url.clone(),
+            client_id: s.pbx_client_id.clone(),
+        });
+        Ok(match row {
+            None => PbxConnectionView {
+                base_url: String::new(),
+                client_id: String::new(),
+                secret_set,
+                status: PbxStatus::NotConfigured,
+                last_error: None,
+                extension_count: None,
+                sandbox,
+            },
+            Some(r) => PbxConnectionView {
+                status: status_of(&r),
+                base_url: r.base_url,
+                client_id: r.client_id,
+                secret_set,
+                last_error: r.last_error,
+                extension_count: r.extension_count,
+                sandbox,
+            },
+        })
+    }
+
+    /// Validates and stores the settings. A changed address, Client ID or Secret drops the
+    /// client of the old ones (its token is revoked at the PBX) and waits for a new test.
+    pub async fn save(&self, input: PbxSettingsInput) -> Result<(), EngineError> {
+        let mut errors = Vec::new();
+        let base_url = if input.base_url.trim().is_empty() {
+            errors.push(field("base_url", FieldProblem::Required));
+            String::new()
+        } else {
+            match zoho::check_base_url(&input.base_url) {
+                Ok(u) => u,
+                Err(p) => {
+                    errors.push(field(
+                        "base_url",
+                        match p {
+                            zoho::UrlProblem::NotUrl => FieldProblem::NotUrl,
+                            zoho::UrlProblem::NotHttps => FieldProblem::NotHttps,
+                            zoho::UrlProblem::Credentials => FieldProblem::Credentials,
+                            zoho::UrlProblem::QueryOrFragment => FieldProblem::QueryOrFragment,
+                        },
+                    ));
+                    String::new()
+                }
+            }
+        };
+        let client_id = input.client_id.trim().to_string();
+        if client_id.is_empty() {
+            errors.push(field("client_id", FieldProblem::Required));
+        } else if client_id.len() > 200 {
+            errors.push(field("client_id", FieldProblem::TooLong));
+        }
+        let secret = match &self.sandbox {
+            Some(s) if input.use_sandbox_secret => Some(s.pbx_client_secret.clone()),
+            _ if !input.client_secret.trim().is_empty() => {
+                if input.client_secret.len() > 500 {
+                    errors.push(field("client_secret", FieldProblem::TooLong));
+                }
+                Some(Sensitive::new(input.client_secret.trim()))
+            }
+            _ => None,
+        };
+        let existing = self.store.pbx_connection().await?;
+        let stored_secret = self.store.app_secret(PBX_SECRET_NAME).await?;
+        let new_server = existing
+            .as_ref()
+            .is_some_and(|e| !base_url.is_empty() && e.base_url != base_url);
+        if secret.is_none() {
+            if stored_secret.is_none() {
+                errors.push(field("client_secret", FieldProblem::Required));
+            } else if new_server {
+                // The stored secret never goes to a server it was not entered for.
+                errors.push(field("client_secret", FieldProblem::SecretForNewServer));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(EngineError::Invalid(errors));
+        }
+        let changed = secret.is_some()
+            || existing
+                .as_ref()
+                .is_none_or(|e| e.base_url != base_url || e.client_id != client_id);
+        if let Some(s) = &secret {
+            let sealed = self.secrets.seal(PURPOSE_PBX_SECRET, s);
+            self.store
+                .set_app_secret(PBX_SECRET_NAME, &sealed, now_ms() / 1000)
+                .await?;
+        }
+        if changed {
+            self.drop_client().await;
+            self.store
+                .save_pbx_connection(
+                    &PbxConnectionRow {
+                        base_url,
+                        client_id,
+                        status: "untested".into(),
+                        ..Default::default()
+                    },
+                    now_ms(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The client for the saved settings.
+    pub async fn api(&self) -> Result<Arc<PbxApi>, EngineError> {
+        let mut held = self.api.lock().await;
+        if let Some(api) = held.as_ref() {
+            return Ok(api.clone());
+        }
+        let row = self
+            .store
+            .pbx_connection()
+            .await?
+            .ok_or(EngineError::NotConfigured)?;
+        let sealed = self
+            .store
+            .app_secret(PBX_SECRET_NAME)
+            .await?
+            .ok_or(EngineError::NotConfigured)?;
+        let secret = self.secrets.open(PURPOSE_PBX_SECRET, &sealed)?;
+        let api = Arc::new(PbxApi::new(
+            self.http.clone(),
+            &row.base_url,
+            &row.client_id,
+            secret,
+        ));
+        *held = Some(api.clone());
+        Ok(api)
+    }
+
+    /// Test connection: asks the PBX for a token and its extension count (an explicit ask, so
+    /// a login refused before is tried again), and stores the outcome.
+    pub async fn test(&self) -> Result<PbxConnectionView, EngineError> {
+        let api = self.api().await?;
+        api.retry_login().await;
+        let outcome = api.extensions(1, 1).await;
+        let Some(mut row) = self.store.pbx_connection().await? else {
+            return Err(EngineError::NotConfigured);
+        };
+        row.checked_ms = Some(now_ms());
+        match outcome {
+            Ok(page) => {
+                row.status = "connected".into();
+                row.last_error = None;
+                row.extension_count = Some(page.total as i64);
+                tracing::info!(extensions = page.total, "PBX connection tested");
+            }
+            Err(e) => {
+                row.status = "failed".into();
+                row.last_error = Some(e.to_string());
+                tracing::warn!(error = %e, "PBX connection test failed");
+            }
+        }
+        self.store.save_pbx_connection(&row, now_ms()).await?;
+        self.view().await
+    }
+
+    /// Forgets the PBX connection (its token revoked at the PBX first, where possible). Calls,
+    /// extensions and logs stay.
+    pub async fn disconnect(&self) -> Result<(), EngineError> {
+        self.drop_client().await;
+        self.store.delete_pbx_connection().await?;
+        Ok(())
+    }
+
+    async fn drop_client(&self) {
+        if let Some(old) = self.api.lock().await.take() {
+            if let Err(e) = old.revoke().await {
+                tracing::warn!(error = %e, "revoking the PBX token");
+            }
+        }
+    }
+}
