@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/oauth/zoho/callback") view=pages::callback::CallbackPage/>
                     <Route path=path!("/integrations/helpdesk/log") view=pages::log::LogPage/>
                     <Route path=path!("/pbx/extensions") view=pages::extensions::ExtensionsPage/>
+                    <Route path=path!("/pbx/connection") view=pages::pbx_connection::PbxConnectionPage/>
                     <Route path=path!("/pbx/contacts") view=pages::contacts::ContactsPage/>
                     <Route path=path!("/pbx/simulator") view=pages::simulator::SimulatorPage/>
                     <Route path=path!("/agent") view=pages::agent::AgentPage/>

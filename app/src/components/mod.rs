@@ -78,6 +78,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                 <A href="/integrations/helpdesk" attr:class="nav-link" exact=true>{t!(i18n, nav_helpdesk)}</A>
                 <A href="/integrations/helpdesk/log" attr:class="nav-link">{t!(i18n, nav_log)}</A>
                 <p class="nav-group">{t!(i18n, nav_pbx)}</p>
+                <A href="/pbx/connection" attr:class="nav-link">{t!(i18n, nav_pbx_connection)}</A>
                 <A href="/pbx/extensions" attr:class="nav-link">{t!(i18n, nav_extensions)}</A>
                 <A href="/pbx/simulator" attr:class="nav-link">{t!(i18n, nav_simulator)}</A>
                 // The manual's menu: 通讯录 › 企业联系人.

@@ -7,6 +7,7 @@ pub mod extensions;
 pub mod helpdesk;
 pub mod log;
 pub mod login;
+pub mod pbx_connection;
 pub mod rules;
 pub mod simulator;
 pub mod users;

@@ -1,0 +1,196 @@
+//! `/pbx/connection`: the PBX's OpenAPI — its address, the API application's Client ID and
+//! Client Secret, Test connection (the PBX's own words when it fails), Disconnect.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::api::pbx::{
+    disconnect_pbx, get_pbx_connection, save_pbx_connection, test_pbx_connection,
+};
+use crate::components::Frame;
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::model::{FieldError, PbxConnectionView, PbxSettingsInput, PbxStatus};
+use crate::pages::helpdesk::error_of;
+
+#[component]
+pub fn PbxConnectionPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let conn = Resource::new(|| (), |_| get_pbx_connection());
+    let reload = move || conn.refetch();
+    view! {
+        <Frame>
+            <header class="page-head"><div class="title"><h1>{t!(i18n, pbx_connection_title)}</h1></div></header>
+            <p class="muted">{t!(i18n, pbx_connection_intro)}</p>
+            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
+                {move || conn.get().map(|r| match r {
+                    Ok(v) => view! { <PbxConnectionForm view=v reload=reload/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/pbx/connection"/> }.into_any(),
+                    Err(_) => view! { <p class="form-error" role="alert">{t!(i18n, err_internal)}</p> }.into_any(),
+                })}
+            </Transition>
+        </Frame>
+    }
+}
+
+/// The status line: what the last test found.
+fn status_text(i18n: I18nContext, v: &PbxConnectionView) -> String {
+    match v.status {
+        PbxStatus::NotConfigured => t_string!(i18n, pbx_not_configured).to_string(),
+        PbxStatus::Untested => t_string!(i18n, pbx_untested).to_string(),
+        PbxStatus::Connected => {
+            t_string!(i18n, pbx_connected, count = v.extension_count.unwrap_or(0)).to_string()
+        }
+        PbxStatus::Failed => t_string!(
+            i18n,
+            pbx_failed,
+            error = v.last_error.clone().unwrap_or_default()
+        )
+        .to_string(),
+    }
+}
+
+#[component]
+fn PbxConnectionForm(
+    view: PbxConnectionView,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let base_url = RwSignal::new(view.base_url.clone());
+    let client_id = RwSignal::new(view.client_id.clone());
+    let secret = RwSignal::new(String::new());
+    let use_sandbox_secret = RwSignal::new(false);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let note = RwSignal::new(None::<String>);
+    let error_for = move |field: &'static str| error_of(errors, field, i18n);
+    let configured = view.status != PbxStatus::NotConfigured;
+    let secret_set = view.secret_set;
+    let status = view.status;
+    let status_line = status_text(i18n, &view);
+
+    let save = Action::new(move |input: &PbxSettingsInput| {
+        let input = input.clone();
+        async move { save_pbx_connection(input).await }
+    });
+    let test = Action::new(move |_: &()| test_pbx_connection());
+    let disconnect = Action::new(move |_: &()| disconnect_pbx());
+
+    let on_save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.set(vec![]);
+        note.set(None);
+        save.dispatch(PbxSettingsInput {
+            base_url: base_url.get_untracked(),
+            client_id: client_id.get_untracked(),
+            client_secret: secret.get_untracked(),
+            use_sandbox_secret: use_sandbox_secret.get_untracked(),
+        });
+    };
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(())) => {
+            secret.set(String::new());
+            note.set(Some(t_string!(i18n, pbx_saved).to_string()));
+            reload();
+        }
+        Some(Err(AppError::Invalid(list))) => errors.set(list),
+        Some(Err(AppError::ServerFn(_))) => {
+            note.set(Some(t_string!(i18n, err_network).to_string()))
+        }
+        Some(Err(_)) => note.set(Some(t_string!(i18n, err_internal).to_string())),
+        None => {}
+    });
+    Effect::new(move |_| {
+        if test.value().get().is_some() {
+            reload();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(r) = disconnect.value().get() {
+            if r.is_ok() {
+                base_url.set(String::new());
+                client_id.set(String::new());
+                note.set(Some(t_string!(i18n, pbx_disconnected).to_string()));
+            }
+            reload();
+        }
+    });
+
+    view! {
+        <section class="card" aria-labelledby="pbx-status-label">
+            <p class="status-line">
+                <span id="pbx-status-label" class="muted">{t!(i18n, status)}</span>" "
+                <strong id="pbx-status" data-status=format!("{status:?}")>{status_line}</strong>
+            </p>
+            <div class="actions">
+                <button type="button" id="pbx-test" class="primary"
+                    disabled=move || !configured || test.pending().get()
+                    on:click=move |_| { test.dispatch(()); }>
+                    {move || if test.pending().get() { t_string!(i18n, testing) } else { t_string!(i18n, test_connection) }}
+                </button>
+                {configured.then(|| view! {
+                    <button type="button" id="pbx-disconnect" class="danger"
+                        disabled=move || disconnect.pending().get()
+                        on:click=move |_| { disconnect.dispatch(()); }>
+                        {t!(i18n, disconnect)}
+                    </button>
+                })}
+            </div>
+        </section>
+        <section class="card" aria-labelledby="pbx-form-title">
+            <h2 id="pbx-form-title">{t!(i18n, pbx_connection_title)}</h2>
+            {view.sandbox.clone().map(|s| {
+                let fill = move |_| {
+                    base_url.set(s.base_url.clone());
+                    client_id.set(s.client_id.clone());
+                    secret.set(String::new());
+                    use_sandbox_secret.set(true);
+                    errors.set(vec![]);
+                };
+                view! {
+                    <p class="note sandbox">
+                        <span>{t!(i18n, pbx_sandbox_hint)}</span>
+                        <button type="button" id="use-pbx-sandbox" on:click=fill>{t!(i18n, use_pbx_sandbox)}</button>
+                    </p>
+                }
+            })}
+            <form id="pbx-form" on:submit=on_save novalidate>
+                <div class="field">
+                    <label for="base-url">{t!(i18n, pbx_address)}</label>
+                    <input id="base-url" type="url" placeholder="https://pbx.example.com:8088"
+                        bind:value=base_url
+                        aria-invalid=move || error_for("base_url")().is_some().to_string()/>
+                    <p class="field-error">{error_for("base_url")}</p>
+                </div>
+                <div class="field">
+                    <label for="client-id">{t!(i18n, pbx_client_id)}</label>
+                    <input id="client-id" type="text" autocomplete="off" bind:value=client_id
+                        aria-invalid=move || error_for("client_id")().is_some().to_string()/>
+                    <p class="field-error">{error_for("client_id")}</p>
+                </div>
+                <div class="field">
+                    <label for="client-secret">{t!(i18n, pbx_client_secret)}</label>
+                    <input id="client-secret" type="password" autocomplete="new-password"
+                        bind:value=secret
+                        disabled=move || use_sandbox_secret.get()
+                        placeholder=move || if use_sandbox_secret.get() {
+                            t_string!(i18n, pbx_secret_sandbox).to_string()
+                        } else if secret_set {
+                            t_string!(i18n, client_secret_set).to_string()
+                        } else {
+                            String::new()
+                        }
+                        aria-invalid=move || error_for("client_secret")().is_some().to_string()/>
+                    <p class="field-error">{error_for("client_secret")}</p>
+                </div>
+                <Show when=move || note.get().is_some()>
+                    <p class="note" role="status">{move || note.get()}</p>
+                </Show>
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=move || save.pending().get()>
+                        {move || if save.pending().get() { t_string!(i18n, saving) } else { t_string!(i18n, save) }}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}
