@@ -43,6 +43,9 @@ pub enum AppError {
     /// Only an empty company contacts group can be synced with Zoho Desk.
     #[error("the group {group} has {contacts} contacts; only an empty group can be synced")]
     GroupNotEmpty { group: String, contacts: i64 },
+    /// The PBX's OpenAPI refused or could not be reached (its own words).
+    #[error("{0}")]
+    Pbx(String),
     #[error("internal error")]
     Internal,
     #[error("{0}")]
@@ -71,7 +74,7 @@ impl From<crate::engine::EngineError> for AppError {
             | AppError::ReadOnly(_)
             | AppError::GroupNotEmpty { .. }
             | AppError::Binding(_) => S::CONFLICT,
-            AppError::Zoho => S::BAD_GATEWAY,
+            AppError::Zoho | AppError::Pbx(_) => S::BAD_GATEWAY,
             _ => S::INTERNAL_SERVER_ERROR,
         });
         error
@@ -91,6 +94,7 @@ impl AppError {
                 AppError::Zoho
             }
             E::NotFound => AppError::NotFound,
+            E::Pbx(p) => AppError::Pbx(p.to_string()),
             E::Intake(m) => AppError::Intake(m),
             E::ReadOnly(g) => AppError::ReadOnly(g),
             E::GroupNotEmpty { group, contacts } => AppError::GroupNotEmpty { group, contacts },

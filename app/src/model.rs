@@ -131,6 +131,27 @@ pub struct PbxSandboxFill {
     pub client_id: String,
 }
 
+/// What "Sync extensions from the PBX" did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PbxSyncReport {
+    /// Extensions on the PBX.
+    pub total: usize,
+    pub added: usize,
+    pub updated: usize,
+    /// Gone from the PBX, so removed here (with their bindings).
+    pub removed: Vec<RemovedExtension>,
+    /// PBX extensions that could not be taken (a number that is not an extension number).
+    pub skipped: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RemovedExtension {
+    pub number: String,
+    pub name: String,
+    /// The Zoho Desk agent it was bound to, whose binding went with it.
+    pub agent: Option<String>,
+}
+
 /// The PBX connection form.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PbxSettingsInput {

@@ -33,6 +33,9 @@ test('an admin connects the PBX: a wrong secret shows the PBX\'s words, the sand
   await expect(page.locator('#pbx-status')).toHaveText('Saved, not tested yet');
   await page.getByRole('button', { name: 'Test connection' }).click();
   await expect(page.locator('#pbx-status')).toHaveText('Connected · 7 extensions');
+  // The PBX's extensions are this app's: a sync says what it did.
+  await page.getByRole('button', { name: 'Sync extensions from the PBX' }).click();
+  await expect(page.locator('#pbx-sync-report')).toContainText('7 extensions on the PBX:');
   await page.screenshot({ path: 'test-results/pbx-connection-en.png', fullPage: true });
 
   // Disconnect keeps everything else.

@@ -48,6 +48,9 @@ pub struct Config {
     /// `HELPDESK_CLIENT_TIMEOUT_SECS`: time a client has to send a request's head (and an idle
     /// connection stays open), and then its body (30 s by default).
     pub client_timeout_secs: u64,
+    /// `HELPDESK_PBX_SYNC_MINUTES`: extensions are synced from a connected PBX this often
+    /// (`0`: only by hand).
+    pub pbx_sync_minutes: u64,
     /// `LEPTOS_SITE_ROOT`: the built site (`frontend/build-site.sh`), relative to the working
     /// directory; `target/site` by default.
     pub site_root: std::path::PathBuf,
@@ -95,6 +98,15 @@ impl Config {
         let session_idle_secs =
             seconds("HELPDESK_SESSION_IDLE_SECS", 8 * 3600, 30 * 86_400)? as i64;
         let client_timeout_secs = seconds("HELPDESK_CLIENT_TIMEOUT_SECS", 30, 3600)?;
+        let pbx_sync_minutes = match get("HELPDESK_PBX_SYNC_MINUTES") {
+            None => 10,
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(n) if n <= 7 * 24 * 60 => n,
+                _ => {
+                    bail!("HELPDESK_PBX_SYNC_MINUTES={raw:?}: a number of minutes from 0 to 10080")
+                }
+            },
+        };
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/helpdesk.db".into());
         if !database_url.starts_with("sqlite:") {
@@ -147,6 +159,7 @@ impl Config {
             metrics_addr,
             session_idle_secs,
             client_timeout_secs,
+            pbx_sync_minutes,
             site_root: get("LEPTOS_SITE_ROOT")
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| "target/site".into())

@@ -94,6 +94,7 @@ pub async fn build_app(
             numbers: app::engine::numbers::NumberPolicy {
                 default_country: config.default_country,
             },
+            pbx_sync_every_ms: config.pbx_sync_minutes as i64 * 60_000,
         },
     ));
     engine.rebuild_directory().await?;
@@ -443,6 +444,7 @@ pub async fn housekeeping(engine: &SharedEngine, sessions: &SqliteStore, now_ms:
     if let Err(e) = sessions.delete_expired().await {
         tracing::warn!(error = %e, "purging expired sessions failed");
     }
+    engine.sync_extensions_if_due(now_ms).await;
     let forget = now_ms / 1000 - auth::FORGET_AFTER_SECS;
     if let Err(e) = engine.store.prune_login_attempts(forget).await {
         tracing::warn!(error = %e, "forgetting old sign-in attempts failed");

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Extension, ExtensionInput, PbxConnectionView, PbxSettingsInput};
+use crate::model::{Extension, ExtensionInput, PbxConnectionView, PbxSettingsInput, PbxSyncReport};
 
 #[server(endpoint = "pbx/extensions")]
 pub async fn list_extensions() -> Result<Vec<Extension>, AppError> {
@@ -73,4 +73,11 @@ pub async fn test_pbx_connection() -> Result<PbxConnectionView, AppError> {
 pub async fn disconnect_pbx() -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
     Ok(engine.pbx_connection.disconnect().await?)
+}
+
+/// Sync extensions from the PBX: adds, updates and removes to match it.
+#[server(endpoint = "pbx/connection/sync")]
+pub async fn sync_pbx_extensions() -> Result<PbxSyncReport, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.sync_extensions_from_pbx().await?)
 }

@@ -51,6 +51,8 @@ pub struct EngineConfig {
     pub pbx_utc_offset: time::UtcOffset,
     /// How phone numbers without a country code are read.
     pub numbers: numbers::NumberPolicy,
+    /// Extensions are synced from a connected PBX this often (`0`: only by hand).
+    pub pbx_sync_every_ms: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +65,9 @@ pub enum EngineError {
     Zoho(#[from] ZohoError),
     #[error("the Zoho Desk connection is not set up")]
     NotConfigured,
+    /// The PBX's OpenAPI refused or could not be reached (its own words).
+    #[error(transparent)]
+    Pbx(#[from] yeastar::PbxError),
     #[error("the authorization has expired; authorize again")]
     AuthExpired,
     /// The access token could not be renewed (Zoho unreachable, or refusing for a while).

@@ -4,7 +4,9 @@ use time::OffsetDateTime;
 
 use super::store::{ExtensionRow, WriteError};
 use super::{Engine, EngineError};
-use crate::model::{Extension, ExtensionInput, FieldError, FieldProblem};
+use crate::model::{
+    Extension, ExtensionInput, FieldError, FieldProblem, PbxSyncReport, RemovedExtension,
+};
 
 /// Demo extensions seeded on a first start with the sandbox: their e-mails match sandbox agents
 /// (one differs only in case and spaces, one matches nobody), so Auto Bind has work to do.
@@ -312,6 +314,112 @@ impl Engine {
             .collect();
         self.import_extensions(items).await?;
         Ok(true)
+    }
+}
+
+/// Extensions asked of the PBX per request when syncing.
+const SYNC_PAGE: usize = 500;
+
+impl Engine {
+    /// "Sync extensions from the PBX": reads every extension of the connected PBX (page by
+    /// page) and makes this list the same: new numbers added, names and e-mails updated,
+    /// numbers gone from the PBX removed with their bindings (the report names them and the
+    /// agent each was bound to). Web-client passwords and bindings of kept extensions stay.
+    /// One transaction: a failure changes nothing.
+    pub async fn sync_extensions_from_pbx(&self) -> Result<PbxSyncReport, EngineError> {
+        let _one = self.pbx_connection.sync_lock.lock().await;
+        let api = self.pbx_connection.api().await?;
+        let remote = match api.all_extensions(SYNC_PAGE, |_, _| {}).await {
+            Ok(r) => {
+                self.pbx_connection.record(Ok(r.len())).await?;
+                r
+            }
+            Err(e) => {
+                self.pbx_connection.record(Err(&e)).await?;
+                return Err(e.into());
+            }
+        };
+        let local = self.store.extensions().await?;
+        let dir = self.directory();
+        let mut report = PbxSyncReport {
+            total: remote.len(),
+            ..Default::default()
+        };
+        let mut added = Vec::new();
+        let mut updated = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for x in remote {
+            let input = ExtensionInput {
+                number: x.number.clone(),
+                // A PBX extension without a display name is shown by its number.
+                name: if x.caller_id_name.trim().is_empty() {
+                    x.number.clone()
+                } else {
+                    x.caller_id_name.chars().take(64).collect()
+                },
+                email: Some(x.email_addr.clone()),
+            };
+            let (mut clean, errors) = validate(&input, "");
+            if errors.iter().any(|e| e.field == "number") || !seen.insert(clean.number.clone()) {
+                report.skipped.push(x.number);
+                continue;
+            }
+            // An e-mail the PBX holds but we cannot use is left out, not the extension.
+            if errors.iter().any(|e| e.field == "email") {
+                clean.email = None;
+            }
+            match local.iter().find(|l| l.number == clean.number) {
+                None => added.push((clean.number, clean.name, clean.email)),
+                Some(l) if l.name != clean.name || l.email != clean.email => {
+                    updated.push((l.id, clean.name, clean.email))
+                }
+                Some(_) => {}
+            }
+        }
+        let removed: Vec<_> = local.iter().filter(|l| !seen.contains(&l.number)).collect();
+        report.added = added.len();
+        report.updated = updated.len();
+        report.removed = removed
+            .iter()
+            .map(|l| RemovedExtension {
+                number: l.number.clone(),
+                name: l.name.clone(),
+                agent: dir.by_extension(&l.number).map(|a| a.agent_name.clone()),
+            })
+            .collect();
+        let removed_ids: Vec<i64> = removed.iter().map(|l| l.id).collect();
+        self.store
+            .apply_extension_sync(&added, &updated, &removed_ids, now())
+            .await?;
+        self.rebuild_directory().await?;
+        tracing::info!(
+            total = report.total,
+            added = report.added,
+            updated = report.updated,
+            removed = report.removed.len(),
+            "extensions synced from the PBX"
+        );
+        Ok(report)
+    }
+}
+
+impl Engine {
+    /// The housekeeping's automatic sync: every `pbx_sync_every_ms` while the PBX is connected.
+    /// A failure is logged and tried again at the next period.
+    pub async fn sync_extensions_if_due(&self, now_ms: i64) {
+        use std::sync::atomic::Ordering;
+        let every = self.config.pbx_sync_every_ms;
+        let last = &self.pbx_connection.last_auto_sync_ms;
+        if every <= 0 || now_ms - last.load(Ordering::Relaxed) < every {
+            return;
+        }
+        if !matches!(self.pbx_connection.is_connected().await, Ok(true)) {
+            return;
+        }
+        last.store(now_ms, Ordering::Relaxed);
+        if let Err(e) = self.sync_extensions_from_pbx().await {
+            tracing::warn!(error = %e, "the automatic extension sync from the PBX failed");
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use super::calls::now_ms;
 use super::secrets::{SecretBox, Sensitive};
 use super::store::pbx::{PbxConnectionRow, PBX_SECRET_NAME};
 use super::store::Store;
-use super::yeastar::PbxApi;
+use super::yeastar::{PbxApi, PbxError};
 use super::{zoho, EngineError, SandboxDefaults};
 use crate::model::{
     FieldError, FieldProblem, PbxConnectionView, PbxSandboxFill, PbxSettingsInput, PbxStatus,
@@ -28,6 +28,10 @@ pub struct PbxConnection {
     sandbox: Option<SandboxDefaults>,
     /// The client for the saved settings (built on first use, dropped when they change).
     api: tokio::sync::Mutex<Option<Arc<PbxApi>>>,
+    /// One extension sync at a time.
+    pub(crate) sync_lock: tokio::sync::Mutex<()>,
+    /// When the last automatic sync was tried (ms).
+    pub(crate) last_auto_sync_ms: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for PbxConnection {
@@ -64,6 +68,8 @@ impl PbxConnection {
             http,
             sandbox,
             api: Default::default(),
+            sync_lock: Default::default(),
+            last_auto_sync_ms: Default::default(),
         }
     }
 
@@ -212,26 +218,51 @@ impl PbxConnection {
     pub async fn test(&self) -> Result<PbxConnectionView, EngineError> {
         let api = self.api().await?;
         api.retry_login().await;
-        let outcome = api.extensions(1, 1).await;
+        match api.extensions(1, 1).await {
+            Ok(page) => {
+                tracing::info!(extensions = page.total, "PBX connection tested");
+                self.record(Ok(page.total)).await?;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "PBX connection test failed");
+                self.record(Err(&e)).await?;
+            }
+        }
+        self.view().await
+    }
+
+    /// Stores what the PBX answered (a test or a sync): connected with its extension count,
+    /// or failed with its own words.
+    pub(crate) async fn record(
+        &self,
+        outcome: Result<usize, &PbxError>,
+    ) -> Result<(), EngineError> {
         let Some(mut row) = self.store.pbx_connection().await? else {
-            return Err(EngineError::NotConfigured);
+            return Ok(());
         };
         row.checked_ms = Some(now_ms());
         match outcome {
-            Ok(page) => {
+            Ok(total) => {
                 row.status = "connected".into();
                 row.last_error = None;
-                row.extension_count = Some(page.total as i64);
-                tracing::info!(extensions = page.total, "PBX connection tested");
+                row.extension_count = Some(total as i64);
             }
             Err(e) => {
                 row.status = "failed".into();
                 row.last_error = Some(e.to_string());
-                tracing::warn!(error = %e, "PBX connection test failed");
             }
         }
         self.store.save_pbx_connection(&row, now_ms()).await?;
-        self.view().await
+        Ok(())
+    }
+
+    /// Whether the PBX connection's last test succeeded.
+    pub async fn is_connected(&self) -> Result<bool, EngineError> {
+        Ok(self
+            .store
+            .pbx_connection()
+            .await?
+            .is_some_and(|r| status_of(&r) == PbxStatus::Connected))
     }
 
     /// Forgets the PBX connection (its token revoked at the PBX first, where possible). Calls,

@@ -5,12 +5,13 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::pbx::{
-    disconnect_pbx, get_pbx_connection, save_pbx_connection, test_pbx_connection,
+    disconnect_pbx, get_pbx_connection, save_pbx_connection, sync_pbx_extensions,
+    test_pbx_connection,
 };
 use crate::components::Frame;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{FieldError, PbxConnectionView, PbxSettingsInput, PbxStatus};
+use crate::model::{FieldError, PbxConnectionView, PbxSettingsInput, PbxStatus, PbxSyncReport};
 use crate::pages::helpdesk::error_of;
 
 #[component]
@@ -74,6 +75,8 @@ fn PbxConnectionForm(
     });
     let test = Action::new(move |_: &()| test_pbx_connection());
     let disconnect = Action::new(move |_: &()| disconnect_pbx());
+    let sync = Action::new(move |_: &()| sync_pbx_extensions());
+    let connected = status == PbxStatus::Connected;
 
     let on_save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -127,6 +130,13 @@ fn PbxConnectionForm(
                     on:click=move |_| { test.dispatch(()); }>
                     {move || if test.pending().get() { t_string!(i18n, testing) } else { t_string!(i18n, test_connection) }}
                 </button>
+                {connected.then(|| view! {
+                    <button type="button" id="pbx-sync"
+                        disabled=move || sync.pending().get()
+                        on:click=move |_| { sync.dispatch(()); }>
+                        {move || if sync.pending().get() { t_string!(i18n, syncing) } else { t_string!(i18n, sync_from_pbx) }}
+                    </button>
+                })}
                 {configured.then(|| view! {
                     <button type="button" id="pbx-disconnect" class="danger"
                         disabled=move || disconnect.pending().get()
@@ -135,6 +145,11 @@ fn PbxConnectionForm(
                     </button>
                 })}
             </div>
+            {move || sync.value().get().map(|r| match r {
+                Ok(report) => view! { <SyncReport report=report/> }.into_any(),
+                Err(AppError::Pbx(words)) => view! { <p class="form-error" role="alert">{words}</p> }.into_any(),
+                Err(_) => view! { <p class="form-error" role="alert">{t!(i18n, err_internal)}</p> }.into_any(),
+            })}
         </section>
         <section class="card" aria-labelledby="pbx-form-title">
             <h2 id="pbx-form-title">{t!(i18n, pbx_connection_title)}</h2>
@@ -192,5 +207,28 @@ fn PbxConnectionForm(
                 </div>
             </form>
         </section>
+    }
+}
+
+/// What a sync did, and which extensions it removed (and whose binding went with them).
+#[component]
+fn SyncReport(report: PbxSyncReport) -> impl IntoView {
+    let i18n = use_i18n();
+    let removed_count = report.removed.len();
+    let skipped = report.skipped.join(", ");
+    view! {
+        <div id="pbx-sync-report" class="note" role="status">
+            <p>{t!(i18n, pbx_sync_report, total = report.total, added = report.added, updated = report.updated, removed = removed_count)}</p>
+            <ul>
+                {report.removed.into_iter().map(|r| {
+                    let (number, name) = (r.number.clone(), r.name.clone());
+                    match r.agent {
+                        Some(agent) => view! { <li>{t!(i18n, pbx_sync_unbound, number = number.clone(), name = name.clone(), agent = agent.clone())}</li> }.into_any(),
+                        None => view! { <li>{t!(i18n, pbx_sync_removed, number = number.clone(), name = name.clone())}</li> }.into_any(),
+                    }
+                }).collect_view()}
+            </ul>
+            {(!skipped.is_empty()).then(|| view! { <p>{t!(i18n, pbx_sync_skipped, numbers = skipped.clone())}</p> })}
+        </div>
     }
 }

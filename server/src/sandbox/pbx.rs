@@ -167,6 +167,26 @@ impl PbxSandbox {
         self.lock().offset_secs += secs;
     }
 
+    /// Renames an extension (what an admin does on the PBX).
+    pub fn rename_extension(&self, number: &str, name: &str) -> bool {
+        let mut st = self.lock();
+        match st.extensions.iter_mut().find(|e| e.number == number) {
+            Some(e) => {
+                e.caller_id_name = name.to_string();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Deletes an extension on the PBX.
+    pub fn remove_extension(&self, number: &str) -> bool {
+        let mut st = self.lock();
+        let before = st.extensions.len();
+        st.extensions.retain(|e| e.number != number);
+        st.extensions.len() < before
+    }
+
     /// Replaces the extensions with `n` generated ones (numbers from 3000, e-mails at
     /// `example.com`), for tests at scale.
     pub fn generate_extensions(&self, n: usize) {

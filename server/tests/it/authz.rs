@@ -125,6 +125,7 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ),
     ("pbx/connection/test", &[]),
     ("pbx/connection/disconnect", &[]),
+    ("pbx/connection/sync", &[]),
 ];
 
 /// Every server function that needs an agent signed in to the web client.

@@ -383,3 +383,136 @@ async fn the_admin_connects_the_pbx_and_a_wrong_secret_shows_the_pbxs_words() {
         (Some("NotConfigured"), Some(false))
     );
 }
+
+#[tokio::test]
+async fn extensions_sync_from_the_pbx_adds_renames_and_removes_with_the_binding() {
+    let app = crate::support::flows::connected().await;
+    // The app's extensions are the demo ones; Kristin Hale (2005) is bound.
+    assert!(app.engine.bound_agent("2005").is_some());
+    let (s, v) = save(
+        &app,
+        &[
+            ("input[base_url]", &pbx_base(&app)),
+            ("input[client_id]", DEMO_PBX_CLIENT_ID),
+            ("input[use_sandbox_secret]", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+
+    // The same extensions on both sides: nothing to do, and nothing lost.
+    let (s, r) = app.call("pbx/connection/sync", &[]).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        r,
+        json!({"total": 7, "added": 0, "updated": 0, "removed": [], "skipped": []})
+    );
+    // On the PBX: 2005 renamed, 2005's neighbour 2006 deleted (bound to Liam Chen).
+    assert!(app
+        .sandbox
+        .pbx
+        .rename_extension("2005", "Kristin Hale-Morgan"));
+    assert!(app.sandbox.pbx.remove_extension("2006"));
+    let liam = app.engine.bound_agent("2006").unwrap().agent_name.clone();
+    let (s, r) = app.call("pbx/connection/sync", &[]).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        r,
+        json!({"total": 6, "added": 0, "updated": 1, "skipped": [],
+               "removed": [{"number": "2006", "name": "Liam Chen", "agent": liam}]})
+    );
+    assert!(
+        app.engine.bound_agent("2006").is_none(),
+        "the binding went with it"
+    );
+    let kristin = app
+        .engine
+        .bound_agent("2005")
+        .expect("a rename keeps the binding");
+    assert_eq!(kristin.extension_name, "Kristin Hale-Morgan");
+
+    // The housekeeping syncs by itself every 10 minutes (the default) while connected.
+    assert!(app
+        .sandbox
+        .pbx
+        .rename_extension("2007", "Sofia Rossi-Bianchi"));
+    let t = app::engine::calls::now_ms();
+    server::housekeeping(&app.engine, &app.sessions, t).await;
+    let (_, list) = app.call("pbx/extensions", &[]).await;
+    let sofia = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["number"] == "2007")
+        .unwrap();
+    assert_eq!(sofia["name"], "Sofia Rossi-Bianchi");
+    assert!(app.sandbox.pbx.rename_extension("2007", "Sofia R."));
+    server::housekeeping(&app.engine, &app.sessions, t + 9 * 60_000).await;
+    let (_, list) = app.call("pbx/extensions", &[]).await;
+    let sofia = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["number"] == "2007")
+        .unwrap();
+    assert_eq!(
+        sofia["name"], "Sofia Rossi-Bianchi",
+        "not before 10 minutes"
+    );
+    server::housekeeping(&app.engine, &app.sessions, t + 10 * 60_000).await;
+    let (_, list) = app.call("pbx/extensions", &[]).await;
+    let sofia = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["number"] == "2007")
+        .unwrap();
+    assert_eq!(sofia["name"], "Sofia R.");
+
+    // 2,000 extensions: one sync, page by page, in one transaction.
+    app.sandbox.pbx.generate_extensions(2000);
+    let (s, r) = app.call("pbx/connection/sync", &[]).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["total"].as_u64(), r["added"].as_u64()),
+        (Some(2000), Some(2000))
+    );
+    assert_eq!(
+        r["removed"].as_array().unwrap().len(),
+        6,
+        "the demo ones are gone from the PBX"
+    );
+    let (_, list) = app.call("pbx/extensions", &[]).await;
+    assert_eq!(list.as_array().unwrap().len(), 2000);
+    assert_eq!(list[0]["number"], "3000");
+    assert_eq!(list[0]["email"], "agent3000@example.com");
+
+    // The PBX refusing: its own words, and nothing changed here.
+    let (s, v) = save(
+        &app,
+        &[
+            ("input[base_url]", &pbx_base(&app)),
+            ("input[client_id]", DEMO_PBX_CLIENT_ID),
+            ("input[client_secret]", "not-the-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, r) = app.call("pbx/connection/sync", &[]).await;
+    assert_eq!(
+        (s, r),
+        (
+            502,
+            json!({"Pbx": "the PBX refused the Client ID or Client Secret (errcode -1)"})
+        )
+    );
+    assert_eq!(
+        app.call("pbx/extensions", &[])
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        2000
+    );
+}

@@ -423,6 +423,50 @@ impl Store {
         Ok(())
     }
 
+    /// Applies a sync from the PBX in one transaction: extensions added `(number, name,
+    /// email)`, updated `(id, name, email)`, removed by id (their bindings go with them).
+    pub async fn apply_extension_sync(
+        &self,
+        added: &[(String, String, Option<String>)],
+        updated: &[(i64, String, Option<String>)],
+        removed: &[i64],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for id in removed {
+            sqlx::query("DELETE FROM pbx_extension WHERE extension_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (id, name, email) in updated {
+            sqlx::query(
+                "UPDATE pbx_extension SET name = $1, email = $2, updated_at = $3
+                 WHERE extension_id = $4",
+            )
+            .bind(name)
+            .bind(email)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (number, name, email) in added {
+            sqlx::query(
+                "INSERT INTO pbx_extension (number, name, email, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(number)
+            .bind(name)
+            .bind(email)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn delete_extension(&self, id: i64) -> Result<(), WriteError> {
         let r = sqlx::query("DELETE FROM pbx_extension WHERE extension_id = $1")
             .bind(id)
