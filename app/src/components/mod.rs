@@ -236,3 +236,64 @@ pub fn SignInFields(
         </div>
     }
 }
+
+/// A labelled input of a form, with the message of its field error (`field` names it in the
+/// server's `Invalid` answer).
+#[component]
+pub fn FormField(
+    id: &'static str,
+    field: &'static str,
+    #[prop(into)] label: Signal<String>,
+    /// The input's `type` (`text`, `url`).
+    #[prop(default = "text")]
+    kind: &'static str,
+    #[prop(optional)] placeholder: &'static str,
+    value: RwSignal<String>,
+    errors: RwSignal<Vec<crate::model::FieldError>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let error = crate::pages::helpdesk::error_of(errors, field, i18n);
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id type=kind autocomplete="off" placeholder=placeholder bind:value=value
+                aria-invalid=move || error().is_some().to_string()/>
+            <p class="field-error">{error}</p>
+        </div>
+    }
+}
+
+/// The write-only Client Secret of a connection form (`client_secret`): never shown, kept when
+/// left empty, or replaced by the sandbox's demo secret.
+#[component]
+pub fn SecretField(
+    #[prop(into)] label: Signal<String>,
+    /// The placeholder while the sandbox's secret is chosen.
+    #[prop(into)]
+    sandbox_placeholder: Signal<String>,
+    value: RwSignal<String>,
+    use_sandbox: RwSignal<bool>,
+    /// A secret is stored already.
+    secret_set: bool,
+    errors: RwSignal<Vec<crate::model::FieldError>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let error = crate::pages::helpdesk::error_of(errors, "client_secret", i18n);
+    view! {
+        <div class="field">
+            <label for="client-secret">{label}</label>
+            <input id="client-secret" type="password" autocomplete="new-password"
+                bind:value=value
+                disabled=move || use_sandbox.get()
+                placeholder=move || if use_sandbox.get() {
+                    sandbox_placeholder.get()
+                } else if secret_set {
+                    t_string!(i18n, client_secret_set).to_string()
+                } else {
+                    String::new()
+                }
+                aria-invalid=move || error().is_some().to_string()/>
+            <p class="field-error">{error}</p>
+        </div>
+    }
+}

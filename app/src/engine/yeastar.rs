@@ -174,20 +174,21 @@ impl PbxApi {
         format!("{}/{API}/{endpoint}", self.base_url)
     }
 
-    async fn post(&self, endpoint: &str, body: &Value) -> Result<Value, PbxError> {
-        let resp = self
-            .http
-            .post(self.url(endpoint))
+    /// Sends a request with the mandatory `User-Agent` and reads the PBX's answer. Network
+    /// errors are kept without the URL: it can carry the token.
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value, PbxError> {
+        let net = |e: reqwest::Error| PbxError::Network(e.without_url().to_string());
+        let resp = req
             .header(reqwest::header::USER_AGENT, USER_AGENT)
-            .json(body)
             .send()
             .await
-            .map_err(|e| PbxError::Network(e.without_url().to_string()))?;
-        let bytes = resp
-            .bytes()
+            .map_err(net)?;
+        read_answer(&resp.bytes().await.map_err(net)?)
+    }
+
+    async fn post(&self, endpoint: &str, body: &Value) -> Result<Value, PbxError> {
+        self.send(self.http.post(self.url(endpoint)).json(body))
             .await
-            .map_err(|e| PbxError::Network(e.without_url().to_string()))?;
-        read_answer(&bytes)
     }
 
     async fn get_with(
@@ -198,20 +199,7 @@ impl PbxApi {
     ) -> Result<Value, PbxError> {
         let mut q: Vec<(&str, String)> = query.to_vec();
         q.push(("access_token", token.expose().to_string()));
-        let resp = self
-            .http
-            .get(self.url(endpoint))
-            .header(reqwest::header::USER_AGENT, USER_AGENT)
-            .query(&q)
-            .send()
-            .await
-            // Without the URL: it carries the token.
-            .map_err(|e| PbxError::Network(e.without_url().to_string()))?;
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| PbxError::Network(e.without_url().to_string()))?;
-        read_answer(&bytes)
+        self.send(self.http.get(self.url(endpoint)).query(&q)).await
     }
 
     /// A valid access token: the one held, else a refreshed one, else a new login. One caller

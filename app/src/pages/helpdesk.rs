@@ -9,7 +9,7 @@ use crate::api::helpdesk::{
     authorization_outcome, choose_org, get_connection, rules, save_settings, set_enabled, users,
     Authorization,
 };
-use crate::components::{CopyField, Dialog, Frame, StatusBadge};
+use crate::components::{CopyField, Dialog, FormField, Frame, SecretField, StatusBadge};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -330,8 +330,6 @@ fn AuthorizationInformation(
     let sandbox = view.sandbox.clone();
     let centres = view.data_centres.clone();
 
-    let error_for = move |field: &'static str| error_of(errors, field, i18n);
-
     let save = Action::new(move |input: &SettingsInput| {
         let input = input.clone();
         async move { save_settings(input).await }
@@ -475,39 +473,16 @@ fn AuthorizationInformation(
                         }).collect_view()}
                     </select>
                 </div>
-                <div class="field">
-                    <label for="accounts-url">{t!(i18n, accounts_server_url)}</label>
-                    <input id="accounts-url" type="url" bind:value=accounts
-                        aria-invalid=move || error_for("accounts_url")().is_some().to_string()/>
-                    <p class="field-error">{error_for("accounts_url")}</p>
-                </div>
-                <div class="field">
-                    <label for="desk-url">{t!(i18n, zoho_desk_url)}</label>
-                    <input id="desk-url" type="url" bind:value=desk
-                        aria-invalid=move || error_for("desk_url")().is_some().to_string()/>
-                    <p class="field-error">{error_for("desk_url")}</p>
-                </div>
-                <div class="field">
-                    <label for="client-id">{t!(i18n, client_id)}</label>
-                    <input id="client-id" type="text" autocomplete="off" bind:value=client_id
-                        aria-invalid=move || error_for("client_id")().is_some().to_string()/>
-                    <p class="field-error">{error_for("client_id")}</p>
-                </div>
-                <div class="field">
-                    <label for="client-secret">{t!(i18n, client_secret)}</label>
-                    <input id="client-secret" type="password" autocomplete="new-password"
-                        bind:value=secret
-                        disabled=move || use_sandbox_secret.get()
-                        placeholder=move || if use_sandbox_secret.get() {
-                            t_string!(i18n, client_secret_sandbox).to_string()
-                        } else if secret_set {
-                            t_string!(i18n, client_secret_set).to_string()
-                        } else {
-                            String::new()
-                        }
-                        aria-invalid=move || error_for("client_secret")().is_some().to_string()/>
-                    <p class="field-error">{error_for("client_secret")}</p>
-                </div>
+                <FormField id="accounts-url" field="accounts_url" kind="url" value=accounts errors=errors
+                    label=Signal::derive(move || t_string!(i18n, accounts_server_url).to_string())/>
+                <FormField id="desk-url" field="desk_url" kind="url" value=desk errors=errors
+                    label=Signal::derive(move || t_string!(i18n, zoho_desk_url).to_string())/>
+                <FormField id="client-id" field="client_id" value=client_id errors=errors
+                    label=Signal::derive(move || t_string!(i18n, client_id).to_string())/>
+                <SecretField value=secret use_sandbox=use_sandbox_secret secret_set=secret_set
+                    errors=errors
+                    label=Signal::derive(move || t_string!(i18n, client_secret).to_string())
+                    sandbox_placeholder=Signal::derive(move || t_string!(i18n, client_secret_sandbox).to_string())/>
                 <Show when=move || general_error.get().is_some()>
                     <p class="form-error" role="alert">{move || general_error.get()}</p>
                 </Show>

@@ -8,11 +8,10 @@ use crate::api::pbx::{
     disconnect_pbx, get_pbx_connection, save_pbx_connection, sync_pbx_extensions,
     test_pbx_connection,
 };
-use crate::components::Frame;
+use crate::components::{FormField, Frame, SecretField};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{FieldError, PbxConnectionView, PbxSettingsInput, PbxStatus, PbxSyncReport};
-use crate::pages::helpdesk::error_of;
 
 #[component]
 pub fn PbxConnectionPage() -> impl IntoView {
@@ -63,7 +62,6 @@ fn PbxConnectionForm(
     let use_sandbox_secret = RwSignal::new(false);
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let note = RwSignal::new(None::<String>);
-    let error_for = move |field: &'static str| error_of(errors, field, i18n);
     let configured = view.status != PbxStatus::NotConfigured;
     let secret_set = view.secret_set;
     let status = view.status;
@@ -169,34 +167,15 @@ fn PbxConnectionForm(
                 }
             })}
             <form id="pbx-form" on:submit=on_save novalidate>
-                <div class="field">
-                    <label for="base-url">{t!(i18n, pbx_address)}</label>
-                    <input id="base-url" type="url" placeholder="https://pbx.example.com:8088"
-                        bind:value=base_url
-                        aria-invalid=move || error_for("base_url")().is_some().to_string()/>
-                    <p class="field-error">{error_for("base_url")}</p>
-                </div>
-                <div class="field">
-                    <label for="client-id">{t!(i18n, pbx_client_id)}</label>
-                    <input id="client-id" type="text" autocomplete="off" bind:value=client_id
-                        aria-invalid=move || error_for("client_id")().is_some().to_string()/>
-                    <p class="field-error">{error_for("client_id")}</p>
-                </div>
-                <div class="field">
-                    <label for="client-secret">{t!(i18n, pbx_client_secret)}</label>
-                    <input id="client-secret" type="password" autocomplete="new-password"
-                        bind:value=secret
-                        disabled=move || use_sandbox_secret.get()
-                        placeholder=move || if use_sandbox_secret.get() {
-                            t_string!(i18n, pbx_secret_sandbox).to_string()
-                        } else if secret_set {
-                            t_string!(i18n, client_secret_set).to_string()
-                        } else {
-                            String::new()
-                        }
-                        aria-invalid=move || error_for("client_secret")().is_some().to_string()/>
-                    <p class="field-error">{error_for("client_secret")}</p>
-                </div>
+                <FormField id="base-url" field="base_url" kind="url" value=base_url errors=errors
+                    placeholder="https://pbx.example.com:8088"
+                    label=Signal::derive(move || t_string!(i18n, pbx_address).to_string())/>
+                <FormField id="client-id" field="client_id" value=client_id errors=errors
+                    label=Signal::derive(move || t_string!(i18n, pbx_client_id).to_string())/>
+                <SecretField value=secret use_sandbox=use_sandbox_secret secret_set=secret_set
+                    errors=errors
+                    label=Signal::derive(move || t_string!(i18n, pbx_client_secret).to_string())
+                    sandbox_placeholder=Signal::derive(move || t_string!(i18n, pbx_secret_sandbox).to_string())/>
                 <Show when=move || note.get().is_some()>
                     <p class="note" role="status">{move || note.get()}</p>
                 </Show>
