@@ -297,3 +297,20 @@ pub fn SecretField(
         </div>
     }
 }
+
+/// The note that offers to fill a connection form with the local sandbox's values.
+#[component]
+pub fn SandboxNote(
+    #[prop(into)] hint: Signal<String>,
+    /// The button's `id` and words.
+    button_id: &'static str,
+    #[prop(into)] label: Signal<String>,
+    on_fill: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <p class="note sandbox">
+            <span>{hint}</span>
+            <button type="button" id=button_id on:click=move |_| on_fill.run(())>{label}</button>
+        </p>
+    }
+}

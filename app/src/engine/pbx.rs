@@ -340,6 +340,8 @@ impl Engine {
             }
         };
         let local = self.store.extensions().await?;
+        let by_number: std::collections::HashMap<&str, &ExtensionRow> =
+            local.iter().map(|l| (l.number.as_str(), l)).collect();
         let dir = self.directory();
         let mut report = PbxSyncReport {
             total: remote.len(),
@@ -368,7 +370,7 @@ impl Engine {
             if errors.iter().any(|e| e.field == "email") {
                 clean.email = None;
             }
-            match local.iter().find(|l| l.number == clean.number) {
+            match by_number.get(clean.number.as_str()) {
                 None => added.push((clean.number, clean.name, clean.email)),
                 Some(l) if l.name != clean.name || l.email != clean.email => {
                     updated.push((l.id, clean.name, clean.email))
@@ -401,9 +403,7 @@ impl Engine {
         );
         Ok(report)
     }
-}
 
-impl Engine {
     /// The housekeeping's automatic sync: every `pbx_sync_every_ms` while the PBX is connected.
     /// A failure is logged and tried again at the next period.
     pub async fn sync_extensions_if_due(&self, now_ms: i64) {

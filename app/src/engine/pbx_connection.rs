@@ -107,32 +107,8 @@ impl PbxConnection {
     /// client of the old ones (its token is revoked at the PBX) and waits for a new test.
     pub async fn save(&self, input: PbxSettingsInput) -> Result<(), EngineError> {
         let mut errors = Vec::new();
-        let base_url = if input.base_url.trim().is_empty() {
-            errors.push(field("base_url", FieldProblem::Required));
-            String::new()
-        } else {
-            match zoho::check_base_url(&input.base_url) {
-                Ok(u) => u,
-                Err(p) => {
-                    errors.push(field(
-                        "base_url",
-                        match p {
-                            zoho::UrlProblem::NotUrl => FieldProblem::NotUrl,
-                            zoho::UrlProblem::NotHttps => FieldProblem::NotHttps,
-                            zoho::UrlProblem::Credentials => FieldProblem::Credentials,
-                            zoho::UrlProblem::QueryOrFragment => FieldProblem::QueryOrFragment,
-                        },
-                    ));
-                    String::new()
-                }
-            }
-        };
-        let client_id = input.client_id.trim().to_string();
-        if client_id.is_empty() {
-            errors.push(field("client_id", FieldProblem::Required));
-        } else if client_id.len() > 200 {
-            errors.push(field("client_id", FieldProblem::TooLong));
-        }
+        let base_url = zoho::url_field("base_url", &input.base_url, &mut errors);
+        let client_id = zoho::client_id_field(&input.client_id, &mut errors);
         let secret = match &self.sandbox {
             Some(s) if input.use_sandbox_secret => Some(s.pbx_client_secret.clone()),
             _ if !input.client_secret.trim().is_empty() => {

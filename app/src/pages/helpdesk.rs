@@ -9,7 +9,9 @@ use crate::api::helpdesk::{
     authorization_outcome, choose_org, get_connection, rules, save_settings, set_enabled, users,
     Authorization,
 };
-use crate::components::{CopyField, Dialog, FormField, Frame, SecretField, StatusBadge};
+use crate::components::{
+    CopyField, Dialog, FormField, Frame, SandboxNote, SecretField, StatusBadge,
+};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -444,19 +446,18 @@ fn AuthorizationInformation(
             <h2 id="auth-title">{t!(i18n, authorization_information)}</h2>
             <p class="muted">{t!(i18n, authorization_hint)}</p>
             {sandbox.map(|s| {
-                let fill = move |_| {
+                let fill = Callback::new(move |_: ()| {
                     accounts.set(s.accounts_url.clone());
                     desk.set(s.desk_url.clone());
                     client_id.set(s.client_id.clone());
                     secret.set(String::new());
                     use_sandbox_secret.set(true);
                     errors.set(vec![]);
-                };
+                });
                 view! {
-                    <p class="note sandbox">
-                        <span>{t!(i18n, sandbox_fill_hint)}</span>
-                        <button type="button" id="use-sandbox" on:click=fill>{t!(i18n, use_sandbox)}</button>
-                    </p>
+                    <SandboxNote button_id="use-sandbox" on_fill=fill
+                        hint=Signal::derive(move || t_string!(i18n, sandbox_fill_hint).to_string())
+                        label=Signal::derive(move || t_string!(i18n, use_sandbox).to_string())/>
                 }
             })}
             <form id="auth-form" on:submit=on_save novalidate>

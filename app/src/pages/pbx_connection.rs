@@ -8,7 +8,7 @@ use crate::api::pbx::{
     disconnect_pbx, get_pbx_connection, save_pbx_connection, sync_pbx_extensions,
     test_pbx_connection,
 };
-use crate::components::{FormField, Frame, SecretField};
+use crate::components::{FormField, Frame, SandboxNote, SecretField};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{FieldError, PbxConnectionView, PbxSettingsInput, PbxStatus, PbxSyncReport};
@@ -152,18 +152,17 @@ fn PbxConnectionForm(
         <section class="card" aria-labelledby="pbx-form-title">
             <h2 id="pbx-form-title">{t!(i18n, pbx_connection_title)}</h2>
             {view.sandbox.clone().map(|s| {
-                let fill = move |_| {
+                let fill = Callback::new(move |_: ()| {
                     base_url.set(s.base_url.clone());
                     client_id.set(s.client_id.clone());
                     secret.set(String::new());
                     use_sandbox_secret.set(true);
                     errors.set(vec![]);
-                };
+                });
                 view! {
-                    <p class="note sandbox">
-                        <span>{t!(i18n, pbx_sandbox_hint)}</span>
-                        <button type="button" id="use-pbx-sandbox" on:click=fill>{t!(i18n, use_pbx_sandbox)}</button>
-                    </p>
+                    <SandboxNote button_id="use-pbx-sandbox" on_fill=fill
+                        hint=Signal::derive(move || t_string!(i18n, pbx_sandbox_hint).to_string())
+                        label=Signal::derive(move || t_string!(i18n, use_pbx_sandbox).to_string())/>
                 }
             })}
             <form id="pbx-form" on:submit=on_save novalidate>

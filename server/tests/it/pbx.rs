@@ -264,6 +264,17 @@ async fn the_pbx_sandbox_is_as_strict_as_the_fact_sheet() {
     assert_eq!(r["errcode"], 0);
 }
 
+/// The name of this app's extension `number`.
+async fn extension_name(app: &TestApp, number: &str) -> Value {
+    let (_, list) = app.call("pbx/extensions", &[]).await;
+    let found = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["number"] == number);
+    found.unwrap()["name"].clone()
+}
+
 async fn save(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     app.call("pbx/connection/save", form).await
 }
@@ -438,36 +449,15 @@ async fn extensions_sync_from_the_pbx_adds_renames_and_removes_with_the_binding(
         .rename_extension("2007", "Sofia Rossi-Bianchi"));
     let t = app::engine::calls::now_ms();
     server::housekeeping(&app.engine, &app.sessions, t).await;
-    let (_, list) = app.call("pbx/extensions", &[]).await;
-    let sofia = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["number"] == "2007")
-        .unwrap();
-    assert_eq!(sofia["name"], "Sofia Rossi-Bianchi");
+    let sofia = extension_name(&app, "2007").await;
+    assert_eq!(sofia, "Sofia Rossi-Bianchi");
     assert!(app.sandbox.pbx.rename_extension("2007", "Sofia R."));
     server::housekeeping(&app.engine, &app.sessions, t + 9 * 60_000).await;
-    let (_, list) = app.call("pbx/extensions", &[]).await;
-    let sofia = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["number"] == "2007")
-        .unwrap();
-    assert_eq!(
-        sofia["name"], "Sofia Rossi-Bianchi",
-        "not before 10 minutes"
-    );
+    let sofia = extension_name(&app, "2007").await;
+    assert_eq!(sofia, "Sofia Rossi-Bianchi", "not before 10 minutes");
     server::housekeeping(&app.engine, &app.sessions, t + 10 * 60_000).await;
-    let (_, list) = app.call("pbx/extensions", &[]).await;
-    let sofia = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["number"] == "2007")
-        .unwrap();
-    assert_eq!(sofia["name"], "Sofia R.");
+    let sofia = extension_name(&app, "2007").await;
+    assert_eq!(sofia, "Sofia R.");
 
     // 2,000 extensions: one sync, page by page, in one transaction.
     app.sandbox.pbx.generate_extensions(2000);

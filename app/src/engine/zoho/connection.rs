@@ -318,44 +318,9 @@ impl ZohoConnection {
     /// the old authorization (its tokens belong to the old client).
     pub async fn save_settings(&self, input: SettingsInput) -> Result<(), EngineError> {
         let mut errors = Vec::new();
-        let mut url_field = |field: &str, raw: &str| -> String {
-            if raw.trim().is_empty() {
-                errors.push(FieldError {
-                    field: field.into(),
-                    problem: FieldProblem::Required,
-                });
-                return String::new();
-            }
-            match zoho::check_base_url(raw) {
-                Ok(u) => u,
-                Err(p) => {
-                    errors.push(FieldError {
-                        field: field.into(),
-                        problem: match p {
-                            zoho::UrlProblem::NotUrl => FieldProblem::NotUrl,
-                            zoho::UrlProblem::NotHttps => FieldProblem::NotHttps,
-                            zoho::UrlProblem::Credentials => FieldProblem::Credentials,
-                            zoho::UrlProblem::QueryOrFragment => FieldProblem::QueryOrFragment,
-                        },
-                    });
-                    String::new()
-                }
-            }
-        };
-        let accounts_url = url_field("accounts_url", &input.accounts_url);
-        let desk_url = url_field("desk_url", &input.desk_url);
-        let client_id = input.client_id.trim().to_string();
-        if client_id.is_empty() {
-            errors.push(FieldError {
-                field: "client_id".into(),
-                problem: FieldProblem::Required,
-            });
-        } else if client_id.len() > 200 {
-            errors.push(FieldError {
-                field: "client_id".into(),
-                problem: FieldProblem::TooLong,
-            });
-        }
+        let accounts_url = zoho::url_field("accounts_url", &input.accounts_url, &mut errors);
+        let desk_url = zoho::url_field("desk_url", &input.desk_url, &mut errors);
+        let client_id = zoho::client_id_field(&input.client_id, &mut errors);
         let existing = self.store.connection().await?;
         let secret = if input.use_sandbox_secret && self.sandbox.is_some() {
             self.sandbox.as_ref().map(|s| s.client_secret.clone())

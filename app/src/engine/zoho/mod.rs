@@ -197,6 +197,46 @@ pub enum UrlProblem {
     QueryOrFragment,
 }
 
+/// Reads a connection's base URL field (`field`), required and checked as
+/// [`check_base_url`]; a refusal goes to `errors` (and the answer is empty).
+pub fn url_field(field: &str, raw: &str, errors: &mut Vec<crate::model::FieldError>) -> String {
+    use crate::model::{FieldError, FieldProblem};
+    let problem = if raw.trim().is_empty() {
+        FieldProblem::Required
+    } else {
+        match check_base_url(raw) {
+            Ok(u) => return u,
+            Err(UrlProblem::NotUrl) => FieldProblem::NotUrl,
+            Err(UrlProblem::NotHttps) => FieldProblem::NotHttps,
+            Err(UrlProblem::Credentials) => FieldProblem::Credentials,
+            Err(UrlProblem::QueryOrFragment) => FieldProblem::QueryOrFragment,
+        }
+    };
+    errors.push(FieldError {
+        field: field.into(),
+        problem,
+    });
+    String::new()
+}
+
+/// Reads a connection's Client ID (`client_id`): required, at most 200 characters.
+pub fn client_id_field(raw: &str, errors: &mut Vec<crate::model::FieldError>) -> String {
+    use crate::model::{FieldError, FieldProblem};
+    let id = raw.trim().to_string();
+    let problem = if id.is_empty() {
+        FieldProblem::Required
+    } else if id.len() > 200 {
+        FieldProblem::TooLong
+    } else {
+        return id;
+    };
+    errors.push(FieldError {
+        field: "client_id".into(),
+        problem,
+    });
+    id
+}
+
 /// Checks a Zoho base URL the admin typed (Accounts Server URL, Zoho Desk URL): `https://`, or
 /// plain `http://` only for loopback (the sandbox); no credentials, query or fragment. Returns
 /// the URL without a trailing slash.
