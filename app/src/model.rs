@@ -116,6 +116,10 @@ pub struct PbxConnectionView {
     pub base_url: String,
     pub client_id: String,
     pub secret_set: bool,
+    /// The PBX's webhook secret is saved: its events' `X-Signature` is checked.
+    pub webhook_secret_set: bool,
+    /// The URL to enter on the PBX's Webhook Event Push page.
+    pub webhook_url: String,
     pub status: PbxStatus,
     /// The PBX's own `errcode` and words when the last test failed.
     pub last_error: Option<String>,
@@ -163,6 +167,9 @@ pub struct PbxSettingsInput {
     /// Use the PBX sandbox's demo secret (only when the sandbox is mounted).
     #[serde(default)]
     pub use_sandbox_secret: bool,
+    /// The PBX's webhook secret (Webhook Event Push); empty keeps the stored one.
+    #[serde(default)]
+    pub webhook_secret: String,
 }
 
 /// A field the form must fix, with a message key (translated by the page).
@@ -207,6 +214,8 @@ pub enum FieldProblem {
     /// The Accounts Server URL changed: the client secret must be entered again (a stored
     /// secret is never sent to a new server).
     SecretForNewServer,
+    /// A real PBX's phone answers its own calls: pick up the phone.
+    AnswerOnPhone,
 }
 
 /// A PBX extension (requirements §2; the extensions page).
@@ -762,6 +771,33 @@ pub enum AgentEvent {
     SignedOut,
     /// Some events were missed (a slow connection): read the calls again.
     Resync,
+    /// The PBX could not place a call of the extension (30015).
+    DialFailed(DialFailure),
+}
+
+/// A call in progress on the PBX sandbox, as its console shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PbxConsoleCall {
+    pub call_id: String,
+    pub members: Vec<PbxConsoleMember>,
+}
+
+/// One party of a PBX sandbox call: an extension, or the trunk's outside party.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PbxConsoleMember {
+    /// `extension`, `inbound` or `outbound`.
+    pub kind: String,
+    /// The extension's number, or the outside number.
+    pub number: String,
+    /// The PBX's `member_status`: `RING`, `ALERT`, `ANSWER`, `ANSWERED`, `BYE`.
+    pub status: String,
+}
+
+/// A call the PBX could not place, with its reason verbatim (`NO Dial Permission`, …).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialFailure {
+    pub call_id: String,
+    pub reason: String,
 }
 
 /// The agent client's calls: in progress, then the latest ended ones.

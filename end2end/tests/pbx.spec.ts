@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { open, signIn } from './helpers';
+import { agentSignIn, connectAndBind, open, setWebPassword, signIn } from './helpers';
 import { BASE } from '../playwright.config';
 
 // The PBX sandbox's API application (documented in README).
@@ -43,4 +43,58 @@ test('an admin connects the PBX: a wrong secret shows the PBX\'s words, the sand
   await expect(page.locator('#pbx-status')).toHaveText('Not configured');
   await open(page, '/pbx/extensions');
   await expect(page.locator('table tbody tr', { hasText: 'Kristin Hale' })).toHaveCount(1);
+});
+
+test('with the PBX sandbox connected, the agent\'s Dial rings the agent\'s phone first, then the number; a refused dial is said in plain words', async ({ page, browser }) => {
+  await connectAndBind(page);
+  await setWebPassword(page, '2005', 'web-client-2005');
+  await open(page, '/pbx/connection');
+  await page.getByRole('button', { name: 'Use the PBX sandbox' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.locator('#pbx-status')).toHaveText('Connected · 7 extensions');
+  await expect(page.getByText(`${BASE}/api/pbx/yeastar-events`)).toBeVisible();
+  const agentCtx = await browser.newContext();
+  try {
+    const agent = await agentCtx.newPage();
+    await agentSignIn(agent, '2005', 'web-client-2005');
+    await agent.getByLabel('Number to dial').fill('+1 (415) 555-0134');
+    await agent.getByRole('button', { name: 'Dial', exact: true }).click();
+    await expect(agent.getByText('Calling +1 (415) 555-0134 from extension 2005…')).toBeVisible();
+
+    // The PBX sandbox's console: the agent's own phone rings, alone.
+    await open(page, '/pbx/simulator');
+    const call = page.locator('#pbx-console li.pbx-call');
+    await expect(call).toHaveCount(1);
+    await expect(call.locator('.members > li')).toHaveText(['Extension 2005 · ringingPick up']);
+    await page.screenshot({ path: 'test-results/pbx-console-en.png', fullPage: true });
+    await call.locator('li[data-number="2005"]').getByRole('button', { name: 'Pick up' }).click();
+    // Then the number rings, and the agent's client shows the call (the PBX's own events).
+    await expect(call.locator('.members > li')).toHaveText([
+      'Extension 2005 · hears ringback',
+      '+1 (415) 555-0134 · ringingPick up',
+    ]);
+    await expect(agent.locator('#agent-state')).toHaveText('Ringing');
+    await call.locator('li[data-number="+1 (415) 555-0134"]').getByRole('button', { name: 'Pick up' }).click();
+    await expect(agent.locator('#agent-state')).toHaveText('On a call');
+    // The agent hangs up in the client: the PBX drops the call.
+    await agent.locator('li.agent-call').first().getByRole('button', { name: 'Hang up' }).click();
+    await expect(agent.locator('#agent-state')).toHaveText('Idle');
+    await expect(page.locator('#pbx-console li.pbx-call')).toHaveCount(0);
+    await expect(agent.locator('table.agent-recent tbody tr').first()).toContainText('Outbound Answered');
+
+    // A dial the PBX refuses (no permission): said to the agent in plain words.
+    await page.request.post(`${BASE}/sandbox/pbx/control`, { data: { fail_dials: 'NO Dial Permission' } });
+    await agent.getByLabel('Number to dial').fill('0086-138-0013-8000');
+    await agent.getByRole('button', { name: 'Dial', exact: true }).click();
+    await expect(agent.getByText(
+      'The PBX could not place the call: your extension may not dial this number (NO Dial Permission).')).toBeVisible();
+    await agent.screenshot({ path: 'test-results/agent-dial-failed-en.png', fullPage: true });
+  } finally {
+    await page.request.post(`${BASE}/sandbox/pbx/control`, { data: { fail_dials: null } });
+    await agentCtx.close();
+    await open(page, '/pbx/connection');
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await expect(page.locator('#pbx-status')).toHaveText('Not configured');
+  }
 });

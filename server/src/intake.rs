@@ -1,5 +1,6 @@
 //! The call-event intake (`docs/call-events.md`): `POST /api/pbx/call-events` (native)
-//! and `POST /api/pbx/yeastar-events` (the vendor's OpenAPI webhook). Order of checks: size
+//! and `POST /api/pbx/yeastar-events` (the vendor's OpenAPI webhook: `?token=<webhook
+//! secret>`, or the PBX's own `X-Signature` once its webhook secret is saved on the PBX page). Order of checks: size
 //! (413), credential (401), parse (400, naming the field), store (503 if the database cannot
 //! take it, so that the PBX retries); 200 only once the events are stored.
 
@@ -21,7 +22,7 @@ use app::engine::SharedEngine;
 pub const MAX_BODY: usize = 256 * 1024;
 
 pub const NATIVE_PATH: &str = "/api/pbx/call-events";
-pub const YEASTAR_PATH: &str = "/api/pbx/yeastar-events";
+pub const YEASTAR_PATH: &str = app::engine::pbx_connection::YEASTAR_EVENTS_PATH;
 
 pub fn is_intake(path: &str) -> bool {
     path == NATIVE_PATH || path == YEASTAR_PATH
@@ -71,15 +72,20 @@ fn credential<'a>(headers: &'a HeaderMap, token: Option<&'a str>) -> IntakeCrede
         IntakeCredential::Bearer(b)
     } else if let Some(t) = token {
         IntakeCredential::Token(t)
+    } else if let Some(sig) = header("x-signature") {
+        IntakeCredential::PbxSignature(sig)
     } else {
         IntakeCredential::None
     }
 }
 
-fn unauthorized() -> Response {
+fn unauthorized(format: IntakeFormat) -> Response {
     refuse(
         StatusCode::UNAUTHORIZED,
-        "missing or wrong credential: sign the body (X-Helpdesk-Signature: sha256=<hex HMAC-SHA256>) or send Authorization: Bearer <webhook secret>",
+        match format {
+            IntakeFormat::Native => "missing or wrong credential: sign the body (X-Helpdesk-Signature: sha256=<hex HMAC-SHA256>) or send Authorization: Bearer <webhook secret>",
+            IntakeFormat::Yeastar => "missing or wrong credential: add ?token=<webhook secret> to the webhook's URL, or save the PBX's webhook secret on the PBX connection page so that its X-Signature is checked",
+        },
         None,
     )
 }
@@ -104,7 +110,10 @@ async fn answer(
         Ok(Accepted::Ignored { event_type }) => {
             (StatusCode::OK, Json(json!({ "ignored": event_type }))).into_response()
         }
-        Err(Refusal::Unauthorized) => unauthorized(),
+        Ok(Accepted::Failed { call_id }) => {
+            (StatusCode::OK, Json(json!({ "failed": call_id }))).into_response()
+        }
+        Err(Refusal::Unauthorized) => unauthorized(format),
         Err(Refusal::Invalid(e)) => bad_request(e),
         Err(Refusal::Unavailable(e)) => {
             tracing::error!(error = %e, "call events could not be stored");

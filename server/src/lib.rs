@@ -83,6 +83,7 @@ pub async fn build_app(
         pbx_url: format!("{public_url}/sandbox/pbx"),
         pbx_client_id: config.sandbox_pbx_client_id.clone(),
         pbx_client_secret: Sensitive::new(config.sandbox_pbx_client_secret.clone()),
+        pbx_webhook_secret: Sensitive::new(sandbox::pbx::push::DEMO_PBX_WEBHOOK_SECRET),
     });
     let engine: SharedEngine = Arc::new(Engine::new(
         store.clone(),
@@ -103,6 +104,7 @@ pub async fn build_app(
     engine
         .init_webhook_secret(config.webhook_secret.as_deref())
         .await?;
+    engine.pbx_connection.load_push_secret().await?;
 
     if config.sandbox && engine.seed_demo_extensions().await? {
         tracing::info!("demo extensions created (sandbox mode, first start)");
@@ -172,6 +174,9 @@ pub async fn build_app(
     let mut sb = None;
     if config.sandbox {
         let s = Sandbox::new(sandbox_config(config, public_url));
+        // The PBX sandbox's Webhook Event Push points at this app, as an admin would set it.
+        s.pbx
+            .set_webhook(&format!("{public_url}{}", intake::YEASTAR_PATH));
         router = router.merge(sandbox::router(s.clone()));
         sb = Some(s);
     }

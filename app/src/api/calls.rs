@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{CallDetail, CallSummary, LogFilter, SimAction, WebhookInfo};
+use crate::model::{CallDetail, CallSummary, LogFilter, PbxConsoleCall, SimAction, WebhookInfo};
 
 /// Calls for the integration log, newest first, filtered.
 #[server(endpoint = "calls/log")]
@@ -38,6 +38,14 @@ pub async fn calls_version() -> Result<String, AppError> {
 pub async fn simulate(action: SimAction) -> Result<String, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
     Ok(engine.simulate(action).await?)
+}
+
+/// The PBX sandbox's calls in progress, member by member (`None` unless the PBX connected is
+/// the sandbox): the simulator shows the PBX's own view.
+#[server(endpoint = "calls/console")]
+pub async fn pbx_console_calls() -> Result<Option<Vec<PbxConsoleCall>>, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.pbx_console_calls().await?)
 }
 
 /// Where the PBX sends its events.

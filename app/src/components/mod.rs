@@ -263,11 +263,18 @@ pub fn FormField(
     }
 }
 
-/// The write-only Client Secret of a connection form (`client_secret`): never shown, kept when
-/// left empty, or replaced by the sandbox's demo secret.
+/// A write-only secret of a connection form (the Client Secret unless `id` and `field` say
+/// otherwise): never shown, kept when left empty, or replaced by the sandbox's demo secret.
 #[component]
 pub fn SecretField(
     #[prop(into)] label: Signal<String>,
+    /// The input's `id`, and the field its errors are reported for.
+    #[prop(default = "client-secret")]
+    id: &'static str,
+    #[prop(default = "client_secret")] field: &'static str,
+    /// A line under the field.
+    #[prop(optional, into)]
+    hint: Option<Signal<String>>,
     /// The placeholder while the sandbox's secret is chosen.
     #[prop(into)]
     sandbox_placeholder: Signal<String>,
@@ -278,11 +285,11 @@ pub fn SecretField(
     errors: RwSignal<Vec<crate::model::FieldError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let error = crate::pages::helpdesk::error_of(errors, "client_secret", i18n);
+    let error = crate::pages::helpdesk::error_of(errors, field, i18n);
     view! {
         <div class="field">
-            <label for="client-secret">{label}</label>
-            <input id="client-secret" type="password" autocomplete="new-password"
+            <label for=id>{label}</label>
+            <input id=id type="password" autocomplete="new-password"
                 bind:value=value
                 disabled=move || use_sandbox.get()
                 placeholder=move || if use_sandbox.get() {
@@ -293,6 +300,7 @@ pub fn SecretField(
                     String::new()
                 }
                 aria-invalid=move || error().is_some().to_string()/>
+            {hint.map(|h| view! { <p class="hint">{h}</p> })}
             <p class="field-error">{error}</p>
         </div>
     }

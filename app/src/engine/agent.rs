@@ -22,7 +22,8 @@ use super::calls::Switch;
 use super::lookup::ZohoRecord;
 use super::{Engine, EngineError};
 use crate::model::{
-    AgentCall, AgentCallState, AgentCalls, AgentEvent, CallerView, Extension, ScreenPop, SimAction,
+    AgentCall, AgentCallState, AgentCalls, AgentEvent, CallerView, Extension, FieldProblem,
+    ScreenPop, SimAction,
 };
 
 /// How many events may wait for a slow client before it skips some (and re-reads its calls).
@@ -134,6 +135,19 @@ impl AgentHub {
             .filter(|o| !o.claimed)
             .map(|o| o.pop.clone())
             .collect()
+    }
+
+    /// Tells the agents of a call's extensions that the PBX could not place it (30015).
+    pub fn call_failed(&self, failure: &super::calls::event::CallFailure) {
+        for x in &failure.extensions {
+            self.publish(
+                x,
+                AgentEvent::DialFailed(crate::model::DialFailure {
+                    call_id: failure.call_id.clone(),
+                    reason: failure.reason.clone(),
+                }),
+            );
+        }
     }
 
     fn forget_call(&self, call_id: &str) {
@@ -384,9 +398,10 @@ impl Engine {
     }
 
     /// The agent answers its ringing inbound call, or hangs up the call it is on (or the
-    /// outbound call it is still dialling), as the PBX's own client would; through the
-    /// simulator, so the PBX's events come through the intake. Another extension's call is
-    /// "not found".
+    /// outbound call it is still dialling), as the PBX's own client would. With a PBX
+    /// connected, a hang-up is `call/hangup` on the agent's own channel, and an answer is the
+    /// phone's to give; without one, the simulator acts, so the PBX's events come through the
+    /// intake. Another extension's call is "not found".
     pub async fn agent_call_control(
         &self,
         extension: &str,
@@ -404,16 +419,8 @@ impl Engine {
         if !mine {
             return Err(EngineError::NotFound);
         }
-        let problem = |p| {
-            EngineError::Invalid(vec![crate::model::FieldError {
-                field: "call".into(),
-                problem: p,
-            }])
-        };
         let action = match (answer, state_for(&st, extension).0, st.direction) {
-            (_, AgentCallState::Ended, _) => {
-                return Err(problem(crate::model::FieldProblem::CallEnded))
-            }
+            (_, AgentCallState::Ended, _) => return Err(call_problem(FieldProblem::CallEnded)),
             (true, AgentCallState::Ringing, Direction::Inbound) => SimAction::Answer {
                 call_id: call_id.to_string(),
                 extension: extension.to_string(),
@@ -422,15 +429,38 @@ impl Engine {
             | (false, AgentCallState::Ringing, Direction::Outbound) => SimAction::HangUp {
                 call_id: call_id.to_string(),
             },
-            _ => return Err(problem(crate::model::FieldProblem::NotRinging)),
+            _ => return Err(call_problem(FieldProblem::NotRinging)),
         };
-        self.simulate(action).await.map(|_| ())
+        if !self.pbx_connection.is_configured().await? {
+            return self.simulate(action).await.map(|_| ());
+        }
+        if answer {
+            return Err(call_problem(FieldProblem::AnswerOnPhone));
+        }
+        let api = self.pbx_connection.api().await?;
+        let channel = api
+            .calls_of_extension(extension)
+            .await?
+            .into_iter()
+            .filter(|c| c.call_id == call_id)
+            .flat_map(|c| c.members)
+            .find(|m| m.extension.as_deref() == Some(extension))
+            .map(|m| m.channel_id)
+            .ok_or_else(|| call_problem(FieldProblem::CallEnded))?;
+        api.hangup(&channel).await?;
+        Ok(())
     }
 
-    /// Click to call: the PBX places a call from the agent's extension to `number` (here
-    /// through the simulator's outbound path, which posts real call events to the intake).
+    /// Click to call: the PBX rings the agent's extension, then dials `number` (as dialled,
+    /// cleaned of what a link adds). Through the connected PBX's `call/dial`, else the
+    /// simulator's outbound path, which posts the call's events to the intake. Returns the
+    /// call's id.
     pub async fn agent_dial(&self, extension: &str, number: &str) -> Result<String, EngineError> {
-        let number = crate::model::dial_string(number);
+        let number = self.sim_number(&crate::model::dial_string(number))?;
+        if self.pbx_connection.is_configured().await? {
+            let api = self.pbx_connection.api().await?;
+            return Ok(api.dial(extension, &number).await?);
+        }
         self.simulate(SimAction::Place {
             inbound: false,
             external_number: number,
@@ -438,6 +468,13 @@ impl Engine {
         })
         .await
     }
+}
+
+fn call_problem(problem: FieldProblem) -> EngineError {
+    EngineError::Invalid(vec![crate::model::FieldError {
+        field: "call".into(),
+        problem,
+    }])
 }
 
 #[cfg(test)]

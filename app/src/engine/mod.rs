@@ -40,6 +40,8 @@ pub struct SandboxDefaults {
     pub pbx_url: String,
     pub pbx_client_id: String,
     pub pbx_client_secret: Sensitive,
+    /// The PBX sandbox's webhook secret (it signs the events it pushes).
+    pub pbx_webhook_secret: Sensitive,
 }
 
 #[derive(Clone, Debug)]
@@ -180,6 +182,7 @@ impl Engine {
             secrets.clone(),
             zoho.http.clone(),
             config.sandbox.clone(),
+            config.public_url.clone(),
         );
         Engine {
             store,

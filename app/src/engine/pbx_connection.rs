@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::calls::now_ms;
 use super::secrets::{SecretBox, Sensitive};
-use super::store::pbx::{PbxConnectionRow, PBX_SECRET_NAME};
+use super::store::pbx::{PbxConnectionRow, PBX_PUSH_SECRET_NAME, PBX_SECRET_NAME};
 use super::store::Store;
 use super::yeastar::{PbxApi, PbxError};
 use super::{zoho, EngineError, SandboxDefaults};
@@ -20,12 +20,18 @@ use crate::model::{
 };
 
 pub(crate) const PURPOSE_PBX_SECRET: &str = "pbx.client_secret";
+pub(crate) const PURPOSE_PBX_PUSH_SECRET: &str = "pbx.push_secret";
+/// Where the vendor's PBX posts its events (its Webhook Event Push URL).
+pub const YEASTAR_EVENTS_PATH: &str = "/api/pbx/yeastar-events";
 
 pub struct PbxConnection {
     store: Store,
     secrets: SecretBox,
     http: reqwest::Client,
     sandbox: Option<SandboxDefaults>,
+    public_url: String,
+    /// The PBX's webhook secret (it signs each event it pushes), held open for the intake.
+    push_secret: std::sync::RwLock<Option<Sensitive>>,
     /// The client for the saved settings (built on first use, dropped when they change).
     api: tokio::sync::Mutex<Option<Arc<PbxApi>>>,
     /// One extension sync at a time.
@@ -61,22 +67,45 @@ impl PbxConnection {
         secrets: SecretBox,
         http: reqwest::Client,
         sandbox: Option<SandboxDefaults>,
+        public_url: String,
     ) -> PbxConnection {
         PbxConnection {
             store,
             secrets,
             http,
             sandbox,
+            public_url,
+            push_secret: Default::default(),
             api: Default::default(),
             sync_lock: Default::default(),
             last_auto_sync_ms: Default::default(),
         }
     }
 
+    /// Opens the stored webhook secret for the intake (at start).
+    pub async fn load_push_secret(&self) -> Result<(), EngineError> {
+        let open = match self.store.app_secret(PBX_PUSH_SECRET_NAME).await? {
+            Some(sealed) => Some(self.secrets.open(PURPOSE_PBX_PUSH_SECRET, &sealed)?),
+            None => None,
+        };
+        *self.push_secret.write().unwrap_or_else(|p| p.into_inner()) = open;
+        Ok(())
+    }
+
+    /// The PBX's webhook secret, when one is saved: its events' `X-Signature` is checked with it.
+    pub fn push_secret(&self) -> Option<Sensitive> {
+        self.push_secret
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// What the page shows.
     pub async fn view(&self) -> Result<PbxConnectionView, EngineError> {
         let row = self.store.pbx_connection().await?;
         let secret_set = self.store.app_secret(PBX_SECRET_NAME).await?.is_some();
+        let webhook_secret_set = self.push_secret().is_some();
+        let webhook_url = format!("{}{YEASTAR_EVENTS_PATH}", self.public_url);
         let sandbox = self.sandbox.as_ref().map(|s| PbxSandboxFill {
             base_url: s.pbx_url.clone(),
             client_id: s.pbx_client_id.clone(),
@@ -86,6 +115,8 @@ impl PbxConnection {
                 base_url: String::new(),
                 client_id: String::new(),
                 secret_set,
+                webhook_secret_set,
+                webhook_url,
                 status: PbxStatus::NotConfigured,
                 last_error: None,
                 extension_count: None,
@@ -96,6 +127,8 @@ impl PbxConnection {
                 base_url: r.base_url,
                 client_id: r.client_id,
                 secret_set,
+                webhook_secret_set,
+                webhook_url,
                 last_error: r.last_error,
                 extension_count: r.extension_count,
                 sandbox,
@@ -116,6 +149,16 @@ impl PbxConnection {
                     errors.push(field("client_secret", FieldProblem::TooLong));
                 }
                 Some(Sensitive::new(input.client_secret.trim()))
+            }
+            _ => None,
+        };
+        let push_secret = match &self.sandbox {
+            Some(s) if input.use_sandbox_secret => Some(s.pbx_webhook_secret.clone()),
+            _ if !input.webhook_secret.trim().is_empty() => {
+                if input.webhook_secret.trim().len() > 200 {
+                    errors.push(field("webhook_secret", FieldProblem::TooLong));
+                }
+                Some(Sensitive::new(input.webhook_secret.trim()))
             }
             _ => None,
         };
@@ -144,6 +187,13 @@ impl PbxConnection {
             self.store
                 .set_app_secret(PBX_SECRET_NAME, &sealed, now_ms() / 1000)
                 .await?;
+        }
+        if let Some(s) = push_secret {
+            let sealed = self.secrets.seal(PURPOSE_PBX_PUSH_SECRET, &s);
+            self.store
+                .set_app_secret(PBX_PUSH_SECRET_NAME, &sealed, now_ms() / 1000)
+                .await?;
+            *self.push_secret.write().unwrap_or_else(|p| p.into_inner()) = Some(s);
         }
         if changed {
             self.drop_client().await;
@@ -232,6 +282,11 @@ impl PbxConnection {
         Ok(())
     }
 
+    /// Whether a PBX is set up (tested or not): then calls are placed through it.
+    pub async fn is_configured(&self) -> Result<bool, EngineError> {
+        Ok(self.store.pbx_connection().await?.is_some())
+    }
+
     /// Whether the PBX connection's last test succeeded.
     pub async fn is_connected(&self) -> Result<bool, EngineError> {
         Ok(self
@@ -246,6 +301,7 @@ impl PbxConnection {
     pub async fn disconnect(&self) -> Result<(), EngineError> {
         self.drop_client().await;
         self.store.delete_pbx_connection().await?;
+        *self.push_secret.write().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(())
     }
 

@@ -13,6 +13,8 @@
 
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -23,6 +25,24 @@ pub const USER_AGENT: &str = concat!("pbx-helpdesk/", env!("CARGO_PKG_VERSION"))
 /// Renew the access token this long before the PBX says it expires.
 const RENEW_MARGIN: Duration = Duration::from_secs(120);
 const API: &str = "openapi/v1.0";
+
+/// The vendor's webhook signature (`X-Signature`): Base64(HMAC-SHA256(secret, raw body)).
+pub fn push_signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Whether `signature` (an `X-Signature` header) is the body's under `secret`, in constant
+/// time.
+pub fn push_signature_valid(secret: &str, body: &[u8], signature: &str) -> bool {
+    let Ok(given) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
+        return false;
+    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PbxError {
@@ -87,6 +107,64 @@ pub struct PbxExtension {
 pub struct ExtensionPage {
     pub total: usize,
     pub extensions: Vec<PbxExtension>,
+}
+
+/// What an operation sends.
+#[derive(Clone, Copy)]
+enum Request<'a> {
+    Get(&'a [(&'a str, String)]),
+    Post(&'a Value),
+}
+
+/// One party of a call in progress (`call/query`, 30011): an extension, or the trunk's
+/// outside party.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallMember {
+    /// The extension's number, or `None` for the trunk's side.
+    pub extension: Option<String>,
+    pub channel_id: String,
+    /// `RING`, `ALERT`, `ANSWER`, `ANSWERED`, `HOLD`, `BYE` (upper case).
+    pub status: String,
+}
+
+/// A call in progress on the PBX.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PbxCall {
+    pub call_id: String,
+    pub members: Vec<CallMember>,
+}
+
+fn call_of(v: &Value) -> Result<PbxCall, PbxError> {
+    let call_id = v
+        .get("call_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| PbxError::Protocol("a call without call_id".into()))?
+        .to_string();
+    let members = v
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| {
+                    let (kind, fields) = m.as_object()?.iter().next()?;
+                    let field = |k: &str| {
+                        fields
+                            .get(k)
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .trim()
+                            .to_string()
+                    };
+                    Some(CallMember {
+                        extension: (kind == "extension").then(|| field("number")),
+                        channel_id: field("channel_id"),
+                        status: field("member_status").to_ascii_uppercase(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(PbxCall { call_id, members })
 }
 
 struct Tokens {
@@ -269,16 +347,42 @@ impl PbxApi {
         }
     }
 
-    /// A GET with the token; on 10004 the token is renewed once and the request sent again.
-    async fn get(&self, endpoint: &str, query: &[(&str, String)]) -> Result<Value, PbxError> {
+    /// A POST with the token (as `?access_token=`) and a JSON body.
+    async fn post_with(
+        &self,
+        endpoint: &str,
+        token: &Sensitive,
+        body: &Value,
+    ) -> Result<Value, PbxError> {
+        self.send(
+            self.http
+                .post(self.url(endpoint))
+                .query(&[("access_token", token.expose())])
+                .json(body),
+        )
+        .await
+    }
+
+    /// A request with the token; on 10004 the token is renewed once and the request sent
+    /// again.
+    async fn call(&self, endpoint: &str, request: Request<'_>) -> Result<Value, PbxError> {
+        let send = |token: Sensitive| async move {
+            match request {
+                Request::Get(q) => self.get_with(endpoint, &token, q).await,
+                Request::Post(b) => self.post_with(endpoint, &token, b).await,
+            }
+        };
         let token = self.token(None).await?;
-        match self.get_with(endpoint, &token, query).await {
+        match send(token.clone()).await {
             Err(PbxError::Api { errcode: 10004, .. }) => {
-                let token = self.token(Some(&token)).await?;
-                self.get_with(endpoint, &token, query).await
+                send(self.token(Some(&token)).await?).await
             }
             other => other,
         }
+    }
+
+    async fn get(&self, endpoint: &str, query: &[(&str, String)]) -> Result<Value, PbxError> {
+        self.call(endpoint, Request::Get(query)).await
     }
 
     /// After the settings changed, or an admin asks again: the next request may log in.
@@ -335,6 +439,59 @@ impl PbxApi {
         Ok(all)
     }
 
+    /// `call/dial`: the PBX rings `caller` (an extension) and, once it answers, dials
+    /// `callee`. Returns the PBX's `call_id`; a call the PBX cannot set up fails later, with
+    /// the event 30015.
+    pub async fn dial(&self, caller: &str, callee: &str) -> Result<String, PbxError> {
+        self.dial_with(caller, callee, false).await
+    }
+
+    /// `call/dial` with `auto_answer`: a phone that supports it picks up by itself, so the
+    /// callee is dialled at once.
+    pub async fn dial_with(
+        &self,
+        caller: &str,
+        callee: &str,
+        auto_answer: bool,
+    ) -> Result<String, PbxError> {
+        let mut body = json!({ "caller": caller, "callee": callee });
+        if auto_answer {
+            body["auto_answer"] = "yes".into();
+        }
+        let v = self.call("call/dial", Request::Post(&body)).await?;
+        v.get("call_id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| PbxError::Protocol("no call_id".into()))
+    }
+
+    /// `call/hangup`: the member on `channel_id` hangs up.
+    pub async fn hangup(&self, channel_id: &str) -> Result<(), PbxError> {
+        self.call(
+            "call/hangup",
+            Request::Post(&json!({ "channel_id": channel_id })),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `call/query?extension=`: the calls in progress of one extension (none: an empty list,
+    /// though the PBX answers that with `60001`).
+    pub async fn calls_of_extension(&self, extension: &str) -> Result<Vec<PbxCall>, PbxError> {
+        match self
+            .get("call/query", &[("extension", extension.to_string())])
+            .await
+        {
+            Ok(v) => v
+                .get("data")
+                .and_then(Value::as_array)
+                .map(|d| d.iter().map(call_of).collect())
+                .unwrap_or_else(|| Ok(Vec::new())),
+            Err(PbxError::Api { errcode: 60001, .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `del_token`: revokes the access token held (the connection ends), so that tokens do
     /// not pile up against the PBX's cap.
     pub async fn revoke(&self) -> Result<(), PbxError> {
@@ -351,6 +508,60 @@ impl PbxApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_are_read_from_the_one_key_each_has() {
+        let v = json!({ "call_id": "1733000000.7", "members": [
+            { "inbound": { "from": "+4915112345", "to": "6500", "trunk_name": "sip-main",
+                           "channel_id": "PJSIP/sip-main-0000001a", "member_status": "answered" } },
+            { "extension": { "number": "2001", "channel_id": "PJSIP/2001-0000001b",
+                             "member_status": "ANSWER", "call_path": " " } },
+        ]});
+        let call = call_of(&v).unwrap();
+        assert_eq!(call.call_id, "1733000000.7");
+        assert_eq!(
+            call.members,
+            vec![
+                CallMember {
+                    extension: None,
+                    channel_id: "PJSIP/sip-main-0000001a".into(),
+                    status: "ANSWERED".into()
+                },
+                CallMember {
+                    extension: Some("2001".into()),
+                    channel_id: "PJSIP/2001-0000001b".into(),
+                    status: "ANSWER".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_push_signature_is_base64_of_the_hmac() {
+        // Computed apart from this code: Python's hmac + base64 over the same bytes.
+        let body = br#"{"type":30012}"#;
+        let secret = "pbxsandboxwebhooksecret000000001";
+        assert_eq!(
+            push_signature(secret, body),
+            "iItbTUdS5POjayvCFc0pC3IX2uNPowPSuAqZd81I6zI="
+        );
+        assert!(push_signature_valid(
+            secret,
+            body,
+            "iItbTUdS5POjayvCFc0pC3IX2uNPowPSuAqZd81I6zI="
+        ));
+        assert!(!push_signature_valid(
+            secret,
+            b"{}",
+            &push_signature(secret, body)
+        ));
+        assert!(!push_signature_valid(
+            "other",
+            body,
+            &push_signature(secret, body)
+        ));
+        assert!(!push_signature_valid(secret, body, "not base64!"));
+    }
 
     #[test]
     fn errcode_decides_not_the_status() {

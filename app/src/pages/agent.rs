@@ -15,7 +15,7 @@ use crate::components::SignInFields;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
-    dial_string, AgentCall, AgentCallState, AgentCalls, AgentEvent, AgentMe, ScreenPop,
+    dial_string, AgentCall, AgentCallState, AgentCalls, AgentEvent, AgentMe, DialFailure, ScreenPop,
 };
 use crate::pages::helpdesk::problem_text;
 use crate::pages::log::outcome_label;
@@ -166,11 +166,14 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
             pop_status.set(Some((status, p)));
         });
     };
+    // The PBX's word that a call could not be placed (30015).
+    let dial_failed = RwSignal::new(None::<DialFailure>);
     let on_event = move |ev: AgentEvent| match ev {
         AgentEvent::Call(c) => calls.update(|cs| apply_call(cs, c)),
         AgentEvent::Pop(p) => on_pop(p),
         AgentEvent::SignedOut => signed_out.run(()),
         AgentEvent::Resync => reload(),
+        AgentEvent::DialFailed(f) => dial_failed.set(Some(f)),
     };
 
     // The live connection (in the browser only: effects do not run on the server).
@@ -291,9 +294,16 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
     let me_ext = move || extension.clone();
     let dial_message = move || {
         dial_act.value().get().map(|(n, r)| match r {
-            Ok(_) => (
-                true,
-                t_string!(i18n, agent_dialing, number = n, extension = me_ext()).to_string(),
+            Ok(call_id) => match dial_failed.get() {
+                Some(f) if f.call_id == call_id => (false, dial_failure_text(i18n, &f.reason)),
+                _ => (
+                    true,
+                    t_string!(i18n, agent_dialing, number = n, extension = me_ext()).to_string(),
+                ),
+            },
+            Err(AppError::Pbx(words)) => (
+                false,
+                t_string!(i18n, agent_dial_pbx_error, error = words).to_string(),
             ),
             Err(AppError::Invalid(errs)) if !errs.is_empty() => {
                 (false, problem_text(i18n, errs[0].problem))
@@ -575,4 +585,36 @@ fn RecentCall(c: AgentCall) -> impl IntoView {
             <td>{result}</td>
         </tr>
     }
+}
+
+/// The PBX's 30015 reason in plain words (the reason itself follows, verbatim).
+fn dial_failure_text(i18n: I18nContext, reason: &str) -> String {
+    let r = reason.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| r.contains(w));
+    let why = if has(&["permission", "restric"]) {
+        t_string!(i18n, agent_dial_why_permission)
+    } else if has(&["busy", "dnd", "486"]) {
+        t_string!(i18n, agent_dial_why_busy)
+    } else if has(&["603", "declined"]) {
+        t_string!(i18n, agent_dial_why_declined)
+    } else if has(&[
+        "unreachable",
+        "congestion",
+        "404",
+        "410",
+        "408",
+        "480",
+        "484",
+    ]) {
+        t_string!(i18n, agent_dial_why_unreachable)
+    } else {
+        t_string!(i18n, agent_dial_why_other)
+    };
+    t_string!(
+        i18n,
+        agent_dial_failed,
+        why = why,
+        reason = reason.to_string()
+    )
+    .to_string()
 }

@@ -112,6 +112,7 @@ pub fn problem_text(i18n: I18nContext, p: FieldProblem) -> String {
         FieldProblem::NotInEdition => t_string!(i18n, field_not_in_edition),
         FieldProblem::PasswordTooShort => t_string!(i18n, field_password_short),
         FieldProblem::SecretForNewServer => t_string!(i18n, field_secret_new_server),
+        FieldProblem::AnswerOnPhone => t_string!(i18n, field_answer_on_phone),
     }
     .to_string()
 }

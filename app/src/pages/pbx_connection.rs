@@ -59,6 +59,9 @@ fn PbxConnectionForm(
     let base_url = RwSignal::new(view.base_url.clone());
     let client_id = RwSignal::new(view.client_id.clone());
     let secret = RwSignal::new(String::new());
+    let webhook_secret = RwSignal::new(String::new());
+    let webhook_url = view.webhook_url.clone();
+    let webhook_secret_set = view.webhook_secret_set;
     let use_sandbox_secret = RwSignal::new(false);
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let note = RwSignal::new(None::<String>);
@@ -85,11 +88,13 @@ fn PbxConnectionForm(
             client_id: client_id.get_untracked(),
             client_secret: secret.get_untracked(),
             use_sandbox_secret: use_sandbox_secret.get_untracked(),
+            webhook_secret: webhook_secret.get_untracked(),
         });
     };
     Effect::new(move |_| match save.value().get() {
         Some(Ok(())) => {
             secret.set(String::new());
+            webhook_secret.set(String::new());
             note.set(Some(t_string!(i18n, pbx_saved).to_string()));
             reload();
         }
@@ -156,6 +161,7 @@ fn PbxConnectionForm(
                     base_url.set(s.base_url.clone());
                     client_id.set(s.client_id.clone());
                     secret.set(String::new());
+                    webhook_secret.set(String::new());
                     use_sandbox_secret.set(true);
                     errors.set(vec![]);
                 });
@@ -174,6 +180,11 @@ fn PbxConnectionForm(
                 <SecretField value=secret use_sandbox=use_sandbox_secret secret_set=secret_set
                     errors=errors
                     label=Signal::derive(move || t_string!(i18n, pbx_client_secret).to_string())
+                    sandbox_placeholder=Signal::derive(move || t_string!(i18n, pbx_secret_sandbox).to_string())/>
+                <SecretField id="webhook-secret" field="webhook_secret" value=webhook_secret
+                    use_sandbox=use_sandbox_secret secret_set=webhook_secret_set errors=errors
+                    label=Signal::derive(move || t_string!(i18n, pbx_webhook_secret).to_string())
+                    hint=Signal::derive(move || t_string!(i18n, pbx_webhook_hint, url = webhook_url.clone()).to_string())
                     sandbox_placeholder=Signal::derive(move || t_string!(i18n, pbx_secret_sandbox).to_string())/>
                 <Show when=move || note.get().is_some()>
                     <p class="note" role="status">{move || note.get()}</p>

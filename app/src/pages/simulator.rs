@@ -4,11 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::calls::{call_log, simulate};
+use crate::api::calls::{call_log, pbx_console_calls, simulate};
 use crate::components::Frame;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{FieldProblem, LogFilter, SimAction};
+use crate::model::{FieldProblem, LogFilter, PbxConsoleCall, SimAction};
 use crate::pages::helpdesk::problem_text;
 
 /// A call placed from this page, as the simulator last left it.
@@ -167,6 +167,37 @@ pub fn SimulatorPage() -> impl IntoView {
         })
     });
 
+    // With the PBX sandbox connected, its own view of the calls (the dialling agent's phone
+    // rings before any call is in the log), asked every second.
+    let console = RwSignal::new(None::<Vec<PbxConsoleCall>>);
+    Effect::new(move |_| {
+        let ask = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(c) = pbx_console_calls().await {
+                    if console.get_untracked() != c {
+                        console.set(c);
+                    }
+                }
+            })
+        };
+        ask();
+        if let Ok(h) =
+            set_interval_with_handle(ask, std::time::Duration::from_millis(SIM_LIVE_EVERY_MS))
+        {
+            on_cleanup(move || h.clear());
+        }
+    });
+    Effect::new(move |_| {
+        // What the console did shows at once.
+        if act.value().get().is_some() {
+            leptos::task::spawn_local(async move {
+                if let Ok(c) = pbx_console_calls().await {
+                    console.set(c);
+                }
+            })
+        }
+    });
+
     let place = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         message.set(None);
@@ -231,6 +262,7 @@ pub fn SimulatorPage() -> impl IntoView {
                     {text}" "<A href="/integrations/helpdesk/log">{t!(i18n, sim_open_log)}</A>
                 </p>
             })}
+            {move || console.get().map(|calls| view! { <PbxConsole calls=calls act=act/> })}
             <section class="card" aria-labelledby="calls-title">
                 <h2 id="calls-title">{t!(i18n, sim_calls_title)}</h2>
                 <Show when=move || calls.with(Vec::is_empty)>
@@ -319,5 +351,69 @@ fn SimCallCard(
                 })}
             </div>
         </li>
+    }
+}
+
+/// The PBX sandbox's calls, party by party, with the hands a person has: pick up a ringing
+/// phone, hang up.
+#[component]
+fn PbxConsole(
+    calls: Vec<PbxConsoleCall>,
+    act: Action<SimAction, (SimAction, Result<String, AppError>)>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let status_text = move |s: &str| match s {
+        "RING" => t_string!(i18n, sim_member_ring).to_string(),
+        "ALERT" => t_string!(i18n, sim_member_alert).to_string(),
+        "ANSWER" | "ANSWERED" => t_string!(i18n, sim_member_talking).to_string(),
+        "HOLD" => t_string!(i18n, sim_member_hold).to_string(),
+        _ => t_string!(i18n, sim_member_gone).to_string(),
+    };
+    let empty = calls.is_empty();
+    view! {
+        <section class="card" id="pbx-console" aria-labelledby="pbx-console-title">
+            <h2 id="pbx-console-title">{t!(i18n, sim_pbx_title)}</h2>
+            <p class="muted">{t!(i18n, sim_pbx_hint)}</p>
+            {empty.then(|| view! { <p class="empty">{t!(i18n, sim_no_calls)}</p> })}
+            <ul class="sim-calls">
+                {calls.into_iter().map(|c| {
+                    let id = c.call_id.clone();
+                    let hang = id.clone();
+                    view! {
+                        <li class="sim-call pbx-call" data-call-id=id.clone()>
+                            <div>
+                                <span class="muted">{id.clone()}</span>
+                                <ul class="members">
+                                    {c.members.into_iter().map(|m| {
+                                        let (id, number) = (id.clone(), m.number.clone());
+                                        let ringing = m.status == "RING";
+                                        let who = if m.kind == "extension" {
+                                            t_string!(i18n, sim_member_extension, number = m.number.clone()).to_string()
+                                        } else {
+                                            m.number.clone()
+                                        };
+                                        view! {
+                                            <li data-number=m.number.clone() data-status=m.status.clone()>
+                                                <strong>{who}</strong>" · "{status_text(&m.status)}
+                                                {ringing.then(|| view! {
+                                                    <button type="button" class="primary small" disabled=move || act.pending().get()
+                                                        on:click=move |_| { act.dispatch(SimAction::Answer { call_id: id.clone(), extension: number.clone() }); }>
+                                                        {t!(i18n, sim_pick_up)}
+                                                    </button>
+                                                })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                            <div class="actions left">
+                                <button type="button" disabled=move || act.pending().get()
+                                    on:click=move |_| { act.dispatch(SimAction::HangUp { call_id: hang.clone() }); }>{t!(i18n, sim_hang_up)}</button>
+                            </div>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
     }
 }

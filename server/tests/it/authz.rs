@@ -87,6 +87,7 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("calls/jobs/retry", &[("job_id", "1")]),
     ("calls/version", &[]),
     ("calls/simulate", &[("action[HangUp][call_id]", "c1")]),
+    ("calls/console", &[]),
     ("calls/webhook", &[]),
     ("calls/webhook/secret", &[]),
     ("pbx/contacts/groups", &[]),

@@ -13,6 +13,7 @@ mod desk_requests;
 mod extensions;
 mod intake;
 mod pbx;
+mod pbx_calls;
 mod real_data;
 mod rules;
 mod sandbox_desk;

@@ -262,6 +262,56 @@ async fn the_pbx_sandbox_is_as_strict_as_the_fact_sheet() {
     assert_eq!(r, json!({"errcode": 0, "errmsg": "SUCCESS"}));
     let r = raw(&app, "POST", "get_token", true, Some(login)).await;
     assert_eq!(r["errcode"], 0);
+
+    // Calls: call/dial is a POST with both parties; call/query takes exactly one filter.
+    let token = r["access_token"].as_str().unwrap().to_string();
+    let q = |p: &str| format!("{p}?access_token={token}");
+    let r = raw(&app, "GET", &q("call/dial"), true, None).await;
+    assert_eq!(r["errcode"], 10001);
+    let r = raw(
+        &app,
+        "POST",
+        "call/dial",
+        true,
+        Some(json!({"caller": "2005", "callee": "5550100"})),
+    )
+    .await;
+    assert_eq!(r["errcode"], 10004, "no token, no dial");
+    let r = raw(
+        &app,
+        "POST",
+        &q("call/dial"),
+        true,
+        Some(json!({"caller": "2005"})),
+    )
+    .await;
+    assert_eq!(
+        r,
+        json!({"errcode": 40002, "errmsg": "PARAMETER ERROR",
+               "invalid_param_list": [{"field": "callee", "validation_type": "required"}]})
+    );
+    let r = raw(&app, "GET", &q("call/query"), true, None).await;
+    assert_eq!(r["errcode"], 40002);
+    let r = raw(
+        &app,
+        "GET",
+        &format!("{}&type=inbound&extension=2005", q("call/query")),
+        true,
+        None,
+    )
+    .await;
+    assert_eq!(r["errcode"], 40002, "one filter only");
+    let r = raw(
+        &app,
+        "GET",
+        &format!("{}&type=inbound", q("call/query")),
+        true,
+        None,
+    )
+    .await;
+    assert_eq!(r, json!({"errcode": 60001, "errmsg": "DATA NOT FOUND"}));
+    let r = raw(&app, "POST", &q("call/hangup"), true, Some(json!({}))).await;
+    assert_eq!(r["errcode"], 40002);
 }
 
 /// The name of this app's extension `number`.

@@ -267,7 +267,20 @@ fn native_event(o: &Map<String, Value>, path: &str) -> Result<CallEvent, ParseEr
 #[derive(Debug, PartialEq, Eq)]
 pub enum YeastarBody {
     Events(Vec<CallEvent>),
-    Ignored { event_type: i64 },
+    Ignored {
+        event_type: i64,
+    },
+    /// 30015: a call the PBX could not set up (a click-to-call without permission, a busy
+    /// line…), with the PBX's reason verbatim and the extensions it involved.
+    Failed(CallFailure),
+}
+
+/// A 30015 Call Failed event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallFailure {
+    pub call_id: String,
+    pub reason: String,
+    pub extensions: Vec<String>,
 }
 
 /// Parses a Yeastar P-Series OpenAPI webhook body. `received_ms` stamps 30011 events (they
@@ -292,7 +305,7 @@ pub fn parse_yeastar(
             .map_err(|_| err("type", "must be an integer"))?,
         _ => return Err(err("type", "is required")),
     };
-    if event_type != 30011 && event_type != 30012 {
+    if !matches!(event_type, 30011 | 30012 | 30015) {
         return Ok(YeastarBody::Ignored { event_type });
     }
     // `msg` is a JSON-encoded string in real traffic; an object is accepted too.
@@ -305,6 +318,9 @@ pub fn parse_yeastar(
         _ => return Err(err("msg", "is required")),
     };
     let call_id = required(&msg, "call_id", "msg.", MAX_ID)?.to_string();
+    if event_type == 30015 {
+        return call_failed(&msg, call_id).map(YeastarBody::Failed);
+    }
     let events = if event_type == 30011 {
         call_state_changed(&msg, &call_id, received_ms)?
     } else {
@@ -313,8 +329,32 @@ pub fn parse_yeastar(
     Ok(YeastarBody::Events(events))
 }
 
+/// 30015: the reason (verbatim, typos and all) and the extensions of the members.
+fn call_failed(msg: &Map<String, Value>, call_id: String) -> Result<CallFailure, ParseError> {
+    let reason = text(msg, "reason", "msg.", 200)?.unwrap_or("").to_string();
+    let mut extensions = Vec::new();
+    if let Some(Value::Array(members)) = msg.get("members") {
+        for (i, m) in members.iter().enumerate() {
+            if let Some(Value::Object(x)) = m.get("extension") {
+                let p = format!("msg.members[{i}].extension.");
+                extensions.push(number_like(
+                    required(x, "number", &p, 32)?,
+                    &format!("{p}number"),
+                )?);
+            }
+        }
+    }
+    Ok(CallFailure {
+        call_id,
+        reason,
+        extensions,
+    })
+}
+
 /// 30011: the extension members' `RING` and `ANSWER` become `ringing` and `answered`; the
-/// trunk member (`inbound` / `outbound`) gives the direction and the outside number.
+/// trunk member (`inbound` / `outbound`) gives the direction and the outside number. A body
+/// with one extension and no trunk is no call between two parties yet (the PBX ringing the
+/// agent's own phone for a click-to-call): nothing to record until the callee is dialled.
 fn call_state_changed(
     msg: &Map<String, Value>,
     call_id: &str,
@@ -346,6 +386,9 @@ fn call_state_changed(
             let status = required(x, "member_status", &p, 32)?.to_ascii_uppercase();
             extensions.push((number, status));
         }
+    }
+    if direction == Direction::Internal && extensions.len() < 2 {
+        return Ok(Vec::new());
     }
     let mut out = Vec::new();
     for (number, status) in extensions {
@@ -617,6 +660,27 @@ mod tests {
                 && e.external_number.as_deref() == Some("+86 138 0013 8000")));
             assert_eq!(ev[1].event_id, "ys:1725446451.243:2006:ringing");
         }
+        // The PBX rings the dialling agent's own phone: one member, no call yet.
+        let own_phone = serde_json::json!({"type": 30011, "sn": "X", "msg": serde_json::json!({
+            "call_id": "1.3", "members": [{"extension": {"number": "2005", "channel_id": "PJSIP/2005-9", "member_status": "RING", "call_path": ""}}]
+        }).to_string()});
+        assert_eq!(
+            parse_yeastar(own_phone.to_string().as_bytes(), 0, UtcOffset::UTC).unwrap(),
+            YeastarBody::Events(vec![])
+        );
+        // 30015, the fact sheet's reason verbatim.
+        let failed = serde_json::json!({"type": 30015, "sn": "X", "msg": serde_json::json!({
+            "call_id": "1.4", "reason": "NO Outbound Restrictin",
+            "members": [{"extension": {"number": "2005", "channel_id": "PJSIP/2005-9", "member_status": "BYE", "call_path": ""}}]
+        }).to_string()});
+        assert_eq!(
+            parse_yeastar(failed.to_string().as_bytes(), 0, UtcOffset::UTC).unwrap(),
+            YeastarBody::Failed(CallFailure {
+                call_id: "1.4".into(),
+                reason: "NO Outbound Restrictin".into(),
+                extensions: vec!["2005".into()],
+            })
+        );
         let other = br#"{"type":30008,"sn":"X","msg":"{}"}"#;
         assert_eq!(
             parse_yeastar(other, 0, UtcOffset::UTC).unwrap(),
@@ -802,7 +866,7 @@ mod fuzz {
             parse_native(body),
             parse_yeastar(body, 1_700_000_000_000, UtcOffset::UTC).map(|b| match b {
                 YeastarBody::Events(e) => e,
-                YeastarBody::Ignored { .. } => Vec::new(),
+                YeastarBody::Ignored { .. } | YeastarBody::Failed(_) => Vec::new(),
             }),
         ];
         for v in verdicts {
@@ -834,7 +898,7 @@ mod fuzz {
         fn any_json_of_the_fields_they_read(v in value()) {
             check(v.to_string().as_bytes())?;
             // The same as a Yeastar envelope, `msg` as the PBX sends it (a string) and not.
-            for ty in [30011, 30012] {
+            for ty in [30011, 30012, 30015] {
                 check(json!({"type": ty, "msg": v.to_string()}).to_string().as_bytes())?;
                 check(json!({"type": ty, "msg": v}).to_string().as_bytes())?;
             }

@@ -44,6 +44,10 @@ pub enum Accepted {
     Ignored {
         event_type: i64,
     },
+    /// A call the PBX could not set up (30015): told to its extensions' agents.
+    Failed {
+        call_id: String,
+    },
 }
 
 /// Why the intake refused a request.
@@ -68,6 +72,7 @@ pub(crate) fn app_secret_purpose(name: &str) -> &'static str {
     match name {
         WEBHOOK_SECRET => PURPOSE_WEBHOOK,
         super::store::pbx::PBX_SECRET_NAME => super::pbx_connection::PURPOSE_PBX_SECRET,
+        super::store::pbx::PBX_PUSH_SECRET_NAME => super::pbx_connection::PURPOSE_PBX_PUSH_SECRET,
         _ => "app.unknown",
     }
 }
@@ -94,8 +99,11 @@ pub enum IntakeCredential<'a> {
     Signature(&'a str),
     /// `Authorization: Bearer <secret>`.
     Bearer(&'a str),
-    /// `?token=<secret>` (the vendor's PBX cannot sign; Yeastar intake only).
+    /// `?token=<secret>` (Yeastar intake only).
     Token(&'a str),
+    /// The vendor's own `X-Signature: <Base64 HMAC-SHA256(PBX webhook secret, body)>`
+    /// (Yeastar intake only), checked with the webhook secret saved on the PBX page.
+    PbxSignature(&'a str),
     None,
 }
 
@@ -128,7 +136,7 @@ pub fn verify(secret: &Sensitive, cred: IntakeCredential<'_>, body: &[u8]) -> bo
         IntakeCredential::Bearer(t) | IntakeCredential::Token(t) => {
             eq_ct(t.trim().as_bytes(), secret.expose().as_bytes())
         }
-        IntakeCredential::None => false,
+        IntakeCredential::PbxSignature(_) | IntakeCredential::None => false,
     }
 }
 
@@ -165,10 +173,26 @@ impl Engine {
             .clone()
     }
 
-    /// Whether an intake request carries the webhook secret.
-    pub fn authorize_intake(&self, cred: IntakeCredential<'_>, body: &[u8]) -> bool {
-        self.webhook_secret()
-            .is_some_and(|s| verify(&s, cred, body))
+    /// Whether an intake request carries the webhook secret (or, from the vendor's PBX, its
+    /// own signature).
+    pub fn authorize_intake(
+        &self,
+        format: IntakeFormat,
+        cred: IntakeCredential<'_>,
+        body: &[u8],
+    ) -> bool {
+        match cred {
+            IntakeCredential::PbxSignature(sig) => {
+                format == IntakeFormat::Yeastar
+                    && self.pbx_connection.push_secret().is_some_and(|s| {
+                        crate::engine::yeastar::push_signature_valid(s.expose(), body, sig)
+                    })
+            }
+            IntakeCredential::Token(_) if format != IntakeFormat::Yeastar => false,
+            _ => self
+                .webhook_secret()
+                .is_some_and(|s| verify(&s, cred, body)),
+        }
     }
 
     /// The intake: checks the credential, reads the body in its format, stores its events.
@@ -178,7 +202,7 @@ impl Engine {
         credential: IntakeCredential<'_>,
         body: &[u8],
     ) -> Result<Accepted, Refusal> {
-        if !self.authorize_intake(credential, body) {
+        if !self.authorize_intake(format, credential, body) {
             return Err(Refusal::Unauthorized);
         }
         let events = match format {
@@ -190,6 +214,13 @@ impl Engine {
                     YeastarBody::Events(events) => events,
                     YeastarBody::Ignored { event_type } => {
                         return Ok(Accepted::Ignored { event_type })
+                    }
+                    YeastarBody::Failed(failure) => {
+                        tracing::info!(call_id = %failure.call_id, reason = %failure.reason, "the PBX could not place a call");
+                        self.agents.call_failed(&failure);
+                        return Ok(Accepted::Failed {
+                            call_id: failure.call_id,
+                        });
                     }
                 }
             }

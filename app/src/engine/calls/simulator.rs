@@ -1,5 +1,8 @@
-//! The call simulator: makes the events a PBX would send and delivers them through the public
-//! intake, signed with the webhook secret like a real PBX — never through a side door.
+//! The call simulator. With the PBX sandbox connected it is the sandbox's console: it places,
+//! answers and ends calls *on the PBX sandbox* (`/sandbox/pbx/console`, and `call/dial` for
+//! outbound calls), whose own events reach this app through its webhook, as a real PBX's would.
+//! Without it, the simulator makes the events a PBX would send and delivers them through the
+//! public intake, signed with the webhook secret — never through a side door.
 
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -8,7 +11,10 @@ use time::OffsetDateTime;
 use super::event::{Direction, EndResult, Kind};
 use super::{now_ms, sign};
 use crate::engine::{Engine, EngineError};
-use crate::model::{FieldError, FieldProblem, SimAction};
+use crate::model::{FieldError, FieldProblem, PbxConsoleCall, PbxConsoleMember, SimAction};
+
+/// The number outside callers dial on the PBX sandbox (its DID).
+const SANDBOX_DID: &str = "6500";
 
 /// A known caller of the sandbox, for the scenarios.
 pub const KNOWN_CALLER: &str = crate::model::DEMO_CALLER;
@@ -73,6 +79,9 @@ impl Sim {
 impl Engine {
     /// Runs a simulator action; returns the call's id.
     pub async fn simulate(&self, action: SimAction) -> Result<String, EngineError> {
+        if let Some(console) = self.pbx_console().await? {
+            return self.simulate_on_pbx(&console, action).await;
+        }
         let now = now_ms();
         let sim = match action {
             SimAction::Place {
@@ -170,7 +179,164 @@ impl Engine {
         Ok(sim.call_id)
     }
 
-    fn sim_number(&self, raw: &str) -> Result<String, EngineError> {
+    /// The PBX sandbox's console, when the PBX connected is this process's PBX sandbox.
+    async fn pbx_console(&self) -> Result<Option<String>, EngineError> {
+        let Some(sb) = &self.config.sandbox else {
+            return Ok(None);
+        };
+        let Some(row) = self.store.pbx_connection().await? else {
+            return Ok(None);
+        };
+        let sandbox = sb.pbx_url.trim_end_matches('/');
+        Ok((row.base_url.trim_end_matches('/') == sandbox).then(|| format!("{sandbox}/console")))
+    }
+
+    /// One hand on the PBX sandbox's phones; the call's id when the console names one.
+    async fn console(&self, url: &str, body: Value) -> Result<Option<String>, EngineError> {
+        let v: Value = self
+            .zoho
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| EngineError::Intake(format!("the PBX sandbox could not be reached: {e}")))?
+            .json()
+            .await
+            .map_err(|e| EngineError::Intake(format!("the PBX sandbox's answer: {e}")))?;
+        if v["ok"] == true {
+            return Ok(v["call_id"].as_str().map(str::to_string));
+        }
+        Err(match v["problem"].as_str() {
+            Some("no_such_call") => EngineError::NotFound,
+            Some("not_ringing") => invalid("extension", FieldProblem::NotRinging),
+            Some("no_such_extension") => invalid("extensions", FieldProblem::NoSuchExtension),
+            _ => EngineError::Intake(format!(
+                "the PBX sandbox: {}",
+                v["error"].as_str().unwrap_or("refused")
+            )),
+        })
+    }
+
+    /// The simulator's action done on the PBX sandbox.
+    async fn simulate_on_pbx(&self, url: &str, action: SimAction) -> Result<String, EngineError> {
+        let ring_in = |from: &str, exts: &[String]| json!({ "ring_in": { "from": from, "did": SANDBOX_DID, "extensions": exts } });
+        let pick_up =
+            |id: &str, number: &str| json!({ "pick_up": { "call_id": id, "number": number } });
+        let id_of = |r: Option<String>| {
+            r.ok_or_else(|| EngineError::Intake("the PBX sandbox named no call".into()))
+        };
+        match action {
+            SimAction::Place {
+                inbound,
+                external_number,
+                extensions,
+            } => {
+                let number = self.sim_number(&external_number)?;
+                let exts = self.sim_extensions(&extensions).await?;
+                if inbound {
+                    return id_of(self.console(url, ring_in(&number, &exts)).await?);
+                }
+                if exts.len() > 1 {
+                    return Err(invalid("extensions", FieldProblem::OneExtension));
+                }
+                // Dialled from the extension's phone: it is off the hook already.
+                let api = self.pbx_connection.api().await?;
+                Ok(api.dial_with(&exts[0], &number, true).await?)
+            }
+            SimAction::Answer { call_id, extension } => {
+                self.console(url, pick_up(&call_id, extension.trim()))
+                    .await?;
+                Ok(call_id)
+            }
+            SimAction::HangUp { call_id } | SimAction::RingOut { call_id } => {
+                self.console(url, json!({ "hang_up": call_id })).await?;
+                Ok(call_id)
+            }
+            SimAction::Scenario { name, extension } => {
+                let exts = self.sim_extensions(&extension).await?;
+                let first = exts[0].clone();
+                let (from, ring, answer_by) = match name.as_str() {
+                    "ring_group" => (KNOWN_CALLER.to_string(), exts.clone(), exts.last().cloned()),
+                    "missed" => (KNOWN_CALLER.to_string(), vec![first], None),
+                    "unknown_caller" => (
+                        format!(
+                            "+1 555 01{:02} {:04}",
+                            rand::random::<u8>() % 100,
+                            rand::random::<u16>() % 10_000
+                        ),
+                        vec![first.clone()],
+                        Some(first),
+                    ),
+                    "repeat_caller" => (
+                        self.call_log(&Default::default())
+                            .await?
+                            .into_iter()
+                            .find_map(|c| c.external_number)
+                            .unwrap_or_else(|| KNOWN_CALLER.to_string()),
+                        vec![first.clone()],
+                        Some(first),
+                    ),
+                    _ => return Err(invalid("scenario", FieldProblem::Required)),
+                };
+                let id = id_of(self.console(url, ring_in(&from, &ring)).await?)?;
+                if let Some(x) = answer_by {
+                    self.console(url, pick_up(&id, &x)).await?;
+                }
+                self.console(url, json!({ "hang_up": id })).await?;
+                Ok(id)
+            }
+        }
+    }
+
+    /// The PBX sandbox's calls in progress (`None` when the PBX connected is not the sandbox).
+    pub async fn pbx_console_calls(&self) -> Result<Option<Vec<PbxConsoleCall>>, EngineError> {
+        let Some(url) = self.pbx_console().await? else {
+            return Ok(None);
+        };
+        let v: Value = self
+            .zoho
+            .http
+            .get(url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| EngineError::Intake(format!("the PBX sandbox could not be reached: {e}")))?
+            .json()
+            .await
+            .map_err(|e| EngineError::Intake(format!("the PBX sandbox's answer: {e}")))?;
+        let member = |m: &Value| {
+            let (kind, f) = m.as_object()?.iter().next()?;
+            let number = match kind.as_str() {
+                "extension" => &f["number"],
+                "inbound" => &f["from"],
+                _ => &f["to"],
+            };
+            Some(PbxConsoleMember {
+                kind: kind.clone(),
+                number: number.as_str().unwrap_or_default().to_string(),
+                status: f["member_status"].as_str().unwrap_or_default().to_string(),
+            })
+        };
+        let calls = v["calls"].as_array().cloned().unwrap_or_default();
+        Ok(Some(
+            calls
+                .iter()
+                .map(|c| PbxConsoleCall {
+                    call_id: c["call_id"].as_str().unwrap_or_default().to_string(),
+                    members: c["members"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(member)
+                        .collect(),
+                })
+                .collect(),
+        ))
+    }
+
+    pub(crate) fn sim_number(&self, raw: &str) -> Result<String, EngineError> {
         let n = raw.trim();
         if n.is_empty() {
             return Err(invalid("external_number", FieldProblem::Required));

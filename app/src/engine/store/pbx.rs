@@ -7,6 +7,8 @@ use super::{Store, StoreError};
 
 /// The name of the Client Secret's row in `app_secret`.
 pub const PBX_SECRET_NAME: &str = "pbx_client_secret";
+/// The PBX's webhook secret (it signs the events it pushes).
+pub const PBX_PUSH_SECRET_NAME: &str = "pbx_push_secret";
 
 /// The PBX connection as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,14 +65,15 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the PBX connection and its secret, in one transaction.
+    /// Forgets the PBX connection and its secrets, in one transaction.
     pub async fn delete_pbx_connection(&self) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM pbx_connection")
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM app_secret WHERE name = $1")
+        sqlx::query("DELETE FROM app_secret WHERE name IN ($1, $2)")
             .bind(PBX_SECRET_NAME)
+            .bind(PBX_PUSH_SECRET_NAME)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -3,5 +3,6 @@
 
 pub mod app;
 pub mod flows;
+pub mod live;
 pub mod oas;
 pub mod sandbox;

@@ -11,7 +11,11 @@
 //! - 5 failed logins in a row from one address block it (70004 ACCOUNT IP BLOCKED, for every
 //!   request from it) until the block is lifted (`/sandbox/pbx/control`);
 //! - a wrong method or an unknown path answers 10001 INTERFACE NOT EXISTED;
-//! - `extension/list` pages with `page` / `page_size` and `total_number`.
+//! - `extension/list` pages with `page` / `page_size` and `total_number`;
+//! - `call/dial`, `call/hangup`, `call/query` over calls that emit the vendor's events
+//!   ([`calls`]), pushed to the webhook with its signature ([`push`]);
+//! - a console (`/sandbox/pbx/console`) that does what people do to phones: pick up, hang up,
+//!   ring in from outside.
 //!
 //! Its clock can be moved forward (`advance_secs`), so token lifetimes are tested without
 //! waiting.
@@ -28,6 +32,15 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::SharedSandbox;
+
+pub mod calls;
+pub mod push;
+
+use calls::{ConsoleError, Emit, Filter};
+use push::Pusher;
+
+/// The serial number the sandbox's events carry (`sn`).
+pub const SANDBOX_SN: &str = "3631A2SANDBOX";
 
 /// The PBX sandbox's demo API application (documented in README).
 pub const DEMO_PBX_CLIENT_ID: &str = "pbxsandboxclient0000000000000001";
@@ -64,6 +77,10 @@ pub struct PbxStats {
     pub max_live_access_tokens: usize,
     /// API requests other than the token endpoints.
     pub api_requests: u64,
+    /// `call/dial` requests that rang an extension.
+    pub dials: u64,
+    /// `call/hangup` requests that ended a call.
+    pub hangups: u64,
 }
 
 struct PbxState {
@@ -78,6 +95,12 @@ struct PbxState {
     cap_errcode: i64,
     extensions: Vec<PbxExtension>,
     stats: PbxStats,
+    /// Channel and call numbers.
+    seq: u64,
+    calls: Vec<calls::Call>,
+    cdrs: Vec<calls::Cdr>,
+    /// Switch: every dial fails with this 30015 reason.
+    fail_dials: Option<String>,
 }
 
 impl PbxState {
@@ -118,6 +141,8 @@ fn pbx_token() -> String {
 /// The PBX sandbox's state (in the Zoho sandbox's process, behind its own lock).
 pub struct PbxSandbox {
     state: Mutex<PbxState>,
+    /// Where its events go.
+    pub pusher: Pusher,
 }
 
 impl PbxSandbox {
@@ -145,7 +170,12 @@ impl PbxSandbox {
                 cap_errcode: 60002,
                 extensions,
                 stats: PbxStats::default(),
+                seq: 0,
+                calls: Vec::new(),
+                cdrs: Vec::new(),
+                fail_dials: None,
             }),
+            pusher: Pusher::default(),
         }
     }
 
@@ -199,6 +229,126 @@ impl PbxSandbox {
                 mobile_number: String::new(),
             })
             .collect();
+    }
+
+    /// Points the webhook at `url` (what an admin types on the PBX's Webhook Event Push page).
+    pub fn set_webhook(&self, url: &str) {
+        self.pusher.configure(|c| c.url = Some(url.to_string()));
+    }
+
+    /// Waits until every event so far has reached the webhook (or was given up).
+    pub async fn flushed(&self) {
+        self.pusher.flushed().await
+    }
+
+    /// Runs a change of the calls and pushes what it emitted.
+    fn act<T>(
+        &self,
+        change: impl FnOnce(&mut PbxState) -> Result<(T, Vec<Emit>), ConsoleError>,
+    ) -> Result<T, ConsoleError> {
+        let (out, emits) = change(&mut self.lock())?;
+        self.pusher.emit(emits);
+        Ok(out)
+    }
+
+    /// The phone of `extension` picks up its ringing call.
+    pub fn answer_extension(&self, extension: &str) -> Result<(), ConsoleError> {
+        self.act(|st| {
+            let ch = st
+                .ringing_channel(extension)
+                .ok_or(ConsoleError::NotRinging)?;
+            Ok(((), st.answer(&ch)?))
+        })
+    }
+
+    /// The far end of call `call_id` (the outside number of a click-to-call) picks up.
+    pub fn answer_far_end(&self, call_id: &str) -> Result<(), ConsoleError> {
+        self.act(|st| {
+            let ch = st
+                .calls
+                .iter()
+                .find(|c| c.call_id == call_id)
+                .and_then(|c| {
+                    c.members.iter().find(|m| {
+                        m.status == calls::Status::Ring
+                            && !matches!(m.party, calls::Party::Extension { .. })
+                    })
+                })
+                .map(|m| m.channel_id.clone())
+                .ok_or(ConsoleError::NotRinging)?;
+            Ok(((), st.answer(&ch)?))
+        })
+    }
+
+    /// On call `call_id`, the ringing phone of `number` picks up: an extension, or the
+    /// outside number of a click-to-call. Any other party of the call named (the dialling
+    /// agent, say) means its far end, as a simulator's "Answer" does.
+    pub fn pick_up(&self, call_id: &str, number: &str) -> Result<(), ConsoleError> {
+        self.act(|st| {
+            let call = st
+                .calls
+                .iter()
+                .find(|c| c.call_id == call_id)
+                .ok_or(ConsoleError::NoSuchChannel)?;
+            let ringing = |m: &&calls::Member| m.status == calls::Status::Ring;
+            let named = |m: &&calls::Member| match &m.party {
+                calls::Party::Extension { number: n } | calls::Party::Outbound { to: n, .. } => {
+                    n == number
+                }
+                calls::Party::Inbound { .. } => false,
+            };
+            let member = call
+                .members
+                .iter()
+                .filter(ringing)
+                .find(named)
+                .or_else(|| {
+                    let far = call
+                        .members
+                        .iter()
+                        .filter(ringing)
+                        .find(|m| matches!(m.party, calls::Party::Outbound { .. }));
+                    far.filter(|_| call.members.iter().any(|m| named(&m)))
+                })
+                .ok_or(ConsoleError::NotRinging)?;
+            let ch = member.channel_id.clone();
+            Ok(((), st.answer(&ch)?))
+        })
+    }
+
+    /// Someone on call `call_id` hangs up.
+    pub fn hang_up_call(&self, call_id: &str) -> Result<(), ConsoleError> {
+        self.act(|st| {
+            let ch = st
+                .calls
+                .iter()
+                .find(|c| c.call_id == call_id)
+                .and_then(|c| c.members.first())
+                .map(|m| m.channel_id.clone())
+                .ok_or(ConsoleError::NoSuchChannel)?;
+            let (_, emits) = st.hang_up(&ch)?;
+            Ok(((), emits))
+        })
+    }
+
+    /// A caller from outside rings in on `did` and rings `extensions`; returns the call's id.
+    pub fn ring_in(
+        &self,
+        from: &str,
+        did: &str,
+        extensions: &[String],
+    ) -> Result<String, ConsoleError> {
+        self.act(|st| st.place_inbound(from, did, extensions))
+    }
+
+    /// The calls in progress, as `call/query` shows them.
+    pub fn calls_in_progress(&self) -> Vec<Value> {
+        self.lock().calls.iter().map(calls::Call::to_json).collect()
+    }
+
+    /// Makes every dial fail with this 30015 reason (`None`: dials work).
+    pub fn fail_dials(&self, reason: Option<&str>) {
+        self.lock().fail_dials = reason.map(str::to_string);
     }
 }
 
@@ -265,7 +415,7 @@ fn gate(sb: &PbxSandbox, req: &Request, method: Method) -> Result<(), Answer> {
     Ok(())
 }
 
-/// Reads a JSON object body (the token endpoints).
+/// Reads a JSON object body (the token endpoints and the `POST` operations).
 async fn body_object(req: Request) -> Result<serde_json::Map<String, Value>, Answer> {
     let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024)
         .await
@@ -419,12 +569,101 @@ async fn extension_list(State(sb): State<SharedSandbox>, req: Request) -> Answer
     answer(json!({ "errcode": 0, "errmsg": "SUCCESS", "total_number": total, "data": data }))
 }
 
+/// The gate, the token and the JSON body of a `POST` operation.
+async fn post_operation(
+    pbx: &PbxSandbox,
+    req: Request,
+) -> Result<serde_json::Map<String, Value>, Answer> {
+    gate(pbx, &req, Method::POST)?;
+    authorized(pbx, &req)?;
+    let body = body_object(req).await?;
+    pbx.lock().stats.api_requests += 1;
+    Ok(body)
+}
+
+/// `POST call/dial {caller, callee, auto_answer}`: rings the caller's extension first.
+async fn call_dial(State(sb): State<SharedSandbox>, req: Request) -> Answer {
+    let pbx = &sb.pbx;
+    let body = match post_operation(pbx, req).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(caller) = text(&body, "caller") else {
+        return param_error("caller", "required");
+    };
+    let Some(callee) = text(&body, "callee") else {
+        return param_error("callee", "required");
+    };
+    let auto_answer = match body.get("auto_answer").and_then(Value::as_str) {
+        None | Some("no") => false,
+        Some("yes") => true,
+        Some(_) => return param_error("auto_answer", "enum"),
+    };
+    let (call_id, emits) = pbx.lock().dial(caller.trim(), callee.trim(), auto_answer);
+    pbx.pusher.emit(emits);
+    answer(json!({ "errcode": 0, "errmsg": "SUCCESS", "call_id": call_id }))
+}
+
+/// `POST call/hangup {channel_id}`: the member on that channel hangs up; the call ends.
+async fn call_hangup(State(sb): State<SharedSandbox>, req: Request) -> Answer {
+    let pbx = &sb.pbx;
+    let body = match post_operation(pbx, req).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(channel) = text(&body, "channel_id") else {
+        return param_error("channel_id", "required");
+    };
+    let ended = pbx.lock().hang_up(channel.trim());
+    match ended {
+        Ok((call_id, emits)) => {
+            pbx.lock().stats.hangups += 1;
+            pbx.pusher.emit(emits);
+            answer(json!({ "errcode": 0, "errmsg": "SUCCESS", "call_id": call_id }))
+        }
+        Err(_) => fail(60001, "DATA NOT FOUND"),
+    }
+}
+
+/// `GET call/query` with exactly one of `call_id`, `type`, `extension`.
+async fn call_query(State(sb): State<SharedSandbox>, req: Request) -> Answer {
+    let pbx = &sb.pbx;
+    if let Err(r) = gate(pbx, &req, Method::GET) {
+        return r;
+    }
+    if let Err(r) = authorized(pbx, &req) {
+        return r;
+    }
+    let given: Vec<(&str, String)> = ["call_id", "type", "extension"]
+        .into_iter()
+        .filter_map(|k| query_param(&req, k).map(|v| (k, v.trim().to_string())))
+        .collect();
+    let filter = match given.as_slice() {
+        [("call_id", v)] => Filter::CallId(v.clone()),
+        [("extension", v)] => Filter::Extension(v.clone()),
+        [("type", v)] => match Filter::type_of(v) {
+            Some(t) => Filter::Type(t),
+            None => return param_error("type", "enum"),
+        },
+        [] => return param_error("call_id", "required"),
+        _ => return param_error("type", "exclusive"),
+    };
+    let mut st = pbx.lock();
+    st.stats.api_requests += 1;
+    let data = st.query(&filter);
+    if data.is_empty() {
+        return fail(60001, "DATA NOT FOUND");
+    }
+    answer(json!({ "errcode": 0, "errmsg": "SUCCESS", "data": data }))
+}
+
 async fn not_existed() -> Answer {
     fail(10001, "INTERFACE NOT EXISTED")
 }
 
 /// `POST /sandbox/pbx/control`: `{"advance_secs": n, "generate_extensions": n,
-/// "unblock": true, "cap_errcode": n}`; answers the stats.
+/// "unblock": true, "cap_errcode": n, "webhook_url": "…" | null, "fail_dials": "reason" |
+/// null, "msg_as_object": bool, "webhook_retries": n}`; answers the stats.
 async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answer {
     let pbx = &sb.pbx;
     if let Some(s) = v.get("advance_secs").and_then(Value::as_i64) {
@@ -442,14 +681,84 @@ async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answe
         if let Some(c) = v.get("cap_errcode").and_then(Value::as_i64) {
             st.cap_errcode = c;
         }
+        if let Some(f) = v.get("fail_dials") {
+            st.fail_dials = f.as_str().map(str::to_string);
+        }
     }
+    pbx.pusher.configure(|c| {
+        if let Some(u) = v.get("webhook_url") {
+            c.url = u.as_str().map(str::to_string);
+        }
+        if let Some(o) = v.get("msg_as_object").and_then(Value::as_bool) {
+            c.msg_as_object = o;
+        }
+        if let Some(n) = v.get("webhook_retries").and_then(Value::as_u64) {
+            c.retries = n.clamp(1, 5) as u32;
+        }
+    });
     let s = pbx.stats();
+    let p = pbx.pusher.stats();
     answer(json!({
         "logins": s.logins, "failed_logins": s.failed_logins, "refreshes": s.refreshes,
         "revoked": s.revoked, "blocked_requests": s.blocked_requests,
         "max_live_access_tokens": s.max_live_access_tokens,
         "live_access_tokens": pbx.live_access_tokens(), "api_requests": s.api_requests,
+        "dials": s.dials, "hangups": s.hangups,
+        "webhook_url": pbx.pusher.config().url,
+        "pushed": p.delivered, "push_given_up": p.given_up, "push_attempts": p.attempts,
+        "calls": pbx.calls_in_progress(),
     }))
+}
+
+/// `POST /sandbox/pbx/console`: what people do to the PBX's phones —
+/// `{"answer": "2005"}` (that extension picks up), `{"answer_far_end": call_id}`,
+/// `{"pick_up": {"call_id": …, "number": "2005"}}` (that party of the call picks up),
+/// `{"hang_up": call_id}`, `{"ring_in": {"from": "+49…", "did": "6500", "extensions":
+/// ["2005"]}}`. Answers `{"ok": true, "call_id"?}` or `{"ok": false, "error": "…",
+/// "problem": "no_such_call" | "not_ringing" | "no_such_extension" | "required"}`.
+async fn console(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Json<Value> {
+    let pbx = &sb.pbx;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::trim);
+    let done = if let Some(x) = text("answer") {
+        pbx.answer_extension(x).map(|_| None)
+    } else if let Some(c) = text("answer_far_end") {
+        pbx.answer_far_end(c).map(|_| None)
+    } else if let Some(p) = v.get("pick_up") {
+        let field = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").trim();
+        pbx.pick_up(field("call_id"), field("number")).map(|_| None)
+    } else if let Some(c) = text("hang_up") {
+        pbx.hang_up_call(c).map(|_| None)
+    } else if let Some(r) = v.get("ring_in") {
+        let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").trim();
+        let extensions: Vec<String> = r
+            .get("extensions")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        pbx.ring_in(field("from"), field("did"), &extensions)
+            .map(Some)
+    } else {
+        Err(ConsoleError::Required(
+            "answer, answer_far_end, hang_up or ring_in",
+        ))
+    };
+    Json(match done {
+        Ok(call_id) => json!({ "ok": true, "call_id": call_id }),
+        Err(e) => {
+            let problem = match &e {
+                ConsoleError::NoSuchChannel => "no_such_call",
+                ConsoleError::NotRinging => "not_ringing",
+                ConsoleError::NoSuchExtension(_) => "no_such_extension",
+                ConsoleError::Required(_) => "required",
+            };
+            json!({ "ok": false, "error": e.to_string(), "problem": problem })
+        }
+    })
 }
 
 /// The PBX sandbox's routes, under `/sandbox/pbx`.
@@ -459,8 +768,17 @@ pub(super) fn router() -> Router<SharedSandbox> {
         .route("/openapi/v1.0/refresh_token", any(refresh_token))
         .route("/openapi/v1.0/del_token", any(del_token))
         .route("/openapi/v1.0/extension/list", any(extension_list))
+        .route("/openapi/v1.0/call/dial", any(call_dial))
+        .route("/openapi/v1.0/call/hangup", any(call_hangup))
+        .route("/openapi/v1.0/call/query", any(call_query))
         .route("/openapi/v1.0/{*rest}", any(not_existed))
         .route("/control", axum::routing::post(control).get(control_get))
+        .route("/console", axum::routing::post(console).get(console_calls))
+}
+
+/// `GET /sandbox/pbx/console`: the calls in progress, as `call/query` shows them.
+async fn console_calls(State(sb): State<SharedSandbox>) -> Json<Value> {
+    Json(json!({ "calls": sb.pbx.calls_in_progress() }))
 }
 
 async fn control_get(State(sb): State<SharedSandbox>) -> Answer {

@@ -1,0 +1,471 @@
+//! Calls through the PBX (issue 16): click to call goes to the PBX sandbox's `call/dial`, the
+//! sandbox rings the agent's phone first and then the callee, and its own events, pushed to
+//! this app's Yeastar webhook with the vendor's `X-Signature`, make the call in the log and its
+//! ticket; a call the PBX cannot place reaches the agent in its words; the agent's Hang up is
+//! `call/hangup` on the agent's own channel.
+
+use app::engine::calls::now_ms;
+use app::engine::yeastar::push_signature;
+use serde_json::{json, Value};
+use server::sandbox::pbx::push::DEMO_PBX_WEBHOOK_SECRET;
+
+use crate::support::app::*;
+use crate::support::flows::*;
+use crate::support::live::Live;
+
+/// Connects the app to the PBX sandbox as the admin does on the page: **Use the PBX sandbox**,
+/// Save, Test connection.
+async fn connect_pbx(app: &TestApp) {
+    let (_, v) = app.call("pbx/connection", &[]).await;
+    assert_eq!(v["webhook_secret_set"], false, "{v}");
+    let (base, id) = (
+        v["sandbox"]["base_url"].as_str().unwrap().to_string(),
+        v["sandbox"]["client_id"].as_str().unwrap().to_string(),
+    );
+    let (s, b) = app
+        .call(
+            "pbx/connection/save",
+            &[
+                ("input[base_url]", &base),
+                ("input[client_id]", &id),
+                ("input[use_sandbox_secret]", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, v) = app.call("pbx/connection/test", &[]).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("Connected")), "{v}");
+    assert_eq!(v["webhook_secret_set"], true, "{v}");
+    assert_eq!(
+        v["webhook_url"],
+        format!("{}/api/pbx/yeastar-events", app.base),
+        "the URL to enter on the PBX"
+    );
+}
+
+/// The members of the sandbox's call in progress as (kind, number, status).
+fn members(call: &Value) -> Vec<(String, String, String)> {
+    call["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let (kind, f) = m.as_object().unwrap().iter().next().unwrap();
+            let number = f
+                .get("number")
+                .or_else(|| f.get("to"))
+                .and_then(Value::as_str)
+                .unwrap();
+            (
+                kind.clone(),
+                number.to_string(),
+                f["member_status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn m(kind: &str, number: &str, status: &str) -> (String, String, String) {
+    (kind.into(), number.into(), status.into())
+}
+
+#[tokio::test]
+async fn a_dial_rings_the_agents_phone_then_the_callee_and_the_pbxs_events_make_one_call() {
+    let app = connected().await;
+    let (s, b) = save_rules(
+        &app,
+        &[
+            ("create_tickets", "true"),
+            ("ticket_outbound_answered", "true"),
+            ("log_calls", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    connect_pbx(&app).await;
+    let pbx = &app.sandbox.pbx;
+    let kristin = app.agent("2005", "web-client-2005").await;
+    let mut live = Live::open(&app, &kristin).await.unwrap();
+    let before = tickets(&app).await.len();
+
+    // Typed as people type it; the PBX gets it as dialled.
+    let number = "+1 (415) 555-0134";
+    let (s, id) = app
+        .call_with(&kristin, "agent/dial", &[("number", number)])
+        .await;
+    assert_eq!(s, 200, "{id}");
+    let id = id.as_str().unwrap().to_string();
+    assert_eq!(pbx.stats().dials, 1);
+
+    // Kristin's own phone rings first, alone: no call between two parties yet, none logged.
+    let calls = pbx.calls_in_progress();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["call_id"], id.as_str(), "the PBX's call_id");
+    assert_eq!(members(&calls[0]), vec![m("extension", "2005", "RING")]);
+    pbx.flushed().await;
+    assert!(app.engine.store.call(&id).await.unwrap().is_none());
+
+    // She picks up: she hears ringback while the PBX dials the number.
+    pbx.answer_extension("2005").unwrap();
+    assert_eq!(
+        members(&pbx.calls_in_progress()[0]),
+        vec![
+            m("extension", "2005", "ALERT"),
+            m("outbound", number, "RING")
+        ]
+    );
+    pbx.flushed().await;
+    let e = live.expect_call(&id, "Ringing").await;
+    assert_eq!(
+        (e["direction"].as_str(), e["number"].as_str()),
+        (Some("outbound"), Some(number))
+    );
+
+    // The callee answers.
+    pbx.answer_far_end(&id).unwrap();
+    pbx.flushed().await;
+    live.expect_call(&id, "Talking").await;
+
+    // Answering is the phone's business on a real PBX: the client says so.
+    let (s, b) = app
+        .call_with(
+            &kristin,
+            "agent/call",
+            &[("call_id", &id), ("answer", "true")],
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+
+    // Kristin hangs up from the agent client: call/hangup on her own channel.
+    let (s, b) = app
+        .call_with(
+            &kristin,
+            "agent/call",
+            &[("call_id", &id), ("answer", "false")],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(pbx.stats().hangups, 1);
+    assert!(pbx.calls_in_progress().is_empty());
+    pbx.flushed().await;
+    live.expect_call(&id, "Ended").await;
+    let push = pbx.pusher.stats();
+    assert_eq!(
+        (push.delivered, push.given_up),
+        (5, 0),
+        "RING, ALERT, ANSWER, BYE and the CDR, each taken on the first try: {push:?}"
+    );
+
+    // One call in the log, from the PBX's own events, outbound on 2005, answered.
+    let call = app.engine.store.call(&id).await.unwrap().unwrap();
+    assert_eq!(call.call_type.as_deref(), Some("Outbound Answered"));
+    let (_, d) = app.call("calls/detail", &[("call_id", &id)]).await;
+    assert_eq!(d["summary"]["extensions"], json!(["2005"]), "{d}");
+    let events = d["events"].as_array().unwrap();
+    assert!(
+        events.iter().all(|e| e["source"] == "yeastar"),
+        "all through the webhook: {d}"
+    );
+
+    // Its Zoho work: one ticket and one call activity for this call.
+    drain(&app, now_ms()).await;
+    let jobs = jobs_of(&app, &id).await;
+    assert_eq!(job(&jobs, "ticket")["state"], "done", "{jobs:?}");
+    assert_eq!(job(&jobs, "call_log")["state"], "done", "{jobs:?}");
+    let after = tickets(&app).await;
+    assert_eq!(after.len(), before + 1, "exactly one ticket");
+    assert!(
+        after
+            .iter()
+            .any(|t| t["subject"].as_str().unwrap_or("").contains(number)),
+        "{after:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_dial_the_pbx_cannot_place_reaches_the_agent_in_the_pbxs_words() {
+    let app = connected().await;
+    connect_pbx(&app).await;
+    let pbx = &app.sandbox.pbx;
+    let kristin = app.agent("2005", "web-client-2005").await;
+    let liam = app.agent("2006", "web-client-2006").await;
+    let mut live = Live::open(&app, &kristin).await.unwrap();
+    let mut other = Live::open(&app, &liam).await.unwrap();
+
+    pbx.fail_dials(Some("NO Dial Permission"));
+    let (s, id) = app
+        .call_with(&kristin, "agent/dial", &[("number", "0086-138-0013-8000")])
+        .await;
+    assert_eq!(s, 200, "the PBX takes the request: {id}");
+    pbx.flushed().await;
+    let e = live.next().await.unwrap();
+    assert_eq!(
+        e,
+        json!({"type": "dial_failed", "call_id": id, "reason": "NO Dial Permission"})
+    );
+    assert!(pbx.calls_in_progress().is_empty());
+    assert!(app
+        .engine
+        .store
+        .call(id.as_str().unwrap())
+        .await
+        .unwrap()
+        .is_none());
+
+    // Liam's first event is his own call, not Kristin's failure.
+    pbx.fail_dials(None);
+    let (_, id2) = app
+        .call_with(&liam, "agent/dial", &[("number", "5550100")])
+        .await;
+    pbx.answer_extension("2006").unwrap();
+    pbx.flushed().await;
+    let e = other.next().await.unwrap();
+    assert_eq!((&e["type"], &e["call_id"]), (&json!("call"), &id2), "{e}");
+}
+
+#[tokio::test]
+async fn the_yeastar_webhook_takes_the_pbxs_signature_once_its_secret_is_saved() {
+    let app = connected().await;
+    let url = format!("{}/api/pbx/yeastar-events", app.base);
+    let ring = |call_id: &str| {
+        let msg = json!({"call_id": call_id, "members": [
+            {"inbound": {"from": "+4915112345", "to": "6500", "trunk_name": "sip-main",
+                         "channel_id": "PJSIP/sip-main-1", "member_status": "ALERT", "call_path": ""}},
+            {"extension": {"number": "2005", "channel_id": "PJSIP/2005-2",
+                           "member_status": "RING", "call_path": ""}}]});
+        serde_json::to_vec(&json!({"type": 30011, "sn": "X", "msg": msg.to_string()})).unwrap()
+    };
+    let post = |body: Vec<u8>, signature: String| {
+        let (http, url) = (app.http.clone(), url.clone());
+        async move {
+            let r = http
+                .post(url)
+                .header("Content-Type", "application/json")
+                .header("X-Signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        }
+    };
+    let body = ring("1801.1");
+    let signed = push_signature(DEMO_PBX_WEBHOOK_SECRET, &body);
+
+    // No webhook secret saved yet: the signature proves nothing, 401, nothing stored.
+    assert_eq!(post(body.clone(), signed.clone()).await, 401);
+    assert!(app.engine.store.call("1801.1").await.unwrap().is_none());
+
+    connect_pbx(&app).await;
+    // A signature under another secret, or of another body: 401.
+    assert_eq!(
+        post(body.clone(), push_signature("another-secret", &body)).await,
+        401
+    );
+    assert_eq!(
+        post(body.clone(), push_signature(DEMO_PBX_WEBHOOK_SECRET, b"{}")).await,
+        401
+    );
+    assert!(app.engine.store.call("1801.1").await.unwrap().is_none());
+    // The PBX's own signature: stored.
+    assert_eq!(post(body, signed).await, 200);
+    assert!(app.engine.store.call("1801.1").await.unwrap().is_some());
+
+    // The native intake never takes the vendor's signature.
+    let native = serde_json::to_vec(
+        &json!([{"event_id": "n1", "call_id": "n1", "kind": "ringing",
+        "at": "2026-12-03T10:00:00Z", "direction": "inbound", "external_number": "5550100",
+        "extension": "2005"}]),
+    )
+    .unwrap();
+    let r = app
+        .http
+        .post(format!("{}/api/pbx/call-events", app.base))
+        .header("Content-Type", "application/json")
+        .header(
+            "X-Signature",
+            push_signature(DEMO_PBX_WEBHOOK_SECRET, &native),
+        )
+        .body(native)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Disconnecting forgets the webhook secret too.
+    let (s, _) = app.call("pbx/connection/disconnect", &[]).await;
+    assert_eq!(s, 200);
+    let body = ring("1801.2");
+    let signed = push_signature(DEMO_PBX_WEBHOOK_SECRET, &body);
+    assert_eq!(post(body, signed).await, 401);
+}
+
+#[tokio::test]
+async fn the_clients_call_operations_meet_the_sandboxs_rules() {
+    use app::engine::secrets::Sensitive;
+    use app::engine::yeastar::{PbxApi, PbxError};
+    use server::sandbox::pbx::{DEMO_PBX_CLIENT_ID, DEMO_PBX_CLIENT_SECRET};
+    let app = TestApp::spawn().await;
+    let pbx = PbxApi::new(
+        reqwest::Client::new(),
+        &format!("{}/sandbox/pbx", app.base),
+        DEMO_PBX_CLIENT_ID,
+        Sensitive::new(DEMO_PBX_CLIENT_SECRET),
+    );
+    // No call: the PBX answers 60001, the client an empty list.
+    assert_eq!(pbx.calls_of_extension("2005").await, Ok(vec![]));
+    let id = pbx.dial("2005", "5550100").await.unwrap();
+    let (secs, seq) = id.split_once('.').expect("<unix>.<seq>");
+    assert!(
+        secs.parse::<i64>().is_ok() && seq.parse::<u64>().is_ok(),
+        "{id}"
+    );
+    let calls = pbx.calls_of_extension("2005").await.unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].call_id, id);
+    let own = &calls[0].members[0];
+    assert_eq!(
+        (own.extension.as_deref(), own.status.as_str()),
+        (Some("2005"), "RING")
+    );
+    assert!(own.channel_id.starts_with("PJSIP/2005-"), "{own:?}");
+    // An unknown channel: the PBX's 60001, in its words.
+    assert_eq!(
+        pbx.hangup("PJSIP/2005-ffffffff").await,
+        Err(PbxError::Api {
+            errcode: 60001,
+            errmsg: "DATA NOT FOUND".into()
+        })
+    );
+    pbx.hangup(&own.channel_id).await.unwrap();
+    assert_eq!(pbx.calls_of_extension("2005").await, Ok(vec![]));
+    // An external caller is taken and places nothing (as real PBXs do).
+    pbx.dial("+4915112345", "2005").await.unwrap();
+    assert!(app.sandbox.pbx.calls_in_progress().is_empty());
+}
+
+#[tokio::test]
+async fn with_the_pbx_sandbox_connected_the_simulator_is_its_console() {
+    let app = connected().await;
+    let pbx = &app.sandbox.pbx;
+    let (_, v) = app.call("calls/console", &[]).await;
+    assert_eq!(v, Value::Null, "no PBX connected: no console");
+    connect_pbx(&app).await;
+    let (_, v) = app.call("calls/console", &[]).await;
+    assert_eq!(v, json!([]));
+
+    // An inbound call to a ring group, placed on the PBX: its events come back by webhook.
+    let (s, id) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Place][inbound]", "true"),
+                ("action[Place][external_number]", "0086-138-0013-8000"),
+                ("action[Place][extensions]", "2005, 2006"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{id}");
+    let id = id.as_str().unwrap().to_string();
+    let (_, v) = app.call("calls/console", &[]).await;
+    assert_eq!(
+        v,
+        json!([{"call_id": id, "members": [
+            {"kind": "inbound", "number": "0086-138-0013-8000", "status": "ALERT"},
+            {"kind": "extension", "number": "2005", "status": "RING"},
+            {"kind": "extension", "number": "2006", "status": "RING"},
+        ]}])
+    );
+    pbx.flushed().await;
+    let (_, d) = app.call("calls/detail", &[("call_id", &id)]).await;
+    assert_eq!(d["summary"]["extensions"], json!(["2005", "2006"]), "{d}");
+    assert!(d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["source"] == "yeastar"));
+
+    // Liam picks up; then the caller hangs up.
+    let (s, b) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Answer][call_id]", &id),
+                ("action[Answer][extension]", "2006"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = app
+        .call("calls/simulate", &[("action[HangUp][call_id]", &id)])
+        .await;
+    assert_eq!(s, 200, "{b}");
+    pbx.flushed().await;
+    let call = app.engine.store.call(&id).await.unwrap().unwrap();
+    assert!(!call.is_open);
+    assert_eq!(call.call_type.as_deref(), Some("Inbound Answered"));
+    assert_eq!(
+        call.state.answered.as_ref().map(|a| a.0.as_str()),
+        Some("2006")
+    );
+
+    // An outbound call from the console: the extension is off the hook, the number rings.
+    let (s, id) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Place][inbound]", "false"),
+                ("action[Place][external_number]", "+1 (415) 555-0134"),
+                ("action[Place][extensions]", "2005"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{id}");
+    let id = id.as_str().unwrap().to_string();
+    let (_, v) = app.call("calls/console", &[]).await;
+    assert_eq!(
+        v[0]["members"],
+        json!([
+            {"kind": "extension", "number": "2005", "status": "ALERT"},
+            {"kind": "outbound", "number": "+1 (415) 555-0134", "status": "RING"},
+        ])
+    );
+    // "Answer" on the agent's outbound call: the callee answers.
+    let (s, b) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Answer][call_id]", &id),
+                ("action[Answer][extension]", "2005"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, v) = app.call("calls/console", &[]).await;
+    assert_eq!(v[0]["members"][1]["status"], "ANSWER");
+
+    // A scenario runs on the PBX too, and a hand on a call that is gone says so.
+    let (s, b) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Scenario][name]", "missed"),
+                ("action[Scenario][extension]", "2005"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    pbx.flushed().await;
+    let missed = app
+        .engine
+        .store
+        .call(b.as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(missed.call_type.as_deref(), Some("Inbound Missed"));
+    let (s, b) = app
+        .call("calls/simulate", &[("action[HangUp][call_id]", "1.1")])
+        .await;
+    assert_eq!((s, b), (404, json!("NotFound")));
+}
