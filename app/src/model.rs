@@ -120,6 +120,10 @@ pub struct PbxConnectionView {
     pub webhook_secret_set: bool,
     /// The URL to enter on the PBX's Webhook Event Push page.
     pub webhook_url: String,
+    /// How the PBX's events reach this app.
+    pub events_via: PbxEventsVia,
+    /// The event socket, when events come by WebSocket.
+    pub socket: PbxSocketView,
     pub status: PbxStatus,
     /// The PBX's own `errcode` and words when the last test failed.
     pub last_error: Option<String>,
@@ -170,6 +174,45 @@ pub struct PbxSettingsInput {
     /// The PBX's webhook secret (Webhook Event Push); empty keeps the stored one.
     #[serde(default)]
     pub webhook_secret: String,
+    #[serde(default)]
+    pub events_via: PbxEventsVia,
+}
+
+/// How the PBX's call events reach this app.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PbxEventsVia {
+    /// The PBX posts them to this app's webhook (it must be able to reach this app).
+    #[default]
+    Webhook,
+    /// This app opens the PBX's event socket (nothing needs to reach this app).
+    WebSocket,
+}
+
+impl PbxEventsVia {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PbxEventsVia::Webhook => "webhook",
+            PbxEventsVia::WebSocket => "websocket",
+        }
+    }
+}
+
+/// The PBX's event socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PbxSocketView {
+    pub state: PbxSocketState,
+    /// Since when (ms).
+    pub since_ms: Option<i64>,
+    /// Why it is down.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PbxSocketState {
+    Off,
+    Connecting,
+    Connected,
+    Reconnecting,
 }
 
 /// A field the form must fix, with a message key (translated by the page).
@@ -437,6 +480,9 @@ pub struct CallFactView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallDetail {
     pub summary: CallSummary,
+    /// Where its recording plays (`/recordings/<call>`), when the PBX recorded it.
+    #[serde(default)]
+    pub recording: Option<String>,
     pub events: Vec<CallEventView>,
     pub facts: Vec<CallFactView>,
     /// The Zoho work of the call (rules), with each attempt.

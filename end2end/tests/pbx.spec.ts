@@ -83,6 +83,19 @@ test('with the PBX sandbox connected, the agent\'s Dial rings the agent\'s phone
     await expect(page.locator('#pbx-console li.pbx-call')).toHaveCount(0);
     await expect(agent.locator('table.agent-recent tbody tr').first()).toContainText('Outbound Answered');
 
+    // The integration log plays the call's recording, streamed from the PBX.
+    await open(page, '/integrations/helpdesk/log');
+    const row = page.locator('table.log-table tbody tr').first();
+    await expect(row).toContainText('+1 (415) 555-0134');
+    await expect(row).toContainText('Outbound Answered');
+    await row.getByRole('button').click();
+    const audio = page.locator('.call-recording audio');
+    await expect(audio).toHaveAttribute('src', /^\/recordings\//);
+    const played = await page.request.get(BASE + (await audio.getAttribute('src')));
+    expect(played.status()).toBe(200);
+    expect(played.headers()['content-type']).toBe('audio/wav');
+    await page.screenshot({ path: 'test-results/log-recording-en.png', fullPage: true });
+
     // A dial the PBX refuses (no permission): said to the agent in plain words.
     await page.request.post(`${BASE}/sandbox/pbx/control`, { data: { fail_dials: 'NO Dial Permission' } });
     await agent.getByLabel('Number to dial').fill('0086-138-0013-8000');

@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod config;
 pub mod intake;
+pub mod recordings;
 pub mod sandbox;
 pub mod site;
 
@@ -150,6 +151,7 @@ pub async fn build_app(
             engine.clone(),
             Arc::new(session_store.clone()),
         ))
+        .merge(recordings::router(engine.clone()))
         .route("/api/{*fn_name}", get(server_fns.clone()).post(server_fns))
         .leptos_routes_with_context(&leptos_options, routes, context, {
             let options = leptos_options.clone();
@@ -421,11 +423,13 @@ async fn security_headers(State(https): State<bool>, req: Request, next: Next) -
     resp
 }
 
-/// Background work of a running server: the job worker (Zoho work of the rules), and once a
-/// minute the closing of calls that never ended, the purge of expired sessions and the
-/// forgetting of old sign-in attempts. Tests drive these by hand instead.
+/// Background work of a running server: the job worker (Zoho work of the rules), the PBX's
+/// event socket (when events come by WebSocket), and once a minute the closing of calls that
+/// never ended, the purge of expired sessions and the forgetting of old sign-in attempts. Tests
+/// drive these by hand instead.
 pub fn spawn_housekeeping(engine: SharedEngine, sessions: SqliteStore) {
     tokio::spawn(engine.clone().job_worker());
+    tokio::spawn(engine.clone().run_pbx_socket());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {

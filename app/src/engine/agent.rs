@@ -500,6 +500,7 @@ mod tests {
                 extension: answered.map(str::to_string),
                 timed_out: false,
                 talk_secs: None,
+                recording: None,
             }),
             number_key: Some("+15503301".into()),
         }

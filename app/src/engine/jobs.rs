@@ -493,7 +493,12 @@ impl Engine {
             contact_id: rec.id.clone(),
             channel: "Phone".into(),
             phone: Some(w.number.clone()),
-            description: rules::call_description(w, &o, self.pbx_utc_offset()),
+            description: rules::call_description(
+                w,
+                &o,
+                self.pbx_utc_offset(),
+                &self.recordings_url(),
+            ),
             assignee_id: w.agent_id.clone(),
         };
         let answer = match desk.create_ticket(&ticket).await {
@@ -587,7 +592,12 @@ impl Engine {
             start_time: start,
             duration: o.talk_secs.to_string(),
             status: status.into(),
-            description: rules::call_description(w, &o, self.pbx_utc_offset()),
+            description: rules::call_description(
+                w,
+                &o,
+                self.pbx_utc_offset(),
+                &self.recordings_url(),
+            ),
             owner_id: w.agent_id.clone(),
             ticket_id,
         };

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod numbers;
 pub mod pbx;
 pub mod pbx_connection;
+pub mod pbx_events;
 pub mod phonebook;
 pub mod queue;
 pub mod rules;
@@ -94,6 +95,9 @@ pub enum EngineError {
 }
 
 pub type SharedEngine = Arc<Engine>;
+
+/// This app's address of a call's recording: `/recordings/<call>`.
+pub const RECORDINGS_PATH: &str = "/recordings";
 
 pub struct Engine {
     pub store: Store,
@@ -214,6 +218,12 @@ impl Engine {
 
     pub fn public_url(&self) -> &str {
         &self.config.public_url
+    }
+
+    /// Where call recordings are played from (`<public url>/recordings/<call>`): a link that
+    /// stays good in Zoho, unlike the PBX's 30-minute download URLs.
+    pub fn recordings_url(&self) -> String {
+        format!("{}{RECORDINGS_PATH}", self.config.public_url)
     }
 
     pub fn pbx_utc_offset(&self) -> time::UtcOffset {

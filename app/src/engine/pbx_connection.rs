@@ -16,7 +16,8 @@ use super::store::Store;
 use super::yeastar::{PbxApi, PbxError};
 use super::{zoho, EngineError, SandboxDefaults};
 use crate::model::{
-    FieldError, FieldProblem, PbxConnectionView, PbxSandboxFill, PbxSettingsInput, PbxStatus,
+    FieldError, FieldProblem, PbxConnectionView, PbxEventsVia, PbxSandboxFill, PbxSettingsInput,
+    PbxStatus,
 };
 
 pub(crate) const PURPOSE_PBX_SECRET: &str = "pbx.client_secret";
@@ -38,6 +39,8 @@ pub struct PbxConnection {
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
     /// When the last automatic sync was tried (ms).
     pub(crate) last_auto_sync_ms: std::sync::atomic::AtomicI64,
+    /// The PBX's event socket (when events come by WebSocket).
+    pub events: super::pbx_events::PbxEvents,
 }
 
 impl std::fmt::Debug for PbxConnection {
@@ -50,6 +53,14 @@ fn field(field: &str, problem: FieldProblem) -> FieldError {
     FieldError {
         field: field.into(),
         problem,
+    }
+}
+
+fn via_of(row: &PbxConnectionRow) -> PbxEventsVia {
+    if row.events_via == PbxEventsVia::WebSocket.as_str() {
+        PbxEventsVia::WebSocket
+    } else {
+        PbxEventsVia::Webhook
     }
 }
 
@@ -79,6 +90,7 @@ impl PbxConnection {
             api: Default::default(),
             sync_lock: Default::default(),
             last_auto_sync_ms: Default::default(),
+            events: Default::default(),
         }
     }
 
@@ -118,12 +130,16 @@ impl PbxConnection {
                 webhook_secret_set,
                 webhook_url,
                 status: PbxStatus::NotConfigured,
+                events_via: PbxEventsVia::Webhook,
+                socket: self.events.view(),
                 last_error: None,
                 extension_count: None,
                 sandbox,
             },
             Some(r) => PbxConnectionView {
                 status: status_of(&r),
+                events_via: via_of(&r),
+                socket: self.events.view(),
                 base_url: r.base_url,
                 client_id: r.client_id,
                 secret_set,
@@ -195,6 +211,7 @@ impl PbxConnection {
                 .await?;
             *self.push_secret.write().unwrap_or_else(|p| p.into_inner()) = Some(s);
         }
+        let via = input.events_via.as_str().to_string();
         if changed {
             self.drop_client().await;
             self.store
@@ -203,12 +220,18 @@ impl PbxConnection {
                         base_url,
                         client_id,
                         status: "untested".into(),
+                        events_via: via,
                         ..Default::default()
                     },
                     now_ms(),
                 )
                 .await?;
+        } else if let Some(mut row) = existing.filter(|r| r.events_via != via) {
+            row.events_via = via;
+            self.store.save_pbx_connection(&row, now_ms()).await?;
         }
+        // The event socket follows the settings.
+        self.events.wake();
         Ok(())
     }
 
@@ -267,6 +290,7 @@ impl PbxConnection {
             return Ok(());
         };
         row.checked_ms = Some(now_ms());
+        let was = row.status.clone();
         match outcome {
             Ok(total) => {
                 row.status = "connected".into();
@@ -279,7 +303,18 @@ impl PbxConnection {
             }
         }
         self.store.save_pbx_connection(&row, now_ms()).await?;
+        if row.status != was {
+            self.events.wake();
+        }
         Ok(())
+    }
+
+    /// Whether the PBX's events should come over its socket: a PBX is connected (its last test
+    /// or sync succeeded) and set to send events by WebSocket.
+    pub async fn wants_socket(&self) -> Result<bool, EngineError> {
+        Ok(self.store.pbx_connection().await?.is_some_and(|r| {
+            status_of(&r) == PbxStatus::Connected && via_of(&r) == PbxEventsVia::WebSocket
+        }))
     }
 
     /// Whether a PBX is set up (tested or not): then calls are placed through it.
@@ -302,6 +337,7 @@ impl PbxConnection {
         self.drop_client().await;
         self.store.delete_pbx_connection().await?;
         *self.push_secret.write().unwrap_or_else(|p| p.into_inner()) = None;
+        self.events.wake();
         Ok(())
     }
 

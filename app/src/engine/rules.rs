@@ -212,8 +212,14 @@ pub fn pbx_time(ms: i64, offset: time::UtcOffset) -> String {
     )
 }
 
-/// The ticket's (and call activity's) description: the call's details and its marker.
-pub fn call_description(w: &CallWork, o: &Outcome, offset: time::UtcOffset) -> String {
+/// The ticket's (and call activity's) description: the call's details, the link to its
+/// recording (`recordings` is this app's `/recordings` address) and its marker.
+pub fn call_description(
+    w: &CallWork,
+    o: &Outcome,
+    offset: time::UtcOffset,
+    recordings: &str,
+) -> String {
     let mut lines = Vec::new();
     let agent = agent_party(w);
     lines.push(match w.direction {
@@ -236,6 +242,9 @@ pub fn call_description(w: &CallWork, o: &Outcome, offset: time::UtcOffset) -> S
     }
     if o.timed_out {
         lines.push("The PBX never reported the end; closed by timeout.".into());
+    }
+    if o.recording.is_some() {
+        lines.push(format!("Recording: {recordings}/{}", w.call_id));
     }
     lines.push(call_marker(&w.call_id));
     lines.join("\n")
@@ -307,6 +316,7 @@ mod tests {
             ring_secs: 5,
             talk_secs: 60,
             timed_out: false,
+            recording: None,
         }
     }
 
@@ -353,6 +363,20 @@ mod tests {
             &w,
             &outcome(CallType::InboundAnswered),
             time::UtcOffset::from_hms(8, 0, 0).unwrap(),
+            "https://pbx.example.com/recordings",
+        );
+        assert!(!d.contains("Recording"), "none recorded: {d}");
+        let mut recorded = outcome(CallType::InboundAnswered);
+        recorded.recording = Some("20231115141320-1702285525.16-5503301-2005-Inbound.wav".into());
+        let with = call_description(
+            &w,
+            &recorded,
+            time::UtcOffset::UTC,
+            "https://pbx.example.com/recordings",
+        );
+        assert!(
+            with.contains("Recording: https://pbx.example.com/recordings/1702285525.16\n"),
+            "a link to this app, not the PBX's short-lived URL: {with}"
         );
         assert!(d.contains("PBX call ID: 1702285525.16"), "{d}");
         assert!(

@@ -492,6 +492,120 @@ impl PbxApi {
         }
     }
 
+    /// A valid access token (the held one, or a renewed one): what the event socket opens
+    /// with.
+    pub async fn access_token(&self) -> Result<Sensitive, PbxError> {
+        self.token(None).await
+    }
+
+    /// The PBX's address (`https://pbx.example:8088`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Every call in progress (`call/query` by type: inbound, outbound, internal), each as the
+    /// PBX gives it (`call_id`, `members`).
+    pub async fn calls_in_progress(&self) -> Result<Vec<Value>, PbxError> {
+        let mut all = Vec::new();
+        for ty in ["inbound", "outbound", "internal"] {
+            match self.get("call/query", &[("type", ty.to_string())]).await {
+                Ok(v) => all.extend(
+                    v.get("data")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+                Err(PbxError::Api { errcode: 60001, .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(all)
+    }
+
+    /// The CDRs of calls that started at or after `from_secs` (unix seconds), newest first,
+    /// read page by page until an older one.
+    pub async fn cdrs_since(&self, from_secs: i64) -> Result<Vec<Value>, PbxError> {
+        const PAGE: usize = 200;
+        let mut out = Vec::new();
+        for page in 1.. {
+            let v = self
+                .get(
+                    "cdr/list",
+                    &[
+                        ("page", page.to_string()),
+                        ("page_size", PAGE.to_string()),
+                        ("sort_by", "id".into()),
+                        ("order_by", "desc".into()),
+                    ],
+                )
+                .await?;
+            let data = v
+                .get("data")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let n = data.len();
+            let mut older = false;
+            for d in data {
+                match d.get("timestamp").and_then(Value::as_i64) {
+                    Some(t) if t < from_secs => older = true,
+                    _ => out.push(d),
+                }
+            }
+            if older || n < PAGE {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `recording/download?file=`: where the recording can be fetched from (a path on the PBX,
+    /// good for 30 minutes).
+    pub async fn recording_url(&self, file: &str) -> Result<String, PbxError> {
+        let v = self
+            .get("recording/download", &[("file", file.to_string())])
+            .await?;
+        v.get("download_resource_url")
+            .and_then(Value::as_str)
+            .filter(|p| p.starts_with('/'))
+            .map(str::to_string)
+            .ok_or_else(|| PbxError::Protocol("no download_resource_url".into()))
+    }
+
+    /// Fetches a download path of the PBX (with the token): the answer, to stream on. A JSON
+    /// answer is the PBX's errcode.
+    pub async fn download(&self, path: &str) -> Result<reqwest::Response, PbxError> {
+        let net = |e: reqwest::Error| PbxError::Network(e.without_url().to_string());
+        let token = self.token(None).await?;
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base_url))
+            .query(&[("access_token", token.expose())])
+            .header(reqwest::header::USER_AGENT, USER_AGENT)
+            .send()
+            .await
+            .map_err(net)?;
+        let json = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json"));
+        if json {
+            let body = resp.bytes().await.map_err(net)?;
+            read_answer(&body)?;
+            return Err(PbxError::Protocol(
+                "a JSON answer instead of the file".into(),
+            ));
+        }
+        if !resp.status().is_success() {
+            return Err(PbxError::Protocol(format!(
+                "the download answered HTTP {}",
+                resp.status().as_u16()
+            )));
+        }
+        Ok(resp)
+    }
+
     /// `del_token`: revokes the access token held (the connection ends), so that tokens do
     /// not pile up against the PBX's cap.
     pub async fn revoke(&self) -> Result<(), PbxError> {

@@ -295,7 +295,14 @@ fn CallDetailView(d: CallDetail) -> impl IntoView {
         .into_iter()
         .map(|j| view! { <JobItem j=j/> })
         .collect_view();
+    let recording = d.recording.clone();
     view! {
+        {recording.map(|src| view! {
+            <div class="call-recording">
+                <h3>{t!(i18n, log_recording)}</h3>
+                <audio controls preload="none" src=src></audio>
+            </div>
+        })}
         <div class="call-detail">
             <div>
                 <h3>{t!(i18n, log_facts)}</h3>

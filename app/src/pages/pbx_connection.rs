@@ -11,7 +11,10 @@ use crate::api::pbx::{
 use crate::components::{FormField, Frame, SandboxNote, SecretField};
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{FieldError, PbxConnectionView, PbxSettingsInput, PbxStatus, PbxSyncReport};
+use crate::model::{
+    FieldError, PbxConnectionView, PbxEventsVia, PbxSettingsInput, PbxSocketState, PbxStatus,
+    PbxSyncReport,
+};
 
 #[component]
 pub fn PbxConnectionPage() -> impl IntoView {
@@ -50,6 +53,30 @@ fn status_text(i18n: I18nContext, v: &PbxConnectionView) -> String {
     }
 }
 
+/// The event socket's line: its state as a data attribute, and in words.
+fn socket_text(i18n: I18nContext, v: &PbxConnectionView) -> (&'static str, String) {
+    match v.socket.state {
+        PbxSocketState::Off => ("off", t_string!(i18n, pbx_socket_off).to_string()),
+        PbxSocketState::Connecting => (
+            "connecting",
+            t_string!(i18n, pbx_socket_connecting).to_string(),
+        ),
+        PbxSocketState::Connected => (
+            "connected",
+            t_string!(i18n, pbx_socket_connected).to_string(),
+        ),
+        PbxSocketState::Reconnecting => (
+            "reconnecting",
+            t_string!(
+                i18n,
+                pbx_socket_reconnecting,
+                error = v.socket.error.clone().unwrap_or_default()
+            )
+            .to_string(),
+        ),
+    }
+}
+
 #[component]
 fn PbxConnectionForm(
     view: PbxConnectionView,
@@ -62,6 +89,10 @@ fn PbxConnectionForm(
     let webhook_secret = RwSignal::new(String::new());
     let webhook_url = view.webhook_url.clone();
     let webhook_secret_set = view.webhook_secret_set;
+    let events_via = RwSignal::new(view.events_via);
+    let socket_line = (view.events_via == PbxEventsVia::WebSocket
+        && view.status == PbxStatus::Connected)
+        .then(|| socket_text(i18n, &view));
     let use_sandbox_secret = RwSignal::new(false);
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let note = RwSignal::new(None::<String>);
@@ -89,6 +120,7 @@ fn PbxConnectionForm(
             client_secret: secret.get_untracked(),
             use_sandbox_secret: use_sandbox_secret.get_untracked(),
             webhook_secret: webhook_secret.get_untracked(),
+            events_via: events_via.get_untracked(),
         });
     };
     Effect::new(move |_| match save.value().get() {
@@ -127,6 +159,12 @@ fn PbxConnectionForm(
                 <span id="pbx-status-label" class="muted">{t!(i18n, status)}</span>" "
                 <strong id="pbx-status" data-status=format!("{status:?}")>{status_line}</strong>
             </p>
+            {socket_line.map(|(state, line)| view! {
+                <p class="status-line">
+                    <span class="muted">{t!(i18n, pbx_socket)}</span>" "
+                    <strong id="pbx-socket" data-state=state>{line}</strong>
+                </p>
+            })}
             <div class="actions">
                 <button type="button" id="pbx-test" class="primary"
                     disabled=move || !configured || test.pending().get()
@@ -186,6 +224,15 @@ fn PbxConnectionForm(
                     label=Signal::derive(move || t_string!(i18n, pbx_webhook_secret).to_string())
                     hint=Signal::derive(move || t_string!(i18n, pbx_webhook_hint, url = webhook_url.clone()).to_string())
                     sandbox_placeholder=Signal::derive(move || t_string!(i18n, pbx_secret_sandbox).to_string())/>
+                <fieldset class="field">
+                    <legend>{t!(i18n, pbx_events_via)}</legend>
+                    <label class="inline"><input type="radio" name="events-via"
+                        prop:checked=move || events_via.get() == PbxEventsVia::WebSocket
+                        on:change=move |_| events_via.set(PbxEventsVia::WebSocket)/>{t!(i18n, pbx_events_websocket)}</label>
+                    <label class="inline"><input type="radio" name="events-via"
+                        prop:checked=move || events_via.get() == PbxEventsVia::Webhook
+                        on:change=move |_| events_via.set(PbxEventsVia::Webhook)/>{t!(i18n, pbx_events_webhook)}</label>
+                </fieldset>
                 <Show when=move || note.get().is_some()>
                     <p class="note" role="status">{move || note.get()}</p>
                 </Show>

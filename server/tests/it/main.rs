@@ -14,6 +14,7 @@ mod extensions;
 mod intake;
 mod pbx;
 mod pbx_calls;
+mod pbx_socket;
 mod real_data;
 mod rules;
 mod sandbox_desk;

@@ -469,3 +469,86 @@ async fn with_the_pbx_sandbox_connected_the_simulator_is_its_console() {
         .await;
     assert_eq!((s, b), (404, json!("NotFound")));
 }
+
+#[tokio::test]
+async fn a_recording_link_opens_for_the_calls_agent_and_the_admin_and_no_one_else() {
+    let app = connected().await;
+    let (s, b) = save_rules(
+        &app,
+        &[
+            ("create_tickets", "true"),
+            ("ticket_inbound_answered", "true"),
+            ("log_calls", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    connect_pbx(&app).await;
+    let pbx = &app.sandbox.pbx;
+    let kristin = app.agent("2005", "web-client-2005").await;
+    let liam = app.agent("2006", "web-client-2006").await;
+
+    // Paul Young calls Kristin; she answers; the PBX records it.
+    let id = pbx.ring_in("5503301", "6500", &["2005".into()]).unwrap();
+    pbx.answer_extension("2005").unwrap();
+    pbx.hang_up_call(&id).unwrap();
+    pbx.flushed().await;
+    drain(&app, now_ms()).await;
+    let link = format!("{}/recordings/{id}", app.base);
+
+    // The ticket and the call activity link to this app, not to the PBX's short-lived URL.
+    let mut described = 0;
+    for t in tickets(&app).await {
+        let full = desk(&app, &format!("/tickets/{}", t["id"].as_str().unwrap())).await;
+        if full["description"].as_str().unwrap_or("").contains(&link) {
+            described += 1;
+        }
+    }
+    assert_eq!(described, 1, "one ticket carries the link");
+    let (_, d) = app.call("calls/detail", &[("call_id", &id)]).await;
+    assert_eq!(d["recording"], format!("/recordings/{id}"), "{d}");
+
+    let fetch = |c: reqwest::Client| {
+        let link = link.clone();
+        async move {
+            let r = c.get(link).send().await.unwrap();
+            let kind = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string());
+            (r.status().as_u16(), kind, r.bytes().await.unwrap())
+        }
+    };
+    // The admin and the call's agent hear it, streamed from the PBX.
+    for who in [app.http.clone(), kristin] {
+        let (status, kind, body) = fetch(who).await;
+        assert_eq!((status, kind.as_deref()), (200, Some("audio/wav")));
+        assert_eq!(&body[..4], b"RIFF");
+    }
+    assert_eq!(pbx.stats().recordings_served, 2);
+    // Another agent, and a visitor with no sign-in: refused, nothing fetched from the PBX.
+    assert_eq!(fetch(liam).await.0, 403);
+    assert_eq!(fetch(TestApp::browser()).await.0, 401);
+    assert_eq!(pbx.stats().recordings_served, 2);
+
+    // A call nobody answered has no recording; an unknown call is not found.
+    let missed = pbx.ring_in("5503301", "6500", &["2005".into()]).unwrap();
+    pbx.hang_up_call(&missed).unwrap();
+    pbx.flushed().await;
+    let r = app
+        .http
+        .get(format!("{}/recordings/{missed}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let (_, d) = app.call("calls/detail", &[("call_id", &missed)]).await;
+    assert_eq!(d["recording"], Value::Null);
+    let r = app
+        .http
+        .get(format!("{}/recordings/no-such-call", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

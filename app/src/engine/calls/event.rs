@@ -114,11 +114,13 @@ pub struct CallEvent {
 }
 
 /// What a CDR (Yeastar 30012) knows that the state events do not: when the call started
-/// and how long it was talked, by the PBX's own clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// and how long it was talked, by the PBX's own clock, and the recording's file on the PBX.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CdrTimes {
     pub started_ms: i64,
     pub talk_secs: i64,
+    #[serde(default)]
+    pub recording: Option<String>,
 }
 
 /// A refused event: which field, and what is wrong with it. `field` is a path such as
@@ -498,6 +500,7 @@ fn new_cdr(
         cdr: Some(CdrTimes {
             started_ms: start.unix_timestamp() * 1000,
             talk_secs: talk,
+            recording: text(msg, "recording", "msg.", 255)?.map(str::to_string),
         }),
     })
 }
@@ -523,13 +526,16 @@ pub fn to_native_json(e: &CallEvent) -> Value {
     if let Some(r) = e.result {
         o.insert("result".into(), r.as_str().into());
     }
-    if let Some(c) = e.cdr {
+    if let Some(c) = &e.cdr {
         let started = OffsetDateTime::from_unix_timestamp(c.started_ms / 1000)
             .ok()
             .and_then(|t| t.format(&Rfc3339).ok())
             .unwrap_or_default();
         o.insert("cdr_started_at".into(), started.into());
         o.insert("cdr_talk_seconds".into(), c.talk_secs.into());
+        if let Some(r) = &c.recording {
+            o.insert("cdr_recording".into(), r.clone().into());
+        }
     }
     Value::Object(o)
 }
@@ -621,6 +627,7 @@ mod tests {
                 extension: Some("703".into()),
                 result: Some(EndResult::Busy),
                 cdr: Some(CdrTimes {
+                    recording: None,
                     started_ms: 1_702_292_725_000,
                     talk_secs: 0,
                 }),

@@ -148,8 +148,15 @@ impl Engine {
                 last_error: j.last_error,
             })
             .collect();
+        let recording = row
+            .state
+            .ended
+            .as_ref()
+            .and_then(|e| e.recording.as_ref())
+            .map(|_| format!("{}/{}", super::super::RECORDINGS_PATH, row.call_id));
         Ok(CallDetail {
             jobs,
+            recording,
             summary: self.summary(&row),
             events,
             facts,
@@ -160,6 +167,11 @@ impl Engine {
     /// counter the intake bumps (no query per poll).
     pub fn calls_version(&self) -> String {
         self.calls_changed.borrow().to_string()
+    }
+
+    /// The change marker as it moves (tests wait on it instead of polling).
+    pub fn calls_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.calls_changed.subscribe()
     }
 }
 

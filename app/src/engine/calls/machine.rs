@@ -48,6 +48,9 @@ pub struct EndedAt {
     /// The talk time the PBX's CDR gives: it wins over the answer events' clock.
     #[serde(default)]
     pub talk_secs: Option<i64>,
+    /// The recording's file on the PBX, when the CDR names one.
+    #[serde(default)]
+    pub recording: Option<String>,
 }
 
 /// What the engine knows of one call.
@@ -99,6 +102,9 @@ pub struct Outcome {
     pub ring_secs: i64,
     pub talk_secs: i64,
     pub timed_out: bool,
+    /// The PBX recorded the call (its file on the PBX).
+    #[serde(default)]
+    pub recording: Option<String>,
 }
 
 impl Fact {
@@ -140,7 +146,7 @@ impl CallState {
     /// and a repeated fact is refused here too) and returns the facts it completes.
     pub fn apply(&mut self, ev: &CallEvent) -> Vec<Fact> {
         self.first_at_ms = self.first_at_ms.min(ev.at_ms);
-        if let Some(c) = ev.cdr {
+        if let Some(c) = &ev.cdr {
             self.first_at_ms = self.first_at_ms.min(c.started_ms);
         }
         self.last_at_ms = self.last_at_ms.max(ev.at_ms);
@@ -191,7 +197,8 @@ impl CallState {
                     at_ms: ev.at_ms,
                     extension: ev.extension.clone(),
                     timed_out: false,
-                    talk_secs: ev.cdr.map(|c| c.talk_secs),
+                    talk_secs: ev.cdr.as_ref().map(|c| c.talk_secs),
+                    recording: ev.cdr.as_ref().and_then(|c| c.recording.clone()),
                 });
                 facts.extend(self.outcome().map(Fact::Ended));
             }
@@ -214,6 +221,7 @@ impl CallState {
             extension: None,
             timed_out: true,
             talk_secs: None,
+            recording: None,
         });
         self.outcome().map(Fact::Ended)
     }
@@ -256,6 +264,7 @@ impl CallState {
             ring_secs: (ring_end - started_ms) / 1000,
             talk_secs: answered_ms.map_or(0, |a| (ended.at_ms - a) / 1000),
             timed_out: ended.timed_out,
+            recording: ended.recording.clone(),
         })
     }
 }

@@ -205,6 +205,16 @@ impl Engine {
         if !self.authorize_intake(format, credential, body) {
             return Err(Refusal::Unauthorized);
         }
+        self.accept_verified(format, body).await
+    }
+
+    /// The intake after the sender is known: a request that passed the credential check, or
+    /// an event from the PBX's own socket (which this app opened with the PBX's token).
+    pub async fn accept_verified(
+        &self,
+        format: IntakeFormat,
+        body: &[u8],
+    ) -> Result<Accepted, Refusal> {
         let events = match format {
             IntakeFormat::Native => parse_native(body).map_err(Refusal::Invalid)?,
             IntakeFormat::Yeastar => {

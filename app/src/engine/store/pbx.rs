@@ -20,12 +20,15 @@ pub struct PbxConnectionRow {
     pub last_error: Option<String>,
     pub extension_count: Option<i64>,
     pub checked_ms: Option<i64>,
+    /// `webhook` or `websocket` (the table's CHECK holds it to these).
+    pub events_via: String,
 }
 
 impl Store {
     pub async fn pbx_connection(&self) -> Result<Option<PbxConnectionRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT base_url, client_id, status, last_error, extension_count, checked_ms
+            "SELECT base_url, client_id, status, last_error, extension_count, checked_ms,
+                    events_via
              FROM pbx_connection WHERE connection_id = 1",
         )
         .fetch_optional(self.pool())
@@ -37,6 +40,7 @@ impl Store {
             last_error: r.get("last_error"),
             extension_count: r.get("extension_count"),
             checked_ms: r.get("checked_ms"),
+            events_via: r.get("events_via"),
         }))
     }
 
@@ -47,11 +51,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO pbx_connection (connection_id, base_url, client_id, status, last_error,
-                                         extension_count, checked_ms, updated_ms)
-             VALUES (1, $1, $2, $3, $4, $5, $6, $7)
+                                         extension_count, checked_ms, updated_ms, events_via)
+             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (connection_id) DO UPDATE SET base_url = $1, client_id = $2,
                  status = $3, last_error = $4, extension_count = $5, checked_ms = $6,
-                 updated_ms = $7",
+                 updated_ms = $7, events_via = $8",
         )
         .bind(&row.base_url)
         .bind(&row.client_id)
@@ -60,6 +64,7 @@ impl Store {
         .bind(row.extension_count)
         .bind(row.checked_ms)
         .bind(now_ms)
+        .bind(&row.events_via)
         .execute(self.pool())
         .await?;
         Ok(())

@@ -135,6 +135,34 @@ impl Call {
 pub struct Cdr {
     pub id: u64,
     pub msg: Value,
+    /// When the call started (unix seconds, the PBX's clock).
+    pub timestamp: i64,
+}
+
+impl Cdr {
+    /// As `cdr/list` shows it (CDR_Details): `uid` is the call's `call_id`.
+    pub fn details(&self) -> Value {
+        let m = &self.msg;
+        let talk = m["talk_duration"].as_i64().unwrap_or(0);
+        let duration = m["call_duration"].as_i64().unwrap_or(0);
+        json!({
+            "id": self.id,
+            "time": m["time_start"],
+            "timestamp": self.timestamp,
+            "uid": m["call_id"],
+            "call_from": m["call_from"],
+            "call_to": m["call_to"],
+            "duration": duration,
+            "ring_duration": duration - talk,
+            "talk_duration": talk,
+            "disposition": m["status"],
+            "call_type": m["type"],
+            "src_trunk": m["src_trunk_name"],
+            "dst_trunk": m["dst_trunk_name"],
+            "did_number": m["did_number"],
+            "recording_file": m["recording"],
+        })
+    }
 }
 
 /// What the PBX sends: an event type and its `msg`.
@@ -436,6 +464,7 @@ impl PbxState {
         self.cdrs.push(Cdr {
             id,
             msg: msg.clone(),
+            timestamp: call.started,
         });
         Emit {
             event_type: 30012,

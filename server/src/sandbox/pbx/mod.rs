@@ -14,6 +14,8 @@
 //! - `extension/list` pages with `page` / `page_size` and `total_number`;
 //! - `call/dial`, `call/hangup`, `call/query` over calls that emit the vendor's events
 //!   ([`calls`]), pushed to the webhook with its signature ([`push`]);
+//! - `cdr/list` over the calls that ended, and the event socket (`subscribe`, [`socket`]) with
+//!   topic lists, heartbeats and an idle timeout;
 //! - a console (`/sandbox/pbx/console`) that does what people do to phones: pick up, hang up,
 //!   ring in from outside.
 //!
@@ -35,6 +37,7 @@ use super::SharedSandbox;
 
 pub mod calls;
 pub mod push;
+mod socket;
 
 use calls::{ConsoleError, Emit, Filter};
 use push::Pusher;
@@ -81,6 +84,8 @@ pub struct PbxStats {
     pub dials: u64,
     /// `call/hangup` requests that ended a call.
     pub hangups: u64,
+    /// Recording files fetched.
+    pub recordings_served: u64,
 }
 
 struct PbxState {
@@ -101,6 +106,8 @@ struct PbxState {
     cdrs: Vec<calls::Cdr>,
     /// Switch: every dial fails with this 30015 reason.
     fail_dials: Option<String>,
+    /// Download paths handed out by `recording/download` → (file, valid until).
+    downloads: HashMap<String, (String, i64)>,
 }
 
 impl PbxState {
@@ -174,6 +181,7 @@ impl PbxSandbox {
                 calls: Vec::new(),
                 cdrs: Vec::new(),
                 fail_dials: None,
+                downloads: HashMap::new(),
             }),
             pusher: Pusher::default(),
         }
@@ -657,13 +665,145 @@ async fn call_query(State(sb): State<SharedSandbox>, req: Request) -> Answer {
     answer(json!({ "errcode": 0, "errmsg": "SUCCESS", "data": data }))
 }
 
+/// `GET cdr/list`: the CDRs of ended calls, paged (`page`, `page_size` up to 10,000), by `id`
+/// or `time`, `asc` or `desc`. Each as the fact sheet's CDR_Details (`docs/decisions.md`
+/// names the fields it had to infer).
+async fn cdr_list(State(sb): State<SharedSandbox>, req: Request) -> Answer {
+    let pbx = &sb.pbx;
+    if let Err(r) = gate(pbx, &req, Method::GET) {
+        return r;
+    }
+    if let Err(r) = authorized(pbx, &req) {
+        return r;
+    }
+    let number = |name: &str, default: usize| -> Result<usize, Answer> {
+        match query_param(&req, name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| param_error(name, "range")),
+        }
+    };
+    let (page, size) = match (number("page", 1), number("page_size", 10_000)) {
+        (Ok(p), Ok(s)) if s <= 10_000 => (p, s),
+        (Ok(_), Ok(_)) => return param_error("page_size", "range"),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let desc = match query_param(&req, "order_by").as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return param_error("order_by", "enum"),
+    };
+    let mut st = pbx.lock();
+    st.stats.api_requests += 1;
+    let total = st.cdrs.len();
+    let mut all: Vec<&calls::Cdr> = st.cdrs.iter().collect();
+    if desc {
+        all.reverse();
+    }
+    let data: Vec<Value> = all
+        .into_iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .map(calls::Cdr::details)
+        .collect();
+    answer(json!({ "errcode": 0, "errmsg": "SUCCESS", "total_number": total, "data": data }))
+}
+
+/// How long a download path of `recording/download` works.
+const DOWNLOAD_TTL_SECS: i64 = 1800;
+
+/// `GET recording/download?file=`: a download path for a recording a CDR named, good for 30
+/// minutes (`60001` for any other file).
+async fn recording_download(State(sb): State<SharedSandbox>, req: Request) -> Answer {
+    let pbx = &sb.pbx;
+    if let Err(r) = gate(pbx, &req, Method::GET) {
+        return r;
+    }
+    if let Err(r) = authorized(pbx, &req) {
+        return r;
+    }
+    let Some(file) = query_param(&req, "file").filter(|f| !f.trim().is_empty()) else {
+        return param_error("file", "required");
+    };
+    let mut st = pbx.lock();
+    st.stats.api_requests += 1;
+    if !st.cdrs.iter().any(|c| c.msg["recording"] == file.as_str()) {
+        return fail(60001, "DATA NOT FOUND");
+    }
+    let path = format!("/api/download/Recording-{}.wav", pbx_token());
+    let until = st.now() + DOWNLOAD_TTL_SECS;
+    st.downloads.insert(path.clone(), (file.clone(), until));
+    answer(json!({
+        "errcode": 0, "errmsg": "SUCCESS", "file": file, "download_resource_url": path,
+    }))
+}
+
+/// `GET /api/download/<name>?access_token=`: the recording's bytes (a short WAV), while its
+/// download path is good.
+async fn download(State(sb): State<SharedSandbox>, req: Request) -> Response {
+    let pbx = &sb.pbx;
+    if let Err(r) = gate(pbx, &req, Method::GET) {
+        return r.into_response();
+    }
+    if let Err(r) = authorized(pbx, &req) {
+        return r.into_response();
+    }
+    let path = req.uri().path().to_string();
+    let key = path
+        .find("/api/download/")
+        .map(|i| path[i..].to_string())
+        .unwrap_or_default();
+    let mut st = pbx.lock();
+    let now = st.now();
+    match st.downloads.get(&key) {
+        Some((_, until)) if *until > now => {}
+        _ => return fail(60001, "DATA NOT FOUND").into_response(),
+    }
+    st.stats.recordings_served += 1;
+    ([(header::CONTENT_TYPE, "audio/wav")], wav_tone()).into_response()
+}
+
+/// Half a second of a 440 Hz tone, 8 kHz 16-bit mono: something to play.
+fn wav_tone() -> Vec<u8> {
+    let rate = 8000u32;
+    let samples: Vec<i16> = (0..rate / 2)
+        .map(|i| {
+            let t = i as f64 / rate as f64;
+            ((t * 440.0 * std::f64::consts::TAU).sin() * 8000.0) as i16
+        })
+        .collect();
+    let data_len = samples.len() as u32 * 2;
+    let mut w = Vec::with_capacity(44 + data_len as usize);
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(36 + data_len).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&rate.to_le_bytes());
+    w.extend_from_slice(&(rate * 2).to_le_bytes());
+    w.extend_from_slice(&2u16.to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        w.extend_from_slice(&s.to_le_bytes());
+    }
+    w
+}
+
 async fn not_existed() -> Answer {
     fail(10001, "INTERFACE NOT EXISTED")
 }
 
 /// `POST /sandbox/pbx/control`: `{"advance_secs": n, "generate_extensions": n,
 /// "unblock": true, "cap_errcode": n, "webhook_url": "…" | null, "fail_dials": "reason" |
-/// null, "msg_as_object": bool, "webhook_retries": n}`; answers the stats.
+/// null, "msg_as_object": bool, "webhook_retries": n, "socket_idle_ms": n, "drop_sockets":
+/// true, "sockets_away": bool}`; answers the stats.
 async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answer {
     let pbx = &sb.pbx;
     if let Some(s) = v.get("advance_secs").and_then(Value::as_i64) {
@@ -695,7 +835,16 @@ async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answe
         if let Some(n) = v.get("webhook_retries").and_then(Value::as_u64) {
             c.retries = n.clamp(1, 5) as u32;
         }
+        if let Some(n) = v.get("socket_idle_ms").and_then(Value::as_u64) {
+            c.socket_idle_ms = n;
+        }
     });
+    if v.get("drop_sockets").and_then(Value::as_bool) == Some(true) {
+        pbx.pusher.drop_sockets();
+    }
+    if let Some(away) = v.get("sockets_away").and_then(Value::as_bool) {
+        pbx.pusher.set_sockets_away(away);
+    }
     let s = pbx.stats();
     let p = pbx.pusher.stats();
     answer(json!({
@@ -706,6 +855,8 @@ async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answe
         "dials": s.dials, "hangups": s.hangups,
         "webhook_url": pbx.pusher.config().url,
         "pushed": p.delivered, "push_given_up": p.given_up, "push_attempts": p.attempts,
+        "sockets_opened": p.sockets_opened, "live_sockets": p.live_sockets,
+        "heartbeats": p.heartbeats, "socket_events": p.socket_events,
         "calls": pbx.calls_in_progress(),
     }))
 }
@@ -771,6 +922,10 @@ pub(super) fn router() -> Router<SharedSandbox> {
         .route("/openapi/v1.0/call/dial", any(call_dial))
         .route("/openapi/v1.0/call/hangup", any(call_hangup))
         .route("/openapi/v1.0/call/query", any(call_query))
+        .route("/openapi/v1.0/cdr/list", any(cdr_list))
+        .route("/openapi/v1.0/recording/download", any(recording_download))
+        .route("/api/download/{name}", any(download))
+        .route("/openapi/v1.0/subscribe", any(socket::subscribe))
         .route("/openapi/v1.0/{*rest}", any(not_existed))
         .route("/control", axum::routing::post(control).get(control_get))
         .route("/console", axum::routing::post(console).get(console_calls))

@@ -1,14 +1,15 @@
-//! The PBX sandbox's event push over its webhook (`docs/yeastar-openapi.md` §4.1): one POST
+//! The PBX sandbox's event push (`docs/yeastar-openapi.md` §4.1). Over its webhook: one POST
 //! per event, the envelope as JSON, `X-Signature` = Base64(HMAC-SHA256(secret, raw body)); an
 //! answer other than 2xx (or none within the timeout) is retried up to the retry count, then
 //! the event is given up, like the PBX does. Events leave in the order they happened, one at a
-//! time. Tests wait for the queue to drain ([`Pusher::flushed`]), never for a time.
+//! time. Tests wait for the queue to drain ([`Pusher::flushed`]), never for a time. Over its
+//! sockets (`socket.rs`): the same envelope, to every open socket subscribed to its type.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use super::calls::Emit;
 
@@ -28,6 +29,8 @@ pub struct WebhookConfig {
     pub timeout: Duration,
     /// Send `msg` as a JSON object instead of the JSON-encoded string real traffic carries.
     pub msg_as_object: bool,
+    /// A socket that sends nothing for this long is closed (the PBX: 60 s).
+    pub socket_idle_ms: u64,
 }
 
 impl Default for WebhookConfig {
@@ -38,6 +41,7 @@ impl Default for WebhookConfig {
             retries: 3,
             timeout: Duration::from_secs(5),
             msg_as_object: false,
+            socket_idle_ms: 60_000,
         }
     }
 }
@@ -51,6 +55,19 @@ pub struct PushStats {
     pub given_up: u64,
     /// POSTs sent, retries included.
     pub attempts: u64,
+    /// Sockets opened so far, and open now.
+    pub sockets_opened: u64,
+    pub live_sockets: u64,
+    pub heartbeats: u64,
+    /// Events sent over sockets.
+    pub socket_events: u64,
+}
+
+/// An event for the sockets: its type (for the topic lists) and its envelope as text.
+#[derive(Clone, Debug)]
+pub struct SocketEvent {
+    pub event_type: i64,
+    pub text: String,
 }
 
 struct Queued {
@@ -68,6 +85,23 @@ struct Inner {
     pending: AtomicUsize,
     idle: Notify,
     http: reqwest::Client,
+    sockets: broadcast::Sender<SocketEvent>,
+    /// Bumped to drop every open socket.
+    drops: watch::Sender<u64>,
+    /// New sockets refused (the PBX "away").
+    refuse: AtomicBool,
+    /// Sockets open now (tests wait for a drop to be done).
+    live: watch::Sender<u64>,
+}
+
+/// Counts an open socket while it lives.
+pub struct OpenSocket(Arc<Inner>);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        lock(&self.0.stats).live_sockets -= 1;
+        self.0.live.send_modify(|n| *n -= 1);
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -92,6 +126,10 @@ impl Default for Pusher {
                     .no_proxy()
                     .build()
                     .expect("a plain HTTP client"),
+                sockets: broadcast::Sender::new(4096),
+                drops: watch::Sender::new(0),
+                refuse: AtomicBool::new(false),
+                live: watch::Sender::new(0),
             }),
         }
     }
@@ -110,9 +148,64 @@ impl Pusher {
         lock(&self.inner.stats).clone()
     }
 
-    /// Queues the events for the webhook (nothing when no webhook is set).
+    pub fn socket_events(&self) -> broadcast::Receiver<SocketEvent> {
+        self.inner.sockets.subscribe()
+    }
+
+    pub fn drop_signal(&self) -> watch::Receiver<u64> {
+        self.inner.drops.subscribe()
+    }
+
+    /// Drops every open socket now.
+    pub fn drop_sockets(&self) {
+        self.inner.drops.send_modify(|n| *n += 1);
+    }
+
+    /// Refuses new sockets (and drops the open ones) while `away`.
+    pub fn set_sockets_away(&self, away: bool) {
+        self.inner.refuse.store(away, Ordering::SeqCst);
+        if away {
+            self.drop_sockets();
+        }
+    }
+
+    pub fn sockets_refused(&self) -> bool {
+        self.inner.refuse.load(Ordering::SeqCst)
+    }
+
+    pub fn socket_opened(&self) -> OpenSocket {
+        {
+            let mut s = lock(&self.inner.stats);
+            s.sockets_opened += 1;
+            s.live_sockets += 1;
+        }
+        self.inner.live.send_modify(|n| *n += 1);
+        OpenSocket(self.inner.clone())
+    }
+
+    /// The number of sockets open, as it changes.
+    pub fn live_sockets(&self) -> watch::Receiver<u64> {
+        self.inner.live.subscribe()
+    }
+
+    pub fn count_heartbeat(&self) {
+        lock(&self.inner.stats).heartbeats += 1;
+    }
+
+    pub fn count_socket_event(&self) {
+        lock(&self.inner.stats).socket_events += 1;
+    }
+
+    /// Sends the events to the open sockets and queues them for the webhook (when one is set).
     pub fn emit(&self, emits: Vec<Emit>) {
         let cfg = self.config();
+        for e in &emits {
+            // No socket open is not an error.
+            let _ = self.inner.sockets.send(SocketEvent {
+                event_type: e.event_type,
+                text: e.envelope(cfg.msg_as_object).to_string(),
+            });
+        }
         let Some(url) = cfg.url.clone() else {
             return;
         };
