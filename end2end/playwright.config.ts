@@ -45,6 +45,8 @@ export default defineConfig({
     env: {
       HELPDESK_ADDR: `127.0.0.1:${PORT}`,
       HELPDESK_SANDBOX: '1',
+      // The journeys connect the PBX sandbox themselves (and use the simulator without it).
+      HELPDESK_SANDBOX_PBX_CONNECT: '0',
       HELPDESK_ADMIN_PASSWORD: ADMIN_PASSWORD,
       DATABASE_URL: 'sqlite://target/e2e/helpdesk.db',
       LEPTOS_SITE_ROOT: 'target/site',

@@ -96,6 +96,23 @@ test('with the PBX sandbox connected, the agent\'s Dial rings the agent\'s phone
     expect(played.headers()['content-type']).toBe('audio/wav');
     await page.screenshot({ path: 'test-results/log-recording-en.png', fullPage: true });
 
+    // An inbound call placed on the PBX sandbox pops the caller's page, as without a PBX.
+    await open(page, '/pbx/simulator');
+    await page.getByRole('radio', { name: 'Inbound' }).check();
+    await page.getByLabel('External number').fill('5503301');
+    await page.getByLabel('Extension', { exact: true }).fill('2005');
+    const popped = agentCtx.waitForEvent('page');
+    await page.getByRole('button', { name: 'Place call' }).click();
+    const zoho = await popped;
+    await zoho.waitForURL(/\/sandbox\/desk\/contacts\/\d+/);
+    await expect(zoho.getByRole('heading', { name: 'Paul Young' })).toBeVisible();
+    const inbound = page.locator('#pbx-console li.pbx-call');
+    await expect(inbound.locator('li[data-number="2005"]')).toHaveAttribute('data-status', 'RING');
+    await expect(agent.locator('#agent-state')).toHaveText('Ringing');
+    await inbound.getByRole('button', { name: 'Hang up' }).click();
+    await expect(agent.locator('#agent-state')).toHaveText('Idle');
+    await zoho.close();
+
     // A dial the PBX refuses (no permission): said to the agent in plain words.
     await page.request.post(`${BASE}/sandbox/pbx/control`, { data: { fail_dials: 'NO Dial Permission' } });
     await agent.getByLabel('Number to dial').fill('0086-138-0013-8000');

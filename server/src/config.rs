@@ -21,6 +21,9 @@ pub struct Config {
     /// `HELPDESK_SANDBOX_PBX_CLIENT_ID` / `_SECRET`: the PBX sandbox's OpenAPI application.
     pub sandbox_pbx_client_id: String,
     pub sandbox_pbx_client_secret: String,
+    /// `HELPDESK_SANDBOX_PBX_CONNECT` (default on): with the sandbox on, the first start
+    /// connects the PBX sandbox, so calls flow through it at once.
+    pub sandbox_pbx_connect: bool,
     /// `DATABASE_URL`: `sqlite://…` (PostgreSQL follows).
     pub database_url: String,
     /// `HELPDESK_ADMIN_PASSWORD`: sets the `admin` password at start.
@@ -80,6 +83,8 @@ impl Config {
             }
         };
         let sandbox_force = flag("HELPDESK_SANDBOX_FORCE")?;
+        let sandbox_pbx_connect =
+            get("HELPDESK_SANDBOX_PBX_CONNECT").is_none() || flag("HELPDESK_SANDBOX_PBX_CONNECT")?;
         let metrics_addr = match get("HELPDESK_METRICS_ADDR").filter(|s| !s.trim().is_empty()) {
             None => None,
             Some(raw) => Some(raw.trim().parse::<SocketAddr>().with_context(|| {
@@ -156,6 +161,7 @@ impl Config {
             secret_key: get("HELPDESK_SECRET_KEY").filter(|k| !k.trim().is_empty()),
             data_dir,
             sandbox_force,
+            sandbox_pbx_connect,
             metrics_addr,
             session_idle_secs,
             client_timeout_secs,

@@ -58,6 +58,8 @@ pub struct App {
     pub sandbox: Option<SharedSandbox>,
     /// The session store (expired sessions are purged by the housekeeping).
     pub sessions: SqliteStore,
+    /// The database was new and the sandbox is on (the demo data was just created).
+    pub first_start: bool,
 }
 
 /// Opens the store, the secrets and the admin account, and builds the router.
@@ -107,7 +109,8 @@ pub async fn build_app(
         .await?;
     engine.pbx_connection.load_push_secret().await?;
 
-    if config.sandbox && engine.seed_demo_extensions().await? {
+    let first_start = config.sandbox && engine.seed_demo_extensions().await?;
+    if first_start {
         tracing::info!("demo extensions created (sandbox mode, first start)");
     }
 
@@ -187,7 +190,24 @@ pub async fn build_app(
         engine,
         sandbox: sb,
         sessions: session_store,
+        first_start,
     })
+}
+
+/// On a first start with the sandbox on, connects the PBX sandbox (once the server listens:
+/// Test connection asks it over HTTP), so that calls placed in the simulator ring on it and
+/// its events reach the app by its webhook from the first minute.
+pub fn connect_pbx_sandbox_soon(engine: SharedEngine) {
+    tokio::spawn(async move {
+        match engine.pbx_connection.connect_sandbox().await {
+            Ok(Some(view)) => tracing::info!(
+                status = ?view.status,
+                "the PBX sandbox is connected (first start)"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "connecting the PBX sandbox"),
+        }
+    });
 }
 
 /// `/metrics` alone: on the app's listener, or on its own (`HELPDESK_METRICS_ADDR`).

@@ -83,6 +83,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             tracing::info!(%public_url, "listening on {bound}");
             server::spawn_housekeeping(app.engine.clone(), app.sessions.clone());
+            if app.first_start && config.sandbox_pbx_connect {
+                server::connect_pbx_sandbox_soon(app.engine.clone());
+            }
             let timeout = Duration::from_secs(config.client_timeout_secs);
             server::serve(listener, app.router, timeout).await?;
         }

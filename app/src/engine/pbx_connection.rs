@@ -309,6 +309,26 @@ impl PbxConnection {
         Ok(())
     }
 
+    /// Connects the PBX sandbox when no PBX is set up (the sandbox's address, API application
+    /// and webhook secret; events by webhook, which the in-process sandbox posts to this app),
+    /// and tests it. `None` when there is no sandbox or a PBX is set up already.
+    pub async fn connect_sandbox(&self) -> Result<Option<PbxConnectionView>, EngineError> {
+        let Some(sb) = &self.sandbox else {
+            return Ok(None);
+        };
+        if self.store.pbx_connection().await?.is_some() {
+            return Ok(None);
+        }
+        self.save(PbxSettingsInput {
+            base_url: sb.pbx_url.clone(),
+            client_id: sb.pbx_client_id.clone(),
+            use_sandbox_secret: true,
+            ..Default::default()
+        })
+        .await?;
+        self.test().await.map(Some)
+    }
+
     /// Whether the PBX's events should come over its socket: a PBX is connected (its last test
     /// or sync succeeded) and set to send events by WebSocket.
     pub async fn wants_socket(&self) -> Result<bool, EngineError> {

@@ -552,3 +552,54 @@ async fn a_recording_link_opens_for_the_calls_agent_and_the_admin_and_no_one_els
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn a_first_start_with_the_sandbox_connects_the_pbx_sandbox_and_the_simulator_rings_on_it() {
+    use app::model::{PbxEventsVia, PbxStatus};
+    let app = TestApp::spawn().await;
+    let pbx = &app.sandbox.pbx;
+    let v = app
+        .engine
+        .pbx_connection
+        .connect_sandbox()
+        .await
+        .unwrap()
+        .expect("no PBX was set up");
+    assert_eq!(
+        (
+            v.status,
+            v.extension_count,
+            v.webhook_secret_set,
+            v.events_via
+        ),
+        (PbxStatus::Connected, Some(7), true, PbxEventsVia::Webhook)
+    );
+    // Set up already: left as it is.
+    assert!(app
+        .engine
+        .pbx_connection
+        .connect_sandbox()
+        .await
+        .unwrap()
+        .is_none());
+
+    // The simulator's calls ring on the PBX sandbox and come back by its signed webhook.
+    app.sign_in().await;
+    let (s, id) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Place][inbound]", "true"),
+                ("action[Place][external_number]", "+1 (415) 555-0134"),
+                ("action[Place][extensions]", "2005"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{id}");
+    assert_eq!(pbx.calls_in_progress()[0]["call_id"], id);
+    pbx.flushed().await;
+    let (_, d) = app
+        .call("calls/detail", &[("call_id", id.as_str().unwrap())])
+        .await;
+    assert_eq!(d["events"][0]["source"], "yeastar", "{d}");
+}
