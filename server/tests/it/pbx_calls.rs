@@ -18,21 +18,7 @@ use crate::support::live::Live;
 async fn connect_pbx(app: &TestApp) {
     let (_, v) = app.call("pbx/connection", &[]).await;
     assert_eq!(v["webhook_secret_set"], false, "{v}");
-    let (base, id) = (
-        v["sandbox"]["base_url"].as_str().unwrap().to_string(),
-        v["sandbox"]["client_id"].as_str().unwrap().to_string(),
-    );
-    let (s, b) = app
-        .call(
-            "pbx/connection/save",
-            &[
-                ("input[base_url]", &base),
-                ("input[client_id]", &id),
-                ("input[use_sandbox_secret]", "true"),
-            ],
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
+    save_pbx_sandbox(app, "Webhook").await;
     let (s, v) = app.call("pbx/connection/test", &[]).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("Connected")), "{v}");
     assert_eq!(v["webhook_secret_set"], true, "{v}");

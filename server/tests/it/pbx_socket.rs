@@ -19,23 +19,7 @@ use crate::support::flows::*;
 /// Connects the PBX sandbox with events by WebSocket and starts the app's socket, as the
 /// server does; returns once the socket is open and caught up.
 async fn connect_by_socket(app: &TestApp) {
-    let (_, v) = app.call("pbx/connection", &[]).await;
-    let (base, id) = (
-        v["sandbox"]["base_url"].as_str().unwrap().to_string(),
-        v["sandbox"]["client_id"].as_str().unwrap().to_string(),
-    );
-    let (s, b) = app
-        .call(
-            "pbx/connection/save",
-            &[
-                ("input[base_url]", &base),
-                ("input[client_id]", &id),
-                ("input[use_sandbox_secret]", "true"),
-                ("input[events_via]", "WebSocket"),
-            ],
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
+    save_pbx_sandbox(app, "WebSocket").await;
     let mut ready = app.engine.pbx_connection.events.ready();
     tokio::spawn(app.engine.clone().run_pbx_socket());
     let (s, v) = app.call("pbx/connection/test", &[]).await;

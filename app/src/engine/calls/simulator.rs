@@ -33,6 +33,17 @@ fn invalid(field: &str, problem: FieldProblem) -> EngineError {
     }])
 }
 
+/// Sends a request to the PBX sandbox's console and reads its JSON answer.
+async fn console_answer(req: reqwest::RequestBuilder) -> Result<Value, EngineError> {
+    req.send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| EngineError::Intake(format!("the PBX sandbox could not be reached: {e}")))?
+        .json()
+        .await
+        .map_err(|e| EngineError::Intake(format!("the PBX sandbox's answer: {e}")))
+}
+
 struct Sim {
     call_id: String,
     direction: Direction,
@@ -193,18 +204,7 @@ impl Engine {
 
     /// One hand on the PBX sandbox's phones; the call's id when the console names one.
     async fn console(&self, url: &str, body: Value) -> Result<Option<String>, EngineError> {
-        let v: Value = self
-            .zoho
-            .http
-            .post(url)
-            .json(&body)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| EngineError::Intake(format!("the PBX sandbox could not be reached: {e}")))?
-            .json()
-            .await
-            .map_err(|e| EngineError::Intake(format!("the PBX sandbox's answer: {e}")))?;
+        let v = console_answer(self.zoho.http.post(url).json(&body)).await?;
         if v["ok"] == true {
             return Ok(v["call_id"].as_str().map(str::to_string));
         }
@@ -295,17 +295,7 @@ impl Engine {
         let Some(url) = self.pbx_console().await? else {
             return Ok(None);
         };
-        let v: Value = self
-            .zoho
-            .http
-            .get(url)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| EngineError::Intake(format!("the PBX sandbox could not be reached: {e}")))?
-            .json()
-            .await
-            .map_err(|e| EngineError::Intake(format!("the PBX sandbox's answer: {e}")))?;
+        let v = console_answer(self.zoho.http.get(url)).await?;
         let member = |m: &Value| {
             let (kind, f) = m.as_object()?.iter().next()?;
             let number = match kind.as_str() {

@@ -533,16 +533,10 @@ async fn del_token(State(sb): State<SharedSandbox>, req: Request) -> Answer {
     fail(0, "SUCCESS")
 }
 
-async fn extension_list(State(sb): State<SharedSandbox>, req: Request) -> Answer {
-    let pbx = &sb.pbx;
-    if let Err(r) = gate(pbx, &req, Method::GET) {
-        return r;
-    }
-    if let Err(r) = authorized(pbx, &req) {
-        return r;
-    }
+/// `page` (from 1) and `page_size` (`default`, at most `max`) of a list request.
+fn paging(req: &Request, default: usize, max: usize) -> Result<(usize, usize), Answer> {
     let number = |name: &str, default: usize| -> Result<usize, Answer> {
-        match query_param(&req, name) {
+        match query_param(req, name) {
             None => Ok(default),
             Some(v) => v
                 .trim()
@@ -552,10 +546,27 @@ async fn extension_list(State(sb): State<SharedSandbox>, req: Request) -> Answer
                 .ok_or_else(|| param_error(name, "range")),
         }
     };
-    let (page, size) = match (number("page", 1), number("page_size", 20)) {
-        (Ok(p), Ok(s)) if s <= MAX_PAGE_SIZE => (p, s),
-        (Ok(_), Ok(_)) => return param_error("page_size", "range"),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let page = number("page", 1)?;
+    match number("page_size", default)? {
+        size if size <= max => Ok((page, size)),
+        _ => Err(param_error("page_size", "range")),
+    }
+}
+
+/// The gate and the token of a `GET` operation.
+fn get_operation(pbx: &PbxSandbox, req: &Request) -> Result<(), Answer> {
+    gate(pbx, req, Method::GET)?;
+    authorized(pbx, req).map(|_| ())
+}
+
+async fn extension_list(State(sb): State<SharedSandbox>, req: Request) -> Answer {
+    let pbx = &sb.pbx;
+    if let Err(r) = get_operation(pbx, &req) {
+        return r;
+    }
+    let (page, size) = match paging(&req, 20, MAX_PAGE_SIZE) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let mut st = pbx.lock();
     st.stats.api_requests += 1;
@@ -636,10 +647,7 @@ async fn call_hangup(State(sb): State<SharedSandbox>, req: Request) -> Answer {
 /// `GET call/query` with exactly one of `call_id`, `type`, `extension`.
 async fn call_query(State(sb): State<SharedSandbox>, req: Request) -> Answer {
     let pbx = &sb.pbx;
-    if let Err(r) = gate(pbx, &req, Method::GET) {
-        return r;
-    }
-    if let Err(r) = authorized(pbx, &req) {
+    if let Err(r) = get_operation(pbx, &req) {
         return r;
     }
     let given: Vec<(&str, String)> = ["call_id", "type", "extension"]
@@ -670,27 +678,12 @@ async fn call_query(State(sb): State<SharedSandbox>, req: Request) -> Answer {
 /// names the fields it had to infer).
 async fn cdr_list(State(sb): State<SharedSandbox>, req: Request) -> Answer {
     let pbx = &sb.pbx;
-    if let Err(r) = gate(pbx, &req, Method::GET) {
+    if let Err(r) = get_operation(pbx, &req) {
         return r;
     }
-    if let Err(r) = authorized(pbx, &req) {
-        return r;
-    }
-    let number = |name: &str, default: usize| -> Result<usize, Answer> {
-        match query_param(&req, name) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| param_error(name, "range")),
-        }
-    };
-    let (page, size) = match (number("page", 1), number("page_size", 10_000)) {
-        (Ok(p), Ok(s)) if s <= 10_000 => (p, s),
-        (Ok(_), Ok(_)) => return param_error("page_size", "range"),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let (page, size) = match paging(&req, 10_000, 10_000) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let desc = match query_param(&req, "order_by").as_deref() {
         None | Some("asc") => false,
@@ -720,10 +713,7 @@ const DOWNLOAD_TTL_SECS: i64 = 1800;
 /// minutes (`60001` for any other file).
 async fn recording_download(State(sb): State<SharedSandbox>, req: Request) -> Answer {
     let pbx = &sb.pbx;
-    if let Err(r) = gate(pbx, &req, Method::GET) {
-        return r;
-    }
-    if let Err(r) = authorized(pbx, &req) {
+    if let Err(r) = get_operation(pbx, &req) {
         return r;
     }
     let Some(file) = query_param(&req, "file").filter(|f| !f.trim().is_empty()) else {
@@ -746,10 +736,7 @@ async fn recording_download(State(sb): State<SharedSandbox>, req: Request) -> An
 /// download path is good.
 async fn download(State(sb): State<SharedSandbox>, req: Request) -> Response {
     let pbx = &sb.pbx;
-    if let Err(r) = gate(pbx, &req, Method::GET) {
-        return r.into_response();
-    }
-    if let Err(r) = authorized(pbx, &req) {
+    if let Err(r) = get_operation(pbx, &req) {
         return r.into_response();
     }
     let path = req.uri().path().to_string();

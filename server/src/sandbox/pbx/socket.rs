@@ -12,20 +12,16 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{authorized, fail, gate, SharedSandbox};
+use super::{fail, get_operation, SharedSandbox};
 
 /// `GET /openapi/v1.0/subscribe`.
 pub(super) async fn subscribe(State(sb): State<SharedSandbox>, req: Request) -> Response {
     let pbx = &sb.pbx;
-    if let Err(r) = gate(pbx, &req, Method::GET) {
-        return r.into_response();
-    }
-    if let Err(r) = authorized(pbx, &req) {
+    if let Err(r) = get_operation(pbx, &req) {
         return r.into_response();
     }
     if pbx.pusher.sockets_refused() {

@@ -164,3 +164,25 @@ pub fn job<'a>(jobs: &'a [Value], kind: &str) -> &'a Value {
         .find(|j| j["kind"] == kind)
         .unwrap_or_else(|| panic!("no {kind} job in {jobs:?}"))
 }
+
+/// Saves the PBX sandbox as the PBX (what **Use the PBX sandbox** fills in), with its events
+/// by `via` (`Webhook` or `WebSocket`); not tested yet.
+pub async fn save_pbx_sandbox(app: &TestApp, via: &str) {
+    let (_, v) = app.call("pbx/connection", &[]).await;
+    let (base, id) = (
+        v["sandbox"]["base_url"].as_str().unwrap().to_string(),
+        v["sandbox"]["client_id"].as_str().unwrap().to_string(),
+    );
+    let (s, b) = app
+        .call(
+            "pbx/connection/save",
+            &[
+                ("input[base_url]", &base),
+                ("input[client_id]", &id),
+                ("input[use_sandbox_secret]", "true"),
+                ("input[events_via]", via),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+}
