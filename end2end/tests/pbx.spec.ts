@@ -64,6 +64,7 @@ test('with the PBX sandbox connected, the agent\'s Dial rings the agent\'s phone
 
     // The PBX sandbox's console: the agent's own phone rings, alone.
     await open(page, '/pbx/simulator');
+    await expect(page.getByText('The PBX sandbox is connected: this page is its console.')).toBeVisible();
     const call = page.locator('#pbx-console li.pbx-call');
     await expect(call).toHaveCount(1);
     await expect(call.locator('.members > li')).toHaveText(['Extension 2005 · ringingPick up']);

@@ -230,7 +230,12 @@ pub fn SimulatorPage() -> impl IntoView {
             <header class="page-head">
                 <div class="title"><h1>{t!(i18n, sim_title)}</h1></div>
             </header>
-            <p class="muted">{t!(i18n, sim_intro)}</p>
+            // Which way the calls go: through the public intake, or on the PBX sandbox.
+            <p class="muted">{move || if console.with(Option::is_some) {
+                t_string!(i18n, sim_intro_pbx).to_string()
+            } else {
+                t_string!(i18n, sim_intro).to_string()
+            }}</p>
             <section class="card" aria-labelledby="place-title">
                 <h2 id="place-title">{t!(i18n, sim_place_title)}</h2>
                 <form class="sim-form" on:submit=place novalidate>
@@ -276,7 +281,11 @@ pub fn SimulatorPage() -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="scenarios-title">
                 <h2 id="scenarios-title">{t!(i18n, sim_scenarios)}</h2>
-                <p class="muted">{t!(i18n, sim_scenarios_hint)}</p>
+                <p class="muted">{move || if console.with(Option::is_some) {
+                    t_string!(i18n, sim_scenarios_hint_pbx).to_string()
+                } else {
+                    t_string!(i18n, sim_scenarios_hint).to_string()
+                }}</p>
                 <div class="actions left">
                     <button type="button" on:click=scenario("ring_group")>{t!(i18n, sim_ring_group)}</button>
                     <button type="button" on:click=scenario("missed")>{t!(i18n, sim_missed)}</button>
