@@ -589,3 +589,50 @@ async fn a_first_start_with_the_sandbox_connects_the_pbx_sandbox_and_the_simulat
         .await;
     assert_eq!(d["events"][0]["source"], "yeastar", "{d}");
 }
+
+#[tokio::test]
+async fn the_pbxs_errcodes_on_a_dial_reach_the_agent_and_an_expired_token_is_renewed_once() {
+    let app = connected().await;
+    connect_pbx(&app).await;
+    let pbx = &app.sandbox.pbx;
+    let kristin = app.agent("2005", "web-client-2005").await;
+    let dial = || app.call_with(&kristin, "agent/dial", &[("number", "5550100")]);
+
+    // The API application may not place calls: the PBX's words, a 502, no call.
+    pbx.inject("call/dial", 10005, 1);
+    let (s, b) = dial().await;
+    assert_eq!(
+        (s, b),
+        (
+            502,
+            json!({"Pbx": "the PBX's API application has no permission for this (errcode 10005)"})
+        )
+    );
+    assert!(pbx.calls_in_progress().is_empty());
+
+    // The PBX says the token expired: the client renews it once and dials again.
+    let before = pbx.stats();
+    pbx.inject("call/dial", 10004, 1);
+    let (s, id) = dial().await;
+    assert_eq!(s, 200, "{id}");
+    let after = pbx.stats();
+    assert_eq!(
+        (after.refreshes + after.logins) - (before.refreshes + before.logins),
+        1,
+        "one renewal"
+    );
+    assert_eq!(pbx.calls_in_progress()[0]["call_id"], id);
+
+    // Twice in a row: reported, not retried in a loop.
+    pbx.hang_up_call(id.as_str().unwrap()).unwrap();
+    pbx.inject("call/dial", 10004, 2);
+    let (s, b) = dial().await;
+    assert_eq!(
+        (s, b),
+        (
+            502,
+            json!({"Pbx": "the PBX answered errcode 10004 (TOKEN EXPIRED)"})
+        )
+    );
+    assert!(pbx.calls_in_progress().is_empty());
+}

@@ -108,6 +108,8 @@ struct PbxState {
     fail_dials: Option<String>,
     /// Download paths handed out by `recording/download` → (file, valid until).
     downloads: HashMap<String, (String, i64)>,
+    /// Switch: the next `times` requests to an endpoint (`call/dial`) answer this errcode.
+    inject: HashMap<String, (i64, u32)>,
 }
 
 impl PbxState {
@@ -182,6 +184,7 @@ impl PbxSandbox {
                 cdrs: Vec::new(),
                 fail_dials: None,
                 downloads: HashMap::new(),
+                inject: HashMap::new(),
             }),
             pusher: Pusher::default(),
         }
@@ -354,6 +357,16 @@ impl PbxSandbox {
         self.lock().calls.iter().map(calls::Call::to_json).collect()
     }
 
+    /// The next `times` requests to `endpoint` (`call/dial`, `extension/list`…) answer
+    /// `errcode`, whatever they ask.
+    pub fn inject(&self, endpoint: &str, errcode: i64, times: u32) {
+        if times > 0 {
+            self.lock()
+                .inject
+                .insert(endpoint.to_string(), (errcode, times));
+        }
+    }
+
     /// Makes every dial fail with this 30015 reason (`None`: dials work).
     pub fn fail_dials(&self, reason: Option<&str>) {
         self.lock().fail_dials = reason.map(str::to_string);
@@ -420,7 +433,37 @@ fn gate(sb: &PbxSandbox, req: &Request, method: Method) -> Result<(), Answer> {
     if req.method() != method {
         return Err(fail(10001, "INTERFACE NOT EXISTED"));
     }
+    let endpoint = req
+        .uri()
+        .path()
+        .rsplit("/openapi/v1.0/")
+        .next()
+        .unwrap_or("");
+    let mut st = sb.lock();
+    if let Some((errcode, times)) = st.inject.get_mut(endpoint) {
+        let errcode = *errcode;
+        *times -= 1;
+        if *times == 0 {
+            st.inject.remove(endpoint);
+        }
+        return Err(fail(errcode, errmsg_of(errcode)));
+    }
     Ok(())
+}
+
+/// The PBX's words for an errcode (`docs/yeastar-openapi.md` §6).
+fn errmsg_of(errcode: i64) -> &'static str {
+    match errcode {
+        -2 => "INTERNAL SERVER ERROR",
+        10004 => "TOKEN EXPIRED",
+        10005 => "ACCESS DENIED",
+        40002 => "PARAMETER ERROR",
+        60001 => "DATA NOT FOUND",
+        60002 => "MAX LIMITATION EXCEEDED",
+        70004 => "ACCOUNT IP BLOCKED",
+        70087 => "IP FORBIDDEN",
+        _ => "FAILURE",
+    }
 }
 
 /// Reads a JSON object body (the token endpoints and the `POST` operations).
@@ -790,7 +833,8 @@ async fn not_existed() -> Answer {
 /// `POST /sandbox/pbx/control`: `{"advance_secs": n, "generate_extensions": n,
 /// "unblock": true, "cap_errcode": n, "webhook_url": "…" | null, "fail_dials": "reason" |
 /// null, "msg_as_object": bool, "webhook_retries": n, "socket_idle_ms": n, "drop_sockets":
-/// true, "sockets_away": bool}`; answers the stats.
+/// true, "sockets_away": bool, "inject": {"endpoint": "call/dial", "errcode": 10005, "times":
+/// 1}}`; answers the stats.
 async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answer {
     let pbx = &sb.pbx;
     if let Some(s) = v.get("advance_secs").and_then(Value::as_i64) {
@@ -810,6 +854,14 @@ async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answe
         }
         if let Some(f) = v.get("fail_dials") {
             st.fail_dials = f.as_str().map(str::to_string);
+        }
+        if let Some(i) = v.get("inject") {
+            let endpoint = i.get("endpoint").and_then(Value::as_str).unwrap_or("");
+            let errcode = i.get("errcode").and_then(Value::as_i64).unwrap_or(-2);
+            let times = i.get("times").and_then(Value::as_u64).unwrap_or(1) as u32;
+            if !endpoint.is_empty() && times > 0 {
+                st.inject.insert(endpoint.to_string(), (errcode, times));
+            }
         }
     }
     pbx.pusher.configure(|c| {
