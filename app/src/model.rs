@@ -753,6 +753,10 @@ pub struct AgentMe {
     /// pages is dialled at once; one from anywhere else is confirmed first.
     #[serde(default)]
     pub desk_origin: Option<String>,
+    /// The client can answer a ringing call: without a PBX (the simulator answers) or with the
+    /// PBX sandbox; a real PBX's phone answers its own calls.
+    #[serde(default)]
+    pub can_answer: bool,
 }
 
 /// Where a call stands, seen from one extension (the agent web client).

@@ -33,7 +33,7 @@ pub async fn agent_sign_in(extension: String, password: String) -> Result<AgentM
                 .await
                 .map_err(|_| AppError::Internal)?;
             tracing::info!(extension = %ext.number, %addr, "agent signed in");
-            Ok(me_of(&engine, ext))
+            me_of(&engine, ext).await
         }
         Err(SignInError::Invalid) => {
             tracing::warn!(%addr, "failed agent sign-in");
@@ -49,14 +49,19 @@ pub async fn agent_sign_in(extension: String, password: String) -> Result<AgentM
 }
 
 #[cfg(feature = "ssr")]
-fn me_of(engine: &crate::engine::SharedEngine, ext: crate::model::Extension) -> AgentMe {
+async fn me_of(
+    engine: &crate::engine::SharedEngine,
+    ext: crate::model::Extension,
+) -> Result<AgentMe, AppError> {
+    let can_answer = engine.agent_can_answer().await?;
     let bound = engine.bound_agent(&ext.number);
-    AgentMe {
+    Ok(AgentMe {
+        can_answer,
         extension: ext.number,
         name: ext.name,
         agent_name: bound.map(|b| b.agent_name.clone()),
         desk_origin: engine.zoho.desk_origin(),
-    }
+    })
 }
 
 /// The signed-in agent (`None` when nobody is).
@@ -64,7 +69,10 @@ fn me_of(engine: &crate::engine::SharedEngine, ext: crate::model::Extension) -> 
 pub async fn current_agent() -> Result<Option<AgentMe>, AppError> {
     use super::ssr::*;
     let engine = engine()?;
-    Ok(signed_in_agent(&engine).await?.map(|e| me_of(&engine, e)))
+    match signed_in_agent(&engine).await? {
+        Some(e) => me_of(&engine, e).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Ends the agent's sign-in (the admin's, if any in the same browser, stays).

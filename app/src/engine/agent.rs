@@ -435,7 +435,11 @@ impl Engine {
             return self.simulate(action).await.map(|_| ());
         }
         if answer {
-            return Err(call_problem(FieldProblem::AnswerOnPhone));
+            // The PBX sandbox can pick up the agent's phone; a real PBX's phone answers itself.
+            return match self.pbx_console().await? {
+                Some(_) => self.simulate(action).await.map(|_| ()),
+                None => Err(call_problem(FieldProblem::AnswerOnPhone)),
+            };
         }
         let api = self.pbx_connection.api().await?;
         let channel = api
@@ -449,6 +453,13 @@ impl Engine {
             .ok_or_else(|| call_problem(FieldProblem::CallEnded))?;
         api.hangup(&channel).await?;
         Ok(())
+    }
+
+    /// Whether the agent client may offer Answer: without a PBX (the simulator answers) or with
+    /// the PBX sandbox (its console picks up); never on a real PBX (`accept_inbound` routes a
+    /// call, it does not answer it: the phone does).
+    pub async fn agent_can_answer(&self) -> Result<bool, EngineError> {
+        Ok(!self.pbx_connection.is_configured().await? || self.pbx_console().await?.is_some())
     }
 
     /// Click to call: the PBX rings the agent's extension, then dials `number` (as dialled,

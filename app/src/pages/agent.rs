@@ -136,6 +136,7 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
     let i18n = use_i18n();
     let query = use_query_map();
     let calls = RwSignal::new(initial);
+    let answer_here = me.can_answer;
     // Re-reads the calls (after a reconnect, or missed events). Not a resource: the page must
     // not fall back to its loading state (and lose focus) while it reads.
     let reload = move || {
@@ -441,7 +442,7 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
             </Show>
             <ul class="agent-calls">
                 <For each=move || calls.get().active key=|c| (c.call_id.clone(), c.state, c.caller.clone()) let:c>
-                    <ActiveCall c=c control=control/>
+                    <ActiveCall c=c control=control answer_here=answer_here/>
                 </For>
             </ul>
             {move || control_error().map(|t| view! { <p class="form-error" role="alert">{t}</p> })}
@@ -526,9 +527,11 @@ fn caller_cell(i18n: I18nContext, c: &AgentCall) -> AnyView {
 fn ActiveCall(
     c: AgentCall,
     control: Action<(String, bool), Result<(), AppError>>,
+    /// The client can answer (no PBX, or the PBX sandbox); on a real PBX the phone does.
+    answer_here: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let can_answer = c.state == AgentCallState::Ringing && c.direction == "inbound";
+    let can_answer = answer_here && c.state == AgentCallState::Ringing && c.direction == "inbound";
     let can_hang_up = c.state == AgentCallState::Talking
         || c.state == AgentCallState::Ringing && c.direction == "outbound";
     let (id1, id2) = (c.call_id.clone(), c.call_id.clone());

@@ -112,7 +112,7 @@ async fn a_dial_rings_the_agents_phone_then_the_callee_and_the_pbxs_events_make_
     pbx.flushed().await;
     live.expect_call(&id, "Talking").await;
 
-    // Answering is the phone's business on a real PBX: the client says so.
+    // Nothing rings in on this call: there is nothing to answer.
     let (s, b) = app
         .call_with(
             &kristin,
@@ -635,4 +635,72 @@ async fn the_pbxs_errcodes_on_a_dial_reach_the_agent_and_an_expired_token_is_ren
         )
     );
     assert!(pbx.calls_in_progress().is_empty());
+}
+
+#[tokio::test]
+async fn answer_is_offered_without_a_pbx_and_with_the_pbx_sandbox_but_not_on_a_real_pbx() {
+    let app = connected().await;
+    let pbx = &app.sandbox.pbx;
+    let kristin = app.agent("2005", "web-client-2005").await;
+    let can_answer = || async {
+        let (s, me) = app.call_with(&kristin, "agent/me", &[]).await;
+        assert_eq!(s, 200, "{me}");
+        me["can_answer"].clone()
+    };
+    assert_eq!(can_answer().await, true, "no PBX: the simulator answers");
+
+    // The PBX sandbox picks up the agent's phone when the agent answers in the client.
+    connect_pbx(&app).await;
+    assert_eq!(can_answer().await, true);
+    let id = pbx.ring_in("5503301", "6500", &["2005".into()]).unwrap();
+    pbx.flushed().await;
+    let (s, b) = app
+        .call_with(
+            &kristin,
+            "agent/call",
+            &[("call_id", &id), ("answer", "true")],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, calls) = app.call("calls/console", &[]).await;
+    assert_eq!(calls[0]["members"][1]["status"], "ANSWER", "{calls}");
+    pbx.hang_up_call(&id).unwrap();
+    pbx.flushed().await;
+
+    // A PBX that is not this process's sandbox (the same one by another name, standing in
+    // for a real PBX): its phones answer their own calls, the client does not offer to.
+    let real = app.base.replace("127.0.0.1", "localhost");
+    let (s, b) = app
+        .call(
+            "pbx/connection/save",
+            &[
+                ("input[base_url]", &format!("{real}/sandbox/pbx")),
+                ("input[client_id]", server::sandbox::pbx::DEMO_PBX_CLIENT_ID),
+                (
+                    "input[client_secret]",
+                    server::sandbox::pbx::DEMO_PBX_CLIENT_SECRET,
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, v) = app.call("pbx/connection/test", &[]).await;
+    assert_eq!(v["status"], "Connected", "{v}");
+    assert_eq!(can_answer().await, false);
+    let id = pbx.ring_in("5503301", "6500", &["2005".into()]).unwrap();
+    pbx.flushed().await;
+    let (s, b) = app
+        .call_with(
+            &kristin,
+            "agent/call",
+            &[("call_id", &id), ("answer", "true")],
+        )
+        .await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"Invalid": [{"field": "call", "problem": "AnswerOnPhone"}]})
+        )
+    );
 }

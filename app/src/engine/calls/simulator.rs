@@ -191,7 +191,7 @@ impl Engine {
     }
 
     /// The PBX sandbox's console, when the PBX connected is this process's PBX sandbox.
-    async fn pbx_console(&self) -> Result<Option<String>, EngineError> {
+    pub(crate) async fn pbx_console(&self) -> Result<Option<String>, EngineError> {
         let Some(sb) = &self.config.sandbox else {
             return Ok(None);
         };
