@@ -18,6 +18,7 @@ use tokio::sync::broadcast;
 use super::calls::event::Direction;
 use super::calls::log::clock;
 use super::calls::machine::CallState;
+use super::calls::simulator::PbxMode;
 use super::calls::Switch;
 use super::lookup::ZohoRecord;
 use super::{Engine, EngineError};
@@ -431,15 +432,14 @@ impl Engine {
             },
             _ => return Err(call_problem(FieldProblem::NotRinging)),
         };
-        if !self.pbx_connection.is_configured().await? {
-            return self.simulate(action).await.map(|_| ());
-        }
-        if answer {
+        match self.pbx_mode().await? {
+            PbxMode::None => return self.simulate(action).await.map(|_| ()),
             // The PBX sandbox can pick up the agent's phone; a real PBX's phone answers itself.
-            return match self.pbx_console().await? {
-                Some(_) => self.simulate(action).await.map(|_| ()),
-                None => Err(call_problem(FieldProblem::AnswerOnPhone)),
-            };
+            PbxMode::Sandbox { console } if answer => {
+                return self.simulate_on_pbx(&console, action).await.map(|_| ())
+            }
+            PbxMode::Real if answer => return Err(call_problem(FieldProblem::AnswerOnPhone)),
+            _ => {}
         }
         let api = self.pbx_connection.api().await?;
         let channel = api
@@ -459,7 +459,7 @@ impl Engine {
     /// the PBX sandbox (its console picks up); never on a real PBX (`accept_inbound` routes a
     /// call, it does not answer it: the phone does).
     pub async fn agent_can_answer(&self) -> Result<bool, EngineError> {
-        Ok(!self.pbx_connection.is_configured().await? || self.pbx_console().await?.is_some())
+        Ok(self.pbx_mode().await? != PbxMode::Real)
     }
 
     /// Click to call: the PBX rings the agent's extension, then dials `number` (as dialled,
@@ -468,7 +468,7 @@ impl Engine {
     /// call's id.
     pub async fn agent_dial(&self, extension: &str, number: &str) -> Result<String, EngineError> {
         let number = self.sim_number(&crate::model::dial_string(number))?;
-        if self.pbx_connection.is_configured().await? {
+        if self.pbx_mode().await? != PbxMode::None {
             let api = self.pbx_connection.api().await?;
             return Ok(api.dial(extension, &number).await?);
         }

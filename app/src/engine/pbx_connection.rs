@@ -337,11 +337,6 @@ impl PbxConnection {
         }))
     }
 
-    /// Whether a PBX is set up (tested or not): then calls are placed through it.
-    pub async fn is_configured(&self) -> Result<bool, EngineError> {
-        Ok(self.store.pbx_connection().await?.is_some())
-    }
-
     /// Whether the PBX connection's last test succeeded.
     pub async fn is_connected(&self) -> Result<bool, EngineError> {
         Ok(self

@@ -478,15 +478,22 @@ impl PbxApi {
     /// `call/query?extension=`: the calls in progress of one extension (none: an empty list,
     /// though the PBX answers that with `60001`).
     pub async fn calls_of_extension(&self, extension: &str) -> Result<Vec<PbxCall>, PbxError> {
-        match self
-            .get("call/query", &[("extension", extension.to_string())])
-            .await
-        {
-            Ok(v) => v
+        self.query_calls("extension", extension)
+            .await?
+            .iter()
+            .map(call_of)
+            .collect()
+    }
+
+    /// `call/query` with its one filter: the calls as the PBX gives them (its `60001` for none
+    /// read as an empty list).
+    async fn query_calls(&self, filter: &str, value: &str) -> Result<Vec<Value>, PbxError> {
+        match self.get("call/query", &[(filter, value.to_string())]).await {
+            Ok(v) => Ok(v
                 .get("data")
                 .and_then(Value::as_array)
-                .map(|d| d.iter().map(call_of).collect())
-                .unwrap_or_else(|| Ok(Vec::new())),
+                .cloned()
+                .unwrap_or_default()),
             Err(PbxError::Api { errcode: 60001, .. }) => Ok(Vec::new()),
             Err(e) => Err(e),
         }
@@ -508,16 +515,7 @@ impl PbxApi {
     pub async fn calls_in_progress(&self) -> Result<Vec<Value>, PbxError> {
         let mut all = Vec::new();
         for ty in ["inbound", "outbound", "internal"] {
-            match self.get("call/query", &[("type", ty.to_string())]).await {
-                Ok(v) => all.extend(
-                    v.get("data")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default(),
-                ),
-                Err(PbxError::Api { errcode: 60001, .. }) => {}
-                Err(e) => return Err(e),
-            }
+            all.extend(self.query_calls("type", ty).await?);
         }
         Ok(all)
     }

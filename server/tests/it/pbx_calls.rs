@@ -108,7 +108,7 @@ async fn a_dial_rings_the_agents_phone_then_the_callee_and_the_pbxs_events_make_
     );
 
     // The callee answers.
-    pbx.answer_far_end(&id).unwrap();
+    pbx.pick_up(&id, number).unwrap();
     pbx.flushed().await;
     live.expect_call(&id, "Talking").await;
 

@@ -33,6 +33,17 @@ fn invalid(field: &str, problem: FieldProblem) -> EngineError {
     }])
 }
 
+/// Which PBX the calls go through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PbxMode {
+    /// None is set up: the simulator posts the events to the intake.
+    None,
+    /// This process's PBX sandbox, and its console's address.
+    Sandbox { console: String },
+    /// Any other PBX.
+    Real,
+}
+
 /// Sends a request to the PBX sandbox's console and reads its JSON answer.
 async fn console_answer(req: reqwest::RequestBuilder) -> Result<Value, EngineError> {
     req.send()
@@ -90,7 +101,7 @@ impl Sim {
 impl Engine {
     /// Runs a simulator action; returns the call's id.
     pub async fn simulate(&self, action: SimAction) -> Result<String, EngineError> {
-        if let Some(console) = self.pbx_console().await? {
+        if let PbxMode::Sandbox { console } = self.pbx_mode().await? {
             return self.simulate_on_pbx(&console, action).await;
         }
         let now = now_ms();
@@ -191,15 +202,18 @@ impl Engine {
     }
 
     /// The PBX sandbox's console, when the PBX connected is this process's PBX sandbox.
-    pub(crate) async fn pbx_console(&self) -> Result<Option<String>, EngineError> {
-        let Some(sb) = &self.config.sandbox else {
-            return Ok(None);
-        };
+    /// Which PBX calls go through, from one read of its setting.
+    pub(crate) async fn pbx_mode(&self) -> Result<PbxMode, EngineError> {
         let Some(row) = self.store.pbx_connection().await? else {
-            return Ok(None);
+            return Ok(PbxMode::None);
         };
-        let sandbox = sb.pbx_url.trim_end_matches('/');
-        Ok((row.base_url.trim_end_matches('/') == sandbox).then(|| format!("{sandbox}/console")))
+        let base = row.base_url.trim_end_matches('/');
+        Ok(match &self.config.sandbox {
+            Some(sb) if base == sb.pbx_url.trim_end_matches('/') => PbxMode::Sandbox {
+                console: format!("{base}/console"),
+            },
+            _ => PbxMode::Real,
+        })
     }
 
     /// One hand on the PBX sandbox's phones; the call's id when the console names one.
@@ -220,7 +234,11 @@ impl Engine {
     }
 
     /// The simulator's action done on the PBX sandbox.
-    async fn simulate_on_pbx(&self, url: &str, action: SimAction) -> Result<String, EngineError> {
+    pub(crate) async fn simulate_on_pbx(
+        &self,
+        url: &str,
+        action: SimAction,
+    ) -> Result<String, EngineError> {
         let ring_in = |from: &str, exts: &[String]| json!({ "ring_in": { "from": from, "did": SANDBOX_DID, "extensions": exts } });
         let pick_up =
             |id: &str, number: &str| json!({ "pick_up": { "call_id": id, "number": number } });
@@ -292,10 +310,10 @@ impl Engine {
 
     /// The PBX sandbox's calls in progress (`None` when the PBX connected is not the sandbox).
     pub async fn pbx_console_calls(&self) -> Result<Option<Vec<PbxConsoleCall>>, EngineError> {
-        let Some(url) = self.pbx_console().await? else {
+        let PbxMode::Sandbox { console } = self.pbx_mode().await? else {
             return Ok(None);
         };
-        let v = console_answer(self.zoho.http.get(url)).await?;
+        let v = console_answer(self.zoho.http.get(console)).await?;
         let member = |m: &Value| {
             let (kind, f) = m.as_object()?.iter().next()?;
             let number = match kind.as_str() {

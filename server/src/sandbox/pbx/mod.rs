@@ -272,25 +272,6 @@ impl PbxSandbox {
         })
     }
 
-    /// The far end of call `call_id` (the outside number of a click-to-call) picks up.
-    pub fn answer_far_end(&self, call_id: &str) -> Result<(), ConsoleError> {
-        self.act(|st| {
-            let ch = st
-                .calls
-                .iter()
-                .find(|c| c.call_id == call_id)
-                .and_then(|c| {
-                    c.members.iter().find(|m| {
-                        m.status == calls::Status::Ring
-                            && !matches!(m.party, calls::Party::Extension { .. })
-                    })
-                })
-                .map(|m| m.channel_id.clone())
-                .ok_or(ConsoleError::NotRinging)?;
-            Ok(((), st.answer(&ch)?))
-        })
-    }
-
     /// On call `call_id`, the ringing phone of `number` picks up: an extension, or the
     /// outside number of a click-to-call. Any other party of the call named (the dialling
     /// agent, say) means its far end, as a simulator's "Answer" does.
@@ -901,7 +882,7 @@ async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answe
 }
 
 /// `POST /sandbox/pbx/console`: what people do to the PBX's phones —
-/// `{"answer": "2005"}` (that extension picks up), `{"answer_far_end": call_id}`,
+/// `{"answer": "2005"}` (that extension picks up),
 /// `{"pick_up": {"call_id": …, "number": "2005"}}` (that party of the call picks up),
 /// `{"hang_up": call_id}`, `{"ring_in": {"from": "+49…", "did": "6500", "extensions":
 /// ["2005"]}}`. Answers `{"ok": true, "call_id"?}` or `{"ok": false, "error": "…",
@@ -911,8 +892,6 @@ async fn console(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Json<
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::trim);
     let done = if let Some(x) = text("answer") {
         pbx.answer_extension(x).map(|_| None)
-    } else if let Some(c) = text("answer_far_end") {
-        pbx.answer_far_end(c).map(|_| None)
     } else if let Some(p) = v.get("pick_up") {
         let field = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").trim();
         pbx.pick_up(field("call_id"), field("number")).map(|_| None)
@@ -934,7 +913,7 @@ async fn console(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Json<
             .map(Some)
     } else {
         Err(ConsoleError::Required(
-            "answer, answer_far_end, hang_up or ring_in",
+            "answer, pick_up, hang_up or ring_in",
         ))
     };
     Json(match done {

@@ -199,11 +199,15 @@ impl Pusher {
     /// Sends the events to the open sockets and queues them for the webhook (when one is set).
     pub fn emit(&self, emits: Vec<Emit>) {
         let cfg = self.config();
-        for e in &emits {
+        let texts: Vec<String> = emits
+            .iter()
+            .map(|e| e.envelope(cfg.msg_as_object).to_string())
+            .collect();
+        for (e, text) in emits.iter().zip(&texts) {
             // No socket open is not an error.
             let _ = self.inner.sockets.send(SocketEvent {
                 event_type: e.event_type,
-                text: e.envelope(cfg.msg_as_object).to_string(),
+                text: text.clone(),
             });
         }
         let Some(url) = cfg.url.clone() else {
@@ -215,8 +219,8 @@ impl Pusher {
             tokio::spawn(deliver(self.inner.clone(), rx));
             tx
         });
-        for e in emits {
-            let body = serde_json::to_vec(&e.envelope(cfg.msg_as_object)).unwrap_or_default();
+        for text in texts {
+            let body = text.into_bytes();
             self.inner.pending.fetch_add(1, Ordering::SeqCst);
             let queued = Queued {
                 url: url.clone(),
