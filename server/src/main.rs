@@ -26,11 +26,10 @@ enum Command {
     RotateKey,
 }
 
-// One thread for the async work (blocking work such as password hashing and SQLite still runs
-// on other threads). Leptos's server rendering keeps thread-bound values in the page's reactive
-// owner; on a work-stealing runtime the end of a streamed page can be polled on another thread,
-// the drop of such a value panics and the response never completes (docs/decisions.md).
-#[tokio::main(flavor = "current_thread")]
+// Every core: the intake, the job runner, the Zoho and PBX clients and the pages run on tokio's
+// multi-threaded runtime. A page's values may be dropped on another thread than the one that
+// made them, so pages hold nothing thread-bound while the server renders (docs/decisions.md).
+#[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(

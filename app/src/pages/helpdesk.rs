@@ -339,8 +339,11 @@ fn AuthorizationInformation(
     });
 
     // The consent window must be opened in the click itself (or browsers block it); its
-    // address is set once the server has saved the settings and made the `state`.
-    let consent_window = StoredValue::new_local(None::<web_sys::Window>);
+    // address is set once the server has saved the settings and made the `state`. Its handle
+    // is thread-bound local storage: made only in the browser, never while the server renders
+    // (a page's values may be dropped on another thread there, and a thread-bound one would
+    // panic and cut the page off: docs/decisions.md).
+    let consent_window = ConsentWindow::new();
     let on_save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.set(vec![]);
@@ -351,7 +354,7 @@ fn AuthorizationInformation(
             .ok()
             .flatten();
         blocked.set(w.is_none());
-        consent_window.set_value(w);
+        consent_window.set(w);
         save.dispatch(SettingsInput {
             accounts_url: accounts.get_untracked(),
             desk_url: desk.get_untracked(),
@@ -368,18 +371,14 @@ fn AuthorizationInformation(
         match result {
             Ok(auth) => {
                 secret.set(String::new());
-                consent_window.with_value(|w| {
-                    if let Some(w) = w {
-                        let _ = w.location().set_href(&auth.consent_url);
-                    }
+                consent_window.with(|w| {
+                    let _ = w.location().set_href(&auth.consent_url);
                 });
                 waiting.set(Some(auth));
             }
             Err(e) => {
-                consent_window.with_value(|w| {
-                    if let Some(w) = w {
-                        let _ = w.close();
-                    }
+                consent_window.with(|w| {
+                    let _ = w.close();
                 });
                 match e {
                     AppError::Invalid(list) => {
@@ -508,5 +507,27 @@ fn AuthorizationInformation(
         {move || outcome.get().map(|o| view! {
             <ResultDialog outcome=o on_close=move || { outcome.set(None); on_change(); }/>
         })}
+    }
+}
+
+/// The Zoho consent window opened by Save: held in the browser only (see its use).
+#[derive(Clone, Copy)]
+struct ConsentWindow(Option<StoredValue<Option<web_sys::Window>, LocalStorage>>);
+
+impl ConsentWindow {
+    fn new() -> ConsentWindow {
+        ConsentWindow((!cfg!(feature = "ssr")).then(|| StoredValue::new_local(None)))
+    }
+
+    fn set(&self, w: Option<web_sys::Window>) {
+        if let Some(held) = self.0 {
+            held.set_value(w);
+        }
+    }
+
+    fn with(&self, f: impl FnOnce(&web_sys::Window)) {
+        if let Some(held) = self.0 {
+            held.with_value(|w| w.as_ref().map(f));
+        }
     }
 }

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use futures::StreamExt;
+
 use crate::support::app::*;
 
 const NAME: &str = "helpdesk-0123456789abcdef";
@@ -95,4 +97,55 @@ async fn hashed_files_are_precompressed_and_cached_for_a_year() {
     assert_eq!(header(&r, "cache-control"), "");
 
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// The server runs on every core, where the end of a streamed page can be polled on another
+/// thread than its start. Under concurrent load every page completes: one holding a thread-bound
+/// value while it renders (the consent window's handle once did) would panic when dropped there
+/// and cut its page off (docs/decisions.md, 2026-11-28 and 2026-12-04).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_complete_under_load_on_a_multi_threaded_runtime() {
+    let app = TestApp::spawn().await;
+    app.connect().await;
+    app.sign_in().await;
+    let pages = [
+        "/integrations/helpdesk",
+        "/integrations/helpdesk/log",
+        "/pbx/extensions",
+        "/pbx/contacts",
+        "/pbx/simulator",
+        "/pbx/connection",
+        "/agent",
+        "/login",
+    ];
+    let load = |i: usize| {
+        let (http, url) = (
+            app.http.clone(),
+            format!("{}{}", app.base, pages[i % pages.len()]),
+        );
+        async move {
+            let r = http.get(&url).send().await.unwrap();
+            let status = r.status().as_u16();
+            // The streamed page's last chunks come after `</html>`; a page whose stream broke
+            // off mid-body is an error here, one that stalls a timeout.
+            let body = r.text().await;
+            let whole = body.is_ok_and(|b| b.contains("</html>"));
+            (url, status, whole)
+        }
+    };
+    let loads = futures::stream::iter(0..300)
+        .map(load)
+        .buffer_unordered(20)
+        .collect::<Vec<_>>()
+        .await;
+    let broken: Vec<_> = loads
+        .iter()
+        .filter(|(_, s, whole)| *s != 200 || !whole)
+        .collect();
+    assert!(
+        broken.is_empty(),
+        "{} of 300: {:?}",
+        broken.len(),
+        &broken[..broken.len().min(5)]
+    );
 }
