@@ -122,6 +122,8 @@ pub struct PbxConnectionView {
     pub webhook_url: String,
     /// How the PBX's events reach this app.
     pub events_via: PbxEventsVia,
+    /// Click to call asks the agent's phone to pick up by itself.
+    pub auto_answer: bool,
     /// The event socket, when events come by WebSocket.
     pub socket: PbxSocketView,
     pub status: PbxStatus,
@@ -152,6 +154,17 @@ pub struct PbxSyncReport {
     pub skipped: Vec<String>,
 }
 
+/// How far a running "Sync extensions from the PBX" is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PbxSyncProgress {
+    /// Extensions read from the PBX so far.
+    pub read: usize,
+    /// Extensions the PBX says it has (0 until its first page answers).
+    pub total: usize,
+    /// Every page is read; the changes are being saved.
+    pub saving: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RemovedExtension {
     pub number: String,
@@ -176,6 +189,9 @@ pub struct PbxSettingsInput {
     pub webhook_secret: String,
     #[serde(default)]
     pub events_via: PbxEventsVia,
+    /// Click to call asks the agent's phone to pick up by itself (`auto_answer`).
+    #[serde(default)]
+    pub auto_answer: bool,
 }
 
 /// How the PBX's call events reach this app.
@@ -271,6 +287,27 @@ pub struct Extension {
     /// A web-client password is set (the password itself is never sent back).
     #[serde(default)]
     pub web_password_set: bool,
+}
+
+/// An extension's phone as the PBX last reported it (event 30008, Extension Call Status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PhoneStatus {
+    Idle,
+    Ringing,
+    /// On a call.
+    Busy,
+}
+
+impl PhoneStatus {
+    /// The PBX's word (`Ringing`, `Busy`, `Idle`), in any case.
+    pub fn from_pbx(s: &str) -> Option<PhoneStatus> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "idle" => Some(PhoneStatus::Idle),
+            "ringing" => Some(PhoneStatus::Ringing),
+            "busy" => Some(PhoneStatus::Busy),
+            _ => None,
+        }
+    }
 }
 
 /// The add / edit form of an extension, and one item of a JSON import.

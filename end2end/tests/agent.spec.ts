@@ -1,8 +1,6 @@
-import { test, expect, Page, BrowserContext, chromium } from '@playwright/test';
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, resolve } from 'path';
-import { agentSignIn as signInAgent, connectAndBind, open, setWebPassword, signIn, L } from './helpers';
+import { test, expect, Page } from '@playwright/test';
+import { resolve } from 'path';
+import { agentSignIn as signInAgent, connectAndBind, open, setWebPassword, signIn, withExtension, L } from './helpers';
 import { BASE } from '../playwright.config';
 
 const PASSWORD = 'kristin-web-client';
@@ -189,33 +187,6 @@ test('the agent dials a number and the simulator shows the call on the agent\'s 
   await expect(agent.locator('#agent-state')).toHaveText('Idle');
   await agentCtx.close();
 });
-
-/** Chromium with the browser extension loaded, set up for this PBX in its options page. */
-async function withExtension(): Promise<BrowserContext> {
-  const ext = resolve(__dirname, '../../public/browser-extension');
-  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pbx-ext-')), {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    baseURL: BASE,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      `--disable-extensions-except=${ext}`,
-      `--load-extension=${ext}`,
-    ],
-  });
-  let [worker] = ctx.serviceWorkers();
-  if (!worker) worker = await ctx.waitForEvent('serviceworker');
-  const id = new URL(worker.url()).host;
-  const options = await ctx.newPage();
-  await options.goto(`chrome-extension://${id}/options.html`);
-  await expect(options.locator('#status')).toHaveText('No PBX is set yet.');
-  await options.getByLabel('PBX address').fill(BASE + '/agent');
-  await options.getByRole('button', { name: 'Save' }).click();
-  await expect(options.locator('#status')).toContainText(`Saved: numbers go to the agent web client at ${BASE}.`);
-  await options.close();
-  return ctx;
-}
 
 test('with the browser extension, a number on a Zoho Desk page is a link that dials it', async ({ page }) => {
   await prepare(page);

@@ -1,5 +1,8 @@
-import { expect, Page } from '@playwright/test';
-import { ADMIN_PASSWORD } from '../playwright.config';
+import { expect, Page, BrowserContext, chromium } from '@playwright/test';
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+import { ADMIN_PASSWORD, BASE } from '../playwright.config';
 
 /** Labels of the manual in both languages (docs/interfaces.md). */
 export const L = {
@@ -100,4 +103,31 @@ export async function agentSignIn(agent: Page, ext: string, password: string) {
   await agent.getByLabel('Password', { exact: true }).fill(password);
   await agent.getByRole('button', { name: 'Sign in' }).click();
   await expect(agent.locator('#agent-conn')).toHaveText('Live');
+}
+
+/** Chromium with the browser extension loaded, set up for this PBX in its options page. */
+export async function withExtension(): Promise<BrowserContext> {
+  const ext = resolve(__dirname, '../../public/browser-extension');
+  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pbx-ext-')), {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    baseURL: BASE,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      `--disable-extensions-except=${ext}`,
+      `--load-extension=${ext}`,
+    ],
+  });
+  let [worker] = ctx.serviceWorkers();
+  if (!worker) worker = await ctx.waitForEvent('serviceworker');
+  const id = new URL(worker.url()).host;
+  const options = await ctx.newPage();
+  await options.goto(`chrome-extension://${id}/options.html`);
+  await expect(options.locator('#status')).toHaveText('No PBX is set yet.');
+  await options.getByLabel('PBX address').fill(BASE + '/agent');
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.locator('#status')).toContainText(`Saved: numbers go to the agent web client at ${BASE}.`);
+  await options.close();
+  return ctx;
 }

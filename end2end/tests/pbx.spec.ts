@@ -1,9 +1,30 @@
-import { test, expect } from '@playwright/test';
-import { agentSignIn, connectAndBind, open, setWebPassword, signIn } from './helpers';
+import { test, expect, Page } from '@playwright/test';
+import { agentSignIn, connectAndBind, open, setWebPassword, signIn, withExtension } from './helpers';
 import { BASE } from '../playwright.config';
 
 // The PBX sandbox's API application (documented in README).
 const PBX_CLIENT_ID = 'pbxsandboxclient0000000000000001';
+
+/** The admin connects the PBX sandbox on the PBX page. */
+async function connectPbxSandbox(page: Page) {
+  await open(page, '/pbx/connection');
+  await page.getByRole('button', { name: 'Use the PBX sandbox' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.locator('#pbx-status')).toHaveText('Connected · 7 extensions');
+}
+
+/** The admin disconnects the PBX (the journeys leave the server as they found it). */
+async function disconnectPbx(page: Page) {
+  await open(page, '/pbx/connection');
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  await expect(page.locator('#pbx-status')).toHaveText('Not configured');
+}
+
+async function pbxControl(page: Page, data: object) {
+  const r = await page.request.post(`${BASE}/sandbox/pbx/control`, { data });
+  expect(r.ok()).toBeTruthy();
+}
 
 test('an admin connects the PBX: a wrong secret shows the PBX\'s words, the sandbox\'s counts the extensions', async ({ page }) => {
   await signIn(page);
@@ -38,6 +59,23 @@ test('an admin connects the PBX: a wrong secret shows the PBX\'s words, the sand
   await expect(page.locator('#pbx-sync-report')).toContainText('7 extensions on the PBX:');
   await page.screenshot({ path: 'test-results/pbx-connection-en.png', fullPage: true });
 
+  // A big PBX far away (2,000 more extensions, every answer 300 ms late): the sync says how
+  // far it is while it reads, then what it did; taking them away again removes only them.
+  await pbxControl(page, { add_generated_extensions: 2000, latency_ms: 300 });
+  try {
+    await page.getByRole('button', { name: 'Sync extensions from the PBX' }).click();
+    await expect(page.locator('#pbx-sync-progress')).toContainText(/Read [\d,]+ of 2,007 extensions from the PBX…/);
+    await page.screenshot({ path: 'test-results/pbx-sync-progress-en.png', fullPage: true });
+    await expect(page.locator('#pbx-sync-report')).toContainText('2,007 extensions on the PBX: 2,000 added, 0 updated, 0 removed.');
+    await expect(page.locator('#pbx-sync-progress')).toHaveCount(0);
+  } finally {
+    await pbxControl(page, { add_generated_extensions: 0, latency_ms: 0 });
+  }
+  await page.getByRole('button', { name: 'Sync extensions from the PBX' }).click();
+  await expect(page.locator('#pbx-sync-report')).toContainText('7 extensions on the PBX: 0 added, 0 updated, 2,000 removed.');
+  await expect(page.locator('#pbx-sync-report li')).toHaveCount(21);
+  await expect(page.locator('#pbx-sync-report li').last()).toHaveText('…and 1,980 more removed.');
+
   // Disconnect keeps everything else.
   await page.getByRole('button', { name: 'Disconnect' }).click();
   await expect(page.locator('#pbx-status')).toHaveText('Not configured');
@@ -48,11 +86,7 @@ test('an admin connects the PBX: a wrong secret shows the PBX\'s words, the sand
 test('with the PBX sandbox connected, the agent\'s Dial rings the agent\'s phone first, then the number; a refused dial is said in plain words', async ({ page, browser }) => {
   await connectAndBind(page);
   await setWebPassword(page, '2005', 'web-client-2005');
-  await open(page, '/pbx/connection');
-  await page.getByRole('button', { name: 'Use the PBX sandbox' }).click();
-  await page.getByRole('button', { name: 'Save', exact: true }).click();
-  await page.getByRole('button', { name: 'Test connection' }).click();
-  await expect(page.locator('#pbx-status')).toHaveText('Connected · 7 extensions');
+  await connectPbxSandbox(page);
   await expect(page.getByText(`${BASE}/api/pbx/yeastar-events`)).toBeVisible();
   const agentCtx = await browser.newContext();
   try {
@@ -124,8 +158,46 @@ test('with the PBX sandbox connected, the agent\'s Dial rings the agent\'s phone
   } finally {
     await page.request.post(`${BASE}/sandbox/pbx/control`, { data: { fail_dials: null } });
     await agentCtx.close();
-    await open(page, '/pbx/connection');
-    await page.getByRole('button', { name: 'Disconnect' }).click();
-    await expect(page.locator('#pbx-status')).toHaveText('Not configured');
+    await disconnectPbx(page);
+  }
+});
+
+test('with the PBX sandbox connected, the browser extension\'s click on a Zoho Desk number rings the agent\'s phone, then the number', async ({ page }) => {
+  await connectAndBind(page);
+  await setWebPassword(page, '2005', 'web-client-2005');
+  await connectPbxSandbox(page);
+  const ctx = await withExtension();
+  try {
+    const agent = ctx.pages()[0] ?? await ctx.newPage();
+    await agentSignIn(agent, '2005', 'web-client-2005');
+    // Paul Young's page in the Zoho Desk sandbox: his number is a link; a person clicks it.
+    const desk = await ctx.newPage();
+    await desk.goto('/sandbox/desk/contacts');
+    await desk.getByRole('link', { name: 'Paul Young' }).click();
+    const link = desk.locator('a.pbx-dial', { hasText: '5503301' }).first();
+    await link.click();
+    await expect(link).toHaveAttribute('data-pbx-state', 'sent');
+    await expect(agent.getByText('Calling 5503301 from extension 2005…')).toBeVisible();
+
+    // On the PBX sandbox's console: extension 2005 rings alone, then the number.
+    await open(page, '/pbx/simulator');
+    const call = page.locator('#pbx-console li.pbx-call');
+    await expect(call).toHaveCount(1);
+    await expect(call.locator('.members > li')).toHaveText(['Extension 2005 · ringingPick up']);
+    await call.locator('li[data-number="2005"]').getByRole('button', { name: 'Pick up' }).click();
+    await expect(call.locator('.members > li')).toHaveText([
+      'Extension 2005 · hears ringback',
+      '5503301 · ringingPick up',
+    ]);
+    await expect(agent.locator('#agent-state')).toHaveText('Ringing');
+    await call.getByRole('button', { name: 'Hang up' }).click();
+    await expect(agent.locator('#agent-state')).toHaveText('Idle');
+    await expect(page.locator('#pbx-console li.pbx-call')).toHaveCount(0);
+    // The call the PBX placed is the agent's latest.
+    await expect(agent.locator('table.agent-recent tbody tr').first()).toContainText('5503301');
+    await expect(agent.locator('table.agent-recent tbody tr').first()).toContainText('Outbound');
+  } finally {
+    await ctx.close();
+    await disconnectPbx(page);
   }
 });

@@ -113,6 +113,9 @@ async fn answer(
         Ok(Accepted::Failed { call_id }) => {
             (StatusCode::OK, Json(json!({ "failed": call_id }))).into_response()
         }
+        Ok(Accepted::Phone { extension }) => {
+            (StatusCode::OK, Json(json!({ "phone": extension }))).into_response()
+        }
         Err(Refusal::Unauthorized) => unauthorized(format),
         Err(Refusal::Invalid(e)) => bad_request(e),
         Err(Refusal::Unavailable(e)) => {

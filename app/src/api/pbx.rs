@@ -1,14 +1,30 @@
 //! The PBX pages' server functions: extensions, and the PBX connection.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Extension, ExtensionInput, PbxConnectionView, PbxSettingsInput, PbxSyncReport};
+use crate::model::{
+    Extension, ExtensionInput, PbxConnectionView, PbxSettingsInput, PbxSyncProgress, PbxSyncReport,
+    PhoneStatus,
+};
 
 #[server(endpoint = "pbx/extensions")]
 pub async fn list_extensions() -> Result<Vec<Extension>, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
     Ok(engine.extensions().await?)
+}
+
+/// Each extension's phone as the PBX last reported it (30008); `None` while no PBX is
+/// connected (the page then shows no phone states).
+#[server(endpoint = "pbx/extensions/phones")]
+pub async fn extension_phones() -> Result<Option<HashMap<String, PhoneStatus>>, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    if !engine.pbx_connection.is_connected().await? {
+        return Ok(None);
+    }
+    Ok(Some(engine.pbx_connection.phones()))
 }
 
 #[server(endpoint = "pbx/extensions/create")]
@@ -80,4 +96,11 @@ pub async fn disconnect_pbx() -> Result<(), AppError> {
 pub async fn sync_pbx_extensions() -> Result<PbxSyncReport, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
     Ok(engine.sync_extensions_from_pbx().await?)
+}
+
+/// How far the running sync is (`None`: none runs), for the page's progress bar.
+#[server(endpoint = "pbx/connection/sync/progress")]
+pub async fn get_pbx_sync_progress() -> Result<Option<PbxSyncProgress>, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.pbx_connection.sync_progress())
 }

@@ -176,17 +176,27 @@ pub fn CopyField(id: &'static str, label: String, value: String) -> impl IntoVie
     }
 }
 
-/// Asks the server every `every_ms` whether any call changed; the signal holds the latest
-/// change marker (`None` until the first answer). Pages reload what they show when it moves.
-pub fn watch_calls(every_ms: u64) -> RwSignal<Option<String>> {
-    let version = RwSignal::new(None::<String>);
+/// While `running` is true (and the page is shown), calls `fetch` every `every_ms` and hands
+/// each answer to `got`. The one polling loop of the pages.
+pub fn poll_every<T, Fut>(
+    every_ms: u64,
+    running: Signal<bool>,
+    fetch: fn() -> Fut,
+    got: impl Fn(T) + Copy + 'static,
+) where
+    T: 'static,
+    Fut: std::future::Future<Output = Result<T, crate::error::AppError>> + 'static,
+{
     Effect::new(move |_| {
+        if !running.get() {
+            return;
+        }
         let handle = set_interval_with_handle(
             move || {
                 leptos::task::spawn_local(async move {
-                    if let Ok(v) = crate::api::calls::calls_version().await {
-                        if version.get_untracked().as_ref() != Some(&v) {
-                            version.set(Some(v));
+                    if let Ok(v) = fetch().await {
+                        if running.get_untracked() {
+                            got(v);
                         }
                     }
                 });
@@ -197,7 +207,67 @@ pub fn watch_calls(every_ms: u64) -> RwSignal<Option<String>> {
             on_cleanup(move || h.clear());
         }
     });
+}
+
+/// Asks the server every `every_ms` whether any call changed; the signal holds the latest
+/// change marker (`None` until the first answer). Pages reload what they show when it moves.
+pub fn watch_calls(every_ms: u64) -> RwSignal<Option<String>> {
+    let version = RwSignal::new(None::<String>);
+    poll_every(
+        every_ms,
+        Signal::stored(true),
+        crate::api::calls::calls_version,
+        move |v: String| {
+            if version.get_untracked().as_ref() != Some(&v) {
+                version.set(Some(v));
+            }
+        },
+    );
     version
+}
+
+/// While `running` is true, asks `fetch` every half second how far the work is and keeps the
+/// answer in the returned signal (`None` when nothing runs). The long actions (refreshing Zoho's
+/// users, syncing the PBX's extensions) show it with [`ProgressLine`].
+pub fn poll_progress<P, Fut>(running: Signal<bool>, fetch: fn() -> Fut) -> RwSignal<Option<P>>
+where
+    P: Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Option<P>, crate::error::AppError>> + 'static,
+{
+    let progress = RwSignal::new(None::<P>);
+    Effect::new(move |_| {
+        if !running.get() {
+            progress.set(None);
+        }
+    });
+    poll_every(500, running, fetch, move |p| progress.set(p));
+    progress
+}
+
+/// A progress bar with its words: determinate when `fraction` (0–100) is known.
+#[component]
+pub fn ProgressLine(
+    id: &'static str,
+    #[prop(into)] text: Signal<String>,
+    #[prop(into)] fraction: Signal<Option<f64>>,
+) -> impl IntoView {
+    view! {
+        <div id=id class="fetching" role="status">
+            <div class="progress" role="progressbar" aria-label=text
+                aria-valuemin="0" aria-valuemax="100" aria-valuenow=fraction
+                class:determinate=move || fraction.get().is_some()>
+                <div style:width=move || fraction.get().map(|f| format!("{f}%"))></div>
+            </div>
+            <span class="progress-text">{text}</span>
+        </div>
+    }
+}
+
+/// `done` of `total` as a percentage, when the total is known.
+pub fn percent(done: usize, total: Option<usize>) -> Option<f64> {
+    total
+        .filter(|t| *t > 0)
+        .map(|t| (done.min(t) as f64 / t as f64 * 100.0).round())
 }
 
 /// The common part of the two sign-in forms (the admin's, the agent's), inside the page's

@@ -463,14 +463,14 @@ impl Engine {
     }
 
     /// Click to call: the PBX rings the agent's extension, then dials `number` (as dialled,
-    /// cleaned of what a link adds). Through the connected PBX's `call/dial`, else the
-    /// simulator's outbound path, which posts the call's events to the intake. Returns the
-    /// call's id.
+    /// cleaned of what a link adds). Through the connected PBX's `call/dial` (asking the phone
+    /// to pick up by itself when the PBX is set so), else the simulator's outbound path, which
+    /// posts the call's events to the intake. Returns the call's id.
     pub async fn agent_dial(&self, extension: &str, number: &str) -> Result<String, EngineError> {
         let number = self.sim_number(&crate::model::dial_string(number))?;
-        if self.pbx_mode().await? != PbxMode::None {
+        if let Some(row) = self.store.pbx_connection().await? {
             let api = self.pbx_connection.api().await?;
-            return Ok(api.dial(extension, &number).await?);
+            return Ok(api.dial_with(extension, &number, row.auto_answer).await?);
         }
         self.simulate(SimAction::Place {
             inbound: false,

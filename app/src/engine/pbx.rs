@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 
 use super::store::{ExtensionRow, WriteError};
 use super::{Engine, EngineError};
+use crate::model::PbxSyncProgress;
 use crate::model::{
     Extension, ExtensionInput, FieldError, FieldProblem, PbxSyncReport, RemovedExtension,
 };
@@ -320,6 +321,19 @@ impl Engine {
 /// Extensions asked of the PBX per request when syncing.
 const SYNC_PAGE: usize = 500;
 
+/// Runs `f` when dropped.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f()
+            }
+        }
+    }
+    Guard(Some(f))
+}
+
 impl Engine {
     /// "Sync extensions from the PBX": reads every extension of the connected PBX (page by
     /// page) and makes this list the same: new numbers added, names and e-mails updated,
@@ -328,8 +342,21 @@ impl Engine {
     /// One transaction: a failure changes nothing.
     pub async fn sync_extensions_from_pbx(&self) -> Result<PbxSyncReport, EngineError> {
         let _one = self.pbx_connection.sync_lock.lock().await;
+        let progress = &self.pbx_connection.sync_progress;
+        progress.send_replace(Some(PbxSyncProgress::default()));
+        // However the sync ends, it is no longer running.
+        let _done = scopeguard(|| {
+            progress.send_replace(None);
+        });
         let api = self.pbx_connection.api().await?;
-        let remote = match api.all_extensions(SYNC_PAGE, |_, _| {}).await {
+        let read = api.all_extensions(SYNC_PAGE, |read, total| {
+            progress.send_replace(Some(PbxSyncProgress {
+                read,
+                total,
+                saving: false,
+            }));
+        });
+        let remote = match read.await {
             Ok(r) => {
                 self.pbx_connection.record(Ok(r.len())).await?;
                 r
@@ -390,6 +417,11 @@ impl Engine {
             })
             .collect();
         let removed_ids: Vec<i64> = removed.iter().map(|l| l.id).collect();
+        progress.send_modify(|p| {
+            if let Some(p) = p {
+                p.saving = true;
+            }
+        });
         self.store
             .apply_extension_sync(&added, &updated, &removed_ids, now())
             .await?;

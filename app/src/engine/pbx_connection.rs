@@ -17,7 +17,7 @@ use super::yeastar::{PbxApi, PbxError};
 use super::{zoho, EngineError, SandboxDefaults};
 use crate::model::{
     FieldError, FieldProblem, PbxConnectionView, PbxEventsVia, PbxSandboxFill, PbxSettingsInput,
-    PbxStatus,
+    PbxStatus, PbxSyncProgress, PhoneStatus,
 };
 
 pub(crate) const PURPOSE_PBX_SECRET: &str = "pbx.client_secret";
@@ -37,10 +37,15 @@ pub struct PbxConnection {
     api: tokio::sync::Mutex<Option<Arc<PbxApi>>>,
     /// One extension sync at a time.
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
+    /// How far the running sync is (`None`: no sync running).
+    pub(crate) sync_progress: tokio::sync::watch::Sender<Option<PbxSyncProgress>>,
     /// When the last automatic sync was tried (ms).
     pub(crate) last_auto_sync_ms: std::sync::atomic::AtomicI64,
     /// The PBX's event socket (when events come by WebSocket).
     pub events: super::pbx_events::PbxEvents,
+    /// Each extension's phone as the PBX last reported it (30008), since this process began
+    /// listening; forgotten on disconnect.
+    phones: std::sync::Mutex<std::collections::HashMap<String, PhoneStatus>>,
 }
 
 impl std::fmt::Debug for PbxConnection {
@@ -89,9 +94,35 @@ impl PbxConnection {
             push_secret: Default::default(),
             api: Default::default(),
             sync_lock: Default::default(),
+            sync_progress: tokio::sync::watch::Sender::new(None),
             last_auto_sync_ms: Default::default(),
             events: Default::default(),
+            phones: Default::default(),
         }
+    }
+
+    /// The PBX said how an extension's phone is (30008).
+    pub fn set_phone(&self, extension: &str, status: PhoneStatus) {
+        let mut phones = self.phones.lock().unwrap_or_else(|p| p.into_inner());
+        phones.insert(extension.to_string(), status);
+    }
+
+    /// Every extension's phone the PBX has reported on.
+    pub fn phones(&self) -> std::collections::HashMap<String, PhoneStatus> {
+        self.phones
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// How far the running extension sync is, if one runs.
+    pub fn sync_progress(&self) -> Option<PbxSyncProgress> {
+        *self.sync_progress.borrow()
+    }
+
+    /// Every step of the syncs from now on (for tests that follow one).
+    pub fn watch_sync_progress(&self) -> tokio::sync::watch::Receiver<Option<PbxSyncProgress>> {
+        self.sync_progress.subscribe()
     }
 
     /// Opens the stored webhook secret for the intake (at start).
@@ -131,6 +162,7 @@ impl PbxConnection {
                 webhook_url,
                 status: PbxStatus::NotConfigured,
                 events_via: PbxEventsVia::Webhook,
+                auto_answer: false,
                 socket: self.events.view(),
                 last_error: None,
                 extension_count: None,
@@ -139,6 +171,7 @@ impl PbxConnection {
             Some(r) => PbxConnectionView {
                 status: status_of(&r),
                 events_via: via_of(&r),
+                auto_answer: r.auto_answer,
                 socket: self.events.view(),
                 base_url: r.base_url,
                 client_id: r.client_id,
@@ -221,13 +254,17 @@ impl PbxConnection {
                         client_id,
                         status: "untested".into(),
                         events_via: via,
+                        auto_answer: input.auto_answer,
                         ..Default::default()
                     },
                     now_ms(),
                 )
                 .await?;
-        } else if let Some(mut row) = existing.filter(|r| r.events_via != via) {
+        } else if let Some(mut row) =
+            existing.filter(|r| r.events_via != via || r.auto_answer != input.auto_answer)
+        {
             row.events_via = via;
+            row.auto_answer = input.auto_answer;
             self.store.save_pbx_connection(&row, now_ms()).await?;
         }
         // The event socket follows the settings.
@@ -352,6 +389,10 @@ impl PbxConnection {
         self.drop_client().await;
         self.store.delete_pbx_connection().await?;
         *self.push_secret.write().unwrap_or_else(|p| p.into_inner()) = None;
+        self.phones
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.events.wake();
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! The PBX's events over its WebSocket (`docs/yeastar-openapi.md` §4.1), for a PBX that cannot
 //! reach this app (behind NAT, no inbound firewall rule): the app opens
-//! `ws(s)://<pbx>/openapi/v1.0/subscribe?access_token=…`, subscribes to 30011, 30012 and 30015,
+//! `ws(s)://<pbx>/openapi/v1.0/subscribe?access_token=…`, subscribes to 30008, 30011, 30012 and 30015,
 //! sends `heartbeat` every 20 s, and feeds every event through the same intake as the webhook
 //! (same parser, same event ids: an event that came both ways is stored once).
 //!
@@ -24,8 +24,8 @@ use super::yeastar::{PbxApi, USER_AGENT};
 use super::{Engine, EngineError};
 use crate::model::{PbxSocketState, PbxSocketView};
 
-/// The topics: call state, CDR, call failed.
-const TOPICS: &str = r#"{"topic_list":[30011,30012,30015]}"#;
+/// The topics: extension call status, call state, CDR, call failed.
+const TOPICS: &str = r#"{"topic_list":[30008,30011,30012,30015]}"#;
 /// The PBX closes a socket idle for 60 s.
 const HEARTBEAT: Duration = Duration::from_secs(20);
 /// Reopen with a fresh token before the access token's 30 minutes end.

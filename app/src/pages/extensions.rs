@@ -3,14 +3,16 @@
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
+use std::collections::HashMap;
+
 use crate::api::pbx::{
-    create_extension, delete_extension, import_extensions, list_extensions, set_web_password,
-    update_extension,
+    create_extension, delete_extension, extension_phones, import_extensions, list_extensions,
+    set_web_password, update_extension,
 };
-use crate::components::{Dialog, Frame};
+use crate::components::{poll_every, Dialog, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{Extension, ExtensionInput, FieldError};
+use crate::model::{Extension, ExtensionInput, FieldError, PhoneStatus};
 use crate::pages::helpdesk::{error_of, problem_text};
 
 #[component]
@@ -18,6 +20,12 @@ pub fn ExtensionsPage() -> impl IntoView {
     let i18n = use_i18n();
     let list = Resource::new(|| (), |_| list_extensions());
     let reload = move || list.refetch();
+    // With a PBX connected, each phone's state as the PBX reports it, every two seconds.
+    let phones: Phones = RwSignal::new(None);
+    poll_every(2000, Signal::stored(true), extension_phones, move |p| {
+        phones.set(p)
+    });
+    provide_context(phones);
     view! {
         <Frame>
             <header class="page-head"><div class="title"><h1>{t!(i18n, extensions_title)}</h1></div></header>
@@ -32,6 +40,25 @@ pub fn ExtensionsPage() -> impl IntoView {
             <AddExtension reload=reload/>
             <ImportExtensions reload=reload/>
         </Frame>
+    }
+}
+
+/// Each extension's phone (30008), when a PBX is connected.
+type Phones = RwSignal<Option<HashMap<String, PhoneStatus>>>;
+
+/// The phone's state beside its number: ringing, on a call, idle.
+#[component]
+fn PhoneBadge(number: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let phones = use_context::<Phones>();
+    move || {
+        let status = phones?.with(|p| p.as_ref()?.get(&number).copied())?;
+        let (class, words) = match status {
+            PhoneStatus::Idle => ("phone idle", t_string!(i18n, phone_idle)),
+            PhoneStatus::Ringing => ("phone ringing", t_string!(i18n, phone_ringing)),
+            PhoneStatus::Busy => ("phone busy", t_string!(i18n, phone_busy)),
+        };
+        Some(view! { <span class=class data-phone=format!("{status:?}")>{words}</span> })
     }
 }
 
@@ -123,7 +150,7 @@ fn ExtensionRow(
                     let e2 = ext.clone();
                     let delete_label = format!("{} {}", t_string!(i18n, delete), e.number);
                     view! {
-                        <td class="mono">{e.number.clone()}</td>
+                        <td><span class="mono">{e.number.clone()}</span>" "<PhoneBadge number=e.number.clone()/></td>
                         <td>{e.name.clone()}</td>
                         <td>{e.email.clone().unwrap_or_default()}</td>
                         <td>

@@ -5,16 +5,19 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::pbx::{
-    disconnect_pbx, get_pbx_connection, save_pbx_connection, sync_pbx_extensions,
-    test_pbx_connection,
+    disconnect_pbx, get_pbx_connection, get_pbx_sync_progress, save_pbx_connection,
+    sync_pbx_extensions, test_pbx_connection,
 };
-use crate::components::{FormField, Frame, SandboxNote, SecretField};
+use crate::components::{
+    percent, poll_progress, FormField, Frame, ProgressLine, SandboxNote, SecretField,
+};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
     FieldError, PbxConnectionView, PbxEventsVia, PbxSettingsInput, PbxSocketState, PbxStatus,
-    PbxSyncReport,
+    PbxSyncProgress, PbxSyncReport,
 };
+use crate::pages::users::thousands;
 
 #[component]
 pub fn PbxConnectionPage() -> impl IntoView {
@@ -90,6 +93,7 @@ fn PbxConnectionForm(
     let webhook_url = view.webhook_url.clone();
     let webhook_secret_set = view.webhook_secret_set;
     let events_via = RwSignal::new(view.events_via);
+    let auto_answer = RwSignal::new(view.auto_answer);
     let socket_line = (view.events_via == PbxEventsVia::WebSocket
         && view.status == PbxStatus::Connected)
         .then(|| socket_text(i18n, &view));
@@ -108,6 +112,31 @@ fn PbxConnectionForm(
     let test = Action::new(move |_: &()| test_pbx_connection());
     let disconnect = Action::new(move |_: &()| disconnect_pbx());
     let sync = Action::new(move |_: &()| sync_pbx_extensions());
+    let progress = poll_progress(sync.pending().into(), get_pbx_sync_progress);
+    let progress_text = move || match progress.get() {
+        Some(PbxSyncProgress {
+            saving: true,
+            total,
+            ..
+        }) => t_string!(i18n, pbx_sync_saving, total = thousands(total)).to_string(),
+        Some(PbxSyncProgress { read, total, .. }) if total > 0 => t_string!(
+            i18n,
+            pbx_sync_progress,
+            read = thousands(read),
+            total = thousands(total)
+        )
+        .to_string(),
+        _ => t_string!(i18n, syncing).to_string(),
+    };
+    let fraction = move || {
+        progress.get().and_then(|p| {
+            if p.saving {
+                Some(100.0)
+            } else {
+                percent(p.read, Some(p.total))
+            }
+        })
+    };
     let connected = status == PbxStatus::Connected;
 
     let on_save = move |ev: leptos::ev::SubmitEvent| {
@@ -121,6 +150,7 @@ fn PbxConnectionForm(
             use_sandbox_secret: use_sandbox_secret.get_untracked(),
             webhook_secret: webhook_secret.get_untracked(),
             events_via: events_via.get_untracked(),
+            auto_answer: auto_answer.get_untracked(),
         });
     };
     Effect::new(move |_| match save.value().get() {
@@ -165,7 +195,7 @@ fn PbxConnectionForm(
                     <strong id="pbx-socket" data-state=state>{line}</strong>
                 </p>
             })}
-            <div class="actions">
+            <div class="actions left">
                 <button type="button" id="pbx-test" class="primary"
                     disabled=move || !configured || test.pending().get()
                     on:click=move |_| { test.dispatch(()); }>
@@ -186,7 +216,10 @@ fn PbxConnectionForm(
                     </button>
                 })}
             </div>
-            {move || sync.value().get().map(|r| match r {
+            <Show when=move || sync.pending().get()>
+                <ProgressLine id="pbx-sync-progress" text=Signal::derive(progress_text) fraction=Signal::derive(fraction)/>
+            </Show>
+            {move || sync.value().get().filter(|_| !sync.pending().get()).map(|r| match r {
                 Ok(report) => view! { <SyncReport report=report/> }.into_any(),
                 Err(AppError::Pbx(words)) => view! { <p class="form-error" role="alert">{words}</p> }.into_any(),
                 Err(_) => view! { <p class="form-error" role="alert">{t!(i18n, err_internal)}</p> }.into_any(),
@@ -233,6 +266,12 @@ fn PbxConnectionForm(
                         prop:checked=move || events_via.get() == PbxEventsVia::Webhook
                         on:change=move |_| events_via.set(PbxEventsVia::Webhook)/>{t!(i18n, pbx_events_webhook)}</label>
                 </fieldset>
+                <div class="field">
+                    <label class="inline"><input type="checkbox" id="auto-answer" aria-describedby="auto-answer-hint"
+                        prop:checked=move || auto_answer.get()
+                        on:change=move |ev| auto_answer.set(event_target_checked(&ev))/>{t!(i18n, pbx_auto_answer)}</label>
+                    <p id="auto-answer-hint" class="hint">{t!(i18n, pbx_auto_answer_hint)}</p>
+                </div>
                 <Show when=move || note.get().is_some()>
                     <p class="note" role="status">{move || note.get()}</p>
                 </Show>
@@ -246,23 +285,41 @@ fn PbxConnectionForm(
     }
 }
 
+/// Removed extensions named one by one in a sync's report.
+const REMOVED_LISTED: usize = 20;
+
 /// What a sync did, and which extensions it removed (and whose binding went with them).
 #[component]
 fn SyncReport(report: PbxSyncReport) -> impl IntoView {
     let i18n = use_i18n();
     let removed_count = report.removed.len();
     let skipped = report.skipped.join(", ");
+    let (total, added, updated, removed) = (
+        thousands(report.total),
+        thousands(report.added),
+        thousands(report.updated),
+        thousands(removed_count),
+    );
+    // The ones that cost an agent its binding first; a long list is cut short.
+    let mut listed = report.removed;
+    listed.sort_by_key(|r| r.agent.is_none());
+    let more = listed.len().saturating_sub(REMOVED_LISTED);
+    listed.truncate(REMOVED_LISTED);
     view! {
         <div id="pbx-sync-report" class="note" role="status">
-            <p>{t!(i18n, pbx_sync_report, total = report.total, added = report.added, updated = report.updated, removed = removed_count)}</p>
+            <p>{t!(i18n, pbx_sync_report, total = total.clone(), added = added.clone(), updated = updated.clone(), removed = removed.clone())}</p>
             <ul>
-                {report.removed.into_iter().map(|r| {
+                {listed.into_iter().map(|r| {
                     let (number, name) = (r.number.clone(), r.name.clone());
                     match r.agent {
                         Some(agent) => view! { <li>{t!(i18n, pbx_sync_unbound, number = number.clone(), name = name.clone(), agent = agent.clone())}</li> }.into_any(),
                         None => view! { <li>{t!(i18n, pbx_sync_removed, number = number.clone(), name = name.clone())}</li> }.into_any(),
                     }
                 }).collect_view()}
+                {(more > 0).then(|| {
+                    let n = thousands(more);
+                    view! { <li>{t!(i18n, pbx_sync_more, count = n.clone())}</li> }
+                })}
             </ul>
             {(!skipped.is_empty()).then(|| view! { <p>{t!(i18n, pbx_sync_skipped, numbers = skipped.clone())}</p> })}
         </div>

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::api::helpdesk::{auto_bind, refresh_users, save_bindings, users_refresh_progress};
-use crate::components::{Dialog, UnsavedChanges};
+use crate::components::{percent, poll_progress, Dialog, ProgressLine, UnsavedChanges};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -46,34 +46,13 @@ pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
     let confirm_auto = RwSignal::new(false);
     let message = RwSignal::new(None::<(bool, String)>);
     let pending: Pending = RwSignal::new(HashMap::new());
-    let progress = RwSignal::new(None::<RefreshProgress>);
     let save = Action::new(move |changes: &Vec<BindingChange>| {
         let changes = changes.clone();
         async move { save_bindings(changes).await }
     });
 
-    // While a refresh runs, ask the server how far it has got, twice a second.
-    Effect::new(move |_| {
-        if !refresh.pending().get() {
-            progress.set(None);
-            return;
-        }
-        let handle = set_interval_with_handle(
-            move || {
-                leptos::task::spawn_local(async move {
-                    if let Ok(p) = users_refresh_progress().await {
-                        if refresh.pending().get_untracked() {
-                            progress.set(p);
-                        }
-                    }
-                });
-            },
-            std::time::Duration::from_millis(500),
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
-    });
+    // While a refresh runs, the server says how far it has got.
+    let progress = poll_progress(refresh.pending().into(), users_refresh_progress);
     Effect::new(move |_| {
         if let Some(r) = refresh.value().get() {
             message.set(Some(match r {
@@ -176,13 +155,7 @@ pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
         }
         None => t_string!(i18n, refreshing_users).to_string(),
     };
-    let fraction = move || {
-        progress.get().and_then(|p| {
-            p.total
-                .filter(|t| *t > 0)
-                .map(|t| (p.fetched.min(t) as f64 / t as f64 * 100.0).round())
-        })
-    };
+    let fraction = move || progress.get().and_then(|p| percent(p.fetched, p.total));
 
     view! {
         <section class="card" aria-labelledby="users-title">
@@ -201,14 +174,7 @@ pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
             <p class="muted">{t!(i18n, zoho_users_hint)}</p>
             {(!connected).then(|| view! { <p class="note">{t!(i18n, users_need_connection)}</p> })}
             <Show when=move || refresh.pending().get()>
-                <div class="fetching" role="status">
-                    <div class="progress" role="progressbar" aria-label=progress_text
-                        aria-valuemin="0" aria-valuemax="100" aria-valuenow=fraction
-                        class:determinate=move || fraction().is_some()>
-                        <div style:width=move || fraction().map(|f| format!("{f}%"))></div>
-                    </div>
-                    <span class="progress-text">{progress_text}</span>
-                </div>
+                <ProgressLine id="users-progress" text=Signal::derive(progress_text) fraction=Signal::derive(fraction)/>
             </Show>
             {move || message.get().map(|(ok, text)| view! {
                 <p class=if ok { "note ok pre-line" } else { "form-error pre-line" } role="status">{text}</p>

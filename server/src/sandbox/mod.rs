@@ -150,7 +150,7 @@ pub fn router(sandbox: SharedSandbox) -> Router {
             .nest("/desk/api/v1", api::router())
             .merge(pages::router())
             .nest("/control", control::router())
-            .nest("/pbx", pbx::router())
+            .nest("/pbx", pbx::router(sandbox.clone()))
             .with_state(sandbox),
     )
 }

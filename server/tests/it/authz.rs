@@ -127,6 +127,8 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("pbx/connection/test", &[]),
     ("pbx/connection/disconnect", &[]),
     ("pbx/connection/sync", &[]),
+    ("pbx/connection/sync/progress", &[]),
+    ("pbx/extensions/phones", &[]),
 ];
 
 /// Every server function that needs an agent signed in to the web client.

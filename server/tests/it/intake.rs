@@ -219,9 +219,17 @@ async fn yeastar_webhooks_with_a_token_and_captured_bodies() {
         .unwrap();
     assert_eq!(call.call_type.as_deref(), Some("Inbound Missed"));
 
-    let other = br#"{"type":30008,"sn":"X","msg":"{}"}"#;
+    // 30008: the extension's phone, kept for the extensions page.
+    let phone = br#"{"type":30008,"sn":"X","msg":"{\"extension\":\"2005\",\"status\":\"Busy\"}"}"#;
+    let (s, body) = post(&app, &path, phone, &[]).await;
+    assert_eq!((s, body), (200, json!({"phone": "2005"})));
+    assert_eq!(
+        app.engine.pbx_connection.phones().get("2005"),
+        Some(&app::model::PhoneStatus::Busy)
+    );
+    let other = br#"{"type":30009,"sn":"X","msg":"{}"}"#;
     let (s, body) = post(&app, &path, other, &[]).await;
-    assert_eq!((s, body), (200, json!({"ignored": 30008})));
+    assert_eq!((s, body), (200, json!({"ignored": 30009})));
     let (s, body) = post(&app, &path, br#"{"type":30011,"msg":"{}"}"#, &[]).await;
     assert_eq!((s, body["field"].clone()), (400, json!("msg.call_id")));
 }

@@ -80,6 +80,35 @@ async fn one_token_is_shared_renewed_and_never_near_the_cap() {
 }
 
 #[tokio::test]
+async fn a_slow_pbx_still_gets_one_login_and_one_refresh_for_a_crowd() {
+    let app = TestApp::spawn().await;
+    // Every answer of the PBX takes 150 ms (the latency switch): twenty requests arriving
+    // together all wait on the same login instead of each starting one.
+    app.http
+        .post(format!("{}/control", pbx_base(&app)))
+        .json(&json!({"latency_ms": 150}))
+        .send()
+        .await
+        .unwrap();
+    let pbx = client(&app, DEMO_PBX_CLIENT_SECRET);
+    let started = std::time::Instant::now();
+    let pages = futures::future::join_all((0..20).map(|_| pbx.extensions(1, 5))).await;
+    assert!(pages.iter().all(Result::is_ok), "{pages:?}");
+    // A login then the request: the switch holds each answer back.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    let s = app.sandbox.pbx.stats();
+    assert_eq!((s.logins, s.refreshes, s.api_requests), (1, 0, 20));
+
+    // The PBX drops the token; the crowd meets 10004 together: still one renewal.
+    app.sandbox.pbx.advance(1800);
+    let again = futures::future::join_all((0..20).map(|_| pbx.extensions(1, 5))).await;
+    assert!(again.iter().all(Result::is_ok), "{again:?}");
+    let s = app.sandbox.pbx.stats();
+    assert_eq!(s.refreshes + s.logins, 2, "{s:?}");
+    assert!(s.max_live_access_tokens <= 2, "{s:?}");
+}
+
+#[tokio::test]
 async fn a_refused_token_is_renewed_once_and_the_request_sent_again() {
     let app = TestApp::spawn().await;
     let pbx = client(&app, DEMO_PBX_CLIENT_SECRET);
@@ -509,10 +538,40 @@ async fn extensions_sync_from_the_pbx_adds_renames_and_removes_with_the_binding(
     let sofia = extension_name(&app, "2007").await;
     assert_eq!(sofia, "Sofia R.");
 
-    // 2,000 extensions: one sync, page by page, in one transaction.
+    // 2,000 extensions: one sync, page by page, in one transaction, saying how far it is.
     app.sandbox.pbx.generate_extensions(2000);
+    let mut watch = app.engine.pbx_connection.watch_sync_progress();
+    let steps = tokio::spawn(async move {
+        let mut steps = Vec::new();
+        while watch.changed().await.is_ok() {
+            let p = *watch.borrow_and_update();
+            steps.push(p);
+            if p.is_none() {
+                break;
+            }
+        }
+        steps
+    });
     let (s, r) = app.call("pbx/connection/sync", &[]).await;
     assert_eq!(s, 200, "{r}");
+    let steps = steps.await.unwrap();
+    assert_eq!(steps.last(), Some(&None), "it ends: {steps:?}");
+    let read: Vec<usize> = steps.iter().flatten().map(|p| p.read).collect();
+    assert!(read.is_sorted(), "{steps:?}");
+    assert!(
+        read.iter().any(|r| (1..2000).contains(r)),
+        "seen part-way: {steps:?}"
+    );
+    assert!(steps
+        .iter()
+        .flatten()
+        .all(|p| p.read <= p.total || p.total == 0));
+    assert!(
+        steps.iter().flatten().any(|p| p.saving && p.total == 2000),
+        "{steps:?}"
+    );
+    let (s, now) = app.call("pbx/connection/sync/progress", &[]).await;
+    assert_eq!((s, now), (200, Value::Null), "none runs now");
     assert_eq!(
         (r["total"].as_u64(), r["added"].as_u64()),
         (Some(2000), Some(2000))

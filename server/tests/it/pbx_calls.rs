@@ -6,6 +6,7 @@
 
 use app::engine::calls::now_ms;
 use app::engine::yeastar::push_signature;
+use app::model::PhoneStatus;
 use serde_json::{json, Value};
 use server::sandbox::pbx::push::DEMO_PBX_WEBHOOK_SECRET;
 
@@ -90,6 +91,9 @@ async fn a_dial_rings_the_agents_phone_then_the_callee_and_the_pbxs_events_make_
     assert_eq!(members(&calls[0]), vec![m("extension", "2005", "RING")]);
     pbx.flushed().await;
     assert!(app.engine.store.call(&id).await.unwrap().is_none());
+    // Her phone's own status (30008) reached the app.
+    let phone = || app.engine.pbx_connection.phones().get("2005").copied();
+    assert_eq!(phone(), Some(PhoneStatus::Ringing));
 
     // She picks up: she hears ringback while the PBX dials the number.
     pbx.answer_extension("2005").unwrap();
@@ -101,6 +105,7 @@ async fn a_dial_rings_the_agents_phone_then_the_callee_and_the_pbxs_events_make_
         ]
     );
     pbx.flushed().await;
+    assert_eq!(phone(), Some(PhoneStatus::Busy), "she is on the line");
     let e = live.expect_call(&id, "Ringing").await;
     assert_eq!(
         (e["direction"].as_str(), e["number"].as_str()),
@@ -138,9 +143,11 @@ async fn a_dial_rings_the_agents_phone_then_the_callee_and_the_pbxs_events_make_
     let push = pbx.pusher.stats();
     assert_eq!(
         (push.delivered, push.given_up),
-        (5, 0),
-        "RING, ALERT, ANSWER, BYE and the CDR, each taken on the first try: {push:?}"
+        (8, 0),
+        "RING, ALERT, ANSWER, BYE, the CDR and 2005's phone ringing, busy and idle (30008), \
+         each taken on the first try: {push:?}"
     );
+    assert_eq!(phone(), Some(PhoneStatus::Idle));
 
     // One call in the log, from the PBX's own events, outbound on 2005, answered.
     let call = app.engine.store.call(&id).await.unwrap().unwrap();
@@ -165,6 +172,83 @@ async fn a_dial_rings_the_agents_phone_then_the_callee_and_the_pbxs_events_make_
             .iter()
             .any(|t| t["subject"].as_str().unwrap_or("").contains(number)),
         "{after:?}"
+    );
+}
+
+#[tokio::test]
+async fn with_auto_answer_the_agents_phone_picks_up_by_itself_and_the_number_rings_at_once() {
+    let app = connected().await;
+    connect_pbx(&app).await;
+    let pbx = &app.sandbox.pbx;
+    // The admin ticks auto answer; nothing else changes (no new test needed).
+    let (_, v) = app.call("pbx/connection", &[]).await;
+    let (base, id) = (
+        v["base_url"].as_str().unwrap().to_string(),
+        v["client_id"].as_str().unwrap().to_string(),
+    );
+    let (s, b) = app
+        .call(
+            "pbx/connection/save",
+            &[
+                ("input[base_url]", &base),
+                ("input[client_id]", &id),
+                ("input[events_via]", "Webhook"),
+                ("input[auto_answer]", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, v) = app.call("pbx/connection", &[]).await;
+    assert_eq!(
+        (v["auto_answer"].as_bool(), v["status"].as_str()),
+        (Some(true), Some("Connected")),
+        "{v}"
+    );
+
+    let kristin = app.agent("2005", "web-client-2005").await;
+    let number = "0086-138-0013-8000";
+    let (s, call) = app
+        .call_with(&kristin, "agent/dial", &[("number", number)])
+        .await;
+    assert_eq!(s, 200, "{call}");
+    // No one picked up 2005 by hand: the phone did, and the number rings already.
+    assert_eq!(
+        members(&pbx.calls_in_progress()[0]),
+        vec![
+            m("extension", "2005", "ALERT"),
+            m("outbound", number, "RING")
+        ]
+    );
+    pbx.flushed().await;
+    let stored = app
+        .engine
+        .store
+        .call(call.as_str().unwrap())
+        .await
+        .unwrap()
+        .expect("a call between two parties, logged");
+    assert!(stored.is_open);
+    pbx.hang_up_call(call.as_str().unwrap()).unwrap();
+
+    // Unticked: the phone rings first again.
+    let (s, _) = app
+        .call(
+            "pbx/connection/save",
+            &[
+                ("input[base_url]", &base),
+                ("input[client_id]", &id),
+                ("input[events_via]", "Webhook"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = app
+        .call_with(&kristin, "agent/dial", &[("number", number)])
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        members(&pbx.calls_in_progress()[0]),
+        vec![m("extension", "2005", "RING")]
     );
 }
 

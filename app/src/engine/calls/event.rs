@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
+use crate::model::PhoneStatus;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -275,6 +277,11 @@ pub enum YeastarBody {
     /// 30015: a call the PBX could not set up (a click-to-call without permission, a busy
     /// line…), with the PBX's reason verbatim and the extensions it involved.
     Failed(CallFailure),
+    /// 30008: an extension's phone is ringing, busy or idle.
+    Phone {
+        extension: String,
+        status: PhoneStatus,
+    },
 }
 
 /// A 30015 Call Failed event.
@@ -307,7 +314,7 @@ pub fn parse_yeastar(
             .map_err(|_| err("type", "must be an integer"))?,
         _ => return Err(err("type", "is required")),
     };
-    if !matches!(event_type, 30011 | 30012 | 30015) {
+    if !matches!(event_type, 30008 | 30011 | 30012 | 30015) {
         return Ok(YeastarBody::Ignored { event_type });
     }
     // `msg` is a JSON-encoded string in real traffic; an object is accepted too.
@@ -319,6 +326,13 @@ pub fn parse_yeastar(
         Some(Value::Object(o)) => o.clone(),
         _ => return Err(err("msg", "is required")),
     };
+    if event_type == 30008 {
+        let extension = number_like(required(&msg, "extension", "msg.", 32)?, "msg.extension")?;
+        let status = required(&msg, "status", "msg.", 32)?;
+        let status = PhoneStatus::from_pbx(status)
+            .ok_or_else(|| err("msg.status", "must be Ringing, Busy or Idle"))?;
+        return Ok(YeastarBody::Phone { extension, status });
+    }
     let call_id = required(&msg, "call_id", "msg.", MAX_ID)?.to_string();
     if event_type == 30015 {
         return call_failed(&msg, call_id).map(YeastarBody::Failed);
@@ -688,15 +702,38 @@ mod tests {
                 extensions: vec!["2005".into()],
             })
         );
-        let other = br#"{"type":30008,"sn":"X","msg":"{}"}"#;
+        // 30008, the extension's phone: the PBX's words in any case.
+        let phone =
+            br#"{"type":30008,"sn":"X","msg":"{\"extension\":\"2005\",\"status\":\"Ringing\"}"}"#;
+        assert_eq!(
+            parse_yeastar(phone, 0, UtcOffset::UTC).unwrap(),
+            YeastarBody::Phone {
+                extension: "2005".into(),
+                status: PhoneStatus::Ringing
+            }
+        );
+        let busy = br#"{"type":30008,"sn":"X","msg":{"extension":"2006","status":"BUSY"}}"#;
+        assert_eq!(
+            parse_yeastar(busy, 0, UtcOffset::UTC).unwrap(),
+            YeastarBody::Phone {
+                extension: "2006".into(),
+                status: PhoneStatus::Busy
+            }
+        );
+        let other = br#"{"type":30009,"sn":"X","msg":"{}"}"#;
         assert_eq!(
             parse_yeastar(other, 0, UtcOffset::UTC).unwrap(),
-            YeastarBody::Ignored { event_type: 30008 }
+            YeastarBody::Ignored { event_type: 30009 }
         );
         for (body, field) in [
             (r#"{"sn":"X"}"#, "type"),
             (r#"{"type":30011,"msg":"not json"}"#, "msg"),
             (r#"{"type":30011,"msg":{"members":[]}}"#, "msg.call_id"),
+            (r#"{"type":30008,"msg":{"status":"Idle"}}"#, "msg.extension"),
+            (
+                r#"{"type":30008,"msg":{"extension":"2005","status":"Away"}}"#,
+                "msg.status",
+            ),
             (
                 r#"{"type":30011,"msg":{"call_id":"c","members":{}}}"#,
                 "msg.members",
@@ -873,7 +910,9 @@ mod fuzz {
             parse_native(body),
             parse_yeastar(body, 1_700_000_000_000, UtcOffset::UTC).map(|b| match b {
                 YeastarBody::Events(e) => e,
-                YeastarBody::Ignored { .. } | YeastarBody::Failed(_) => Vec::new(),
+                YeastarBody::Ignored { .. }
+                | YeastarBody::Failed(_)
+                | YeastarBody::Phone { .. } => Vec::new(),
             }),
         ];
         for v in verdicts {

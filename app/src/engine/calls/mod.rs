@@ -48,6 +48,10 @@ pub enum Accepted {
     Failed {
         call_id: String,
     },
+    /// An extension's phone changed (30008): kept for the extensions page.
+    Phone {
+        extension: String,
+    },
 }
 
 /// Why the intake refused a request.
@@ -231,6 +235,10 @@ impl Engine {
                         return Ok(Accepted::Failed {
                             call_id: failure.call_id,
                         });
+                    }
+                    YeastarBody::Phone { extension, status } => {
+                        self.pbx_connection.set_phone(&extension, status);
+                        return Ok(Accepted::Phone { extension });
                     }
                 }
             }

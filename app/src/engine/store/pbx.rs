@@ -22,13 +22,15 @@ pub struct PbxConnectionRow {
     pub checked_ms: Option<i64>,
     /// `webhook` or `websocket` (the table's CHECK holds it to these).
     pub events_via: String,
+    /// Click to call asks the agent's phone to pick up by itself.
+    pub auto_answer: bool,
 }
 
 impl Store {
     pub async fn pbx_connection(&self) -> Result<Option<PbxConnectionRow>, StoreError> {
         let row = sqlx::query(
             "SELECT base_url, client_id, status, last_error, extension_count, checked_ms,
-                    events_via
+                    events_via, auto_answer
              FROM pbx_connection WHERE connection_id = 1",
         )
         .fetch_optional(self.pool())
@@ -41,6 +43,7 @@ impl Store {
             extension_count: r.get("extension_count"),
             checked_ms: r.get("checked_ms"),
             events_via: r.get("events_via"),
+            auto_answer: r.get::<i64, _>("auto_answer") != 0,
         }))
     }
 
@@ -51,11 +54,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO pbx_connection (connection_id, base_url, client_id, status, last_error,
-                                         extension_count, checked_ms, updated_ms, events_via)
-             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)
+                                         extension_count, checked_ms, updated_ms, events_via,
+                                         auto_answer)
+             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (connection_id) DO UPDATE SET base_url = $1, client_id = $2,
                  status = $3, last_error = $4, extension_count = $5, checked_ms = $6,
-                 updated_ms = $7, events_via = $8",
+                 updated_ms = $7, events_via = $8, auto_answer = $9",
         )
         .bind(&row.base_url)
         .bind(&row.client_id)
@@ -65,6 +69,7 @@ impl Store {
         .bind(row.checked_ms)
         .bind(now_ms)
         .bind(&row.events_via)
+        .bind(i64::from(row.auto_answer))
         .execute(self.pool())
         .await?;
         Ok(())

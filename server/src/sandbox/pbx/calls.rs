@@ -1,7 +1,8 @@
 //! The PBX sandbox's calls (`docs/yeastar-openapi.md` §3–4): `call/dial`, `call/hangup`,
 //! `call/query`, and the console's hands (a phone picks up, a caller rings in). Every change
 //! of a call emits what the vendor's PBX emits: a **30011** with the whole member list, a
-//! **30012** CDR when a call between two parties ends, a **30015** when a dial cannot be set up.
+//! **30012** CDR when a call between two parties ends, a **30015** when a dial cannot be set up,
+//! and a **30008** for each extension whose phone starts ringing, is on a call, or is idle again.
 //!
 //! A click-to-call goes as third parties observed it (the fact sheet's plausible order):
 //! the caller's own extension rings first (`RING`, the only member); once it answers, the
@@ -10,6 +11,8 @@
 //! sends `BYE` for everyone and the CDR. A dial whose caller never picks up places no call
 //! between two parties, so it ends with the `BYE` alone and no CDR (the docs are silent; see
 //! `docs/decisions.md`).
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
@@ -206,7 +209,52 @@ fn local_time(secs: i64, fmt: &[time::format_description::FormatItem<'_>]) -> St
         .unwrap_or_default()
 }
 
+/// An extension's phone as 30008 reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phone {
+    Ringing,
+    Busy,
+}
+
 impl PbxState {
+    /// The phones that are not idle: ringing, or on a call (which wins over a second call
+    /// ringing on the same phone).
+    pub(super) fn phones(&self) -> BTreeMap<String, Phone> {
+        let mut phones = BTreeMap::new();
+        for m in self.calls.iter().flat_map(|c| &c.members) {
+            let Some(x) = m.extension() else { continue };
+            let now = match m.status {
+                Status::Ring => Phone::Ringing,
+                Status::Bye => continue,
+                _ => Phone::Busy,
+            };
+            let slot = phones.entry(x.to_string()).or_insert(now);
+            if now == Phone::Busy {
+                *slot = Phone::Busy;
+            }
+        }
+        phones
+    }
+
+    /// 30008 Extension Call Status for every phone that changed since `before`.
+    pub(super) fn phone_changes(&self, before: &BTreeMap<String, Phone>) -> Vec<Emit> {
+        let after = self.phones();
+        let word = |p: Option<&Phone>| match p {
+            Some(Phone::Ringing) => "Ringing",
+            Some(Phone::Busy) => "Busy",
+            None => "Idle",
+        };
+        let numbers: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+        numbers
+            .into_iter()
+            .filter(|x| before.get(*x) != after.get(*x))
+            .map(|x| Emit {
+                event_type: 30008,
+                msg: json!({ "extension": x, "status": word(after.get(x)) }),
+            })
+            .collect()
+    }
+
     fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
@@ -628,6 +676,54 @@ mod tests {
         assert_eq!(
             st.place_inbound("+4915112345", "6500", &["9999".to_string()]),
             Err(ConsoleError::NoSuchExtension("9999".into()))
+        );
+    }
+
+    #[test]
+    fn phones_report_ringing_busy_and_idle_as_they_change() {
+        let sb = PbxSandbox::new("id", "secret");
+        // What `act` sends after each change: the 30008s, by extension.
+        let phones_after = |change: &dyn Fn(&mut PbxState)| {
+            let mut st = sb.lock();
+            let before = st.phones();
+            change(&mut st);
+            st.phone_changes(&before)
+                .into_iter()
+                .map(|e| {
+                    assert_eq!(e.event_type, 30008);
+                    (
+                        e.msg["extension"].as_str().unwrap().to_string(),
+                        e.msg["status"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let p = |x: &str, s: &str| (x.to_string(), s.to_string());
+        let exts = vec!["2005".to_string(), "2006".to_string()];
+        let ring = phones_after(&|st| {
+            st.place_inbound("+4915112345", "6500", &exts).unwrap();
+        });
+        assert_eq!(ring, vec![p("2005", "Ringing"), p("2006", "Ringing")]);
+        // 2006 answers: it is busy, 2005 stops ringing.
+        let answer = phones_after(&|st| {
+            let ch = st.ringing_channel("2006").unwrap();
+            st.answer(&ch).unwrap();
+        });
+        assert_eq!(answer, vec![p("2005", "Idle"), p("2006", "Busy")]);
+        // A second call rings 2006 while it talks: still busy, nothing to say.
+        let waiting = phones_after(&|st| {
+            st.place_inbound("+4915112399", "6500", &["2006".to_string()])
+                .unwrap();
+        });
+        assert!(waiting.is_empty(), "{waiting:?}");
+        let ended = phones_after(&|st| {
+            let ch = st.calls[0].members[0].channel_id.clone();
+            st.hang_up(&ch).unwrap();
+        });
+        assert_eq!(
+            ended,
+            vec![p("2006", "Ringing")],
+            "the waiting call rings on"
         );
     }
 

@@ -110,6 +110,9 @@ struct PbxState {
     downloads: HashMap<String, (String, i64)>,
     /// Switch: the next `times` requests to an endpoint (`call/dial`) answer this errcode.
     inject: HashMap<String, (i64, u32)>,
+    /// Switch: every API request (tokens, operations, downloads, the socket's upgrade) is
+    /// answered this much later, as a PBX far away or busy is.
+    latency_ms: u64,
 }
 
 impl PbxState {
@@ -137,6 +140,19 @@ impl PbxState {
             "refresh_token": refresh, "refresh_token_expire_time": REFRESH_TTL_SECS,
         })
     }
+}
+
+/// `n` extensions numbered from 3000 (e-mails at `example.com`), ids after `first_id`.
+fn generated(first_id: u64, n: usize) -> Vec<PbxExtension> {
+    (0..n)
+        .map(|i| PbxExtension {
+            id: first_id + i as u64 + 1,
+            number: (3000 + i).to_string(),
+            caller_id_name: format!("Agent {}", 3000 + i),
+            email_addr: format!("agent{}@example.com", 3000 + i),
+            mobile_number: String::new(),
+        })
+        .collect()
 }
 
 /// A Yeastar-looking token: 32 alphanumeric characters.
@@ -185,6 +201,7 @@ impl PbxSandbox {
                 fail_dials: None,
                 downloads: HashMap::new(),
                 inject: HashMap::new(),
+                latency_ms: 0,
             }),
             pusher: Pusher::default(),
         }
@@ -231,15 +248,18 @@ impl PbxSandbox {
     /// Replaces the extensions with `n` generated ones (numbers from 3000, e-mails at
     /// `example.com`), for tests at scale.
     pub fn generate_extensions(&self, n: usize) {
-        self.lock().extensions = (0..n)
-            .map(|i| PbxExtension {
-                id: i as u64 + 1,
-                number: (3000 + i).to_string(),
-                caller_id_name: format!("Agent {}", 3000 + i),
-                email_addr: format!("agent{}@example.com", 3000 + i),
-                mobile_number: String::new(),
-            })
-            .collect();
+        self.lock().extensions = generated(0, n);
+    }
+
+    /// Keeps the extensions below 3000 and puts `n` generated ones after them (0: none), so a
+    /// journey can sync a big PBX and come back to the demo one.
+    pub fn add_generated_extensions(&self, n: usize) {
+        let mut st = self.lock();
+        st.extensions
+            .retain(|e| e.number.parse::<u64>().map_or(true, |n| n < 3000));
+        let first_id = st.extensions.iter().map(|e| e.id).max().unwrap_or(0);
+        let more = generated(first_id, n);
+        st.extensions.extend(more);
     }
 
     /// Points the webhook at `url` (what an admin types on the PBX's Webhook Event Push page).
@@ -252,12 +272,19 @@ impl PbxSandbox {
         self.pusher.flushed().await
     }
 
-    /// Runs a change of the calls and pushes what it emitted.
+    /// Runs a change of the calls and pushes what it emitted: its events, then a 30008 for
+    /// each extension whose phone it turned ringing, busy or idle.
     fn act<T>(
         &self,
         change: impl FnOnce(&mut PbxState) -> Result<(T, Vec<Emit>), ConsoleError>,
     ) -> Result<T, ConsoleError> {
-        let (out, emits) = change(&mut self.lock())?;
+        let (out, emits) = {
+            let mut st = self.lock();
+            let before = st.phones();
+            let (out, mut emits) = change(&mut st)?;
+            emits.extend(st.phone_changes(&before));
+            (out, emits)
+        };
         self.pusher.emit(emits);
         Ok(out)
     }
@@ -346,6 +373,11 @@ impl PbxSandbox {
                 .inject
                 .insert(endpoint.to_string(), (errcode, times));
         }
+    }
+
+    /// Answers every API request `ms` later (0: at once).
+    pub fn set_latency_ms(&self, ms: u64) {
+        self.lock().latency_ms = ms;
     }
 
     /// Makes every dial fail with this 30015 reason (`None`: dials work).
@@ -642,8 +674,9 @@ async fn call_dial(State(sb): State<SharedSandbox>, req: Request) -> Answer {
         Some("yes") => true,
         Some(_) => return param_error("auto_answer", "enum"),
     };
-    let (call_id, emits) = pbx.lock().dial(caller.trim(), callee.trim(), auto_answer);
-    pbx.pusher.emit(emits);
+    let call_id = pbx
+        .act(|st| Ok(st.dial(caller.trim(), callee.trim(), auto_answer)))
+        .expect("a dial is always taken (it may fail later, with 30015)");
     answer(json!({ "errcode": 0, "errmsg": "SUCCESS", "call_id": call_id }))
 }
 
@@ -657,13 +690,13 @@ async fn call_hangup(State(sb): State<SharedSandbox>, req: Request) -> Answer {
     let Some(channel) = text(&body, "channel_id") else {
         return param_error("channel_id", "required");
     };
-    let ended = pbx.lock().hang_up(channel.trim());
+    let ended = pbx.act(|st| {
+        let ended = st.hang_up(channel.trim())?;
+        st.stats.hangups += 1;
+        Ok(ended)
+    });
     match ended {
-        Ok((call_id, emits)) => {
-            pbx.lock().stats.hangups += 1;
-            pbx.pusher.emit(emits);
-            answer(json!({ "errcode": 0, "errmsg": "SUCCESS", "call_id": call_id }))
-        }
+        Ok(call_id) => answer(json!({ "errcode": 0, "errmsg": "SUCCESS", "call_id": call_id })),
         Err(_) => fail(60001, "DATA NOT FOUND"),
     }
 }
@@ -812,9 +845,10 @@ async fn not_existed() -> Answer {
 }
 
 /// `POST /sandbox/pbx/control`: `{"advance_secs": n, "generate_extensions": n,
+/// "add_generated_extensions": n,
 /// "unblock": true, "cap_errcode": n, "webhook_url": "…" | null, "fail_dials": "reason" |
 /// null, "msg_as_object": bool, "webhook_retries": n, "socket_idle_ms": n, "drop_sockets":
-/// true, "sockets_away": bool, "inject": {"endpoint": "call/dial", "errcode": 10005, "times":
+/// true, "sockets_away": bool, "latency_ms": n, "inject": {"endpoint": "call/dial", "errcode": 10005, "times":
 /// 1}}`; answers the stats.
 async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answer {
     let pbx = &sb.pbx;
@@ -824,6 +858,9 @@ async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answe
     if let Some(n) = v.get("generate_extensions").and_then(Value::as_u64) {
         pbx.generate_extensions(n as usize);
     }
+    if let Some(n) = v.get("add_generated_extensions").and_then(Value::as_u64) {
+        pbx.add_generated_extensions(n.min(100_000) as usize);
+    }
     {
         let mut st = pbx.lock();
         if v.get("unblock").and_then(Value::as_bool) == Some(true) {
@@ -832,6 +869,9 @@ async fn control(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Answe
         }
         if let Some(c) = v.get("cap_errcode").and_then(Value::as_i64) {
             st.cap_errcode = c;
+        }
+        if let Some(ms) = v.get("latency_ms").and_then(Value::as_u64) {
+            st.latency_ms = ms.min(60_000);
         }
         if let Some(f) = v.get("fail_dials") {
             st.fail_dials = f.as_str().map(str::to_string);
@@ -930,9 +970,23 @@ async fn console(State(sb): State<SharedSandbox>, Json(v): Json<Value>) -> Json<
     })
 }
 
-/// The PBX sandbox's routes, under `/sandbox/pbx`.
-pub(super) fn router() -> Router<SharedSandbox> {
-    Router::new()
+/// The latency switch, before any API request is looked at.
+async fn delayed(
+    State(sb): State<SharedSandbox>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let ms = sb.pbx.lock().latency_ms;
+    if ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    next.run(req).await
+}
+
+/// The PBX sandbox's routes, under `/sandbox/pbx`: its API (behind the latency switch), and
+/// the sandbox's own control and console.
+pub(super) fn router(sandbox: SharedSandbox) -> Router<SharedSandbox> {
+    let api = Router::new()
         .route("/openapi/v1.0/get_token", any(get_token))
         .route("/openapi/v1.0/refresh_token", any(refresh_token))
         .route("/openapi/v1.0/del_token", any(del_token))
@@ -945,6 +999,9 @@ pub(super) fn router() -> Router<SharedSandbox> {
         .route("/api/download/{name}", any(download))
         .route("/openapi/v1.0/subscribe", any(socket::subscribe))
         .route("/openapi/v1.0/{*rest}", any(not_existed))
+        .layer(axum::middleware::from_fn_with_state(sandbox, delayed));
+    Router::new()
+        .merge(api)
         .route("/control", axum::routing::post(control).get(control_get))
         .route("/console", axum::routing::post(console).get(console_calls))
 }
