@@ -15,7 +15,7 @@ CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
 .PHONY: run test tools test-tools build server site rust-test e2e lint fmt \
-	bench-sandbox bench-intake bench-pop clean
+	bench-sandbox bench-intake bench-pop bench-calls clean
 
 ## What building needs: the wasm target, wasm-bindgen-cli, the npm packages (wasm-opt).
 tools:
@@ -71,6 +71,11 @@ bench-sandbox: build
 bench-intake: build
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	bash docs/bench-intake.sh
+
+## Complete calls per second end to end: the app and the Zoho Desk sandbox in their own
+## processes, every rule on; says whether anything was lost or done twice (CALLS=3000).
+bench-calls: build
+	bash docs/bench-calls.sh
 
 ## The screen pop's latency: a ringing event of a cached caller to the agent's new tab (Chromium).
 bench-pop: build test-tools

@@ -21,6 +21,9 @@ pub struct Config {
     /// `HELPDESK_SANDBOX_PBX_CLIENT_ID` / `_SECRET`: the PBX sandbox's OpenAPI application.
     pub sandbox_pbx_client_id: String,
     pub sandbox_pbx_client_secret: String,
+    /// `HELPDESK_SANDBOX_APP_URL`: for `server sandbox` serving an app elsewhere (benchmarks):
+    /// that app's public URL, whose OAuth callback the demo client accepts too.
+    pub sandbox_app_url: Option<String>,
     /// `HELPDESK_SANDBOX_PBX_CONNECT` (default on): with the sandbox on, the first start
     /// connects the PBX sandbox, so calls flow through it at once.
     pub sandbox_pbx_connect: bool,
@@ -68,7 +71,7 @@ impl Config {
         })?;
         let public_url = match get("HELPDESK_PUBLIC_URL").filter(|s| !s.trim().is_empty()) {
             None => None,
-            Some(raw) => Some(parse_public_url(&raw)?),
+            Some(raw) => Some(parse_public_url("HELPDESK_PUBLIC_URL", &raw)?),
         };
         let sandbox = match get("HELPDESK_SANDBOX").as_deref().map(str::trim) {
             None | Some("") | Some("0") | Some("false") => false,
@@ -83,6 +86,11 @@ impl Config {
             }
         };
         let sandbox_force = flag("HELPDESK_SANDBOX_FORCE")?;
+        let sandbox_app_url = match get("HELPDESK_SANDBOX_APP_URL").filter(|s| !s.trim().is_empty())
+        {
+            None => None,
+            Some(raw) => Some(parse_public_url("HELPDESK_SANDBOX_APP_URL", &raw)?),
+        };
         let sandbox_pbx_connect =
             get("HELPDESK_SANDBOX_PBX_CONNECT").is_none() || flag("HELPDESK_SANDBOX_PBX_CONNECT")?;
         let metrics_addr = match get("HELPDESK_METRICS_ADDR").filter(|s| !s.trim().is_empty()) {
@@ -181,6 +189,7 @@ impl Config {
                 .unwrap_or_else(|| crate::sandbox::pbx::DEMO_PBX_CLIENT_ID.into()),
             sandbox_pbx_client_secret: get("HELPDESK_SANDBOX_PBX_CLIENT_SECRET")
                 .unwrap_or_else(|| crate::sandbox::pbx::DEMO_PBX_CLIENT_SECRET.into()),
+            sandbox_app_url,
         })
     }
 
@@ -225,20 +234,21 @@ fn parse_offset(s: &str) -> anyhow::Result<time::UtcOffset> {
 }
 
 /// An absolute http(s) URL with no path, query or credentials; returned without trailing slash.
-fn parse_public_url(raw: &str) -> anyhow::Result<String> {
-    let url = url::Url::parse(raw.trim())
-        .with_context(|| format!("HELPDESK_PUBLIC_URL={raw:?} is not a URL"))?;
+/// A base URL given in the environment variable `name`: http(s), a host, nothing else.
+fn parse_public_url(name: &str, raw: &str) -> anyhow::Result<String> {
+    let url =
+        url::Url::parse(raw.trim()).with_context(|| format!("{name}={raw:?} is not a URL"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        bail!("HELPDESK_PUBLIC_URL={raw:?} must start with https:// (or http://)");
+        bail!("{name}={raw:?} must start with https:// (or http://)");
     }
     if !url.username().is_empty() || url.password().is_some() {
-        bail!("HELPDESK_PUBLIC_URL must not carry credentials");
+        bail!("{name} must not carry credentials");
     }
     if url.query().is_some() || url.fragment().is_some() {
-        bail!("HELPDESK_PUBLIC_URL={raw:?} must not have a query or fragment");
+        bail!("{name}={raw:?} must not have a query or fragment");
     }
     if url.host_str().is_none() {
-        bail!("HELPDESK_PUBLIC_URL={raw:?} has no host");
+        bail!("{name}={raw:?} has no host");
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
@@ -354,5 +364,22 @@ mod tests {
             Some("CN")
         );
         assert_eq!(c.pbx_utc_offset.whole_hours(), 8);
+    }
+
+    #[test]
+    fn a_standalone_sandbox_can_accept_another_apps_callback() {
+        let c = cfg(&[("HELPDESK_SANDBOX_APP_URL", "http://127.0.0.1:3921/")]).unwrap();
+        assert_eq!(c.sandbox_app_url.as_deref(), Some("http://127.0.0.1:3921"));
+        let sb = crate::sandbox_config(&c, "http://127.0.0.1:3920");
+        assert_eq!(
+            sb.clients[0].redirect_uris,
+            [
+                "http://127.0.0.1:3920/oauth/zoho/callback",
+                "http://127.0.0.1:3921/oauth/zoho/callback"
+            ]
+        );
+        let e = cfg(&[("HELPDESK_SANDBOX_APP_URL", "ftp://x")]).unwrap_err();
+        assert!(e.to_string().contains("HELPDESK_SANDBOX_APP_URL"), "{e}");
+        assert_eq!(cfg(&[]).unwrap().sandbox_app_url, None);
     }
 }

@@ -44,7 +44,10 @@ pub fn sandbox_config(config: &Config, public_url: &str) -> SandboxConfig {
             client_id: config.sandbox_client_id.clone(),
             client_secret: config.sandbox_client_secret.clone(),
             name: sandbox::DEMO_CLIENT_NAME.to_string(),
-            redirect_uris: vec![format!("{public_url}{}", app::OAUTH_CALLBACK_PATH)],
+            redirect_uris: std::iter::once(public_url)
+                .chain(config.sandbox_app_url.as_deref())
+                .map(|base| format!("{base}{}", app::OAUTH_CALLBACK_PATH))
+                .collect(),
         }],
         pbx_client_id: config.sandbox_pbx_client_id.clone(),
         pbx_client_secret: config.sandbox_pbx_client_secret.clone(),

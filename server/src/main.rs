@@ -86,7 +86,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 server::connect_pbx_sandbox_soon(app.engine.clone());
             }
             let timeout = Duration::from_secs(config.client_timeout_secs);
+            let engine = app.engine.clone();
             server::serve(listener, app.router, timeout).await?;
+            // The PBX's token goes back to it; a PBX that does not answer does not hold the stop.
+            let release = engine.pbx_connection.release();
+            if tokio::time::timeout(Duration::from_secs(3), release)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the PBX did not take its token back in time");
+            }
         }
     }
     tracing::info!("stopped");

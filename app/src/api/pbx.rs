@@ -17,14 +17,16 @@ pub async fn list_extensions() -> Result<Vec<Extension>, AppError> {
 }
 
 /// Each extension's phone as the PBX last reported it (30008); `None` while no PBX is
-/// connected (the page then shows no phone states).
+/// connected and none has reported (the page then shows no phone states). A PBX that only
+/// pushes its events to the webhook reports them too.
 #[server(endpoint = "pbx/extensions/phones")]
 pub async fn extension_phones() -> Result<Option<HashMap<String, PhoneStatus>>, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    if !engine.pbx_connection.is_connected().await? {
+    let phones = engine.pbx_connection.phones();
+    if phones.is_empty() && !engine.pbx_connection.is_connected().await? {
         return Ok(None);
     }
-    Ok(Some(engine.pbx_connection.phones()))
+    Ok(Some(phones))
 }
 
 #[server(endpoint = "pbx/extensions/create")]

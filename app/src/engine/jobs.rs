@@ -25,8 +25,22 @@ pub type Departments = Vec<(String, String, bool)>;
 
 /// How long a claimed job is ours: longer than a Zoho request can take (20 s) plus margin.
 pub const LEASE_MS: i64 = 120_000;
-/// Jobs run at once (Zoho allows 5 concurrent requests even on the Free edition).
+/// Jobs run at once when the org's edition is unknown (Zoho allows 5 concurrent requests even
+/// on the Free edition).
 pub const WORKERS: i64 = 4;
+
+/// Jobs run at once for an org of this edition: one below Zoho's concurrency limit for it
+/// (docs/zoho-desk-api.md §3.5: Free 5, Express and Standard 10, Professional 15, Enterprise
+/// 25), which leaves a request for what admins do on the pages meanwhile. A 429 from Zoho is
+/// retried later all the same.
+pub fn workers_for(edition: Option<&str>) -> i64 {
+    match edition.map(|e| e.trim().to_ascii_uppercase()).as_deref() {
+        Some("EXPRESS" | "STANDARD") => 9,
+        Some("PROFESSIONAL") => 14,
+        Some("ENTERPRISE") => 24,
+        _ => WORKERS,
+    }
+}
 /// The retry schedule: after the n-th failed attempt wait `SCHEDULE[n-1]` (the last repeats).
 pub const SCHEDULE_SECS: &[i64] = &[5, 30, 120, 600, 1800, 3600];
 /// A job still failing this long after it was made fails for good (retry by hand).
@@ -123,10 +137,15 @@ fn record_of(job: Option<&JobRow>) -> Option<ZohoRecord> {
 }
 
 impl Engine {
-    /// Runs every job due at `now_ms` (and those they make due), `WORKERS` at a time, until
-    /// none is left; returns how many attempts ran. Tests call it to drain the queue.
+    /// Runs every job due at `now_ms` (and those they make due), as many at a time as the
+    /// org's edition allows ([`workers_for`]), until none is left; returns how many attempts
+    /// ran. Tests call it to drain the queue.
     pub async fn run_due_jobs(&self, now_ms: i64) -> Result<usize, EngineError> {
         self.store.reap_jobs(now_ms, false).await?;
+        let workers = match self.zoho.desk_ctx().await {
+            Ok(ctx) => workers_for(ctx.edition.as_deref()),
+            Err(_) => WORKERS,
+        };
         let mut ran = 0;
         loop {
             if self.zoho.switch() != Switch::On || self.zoho.refresh_backoff().is_some() {
@@ -134,7 +153,7 @@ impl Engine {
             }
             let jobs = self
                 .store
-                .claim_jobs(now_ms, now_ms + LEASE_MS, WORKERS)
+                .claim_jobs(now_ms, now_ms + LEASE_MS, workers)
                 .await?;
             if jobs.is_empty() {
                 return Ok(ran);
@@ -799,6 +818,17 @@ fn call_done(c: &Value, found_earlier: bool) -> Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_at_once_stay_below_the_editions_concurrency() {
+        assert_eq!(workers_for(None), 4);
+        assert_eq!(workers_for(Some("FREE")), 4);
+        assert_eq!(workers_for(Some("Standard")), 9);
+        assert_eq!(workers_for(Some("PROFESSIONAL")), 14);
+        assert_eq!(workers_for(Some("ENTERPRISE")), 24);
+        // An edition this app does not know: the smallest limit.
+        assert_eq!(workers_for(Some("ZOHOONE")), 4);
+    }
 
     #[test]
     fn backoff_follows_the_schedule_with_jitter() {

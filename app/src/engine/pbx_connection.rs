@@ -101,10 +101,14 @@ impl PbxConnection {
         }
     }
 
-    /// The PBX said how an extension's phone is (30008).
+    /// The PBX said how an extension's phone is (30008). Bounded: a sender that invents
+    /// numbers cannot grow it past any real PBX's size.
     pub fn set_phone(&self, extension: &str, status: PhoneStatus) {
+        const MAX_PHONES: usize = 100_000;
         let mut phones = self.phones.lock().unwrap_or_else(|p| p.into_inner());
-        phones.insert(extension.to_string(), status);
+        if phones.len() < MAX_PHONES || phones.contains_key(extension) {
+            phones.insert(extension.to_string(), status);
+        }
     }
 
     /// Every extension's phone the PBX has reported on.
@@ -395,6 +399,12 @@ impl PbxConnection {
             .clear();
         self.events.wake();
         Ok(())
+    }
+
+    /// Gives the PBX its token back (the PBX allows an application 8 at once), as the server
+    /// stops; a later request logs in again.
+    pub async fn release(&self) {
+        self.drop_client().await;
     }
 
     async fn drop_client(&self) {

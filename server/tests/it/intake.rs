@@ -227,6 +227,10 @@ async fn yeastar_webhooks_with_a_token_and_captured_bodies() {
         app.engine.pbx_connection.phones().get("2005"),
         Some(&app::model::PhoneStatus::Busy)
     );
+    // No PBX connection set up, yet the PBX reports its phones: the page shows them.
+    app.sign_in().await;
+    let (s, phones) = app.call("pbx/extensions/phones", &[]).await;
+    assert_eq!((s, phones), (200, json!({"2005": "Busy"})));
     let other = br#"{"type":30009,"sn":"X","msg":"{}"}"#;
     let (s, body) = post(&app, &path, other, &[]).await;
     assert_eq!((s, body), (200, json!({"ignored": 30009})));

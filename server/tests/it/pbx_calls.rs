@@ -56,6 +56,14 @@ fn m(kind: &str, number: &str, status: &str) -> (String, String, String) {
     (kind.into(), number.into(), status.into())
 }
 
+/// Kristin (2005) has picked up and hears ringback while `number` rings.
+fn agent_waits_and_number_rings(number: &str) -> Vec<(String, String, String)> {
+    vec![
+        m("extension", "2005", "ALERT"),
+        m("outbound", number, "RING"),
+    ]
+}
+
 #[tokio::test]
 async fn a_dial_rings_the_agents_phone_then_the_callee_and_the_pbxs_events_make_one_call() {
     let app = connected().await;
@@ -94,15 +102,18 @@ async fn a_dial_rings_the_agents_phone_then_the_callee_and_the_pbxs_events_make_
     // Her phone's own status (30008) reached the app.
     let phone = || app.engine.pbx_connection.phones().get("2005").copied();
     assert_eq!(phone(), Some(PhoneStatus::Ringing));
+    let (s, phones) = app.call("pbx/extensions/phones", &[]).await;
+    assert_eq!(
+        (s, phones),
+        (200, json!({"2005": "Ringing"})),
+        "for the page"
+    );
 
     // She picks up: she hears ringback while the PBX dials the number.
     pbx.answer_extension("2005").unwrap();
     assert_eq!(
         members(&pbx.calls_in_progress()[0]),
-        vec![
-            m("extension", "2005", "ALERT"),
-            m("outbound", number, "RING")
-        ]
+        agent_waits_and_number_rings(number)
     );
     pbx.flushed().await;
     assert_eq!(phone(), Some(PhoneStatus::Busy), "she is on the line");
@@ -214,10 +225,7 @@ async fn with_auto_answer_the_agents_phone_picks_up_by_itself_and_the_number_rin
     // No one picked up 2005 by hand: the phone did, and the number rings already.
     assert_eq!(
         members(&pbx.calls_in_progress()[0]),
-        vec![
-            m("extension", "2005", "ALERT"),
-            m("outbound", number, "RING")
-        ]
+        agent_waits_and_number_rings(number)
     );
     pbx.flushed().await;
     let stored = app
@@ -412,6 +420,21 @@ async fn the_clients_call_operations_meet_the_sandboxs_rules() {
     // An external caller is taken and places nothing (as real PBXs do).
     pbx.dial("+4915112345", "2005").await.unwrap();
     assert!(app.sandbox.pbx.calls_in_progress().is_empty());
+}
+
+#[tokio::test]
+async fn a_stopping_server_gives_the_pbx_its_token_back() {
+    let app = connected().await;
+    connect_pbx(&app).await;
+    let pbx = &app.sandbox.pbx;
+    assert_eq!(pbx.live_access_tokens(), 1);
+    // What `server` does once it has stopped serving.
+    app.engine.pbx_connection.release().await;
+    assert_eq!((pbx.live_access_tokens(), pbx.stats().revoked), (0, 1));
+    // Started again, it logs in again.
+    let (s, v) = app.call("pbx/connection/test", &[]).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("Connected")), "{v}");
+    assert_eq!(pbx.live_access_tokens(), 1);
 }
 
 #[tokio::test]

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Complete calls per second, end to end (issue 17): the app and the Zoho Desk sandbox each in
+their own process (release build, SQLite), the app connected to the sandbox as an admin does it,
+every rule on (contacts for unknown numbers, tickets for all four call types, call activities).
+CALLS calls are posted to the native intake by WORKERS senders (each call's events in order:
+ringing, answered when answered, ended), then the clock runs until the last call's Zoho work is
+done. Prints calls/s, intake events/s, Zoho requests per call, and whether anything was lost or
+done twice. Run by docs/bench-calls.sh (make bench-calls)."""
+import http.client, http.cookiejar, json, os, re, sys, threading, time
+import urllib.error, urllib.parse, urllib.request
+
+APP, SB = os.environ["APP"], os.environ["SB"]
+SECRET, PW = os.environ["SECRET"], os.environ["PW"]
+CALLS, WORKERS = int(os.environ.get("CALLS", "3000")), int(os.environ.get("WORKERS", "4"))
+
+jar = http.cookiejar.CookieJar()
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k): return None
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+
+def call(fn, fields):
+    req = urllib.request.Request(f"{APP}/api/{fn}", data=urllib.parse.urlencode(fields).encode(),
+                                 headers={"Origin": APP, "Accept": "application/json"})
+    try:
+        with opener.open(req) as r:
+            body = r.read().decode()
+    except urllib.error.HTTPError as e:
+        sys.exit(f"{fn}: {e.code} {e.read().decode()}")
+    return json.loads(body) if body else None
+
+def get(url):
+    try:
+        with opener.open(url) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode()
+
+def metrics():
+    out = {}
+    for line in get(f"{APP}/metrics")[2].splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            out[k] = float(v)
+    return out
+
+def connect():
+    call("sign_in", {"username": "admin", "password": PW})
+    saved = call("helpdesk/save", {
+        "input[accounts_url]": f"{SB}/sandbox/accounts", "input[desk_url]": f"{SB}/sandbox/desk",
+        "input[client_id]": "1000.SANDBOXDEMOCLIENT0000000000000",
+        "input[client_secret]": "sandbox-demo-secret-0123456789abcdef",
+        "input[use_sandbox_secret]": "false"})
+    html = get(saved["consent_url"])[2]
+    consent = re.search(r'name="consent_id" value="([^"]+)"', html).group(1)
+    orgs = re.findall(r'name="org" value="([^"]+)"', html)
+    form = [("consent_id", consent), ("decision", "accept")] + [("org", o) for o in orgs]
+    req = urllib.request.Request(f"{SB}/sandbox/accounts/oauth/v2/auth",
+                                 data=urllib.parse.urlencode(form).encode())
+    try:
+        opener.open(req)
+        sys.exit("the consent did not redirect")
+    except urllib.error.HTTPError as e:
+        location = e.headers["Location"]
+    q = urllib.parse.parse_qsl(urllib.parse.urlparse(location).query)
+    done = call("helpdesk/complete", {f"params[{k.replace('-', '_')}]": v for k, v in q})
+    assert "Succeeded" in done, done
+    # The sandbox's agents' extensions (the app runs without the sandbox: nothing is seeded).
+    exts = [{"number": n, "name": n, "email": f"{who}@pbxsandbox.example.com"} for n, who in
+            [("2001", "admin"), ("2005", "kristin.hale"), ("2006", "liam.chen"),
+             ("2007", "sofia.rossi"), ("2008", "noah.patel")]]
+    call("pbx/extensions/import", {"json": json.dumps(exts)})
+    call("helpdesk/users/refresh", {})
+    call("helpdesk/users/auto_bind", {})
+    rules = {"sync_contacts": "false", "sync_module": "contacts", "create_contacts": "true",
+             "create_inbound": "true", "create_outbound": "true", "create_as": "contacts",
+             "create_tickets": "true", "ticket_when": "after_call_ends",
+             "ticket_inbound_answered": "true", "ticket_inbound_missed": "true",
+             "ticket_outbound_answered": "true", "ticket_outbound_unanswered": "true",
+             "log_calls": "true"}
+    call("helpdesk/rules/save", {f"input[settings][{k}]": v for k, v in rules.items()})
+
+# Callers: 9 of 10 calls from three recurring numbers (one a sandbox contact, two created on
+# their first call), 1 of 10 from a number Zoho does not know (a contact is created for it).
+# Only bound extensions ring.
+KNOWN = ["5503301", "+1 (415) 555-0134", "0086-138-0013-8000"]
+EXTENSIONS = ["2001", "2005", "2006", "2007", "2008"]
+
+def events(i, t0):
+    cid = f"bench-{t0}-{i}"
+    number = f"+1 (212) 555-{i % 10000:04d}" if i % 10 == 9 else KNOWN[i % len(KNOWN)]
+    direction = "inbound" if i % 4 < 2 else "outbound"
+    answered = i % 2 == 0
+    at = lambda s: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + i + s))
+    base = {"call_id": cid, "direction": direction, "external_number": number,
+            "extension": EXTENSIONS[i % len(EXTENSIONS)]}
+    out = [dict(base, event_id=f"{cid}-r", kind="ringing", at=at(0))]
+    if answered:
+        out.append(dict(base, event_id=f"{cid}-a", kind="answered", at=at(5)))
+    out.append(dict(base, event_id=f"{cid}-e", kind="ended", at=at(65),
+                    result="answered" if answered else "no_answer"))
+    return out
+
+def sender(ids, t0, sent):
+    u = urllib.parse.urlparse(APP)
+    conn = http.client.HTTPConnection(u.hostname, u.port)
+    n = 0
+    for i in ids:
+        for e in events(i, t0):
+            conn.request("POST", "/api/pbx/call-events", json.dumps(e),
+                         {"Authorization": f"Bearer {SECRET}", "Content-Type": "application/json"})
+            r = conn.getresponse(); r.read()
+            if r.status != 200:
+                sys.exit(f"intake answered {r.status}")
+            n += 1
+    sent.append(n)
+
+def main():
+    connect()
+    before = metrics()
+    t0 = int(time.time())
+    sent = []
+    start = time.monotonic()
+    threads = [threading.Thread(target=sender, args=(range(w, CALLS, WORKERS), t0, sent))
+               for w in range(WORKERS)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    intake_s = time.monotonic() - start
+    while True:
+        m = metrics()
+        if m.get("helpdesk_jobs_pending", 1) == 0 and m.get("helpdesk_calls_open", 1) == 0:
+            break
+        if time.monotonic() - start > 600:
+            sys.exit("the Zoho work did not finish within 10 minutes")
+        time.sleep(0.2)
+    total_s = time.monotonic() - start
+    if os.environ.get("DEBUG"):
+        print("\n".join(f"{k} {v}" for k, v in m.items()), file=sys.stderr)
+    def delta(prefix):
+        return sum(v - before.get(k, 0) for k, v in m.items() if k.startswith(prefix))
+    done = lambda kind: delta(f'helpdesk_job_attempts_total{{kind="{kind}",outcome="done"}}')
+    zoho = delta("helpdesk_zoho_requests_total")
+    events_n = sum(sent)
+    print(f"calls: {CALLS}, events: {events_n}, senders: {WORKERS}")
+    print(f"intake: {events_n / intake_s:.0f} events/s while the Zoho work ran ({intake_s:.1f} s)")
+    print(f"complete calls: {CALLS / total_s:.1f} calls/s ({total_s:.1f} s until the last call's Zoho work was done)")
+    print(f"Zoho requests: {zoho:.0f}, {zoho / CALLS:.2f} per call")
+    print(f"jobs done: tickets {done('ticket'):.0f}, call activities {done('call_log'):.0f}, "
+          f"lookups {done('contact'):.0f}, contacts created {done('create'):.0f}; failed now: {m.get('helpdesk_jobs_failed', 0):.0f}")
+    ok = done("ticket") == CALLS and done("call_log") == CALLS and m.get("helpdesk_jobs_failed", 0) == 0
+    print("nothing lost, nothing twice" if ok else "MISMATCH: see the counts above")
+    sys.exit(0 if ok else 1)
+
+main()
