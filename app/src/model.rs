@@ -308,6 +308,15 @@ impl PhoneStatus {
             _ => None,
         }
     }
+
+    /// The PBX's word for it, as 30008 writes it.
+    pub fn as_pbx(self) -> &'static str {
+        match self {
+            PhoneStatus::Idle => "Idle",
+            PhoneStatus::Ringing => "Ringing",
+            PhoneStatus::Busy => "Busy",
+        }
+    }
 }
 
 /// The add / edit form of an extension, and one item of a JSON import.

@@ -4,9 +4,9 @@ use time::OffsetDateTime;
 
 use super::store::{ExtensionRow, WriteError};
 use super::{Engine, EngineError};
-use crate::model::PbxSyncProgress;
 use crate::model::{
-    Extension, ExtensionInput, FieldError, FieldProblem, PbxSyncReport, RemovedExtension,
+    Extension, ExtensionInput, FieldError, FieldProblem, PbxSyncProgress, PbxSyncReport,
+    RemovedExtension,
 };
 
 /// Demo extensions seeded on a first start with the sandbox: their e-mails match sandbox agents

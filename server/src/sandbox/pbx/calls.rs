@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use app::model::PhoneStatus;
 use serde_json::{json, Value};
 
 use super::{PbxState, SANDBOX_SN};
@@ -209,41 +210,30 @@ fn local_time(secs: i64, fmt: &[time::format_description::FormatItem<'_>]) -> St
         .unwrap_or_default()
 }
 
-/// An extension's phone as 30008 reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phone {
-    Ringing,
-    Busy,
-}
-
 impl PbxState {
     /// The phones that are not idle: ringing, or on a call (which wins over a second call
     /// ringing on the same phone).
-    pub(super) fn phones(&self) -> BTreeMap<String, Phone> {
+    pub(super) fn phones(&self) -> BTreeMap<String, PhoneStatus> {
         let mut phones = BTreeMap::new();
         for m in self.calls.iter().flat_map(|c| &c.members) {
             let Some(x) = m.extension() else { continue };
             let now = match m.status {
-                Status::Ring => Phone::Ringing,
+                Status::Ring => PhoneStatus::Ringing,
                 Status::Bye => continue,
-                _ => Phone::Busy,
+                _ => PhoneStatus::Busy,
             };
             let slot = phones.entry(x.to_string()).or_insert(now);
-            if now == Phone::Busy {
-                *slot = Phone::Busy;
+            if now == PhoneStatus::Busy {
+                *slot = PhoneStatus::Busy;
             }
         }
         phones
     }
 
     /// 30008 Extension Call Status for every phone that changed since `before`.
-    pub(super) fn phone_changes(&self, before: &BTreeMap<String, Phone>) -> Vec<Emit> {
+    pub(super) fn phone_changes(&self, before: &BTreeMap<String, PhoneStatus>) -> Vec<Emit> {
         let after = self.phones();
-        let word = |p: Option<&Phone>| match p {
-            Some(Phone::Ringing) => "Ringing",
-            Some(Phone::Busy) => "Busy",
-            None => "Idle",
-        };
+        let word = |p: Option<&PhoneStatus>| p.copied().unwrap_or(PhoneStatus::Idle).as_pbx();
         let numbers: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
         numbers
             .into_iter()
