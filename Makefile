@@ -49,8 +49,18 @@ test: build rust-test e2e
 
 # Debug build with Leptos's type-erased views: they compile much faster, and the tests check
 # behaviour, not the release flavour (the release build above and the browser tests do that).
+#
+# The black-box tests run twice: on SQLite (the default), then on PostgreSQL when one answers
+# at TEST_POSTGRES (each test gets its own database there). Outside CI a machine without
+# PostgreSQL skips the second run and says so; on CI it is required.
+TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 rust-test:
 	RUSTFLAGS='--cfg erase_components' cargo test --locked -p server -p app
+	@if [ -n "$${CI:-}" ] || pg_isready -q -d '$(TEST_POSTGRES)/postgres' 2>/dev/null; then \
+		echo "== the black-box tests again, on PostgreSQL ($(TEST_POSTGRES))"; \
+		HELPDESK_TEST_POSTGRES='$(TEST_POSTGRES)' RUSTFLAGS='--cfg erase_components' \
+			cargo test --locked -p server --test it; \
+	else echo "== PostgreSQL run skipped: nothing answers at $(TEST_POSTGRES) (set TEST_POSTGRES)"; fi
 
 e2e: build test-tools
 	cd end2end && CI=$${CI:-} npx playwright test

@@ -27,7 +27,7 @@ pub struct Config {
     /// `HELPDESK_SANDBOX_PBX_CONNECT` (default on): with the sandbox on, the first start
     /// connects the PBX sandbox, so calls flow through it at once.
     pub sandbox_pbx_connect: bool,
-    /// `DATABASE_URL`: `sqlite://…` (PostgreSQL follows).
+    /// `DATABASE_URL`: `sqlite://…` or `postgres://…`.
     pub database_url: String,
     /// `HELPDESK_ADMIN_PASSWORD`: sets the `admin` password at start.
     pub admin_password: Option<String>,
@@ -63,6 +63,17 @@ pub struct Config {
 }
 
 impl Config {
+    /// `DATABASE_URL` as it may be shown: without its password.
+    pub fn database_label(&self) -> String {
+        match url::Url::parse(&self.database_url) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(None);
+                u.to_string()
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+
     /// Reads the configuration from a variable lookup (the process environment in `main`).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
         let addr_raw = get("HELPDESK_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
@@ -122,15 +133,23 @@ impl Config {
         };
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/helpdesk.db".into());
-        if !database_url.starts_with("sqlite:") {
-            bail!("DATABASE_URL={database_url:?}: only sqlite://path is supported so far");
+        if app::engine::store::Dialect::of_url(&database_url).is_none() {
+            // Not echoed: a PostgreSQL URL may carry a password.
+            bail!("DATABASE_URL: use sqlite://path/file.db or postgres://user@host/database");
         }
-        let data_dir = database_url
-            .strip_prefix("sqlite://")
-            .or_else(|| database_url.strip_prefix("sqlite:"))
-            .map(|p| p.split('?').next().unwrap_or(""))
-            .and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()))
-            .filter(|d| !d.as_os_str().is_empty())
+        // The folder of the generated secret key: HELPDESK_DATA_DIR, else the SQLite file's,
+        // else `data`.
+        let data_dir = get("HELPDESK_DATA_DIR")
+            .filter(|d| !d.trim().is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                database_url
+                    .strip_prefix("sqlite://")
+                    .or_else(|| database_url.strip_prefix("sqlite:"))
+                    .map(|p| p.split('?').next().unwrap_or(""))
+                    .and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()))
+                    .filter(|d| !d.as_os_str().is_empty())
+            })
             .unwrap_or_else(|| "data".into());
         let admin_password = get("HELPDESK_ADMIN_PASSWORD").filter(|p| !p.is_empty());
         if admin_password
@@ -308,6 +327,22 @@ mod tests {
         let c = cfg(&[("DATABASE_URL", "sqlite:///tmp/x/h.db")]).unwrap();
         assert_eq!(c.data_dir, std::path::PathBuf::from("/tmp/x"));
         assert!(cfg(&[("DATABASE_URL", "mysql://x")]).is_err());
+        let pg = cfg(&[(
+            "DATABASE_URL",
+            "postgres://helpdesk:s3cret@db.local/helpdesk",
+        )])
+        .unwrap();
+        assert_eq!(pg.data_dir, std::path::PathBuf::from("data"));
+        assert_eq!(pg.database_label(), "postgres://helpdesk@db.local/helpdesk");
+        let there = cfg(&[
+            ("DATABASE_URL", "postgresql://db.local/helpdesk"),
+            ("HELPDESK_DATA_DIR", "/var/lib/helpdesk"),
+        ])
+        .unwrap();
+        assert_eq!(
+            there.data_dir,
+            std::path::PathBuf::from("/var/lib/helpdesk")
+        );
         assert!(cfg(&[("HELPDESK_ADMIN_PASSWORD", "short")]).is_err());
     }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod intake;
 pub mod recordings;
 pub mod sandbox;
+pub mod sessions;
 pub mod site;
 
 use std::net::SocketAddr;
@@ -28,10 +29,10 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+pub use sessions::Sessions;
 use tokio::net::TcpListener;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
 use crate::sandbox::{RegisteredClient, Sandbox, SandboxConfig, SharedSandbox};
@@ -60,7 +61,7 @@ pub struct App {
     pub engine: SharedEngine,
     pub sandbox: Option<SharedSandbox>,
     /// The session store (expired sessions are purged by the housekeeping).
-    pub sessions: SqliteStore,
+    pub sessions: Sessions,
     /// The database was new and the sandbox is on (the demo data was just created).
     pub first_start: bool,
 }
@@ -73,7 +74,7 @@ pub async fn build_app(
 ) -> anyhow::Result<App> {
     let store = Store::connect(&config.database_url)
         .await
-        .with_context(|| format!("cannot open the database {}", config.database_url))?;
+        .with_context(|| format!("cannot open the database {}", config.database_label()))?;
     let secrets = SecretBox::load(
         config.secret_key.as_deref(),
         &config.data_dir.join("secret.key"),
@@ -118,8 +119,9 @@ pub async fn build_app(
     }
 
     let https = public_url.starts_with("https://");
-    let session_store = SqliteStore::new(store.pool().clone());
-    session_store.migrate().await.context("session table")?;
+    let session_store = Sessions::open(&config.database_url)
+        .await
+        .context("session table")?;
     let sessions = SessionManagerLayer::new(session_store.clone())
         // On https the cookie is bound to this exact host (`__Host-`: Secure, Path=/, no Domain).
         .with_name(if https {
@@ -238,7 +240,7 @@ pub async fn rotate_key(config: &Config) -> anyhow::Result<()> {
         .context("HELPDESK_SECRET_KEY")?;
     let store = Store::connect(&config.database_url)
         .await
-        .with_context(|| format!("cannot open the database {}", config.database_url))?;
+        .with_context(|| format!("cannot open the database {}", config.database_label()))?;
     let (new, hex_key) = SecretBox::generate();
     let staged = match &source {
         KeySource::File(path) => {
@@ -450,7 +452,7 @@ async fn security_headers(State(https): State<bool>, req: Request, next: Next) -
 /// event socket (when events come by WebSocket), and once a minute the closing of calls that
 /// never ended, the purge of expired sessions and the forgetting of old sign-in attempts. Tests
 /// drive these by hand instead.
-pub fn spawn_housekeeping(engine: SharedEngine, sessions: SqliteStore) {
+pub fn spawn_housekeeping(engine: SharedEngine, sessions: Sessions) {
     tokio::spawn(engine.clone().job_worker());
     tokio::spawn(engine.clone().run_pbx_socket());
     tokio::spawn(async move {
@@ -463,7 +465,7 @@ pub fn spawn_housekeeping(engine: SharedEngine, sessions: SqliteStore) {
 }
 
 /// One round of the housekeeping at `now_ms` (the server runs it every minute; tests call it).
-pub async fn housekeeping(engine: &SharedEngine, sessions: &SqliteStore, now_ms: i64) {
+pub async fn housekeeping(engine: &SharedEngine, sessions: &Sessions, now_ms: i64) {
     use tower_sessions::ExpiredDeletion;
     match engine
         .close_stale_calls(now_ms, app::engine::calls::DEFAULT_CALL_TIMEOUT_MS)

@@ -167,10 +167,12 @@ impl Engine {
         }
     }
 
-    /// After a restart: every job left running was cut off mid-attempt (SQLite is one
-    /// process's), so it goes back to the queue as uncertain.
+    /// After a restart: on SQLite (one process's) every job left running was cut off
+    /// mid-attempt, so it goes back to the queue as uncertain. On PostgreSQL other instances
+    /// may be running theirs: only jobs whose lease ran out go back.
     pub async fn recover_jobs(&self) -> Result<u64, EngineError> {
-        Ok(self.store.reap_jobs(now_ms(), true).await?)
+        let all = self.store.dialect() == crate::engine::store::Dialect::Sqlite;
+        Ok(self.store.reap_jobs(now_ms(), all).await?)
     }
 
     #[tracing::instrument(name = "job", skip_all, fields(

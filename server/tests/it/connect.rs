@@ -309,7 +309,7 @@ async fn several_orgs_ask_the_admin_to_choose() {
 
 #[tokio::test]
 async fn secrets_never_reach_a_response_a_log_line_or_the_database_file() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on_sqlite(&[]).await;
     app.connect().await;
     let mut seen = String::new();
     for endpoint in ["helpdesk/connection", "helpdesk/organizations", "whoami"] {

@@ -400,8 +400,8 @@ async fn a_worker_that_dies_after_zoho_answered_makes_no_duplicate() {
     assert_eq!(search["data"], json!([]), "{search}");
 
     // Restart: the job comes back uncertain, looks first, finds its ticket, creates nothing.
-    app.engine.recover_jobs().await.unwrap();
-    drain(&app, now_ms()).await;
+    let at = restart(&app).await;
+    drain(&app, at).await;
     assert_eq!(tickets(&app).await.len(), base + 1, "no duplicate ticket");
     let jobs = jobs_of(&app, &id).await;
     let t = job(&jobs, "ticket");
@@ -420,15 +420,15 @@ async fn a_worker_that_dies_after_zoho_answered_makes_no_duplicate() {
     assert_eq!(contacts_named(&app, "5503312").await.len(), 1);
     let jobs = jobs_of(&app, &id).await;
     assert_eq!(job(&jobs, "create")["state"], "running", "{jobs:#?}");
-    app.engine.recover_jobs().await.unwrap();
+    let at = restart(&app).await;
     app.engine.set_crash_point(Some(JobKind::CallLog));
-    drain(&app, now_ms()).await;
+    drain(&app, at).await;
     // The call activity was made at Zoho, its job left running.
     assert_eq!(calls(&app).await.len(), activities_before + 1);
     let jobs = jobs_of(&app, &id).await;
     assert_eq!(job(&jobs, "call_log")["state"], "running", "{jobs:#?}");
-    app.engine.recover_jobs().await.unwrap();
-    drain(&app, now_ms()).await;
+    let at = restart(&app).await;
+    drain(&app, at).await;
     assert_eq!(
         contacts_named(&app, "5503312").await.len(),
         1,

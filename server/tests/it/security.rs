@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::support;
 use crate::support::app::*;
 use serde_json::{json, Value};
 
@@ -23,16 +24,28 @@ struct Process {
 
 impl Process {
     fn start(extra: &[(&str, &str)]) -> Process {
+        Self::start_in(extra, false)
+    }
+
+    /// On a SQLite file whichever backend the suite runs on (the test reads the file).
+    fn start_on_sqlite(extra: &[(&str, &str)]) -> Process {
+        Self::start_in(extra, true)
+    }
+
+    fn start_in(extra: &[(&str, &str)], sqlite: bool) -> Process {
         let dir = std::env::temp_dir().join(format!("helpdesk-proc-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).unwrap();
+        let database_url = if sqlite {
+            support::db::sqlite_url(&dir)
+        } else {
+            support::db::url_for(&dir)
+        };
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HELPDESK_ADDR", "127.0.0.1:0")
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/helpdesk.db", dir.display()),
-            )
+            .env("DATABASE_URL", database_url)
+            .env("HELPDESK_DATA_DIR", &dir)
             .env("HELPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("HELPDESK_WEBHOOK_SECRET", WEBHOOK_SECRET)
             .env("LEPTOS_SITE_ROOT", dir.join("site"))
@@ -116,7 +129,7 @@ fn browser_from(ip: &str) -> reqwest::Client {
 
 #[tokio::test]
 async fn a_flood_of_wrong_sign_ins_checks_five_and_the_intake_keeps_answering() {
-    let p = Process::start(&[]);
+    let p = Process::start_on_sqlite(&[]);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()
@@ -460,7 +473,7 @@ async fn https_deployments_get_hsts_and_a_host_only_cookie() {
 #[tokio::test]
 async fn expired_sessions_are_purged_and_the_database_is_private() {
     use std::os::unix::fs::PermissionsExt;
-    let app = TestApp::spawn_with_env(&[("HELPDESK_SESSION_IDLE_SECS", "1")], None).await;
+    let app = TestApp::spawn_on_sqlite(&[("HELPDESK_SESSION_IDLE_SECS", "1")]).await;
     app.sign_in().await;
     let count = || async { sqlx_count(&app.dir.join("helpdesk.db")).await };
     assert_eq!(count().await, 1);
@@ -501,14 +514,12 @@ async fn sqlx_count(db: &Path) -> i64 {
 }
 
 /// `server rotate-key` on the database (and its key file) in `dir`.
-fn rotate_key(dir: &Path) -> std::process::Output {
+fn rotate_key(dir: &Path, database_url: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_server"))
         .arg("rotate-key")
         .env_clear()
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/helpdesk.db", dir.display()),
-        )
+        .env("DATABASE_URL", database_url)
+        .env("HELPDESK_DATA_DIR", dir)
         .output()
         .unwrap()
 }
@@ -518,11 +529,12 @@ async fn rotate_key_reseals_every_secret_and_loses_nothing() {
     let app = TestApp::spawn().await;
     app.connect().await;
     let dir = app.dir.clone();
+    let database_url = app.database_url.clone();
     let webhook = app.engine.webhook_secret().unwrap().expose().to_string();
     let old_key = std::fs::read_to_string(dir.join("secret.key")).unwrap();
     drop(app);
 
-    let out = rotate_key(&dir);
+    let out = rotate_key(&dir, &database_url);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
@@ -556,7 +568,7 @@ async fn rotate_key_reseals_every_secret_and_loses_nothing() {
 
     // Under a wrong key nothing opens: rotate-key refuses and changes nothing.
     std::fs::write(dir.join("secret.key"), "00".repeat(32)).unwrap();
-    let out = rotate_key(&dir);
+    let out = rotate_key(&dir, &database_url);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing changed"));
     assert_eq!(

@@ -268,6 +268,8 @@ impl Engine {
         let mut report = IngestReport::default();
         // One transaction per request: the events, the states they moved, the facts and jobs.
         let mut tx = self.store.begin().await?;
+        let ids: Vec<&str> = events.iter().map(|e| e.call_id.as_str()).collect();
+        self.store.hold_calls(&mut tx, &ids).await?;
         for ev in events {
             if !calls_db::insert_event(&mut tx, source, ev, received_ms).await? {
                 report.duplicates += 1;
@@ -320,6 +322,7 @@ impl Engine {
         let mut rang = Vec::new();
         for call_id in self.store.stale_calls(now_ms - timeout_ms).await? {
             let mut tx = self.store.begin().await?;
+            self.store.hold_calls(&mut tx, &[&call_id]).await?;
             let Some(mut st) = calls_db::call_state_for_update(&mut tx, &call_id).await? else {
                 continue;
             };

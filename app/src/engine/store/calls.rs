@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{DbRow, DbTx, Store, StoreError};
 use crate::engine::calls::event::{to_native_json, CallEvent};
 use crate::engine::calls::machine::{CallState, Fact};
 
@@ -100,7 +100,7 @@ fn json_err(e: serde_json::Error) -> StoreError {
 }
 
 /// The transaction the engine writes one intake request (or one sweep of a call) in.
-pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+pub type Tx = DbTx<'static>;
 
 /// Stores one event unless its `event_id` is known; whether it was new.
 pub async fn insert_event(
@@ -156,6 +156,26 @@ impl Store {
     /// A transaction for [`insert_event`], [`call_state`], [`save_call`] and [`insert_facts`].
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// Holds these calls until the transaction ends, so that two instances on one PostgreSQL
+    /// never apply events of one call at once (each would read the state the other is about
+    /// to change). Taken in sorted order: two requests never wait for each other in a circle.
+    /// SQLite needs nothing: it writes one transaction at a time.
+    pub async fn hold_calls(&self, tx: &mut Tx, call_ids: &[&str]) -> Result<(), StoreError> {
+        if self.dialect != super::Dialect::Postgres {
+            return Ok(());
+        }
+        let mut ids = call_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// How many calls are in progress.
@@ -281,7 +301,7 @@ impl Store {
     }
 }
 
-fn call_row(r: sqlx::sqlite::SqliteRow) -> Result<CallRow, StoreError> {
+fn call_row(r: DbRow) -> Result<CallRow, StoreError> {
     let exts: String = r.get(3);
     let state: String = r.get(8);
     Ok(CallRow {

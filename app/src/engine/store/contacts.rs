@@ -7,7 +7,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{DbRow, Store, StoreError};
 use crate::model::{ContactGroup, PhonebookContact, PhonebookContactInput};
 
 impl PhonebookContact {
@@ -55,7 +55,7 @@ fn write_error(e: sqlx::Error) -> PhonebookWriteError {
 const GROUP_COLUMNS: &str = "SELECT g.id, g.name, g.helpdesk, COUNT(c.id)
      FROM pbx_contact_group g LEFT JOIN pbx_contact c ON c.group_id = g.id";
 
-fn group_row(r: sqlx::sqlite::SqliteRow) -> ContactGroup {
+fn group_row(r: DbRow) -> ContactGroup {
     ContactGroup {
         id: r.get(0),
         name: r.get(1),
@@ -67,7 +67,7 @@ fn group_row(r: sqlx::sqlite::SqliteRow) -> ContactGroup {
 const CONTACT_COLUMNS: &str = "SELECT id, group_id, first_name, last_name, company, email,
      business_phone, mobile_phone, home_phone, zoho_module, zoho_id FROM pbx_contact";
 
-fn contact_row(r: sqlx::sqlite::SqliteRow) -> PhonebookContact {
+fn contact_row(r: DbRow) -> PhonebookContact {
     PhonebookContact {
         id: r.get(0),
         group_id: r.get(1),

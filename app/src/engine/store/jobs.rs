@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{DbRow, DbTx, Store, StoreError};
 use crate::engine::queue::{key, Job, JobResult};
 use crate::model::{AttemptOutcome, JobKind, JobState};
 
@@ -84,13 +84,13 @@ fn word_err(column: &str, word: &str) -> StoreError {
     ))
 }
 
-fn kind_of(r: &sqlx::sqlite::SqliteRow) -> Result<JobKind, StoreError> {
+fn kind_of(r: &DbRow) -> Result<JobKind, StoreError> {
     let w: String = r.get("kind");
     JobKind::parse(&w).ok_or_else(|| word_err("job kind", &w))
 }
 
 pub(super) async fn insert_job(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut DbTx<'_>,
     job: &NewJob,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
@@ -110,7 +110,7 @@ pub(super) async fn insert_job(
     Ok(n > 0)
 }
 
-fn job_row(r: sqlx::sqlite::SqliteRow) -> Result<JobRow, StoreError> {
+fn job_row(r: DbRow) -> Result<JobRow, StoreError> {
     let result: Option<String> = r.get("result");
     let state: String = r.get("state");
     Ok(JobRow {
@@ -147,21 +147,35 @@ impl Store {
         lease_until_ms: i64,
         limit: i64,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
-        let rows = sqlx::query(
-            "UPDATE job SET state = 'running', lease_until_ms = $1, attempts = attempts + 1, updated_ms = $2
+        // On PostgreSQL several instances claim at once: each skips the rows another is
+        // claiming, and the outer `state` test holds if a row changed while we waited.
+        const CLAIM_SQLITE: &str = "UPDATE job SET state = 'running', lease_until_ms = $1, attempts = attempts + 1, updated_ms = $2
              WHERE job_id IN (
                 SELECT j.job_id FROM job j
                 WHERE j.state = 'queued' AND j.run_after_ms <= $2
                   AND (j.waits_for IS NULL OR NOT EXISTS (
                         SELECT 1 FROM job d WHERE d.job_key = j.waits_for AND d.state IN ('queued', 'running')))
                 ORDER BY j.run_after_ms, j.job_id LIMIT $3)
-             RETURNING job_id, job_key, kind, call_id, payload, attempts, uncertain, created_ms",
-        )
-        .bind(lease_until_ms)
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             RETURNING job_id, job_key, kind, call_id, payload, attempts, uncertain, created_ms";
+        const CLAIM_POSTGRES: &str = "UPDATE job SET state = 'running', lease_until_ms = $1, attempts = attempts + 1, updated_ms = $2
+             WHERE state = 'queued' AND job_id IN (
+                SELECT j.job_id FROM job j
+                WHERE j.state = 'queued' AND j.run_after_ms <= $2
+                  AND (j.waits_for IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM job d WHERE d.job_key = j.waits_for AND d.state IN ('queued', 'running')))
+                ORDER BY j.run_after_ms, j.job_id LIMIT $3
+                FOR UPDATE SKIP LOCKED)
+             RETURNING job_id, job_key, kind, call_id, payload, attempts, uncertain, created_ms";
+        let claim = match self.dialect {
+            super::Dialect::Sqlite => CLAIM_SQLITE,
+            super::Dialect::Postgres => CLAIM_POSTGRES,
+        };
+        let rows = sqlx::query(claim)
+            .bind(lease_until_ms)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let payload: String = r.get("payload");
@@ -396,16 +410,19 @@ impl Store {
         if job_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = sqlx::QueryBuilder::new(
-            "SELECT job_id, finished_ms, outcome, detail FROM job_attempt WHERE job_id IN (",
+        // `$n` written out: sqlx's query builder writes `?` for the `Any` driver, which
+        // PostgreSQL does not read.
+        let list: Vec<String> = (1..=job_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT job_id, finished_ms, outcome, detail FROM job_attempt WHERE job_id IN ({})
+             ORDER BY attempt_id",
+            list.join(", ")
         );
-        let mut list = q.separated(", ");
+        let mut q = sqlx::query(&sql);
         for id in job_ids {
-            list.push_bind(id);
+            q = q.bind(*id);
         }
-        q.push(") ORDER BY attempt_id");
-        q.build()
-            .fetch_all(&self.pool)
+        q.fetch_all(&self.pool)
             .await?
             .into_iter()
             .map(|r| {
@@ -497,7 +514,7 @@ impl Store {
 
 /// The same attempt outcome for several jobs (reaped, cancelled), at `now_ms`.
 async fn record_attempts(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut DbTx<'_>,
     job_ids: &[i64],
     now_ms: i64,
     outcome: AttemptOutcome,
@@ -510,7 +527,7 @@ async fn record_attempts(
 }
 
 async fn record_attempt(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut DbTx<'_>,
     job_id: i64,
     started_ms: i64,
     finished_ms: i64,
@@ -534,24 +551,19 @@ async fn record_attempt(
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;
-    use std::str::FromStr;
-
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
     use super::*;
 
     /// The database of a store of the version before the queue's words were checked: its
     /// migrations up to 0008, with one job and one attempt in it.
-    async fn before_checks() -> sqlx::SqlitePool {
-        let opts = SqliteConnectOptions::from_str("sqlite::memory:")
-            .unwrap()
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+    async fn before_checks() -> super::super::Pool {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
             .max_connections(1)
-            .connect_with(opts)
+            .connect("sqlite::memory:")
             .await
             .unwrap();
-        let mut m = sqlx::migrate!("./migrations");
+        let mut m = sqlx::migrate!("./migrations/sqlite");
         let upto: Vec<_> = m
             .migrations
             .iter()
@@ -579,8 +591,14 @@ mod tests {
     #[tokio::test]
     async fn the_checked_tables_keep_every_job_and_attempt_and_refuse_unknown_words() {
         let pool = before_checks().await;
-        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
-        let store = Store { pool };
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .unwrap();
+        let store = Store {
+            pool,
+            dialect: super::super::Dialect::Sqlite,
+        };
 
         let job = store.job_by_key("call:c1:ticket").await.unwrap().unwrap();
         assert_eq!(

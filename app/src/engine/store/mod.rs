@@ -1,6 +1,8 @@
-//! The store: every SQL statement of the app lives here. SQLite today (WAL, created on first
-//! start); statements are written to run on PostgreSQL as well (`$n` parameters, integers for
-//! times, no SQLite-only functions), and the only SQLite-specific code is [`Store::connect`].
+//! The store: every SQL statement of the app lives here. The same statements run on SQLite
+//! (the embedded default: one file, WAL) and on PostgreSQL (several instances on one
+//! database): `$n` parameters, integers for times and yes/no values, no dialect's own
+//! functions. What differs is in [`Store::connect`] (the connection and the migrations, one set
+//! per dialect) and in the few statements that ask [`Store::dialect`].
 
 pub mod calls;
 pub mod contacts;
@@ -9,10 +11,35 @@ pub mod pbx;
 
 use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Executor, Row};
 
-pub type Pool = SqlitePool;
+pub type Pool = sqlx::AnyPool;
+/// A row of either dialect.
+pub type DbRow = sqlx::any::AnyRow;
+/// A transaction of either dialect.
+pub type DbTx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+/// Which database the store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The dialect of a `DATABASE_URL`, if it is one the store runs on.
+    pub fn of_url(url: &str) -> Option<Dialect> {
+        if url.starts_with("sqlite:") {
+            Some(Dialect::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Dialect::Postgres)
+        } else {
+            None
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -20,13 +47,14 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("DATABASE_URL {0:?} is not supported (use sqlite://path)")]
-    Unsupported(String),
+    #[error("DATABASE_URL is not supported: use sqlite://path or postgres://user@host/database")]
+    Unsupported,
 }
 
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    dialect: Dialect,
 }
 
 /// The connection row as stored (secrets still sealed).
@@ -86,9 +114,14 @@ pub enum SealedAt {
 impl Store {
     /// Opens (creating if needed) the database and applies the migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::Unsupported(url.to_string()));
+        sqlx::any::install_default_drivers();
+        match Dialect::of_url(url).ok_or(StoreError::Unsupported)? {
+            Dialect::Sqlite => Self::connect_sqlite(url).await,
+            Dialect::Postgres => Self::connect_postgres(url).await,
         }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Store, StoreError> {
         if let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -103,22 +136,51 @@ impl Store {
                 owner_only(std::path::Path::new(path)).map_err(|e| StoreError::Db(e.into()))?;
             }
         }
-        let opts = SqliteConnectOptions::from_str(url)?
+        // The URL as SQLite's driver reads it (created if missing); the settings a URL cannot
+        // carry are set on each new connection.
+        let url = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
+            .to_url_lossy();
+        let pool = AnyPoolOptions::new()
             .max_connections(8)
-            .connect_with(opts)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(url.as_str())
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Store {
+            pool,
+            dialect: Dialect::Sqlite,
+        })
+    }
+
+    async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Store {
+            pool,
+            dialect: Dialect::Postgres,
+        })
     }
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     // --- admins -------------------------------------------------------------------------
@@ -307,7 +369,8 @@ fn write_error(e: sqlx::Error) -> WriteError {
 impl Store {
     pub async fn extensions(&self) -> Result<Vec<ExtensionRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT extension_id, number, name, email, web_password_hash IS NOT NULL
+            "SELECT extension_id, number, name, email,
+                    CASE WHEN web_password_hash IS NULL THEN 0 ELSE 1 END
              FROM pbx_extension ORDER BY number",
         )
         .fetch_all(&self.pool)
@@ -319,7 +382,7 @@ impl Store {
                 number: r.get(1),
                 name: r.get(2),
                 email: r.get(3),
-                web_password_set: r.get(4),
+                web_password_set: r.get::<i64, _>(4) != 0,
             })
             .collect())
     }

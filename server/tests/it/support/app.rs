@@ -49,7 +49,9 @@ pub struct TestApp {
     pub sandbox: SharedSandbox,
     pub engine: app::engine::SharedEngine,
     pub dir: PathBuf,
-    pub sessions: tower_sessions_sqlx_store::SqliteStore,
+    /// The database it runs on (`support::db`).
+    pub database_url: String,
+    pub sessions: server::Sessions,
 }
 
 impl TestApp {
@@ -62,6 +64,16 @@ impl TestApp {
     }
 
     /// The server with these site options (a site built into a test folder, say).
+    /// The server on a SQLite file in its folder whichever backend the suite runs on: for
+    /// the tests that read the file itself.
+    pub async fn spawn_on_sqlite(extra: &[(&str, &str)]) -> TestApp {
+        let dir = std::env::temp_dir().join(format!("helpdesk-test-{}", rand::random::<u64>()));
+        let url = super::db::sqlite_url(&dir);
+        let mut vars = extra.to_vec();
+        vars.push(("DATABASE_URL", url.as_str()));
+        Self::spawn_with_env(&vars, Some(dir)).await
+    }
+
     pub async fn spawn_with_site(options: LeptosOptions) -> TestApp {
         Self::spawn_custom(options, &[], None).await
     }
@@ -86,13 +98,15 @@ impl TestApp {
             std::env::temp_dir().join(format!("helpdesk-test-{}", rand::random::<u64>()))
         });
         std::fs::create_dir_all(&dir).unwrap();
+        let database_url = match extra.iter().find(|(k, _)| *k == "DATABASE_URL") {
+            Some((_, url)) => url.to_string(),
+            None => super::db::url_for(&dir),
+        };
         let mut vars = vec![
             ("HELPDESK_ADDR", "127.0.0.1:0".to_string()),
             ("HELPDESK_SANDBOX", "1".to_string()),
-            (
-                "DATABASE_URL",
-                format!("sqlite://{}/helpdesk.db", dir.display()),
-            ),
+            ("DATABASE_URL", database_url.clone()),
+            ("HELPDESK_DATA_DIR", dir.display().to_string()),
             ("HELPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
             ("HELPDESK_DEFAULT_COUNTRY", "CN".to_string()),
         ];
@@ -118,6 +132,7 @@ impl TestApp {
             sandbox: app.sandbox.unwrap(),
             engine,
             dir,
+            database_url,
             sessions,
         }
     }

@@ -149,6 +149,30 @@ pub async fn call(app: &TestApp, inbound: bool, number: &str, ext: &str, answer:
     id
 }
 
+/// What a restart of the server does to the jobs it left running, and the time from which
+/// they are due again: on SQLite (one process's) at once; on PostgreSQL, where another
+/// instance may be running them, when their lease runs out.
+pub async fn restart(app: &TestApp) -> i64 {
+    use sqlx::Row;
+    app.engine.recover_jobs().await.unwrap();
+    let lease: Option<i64> =
+        sqlx::query("SELECT MAX(lease_until_ms) FROM job WHERE state = 'running'")
+            .fetch_one(app.engine.store.pool())
+            .await
+            .unwrap()
+            .get(0);
+    match lease {
+        Some(until) => {
+            assert!(
+                crate::support::db::postgres().is_some(),
+                "SQLite: a restart puts every running job back"
+            );
+            until + 1
+        }
+        None => app::engine::calls::now_ms(),
+    }
+}
+
 pub async fn drain(app: &TestApp, at_ms: i64) -> usize {
     app.engine.run_due_jobs(at_ms).await.unwrap()
 }

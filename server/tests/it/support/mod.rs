@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod db;
 pub mod flows;
 pub mod live;
 pub mod oas;
