@@ -29,6 +29,9 @@ pub struct Config {
     pub sandbox_pbx_connect: bool,
     /// `DATABASE_URL`: `sqlite://…` or `postgres://…`.
     pub database_url: String,
+    /// `HELPDESK_JOB_LEASE_SECS`: how long a claimed job is one instance's before another (or
+    /// this one, restarted) may take it over.
+    pub job_lease_secs: u64,
     /// `HELPDESK_ADMIN_PASSWORD`: sets the `admin` password at start.
     pub admin_password: Option<String>,
     /// `HELPDESK_SECRET_KEY`: 64 hex digits, or the path of a file holding them.
@@ -131,6 +134,13 @@ impl Config {
                 }
             },
         };
+        let job_lease_secs = match get("HELPDESK_JOB_LEASE_SECS") {
+            None => (app::engine::jobs::LEASE_MS / 1000) as u64,
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(n) if (2..=3600).contains(&n) => n,
+                _ => bail!("HELPDESK_JOB_LEASE_SECS={raw:?}: a number of seconds from 2 to 3600"),
+            },
+        };
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/helpdesk.db".into());
         if app::engine::store::Dialect::of_url(&database_url).is_none() {
@@ -184,6 +194,7 @@ impl Config {
             webhook_secret,
             pbx_utc_offset,
             database_url,
+            job_lease_secs,
             admin_password,
             secret_key: get("HELPDESK_SECRET_KEY").filter(|k| !k.trim().is_empty()),
             data_dir,
@@ -327,6 +338,11 @@ mod tests {
         let c = cfg(&[("DATABASE_URL", "sqlite:///tmp/x/h.db")]).unwrap();
         assert_eq!(c.data_dir, std::path::PathBuf::from("/tmp/x"));
         assert!(cfg(&[("DATABASE_URL", "mysql://x")]).is_err());
+        assert_eq!(cfg(&[]).unwrap().job_lease_secs, 120);
+        let lease = cfg(&[("HELPDESK_JOB_LEASE_SECS", "5")]).unwrap();
+        assert_eq!(lease.job_lease_secs, 5);
+        let e = cfg(&[("HELPDESK_JOB_LEASE_SECS", "1")]).unwrap_err();
+        assert!(e.to_string().contains("HELPDESK_JOB_LEASE_SECS"), "{e}");
         let pg = cfg(&[(
             "DATABASE_URL",
             "postgres://helpdesk:s3cret@db.local/helpdesk",

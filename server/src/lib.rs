@@ -103,6 +103,7 @@ pub async fn build_app(
                 default_country: config.default_country,
             },
             pbx_sync_every_ms: config.pbx_sync_minutes as i64 * 60_000,
+            job_lease_ms: config.job_lease_secs as i64 * 1000,
         },
     ));
     engine.rebuild_directory().await?;

@@ -23,7 +23,9 @@ use crate::model::{AttemptOutcome, JobKind, JobNote, JobState, SyncNote, ZohoMod
 /// The org's departments: (id, name, is default).
 pub type Departments = Vec<(String, String, bool)>;
 
-/// How long a claimed job is ours: longer than a Zoho request can take (20 s) plus margin.
+/// How long a claimed job is ours by default (`HELPDESK_JOB_LEASE_SECS`): longer than a Zoho
+/// request can take (20 s) plus margin. An instance that dies leaves its jobs to the others
+/// (PostgreSQL) or to itself after a restart when this runs out.
 pub const LEASE_MS: i64 = 120_000;
 /// Jobs run at once when the org's edition is unknown (Zoho allows 5 concurrent requests even
 /// on the Free edition).
@@ -153,7 +155,7 @@ impl Engine {
             }
             let jobs = self
                 .store
-                .claim_jobs(now_ms, now_ms + LEASE_MS, workers)
+                .claim_jobs(now_ms, now_ms + self.config.job_lease_ms, workers)
                 .await?;
             if jobs.is_empty() {
                 return Ok(ran);

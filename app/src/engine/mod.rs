@@ -56,6 +56,8 @@ pub struct EngineConfig {
     pub numbers: numbers::NumberPolicy,
     /// Extensions are synced from a connected PBX this often (`0`: only by hand).
     pub pbx_sync_every_ms: i64,
+    /// How long a claimed job is this instance's ([`jobs::LEASE_MS`] by default).
+    pub job_lease_ms: i64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -113,6 +113,25 @@ impl Sandbox {
         self.lock().refresh_tokens.len()
     }
 
+    /// The descriptions of every ticket and every call activity, in every org (for tests that
+    /// count what was made for each PBX call: its marker is in the description).
+    pub fn descriptions(&self) -> (Vec<String>, Vec<String>) {
+        let st = self.lock();
+        let tickets = st
+            .orgs
+            .iter()
+            .flat_map(|o| o.tickets.values())
+            .filter_map(|t| t.description.clone())
+            .collect();
+        let calls = st
+            .orgs
+            .iter()
+            .flat_map(|o| o.calls.values())
+            .filter_map(|c| c.description.clone())
+            .collect();
+        (tickets, calls)
+    }
+
     /// Total Desk API requests answered so far (any status), for tests that prove a cache.
     pub fn request_count(&self) -> u64 {
         self.lock().stats.total

@@ -11,6 +11,7 @@ mod connect;
 mod contacts;
 mod desk_requests;
 mod extensions;
+mod instances;
 mod intake;
 mod pbx;
 mod pbx_calls;

@@ -3,10 +3,10 @@
 //! rails (the sandbox's, `/metrics` on its own address, slow clients, HSTS and the `__Host-`
 //! cookie, expired sessions, the database's mode) and `server rotate-key`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::support;
@@ -16,23 +16,19 @@ use serde_json::{json, Value};
 const WEBHOOK_SECRET: &str = "security-test-webhook-secret";
 
 /// The real server binary on a free port, with its own database; killed when dropped.
-struct Process {
-    child: Child,
-    base: String,
-    dir: std::path::PathBuf,
-}
+struct Process;
 
 impl Process {
-    fn start(extra: &[(&str, &str)]) -> Process {
+    fn start(extra: &[(&str, &str)]) -> support::process::Process {
         Self::start_in(extra, false)
     }
 
     /// On a SQLite file whichever backend the suite runs on (the test reads the file).
-    fn start_on_sqlite(extra: &[(&str, &str)]) -> Process {
+    fn start_on_sqlite(extra: &[(&str, &str)]) -> support::process::Process {
         Self::start_in(extra, true)
     }
 
-    fn start_in(extra: &[(&str, &str)], sqlite: bool) -> Process {
+    fn start_in(extra: &[(&str, &str)], sqlite: bool) -> support::process::Process {
         let dir = std::env::temp_dir().join(format!("helpdesk-proc-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).unwrap();
         let database_url = if sqlite {
@@ -40,61 +36,15 @@ impl Process {
         } else {
             support::db::url_for(&dir)
         };
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HELPDESK_ADDR", "127.0.0.1:0")
-            .env("DATABASE_URL", database_url)
-            .env("HELPDESK_DATA_DIR", &dir)
-            .env("HELPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("HELPDESK_WEBHOOK_SECRET", WEBHOOK_SECRET)
-            .env("LEPTOS_SITE_ROOT", dir.join("site"))
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in out.lines() {
-                let Ok(line) = line else { break };
-                if let Some(at) = line.split("listening on ").nth(1) {
-                    let addr: String = at.chars().take_while(|c| !c.is_whitespace()).collect();
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(addr);
-                    }
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server says where it listens");
-        Process {
-            child,
-            base: format!("http://{addr}"),
-            dir,
-        }
-    }
-
-    /// The most memory the process has held (VmHWM), in bytes.
-    fn peak_rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-        let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-        kb * 1024
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let mut vars = vec![
+            ("DATABASE_URL", database_url),
+            ("HELPDESK_DATA_DIR", dir.display().to_string()),
+            ("HELPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+            ("HELPDESK_WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
+            ("LEPTOS_SITE_ROOT", dir.join("site").display().to_string()),
+        ];
+        vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        support::process::Process::spawn(&vars, dir, true)
     }
 }
 

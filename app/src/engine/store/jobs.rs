@@ -315,14 +315,18 @@ impl Store {
         Ok(ids.len() as u64)
     }
 
-    /// The earliest time a queued job is due (for the worker's sleep).
+    /// The earliest time a queued job is due, or a running job's lease runs out (its instance
+    /// may have died): for the worker's sleep.
     pub async fn next_job_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(
-            sqlx::query("SELECT MIN(run_after_ms) FROM job WHERE state = 'queued'")
-                .fetch_one(&self.pool)
-                .await?
-                .get(0),
+        Ok(sqlx::query(
+            "SELECT MIN(t) FROM (
+                SELECT MIN(run_after_ms) AS t FROM job WHERE state = 'queued'
+                UNION ALL
+                SELECT MIN(lease_until_ms) AS t FROM job WHERE state = 'running') AS due",
         )
+        .fetch_one(&self.pool)
+        .await?
+        .get(0))
     }
 
     /// "Retry now" on a failed job: queued again, due at once, with the failed jobs that

@@ -6,4 +6,5 @@ pub mod db;
 pub mod flows;
 pub mod live;
 pub mod oas;
+pub mod process;
 pub mod sandbox;

@@ -1,0 +1,214 @@
+//! Several instances on one PostgreSQL (issue 17): two server processes share the database,
+//! a call's events reach them alternately, and one is killed mid-load. Runs in the suite's
+//! PostgreSQL pass (`HELPDESK_TEST_POSTGRES`); SQLite is one process's by design.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use crate::support;
+use crate::support::app::TestApp;
+use crate::support::flows::{connected, save_rules};
+use crate::support::process::Process;
+
+/// One instance of the app as a process on the test app's database and key, with the Zoho
+/// Desk sandbox of the test app (in this process) as its Zoho.
+fn instance(app: &TestApp) -> Process {
+    let vars = [
+        ("DATABASE_URL", app.database_url.clone()),
+        ("HELPDESK_DATA_DIR", app.dir.display().to_string()),
+        ("HELPDESK_PUBLIC_URL", app.base.clone()),
+        ("HELPDESK_SANDBOX", "0".to_string()),
+        ("HELPDESK_DEFAULT_COUNTRY", "CN".to_string()),
+        // A dead instance's jobs are taken over after 3 s instead of 2 minutes.
+        ("HELPDESK_JOB_LEASE_SECS", "3".to_string()),
+        (
+            "LEPTOS_SITE_ROOT",
+            app.dir.join("no-site").display().to_string(),
+        ),
+    ];
+    Process::spawn(&vars, app.dir.clone(), false)
+}
+
+/// A call's events as a PBX sends them: ringing, answered (every other call), ended.
+fn call_events(id: &str, number: &str, answered: bool, t0: i64) -> Vec<Value> {
+    let at = |s: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t0 + s)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let base = json!({"call_id": id, "direction": "inbound", "external_number": number,
+                      "extension": "2005"});
+    let with = |extra: Value| {
+        let mut e = base.clone();
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        e
+    };
+    let mut out = vec![with(
+        json!({"event_id": format!("{id}-r"), "kind": "ringing", "at": at(0)}),
+    )];
+    if answered {
+        out.push(with(
+            json!({"event_id": format!("{id}-a"), "kind": "answered", "at": at(4)}),
+        ));
+    }
+    out.push(with(
+        json!({"event_id": format!("{id}-e"), "kind": "ended", "at": at(30),
+                         "result": if answered { "answered" } else { "no_answer" }}),
+    ));
+    out
+}
+
+async fn post_event(http: &reqwest::Client, base: &str, secret: &str, e: &Value) -> bool {
+    let bytes = serde_json::to_vec(e).unwrap();
+    let r = http
+        .post(format!("{base}/api/pbx/call-events"))
+        .header("Content-Type", "application/json")
+        .header(
+            "X-Helpdesk-Signature",
+            app::engine::calls::sign(secret, &bytes),
+        )
+        .body(bytes)
+        .send()
+        .await;
+    match r {
+        Ok(r) => {
+            assert_eq!(r.status(), 200, "{base}: {}", r.text().await.unwrap());
+            true
+        }
+        // The instance is gone: a load balancer sends the delivery to the other one.
+        Err(_) => false,
+    }
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(app.engine.store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_the_work_and_a_killed_one_loses_and_doubles_nothing() {
+    if support::db::postgres().is_none() {
+        eprintln!("skipped: several instances need PostgreSQL (HELPDESK_TEST_POSTGRES)");
+        return;
+    }
+    // The admin's side (and the Zoho Desk sandbox) in this process; it runs no jobs.
+    let app = connected().await;
+    let (s, b) = save_rules(
+        &app,
+        &[
+            ("create_contacts", "true"),
+            ("create_inbound", "true"),
+            ("create_tickets", "true"),
+            ("ticket_inbound_answered", "true"),
+            ("ticket_inbound_missed", "true"),
+            ("log_calls", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let secret = app.engine.webhook_secret().unwrap().expose().to_string();
+
+    // Zoho answers in 100 ms: each instance has several jobs under way at any time.
+    app.sandbox_control("", json!({"latency_ms": 100})).await;
+    let mut a = instance(&app);
+    let b = instance(&app);
+    let http = reqwest::Client::new();
+    let run = rand::random::<u32>();
+    let t0 = app::engine::calls::now_ms() / 1000;
+    const CALLS: usize = 90;
+    let ids: Vec<String> = (0..CALLS).map(|i| format!("fo-{run}-{i:04}")).collect();
+    let mut a_alive = true;
+    let mut to_a = 0;
+    for (i, id) in ids.iter().enumerate() {
+        // One caller in ten is new to Zoho (a contact is created), the rest known.
+        let number = if i % 10 == 9 {
+            format!("+1 (212) 555-{:04}", 1000 + i)
+        } else {
+            "5503301".to_string()
+        };
+        for (k, e) in call_events(id, &number, i % 2 == 0, t0 + i as i64)
+            .iter()
+            .enumerate()
+        {
+            // Each call's events alternate between the instances.
+            let first = if (i + k) % 2 == 0 && a_alive {
+                &a.base
+            } else {
+                &b.base
+            };
+            if !post_event(&http, first, &secret, e).await {
+                assert!(post_event(&http, &b.base, &secret, e).await);
+            } else if first == &a.base {
+                to_a += 1;
+            }
+        }
+        if i == CALLS / 3 {
+            // Mid-load, with its share of the work under way: SIGKILL.
+            a.kill();
+            a_alive = false;
+        }
+    }
+    assert!(
+        to_a > CALLS / 3,
+        "the first instance took its share: {to_a}"
+    );
+
+    // The survivor finishes everything, the dead one's claimed jobs once their lease ran out.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let left = count(
+            &app,
+            "SELECT COUNT(*) FROM job WHERE state IN ('queued', 'running')",
+        )
+        .await;
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{left} jobs still pending");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM job WHERE state <> 'done'").await,
+        0,
+        "every job done"
+    );
+
+    // Zoho holds exactly one ticket and one call activity for every call.
+    let (tickets, activities) = app.sandbox.descriptions();
+    for id in &ids {
+        let marker = app::engine::rules::call_marker(id);
+        let t = tickets.iter().filter(|d| d.contains(&marker)).count();
+        let c = activities.iter().filter(|d| d.contains(&marker)).count();
+        assert_eq!((t, c), (1, 1), "{id}: tickets, call activities");
+    }
+    // One contact for each new caller.
+    let contacts = crate::support::flows::desk(&app, "/contacts?limit=99").await["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for i in (0..CALLS).filter(|i| i % 10 == 9) {
+        let digits = format!("1212555{:04}", 1000 + i);
+        let made = contacts
+            .iter()
+            .filter(|c| {
+                let phone: String = c["phone"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                phone.ends_with(&digits[1..])
+            })
+            .count();
+        assert_eq!(made, 1, "contacts for {digits}");
+    }
+    drop(b);
+}
