@@ -113,6 +113,8 @@ pub async fn build_app(
         .init_webhook_secret(config.webhook_secret.as_deref())
         .await?;
     engine.pbx_connection.load_push_secret().await?;
+    // Several instances on one PostgreSQL tell each other what changed.
+    engine.start_bus();
 
     let first_start = config.sandbox && engine.seed_demo_extensions().await?;
     if first_start {
@@ -483,6 +485,9 @@ pub async fn housekeeping(engine: &SharedEngine, sessions: &Sessions, now_ms: i6
     let forget = now_ms / 1000 - auth::FORGET_AFTER_SECS;
     if let Err(e) = engine.store.prune_login_attempts(forget).await {
         tracing::warn!(error = %e, "forgetting old sign-in attempts failed");
+    }
+    if let Err(e) = engine.store.prune_pop_claims(now_ms - 3_600_000).await {
+        tracing::warn!(error = %e, "forgetting old pop claims failed");
     }
 }
 

@@ -102,7 +102,7 @@ pub async fn my_calls() -> Result<AgentCalls, AppError> {
 #[server(endpoint = "agent/pop")]
 pub async fn claim_pop(call_id: String) -> Result<bool, AppError> {
     let (engine, ext) = super::ssr::require_agent().await?;
-    Ok(engine.claim_pop(&ext.number, &call_id))
+    Ok(engine.claim_pop(&ext.number, &call_id).await?)
 }
 
 /// Click to call: the PBX calls `number` from the agent's own extension. Returns the call's id.

@@ -115,7 +115,7 @@ impl AgentHub {
     }
 
     /// The first claim of an offer wins; every later one (another tab) is refused.
-    fn claim(&self, extension: &str, call_id: &str) -> bool {
+    pub(crate) fn claim(&self, extension: &str, call_id: &str) -> bool {
         let mut offers = self.offers.lock().unwrap_or_else(|p| p.into_inner());
         match offers.get_mut(&(call_id.to_string(), extension.to_string())) {
             Some(o) if !o.claimed => {
@@ -357,9 +357,26 @@ impl Engine {
         }
     }
 
-    /// Claims a pop for one of the agent's tabs: true for the first claim only.
-    pub fn claim_pop(&self, extension: &str, call_id: &str) -> bool {
-        self.agents.claim(extension, call_id)
+    /// Claims a pop for one of the agent's tabs: true for the first claim only, whichever
+    /// instance each tab reached (PostgreSQL: the database decides between instances).
+    pub async fn claim_pop(&self, extension: &str, call_id: &str) -> Result<bool, EngineError> {
+        if !self.agents.claim(extension, call_id) {
+            return Ok(false);
+        }
+        if self.store.dialect() == super::store::Dialect::Postgres {
+            if !self
+                .store
+                .claim_pop(call_id, extension, super::calls::now_ms())
+                .await?
+            {
+                return Ok(false);
+            }
+            self.tell(super::bus::Notice::Claimed {
+                call_id: call_id.to_string(),
+                extension: extension.to_string(),
+            });
+        }
+        Ok(true)
     }
 
     /// The extension's calls in progress and its latest ended ones.

@@ -372,6 +372,10 @@ impl Engine {
             Some(t) => Some(self.sync_record(t.group_id, &rec).await?),
         };
         self.caller_found(&w.call_id, &rec).await;
+        self.tell(super::bus::Notice::CallerFound {
+            call_id: w.call_id.clone(),
+            record: rec.clone(),
+        });
         let sync_words = sync.as_ref().map(SyncNote::english);
         let note = JobNote::Matched {
             number: w.number.clone(),
@@ -406,6 +410,9 @@ impl Engine {
             };
             if let Some(rec) = found {
                 self.lookups.put(&w.number_key, Some(rec.clone()));
+                self.tell(super::bus::Notice::Forget {
+                    key: w.number_key.clone(),
+                });
                 let note = JobNote::CreatedEarlier {
                     module: rec.module,
                     name: rec.name.clone(),
@@ -445,6 +452,9 @@ impl Engine {
             EngineError::Zoho(ZohoError::Decode("the created record has no id".into()))
         })?;
         self.lookups.put(&w.number_key, Some(rec.clone()));
+        self.tell(super::bus::Notice::Forget {
+            key: w.number_key.clone(),
+        });
         let link = rec.web_url.clone();
         let note = JobNote::Created {
             module: rec.module,

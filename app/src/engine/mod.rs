@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod auth;
 pub mod bindings;
+pub mod bus;
 pub mod calls;
 pub mod directory;
 pub mod jobs;
@@ -136,6 +137,8 @@ pub struct Engine {
     agents: agent::AgentHub,
     /// Bounds the sign-ins (admin and agents) in progress.
     pub sign_in_gate: auth::Gate,
+    /// What this instance tells the others on one PostgreSQL (see [`bus`]).
+    bus: bus::Bus,
 }
 
 impl std::fmt::Debug for Engine {
@@ -174,6 +177,7 @@ pub async fn reseal_all(
 impl Engine {
     pub fn new(store: Store, secrets: SecretBox, config: EngineConfig) -> Engine {
         let jobs_wake = Arc::new(tokio::sync::Notify::new());
+        let bus = bus::Bus::new(store.dialect() == store::Dialect::Postgres);
         let metrics = Arc::new(metrics::Metrics::default());
         let zoho = ZohoConnection::new(
             store.clone(),
@@ -211,6 +215,7 @@ impl Engine {
             departments: Default::default(),
             agents: Default::default(),
             sign_in_gate: Default::default(),
+            bus,
         }
     }
 

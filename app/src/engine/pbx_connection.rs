@@ -407,6 +407,13 @@ impl PbxConnection {
         self.drop_client().await;
     }
 
+    /// Another instance changed the PBX settings: the next request uses the new ones, and
+    /// the event socket follows them.
+    pub(crate) async fn settings_changed(&self) {
+        self.drop_client().await;
+        self.events.wake();
+    }
+
     async fn drop_client(&self) {
         if let Some(old) = self.api.lock().await.take() {
             if let Err(e) = old.revoke().await {

@@ -12,14 +12,19 @@ use crate::support::app::TestApp;
 use crate::support::flows::{connected, save_rules};
 use crate::support::process::Process;
 
-/// One instance of the app as a process on the test app's database and key, with the Zoho
-/// Desk sandbox of the test app (in this process) as its Zoho.
-fn instance(app: &TestApp) -> Process {
+/// One instance of the app as a process on the test app's database and key, behind the
+/// same public URL, with the Zoho Desk sandbox of the test app (in this process) as its Zoho.
+/// `sandbox`: it mounts one too, which makes the plain-http links of that public URL's sandbox
+/// trusted there (pops; docs/decisions.md, 2026-12-02).
+fn instance(app: &TestApp, sandbox: bool) -> Process {
     let vars = [
         ("DATABASE_URL", app.database_url.clone()),
         ("HELPDESK_DATA_DIR", app.dir.display().to_string()),
         ("HELPDESK_PUBLIC_URL", app.base.clone()),
-        ("HELPDESK_SANDBOX", "0".to_string()),
+        (
+            "HELPDESK_SANDBOX",
+            if sandbox { "1" } else { "0" }.to_string(),
+        ),
         ("HELPDESK_DEFAULT_COUNTRY", "CN".to_string()),
         // A dead instance's jobs are taken over after 3 s instead of 2 minutes.
         ("HELPDESK_JOB_LEASE_SECS", "3".to_string()),
@@ -118,8 +123,8 @@ async fn two_instances_share_the_work_and_a_killed_one_loses_and_doubles_nothing
 
     // Zoho answers in 100 ms: each instance has several jobs under way at any time.
     app.sandbox_control("", json!({"latency_ms": 100})).await;
-    let mut a = instance(&app);
-    let b = instance(&app);
+    let mut a = instance(&app, false);
+    let b = instance(&app, false);
     let http = reqwest::Client::new();
     let run = rand::random::<u32>();
     let t0 = app::engine::calls::now_ms() / 1000;
@@ -211,4 +216,104 @@ async fn two_instances_share_the_work_and_a_killed_one_loses_and_doubles_nothing
         assert_eq!(made, 1, "contacts for {digits}");
     }
     drop(b);
+}
+
+/// A server function called at another instance, as the page (served by the first) does.
+async fn call_at(
+    app: &TestApp,
+    base: &str,
+    client: &reqwest::Client,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let r = client
+        .post(format!("{base}/api/{endpoint}"))
+        .header("Origin", &app.base)
+        .header("Accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_on_one_instance_gets_the_pop_of_a_call_that_reached_the_other_once() {
+    if support::db::postgres().is_none() {
+        eprintln!("skipped: several instances need PostgreSQL (HELPDESK_TEST_POSTGRES)");
+        return;
+    }
+    // The first instance (in this process, with the sandbox) holds Kristin's live connection;
+    // the PBX's events reach the second, whose job runner looks the caller up.
+    let app = connected().await;
+    let kristin = app.agent("2005", "web-client-2005").await;
+    let mut tab = support::live::Live::open(&app, &kristin).await.unwrap();
+    let other = instance(&app, true);
+    let secret = app.engine.webhook_secret().unwrap().expose().to_string();
+    let http = reqwest::Client::new();
+    let id = format!("pop-{}", rand::random::<u32>());
+    let t0 = app::engine::calls::now_ms() / 1000;
+    let events = call_events(&id, "5503301", true, t0);
+
+    assert!(post_event(&http, &other.base, &secret, &events[0]).await);
+    tab.expect_call(&id, "Ringing").await;
+    let pop = tab.next_not_call().await.unwrap();
+    assert_eq!(
+        (
+            pop["type"].as_str(),
+            pop["call_id"].as_str(),
+            pop["name"].as_str()
+        ),
+        (Some("pop"), Some(id.as_str()), Some("Paul Young")),
+        "{pop}"
+    );
+
+    // One tab opens it, whichever instance each tab reached: the second instance says yes
+    // first, then the first says no.
+    let (s, b) = call_at(
+        &app,
+        &other.base,
+        &kristin,
+        "agent/pop",
+        &[("call_id", &id)],
+    )
+    .await;
+    assert_eq!((s, b), (200, Value::Bool(true)));
+    let (s, b) = call_at(&app, &app.base, &kristin, "agent/pop", &[("call_id", &id)]).await;
+    assert_eq!((s, b), (200, Value::Bool(false)));
+
+    // The rest of the call reaches the tab as call updates only: no second pop.
+    for e in &events[1..] {
+        assert!(post_event(&http, &other.base, &secret, e).await);
+    }
+    tab.expect_call(&id, "Ended").await;
+
+    // The admin switches the integration off at the first instance: the second follows (the
+    // database's trigger tells it), and the calls it takes mean no Zoho work.
+    let (s, _) = app.call("helpdesk/enable", &[("on", "false")]).await;
+    assert_eq!(s, 200);
+    let skips = |d: &Value| -> Vec<Value> {
+        d["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["skip"].clone())
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for n in 0.. {
+        let off = format!("{id}-off-{n}");
+        let e = &call_events(&off, "5503301", false, t0 + 60)[0];
+        assert!(post_event(&http, &other.base, &secret, e).await);
+        let (_, d) = app.call("calls/detail", &[("call_id", off.as_str())]).await;
+        if skips(&d).iter().all(|s| s == "disabled") && !skips(&d).is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never switched off: {d}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -232,12 +232,21 @@ impl Engine {
                     YeastarBody::Failed(failure) => {
                         tracing::info!(call_id = %failure.call_id, reason = %failure.reason, "the PBX could not place a call");
                         self.agents.call_failed(&failure);
+                        self.tell(super::bus::Notice::CallFailed {
+                            call_id: failure.call_id.clone(),
+                            reason: failure.reason.clone(),
+                            extensions: failure.extensions.clone(),
+                        });
                         return Ok(Accepted::Failed {
                             call_id: failure.call_id,
                         });
                     }
                     YeastarBody::Phone { extension, status } => {
                         self.pbx_connection.set_phone(&extension, status);
+                        self.tell(super::bus::Notice::Phone {
+                            extension: extension.clone(),
+                            status,
+                        });
                         return Ok(Accepted::Phone { extension });
                     }
                 }
@@ -290,7 +299,7 @@ impl Engine {
             note_change(&mut changed, &mut rang, &state, &facts);
         }
         tx.commit().await.map_err(StoreError::from)?;
-        self.publish_calls(&changed, &rang);
+        self.calls_committed(&changed, rang, report.stored > 0);
         let m = &self.metrics;
         m.add(
             "helpdesk_call_events_total",
@@ -302,11 +311,22 @@ impl Engine {
             &[("result", "duplicate")],
             report.duplicates as u64,
         );
-        if report.stored > 0 {
+        Ok(report)
+    }
+
+    /// After calls' transaction committed: their agents here are told, and the other
+    /// instances (which tell theirs); `new_work`: facts were made, the job runners look.
+    fn calls_committed(&self, changed: &[CallState], rang: Vec<(String, String)>, new_work: bool) {
+        self.publish_calls(changed, &rang);
+        let ids = changed.iter().map(|s| s.call_id.clone()).collect();
+        for notice in super::bus::calls_notices(ids, rang) {
+            self.tell(notice);
+        }
+        if new_work {
             self.calls_changed.send_modify(|v| *v += 1);
             self.jobs_wake.notify_one();
+            self.tell(super::bus::Notice::Jobs);
         }
-        Ok(report)
     }
 
     /// Closes the calls that saw no event for `timeout_ms`; returns how many facts that made.
@@ -337,11 +357,7 @@ impl Engine {
             facts += made.len();
             note_change(&mut changed, &mut rang, &st, &made);
         }
-        self.publish_calls(&changed, &rang);
-        if facts > 0 {
-            self.calls_changed.send_modify(|v| *v += 1);
-            self.jobs_wake.notify_one();
-        }
+        self.calls_committed(&changed, rang, facts > 0);
         Ok(facts)
     }
 

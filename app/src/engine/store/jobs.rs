@@ -602,6 +602,7 @@ mod tests {
         let store = Store {
             pool,
             dialect: super::super::Dialect::Sqlite,
+            postgres: None,
         };
 
         let job = store.job_by_key("call:c1:ticket").await.unwrap().unwrap();

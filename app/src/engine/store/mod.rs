@@ -55,6 +55,9 @@ pub enum StoreError {
 pub struct Store {
     pool: Pool,
     dialect: Dialect,
+    /// PostgreSQL: the URL (for the listener's own connection) and this instance's name
+    /// there (`application_name`).
+    postgres: Option<(String, String)>,
 }
 
 /// The connection row as stored (secrets still sealed).
@@ -159,20 +162,96 @@ impl Store {
         Ok(Store {
             pool,
             dialect: Dialect::Sqlite,
+            postgres: None,
         })
     }
 
     async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
+        // This instance's connections carry its name: the triggers' notices say who changed
+        // what, and each instance skips its own (engine::bus).
+        let name = format!("helpdesk-{:08x}", rand::random::<u32>());
+        let mut named = url::Url::parse(url).map_err(|_| StoreError::Unsupported)?;
+        let kept: Vec<(String, String)> = named
+            .query_pairs()
+            .filter(|(k, _)| k != "application_name")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        named
+            .query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair("application_name", &name);
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect(url)
+            .connect(named.as_str())
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Store {
             pool,
             dialect: Dialect::Postgres,
+            postgres: Some((named.to_string(), name)),
         })
+    }
+
+    /// PostgreSQL: where to listen for the other instances, and this instance's name.
+    pub fn listen_target(&self) -> Option<(String, String)> {
+        self.postgres.clone()
+    }
+
+    /// Sends a notice on a channel (PostgreSQL), delivered to the listeners when it commits.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// PostgreSQL: a transaction holding the database's one "Zoho token renewal" lock until
+    /// it ends, so that instances renew the token one at a time (the next one finds it new).
+    /// SQLite: `None` (the process's own lock is enough).
+    pub async fn hold_token_renewal(&self) -> Result<Option<calls::Tx>, StoreError> {
+        if self.dialect != Dialect::Postgres {
+            return Ok(None);
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('helpdesk:zoho-token', 0))")
+            .execute(&mut *tx)
+            .await?;
+        Ok(Some(tx))
+    }
+
+    /// PostgreSQL: records the claim of a call's pop on an extension; whether it is the first.
+    pub async fn claim_pop(
+        &self,
+        call_id: &str,
+        extension: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "INSERT INTO pop_claim (call_id, extension, claimed_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (call_id, extension) DO NOTHING",
+        )
+        .bind(call_id)
+        .bind(extension)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Forgets pop claims older than `before_ms` (PostgreSQL; housekeeping).
+    pub async fn prune_pop_claims(&self, before_ms: i64) -> Result<(), StoreError> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("DELETE FROM pop_claim WHERE claimed_ms < $1")
+                .bind(before_ms)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     pub fn pool(&self) -> &Pool {

@@ -596,6 +596,29 @@ impl ZohoConnection {
                 }
             }
         }
+        // Several instances on one PostgreSQL renew one at a time; one that waited finds the
+        // token another has just renewed.
+        let _renewal = self.store.hold_token_renewal().await?;
+        if _renewal.is_some() {
+            let fresh = self
+                .store
+                .connection()
+                .await?
+                .ok_or(EngineError::NotConfigured)?;
+            if Status::parse(&fresh.status) == Status::AuthExpired {
+                return Err(EngineError::AuthExpired);
+            }
+            if fresh.access_token_sealed != row.access_token_sealed {
+                if let (Some(sealed), Some(exp)) =
+                    (&fresh.access_token_sealed, fresh.access_expires_at)
+                {
+                    if exp - REFRESH_MARGIN_SECS > now() {
+                        return Ok(self.secrets.open(PURPOSE_ACCESS, sealed)?);
+                    }
+                }
+            }
+            row = fresh;
+        }
         let refresh = match &row.refresh_token_sealed {
             Some(s) => self.secrets.open(PURPOSE_REFRESH, s)?,
             None => return Err(EngineError::NotConfigured),
