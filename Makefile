@@ -15,7 +15,7 @@ CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
 .PHONY: run test tools test-tools build server site rust-test e2e lint fmt \
-	bench-sandbox bench-intake bench-pop bench-calls clean
+	bench bench-sandbox bench-intake bench-pop bench-calls bench-site clean
 
 ## What building needs: the wasm target, wasm-bindgen-cli, the npm packages (wasm-opt).
 tools:
@@ -86,6 +86,15 @@ bench-intake: build
 ## processes, every rule on; says whether anything was lost or done twice (CALLS=3000).
 bench-calls: build
 	bash docs/bench-calls.sh
+
+## Server-rendering time to first byte, memory idle and after load, page weight.
+bench-site: build
+	bash docs/bench-site.sh
+
+## Every figure of docs/benchmarks.md in one run (about five minutes; CALLS=3000).
+bench: build test-tools
+	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+	bash docs/bench.sh
 
 ## The screen pop's latency: a ringing event of a cached caller to the agent's new tab (Chromium).
 bench-pop: build test-tools

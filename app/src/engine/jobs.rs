@@ -230,9 +230,13 @@ impl Engine {
                 ),
             ],
         );
-        self.store
-            .finish_job(job.job_id, now, now.max(now_ms()), &finish)
-            .await?;
+        if !self
+            .store
+            .finish_job(job.job_id, job.attempts, now, now.max(now_ms()), &finish)
+            .await?
+        {
+            tracing::warn!("the job was taken over before this attempt ended (its lease ran out)");
+        }
         Ok(())
     }
 

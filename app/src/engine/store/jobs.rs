@@ -195,46 +195,54 @@ impl Store {
         Ok(out)
     }
 
-    /// Records the end of an attempt (only if the job is still ours: `running`).
+    /// Records the end of an attempt, only if the job is still this attempt's: `running`, and
+    /// not claimed again since (`attempts` counts the claims: an attempt whose lease ran out
+    /// and whose job another instance took over cannot write over it). Whether it was.
     pub async fn finish_job(
         &self,
         job_id: i64,
+        attempt: i64,
         started_ms: i64,
         now_ms: i64,
         finish: &Finish,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (outcome, detail) = match finish {
+        let (ours, outcome, detail) = match finish {
             Finish::Done(result) => {
-                sqlx::query(
+                let n = sqlx::query(
                     "UPDATE job SET state = 'done', result = $2, uncertain = 0, lease_until_ms = NULL,
-                        last_error = NULL, updated_ms = $3 WHERE job_id = $1 AND state = 'running'",
+                        last_error = NULL, updated_ms = $3 WHERE job_id = $1 AND state = 'running' AND attempts = $4",
                 )
                 .bind(job_id)
                 .bind(serde_json::to_string(result).map_err(json_err)?)
                 .bind(now_ms)
+                .bind(attempt)
                 .execute(&mut *tx)
-                .await?;
-                (AttemptOutcome::Done, Some(result.summary.clone()))
+                .await?
+                .rows_affected();
+                (n == 1, AttemptOutcome::Done, Some(result.summary.clone()))
             }
             Finish::Retry {
                 at_ms,
                 uncertain,
                 error,
             } => {
-                sqlx::query(
+                let n = sqlx::query(
                     "UPDATE job SET state = 'queued', run_after_ms = $2, uncertain = CASE WHEN $3 = 1 THEN 1 ELSE uncertain END,
                         lease_until_ms = NULL, last_error = $4, updated_ms = $5
-                     WHERE job_id = $1 AND state = 'running'",
+                     WHERE job_id = $1 AND state = 'running' AND attempts = $6",
                 )
                 .bind(job_id)
                 .bind(at_ms)
                 .bind(*uncertain as i64)
                 .bind(error)
                 .bind(now_ms)
+                .bind(attempt)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
                 (
+                    n == 1,
                     if *uncertain {
                         AttemptOutcome::Uncertain
                     } else {
@@ -244,41 +252,51 @@ impl Store {
                 )
             }
             Finish::Failed(why) => {
-                sqlx::query(
+                let n = sqlx::query(
                     "UPDATE job SET state = 'failed', result = NULL, lease_until_ms = NULL,
-                        last_error = $2, updated_ms = $3 WHERE job_id = $1 AND state = 'running'",
+                        last_error = $2, updated_ms = $3 WHERE job_id = $1 AND state = 'running' AND attempts = $4",
                 )
                 .bind(job_id)
                 .bind(why)
                 .bind(now_ms)
+                .bind(attempt)
                 .execute(&mut *tx)
-                .await?;
-                (AttemptOutcome::Failed, Some(why.clone()))
+                .await?
+                .rows_affected();
+                (n == 1, AttemptOutcome::Failed, Some(why.clone()))
             }
             Finish::Wait { for_key, detail } => {
-                sqlx::query(
+                let n = sqlx::query(
                     "UPDATE job SET state = 'queued', waits_for = $2, attempts = attempts - 1,
-                        lease_until_ms = NULL, updated_ms = $3 WHERE job_id = $1 AND state = 'running'",
+                        lease_until_ms = NULL, updated_ms = $3 WHERE job_id = $1 AND state = 'running' AND attempts = $4",
                 )
                 .bind(job_id)
                 .bind(for_key)
                 .bind(now_ms)
+                .bind(attempt)
                 .execute(&mut *tx)
-                .await?;
-                (AttemptOutcome::Waiting, Some(detail.clone()))
+                .await?
+                .rows_affected();
+                (n == 1, AttemptOutcome::Waiting, Some(detail.clone()))
             }
             Finish::Paused(why) => {
-                sqlx::query(
+                let n = sqlx::query(
                     "UPDATE job SET state = 'queued', attempts = attempts - 1, lease_until_ms = NULL,
-                        run_after_ms = $2 + 5000, updated_ms = $2 WHERE job_id = $1 AND state = 'running'",
+                        run_after_ms = $2 + 5000, updated_ms = $2 WHERE job_id = $1 AND state = 'running' AND attempts = $3",
                 )
                 .bind(job_id)
                 .bind(now_ms)
+                .bind(attempt)
                 .execute(&mut *tx)
-                .await?;
-                (AttemptOutcome::Paused, Some(why.clone()))
+                .await?
+                .rows_affected();
+                (n == 1, AttemptOutcome::Paused, Some(why.clone()))
             }
         };
+        if !ours {
+            // Another instance took the job over (its lease ran out): its outcome is theirs.
+            return Ok(false);
+        }
         record_attempt(
             &mut tx,
             job_id,
@@ -289,7 +307,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Returns jobs whose lease ran out (their worker died) to the queue, marked uncertain:
@@ -633,5 +651,69 @@ mod tests {
             .await
             .unwrap();
         assert!(store.job_attempts(&[7]).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_attempt_whose_job_was_taken_over_records_nothing() {
+        let dir = std::env::temp_dir().join(format!("helpdesk-jobs-{}", rand::random::<u64>()));
+        let store = Store::connect(&format!("sqlite://{}/t.db", dir.display()))
+            .await
+            .unwrap();
+        let job = NewJob {
+            key: key::creation("+14155550134"),
+            job: Job::Create(crate::engine::rules::CreateWork {
+                number: "+1 (415) 555-0134".into(),
+                number_key: "+14155550134".into(),
+                create_as: crate::model::ZohoModule::Contacts,
+            }),
+            call_id: Some("c1".into()),
+            waits_for: None,
+        };
+        assert!(store.enqueue(&job, 1_000).await.unwrap());
+        // The first instance claims it with a lease until 2,000, then stalls past it.
+        let first = store.claim_jobs(1_000, 2_000, 4).await.unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(store.reap_jobs(2_500, false).await.unwrap(), 1);
+        // Another takes it over.
+        let second = store.claim_jobs(2_500, 9_000, 4).await.unwrap();
+        assert_eq!(second[0].attempts, first[0].attempts + 1);
+        let done = |summary: &str| {
+            Finish::Done(Box::new(JobResult {
+                summary: summary.into(),
+                ..JobResult::default()
+            }))
+        };
+        // The stalled attempt ends: it writes nothing, not even its attempt (the takeover
+        // recorded that one as uncertain).
+        let before = store.job_attempts(&[first[0].job_id]).await.unwrap();
+        let stale = store
+            .finish_job(
+                first[0].job_id,
+                first[0].attempts,
+                1_000,
+                3_000,
+                &done("stale"),
+            )
+            .await
+            .unwrap();
+        assert!(!stale);
+        let row = store.job_by_key(&job.key).await.unwrap().unwrap();
+        assert_eq!(row.state, JobState::Running);
+        assert_eq!(store.job_attempts(&[row.job_id]).await.unwrap(), before);
+        // The owner's does.
+        assert!(store
+            .finish_job(
+                second[0].job_id,
+                second[0].attempts,
+                2_500,
+                3_100,
+                &done("mine")
+            )
+            .await
+            .unwrap());
+        let row = store.job_by_key(&job.key).await.unwrap().unwrap();
+        assert_eq!(row.state, JobState::Done);
+        assert_eq!(row.result.unwrap().summary, "mine");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

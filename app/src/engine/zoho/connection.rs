@@ -576,12 +576,9 @@ impl ZohoConnection {
         Ok(())
     }
 
-    /// A valid access token: the stored one, or a fresh one when it is about to expire (or
-    /// `force`). A refused refresh token turns the status into Authorization expired.
-    #[tracing::instrument(name = "zoho_token", skip_all, fields(force))]
-    pub async fn access_token(&self, force: bool) -> Result<Sensitive, EngineError> {
-        let _guard = self.token_lock.lock().await;
-        let mut row = self
+    /// The stored connection, unless there is none or its authorization expired.
+    async fn usable_connection(&self) -> Result<ConnectionRow, EngineError> {
+        let row = self
             .store
             .connection()
             .await?
@@ -589,32 +586,38 @@ impl ZohoConnection {
         if Status::parse(&row.status) == Status::AuthExpired {
             return Err(EngineError::AuthExpired);
         }
+        Ok(row)
+    }
+
+    /// The row's access token while it has more than the margin left.
+    fn unexpired_token(&self, row: &ConnectionRow) -> Result<Option<Sensitive>, EngineError> {
+        match (&row.access_token_sealed, row.access_expires_at) {
+            (Some(sealed), Some(exp)) if exp - REFRESH_MARGIN_SECS > now() => {
+                Ok(Some(self.secrets.open(PURPOSE_ACCESS, sealed)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A valid access token: the stored one, or a fresh one when it is about to expire (or
+    /// `force`). A refused refresh token turns the status into Authorization expired.
+    #[tracing::instrument(name = "zoho_token", skip_all, fields(force))]
+    pub async fn access_token(&self, force: bool) -> Result<Sensitive, EngineError> {
+        let _guard = self.token_lock.lock().await;
+        let mut row = self.usable_connection().await?;
         if !force {
-            if let (Some(sealed), Some(exp)) = (&row.access_token_sealed, row.access_expires_at) {
-                if exp - REFRESH_MARGIN_SECS > now() {
-                    return Ok(self.secrets.open(PURPOSE_ACCESS, sealed)?);
-                }
+            if let Some(token) = self.unexpired_token(&row)? {
+                return Ok(token);
             }
         }
         // Several instances on one PostgreSQL renew one at a time; one that waited finds the
         // token another has just renewed.
-        let _renewal = self.store.hold_token_renewal().await?;
-        if _renewal.is_some() {
-            let fresh = self
-                .store
-                .connection()
-                .await?
-                .ok_or(EngineError::NotConfigured)?;
-            if Status::parse(&fresh.status) == Status::AuthExpired {
-                return Err(EngineError::AuthExpired);
-            }
+        let renewal = self.store.hold_token_renewal().await?;
+        if renewal.is_some() {
+            let fresh = self.usable_connection().await?;
             if fresh.access_token_sealed != row.access_token_sealed {
-                if let (Some(sealed), Some(exp)) =
-                    (&fresh.access_token_sealed, fresh.access_expires_at)
-                {
-                    if exp - REFRESH_MARGIN_SECS > now() {
-                        return Ok(self.secrets.open(PURPOSE_ACCESS, sealed)?);
-                    }
+                if let Some(token) = self.unexpired_token(&fresh)? {
+                    return Ok(token);
                 }
             }
             row = fresh;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmark: the admin pages' server-rendering time to first byte (signed in, one at a time,
+# 200 loads of each), the process's memory idle and after that load, and the bytes a browser
+# downloads for a page (release build, SQLite, sandbox on, 127.0.0.1). Usage: make bench-site
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${PORT:-3903}; N=${N:-200}
+BASE="http://127.0.0.1:$PORT"; PW=bench-admin-password
+DIR=$(mktemp -d); JAR="$DIR/jar"
+trap 'kill $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
+HELPDESK_ADDR="127.0.0.1:$PORT" HELPDESK_SANDBOX=1 HELPDESK_ADMIN_PASSWORD=$PW \
+  DATABASE_URL="sqlite://$DIR/helpdesk.db" RUST_LOG=error LEPTOS_SITE_ROOT=target/site \
+  ./target/release/server & PID=$!
+for _ in $(seq 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+sleep 2
+rss() { grep VmRSS /proc/$PID/status | awk '{printf "%.1f MB", $2/1024}'; }
+echo "RSS idle: $(rss)"
+curl -s -o /dev/null -c "$JAR" -b "$JAR" -H "Origin: $BASE" -H 'Accept: application/json' \
+  --data-urlencode username=admin --data-urlencode "password=$PW" "$BASE/api/sign_in"
+for p in /integrations/helpdesk /integrations/helpdesk/log /pbx/extensions /pbx/connection \
+         /pbx/contacts /pbx/simulator; do
+  for _ in $(seq "$N"); do
+    curl -s -o /dev/null -b "$JAR" -w '%{http_code} %{time_starttransfer}\n' "$BASE$p"
+  done | awk -v page="$p" '
+    $1 != 200 { bad++ } { t[NR] = $2 * 1000 }
+    END { n = asort(t); printf "SSR %-28s %d loads: TTFB median %.1f ms, p99 %.1f ms, max %.1f ms%s\n",
+          page, n, t[int(n * 0.5) + 1], t[int(n * 0.99) + 1 > n ? n : int(n * 0.99) + 1], t[n],
+          bad ? ", " bad " not 200" : "" }'
+done
+echo "RSS after $((N * 6)) page loads: $(rss)"
+PKG=target/site/pkg
+size() { stat -c %s "$1"; }
+wasm=$(ls $PKG/*.wasm | head -1); js=$(ls $PKG/*.js | head -1); css=$(ls $PKG/*.css | head -1)
+kb() { awk -v b="$1" 'BEGIN { printf "%.0f KB", b / 1024 }'; }
+echo "page weight (every page loads the same bundle): WASM $(kb "$(size "$wasm")") raw," \
+  "$(kb "$(size "$wasm.br")") brotli; JS $(kb "$(size "$js")") raw, $(kb "$(size "$js.br")") brotli;" \
+  "CSS $(kb "$(size "$css")") raw, $(kb "$(size "$css.br")") brotli;" \
+  "total compressed $(kb $(( $(size "$wasm.br") + $(size "$js.br") + $(size "$css.br") )))"
