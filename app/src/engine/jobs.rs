@@ -502,17 +502,34 @@ impl Engine {
         let marker = rules::call_marker(&w.call_id);
         let subject = rules::ticket_subject(w, o.call_type);
         if job.uncertain {
-            // An earlier attempt may have made it: the contact's newest tickets with this
-            // subject, each read whole to find this call's marker in its description.
-            let candidates: Vec<String> = desk
-                .contact_tickets(&rec.id, 50)
-                .await?
-                .iter()
-                .filter(|t| t.get("subject").and_then(Value::as_str) == Some(subject.as_str()))
-                .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_string))
-                .take(5)
-                .collect();
-            for id in candidates {
+            // An earlier attempt may have made it, after the job was queued: the contact's
+            // tickets with this subject made since then, each read whole to find this call's
+            // marker in its description, the earliest first (the earlier attempt's is among
+            // them however many tickets of the same subject a busy caller has had since).
+            let since_ms = job.created_ms - 60_000; // the PBX host's and Zoho's clocks differ
+            let mut candidates: Vec<(i64, String)> = Vec::new();
+            for page in 0..10 {
+                let items = desk.contact_tickets(&rec.id, page * 50, 50).await?;
+                for t in &items {
+                    let created = t
+                        .get("createdTime")
+                        .and_then(Value::as_str)
+                        .and_then(rules::zoho_time_ms);
+                    if created.is_some_and(|c| c < since_ms)
+                        || t.get("subject").and_then(Value::as_str) != Some(subject.as_str())
+                    {
+                        continue;
+                    }
+                    if let Some(id) = t.get("id").and_then(Value::as_str) {
+                        candidates.push((created.unwrap_or(i64::MAX), id.to_string()));
+                    }
+                }
+                if items.len() < 50 {
+                    break;
+                }
+            }
+            candidates.sort();
+            for (_, id) in candidates {
                 let t = desk.ticket(&id).await?;
                 let ours = t
                     .get("description")

@@ -274,6 +274,13 @@ pub fn zoho_time(ms: i64) -> String {
     )
 }
 
+/// A Zoho Desk time (`2026-12-04T20:40:55.000Z`) in ms since the epoch.
+pub fn zoho_time_ms(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +521,11 @@ mod tests {
 
     #[test]
     fn zoho_times_and_names() {
+        assert_eq!(
+            zoho_time_ms("2026-12-04T20:40:55.000Z"),
+            Some(1_796_416_855_000)
+        );
+        assert_eq!(zoho_time_ms("yesterday"), None);
         assert_eq!(zoho_time(1_469_465_531_000), "2016-07-25T16:52:11.000Z");
         assert_eq!(
             automatic_name(ZohoModule::Contacts, "5503309"),

@@ -200,9 +200,13 @@ impl<'e> Desk<'e> {
     pub async fn contact_tickets(
         &self,
         contact_id: &str,
+        from: usize,
         limit: usize,
     ) -> Result<Vec<Value>, EngineError> {
-        let path = format!("/contacts/{}/tickets?limit={limit}", enc(contact_id));
+        let path = format!(
+            "/contacts/{}/tickets?from={from}&limit={limit}",
+            enc(contact_id)
+        );
         Ok(records(self.get("GET /contacts/{id}/tickets", path).await?))
     }
 
