@@ -16,8 +16,11 @@ for _ in $(seq 50); do curl -fs "$BASE/sandbox/control" >/dev/null && break; sle
 
 enc() { python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1],safe=""))' "$1"; }
 AUTH="$BASE/sandbox/accounts/oauth/v2/auth?response_type=code&client_id=$CLIENT&redirect_uri=$(enc "$REDIRECT")&scope=Desk.basic.READ,Desk.settings.READ,Desk.search.READ,Desk.contacts.READ&access_type=offline"
-CONSENT=$(curl -fs "$AUTH" | sed -n 's/.*name="consent_id" value="\([^"]*\)".*/\1/p')
-LOCATION=$(curl -fs -o /dev/null -w '%{redirect_url}' -X POST -d "consent_id=$CONSENT&decision=accept" "$BASE/sandbox/accounts/oauth/v2/auth")
+PAGE=$(curl -fs "$AUTH")
+CONSENT=$(sed -n 's/.*name="consent_id" value="\([^"]*\)".*/\1/p' <<<"$PAGE")
+# Every organization the consent page offers stays ticked.
+ORGS=$(grep -o 'name="org" value="[^"]*"' <<<"$PAGE" | sed 's/.*value="\([^"]*\)"/\&org=\1/' | tr -d '\n')
+LOCATION=$(curl -fs -o /dev/null -w '%{redirect_url}' -X POST -d "consent_id=$CONSENT&decision=accept$ORGS" "$BASE/sandbox/accounts/oauth/v2/auth")
 CODE=$(python3 -c 'import sys,urllib.parse as u;print(u.parse_qs(u.urlparse(sys.argv[1]).query)["code"][0])' "$LOCATION")
 TOKEN=$(curl -fs -X POST "$BASE/sandbox/accounts/oauth/v2/token" \
   -d "grant_type=authorization_code&client_id=$CLIENT&client_secret=$SECRET&redirect_uri=$(enc "$REDIRECT")&code=$CODE" \
