@@ -154,6 +154,7 @@ impl Engine {
 
     async fn listen(self: Arc<Self>, url: String, me: String) {
         use sqlx::postgres::PgListener;
+        let mut reconnected = false;
         loop {
             let mut listener = match PgListener::connect(&url).await {
                 Ok(l) => l,
@@ -168,8 +169,11 @@ impl Engine {
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 continue;
             }
-            // Whatever was said while nobody listened: read everything again.
-            self.reload_all().await;
+            // Whatever was said while nobody listened: read everything again (not on the
+            // first connection: the server has just read it all at start).
+            if std::mem::replace(&mut reconnected, true) {
+                self.reload_all().await;
+            }
             loop {
                 match listener.try_recv().await {
                     Ok(Some(n)) => match serde_json::from_str::<Envelope>(n.payload()) {
