@@ -41,8 +41,10 @@ pub struct PbxEvents {
     state: Mutex<PbxSocketView>,
     /// When the last socket went down (ms): CDRs since then are fetched on the next connection.
     down_since_ms: Mutex<Option<i64>>,
-    /// Wakes the loop: the settings changed, or someone asks to reconnect now.
-    wake: tokio::sync::Notify,
+    /// Bumped to wake the loop: the settings changed, or someone asks to reconnect now. A
+    /// count rather than a one-shot signal, so a wake from before the loop read the settings
+    /// does not close the socket those settings just opened.
+    wake: tokio::sync::watch::Sender<u64>,
     /// Bumped after each connection's replay is done (tests wait for it).
     ready: tokio::sync::watch::Sender<u64>,
     /// Bumped after each event from the socket went through the intake.
@@ -58,7 +60,7 @@ impl Default for PbxEvents {
                 error: None,
             }),
             down_since_ms: Mutex::new(None),
-            wake: tokio::sync::Notify::new(),
+            wake: tokio::sync::watch::Sender::new(0),
             ready: tokio::sync::watch::Sender::new(0),
             taken: tokio::sync::watch::Sender::new(0),
         }
@@ -80,7 +82,7 @@ impl PbxEvents {
 
     /// The settings changed (or a test asks): the loop looks again now.
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.wake.send_modify(|n| *n += 1);
     }
 
     /// How many connections have been made and caught up so far.
@@ -157,7 +159,10 @@ impl Engine {
     /// the app's life (the server spawns it).
     pub async fn run_pbx_socket(self: std::sync::Arc<Self>) {
         let mut pause = FIRST_RETRY;
+        let mut woken = self.pbx_connection.events.wake.subscribe();
         loop {
+            // Every wake until now is answered by the settings read next.
+            woken.borrow_and_update();
             let wanted = matches!(self.pbx_connection.wants_socket().await, Ok(true));
             if !wanted {
                 // Turned off on purpose (or disconnected): nothing to catch up on later.
@@ -168,10 +173,10 @@ impl Engine {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner()) = None;
                 self.pbx_connection.events.set(PbxSocketState::Off, None);
-                self.pbx_connection.events.wake.notified().await;
+                let _ = woken.changed().await;
                 continue;
             }
-            let ended = self.pbx_socket_once().await;
+            let ended = self.pbx_socket_once(&mut woken).await;
             // Events may have been missed from now until the next socket is open, whatever
             // ended this one: the next connection fetches the CDRs since.
             self.pbx_connection
@@ -194,14 +199,14 @@ impl Engine {
             }
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
-                _ = self.pbx_connection.events.wake.notified() => {}
+                _ = woken.changed() => {}
             }
             pause = (pause * 2).min(LAST_RETRY);
         }
     }
 
     /// One socket, from its opening to its end.
-    async fn pbx_socket_once(&self) -> Ended {
+    async fn pbx_socket_once(&self, woken: &mut tokio::sync::watch::Receiver<u64>) -> Ended {
         let api = match self.pbx_connection.api().await {
             Ok(a) => a,
             Err(e) => return Ended::Dropped(e.to_string()),
@@ -294,7 +299,7 @@ impl Engine {
                     let _ = ws.close(None).await;
                     return Ended::Renew;
                 }
-                _ = self.pbx_connection.events.wake.notified() => {
+                _ = woken.changed() => {
                     let _ = ws.close(None).await;
                     return Ended::Renew;
                 }

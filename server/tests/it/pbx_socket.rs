@@ -17,8 +17,9 @@ use crate::support::app::*;
 use crate::support::flows::*;
 
 /// Connects the PBX sandbox with events by WebSocket and starts the app's socket, as the
-/// server does; returns once the socket is open and caught up.
-async fn connect_by_socket(app: &TestApp) {
+/// server does; returns once the socket is open and caught up, with the count of connections
+/// made (1 then).
+async fn connect_by_socket(app: &TestApp) -> tokio::sync::watch::Receiver<u64> {
     save_pbx_sandbox(app, "WebSocket").await;
     let mut ready = app.engine.pbx_connection.events.ready();
     tokio::spawn(app.engine.clone().run_pbx_socket());
@@ -28,6 +29,7 @@ async fn connect_by_socket(app: &TestApp) {
     within("wait 1", ready.wait_for(|n| *n >= 1)).await.unwrap();
     let (_, v) = app.call("pbx/connection", &[]).await;
     assert_eq!(v["socket"]["state"], "Connected", "{v}");
+    ready
 }
 
 /// At most 10 s for something that happens at once: a bound, not a pause.
@@ -138,7 +140,7 @@ async fn webhook_and_socket_both_on_make_one_call_not_two() {
     let app = connected().await;
     rules(&app).await;
     let pbx = &app.sandbox.pbx;
-    connect_by_socket(&app).await;
+    let ready = connect_by_socket(&app).await;
     assert!(pbx.pusher.config().url.is_some(), "the webhook is on too");
     let metric = |r: &str| {
         app.engine
@@ -165,6 +167,9 @@ async fn webhook_and_socket_both_on_make_one_call_not_two() {
         "ringing, answered, ended: each stored once, its second copy a duplicate"
     );
     assert_eq!(is_open(&app, &id).await, Some(false));
+    // The socket that brought them is the first one: the save that turned it on did not also
+    // close it once open (a reopened socket leaves a gap only the catch-up fills).
+    assert_eq!(*ready.borrow(), 1, "one connection");
     let before = tickets(&app).await.len();
     drain(&app, now_ms()).await;
     assert_eq!(tickets(&app).await.len(), before + 1);
