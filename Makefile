@@ -31,10 +31,14 @@ test-tools: tools
 	@test -x /usr/bin/chromium || { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## The release build: the server binary and the site (optimised WASM, JS, CSS) in target/.
+# Leptos's type-erased views in the release too: the WASM is a third smaller (3.59 MB → 2.49 MB,
+# 865 KB → 548 KB brotli) and the server compiles faster. Server and WASM are built alike, so
+# that what the server renders is what the browser hydrates.
+export RELEASE_RUSTFLAGS := --cfg erase_components
 build: server site
 
 server:
-	cargo build --locked --release -p server
+	RUSTFLAGS='$(RELEASE_RUSTFLAGS)' cargo build --locked --release -p server
 
 site: tools
 	bash frontend/build-site.sh

@@ -2,7 +2,8 @@
 # Builds the browser half of the site into target/site: what `cargo leptos build --release`
 # does, without cargo-leptos (whose own compilation took 27 minutes on a fresh machine).
 #
-#   1. the WASM of `frontend` (profile wasm-release: opt-level z, LTO, one codegen unit);
+#   1. the WASM of `frontend` (profile wasm-release: opt-level z, LTO, one codegen unit, Leptos's
+#      type-erased views);
 #   2. wasm-bindgen --target web (the JS glue), then wasm-opt -Oz;
 #   3. the stylesheet, as is;
 #   4. one content hash over the three files, in their names: pkg/helpdesk-<hash>.js,
@@ -23,7 +24,9 @@ site=$target/site
 stage=$target/site.new
 name=helpdesk
 
-cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+# Type-erased views (`erase_components`), as the server is built (see the Makefile).
+RUSTFLAGS=${RELEASE_RUSTFLAGS---cfg erase_components} \
+    cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
 
 rm -rf "$stage"
 mkdir -p "$stage/pkg"
