@@ -142,31 +142,67 @@ impl Engine {
     /// Runs every job due at `now_ms` (and those they make due), as many at a time as the
     /// org's edition allows ([`workers_for`]), until none is left; returns how many attempts
     /// ran. Tests call it to drain the queue.
+    ///
+    /// A rolling window, not batches: once half the slots are free, more jobs are claimed for
+    /// them, so one slow Zoho request holds up only its own job (claiming for every single
+    /// free slot would cost a claim per job).
     pub async fn run_due_jobs(&self, now_ms: i64) -> Result<usize, EngineError> {
+        use futures::stream::{FuturesUnordered, StreamExt};
         self.store.reap_jobs(now_ms, false).await?;
         let workers = match self.zoho.desk_ctx().await {
             Ok(ctx) => workers_for(ctx.edition.as_deref()),
             Err(_) => WORKERS,
-        };
-        let mut ran = 0;
+        } as usize;
+        let refill_at = workers.div_ceil(2);
+        let mut running = FuturesUnordered::new();
+        // The jobs running go on while more are claimed (one may hold the database's write
+        // lock the claim waits for), and a claim once asked is never dropped half-way (its
+        // jobs would stay `running` until their lease ran out).
+        let mut claiming = None;
+        let (mut ran, mut first_error, mut queue_empty) = (0, None, false);
         loop {
-            if self.zoho.switch() != Switch::On || self.zoho.refresh_backoff().is_some() {
-                return Ok(ran);
+            let may_claim = first_error.is_none()
+                && self.zoho.switch() == Switch::On
+                && self.zoho.refresh_backoff().is_none();
+            if claiming.is_none()
+                && may_claim
+                && !queue_empty
+                && running.len() <= workers - refill_at
+            {
+                let limit = (workers - running.len()) as i64;
+                claiming = Some(Box::pin(self.store.claim_jobs(
+                    now_ms,
+                    now_ms + self.config.job_lease_ms,
+                    limit,
+                )));
             }
-            let jobs = self
-                .store
-                .claim_jobs(now_ms, now_ms + self.config.job_lease_ms, workers)
-                .await?;
-            if jobs.is_empty() {
-                return Ok(ran);
+            tokio::select! {
+                claimed = async { claiming.as_mut().expect("a claim").await }, if claiming.is_some() => {
+                    claiming = None;
+                    match claimed {
+                        Ok(jobs) => {
+                            queue_empty = jobs.is_empty();
+                            ran += jobs.len();
+                            running.extend(jobs.into_iter().map(|j| self.run_job(j, now_ms)));
+                        }
+                        Err(e) => {
+                            first_error.get_or_insert(e.into());
+                        }
+                    }
+                }
+                done = running.next(), if !running.is_empty() => {
+                    if let Some(Err(e)) = done {
+                        first_error.get_or_insert(e);
+                    }
+                    // A finished job may have made others due (a ticket waiting for its
+                    // contact).
+                    queue_empty = false;
+                    self.calls_changed.send_modify(|v| *v += 1);
+                }
+                else => break,
             }
-            ran += jobs.len();
-            let runs = jobs.into_iter().map(|j| self.run_job(j, now_ms));
-            for r in futures::future::join_all(runs).await {
-                r?;
-            }
-            self.calls_changed.send_modify(|v| *v += 1);
         }
+        first_error.map_or(Ok(ran), Err)
     }
 
     /// After a restart: on SQLite (one process's) every job left running was cut off
