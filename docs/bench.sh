@@ -22,5 +22,5 @@ if [ -n "$PG" ] && pg_isready -q -d "$PG/postgres"; then
 fi
 echo; echo "== pages: server-rendering, memory, weight"
 bash docs/bench-site.sh
-echo; echo "== screen pop: the PBX's ringing event to the agent's new tab (Chromium)"
+echo; echo "== screen pop: the PBX's ringing event to the agent's live connection, and to the new tab (Chromium)"
 (cd end2end && npx playwright test --config bench/pop.config.ts 2>&1 | grep -E '^screen pop|passed|failed')
