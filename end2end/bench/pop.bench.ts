@@ -71,6 +71,9 @@ test('screen pop latency (cached lookup)', async ({ page, browser, baseURL }) =>
     const tab = await popped;
     const ms = performance.now() - t0;
     if (cachedRun) server.push((await streamed) - t0);
+    // Closed once it has loaded: Chromium may never finish closing a tab caught in the
+    // middle of the sandbox page's redirect (the test then hung until its timeout).
+    await tab.waitForLoadState('load');
     await tab.close();
     expect((await post(event(id, 'ended', number, { result: 'no_answer' }))).status).toBe(200);
     await expect(agent.locator('#agent-state')).toHaveText('Idle');
