@@ -4,6 +4,7 @@
 //! expired) and permanent failure. Creations that may already have happened are looked up
 //! before they are retried, so Zoho never gets a duplicate.
 
+use std::future::Future;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -205,6 +206,33 @@ impl Engine {
         first_error.map_or(Ok(ran), Err)
     }
 
+    /// Runs an attempt while renewing its lease every third of the lease, so that an attempt
+    /// longer than the lease (a slow Zoho) is not taken over by another instance while it
+    /// runs. The renewal is polled beside the attempt, never instead of it: on SQLite the
+    /// attempt may hold the write lock the renewal waits for.
+    async fn keeping_lease<T>(&self, job: &ClaimedJob, work: impl Future<Output = T>) -> T {
+        let lease = self.config.job_lease_ms;
+        let every = Duration::from_millis((lease / 3).max(1) as u64);
+        let renew = async {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tick.tick().await;
+                match self
+                    .store
+                    .renew_lease(job.job_id, job.attempts, now_ms() + lease)
+                    .await
+                {
+                    Ok(_) => self.metrics.inc("helpdesk_job_lease_renewals_total", &[]),
+                    Err(e) => tracing::warn!(error = %e, "renewing a job's lease"),
+                }
+            }
+        };
+        tokio::select! {
+            out = work => out,
+            _ = renew => unreachable!("the renewal never ends"),
+        }
+    }
+
     /// After a restart: on SQLite (one process's) every job left running was cut off
     /// mid-attempt, so it goes back to the queue as uncertain. On PostgreSQL other instances
     /// may be running theirs: only jobs whose lease ran out go back.
@@ -220,13 +248,16 @@ impl Engine {
         attempt = job.attempts,
     ))]
     async fn run_job(&self, job: ClaimedJob, now: i64) -> Result<(), EngineError> {
-        let result = match &job.job {
-            Err(e) => Err(EngineError::Job(format!("unreadable job: {e}"))),
-            Ok(Job::Contact(w)) => self.job_contact(w, now).await,
-            Ok(Job::Create(w)) => self.job_create(&job, w).await,
-            Ok(Job::Ticket(w)) => self.job_ticket(&job, w).await,
-            Ok(Job::CallLog(w)) => self.job_call_log(&job, w).await,
+        let work = async {
+            match &job.job {
+                Err(e) => Err(EngineError::Job(format!("unreadable job: {e}"))),
+                Ok(Job::Contact(w)) => self.job_contact(w, now).await,
+                Ok(Job::Create(w)) => self.job_create(&job, w).await,
+                Ok(Job::Ticket(w)) => self.job_ticket(&job, w).await,
+                Ok(Job::CallLog(w)) => self.job_call_log(&job, w).await,
+            }
         };
+        let result = self.keeping_lease(&job, work).await;
         // Test hook: die between Zoho's answer and the record of it.
         if result.is_ok() && self.take_crash_point(job.kind) {
             tracing::warn!(job = job.key, "crash point: the outcome is not recorded");

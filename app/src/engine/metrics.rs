@@ -30,6 +30,10 @@ const HELP: &[(&str, &str)] = &[
         "helpdesk_zoho_requests_total",
         "Requests sent to Zoho, by operation.",
     ),
+    (
+        "helpdesk_job_lease_renewals_total",
+        "Leases of running jobs renewed (attempts longer than a third of the lease).",
+    ),
 ];
 
 impl Metrics {

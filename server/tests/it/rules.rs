@@ -906,3 +906,62 @@ async fn disconnect_forgets_every_cached_lookup() {
         );
     }
 }
+
+/// A Zoho slower than the job's lease (2 s here, each request taking 2 s): the attempt renews
+/// its lease while it runs, so a second runner starting after the first lease would have ended
+/// (another instance, or a restart's recovery) takes nothing over, and the ticket is made by
+/// one attempt.
+#[tokio::test]
+async fn an_attempt_longer_than_its_lease_keeps_it() {
+    let app = connected_with(&[("HELPDESK_JOB_LEASE_SECS", "2")]).await;
+    let (s, b) = save_rules(
+        &app,
+        &[
+            ("create_tickets", "true"),
+            ("ticket_inbound_answered", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let before = tickets(&app).await.len();
+    let id = call(&app, true, "5503301", "2005", true).await;
+    app.sandbox_control("", json!({"latency_ms": 2000})).await;
+    let renewals = || {
+        app.engine
+            .metrics
+            .get("helpdesk_job_lease_renewals_total", &[])
+    };
+    let ticket_state = || async {
+        let jobs = jobs_of(&app, &id).await;
+        job(&jobs, "ticket")["state"].as_str().unwrap().to_string()
+    };
+    let first = app.engine.run_due_jobs(now_ms());
+    let second = async {
+        tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            // The ticket's attempt starts (after the lookup's) ...
+            while ticket_state().await != "running" {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            // ... and outlives its first lease (2 s; its requests take 2 s each): the time
+            // passing is the fact under test here, not a way to wait for something.
+            let at_start = renewals();
+            tokio::time::sleep(std::time::Duration::from_millis(2_700)).await;
+            assert!(renewals() >= at_start + 3, "renewed every 667 ms");
+        })
+        .await
+        .expect("the ticket's attempt started within 60 s");
+        assert_eq!(ticket_state().await, "running");
+        app.engine.run_due_jobs(now_ms()).await.unwrap()
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert!(first.unwrap() >= 2, "the lookup and the ticket");
+    assert_eq!(second, 0, "nothing to take over");
+    let jobs = jobs_of(&app, &id).await;
+    let ticket = job(&jobs, "ticket");
+    assert_eq!(
+        (ticket["state"].as_str(), ticket["attempts"].as_i64()),
+        (Some("done"), Some(1)),
+        "{ticket}"
+    );
+    assert_eq!(tickets(&app).await.len(), before + 1);
+}

@@ -310,6 +310,27 @@ impl Store {
         Ok(true)
     }
 
+    /// Extends a running attempt's lease to `until_ms` (never shortens it), only while the job
+    /// is still this attempt's. Whether it was extended.
+    pub async fn renew_lease(
+        &self,
+        job_id: i64,
+        attempt: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE job SET lease_until_ms = $3
+             WHERE job_id = $1 AND attempts = $2 AND state = 'running' AND lease_until_ms < $3",
+        )
+        .bind(job_id)
+        .bind(attempt)
+        .bind(until_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
     /// Returns jobs whose lease ran out (their worker died) to the queue, marked uncertain:
     /// the request may have reached Zoho. `all`: every running job (at start, when no other
     /// process can be working: SQLite is one process's).
@@ -715,5 +736,47 @@ mod tests {
         assert_eq!(row.state, JobState::Done);
         assert_eq!(row.result.unwrap().summary, "mine");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_renewed_lease_is_not_taken_over_and_a_stale_attempt_cannot_renew() {
+        let dir = std::env::temp_dir().join(format!("helpdesk-jobs-{}", rand::random::<u64>()));
+        let store = Store::connect(&format!("sqlite://{}/t.db", dir.display()))
+            .await
+            .unwrap();
+        let job = NewJob {
+            key: key::creation("+8613800138000"),
+            job: Job::Create(crate::engine::rules::CreateWork {
+                number: "0086-138-0013-8000".into(),
+                number_key: "+8613800138000".into(),
+                create_as: crate::model::ZohoModule::Contacts,
+            }),
+            call_id: Some("c2".into()),
+            waits_for: None,
+        };
+        assert!(store.enqueue(&job, 1_000).await.unwrap());
+        let first = store.claim_jobs(1_000, 2_000, 4).await.unwrap();
+        // Still working at 1,700: the lease now runs to 2,700.
+        assert!(store
+            .renew_lease(first[0].job_id, first[0].attempts, 2_700)
+            .await
+            .unwrap());
+        // Never shortened.
+        assert!(!store
+            .renew_lease(first[0].job_id, first[0].attempts, 2_100)
+            .await
+            .unwrap());
+        // Past the first lease's end nothing is taken over; past the renewed one it is.
+        assert_eq!(store.reap_jobs(2_500, false).await.unwrap(), 0);
+        assert!(store.claim_jobs(2_500, 9_000, 4).await.unwrap().is_empty());
+        assert_eq!(store.reap_jobs(2_800, false).await.unwrap(), 1);
+        let second = store.claim_jobs(2_800, 9_000, 4).await.unwrap();
+        assert_eq!(second.len(), 1);
+        // The first attempt, late, cannot extend what is now the second's.
+        assert!(!store
+            .renew_lease(first[0].job_id, first[0].attempts, 20_000)
+            .await
+            .unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
