@@ -674,23 +674,32 @@ mod tests {
         assert!(store.job_attempts(&[7]).await.unwrap().is_empty());
     }
 
-    #[tokio::test]
-    async fn an_attempt_whose_job_was_taken_over_records_nothing() {
+    /// A new store holding one queued creation job (made at 1,000) for the number as typed.
+    async fn store_with_creation(
+        typed: &str,
+        number_key: &str,
+    ) -> (Store, NewJob, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("helpdesk-jobs-{}", rand::random::<u64>()));
         let store = Store::connect(&format!("sqlite://{}/t.db", dir.display()))
             .await
             .unwrap();
         let job = NewJob {
-            key: key::creation("+14155550134"),
+            key: key::creation(number_key),
             job: Job::Create(crate::engine::rules::CreateWork {
-                number: "+1 (415) 555-0134".into(),
-                number_key: "+14155550134".into(),
+                number: typed.into(),
+                number_key: number_key.into(),
                 create_as: crate::model::ZohoModule::Contacts,
             }),
             call_id: Some("c1".into()),
             waits_for: None,
         };
         assert!(store.enqueue(&job, 1_000).await.unwrap());
+        (store, job, dir)
+    }
+
+    #[tokio::test]
+    async fn an_attempt_whose_job_was_taken_over_records_nothing() {
+        let (store, job, dir) = store_with_creation("+1 (415) 555-0134", "+14155550134").await;
         // The first instance claims it with a lease until 2,000, then stalls past it.
         let first = store.claim_jobs(1_000, 2_000, 4).await.unwrap();
         assert_eq!(first.len(), 1);
@@ -740,21 +749,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_renewed_lease_is_not_taken_over_and_a_stale_attempt_cannot_renew() {
-        let dir = std::env::temp_dir().join(format!("helpdesk-jobs-{}", rand::random::<u64>()));
-        let store = Store::connect(&format!("sqlite://{}/t.db", dir.display()))
-            .await
-            .unwrap();
-        let job = NewJob {
-            key: key::creation("+8613800138000"),
-            job: Job::Create(crate::engine::rules::CreateWork {
-                number: "0086-138-0013-8000".into(),
-                number_key: "+8613800138000".into(),
-                create_as: crate::model::ZohoModule::Contacts,
-            }),
-            call_id: Some("c2".into()),
-            waits_for: None,
-        };
-        assert!(store.enqueue(&job, 1_000).await.unwrap());
+        let (store, _, dir) = store_with_creation("0086-138-0013-8000", "+8613800138000").await;
         let first = store.claim_jobs(1_000, 2_000, 4).await.unwrap();
         // Still working at 1,700: the lease now runs to 2,700.
         assert!(store
