@@ -24,8 +24,9 @@ site=$target/site
 stage=$target/site.new
 name=helpdesk
 
-# Type-erased views (`erase_components`), as the server is built (see the Makefile).
-RUSTFLAGS=${RELEASE_RUSTFLAGS---cfg erase_components} \
+# Type-erased views, as the server is built (the Makefile's LEPTOS_RUSTFLAGS; the same
+# default when this script runs alone).
+RUSTFLAGS=${LEPTOS_RUSTFLAGS---cfg erase_components} \
     cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
 
 rm -rf "$stage"

@@ -222,7 +222,9 @@ impl Engine {
                     .renew_lease(job.job_id, job.attempts, now_ms() + lease)
                     .await
                 {
-                    Ok(_) => self.metrics.inc("helpdesk_job_lease_renewals_total", &[]),
+                    Ok(true) => self.metrics.inc("helpdesk_job_lease_renewals_total", &[]),
+                    // Already long enough, or no longer this attempt's.
+                    Ok(false) => {}
                     Err(e) => tracing::warn!(error = %e, "renewing a job's lease"),
                 }
             }
