@@ -161,6 +161,9 @@ impl Engine {
         // jobs would stay `running` until their lease ran out).
         let mut claiming = None;
         let (mut ran, mut first_error, mut queue_empty) = (0, None, false);
+        // Attempts finished so far: an empty claim proves the queue empty only if none
+        // finished while it was asked (one may have made another job due meanwhile).
+        let mut finished = 0u64;
         loop {
             let may_claim = first_error.is_none()
                 && self.zoho.switch() == Switch::On
@@ -171,18 +174,21 @@ impl Engine {
                 && running.len() <= workers - refill_at
             {
                 let limit = (workers - running.len()) as i64;
-                claiming = Some(Box::pin(self.store.claim_jobs(
-                    now_ms,
-                    now_ms + self.config.job_lease_ms,
-                    limit,
-                )));
+                claiming = Some((
+                    finished,
+                    Box::pin(self.store.claim_jobs(
+                        now_ms,
+                        now_ms + self.config.job_lease_ms,
+                        limit,
+                    )),
+                ));
             }
             tokio::select! {
-                claimed = async { claiming.as_mut().expect("a claim").await }, if claiming.is_some() => {
-                    claiming = None;
+                claimed = async { claiming.as_mut().expect("a claim").1.as_mut().await }, if claiming.is_some() => {
+                    let asked_at = claiming.take().expect("a claim").0;
                     match claimed {
                         Ok(jobs) => {
-                            queue_empty = jobs.is_empty();
+                            queue_empty = jobs.is_empty() && finished == asked_at;
                             ran += jobs.len();
                             running.extend(jobs.into_iter().map(|j| self.run_job(j, now_ms)));
                         }
@@ -192,6 +198,7 @@ impl Engine {
                     }
                 }
                 done = running.next(), if !running.is_empty() => {
+                    finished += 1;
                     if let Some(Err(e)) = done {
                         first_error.get_or_insert(e);
                     }
