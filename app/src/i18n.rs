@@ -90,6 +90,8 @@ impl Locale {
 #[derive(Clone, Copy, Debug)]
 pub struct I18nContext {
     locale: RwSignal<Locale>,
+    /// Bumped when the language changes: the routed page is drawn again (see `App`).
+    redraw: RwSignal<u64>,
 }
 
 impl I18nContext {
@@ -102,10 +104,27 @@ impl I18nContext {
     }
 
     /// Switches the page's language and remembers it for a year.
+    ///
+    /// The routed page is drawn again in the new language, so that texts computed once (a
+    /// table's cells, a message) follow too. The old page must be gone before the texts that
+    /// follow the language are told: one of its texts told first could read a value of the
+    /// page already disposed. So the language changes silently, the page is redrawn (it reads
+    /// the new language), and only then are the texts outside it (title, `<html lang>`) told.
     pub fn set_locale(&self, locale: Locale) {
-        self.locale.set(locale);
+        if self.locale.get_untracked() == locale {
+            return;
+        }
+        self.locale.update_untracked(|l| *l = locale);
+        self.redraw.update(|n| *n += 1);
+        let signal = self.locale;
+        leptos::task::spawn_local(async move { signal.notify() });
         #[cfg(feature = "hydrate")]
         remember(locale);
+    }
+
+    /// Subscribes to the language's redraws (the routed page's wrapper).
+    pub fn track_redraws(&self) {
+        self.redraw.track();
     }
 }
 
@@ -120,9 +139,9 @@ fn remember(locale: Locale) {
     }
 }
 
-/// The language context of the page (see [`I18nContextProvider`]).
+/// The language context of the page (see [`provide_i18n`]).
 pub fn use_i18n() -> I18nContext {
-    use_context::<I18nContext>().expect("inside <I18nContextProvider>")
+    use_context::<I18nContext>().expect("provide_i18n() runs first in the app")
 }
 
 /// The language this page starts in.
@@ -156,16 +175,22 @@ fn initial_locale() -> Locale {
     }
 }
 
-/// Provides the language to everything inside, and writes it on `<html lang>`.
+/// Provides the page's language to everything below (call it first in the app) and returns it;
+/// [`HtmlLang`] writes it on `<html lang>`.
+pub fn provide_i18n() -> I18nContext {
+    let i18n = I18nContext {
+        locale: RwSignal::new(initial_locale()),
+        redraw: RwSignal::new(0),
+    };
+    provide_context(i18n);
+    i18n
+}
+
+/// Writes the page's language on `<html lang>`, following the user's switch.
 #[component]
-pub fn I18nContextProvider(children: Children) -> impl IntoView {
-    let locale = RwSignal::new(initial_locale());
-    provide_context(I18nContext { locale });
-    let children = children();
-    view! {
-        {children}
-        <Html attr:lang=move || locale.get().as_str() attr:dir="ltr"/>
-    }
+pub fn HtmlLang() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <Html attr:lang=move || i18n.get_locale().as_str() attr:dir="ltr"/> }
 }
 
 /// Fills a text's `{{ name }}` placeholders (a name without a value stays as written).
@@ -361,6 +386,7 @@ mod tests {
         Owner::new().with(|| {
             let i18n = I18nContext {
                 locale: RwSignal::new(Locale::zh_CN),
+                redraw: RwSignal::new(0),
             };
             let (first, last, count) = (1, 2, 3);
             let zh = t_string!(i18n, showing_rows, first, last, count);

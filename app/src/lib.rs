@@ -73,6 +73,7 @@ fn set_content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_i18n();
     // In the browser, once the page has hydrated, `<html data-hydrated>` says so: what is
     // clicked or typed before then is lost, and the journeys wait for it (effects never run
     // on the server).
@@ -82,23 +83,33 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <I18nContextProvider>
-            <AppTitle/>
-            <Router>
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/integrations/helpdesk"/> }/>
-                    <Route path=path!("/login") view=pages::login::LoginPage/>
-                    <Route path=path!("/integrations/helpdesk") view=pages::helpdesk::HelpdeskPage/>
-                    <Route path=path!("/oauth/zoho/callback") view=pages::callback::CallbackPage/>
-                    <Route path=path!("/integrations/helpdesk/log") view=pages::log::LogPage/>
-                    <Route path=path!("/pbx/extensions") view=pages::extensions::ExtensionsPage/>
-                    <Route path=path!("/pbx/connection") view=pages::pbx_connection::PbxConnectionPage/>
-                    <Route path=path!("/pbx/contacts") view=pages::contacts::ContactsPage/>
-                    <Route path=path!("/pbx/simulator") view=pages::simulator::SimulatorPage/>
-                    <Route path=path!("/agent") view=pages::agent::AgentPage/>
-                </Routes>
-            </Router>
-        </I18nContextProvider>
+        <HtmlLang/>
+        <AppTitle/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=|| view! { <Redirect path="/integrations/helpdesk"/> }/>
+                <Route path=path!("/login") view=|| redrawn(pages::login::LoginPage)/>
+                <Route path=path!("/integrations/helpdesk") view=|| redrawn(pages::helpdesk::HelpdeskPage)/>
+                <Route path=path!("/oauth/zoho/callback") view=|| redrawn(pages::callback::CallbackPage)/>
+                <Route path=path!("/integrations/helpdesk/log") view=|| redrawn(pages::log::LogPage)/>
+                <Route path=path!("/pbx/extensions") view=|| redrawn(pages::extensions::ExtensionsPage)/>
+                <Route path=path!("/pbx/connection") view=|| redrawn(pages::pbx_connection::PbxConnectionPage)/>
+                <Route path=path!("/pbx/contacts") view=|| redrawn(pages::contacts::ContactsPage)/>
+                <Route path=path!("/pbx/simulator") view=|| redrawn(pages::simulator::SimulatorPage)/>
+                <Route path=path!("/agent") view=|| redrawn(pages::agent::AgentPage)/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// A page, drawn again in the new language when the user switches: every text follows, the
+/// ones computed once per row or message included, without a reactive closure per text
+/// (`LanguageSwitch` asks first when choices on the page are unsaved).
+fn redrawn<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        i18n.track_redraws();
+        untrack(page)
     }
 }
 

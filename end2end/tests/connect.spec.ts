@@ -90,6 +90,41 @@ test('the language switch is remembered', async ({ page }) => {
   await expect(page.getByRole('heading', { name: L.en.network })).toBeVisible();
 });
 
+test('every text of the page follows the switch, and unsaved choices are asked about first', async ({ page }) => {
+  await connect(page);
+  await page.getByRole('button', { name: 'Refresh Zoho Desk users' }).click();
+  await expect(page.getByText('Fetched 8 users.')).toBeVisible();
+  const users = page.getByRole('table', { name: 'Zoho Desk Users' });
+  await expect(users.getByRole('cell', { name: 'Active', exact: true }).first()).toBeVisible();
+
+  // Texts drawn once (the status, a table's cells, a field's label) change with the rest.
+  await page.getByLabel('Language').selectOption('zh-CN');
+  await expect(page.locator('#status-value')).toHaveText(L.zh.connected);
+  await expect(page.getByRole('cell', { name: '启用', exact: true }).first()).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'Active', exact: true })).toHaveCount(0);
+  await expect(page.getByLabel(L.zh.homepage)).toHaveValue(BASE);
+
+  // A choice not saved yet: the switch asks, and "stay" keeps the choice and the language.
+  const box = page.getByRole('combobox', { name: '分机 Emma Wang' });
+  await box.focus();
+  await box.selectOption({ label: '2009 Reception' });
+  page.once('dialog', (d) => {
+    expect(d.message()).toContain('绑定的更改尚未保存');
+    void d.dismiss();
+  });
+  await page.getByLabel('语言').selectOption('en');
+  await expect(page.getByLabel('语言')).toHaveValue('zh-CN');
+  await expect(page.locator('#status-value')).toHaveText(L.zh.connected);
+  await expect(box.locator('option:checked')).toHaveText('2009 Reception');
+
+  // Agreeing switches and drops the choice, as leaving the page would.
+  page.once('dialog', (d) => void d.accept());
+  await page.getByLabel('语言').selectOption('en');
+  await expect(page.locator('#status-value')).toHaveText(L.en.connected);
+  await expect(page.getByRole('combobox', { name: 'Extension Emma Wang' }).locator('option:checked'))
+    .not.toHaveText('2009 Reception');
+});
+
 test.describe('a browser that asks for plain "zh"', () => {
   test.use({ locale: 'zh' });
 

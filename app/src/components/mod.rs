@@ -7,20 +7,31 @@ use crate::api::auth::SignOut;
 use crate::i18n::*;
 use crate::model::Status;
 
-/// English / 简体中文; the choice is remembered in a cookie.
+/// English / 简体中文; the choice is remembered in a cookie. The page is drawn again in the
+/// new language (`App`), so unsaved choices on it would be lost: the switch asks first, as
+/// leaving the page does.
 #[component]
 pub fn LanguageSwitch() -> impl IntoView {
     let i18n = use_i18n();
+    let unsaved = use_context::<UnsavedChanges>();
+    let current = move || match i18n.get_locale() {
+        Locale::zh_CN => "zh-CN",
+        _ => "en",
+    };
     let on_change = move |ev: leptos::ev::Event| {
         let locale = match event_target_value(&ev).as_str() {
             "zh-CN" => Locale::zh_CN,
             _ => Locale::en,
         };
+        if unsaved.is_some_and(|u| u.0.get_untracked()) {
+            let question = t_string!(i18n, unsaved_leave).to_string();
+            if !window().confirm_with_message(&question).unwrap_or(true) {
+                // Keep the choices, and the language the select shows.
+                event_target::<web_sys::HtmlSelectElement>(&ev).set_value(current());
+                return;
+            }
+        }
         i18n.set_locale(locale);
-    };
-    let current = move || match i18n.get_locale() {
-        Locale::zh_CN => "zh-CN",
-        _ => "en",
     };
     view! {
         <div class="lang">

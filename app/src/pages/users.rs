@@ -125,7 +125,11 @@ pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
     // Leaving with unsaved choices asks first (see `Frame`).
     if let Some(UnsavedChanges(unsaved)) = use_context::<UnsavedChanges>() {
         Effect::new(move |_| unsaved.set(!pending.get().is_empty()));
-        on_cleanup(move || unsaved.set(false));
+        // The frame may be going away with this section (the page redrawn in another
+        // language): then there is nothing left to tell.
+        on_cleanup(move || {
+            unsaved.try_set(false);
+        });
     }
 
     let on_save = move |_| {
