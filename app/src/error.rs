@@ -111,14 +111,14 @@ impl AppError {
 }
 
 #[cfg(feature = "ssr")]
-impl From<crate::engine::bindings::BindingError> for AppError {
-    fn from(e: crate::engine::bindings::BindingError) -> Self {
+impl From<crate::engine::directory::bindings::BindingError> for AppError {
+    fn from(e: crate::engine::directory::bindings::BindingError) -> Self {
         match e {
-            crate::engine::bindings::BindingError::Refused(p) => {
+            crate::engine::directory::bindings::BindingError::Refused(p) => {
                 crate::api::ssr::status(axum::http::StatusCode::CONFLICT);
                 AppError::Binding(p)
             }
-            crate::engine::bindings::BindingError::Engine(e) => e.into(),
+            crate::engine::directory::bindings::BindingError::Engine(e) => e.into(),
         }
     }
 }

@@ -106,7 +106,7 @@ pub async fn build_app(
             job_lease_ms: config.job_lease_secs as i64 * 1000,
         },
     ));
-    engine.rebuild_directory().await?;
+    engine.directory.rebuild().await?;
     engine.zoho.reload_switch().await?;
     engine.load_rules().await?;
     engine
@@ -116,7 +116,7 @@ pub async fn build_app(
     // Several instances on one PostgreSQL tell each other what changed.
     engine.start_bus();
 
-    let first_start = config.sandbox && engine.seed_demo_extensions().await?;
+    let first_start = config.sandbox && engine.directory.seed_demo_extensions().await?;
     if first_start {
         tracing::info!("demo extensions created (sandbox mode, first start)");
     }
@@ -313,7 +313,7 @@ async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Result
 /// `/metrics`: counters and gauges in Prometheus's text format (counts only, no secrets).
 async fn metrics(State(engine): State<SharedEngine>) -> Response {
     let open = engine.store.open_calls().await.unwrap_or(-1);
-    let bound = engine.directory().len() as i64;
+    let bound = engine.directory.get().len() as i64;
     let counts = engine.store.job_counts().await.unwrap_or_default();
     let jobs_in = |states: &[JobState]| {
         counts
@@ -481,7 +481,10 @@ pub async fn housekeeping(engine: &SharedEngine, sessions: &Sessions, now_ms: i6
     if let Err(e) = sessions.delete_expired().await {
         tracing::warn!(error = %e, "purging expired sessions failed");
     }
-    engine.sync_extensions_if_due(now_ms).await;
+    engine
+        .directory
+        .sync_from_pbx_if_due(&engine.pbx_connection, now_ms)
+        .await;
     let forget = now_ms / 1000 - auth::FORGET_AFTER_SECS;
     if let Err(e) = engine.store.prune_login_attempts(forget).await {
         tracing::warn!(error = %e, "forgetting old sign-in attempts failed");

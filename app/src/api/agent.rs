@@ -19,7 +19,8 @@ pub async fn agent_sign_in(extension: String, password: String) -> Result<AgentM
     let addr = client_addr().await;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     match engine
-        .agent_sign_in(&extension, &password, &addr, now)
+        .directory
+        .agent_sign_in(&engine.sign_in_gate, &extension, &password, &addr, now)
         .await
     {
         Ok(ext) => {
@@ -54,7 +55,7 @@ async fn me_of(
     ext: crate::model::Extension,
 ) -> Result<AgentMe, AppError> {
     let can_answer = engine.agent_can_answer().await?;
-    let bound = engine.bound_agent(&ext.number);
+    let bound = engine.directory.bound_agent(&ext.number);
     Ok(AgentMe {
         can_answer,
         extension: ext.number,

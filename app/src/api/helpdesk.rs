@@ -174,33 +174,33 @@ pub async fn set_enabled(on: bool) -> Result<(), AppError> {
 #[server(endpoint = "helpdesk/users")]
 pub async fn users() -> Result<UsersView, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.users_view().await?)
+    Ok(engine.directory.users_view().await?)
 }
 
 /// Fetches every agent from Zoho Desk (all pages).
 #[server(endpoint = "helpdesk/users/refresh")]
 pub async fn refresh_users() -> Result<RefreshReport, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.refresh_agents().await?)
+    Ok(engine.directory.refresh_agents(&engine.zoho).await?)
 }
 
 /// How far the running refresh has got (`None` when none runs); the page polls it.
 #[server(endpoint = "helpdesk/users/progress")]
 pub async fn users_refresh_progress() -> Result<Option<RefreshProgress>, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.users_refresh_progress())
+    Ok(engine.directory.users_refresh_progress())
 }
 
 #[server(endpoint = "helpdesk/users/auto_bind")]
 pub async fn auto_bind() -> Result<AutoBindReport, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.auto_bind().await?)
+    Ok(engine.directory.auto_bind().await?)
 }
 
 #[server(endpoint = "helpdesk/users/save")]
 pub async fn save_bindings(changes: Vec<BindingChange>) -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.save_bindings(changes).await?)
+    Ok(engine.directory.save_bindings(changes).await?)
 }
 
 /// The rules section: settings, departments, company contacts groups, the edition.

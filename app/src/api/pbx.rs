@@ -13,7 +13,7 @@ use crate::model::{
 #[server(endpoint = "pbx/extensions")]
 pub async fn list_extensions() -> Result<Vec<Extension>, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.extensions().await?)
+    Ok(engine.directory.extensions().await?)
 }
 
 /// Each extension's phone as the PBX last reported it (30008); `None` while no PBX is
@@ -32,19 +32,19 @@ pub async fn extension_phones() -> Result<Option<HashMap<String, PhoneStatus>>, 
 #[server(endpoint = "pbx/extensions/create")]
 pub async fn create_extension(input: ExtensionInput) -> Result<i64, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.create_extension(input).await?)
+    Ok(engine.directory.create_extension(input).await?)
 }
 
 #[server(endpoint = "pbx/extensions/update")]
 pub async fn update_extension(id: i64, input: ExtensionInput) -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.update_extension(id, input).await?)
+    Ok(engine.directory.update_extension(id, input).await?)
 }
 
 #[server(endpoint = "pbx/extensions/delete")]
 pub async fn delete_extension(id: i64) -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.delete_extension(id).await?)
+    Ok(engine.directory.delete_extension(id).await?)
 }
 
 /// Sets an extension's web-client password (an empty one removes it). Write-only: the page
@@ -52,7 +52,7 @@ pub async fn delete_extension(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "pbx/extensions/password")]
 pub async fn set_web_password(id: i64, password: String) -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.set_web_password(id, &password).await?)
+    Ok(engine.directory.set_web_password(id, &password).await?)
 }
 
 /// Imports a JSON array of `{"number", "name", "email"?}`: all rows or none.
@@ -64,7 +64,7 @@ pub async fn import_extensions(json: String) -> Result<usize, AppError> {
     }
     let items: Vec<ExtensionInput> =
         serde_json::from_str(&json).map_err(|_| AppError::BadImport)?;
-    Ok(engine.import_extensions(items).await?)
+    Ok(engine.directory.import_extensions(items).await?)
 }
 
 #[server(endpoint = "pbx/connection")]
@@ -97,12 +97,15 @@ pub async fn disconnect_pbx() -> Result<(), AppError> {
 #[server(endpoint = "pbx/connection/sync")]
 pub async fn sync_pbx_extensions() -> Result<PbxSyncReport, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.sync_extensions_from_pbx().await?)
+    Ok(engine
+        .directory
+        .sync_from_pbx(&engine.pbx_connection)
+        .await?)
 }
 
 /// How far the running sync is (`None`: none runs), for the page's progress bar.
 #[server(endpoint = "pbx/connection/sync/progress")]
 pub async fn get_pbx_sync_progress() -> Result<Option<PbxSyncProgress>, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.pbx_connection.sync_progress())
+    Ok(engine.directory.sync_progress())
 }

@@ -67,9 +67,6 @@ pub struct AgentHub {
     tx: broadcast::Sender<ExtensionEvent>,
     /// (call, extension) → the pop offered for it.
     offers: Mutex<HashMap<(String, String), Offer>>,
-    /// Bumped when an extension or its web-client password changes: live connections check
-    /// that their agent may still see its calls.
-    access: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for AgentHub {
@@ -77,7 +74,6 @@ impl Default for AgentHub {
         AgentHub {
             tx: broadcast::Sender::new(CHANNEL),
             offers: Mutex::new(HashMap::new()),
-            access: tokio::sync::watch::Sender::new(0),
         }
     }
 }
@@ -208,18 +204,15 @@ impl Engine {
         self.agents.tx.receiver_count()
     }
 
-    /// Changes when extensions or their web-client passwords change.
+    /// Changes when extensions, their bindings or web-client passwords change, or an agent
+    /// signs out.
     pub fn agent_access_changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.agents.access.subscribe()
+        self.directory.access_changes()
     }
 
     /// An agent signed out (or a session holding one ended): live connections re-check theirs.
     pub fn agent_sessions_changed(&self) {
-        self.agent_access_changed();
-    }
-
-    pub(crate) fn agent_access_changed(&self) {
-        self.agents.access.send_modify(|v| *v += 1);
+        self.directory.access_changed();
     }
 
     /// The extension an agent is signed in with, while its sign-in is still good: the
@@ -234,7 +227,7 @@ impl Engine {
             .web_password_hash(&session.extension)
             .await?
             .filter(|(_, hash)| password_stamp(hash) == session.stamp)
-            .map(|(row, _)| super::pbx::to_model(row)))
+            .map(|(row, _)| super::directory::extensions::to_model(row)))
     }
 
     /// The session record of a successful sign-in.
@@ -254,11 +247,11 @@ impl Engine {
     fn known_caller(&self, st: &CallState, extension: &str) -> Option<ZohoRecord> {
         if self.zoho.switch() != Switch::On
             || st.direction == Direction::Internal
-            || self.directory().by_extension(extension).is_none()
+            || self.directory.get().by_extension(extension).is_none()
         {
             return None;
         }
-        self.lookups.get(st.number_key.as_deref()?).flatten()
+        self.lookup.cache.get(st.number_key.as_deref()?).flatten()
     }
 
     /// A call as `extension` sees it.
@@ -317,7 +310,7 @@ impl Engine {
         if st.direction != Direction::Inbound
             || !ringing
             || self.zoho.switch() != Switch::On
-            || self.directory().by_extension(extension).is_none()
+            || self.directory.get().by_extension(extension).is_none()
         {
             return;
         }

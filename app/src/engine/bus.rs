@@ -234,7 +234,7 @@ impl Engine {
                 self.pbx_connection.set_phone(&extension, status);
             }
             Notice::Jobs => self.jobs_wake.notify_one(),
-            Notice::Forget { key } => self.lookups.forget(&key),
+            Notice::Forget { key } => self.lookup.cache.forget(&key),
             Notice::Reload { table } => self.reload(&table).await,
         }
     }
@@ -246,7 +246,9 @@ impl Engine {
                 self.forget_departments();
                 self.zoho.reload_switch().await
             }
-            "pbx_extension" | "zoho_agent" | "agent_binding" => self.rebuild_directory().await,
+            "pbx_extension" | "zoho_agent" | "agent_binding" => {
+                self.directory.rebuild().await.map_err(Into::into)
+            }
             "rule_settings" => self.load_rules().await,
             "app_secret" => self.pbx_connection.load_push_secret().await,
             "pbx_connection" => {
@@ -272,7 +274,7 @@ impl Engine {
         ] {
             self.reload(table).await;
         }
-        self.lookups.clear();
+        self.lookup.cache.clear();
     }
 }
 

@@ -379,7 +379,7 @@ impl Engine {
     /// Who the call is with: the lookup (cached), the creation of an unknown caller, and the
     /// sync of the record to the company contacts group.
     async fn job_contact(&self, w: &CallWork, now: i64) -> Result<Step, EngineError> {
-        let mut record = self.lookup_number(&w.number).await?;
+        let mut record = self.lookup.lookup_number(&self.zoho, &w.number).await?;
         let mut created = false;
         let mut failed = None;
         if let (Some(rec), Some(_)) = (&record, w.create_as) {
@@ -486,10 +486,14 @@ impl Engine {
                 .await?;
             let found = match recent {
                 Some(r) => Some(r),
-                None => self.search_number(&ctx, &w.number).await?,
+                None => {
+                    self.lookup
+                        .search_number(&self.zoho, &ctx, &w.number)
+                        .await?
+                }
             };
             if let Some(rec) = found {
-                self.lookups.put(&w.number_key, Some(rec.clone()));
+                self.lookup.cache.put(&w.number_key, Some(rec.clone()));
                 self.tell(super::bus::Notice::Forget {
                     key: w.number_key.clone(),
                 });
@@ -531,7 +535,7 @@ impl Engine {
         .ok_or_else(|| {
             EngineError::Zoho(ZohoError::Decode("the created record has no id".into()))
         })?;
-        self.lookups.put(&w.number_key, Some(rec.clone()));
+        self.lookup.cache.put(&w.number_key, Some(rec.clone()));
         self.tell(super::bus::Notice::Forget {
             key: w.number_key.clone(),
         });

@@ -14,10 +14,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::numbers::PhoneField;
+use std::sync::Arc;
+
+use super::metrics::Metrics;
+use super::numbers::{NumberPolicy, PhoneField};
 use super::zoho::api::Desk;
 use super::zoho::connection::DeskCtx;
-use super::{Engine, EngineError};
+use super::zoho::ZohoConnection;
+use super::EngineError;
 use crate::model::ZohoModule;
 
 const HIT_TTL: Duration = Duration::from_secs(600);
@@ -174,29 +178,46 @@ impl LookupCache {
     }
 }
 
-impl Engine {
-    /// Empties the lookup cache (what Disconnect does; tests that change Zoho's data too).
-    pub fn forget_lookups(&self) {
-        self.lookups.clear();
+/// The lookup service: who a number is, from the cache or Zoho Desk.
+#[derive(Debug)]
+pub struct Lookup {
+    /// Number key → record (or nobody); shared with the jobs that create records and the
+    /// notices of other instances.
+    pub cache: LookupCache,
+    numbers: NumberPolicy,
+    metrics: Arc<Metrics>,
+}
+
+impl Lookup {
+    pub fn new(numbers: NumberPolicy, metrics: Arc<Metrics>) -> Lookup {
+        Lookup {
+            cache: LookupCache::default(),
+            numbers,
+            metrics,
+        }
     }
 
     /// The record a number belongs to: from the cache, else from Zoho (then cached).
-    pub async fn lookup_number(&self, raw: &str) -> Result<Option<ZohoRecord>, EngineError> {
-        if self.numbers().search_forms(raw).is_none() {
+    pub async fn lookup_number(
+        &self,
+        zoho: &ZohoConnection,
+        raw: &str,
+    ) -> Result<Option<ZohoRecord>, EngineError> {
+        if self.numbers.search_forms(raw).is_none() {
             // A feature code or no number at all: nobody in Zoho, and nothing to ask.
             return Ok(None);
         }
-        let key = self.numbers().key(raw);
-        if let Some(hit) = self.lookups.get(&key) {
+        let key = self.numbers.key(raw);
+        if let Some(hit) = self.cache.get(&key) {
             self.metrics
                 .inc("helpdesk_lookup_cache_total", &[("result", "hit")]);
             return Ok(hit);
         }
         self.metrics
             .inc("helpdesk_lookup_cache_total", &[("result", "miss")]);
-        let ctx = self.zoho.desk_ctx().await?;
-        let found = self.search_number(&ctx, raw).await?;
-        self.lookups.put(&key, found.clone());
+        let ctx = zoho.desk_ctx().await?;
+        let found = self.search_number(zoho, &ctx, raw).await?;
+        self.cache.put(&key, found.clone());
         Ok(found)
     }
 
@@ -207,14 +228,15 @@ impl Engine {
     /// records with the number: see [`choose`]. Feature codes (`*`, `#`) match nobody.
     pub(crate) async fn search_number(
         &self,
+        zoho: &ZohoConnection,
         ctx: &DeskCtx,
         raw: &str,
     ) -> Result<Option<ZohoRecord>, EngineError> {
-        let policy = self.numbers();
+        let policy = self.numbers;
         let Some(forms) = policy.search_forms(raw) else {
             return Ok(None);
         };
-        let desk = Desk::new(&self.zoho, ctx);
+        let desk = Desk::new(zoho, ctx);
         let mut found: Vec<ZohoRecord> = Vec::new();
         for field in [PhoneField::Phone, PhoneField::Mobile] {
             for page in 0..SEARCH_PAGES {

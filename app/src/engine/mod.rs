@@ -3,7 +3,6 @@
 
 pub mod agent;
 pub mod auth;
-pub mod bindings;
 pub mod bus;
 pub mod calls;
 pub mod directory;
@@ -11,7 +10,6 @@ pub mod jobs;
 pub mod lookup;
 pub mod metrics;
 pub mod numbers;
-pub mod pbx;
 pub mod pbx_connection;
 pub mod pbx_events;
 pub mod phonebook;
@@ -110,10 +108,10 @@ pub struct Engine {
     pub zoho: ZohoConnection,
     /// The PBX's OpenAPI: its address, its API application, the last test.
     pub pbx_connection: pbx_connection::PbxConnection,
-    /// Extension number → bound agent, in memory (see [`directory`]).
-    directory: directory::DirectoryCell,
-    /// The running "Refresh Zoho Desk users", for the page's live count.
-    users_refresh: bindings::RefreshState,
+    /// Extensions, Zoho Desk users and their bindings, and who answers where, in memory.
+    pub directory: directory::Directory,
+    /// The company contacts (phonebook) and the Helpdesk group.
+    pub phonebook: phonebook::Phonebook,
     /// The call-event intake's shared secret (see [`calls`]).
     webhook_secret: std::sync::RwLock<Option<Sensitive>>,
     /// Serializes call-event ingestion.
@@ -122,8 +120,8 @@ pub struct Engine {
     calls_changed: tokio::sync::watch::Sender<u64>,
     /// Counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
-    /// Number → Zoho record (see [`lookup`]).
-    lookups: lookup::LookupCache,
+    /// Who a number is: the cache, then Zoho (see [`lookup`]).
+    pub lookup: lookup::Lookup,
     /// The rule settings every fact is planned with.
     rules: std::sync::RwLock<Arc<crate::model::RuleSettings>>,
     /// Wakes the job worker: new work, a retry, the switch turned on.
@@ -194,20 +192,23 @@ impl Engine {
             config.sandbox.clone(),
             config.public_url.clone(),
         );
+        let directory = directory::Directory::new(store.clone(), config.pbx_sync_every_ms);
+        let phonebook = phonebook::Phonebook::new(store.clone());
+        let lookup = lookup::Lookup::new(config.numbers, metrics.clone());
         Engine {
             store,
             secrets,
             config,
             zoho,
             pbx_connection,
-            directory: Default::default(),
-            users_refresh: Default::default(),
+            directory,
+            phonebook,
             webhook_secret: Default::default(),
             intake_lock: tokio::sync::Mutex::new(()),
             // A random start: a page open across a restart still sees a change.
             calls_changed: tokio::sync::watch::Sender::new(rand::random::<u32>() as u64),
             metrics,
-            lookups: Default::default(),
+            lookup,
             rules: Default::default(),
             jobs_wake,
             #[cfg(feature = "test-hooks")]
@@ -235,5 +236,18 @@ impl Engine {
 
     pub fn pbx_utc_offset(&self) -> time::UtcOffset {
         self.config.pbx_utc_offset
+    }
+
+    /// The record a number belongs to: from the cache, else from Zoho Desk (then cached).
+    pub async fn lookup_number(
+        &self,
+        raw: &str,
+    ) -> Result<Option<lookup::ZohoRecord>, EngineError> {
+        self.lookup.lookup_number(&self.zoho, raw).await
+    }
+
+    /// Empties the lookup cache (what Disconnect does; tests that change Zoho's data too).
+    pub fn forget_lookups(&self) {
+        self.lookup.cache.clear();
     }
 }

@@ -17,7 +17,7 @@ use super::yeastar::{PbxApi, PbxError};
 use super::{zoho, EngineError, SandboxDefaults};
 use crate::model::{
     FieldError, FieldProblem, PbxConnectionView, PbxEventsVia, PbxSandboxFill, PbxSettingsInput,
-    PbxStatus, PbxSyncProgress, PhoneStatus,
+    PbxStatus, PhoneStatus,
 };
 
 pub(crate) const PURPOSE_PBX_SECRET: &str = "pbx.client_secret";
@@ -35,12 +35,6 @@ pub struct PbxConnection {
     push_secret: std::sync::RwLock<Option<Sensitive>>,
     /// The client for the saved settings (built on first use, dropped when they change).
     api: tokio::sync::Mutex<Option<Arc<PbxApi>>>,
-    /// One extension sync at a time.
-    pub(crate) sync_lock: tokio::sync::Mutex<()>,
-    /// How far the running sync is (`None`: no sync running).
-    pub(crate) sync_progress: tokio::sync::watch::Sender<Option<PbxSyncProgress>>,
-    /// When the last automatic sync was tried (ms).
-    pub(crate) last_auto_sync_ms: std::sync::atomic::AtomicI64,
     /// The PBX's event socket (when events come by WebSocket).
     pub events: super::pbx_events::PbxEvents,
     /// Each extension's phone as the PBX last reported it (30008), since this process began
@@ -93,9 +87,6 @@ impl PbxConnection {
             public_url,
             push_secret: Default::default(),
             api: Default::default(),
-            sync_lock: Default::default(),
-            sync_progress: tokio::sync::watch::Sender::new(None),
-            last_auto_sync_ms: Default::default(),
             events: Default::default(),
             phones: Default::default(),
         }
@@ -117,16 +108,6 @@ impl PbxConnection {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-    }
-
-    /// How far the running extension sync is, if one runs.
-    pub fn sync_progress(&self) -> Option<PbxSyncProgress> {
-        *self.sync_progress.borrow()
-    }
-
-    /// Every step of the syncs from now on (for tests that follow one).
-    pub fn watch_sync_progress(&self) -> tokio::sync::watch::Receiver<Option<PbxSyncProgress>> {
-        self.sync_progress.subscribe()
     }
 
     /// Opens the stored webhook secret for the intake (at start).

@@ -3,14 +3,15 @@
 //!
 //! The group bound to the helpdesk carries the Helpdesk tag. While it does, the group and its
 //! contacts are read-only: every edit or delete by hand is refused with
-//! [`EngineError::ReadOnly`]; only [`Engine::upsert_synced_contact`] writes into it. Releasing
+//! [`EngineError::ReadOnly`]; only [`Phonebook::upsert_synced_contact`] writes into it. Releasing
 //! the tag (disconnect, or sync switched off) leaves the group and its contacts, editable.
 
 use time::OffsetDateTime;
 
-use super::pbx::is_email;
+use super::directory::extensions::is_email;
 use super::store::contacts::PhonebookWriteError;
-use super::{Engine, EngineError};
+use super::store::Store;
+use super::EngineError;
 use crate::model::{
     ContactGroup, FieldError, FieldProblem, PhonebookContact, PhonebookContactInput,
 };
@@ -43,7 +44,7 @@ pub struct SyncedRecord {
     pub home_phone: Option<String>,
 }
 
-/// What [`Engine::upsert_synced_contact`] did.
+/// What [`Phonebook::upsert_synced_contact`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UpsertOutcome {
     /// The record was not in the group: it is now.
@@ -204,7 +205,17 @@ fn write_error(e: PhonebookWriteError, duplicate: &str) -> EngineError {
     }
 }
 
-impl Engine {
+/// The company contacts service: groups, their contacts, and the group Contact Sync fills.
+#[derive(Clone, Debug)]
+pub struct Phonebook {
+    store: Store,
+}
+
+impl Phonebook {
+    pub fn new(store: Store) -> Phonebook {
+        Phonebook { store }
+    }
+
     /// Every company contacts group, by name, with its number of contacts and Helpdesk tag.
     pub async fn phonebook_groups(&self) -> Result<Vec<ContactGroup>, EngineError> {
         Ok(self.store.contact_groups().await?)

@@ -54,7 +54,7 @@ impl Engine {
 
     /// The rules section of the page.
     pub async fn rules_view(&self) -> Result<RulesView, EngineError> {
-        let groups = self.phonebook_groups().await?;
+        let groups = self.phonebook.phonebook_groups().await?;
         self.forget_departments();
         let (departments, edition) = match self.zoho.desk_ctx().await {
             Ok(ctx) => {
@@ -96,7 +96,7 @@ impl Engine {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_string);
-        let groups = self.phonebook_groups().await?;
+        let groups = self.phonebook.phonebook_groups().await?;
         if s.sync_contacts && new_group.is_none() {
             match s
                 .sync_group_id
@@ -139,6 +139,7 @@ impl Engine {
             let id = match new_group {
                 // The new group's name errors belong to the rules form's field.
                 Some(name) => self
+                    .phonebook
                     .create_phonebook_group(&name)
                     .await
                     .map_err(|e| match e {
@@ -151,10 +152,10 @@ impl Engine {
                     })?,
                 None => s.sync_group_id.expect("checked above"),
             };
-            self.bind_helpdesk_group(id).await?;
+            self.phonebook.bind_helpdesk_group(id).await?;
             s.sync_group_id = Some(id);
         } else {
-            self.release_helpdesk_group().await?;
+            self.phonebook.release_helpdesk_group().await?;
             s.sync_group_id = None;
         }
         let body = serde_json::to_string(&s).expect("plain data");
@@ -195,17 +196,23 @@ impl Engine {
             mobile_phone: rec.mobile.clone(),
             home_phone: None,
         };
-        Ok(match self.upsert_synced_contact(group_id, &synced).await {
-            Ok(UpsertOutcome::Created) => SyncNote::Added,
-            Ok(UpsertOutcome::Updated) => SyncNote::Updated,
-            Ok(UpsertOutcome::Unchanged) => SyncNote::Unchanged,
-            // The phonebook's own rules refused the record (a phone it cannot dial, a name too
-            // long): the lookup still counts, the sync is reported with the fields.
-            Err(EngineError::Invalid(list)) => SyncNote::Refused {
-                fields: list.into_iter().map(|f| f.field).collect(),
+        Ok(
+            match self
+                .phonebook
+                .upsert_synced_contact(group_id, &synced)
+                .await
+            {
+                Ok(UpsertOutcome::Created) => SyncNote::Added,
+                Ok(UpsertOutcome::Updated) => SyncNote::Updated,
+                Ok(UpsertOutcome::Unchanged) => SyncNote::Unchanged,
+                // The phonebook's own rules refused the record (a phone it cannot dial, a name too
+                // long): the lookup still counts, the sync is reported with the fields.
+                Err(EngineError::Invalid(list)) => SyncNote::Refused {
+                    fields: list.into_iter().map(|f| f.field).collect(),
+                },
+                Err(e) => return Err(e),
             },
-            Err(e) => return Err(e),
-        })
+        )
     }
 
     /// Disconnect (requirements §10): revokes the refresh token at Zoho where possible, then
@@ -219,13 +226,13 @@ impl Engine {
             .store
             .cancel_jobs("disconnected from Zoho Desk", now_ms())
             .await?;
-        self.release_helpdesk_group().await?;
+        self.phonebook.release_helpdesk_group().await?;
         self.store.clear_rule_settings().await?;
         *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(RuleSettings::default());
         self.store.clear_zoho_state().await?;
-        self.lookups.clear();
+        self.lookup.cache.clear();
         self.forget_departments();
-        self.rebuild_directory().await?;
+        self.directory.rebuild().await?;
         self.zoho.follow_switch(None);
         tracing::info!(cancelled, "disconnected from Zoho Desk");
         Ok(())

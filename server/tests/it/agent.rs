@@ -159,9 +159,9 @@ async fn screen_pops_reach_only_their_agent_once_and_only_for_known_callers() {
     app.connect().await;
     app.call("helpdesk/users/refresh", &[]).await;
     app.call("helpdesk/users/auto_bind", &[]).await;
-    assert!(app.engine.bound_agent("2005").is_some());
+    assert!(app.engine.directory.bound_agent("2005").is_some());
     assert!(
-        app.engine.bound_agent("2009").is_none(),
+        app.engine.directory.bound_agent("2009").is_none(),
         "Reception has no e-mail"
     );
 

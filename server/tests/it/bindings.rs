@@ -79,7 +79,12 @@ async fn a_large_org_is_fetched_bound_by_email_and_by_hand() {
         .await;
     assert_eq!(s, 200, "{body}");
     // The engine's in-memory lookup follows at once.
-    let at = |n: &str| app.engine.bound_agent(n).map(|b| b.agent_name.clone());
+    let at = |n: &str| {
+        app.engine
+            .directory
+            .bound_agent(n)
+            .map(|b| b.agent_name.clone())
+    };
     assert_eq!(at("2009").as_deref(), Some("Emma Wang"));
     assert_eq!(at("2005").as_deref(), Some("Kristin Hale"));
     assert_eq!(at("2010"), None, "a disabled agent is never bound");

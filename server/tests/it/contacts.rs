@@ -365,35 +365,47 @@ async fn the_helpdesk_group_is_filled_by_sync_and_read_only_until_released() {
         )
         .await;
     assert_eq!(s, 200);
-    match engine.bind_helpdesk_group(used).await {
+    match engine.phonebook.bind_helpdesk_group(used).await {
         Err(EngineError::GroupNotEmpty { group, contacts }) => {
             assert_eq!((group.as_str(), contacts), ("Used", 1))
         }
         other => panic!("bound a non-empty group: {other:?}"),
     }
     assert!(matches!(
-        engine.bind_helpdesk_group(9999).await,
+        engine.phonebook.bind_helpdesk_group(9999).await,
         Err(EngineError::NotFound)
     ));
     assert_eq!(group(&app, used).await["helpdesk"], false);
 
     let hd = create_group(&app, "Helpdesk_Synchronization").await;
-    engine.bind_helpdesk_group(hd).await.unwrap();
+    engine.phonebook.bind_helpdesk_group(hd).await.unwrap();
     assert_eq!(group(&app, hd).await["helpdesk"], true);
 
     // The sync fills it: created once, then updated in place, never duplicated.
     let rec = record("1892000000042032", "+8613800138000");
     assert_eq!(
-        engine.upsert_synced_contact(hd, &rec).await.unwrap(),
+        engine
+            .phonebook
+            .upsert_synced_contact(hd, &rec)
+            .await
+            .unwrap(),
         UpsertOutcome::Created
     );
     assert_eq!(
-        engine.upsert_synced_contact(hd, &rec).await.unwrap(),
+        engine
+            .phonebook
+            .upsert_synced_contact(hd, &rec)
+            .await
+            .unwrap(),
         UpsertOutcome::Unchanged
     );
     let moved = record("1892000000042032", "+86 138 0013 9999");
     assert_eq!(
-        engine.upsert_synced_contact(hd, &moved).await.unwrap(),
+        engine
+            .phonebook
+            .upsert_synced_contact(hd, &moved)
+            .await
+            .unwrap(),
         UpsertOutcome::Updated
     );
     let list = contacts(&app, hd).await;
@@ -403,6 +415,7 @@ async fn the_helpdesk_group_is_filled_by_sync_and_read_only_until_released() {
     assert_eq!(list[0]["zoho_module"], "contacts");
     assert_eq!(
         engine
+            .phonebook
             .upsert_synced_contact(hd, &record("1892000000042099", "5503309"))
             .await
             .unwrap(),
@@ -412,7 +425,7 @@ async fn the_helpdesk_group_is_filled_by_sync_and_read_only_until_released() {
     // A record without a phone number is refused with the reason (for the integration log).
     let mut no_phone = record("1892000000042100", "");
     no_phone.mobile_phone = None;
-    match engine.upsert_synced_contact(hd, &no_phone).await {
+    match engine.phonebook.upsert_synced_contact(hd, &no_phone).await {
         Err(EngineError::Invalid(f)) => {
             assert_eq!(f.len(), 1);
             assert_eq!(
@@ -423,7 +436,7 @@ async fn the_helpdesk_group_is_filled_by_sync_and_read_only_until_released() {
         other => panic!("synced a record without a phone: {other:?}"),
     }
     // Binding the bound group again changes nothing (it is not empty, but it is the one).
-    engine.bind_helpdesk_group(hd).await.unwrap();
+    engine.phonebook.bind_helpdesk_group(hd).await.unwrap();
 
     // Every edit by hand is refused, with the reason.
     let hds = hd.to_string();
@@ -460,14 +473,14 @@ async fn the_helpdesk_group_is_filled_by_sync_and_read_only_until_released() {
     }
     // The engine refuses too, whoever calls it.
     assert!(matches!(
-        engine.delete_phonebook_group(hd).await,
+        engine.phonebook.delete_phonebook_group(hd).await,
         Err(EngineError::ReadOnly(_))
     ));
     assert_eq!(contacts(&app, hd).await.len(), 2);
 
     // Only one group carries the tag: binding another takes it from the first.
     let next = create_group(&app, "Next").await;
-    engine.bind_helpdesk_group(next).await.unwrap();
+    engine.phonebook.bind_helpdesk_group(next).await.unwrap();
     let tagged: Vec<Value> = groups(&app)
         .await
         .into_iter()
@@ -475,11 +488,11 @@ async fn the_helpdesk_group_is_filled_by_sync_and_read_only_until_released() {
         .map(|g| g["name"].clone())
         .collect();
     assert_eq!(tagged, [json!("Next")]);
-    engine.bind_helpdesk_group(hd).await.unwrap_err();
+    engine.phonebook.bind_helpdesk_group(hd).await.unwrap_err();
 
     // Released (disconnect, or sync off): every group is editable, and the contacts stay.
-    engine.bind_helpdesk_group(next).await.unwrap();
-    engine.release_helpdesk_group().await.unwrap();
+    engine.phonebook.bind_helpdesk_group(next).await.unwrap();
+    engine.phonebook.release_helpdesk_group().await.unwrap();
     assert!(groups(&app).await.iter().all(|g| g["helpdesk"] == false));
     for (endpoint, form) in [
         (

@@ -198,6 +198,7 @@ async fn web_client_passwords_are_write_only_hashed_and_verified() {
     );
     assert!(app
         .engine
+        .directory
         .verify_web_client("2005", "short")
         .await
         .unwrap()
@@ -223,6 +224,7 @@ async fn web_client_passwords_are_write_only_hashed_and_verified() {
     assert_eq!(k["web_password_set"], true);
     let ok = app
         .engine
+        .directory
         .verify_web_client("2005", "kristin-web-1")
         .await
         .unwrap();
@@ -234,6 +236,7 @@ async fn web_client_passwords_are_write_only_hashed_and_verified() {
     ] {
         assert!(app
             .engine
+            .directory
             .verify_web_client(number, pw)
             .await
             .unwrap()
@@ -247,6 +250,7 @@ async fn web_client_passwords_are_write_only_hashed_and_verified() {
     assert_eq!(s, 200);
     assert!(app
         .engine
+        .directory
         .verify_web_client("2005", "kristin-web-1")
         .await
         .unwrap()

@@ -413,7 +413,7 @@ async fn the_simulator_goes_through_the_intake_and_the_log_shows_facts() {
     app.connect().await;
     app.call("helpdesk/users/refresh", &[]).await;
     app.call("helpdesk/users/auto_bind", &[]).await;
-    assert!(app.engine.bound_agent("2005").is_some());
+    assert!(app.engine.directory.bound_agent("2005").is_some());
     let zoho = |op: &'static str| {
         app.engine
             .metrics

@@ -478,7 +478,7 @@ async fn the_admin_connects_the_pbx_and_a_wrong_secret_shows_the_pbxs_words() {
 async fn extensions_sync_from_the_pbx_adds_renames_and_removes_with_the_binding() {
     let app = crate::support::flows::connected().await;
     // The app's extensions are the demo ones; Kristin Hale (2005) is bound.
-    assert!(app.engine.bound_agent("2005").is_some());
+    assert!(app.engine.directory.bound_agent("2005").is_some());
     let (s, v) = save(
         &app,
         &[
@@ -503,7 +503,13 @@ async fn extensions_sync_from_the_pbx_adds_renames_and_removes_with_the_binding(
         .pbx
         .rename_extension("2005", "Kristin Hale-Morgan"));
     assert!(app.sandbox.pbx.remove_extension("2006"));
-    let liam = app.engine.bound_agent("2006").unwrap().agent_name.clone();
+    let liam = app
+        .engine
+        .directory
+        .bound_agent("2006")
+        .unwrap()
+        .agent_name
+        .clone();
     let (s, r) = app.call("pbx/connection/sync", &[]).await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(
@@ -512,11 +518,12 @@ async fn extensions_sync_from_the_pbx_adds_renames_and_removes_with_the_binding(
                "removed": [{"number": "2006", "name": "Liam Chen", "agent": liam}]})
     );
     assert!(
-        app.engine.bound_agent("2006").is_none(),
+        app.engine.directory.bound_agent("2006").is_none(),
         "the binding went with it"
     );
     let kristin = app
         .engine
+        .directory
         .bound_agent("2005")
         .expect("a rename keeps the binding");
     assert_eq!(kristin.extension_name, "Kristin Hale-Morgan");
@@ -540,7 +547,7 @@ async fn extensions_sync_from_the_pbx_adds_renames_and_removes_with_the_binding(
 
     // 2,000 extensions: one sync, page by page, in one transaction, saying how far it is.
     app.sandbox.pbx.generate_extensions(2000);
-    let mut watch = app.engine.pbx_connection.watch_sync_progress();
+    let mut watch = app.engine.directory.watch_sync_progress();
     let steps = tokio::spawn(async move {
         let mut steps = Vec::new();
         while watch.changed().await.is_ok() {

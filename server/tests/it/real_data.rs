@@ -99,7 +99,7 @@ async fn a_last_name_alone_is_synced_and_a_feature_code_matches_nobody() {
             .contains("is the contact Lovelace; added to the company contacts"),
         "{contact}"
     );
-    let groups = app.engine.phonebook_groups().await.unwrap();
+    let groups = app.engine.phonebook.phonebook_groups().await.unwrap();
     assert_eq!(groups.iter().find(|g| g.helpdesk).unwrap().contacts, 1);
 
     // A caller ID with `*` (a feature code) is nobody in Zoho, and Zoho is not asked.
@@ -260,7 +260,7 @@ async fn a_missed_ring_group_call_is_ticketed_for_the_first_bound_extension_that
     .await;
     assert_eq!(s, 200, "{body}");
     assert!(
-        app.engine.bound_agent("2009").is_none(),
+        app.engine.directory.bound_agent("2009").is_none(),
         "Reception is unbound"
     );
     // The group rings Reception (2009, unbound) first, then Kristin Hale (2005); nobody answers.

@@ -66,7 +66,7 @@ async fn all_rules(app: &TestApp) {
 
 /// The same rules again, on the group made by [`all_rules`].
 async fn all_rules_again(app: &TestApp) {
-    let g = app.engine.phonebook_groups().await.unwrap();
+    let g = app.engine.phonebook.phonebook_groups().await.unwrap();
     let id = g
         .iter()
         .find(|g| g.name == "Zoho Desk callers")
@@ -107,7 +107,13 @@ async fn known_contact_answered_unknown_missed_account_and_incomplete() {
         .find(|x| x["subject"] == "Inbound Completed - from <5503301> to Kristin Hale<2005>")
         .expect("the manual's subject");
     assert_eq!(ticket["channel"], "Phone");
-    let kristin = app.engine.bound_agent("2005").unwrap().agent_id.clone();
+    let kristin = app
+        .engine
+        .directory
+        .bound_agent("2005")
+        .unwrap()
+        .agent_id
+        .clone();
     assert_eq!(ticket["assigneeId"], json!(kristin));
     let full = desk(
         &app,
@@ -134,7 +140,7 @@ async fn known_contact_answered_unknown_missed_account_and_incomplete() {
         .contains("added to the company contacts"));
 
     // The group carries the Helpdesk tag and holds Paul Young, once, however often he calls.
-    let groups = app.engine.phonebook_groups().await.unwrap();
+    let groups = app.engine.phonebook.phonebook_groups().await.unwrap();
     let g = groups
         .iter()
         .find(|g| g.name == "Zoho Desk callers")
@@ -147,7 +153,7 @@ async fn known_contact_answered_unknown_missed_account_and_incomplete() {
         .as_str()
         .unwrap()
         .contains("already in the company contacts"));
-    let g = app.engine.phonebook_groups().await.unwrap();
+    let g = app.engine.phonebook.phonebook_groups().await.unwrap();
     assert_eq!(g.iter().find(|g| g.helpdesk).unwrap().contacts, 1);
 
     // An unknown caller, missed: one contact "Automatic New Contact 5503309", then its ticket.
@@ -201,9 +207,14 @@ async fn known_contact_answered_unknown_missed_account_and_incomplete() {
     assert!(jobs_of(&app, &c5).await.is_empty());
 
     // The synced group is read-only.
-    let g = app.engine.phonebook_groups().await.unwrap();
+    let g = app.engine.phonebook.phonebook_groups().await.unwrap();
     let g = g.iter().find(|g| g.helpdesk).unwrap();
-    assert!(app.engine.rename_phonebook_group(g.id, "x").await.is_err());
+    assert!(app
+        .engine
+        .phonebook
+        .rename_phonebook_group(g.id, "x")
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -598,11 +609,12 @@ async fn disabled_free_edition_permanent_failure_retry_and_disconnect() {
         "disconnected from Zoho Desk"
     );
     assert_eq!(app.connection().await["status"], "NotConnected");
-    assert!(app.engine.bound_agent("2005").is_none());
-    let g = app.engine.phonebook_groups().await.unwrap();
+    assert!(app.engine.directory.bound_agent("2005").is_none());
+    let g = app.engine.phonebook.phonebook_groups().await.unwrap();
     let g = g.iter().find(|g| g.name == "Zoho Desk callers").unwrap();
     assert!(!g.helpdesk);
     app.engine
+        .phonebook
         .rename_phonebook_group(g.id, "Former Zoho callers")
         .await
         .unwrap();
@@ -630,7 +642,7 @@ async fn disconnect_cuts_locally_when_zoho_cannot_revoke() {
     let (s, b) = app.call("helpdesk/disconnect", &[]).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(app.connection().await["status"], "NotConnected");
-    assert!(app.engine.bound_agent("2005").is_none());
+    assert!(app.engine.directory.bound_agent("2005").is_none());
     // The token Zoho still holds is no longer ours: nothing of it is kept.
     assert_eq!(app.sandbox.live_refresh_tokens(), 1);
     app.sandbox_control("", json!({"outage": false})).await;
@@ -645,10 +657,11 @@ async fn accounts_sync_create_as_account_and_outbound_creation() {
     let app = connected().await;
     // Sync the Accounts module to an empty group; create unknown outbound numbers as accounts.
     app.engine
+        .phonebook
         .create_phonebook_group("Customers")
         .await
         .unwrap();
-    let g = app.engine.phonebook_groups().await.unwrap();
+    let g = app.engine.phonebook.phonebook_groups().await.unwrap();
     let id = g
         .iter()
         .find(|g| g.name == "Customers")
@@ -681,6 +694,7 @@ async fn accounts_sync_create_as_account_and_outbound_creation() {
         .contains("the account Acme Logistics; added to the company contacts"));
     let contacts = app
         .engine
+        .phonebook
         .phonebook_contacts(id.parse().unwrap())
         .await
         .unwrap();
@@ -723,6 +737,7 @@ async fn accounts_sync_create_as_account_and_outbound_creation() {
     assert_eq!(accounts.len(), 1, "{accounts:?}");
     let synced = app
         .engine
+        .phonebook
         .phonebook_contacts(id.parse().unwrap())
         .await
         .unwrap();
@@ -753,6 +768,7 @@ async fn accounts_sync_create_as_account_and_outbound_creation() {
         .contains("Globex Trading; not synced: that company contacts group is no longer synced"));
     assert_eq!(
         app.engine
+            .phonebook
             .phonebook_contacts(id.parse().unwrap())
             .await
             .unwrap()
@@ -761,8 +777,14 @@ async fn accounts_sync_create_as_account_and_outbound_creation() {
     );
 
     // A non-empty group cannot be chosen for sync.
-    let other = app.engine.create_phonebook_group("Full").await.unwrap();
+    let other = app
+        .engine
+        .phonebook
+        .create_phonebook_group("Full")
+        .await
+        .unwrap();
     app.engine
+        .phonebook
         .create_phonebook_contact(
             other,
             app::model::PhonebookContactInput {

@@ -32,7 +32,7 @@ impl Engine {
             .and_then(|o| o.extension.clone())
             .or_else(|| row.state.answered.as_ref().map(|(x, _)| x.clone()))
             .or_else(|| row.state.ringing.keys().next().cloned());
-        let dir = self.directory();
+        let dir = self.directory.get();
         CallSummary {
             call_id: row.call_id.clone(),
             direction: row.direction.clone(),

@@ -365,7 +365,7 @@ impl Engine {
     /// connected and switched on — and which jobs it causes under the rules. Facts made while
     /// it is off stay off (switching on does not replay the calls of the pause).
     fn fact_decider(&self) -> impl Fn(Fact, &CallState) -> NewFact + '_ {
-        let dir = self.directory();
+        let dir = self.directory.get();
         let switch = self.zoho.switch();
         let rules = self.rules();
         let metrics = &self.metrics;

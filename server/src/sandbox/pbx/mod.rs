@@ -172,7 +172,7 @@ pub struct PbxSandbox {
 
 impl PbxSandbox {
     pub fn new(client_id: &str, client_secret: &str) -> PbxSandbox {
-        let extensions = app::engine::pbx::DEMO_EXTENSIONS
+        let extensions = app::engine::directory::extensions::DEMO_EXTENSIONS
             .iter()
             .enumerate()
             .map(|(i, (number, name, email))| PbxExtension {

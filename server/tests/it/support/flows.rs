@@ -18,7 +18,7 @@ pub async fn connected_with(extra: &[(&str, &str)]) -> TestApp {
     app.connect().await;
     app.call("helpdesk/users/refresh", &[]).await;
     app.call("helpdesk/users/auto_bind", &[]).await;
-    assert!(app.engine.bound_agent("2005").is_some());
+    assert!(app.engine.directory.bound_agent("2005").is_some());
     app
 }
 

@@ -1,9 +1,14 @@
-//! The PBX side the integration needs: extensions (number, name, e-mail).
+//! The PBX's extensions the integration knows (number, name, e-mail): entered by hand,
+//! imported, or synced from the PBX; and their web-client passwords.
 
 use time::OffsetDateTime;
 
-use super::store::{ExtensionRow, WriteError};
-use super::{Engine, EngineError};
+use super::Directory;
+use crate::engine::auth::{self, Gate, SignInError};
+use crate::engine::pbx_connection::PbxConnection;
+use crate::engine::secrets::Sensitive;
+use crate::engine::store::{ExtensionRow, WriteError};
+use crate::engine::EngineError;
 use crate::model::{
     Extension, ExtensionInput, FieldError, FieldProblem, PbxSyncProgress, PbxSyncReport,
     RemovedExtension,
@@ -122,7 +127,7 @@ fn duplicate(field: &str) -> EngineError {
     }])
 }
 
-impl Engine {
+impl Directory {
     /// Sets an extension's web-client password (argon2id), or removes it with an empty one.
     pub async fn set_web_password(&self, id: i64, password: &str) -> Result<(), EngineError> {
         let hash = if password.is_empty() {
@@ -139,14 +144,14 @@ impl Engine {
                     },
                 }]));
             }
-            Some(super::auth::hash_password(super::secrets::Sensitive::new(password)).await)
+            Some(auth::hash_password(Sensitive::new(password)).await)
         };
         if self
             .store
             .set_web_password(id, hash.as_deref(), now())
             .await?
         {
-            self.agent_access_changed();
+            self.access_changed();
             Ok(())
         } else {
             Err(EngineError::NotFound)
@@ -161,8 +166,8 @@ impl Engine {
         password: &str,
     ) -> Result<Option<Extension>, EngineError> {
         let found = self.store.web_password_hash(number.trim()).await?;
-        let ok = super::auth::verify_or_dummy(
-            super::secrets::Sensitive::new(password),
+        let ok = auth::verify_or_dummy(
+            Sensitive::new(password),
             found.as_ref().map(|(_, h)| h.clone()),
         )
         .await;
@@ -170,19 +175,19 @@ impl Engine {
     }
 
     /// Signs an agent in to the web client with an extension number and its password,
-    /// throttled like the admin's sign-in ([`super::auth::attempt`]).
+    /// throttled like the admin's sign-in ([`auth::attempt`]) through the same `gate`.
     pub async fn agent_sign_in(
         &self,
+        gate: &Gate,
         number: &str,
         password: &str,
         addr: &str,
         now: i64,
-    ) -> Result<Extension, super::auth::SignInError> {
-        use super::auth::{attempt, Kind, SignInError};
-        attempt(
+    ) -> Result<Extension, SignInError> {
+        auth::attempt(
             &self.store,
-            &self.sign_in_gate,
-            Kind::Agent,
+            gate,
+            auth::Kind::Agent,
             number.trim(),
             addr,
             now,
@@ -245,7 +250,7 @@ impl Engine {
             )
             .await
         {
-            Ok(()) => self.rebuild_directory().await,
+            Ok(()) => Ok(self.rebuild().await?),
             Err(WriteError::DuplicateNumber) => Err(duplicate("number")),
             Err(WriteError::NotFound) => Err(EngineError::NotFound),
             Err(WriteError::Store(e)) => Err(e.into()),
@@ -254,7 +259,7 @@ impl Engine {
 
     pub async fn delete_extension(&self, id: i64) -> Result<(), EngineError> {
         match self.store.delete_extension(id).await {
-            Ok(()) => self.rebuild_directory().await,
+            Ok(()) => Ok(self.rebuild().await?),
             Err(WriteError::NotFound) => Err(EngineError::NotFound),
             Err(WriteError::DuplicateNumber) => Err(duplicate("number")),
             Err(WriteError::Store(e)) => Err(e.into()),
@@ -334,21 +339,21 @@ fn scopeguard(f: impl FnOnce()) -> impl Drop {
     Guard(Some(f))
 }
 
-impl Engine {
+impl Directory {
     /// "Sync extensions from the PBX": reads every extension of the connected PBX (page by
     /// page) and makes this list the same: new numbers added, names and e-mails updated,
     /// numbers gone from the PBX removed with their bindings (the report names them and the
     /// agent each was bound to). Web-client passwords and bindings of kept extensions stay.
     /// One transaction: a failure changes nothing.
-    pub async fn sync_extensions_from_pbx(&self) -> Result<PbxSyncReport, EngineError> {
-        let _one = self.pbx_connection.sync_lock.lock().await;
-        let progress = &self.pbx_connection.sync_progress;
+    pub async fn sync_from_pbx(&self, pbx: &PbxConnection) -> Result<PbxSyncReport, EngineError> {
+        let _one = self.pbx_sync.lock.lock().await;
+        let progress = &self.pbx_sync.progress;
         progress.send_replace(Some(PbxSyncProgress::default()));
         // However the sync ends, it is no longer running.
         let _done = scopeguard(|| {
             progress.send_replace(None);
         });
-        let api = self.pbx_connection.api().await?;
+        let api = pbx.api().await?;
         let read = api.all_extensions(SYNC_PAGE, |read, total| {
             progress.send_replace(Some(PbxSyncProgress {
                 read,
@@ -358,18 +363,18 @@ impl Engine {
         });
         let remote = match read.await {
             Ok(r) => {
-                self.pbx_connection.record(Ok(r.len())).await?;
+                pbx.record(Ok(r.len())).await?;
                 r
             }
             Err(e) => {
-                self.pbx_connection.record(Err(&e)).await?;
+                pbx.record(Err(&e)).await?;
                 return Err(e.into());
             }
         };
         let local = self.store.extensions().await?;
         let by_number: std::collections::HashMap<&str, &ExtensionRow> =
             local.iter().map(|l| (l.number.as_str(), l)).collect();
-        let dir = self.directory();
+        let dir = self.get();
         let mut report = PbxSyncReport {
             total: remote.len(),
             ..Default::default()
@@ -425,7 +430,7 @@ impl Engine {
         self.store
             .apply_extension_sync(&added, &updated, &removed_ids, now())
             .await?;
-        self.rebuild_directory().await?;
+        self.rebuild().await?;
         tracing::info!(
             total = report.total,
             added = report.added,
@@ -438,19 +443,52 @@ impl Engine {
 
     /// The housekeeping's automatic sync: every `pbx_sync_every_ms` while the PBX is connected.
     /// A failure is logged and tried again at the next period.
-    pub async fn sync_extensions_if_due(&self, now_ms: i64) {
+    pub async fn sync_from_pbx_if_due(&self, pbx: &PbxConnection, now_ms: i64) {
         use std::sync::atomic::Ordering;
-        let every = self.config.pbx_sync_every_ms;
-        let last = &self.pbx_connection.last_auto_sync_ms;
+        let every = self.pbx_sync.every_ms;
+        let last = &self.pbx_sync.last_auto_ms;
         if every <= 0 || now_ms - last.load(Ordering::Relaxed) < every {
             return;
         }
-        if !matches!(self.pbx_connection.is_connected().await, Ok(true)) {
+        if !matches!(pbx.is_connected().await, Ok(true)) {
             return;
         }
         last.store(now_ms, Ordering::Relaxed);
-        if let Err(e) = self.sync_extensions_from_pbx().await {
+        if let Err(e) = self.sync_from_pbx(pbx).await {
             tracing::warn!(error = %e, "the automatic extension sync from the PBX failed");
+        }
+    }
+
+    /// The sync from the PBX in progress, if one is running.
+    pub fn sync_progress(&self) -> Option<PbxSyncProgress> {
+        *self.pbx_sync.progress.borrow()
+    }
+
+    /// Every step of the syncs from the PBX, as they happen.
+    pub fn watch_sync_progress(&self) -> tokio::sync::watch::Receiver<Option<PbxSyncProgress>> {
+        self.pbx_sync.progress.subscribe()
+    }
+}
+
+/// "Sync extensions from the PBX": one at a time, its progress, the last automatic one.
+#[derive(Debug)]
+pub(super) struct PbxSync {
+    lock: tokio::sync::Mutex<()>,
+    /// How far the running sync is (`None`: no sync running).
+    progress: tokio::sync::watch::Sender<Option<PbxSyncProgress>>,
+    /// When the last automatic sync was tried (ms).
+    last_auto_ms: std::sync::atomic::AtomicI64,
+    /// How often the housekeeping syncs (`0`: only by hand).
+    every_ms: i64,
+}
+
+impl PbxSync {
+    pub(super) fn new(every_ms: i64) -> PbxSync {
+        PbxSync {
+            lock: Default::default(),
+            progress: tokio::sync::watch::Sender::new(None),
+            last_auto_ms: Default::default(),
+            every_ms,
         }
     }
 }

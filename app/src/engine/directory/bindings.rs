@@ -2,16 +2,17 @@
 //! (all pages), Auto Bind by e-mail, manual bindings, one agent ↔ one extension.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::directory::{BoundAgent, Directory};
-use super::store::FetchedAgent;
-use super::zoho::api::Desk;
-use super::zoho::connection::DeskCtx;
-use super::{Engine, EngineError};
+use super::Directory;
+use crate::engine::store::{AgentRow, FetchedAgent};
+use crate::engine::zoho::api::Desk;
+use crate::engine::zoho::connection::DeskCtx;
+use crate::engine::zoho::ZohoConnection;
+use crate::engine::EngineError;
 use crate::model::{
     AutoBindReport, BindingChange, BindingProblem, RefreshProgress, RefreshReport, Status,
     UsersView, ZohoUser,
@@ -77,11 +78,14 @@ fn agent_from_json(v: &Value) -> Option<FetchedAgent> {
     })
 }
 
-impl Engine {
+impl Directory {
     /// Fetches every agent of the org (all pages) and replaces the stored list; agents gone
     /// from Zoho lose their binding. The running count is published for
-    /// [`Engine::users_refresh_progress`] after each page.
-    pub async fn refresh_agents(&self) -> Result<RefreshReport, EngineError> {
+    /// [`Directory::users_refresh_progress`] after each page.
+    pub async fn refresh_agents(
+        &self,
+        zoho: &ZohoConnection,
+    ) -> Result<RefreshReport, EngineError> {
         let state = &self.users_refresh;
         let _one_at_a_time = state.running.lock().await;
         let _clear = ProgressGuard(state);
@@ -99,7 +103,7 @@ impl Engine {
             org_id: org,
             edition: None,
         };
-        let desk = Desk::new(&self.zoho, &ctx);
+        let desk = Desk::new(zoho, &ctx);
         state.set(Some(RefreshProgress {
             fetched: 0,
             total: None,
@@ -134,7 +138,7 @@ impl Engine {
             from += n;
         }
         let vanished = self.store.replace_agents(&all, now()).await?;
-        self.rebuild_directory().await?;
+        self.rebuild().await?;
         Ok(RefreshReport {
             fetched: all.len(),
             vanished,
@@ -204,7 +208,7 @@ impl Engine {
             }
         }
         self.store.set_bindings(&changes, now()).await?;
-        self.rebuild_directory().await?;
+        self.rebuild().await?;
         Ok(AutoBindReport {
             bound: changes.len(),
             unmatched,
@@ -215,7 +219,7 @@ impl Engine {
     pub async fn save_bindings(&self, changes: Vec<BindingChange>) -> Result<(), BindingError> {
         let agents = self.store.agents().await.map_err(EngineError::from)?;
         let extensions = self.extensions().await?;
-        let by_id: HashMap<&str, &super::store::AgentRow> =
+        let by_id: HashMap<&str, &AgentRow> =
             agents.iter().map(|a| (a.agent_id.as_str(), a)).collect();
         // The bindings as they would be after the change.
         let mut result: HashMap<String, Option<i64>> = agents
@@ -267,26 +271,7 @@ impl Engine {
             .set_bindings(&rows, now())
             .await
             .map_err(EngineError::from)?;
-        self.rebuild_directory().await?;
-        Ok(())
-    }
-
-    /// The agent bound to an extension number, if any (in memory; no query).
-    pub fn bound_agent(&self, number: &str) -> Option<Arc<BoundAgent>> {
-        self.directory.get().by_extension(number).cloned()
-    }
-
-    /// The whole directory, for callers that look up many extensions at once.
-    pub fn directory(&self) -> Arc<Directory> {
-        self.directory.get()
-    }
-
-    /// Re-reads the bindings into the in-memory directory; called after every change to
-    /// extensions, agents or bindings, and at start.
-    pub async fn rebuild_directory(&self) -> Result<(), EngineError> {
-        self.directory.rebuild(&self.store).await?;
-        // An extension renumbered or deleted: its agent's live connection checks its access.
-        self.agent_access_changed();
+        self.rebuild().await.map_err(EngineError::from)?;
         Ok(())
     }
 }
