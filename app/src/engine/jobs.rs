@@ -44,6 +44,16 @@ pub fn workers_for(edition: Option<&str>) -> i64 {
         _ => WORKERS,
     }
 }
+/// An instance whose heartbeat is older than this is gone: its share of Zoho's requests in
+/// flight goes back to the others (the housekeeping beats every minute).
+pub const INSTANCE_GONE_MS: i64 = 150_000;
+
+/// This instance's share of `workers` (Zoho's requests in flight for the org, a limit per org)
+/// when `instances` instances run jobs on one database: the same share each, at least one.
+pub fn share_of(workers: i64, instances: i64) -> i64 {
+    (workers / instances.max(1)).max(1)
+}
+
 /// The retry schedule: after the n-th failed attempt wait `SCHEDULE[n-1]` (the last repeats).
 pub const SCHEDULE_SECS: &[i64] = &[5, 30, 120, 600, 1800, 3600];
 /// A job still failing this long after it was made fails for good (retry by hand).
@@ -140,6 +150,25 @@ fn record_of(job: Option<&JobRow>) -> Option<ZohoRecord> {
 }
 
 impl Engine {
+    /// Writes this instance's heartbeat at `now_ms` and learns how many instances run jobs on
+    /// the database (one on SQLite); the housekeeping calls it every minute.
+    pub async fn heartbeat(&self, now_ms: i64) -> Result<i64, EngineError> {
+        let n = self
+            .store
+            .heartbeat(now_ms, now_ms - INSTANCE_GONE_MS)
+            .await?;
+        self.instances
+            .store(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+
+    /// Jobs this instance runs at once for an org of `edition`: its share of what the edition
+    /// allows ([`workers_for`]) among the instances alive at the last heartbeat.
+    pub fn job_slots(&self, edition: Option<&str>) -> usize {
+        let instances = self.instances.load(std::sync::atomic::Ordering::Relaxed);
+        share_of(workers_for(edition), instances) as usize
+    }
+
     /// Runs every job due at `now_ms` (and those they make due), as many at a time as the
     /// org's edition allows ([`workers_for`]), until none is left; returns how many attempts
     /// ran. Tests call it to drain the queue.
@@ -151,9 +180,9 @@ impl Engine {
         use futures::stream::{FuturesUnordered, StreamExt};
         self.store.reap_jobs(now_ms, false).await?;
         let workers = match self.zoho.desk_ctx().await {
-            Ok(ctx) => workers_for(ctx.edition.as_deref()),
-            Err(_) => WORKERS,
-        } as usize;
+            Ok(ctx) => self.job_slots(ctx.edition.as_deref()),
+            Err(_) => self.job_slots(None),
+        };
         let refill_at = workers.div_ceil(2);
         let mut running = FuturesUnordered::new();
         // The jobs running go on while more are claimed (one may hold the database's write
@@ -933,6 +962,17 @@ fn call_done(c: &Value, found_earlier: bool) -> Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instances_share_the_orgs_requests_in_flight() {
+        assert_eq!(share_of(24, 1), 24);
+        assert_eq!(share_of(24, 2), 12);
+        // Never more than the org allows in all, never nothing for an instance.
+        assert_eq!(share_of(9, 2), 4);
+        assert_eq!(share_of(4, 3), 1);
+        assert_eq!(share_of(4, 8), 1);
+        assert_eq!(share_of(4, 0), 4);
+    }
 
     #[test]
     fn jobs_at_once_stay_below_the_editions_concurrency() {

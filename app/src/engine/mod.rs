@@ -129,6 +129,8 @@ pub struct Engine {
     /// Test hook: the job kind whose next outcome is "lost" (see [`jobs`]).
     #[cfg(feature = "test-hooks")]
     crash_point: std::sync::Mutex<Option<crate::model::JobKind>>,
+    /// Instances alive on this database, this one included (its last heartbeat's count).
+    instances: std::sync::atomic::AtomicI64,
     /// The org's departments, as last read (10 minutes).
     departments: std::sync::Mutex<Option<(jobs::Departments, std::time::Instant)>>,
     /// The agent web clients' live events and screen-pop offers.
@@ -213,6 +215,7 @@ impl Engine {
             jobs_wake,
             #[cfg(feature = "test-hooks")]
             crash_point: Default::default(),
+            instances: std::sync::atomic::AtomicI64::new(1),
             departments: Default::default(),
             agents: Default::default(),
             sign_in_gate: Default::default(),

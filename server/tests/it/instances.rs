@@ -322,3 +322,30 @@ async fn an_agent_on_one_instance_gets_the_pop_of_a_call_that_reached_the_other_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_share_zohos_requests_in_flight_and_a_gone_one_gives_its_share_back() {
+    if support::db::postgres().is_none() {
+        eprintln!("skipped: several instances need PostgreSQL (HELPDESK_TEST_POSTGRES)");
+        return;
+    }
+    use app::engine::jobs::{workers_for, INSTANCE_GONE_MS};
+    let app = connected().await;
+    let now = app::engine::calls::now_ms();
+    let all = workers_for(None) as usize;
+    assert_eq!(app.engine.heartbeat(now).await.unwrap(), 1);
+    assert_eq!(app.engine.job_slots(None), all);
+
+    // A second instance counts itself in as it starts: each runs half of what the org allows.
+    let mut other = instance(&app, false);
+    assert_eq!(app.engine.heartbeat(now).await.unwrap(), 2);
+    assert_eq!(app.engine.job_slots(None), all / 2);
+    assert_eq!(app.engine.job_slots(Some("ENTERPRISE")), 12);
+
+    // Killed: once its heartbeat is older than INSTANCE_GONE_MS (it started within a minute
+    // of `now`), its share comes back to the survivor.
+    other.kill();
+    let later = now + INSTANCE_GONE_MS + 60_000;
+    assert_eq!(app.engine.heartbeat(later).await.unwrap(), 1);
+    assert_eq!(app.engine.job_slots(None), all);
+}

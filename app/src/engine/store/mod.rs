@@ -254,6 +254,35 @@ impl Store {
         Ok(())
     }
 
+    /// Records that this instance is alive at `now_ms`, and returns how many instances have
+    /// been (this one included) since `since_ms`. One process owns a SQLite database: 1.
+    pub async fn heartbeat(&self, now_ms: i64, since_ms: i64) -> Result<i64, StoreError> {
+        let Some((_, me)) = &self.postgres else {
+            return Ok(1);
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO instance_heartbeat (name, seen_ms) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET seen_ms = EXCLUDED.seen_ms",
+        )
+        .bind(me)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        // Instances gone for a day are forgotten (each start is a new name).
+        sqlx::query("DELETE FROM instance_heartbeat WHERE seen_ms < $1")
+            .bind(now_ms - 86_400_000)
+            .execute(&mut *tx)
+            .await?;
+        let live: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM instance_heartbeat WHERE seen_ms >= $1")
+                .bind(since_ms)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(live.max(1))
+    }
+
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
