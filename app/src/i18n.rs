@@ -90,8 +90,8 @@ impl Locale {
 #[derive(Clone, Copy, Debug)]
 pub struct I18nContext {
     locale: RwSignal<Locale>,
-    /// Bumped when the language changes: the routed page is drawn again (see `App`).
-    redraw: RwSignal<u64>,
+    /// Fires when the language changes: the routed page is drawn again (see `App`).
+    redraw: Trigger,
 }
 
 impl I18nContext {
@@ -115,7 +115,7 @@ impl I18nContext {
             return;
         }
         self.locale.update_untracked(|l| *l = locale);
-        self.redraw.update(|n| *n += 1);
+        self.redraw.notify();
         let signal = self.locale;
         leptos::task::spawn_local(async move { signal.notify() });
         #[cfg(feature = "hydrate")]
@@ -180,7 +180,7 @@ fn initial_locale() -> Locale {
 pub fn provide_i18n() -> I18nContext {
     let i18n = I18nContext {
         locale: RwSignal::new(initial_locale()),
-        redraw: RwSignal::new(0),
+        redraw: Trigger::new(),
     };
     provide_context(i18n);
     i18n
@@ -386,7 +386,7 @@ mod tests {
         Owner::new().with(|| {
             let i18n = I18nContext {
                 locale: RwSignal::new(Locale::zh_CN),
-                redraw: RwSignal::new(0),
+                redraw: Trigger::new(),
             };
             let (first, last, count) = (1, 2, 3);
             let zh = t_string!(i18n, showing_rows, first, last, count);

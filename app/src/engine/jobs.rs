@@ -179,10 +179,8 @@ impl Engine {
     pub async fn run_due_jobs(&self, now_ms: i64) -> Result<usize, EngineError> {
         use futures::stream::{FuturesUnordered, StreamExt};
         self.store.reap_jobs(now_ms, false).await?;
-        let workers = match self.zoho.desk_ctx().await {
-            Ok(ctx) => self.job_slots(ctx.edition.as_deref()),
-            Err(_) => self.job_slots(None),
-        };
+        let edition = self.zoho.desk_ctx().await.ok().and_then(|c| c.edition);
+        let workers = self.job_slots(edition.as_deref());
         let refill_at = workers.div_ceil(2);
         let mut running = FuturesUnordered::new();
         // The jobs running go on while more are claimed (one may hold the database's write

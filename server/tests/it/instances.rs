@@ -92,6 +92,16 @@ async fn post_event(http: &reqwest::Client, base: &str, secret: &str, e: &Value)
     }
 }
 
+/// Several instances need PostgreSQL: on SQLite (the suite's first pass) a test says it is
+/// skipped.
+fn without_postgres() -> bool {
+    let skip = support::db::postgres().is_none();
+    if skip {
+        eprintln!("skipped: several instances need PostgreSQL (HELPDESK_TEST_POSTGRES)");
+    }
+    skip
+}
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query(sql)
         .fetch_one(app.engine.store.pool())
@@ -102,8 +112,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_the_work_and_a_killed_one_loses_and_doubles_nothing() {
-    if support::db::postgres().is_none() {
-        eprintln!("skipped: several instances need PostgreSQL (HELPDESK_TEST_POSTGRES)");
+    if without_postgres() {
         return;
     }
     // The admin's side (and the Zoho Desk sandbox) in this process; it runs no jobs.
@@ -245,8 +254,7 @@ async fn call_at(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_on_one_instance_gets_the_pop_of_a_call_that_reached_the_other_once() {
-    if support::db::postgres().is_none() {
-        eprintln!("skipped: several instances need PostgreSQL (HELPDESK_TEST_POSTGRES)");
+    if without_postgres() {
         return;
     }
     // The first instance (in this process, with the sandbox) holds Kristin's live connection;
@@ -325,8 +333,7 @@ async fn an_agent_on_one_instance_gets_the_pop_of_a_call_that_reached_the_other_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_share_zohos_requests_in_flight_and_a_gone_one_gives_its_share_back() {
-    if support::db::postgres().is_none() {
-        eprintln!("skipped: several instances need PostgreSQL (HELPDESK_TEST_POSTGRES)");
+    if without_postgres() {
         return;
     }
     use app::engine::jobs::{workers_for, INSTANCE_GONE_MS};
