@@ -108,9 +108,9 @@ pub async fn build_app(
     ));
     engine.directory.rebuild().await?;
     // Counted among the instances from the start: the others' share of Zoho shrinks at once.
-    engine.heartbeat(app::engine::calls::now_ms()).await?;
+    engine.jobs.heartbeat(app::engine::calls::now_ms()).await?;
     engine.zoho.reload_switch().await?;
-    engine.load_rules().await?;
+    engine.rules.load().await?;
     engine
         .init_webhook_secret(config.webhook_secret.as_deref())
         .await?;
@@ -472,7 +472,7 @@ pub fn spawn_housekeeping(engine: SharedEngine, sessions: Sessions) {
 /// One round of the housekeeping at `now_ms` (the server runs it every minute; tests call it).
 pub async fn housekeeping(engine: &SharedEngine, sessions: &Sessions, now_ms: i64) {
     use tower_sessions::ExpiredDeletion;
-    if let Err(e) = engine.heartbeat(now_ms).await {
+    if let Err(e) = engine.jobs.heartbeat(now_ms).await {
         tracing::warn!(error = %e, "writing this instance's heartbeat failed");
     }
     match engine

@@ -207,13 +207,16 @@ pub async fn save_bindings(changes: Vec<BindingChange>) -> Result<(), AppError> 
 #[server(endpoint = "helpdesk/rules")]
 pub async fn rules() -> Result<RulesView, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.rules_view().await?)
+    Ok(engine.rules.view(&engine.zoho, &engine.phonebook).await?)
 }
 
 #[server(endpoint = "helpdesk/rules/save")]
 pub async fn save_rules(input: RulesInput) -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.save_rules(input).await?)
+    Ok(engine
+        .rules
+        .save(&engine.zoho, &engine.phonebook, input)
+        .await?)
 }
 
 /// Disconnect: revoke, forget the authorization, bindings and rules, cancel pending work.

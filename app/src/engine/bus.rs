@@ -213,7 +213,7 @@ impl Engine {
                     }
                 }
                 self.publish_calls(&states, &rang);
-                self.calls_changed.send_modify(|v| *v += 1);
+                self.note_calls_changed();
             }
             Notice::CallerFound { call_id, record } => {
                 self.caller_found(&call_id, &record).await;
@@ -233,7 +233,7 @@ impl Engine {
             Notice::Phone { extension, status } => {
                 self.pbx_connection.set_phone(&extension, status);
             }
-            Notice::Jobs => self.jobs_wake.notify_one(),
+            Notice::Jobs => self.jobs.wake(),
             Notice::Forget { key } => self.lookup.cache.forget(&key),
             Notice::Reload { table } => self.reload(&table).await,
         }
@@ -243,13 +243,13 @@ impl Engine {
     async fn reload(&self, table: &str) {
         let done = match table {
             "zoho_connection" => {
-                self.forget_departments();
+                self.zoho.forget_departments();
                 self.zoho.reload_switch().await
             }
             "pbx_extension" | "zoho_agent" | "agent_binding" => {
                 self.directory.rebuild().await.map_err(Into::into)
             }
-            "rule_settings" => self.load_rules().await,
+            "rule_settings" => self.rules.load().await,
             "app_secret" => self.pbx_connection.load_push_secret().await,
             "pbx_connection" => {
                 self.pbx_connection.settings_changed().await;
@@ -261,7 +261,7 @@ impl Engine {
             tracing::warn!(error = %e, table, "reloading after another instance's change");
         }
         // The switch may have come on, or the work may go on.
-        self.jobs_wake.notify_one();
+        self.jobs.wake();
     }
 
     async fn reload_all(&self) {

@@ -123,16 +123,9 @@ pub struct Engine {
     /// Who a number is: the cache, then Zoho (see [`lookup`]).
     pub lookup: lookup::Lookup,
     /// The rule settings every fact is planned with.
-    rules: std::sync::RwLock<Arc<crate::model::RuleSettings>>,
-    /// Wakes the job worker: new work, a retry, the switch turned on.
-    jobs_wake: Arc<tokio::sync::Notify>,
-    /// Test hook: the job kind whose next outcome is "lost" (see [`jobs`]).
-    #[cfg(feature = "test-hooks")]
-    crash_point: std::sync::Mutex<Option<crate::model::JobKind>>,
-    /// Instances alive on this database, this one included (its last heartbeat's count).
-    instances: std::sync::atomic::AtomicI64,
-    /// The org's departments, as last read (10 minutes).
-    departments: std::sync::Mutex<Option<(jobs::Departments, std::time::Instant)>>,
+    pub rules: settings::Rules,
+    /// The job runner: claims, leases, the worker's wake-up, the instances sharing Zoho.
+    pub jobs: jobs::Jobs,
     /// The agent web clients' live events and screen-pop offers.
     agents: agent::AgentHub,
     /// Bounds the sign-ins (admin and agents) in progress.
@@ -197,6 +190,13 @@ impl Engine {
         let directory = directory::Directory::new(store.clone(), config.pbx_sync_every_ms);
         let phonebook = phonebook::Phonebook::new(store.clone());
         let lookup = lookup::Lookup::new(config.numbers, metrics.clone());
+        let rules = settings::Rules::new(store.clone());
+        let jobs = jobs::Jobs::new(
+            store.clone(),
+            metrics.clone(),
+            config.job_lease_ms,
+            jobs_wake,
+        );
         Engine {
             store,
             secrets,
@@ -211,12 +211,8 @@ impl Engine {
             calls_changed: tokio::sync::watch::Sender::new(rand::random::<u32>() as u64),
             metrics,
             lookup,
-            rules: Default::default(),
-            jobs_wake,
-            #[cfg(feature = "test-hooks")]
-            crash_point: Default::default(),
-            instances: std::sync::atomic::AtomicI64::new(1),
-            departments: Default::default(),
+            rules,
+            jobs,
             agents: Default::default(),
             sign_in_gate: Default::default(),
             bus,
@@ -252,5 +248,50 @@ impl Engine {
     /// Empties the lookup cache (what Disconnect does; tests that change Zoho's data too).
     pub fn forget_lookups(&self) {
         self.lookup.cache.clear();
+    }
+
+    /// Runs every job due at `now_ms` until none is left (see [`jobs::Jobs::run_due`]); tests
+    /// call it to drain the queue.
+    pub async fn run_due_jobs(&self, now_ms: i64) -> Result<usize, EngineError> {
+        self.jobs.run_due(self, now_ms).await
+    }
+
+    /// The background job worker (see [`jobs::Jobs::worker`]).
+    pub async fn job_worker(self: Arc<Self>) {
+        self.jobs.worker(&self).await
+    }
+
+    /// "Retry now" on a failed job: queued again, and the pages showing it told.
+    pub async fn retry_job(&self, job_id: i64) -> Result<(), EngineError> {
+        self.jobs.retry_job(job_id).await?;
+        self.note_calls_changed();
+        Ok(())
+    }
+
+    /// Tells the pages that show calls (the log) that one changed.
+    pub(crate) fn note_calls_changed(&self) {
+        self.calls_changed.send_modify(|v| *v += 1);
+    }
+
+    /// Disconnect (requirements §10): revokes the refresh token at Zoho where possible, then
+    /// clears the authorization, the bindings and the rules, cancels pending Zoho work and
+    /// releases the synced group. Connecting again starts from scratch.
+    pub async fn disconnect(&self) -> Result<(), EngineError> {
+        if let Some(row) = self.store.connection().await? {
+            self.zoho.revoke_refresh_token(&row).await;
+        }
+        let cancelled = self
+            .store
+            .cancel_jobs("disconnected from Zoho Desk", calls::now_ms())
+            .await?;
+        self.phonebook.release_helpdesk_group().await?;
+        self.rules.clear().await?;
+        self.store.clear_zoho_state().await?;
+        self.lookup.cache.clear();
+        self.zoho.forget_departments();
+        self.directory.rebuild().await?;
+        self.zoho.follow_switch(None);
+        tracing::info!(cancelled, "disconnected from Zoho Desk");
+        Ok(())
     }
 }

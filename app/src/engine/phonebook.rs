@@ -9,11 +9,13 @@
 use time::OffsetDateTime;
 
 use super::directory::extensions::is_email;
+use super::lookup::ZohoRecord;
 use super::store::contacts::PhonebookWriteError;
 use super::store::Store;
 use super::EngineError;
 use crate::model::{
-    ContactGroup, FieldError, FieldProblem, PhonebookContact, PhonebookContactInput,
+    ContactGroup, FieldError, FieldProblem, Missing, PhonebookContact, PhonebookContactInput,
+    RuleSettings, SyncNote, ZohoModule,
 };
 
 /// A group name: 1 to 64 characters once trimmed.
@@ -202,6 +204,23 @@ fn write_error(e: PhonebookWriteError, duplicate: &str) -> EngineError {
             EngineError::GroupNotEmpty { group, contacts }
         }
         PhonebookWriteError::Store(e) => e.into(),
+    }
+}
+
+/// Why a record cannot go into the phonebook, if it cannot: the manual asks for "a first name
+/// or a last name" and a phone number.
+pub fn incomplete(rec: &ZohoRecord) -> Option<Missing> {
+    let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+    let has_phone = !blank(&rec.phone) || !blank(&rec.mobile);
+    let has_name = match rec.module {
+        ZohoModule::Contacts => !blank(&rec.first_name) || !blank(&rec.last_name),
+        ZohoModule::Accounts => !rec.name.trim().is_empty(),
+    };
+    match (has_name, has_phone) {
+        (true, true) => None,
+        (false, true) => Some(Missing::Name),
+        (true, false) => Some(Missing::Phone),
+        (false, false) => Some(Missing::NameAndPhone),
     }
 }
 
@@ -407,6 +426,50 @@ impl Phonebook {
         }
         Err(write_error(PhonebookWriteError::Duplicate, "zoho_id"))
     }
+
+    /// Writes a matched record into the sync group; returns what happened, in words for the log.
+    /// `rules` are the settings as they are now.
+    pub(crate) async fn sync_record(
+        &self,
+        rules: &RuleSettings,
+        group_id: i64,
+        rec: &ZohoRecord,
+    ) -> Result<SyncNote, EngineError> {
+        if let Some(missing) = incomplete(rec) {
+            return Ok(SyncNote::Incomplete { missing });
+        }
+        // The rules may have changed since the call: sync only into the group the rules sync
+        // to now (saving the rules binds and releases the tag with them; never write into a
+        // group the admin took back).
+        if !(rules.sync_contacts && rules.sync_group_id == Some(group_id)) {
+            return Ok(SyncNote::GroupReleased);
+        }
+        let synced = SyncedRecord {
+            zoho_module: rec.module.as_str().to_string(),
+            zoho_id: rec.id.clone(),
+            first_name: rec.first_name.clone(),
+            last_name: match rec.module {
+                ZohoModule::Contacts => rec.last_name.clone().unwrap_or_default(),
+                ZohoModule::Accounts => rec.name.clone(),
+            },
+            company: rec.company.clone(),
+            email: rec.email.clone(),
+            business_phone: rec.phone.clone(),
+            mobile_phone: rec.mobile.clone(),
+            home_phone: None,
+        };
+        Ok(match self.upsert_synced_contact(group_id, &synced).await {
+            Ok(UpsertOutcome::Created) => SyncNote::Added,
+            Ok(UpsertOutcome::Updated) => SyncNote::Updated,
+            Ok(UpsertOutcome::Unchanged) => SyncNote::Unchanged,
+            // The phonebook's own rules refused the record (a phone it cannot dial, a name too
+            // long): the lookup still counts, the sync is reported with the fields.
+            Err(EngineError::Invalid(list)) => SyncNote::Refused {
+                fields: list.into_iter().map(|f| f.field).collect(),
+            },
+            Err(e) => return Err(e),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -527,5 +590,52 @@ mod tests {
                 ("zoho_id", FieldProblem::Required),
             ]
         );
+    }
+
+    fn contact() -> ZohoRecord {
+        ZohoRecord {
+            module: ZohoModule::Contacts,
+            id: "1".into(),
+            first_name: Some("Phillip".into()),
+            last_name: Some("Huff".into()),
+            name: "Phillip Huff".into(),
+            company: None,
+            email: None,
+            phone: Some("5503301".into()),
+            mobile: None,
+            web_url: None,
+            modified: None,
+            others: 0,
+        }
+    }
+
+    #[test]
+    fn incomplete_records_are_named() {
+        assert_eq!(incomplete(&contact()), None);
+        // A first name or a last name will do.
+        let mut c = contact();
+        c.first_name = None;
+        assert_eq!(incomplete(&c), None);
+        let mut c = contact();
+        c.last_name = None;
+        assert_eq!(incomplete(&c), None);
+        c.first_name = Some("  ".into());
+        assert_eq!(incomplete(&c), Some(Missing::Name));
+        let mut c = contact();
+        c.phone = None;
+        assert_eq!(incomplete(&c), Some(Missing::Phone));
+        c.mobile = Some("138".into());
+        assert_eq!(incomplete(&c), None);
+        c.mobile = None;
+        c.first_name = None;
+        c.last_name = None;
+        assert_eq!(incomplete(&c), Some(Missing::NameAndPhone));
+        let mut a = contact();
+        a.module = ZohoModule::Accounts;
+        a.first_name = None;
+        a.last_name = None;
+        assert_eq!(incomplete(&a), None);
+        a.name = String::new();
+        assert_eq!(incomplete(&a), Some(Missing::Name));
     }
 }

@@ -340,19 +340,19 @@ async fn instances_share_zohos_requests_in_flight_and_a_gone_one_gives_its_share
     let app = connected().await;
     let now = app::engine::calls::now_ms();
     let all = workers_for(None) as usize;
-    assert_eq!(app.engine.heartbeat(now).await.unwrap(), 1);
-    assert_eq!(app.engine.job_slots(None), all);
+    assert_eq!(app.engine.jobs.heartbeat(now).await.unwrap(), 1);
+    assert_eq!(app.engine.jobs.job_slots(None), all);
 
     // A second instance counts itself in as it starts: each runs half of what the org allows.
     let mut other = instance(&app, false);
-    assert_eq!(app.engine.heartbeat(now).await.unwrap(), 2);
-    assert_eq!(app.engine.job_slots(None), all / 2);
-    assert_eq!(app.engine.job_slots(Some("ENTERPRISE")), 12);
+    assert_eq!(app.engine.jobs.heartbeat(now).await.unwrap(), 2);
+    assert_eq!(app.engine.jobs.job_slots(None), all / 2);
+    assert_eq!(app.engine.jobs.job_slots(Some("ENTERPRISE")), 12);
 
     // Killed: once its heartbeat is older than INSTANCE_GONE_MS (it started within a minute
     // of `now`), its share comes back to the survivor.
     other.kill();
     let later = now + INSTANCE_GONE_MS + 60_000;
-    assert_eq!(app.engine.heartbeat(later).await.unwrap(), 1);
-    assert_eq!(app.engine.job_slots(None), all);
+    assert_eq!(app.engine.jobs.heartbeat(later).await.unwrap(), 1);
+    assert_eq!(app.engine.jobs.job_slots(None), all);
 }

@@ -400,7 +400,7 @@ async fn a_worker_that_dies_after_zoho_answered_makes_no_duplicate() {
 
     // The ticket is created at Zoho, then the worker "dies" before recording it.
     let id = call(&app, true, "5503301", "2005", true).await;
-    app.engine.set_crash_point(Some(JobKind::Ticket));
+    app.engine.jobs.set_crash_point(Some(JobKind::Ticket));
     drain(&app, now_ms()).await;
     assert_eq!(tickets(&app).await.len(), base + 1);
     let jobs = jobs_of(&app, &id).await;
@@ -425,14 +425,14 @@ async fn a_worker_that_dies_after_zoho_answered_makes_no_duplicate() {
     // The same for an unknown caller's contact and for a call activity.
     let id = call(&app, true, "5503312", "2005", true).await;
     let activities_before = calls(&app).await.len();
-    app.engine.set_crash_point(Some(JobKind::Create));
+    app.engine.jobs.set_crash_point(Some(JobKind::Create));
     drain(&app, now_ms()).await;
     // The contact was made at Zoho, and its job is left running, as a dead worker leaves it.
     assert_eq!(contacts_named(&app, "5503312").await.len(), 1);
     let jobs = jobs_of(&app, &id).await;
     assert_eq!(job(&jobs, "create")["state"], "running", "{jobs:#?}");
     let at = restart(&app).await;
-    app.engine.set_crash_point(Some(JobKind::CallLog));
+    app.engine.jobs.set_crash_point(Some(JobKind::CallLog));
     drain(&app, at).await;
     // The call activity was made at Zoho, its job left running.
     assert_eq!(calls(&app).await.len(), activities_before + 1);

@@ -323,8 +323,8 @@ impl Engine {
             self.tell(notice);
         }
         if new_work {
-            self.calls_changed.send_modify(|v| *v += 1);
-            self.jobs_wake.notify_one();
+            self.note_calls_changed();
+            self.jobs.wake();
             self.tell(super::bus::Notice::Jobs);
         }
     }
@@ -367,7 +367,7 @@ impl Engine {
     fn fact_decider(&self) -> impl Fn(Fact, &CallState) -> NewFact + '_ {
         let dir = self.directory.get();
         let switch = self.zoho.switch();
-        let rules = self.rules();
+        let rules = self.rules.current();
         let metrics = &self.metrics;
         move |fact: Fact, state: &CallState| {
             // The agent the Zoho work is for: the extension that answered (or that the PBX

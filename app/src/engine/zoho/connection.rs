@@ -56,7 +56,15 @@ pub struct ZohoConnection {
     /// Woken when the work waiting for Zoho may go on (switched on, a token renewed).
     wake: Arc<tokio::sync::Notify>,
     metrics: Arc<Metrics>,
+    /// The org's departments as last read, and when.
+    departments: std::sync::Mutex<Option<(Departments, std::time::Instant)>>,
 }
+
+/// The org's enabled departments: (id, name, is default).
+pub type Departments = Vec<(String, String, bool)>;
+
+/// How long the org's departments are used as read before Zoho is asked again.
+const DEPARTMENTS_FOR: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl std::fmt::Debug for ZohoConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,6 +121,7 @@ impl ZohoConnection {
             switch: std::sync::RwLock::new(Switch::NotConnected),
             wake,
             metrics,
+            departments: Default::default(),
         }
     }
 }
@@ -812,6 +821,66 @@ impl ZohoConnection {
             (Status::AuthExpired, _) => Err(EngineError::AuthExpired),
             _ => Err(EngineError::NotConfigured),
         }
+    }
+}
+
+impl ZohoConnection {
+    /// The department for tickets and call activities: the chosen one, else the org's default.
+    pub(crate) async fn department(
+        &self,
+        ctx: &DeskCtx,
+        chosen: Option<&str>,
+    ) -> Result<String, EngineError> {
+        if let Some(d) = chosen.filter(|d| !d.is_empty()) {
+            return Ok(d.to_string());
+        }
+        let list = self.departments(ctx).await?;
+        list.iter()
+            .find(|(_, _, default)| *default)
+            .or(list.first())
+            .map(|(id, _, _)| id.clone())
+            .ok_or_else(|| EngineError::Zoho(ZohoError::Decode("the org has no department".into())))
+    }
+
+    /// The org's enabled departments: (id, name, is default); read from Zoho at most every
+    /// 10 minutes (every ticket and call activity needs one).
+    pub(crate) async fn departments(&self, ctx: &DeskCtx) -> Result<Departments, EngineError> {
+        {
+            let cached = self.departments.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((d, at)) = cached.as_ref() {
+                if at.elapsed() < DEPARTMENTS_FOR {
+                    return Ok(d.clone());
+                }
+            }
+        }
+        let text = |v: &serde_json::Value, k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let fresh: Departments = super::api::Desk::new(self, ctx)
+            .departments()
+            .await?
+            .iter()
+            .filter_map(|d| {
+                Some((
+                    d.get("id")?.as_str()?.to_string(),
+                    text(d, "name"),
+                    d.get("isDefault")
+                        .and_then(serde_json::Value::as_bool)
+                        .unwrap_or(false),
+                ))
+            })
+            .collect();
+        *self.departments.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((fresh.clone(), std::time::Instant::now()));
+        Ok(fresh)
+    }
+
+    /// Forgets the cached departments (the rules' page read, a settings change, disconnect).
+    pub(crate) fn forget_departments(&self) {
+        *self.departments.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 

@@ -154,7 +154,7 @@ pub async fn call(app: &TestApp, inbound: bool, number: &str, ext: &str, answer:
 /// instance may be running them, when their lease runs out.
 pub async fn restart(app: &TestApp) -> i64 {
     use sqlx::Row;
-    app.engine.recover_jobs().await.unwrap();
+    app.engine.jobs.recover_jobs().await.unwrap();
     let lease: Option<i64> =
         sqlx::query("SELECT MAX(lease_until_ms) FROM job WHERE state = 'running'")
             .fetch_one(app.engine.store.pool())

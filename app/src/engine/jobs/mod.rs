@@ -1,0 +1,856 @@
+//! The job runner (design/reliability.md): claims due jobs with a lease, does their Zoho work
+//! outside any transaction, records the outcome, and classifies failures into retry (with
+//! backoff, jitter and `Retry-After`), wait for quota, pause (integration off, authorization
+//! expired) and permanent failure. Creations that may already have happened are looked up
+//! before they are retried, so Zoho never gets a duplicate.
+//!
+//! [`Jobs`] owns the runner's state (its lease, the worker's wake-up, the instances sharing
+//! Zoho's limit); the steps below (one per kind of job) use the services they name through
+//! the engine they are given. The numbers and rules of the runner are in [`policy`].
+
+mod policy;
+
+pub use policy::*;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::bus;
+use super::calls::event::Direction;
+use super::calls::machine::CallType;
+use super::calls::{now_ms, Switch};
+use super::lookup::ZohoRecord;
+use super::metrics::Metrics;
+use super::queue::{key, Job, JobResult};
+use super::rules::{self, CallWork, CreateWork};
+use super::store::jobs::{ClaimedJob, Finish, JobRow, NewJob};
+use super::store::{Dialect, Store};
+use super::zoho::api::{Desk, NewAccount, NewCall, NewContact, NewTicket};
+use super::zoho::connection::DeskCtx;
+use super::zoho::ZohoError;
+use super::{Engine, EngineError};
+use crate::model::{AttemptOutcome, JobKind, JobNote, JobState, SyncNote, ZohoModule};
+
+/// What a job step did when it did not fail.
+enum Step {
+    Done(Box<JobResult>),
+    Wait { for_key: String, detail: String },
+}
+
+/// A finished step that only says `note`.
+fn done(kind: JobKind, note: JobNote) -> Step {
+    Step::Done(Box::new(JobResult::new(kind, note)))
+}
+
+/// The job runner's own state: the store it claims from, how long a claim holds, what wakes
+/// the worker, and how many instances share the org's Zoho limit.
+#[derive(Debug)]
+pub struct Jobs {
+    store: Store,
+    metrics: Arc<Metrics>,
+    /// How long a claimed job is this instance's ([`LEASE_MS`] by default).
+    lease_ms: i64,
+    /// Wakes the worker: new work, a retry, the switch turned on, a token renewed.
+    wake: Arc<tokio::sync::Notify>,
+    /// Instances alive on this database, this one included (its last heartbeat's count).
+    instances: AtomicI64,
+    /// Test hook: the job kind whose next outcome is "lost".
+    #[cfg(feature = "test-hooks")]
+    crash_point: std::sync::Mutex<Option<JobKind>>,
+}
+
+impl Jobs {
+    pub fn new(
+        store: Store,
+        metrics: Arc<Metrics>,
+        lease_ms: i64,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Jobs {
+        Jobs {
+            store,
+            metrics,
+            lease_ms,
+            wake,
+            instances: AtomicI64::new(1),
+            #[cfg(feature = "test-hooks")]
+            crash_point: Default::default(),
+        }
+    }
+
+    /// Wakes the worker (new work; another instance made some).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Writes this instance's heartbeat at `now_ms` and learns how many instances run jobs on
+    /// the database (one on SQLite); the housekeeping calls it every minute.
+    pub async fn heartbeat(&self, now_ms: i64) -> Result<i64, EngineError> {
+        let n = self
+            .store
+            .heartbeat(now_ms, now_ms - INSTANCE_GONE_MS)
+            .await?;
+        self.instances.store(n, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    /// Jobs this instance runs at once for an org of `edition`: its share of what the edition
+    /// allows ([`workers_for`]) among the instances alive at the last heartbeat.
+    pub fn job_slots(&self, edition: Option<&str>) -> usize {
+        let instances = self.instances.load(Ordering::Relaxed);
+        share_of(workers_for(edition), instances) as usize
+    }
+
+    /// Runs every job due at `now_ms` (and those they make due), as many at a time as the
+    /// org's edition allows ([`workers_for`]), until none is left; returns how many attempts
+    /// ran. The steps use `engine`'s services. Tests call it to drain the queue.
+    ///
+    /// A rolling window, not batches: once half the slots are free, more jobs are claimed for
+    /// them, so one slow Zoho request holds up only its own job (claiming for every single
+    /// free slot would cost a claim per job).
+    pub async fn run_due(&self, engine: &Engine, now_ms: i64) -> Result<usize, EngineError> {
+        use futures::stream::{FuturesUnordered, StreamExt};
+        let zoho = &engine.zoho;
+        self.store.reap_jobs(now_ms, false).await?;
+        let edition = zoho.desk_ctx().await.ok().and_then(|c| c.edition);
+        let workers = self.job_slots(edition.as_deref());
+        let refill_at = workers.div_ceil(2);
+        let mut running = FuturesUnordered::new();
+        // The jobs running go on while more are claimed (one may hold the database's write
+        // lock the claim waits for), and a claim once asked is never dropped half-way (its
+        // jobs would stay `running` until their lease ran out).
+        let mut claiming = None;
+        let (mut ran, mut first_error, mut queue_empty) = (0, None, false);
+        // Attempts finished so far: an empty claim proves the queue empty only if none
+        // finished while it was asked (one may have made another job due meanwhile).
+        let mut finished = 0u64;
+        loop {
+            let may_claim = first_error.is_none()
+                && zoho.switch() == Switch::On
+                && zoho.refresh_backoff().is_none();
+            if claiming.is_none()
+                && may_claim
+                && !queue_empty
+                && running.len() <= workers - refill_at
+            {
+                let limit = (workers - running.len()) as i64;
+                claiming = Some((
+                    finished,
+                    Box::pin(self.store.claim_jobs(now_ms, now_ms + self.lease_ms, limit)),
+                ));
+            }
+            tokio::select! {
+                claimed = async { claiming.as_mut().expect("a claim").1.as_mut().await }, if claiming.is_some() => {
+                    let asked_at = claiming.take().expect("a claim").0;
+                    match claimed {
+                        Ok(jobs) => {
+                            queue_empty = jobs.is_empty() && finished == asked_at;
+                            ran += jobs.len();
+                            running.extend(jobs.into_iter().map(|j| self.run_job(engine, j, now_ms)));
+                        }
+                        Err(e) => {
+                            first_error.get_or_insert(e.into());
+                        }
+                    }
+                }
+                done = running.next(), if !running.is_empty() => {
+                    finished += 1;
+                    if let Some(Err(e)) = done {
+                        first_error.get_or_insert(e);
+                    }
+                    // A finished job may have made others due (a ticket waiting for its
+                    // contact).
+                    queue_empty = false;
+                    engine.note_calls_changed();
+                }
+                else => break,
+            }
+        }
+        first_error.map_or(Ok(ran), Err)
+    }
+
+    /// Runs an attempt while renewing its lease every third of the lease, so that an attempt
+    /// longer than the lease (a slow Zoho) is not taken over by another instance while it
+    /// runs. The renewal is polled beside the attempt, never instead of it: on SQLite the
+    /// attempt may hold the write lock the renewal waits for.
+    async fn keeping_lease<T>(&self, job: &ClaimedJob, work: impl Future<Output = T>) -> T {
+        let lease = self.lease_ms;
+        let every = Duration::from_millis((lease / 3).max(1) as u64);
+        let renew = async {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tick.tick().await;
+                match self
+                    .store
+                    .renew_lease(job.job_id, job.attempts, now_ms() + lease)
+                    .await
+                {
+                    Ok(true) => self.metrics.inc("helpdesk_job_lease_renewals_total", &[]),
+                    // Already long enough, or no longer this attempt's.
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "renewing a job's lease"),
+                }
+            }
+        };
+        tokio::select! {
+            out = work => out,
+            _ = renew => unreachable!("the renewal never ends"),
+        }
+    }
+
+    /// After a restart: on SQLite (one process's) every job left running was cut off
+    /// mid-attempt, so it goes back to the queue as uncertain. On PostgreSQL other instances
+    /// may be running theirs: only jobs whose lease ran out go back.
+    pub async fn recover_jobs(&self) -> Result<u64, EngineError> {
+        let all = self.store.dialect() == Dialect::Sqlite;
+        Ok(self.store.reap_jobs(now_ms(), all).await?)
+    }
+
+    #[tracing::instrument(name = "job", skip_all, fields(
+        job_id = job.job_id,
+        key = %job.key,
+        kind = %job.kind,
+        attempt = job.attempts,
+    ))]
+    async fn run_job(&self, engine: &Engine, job: ClaimedJob, now: i64) -> Result<(), EngineError> {
+        let work = async {
+            match &job.job {
+                Err(e) => Err(EngineError::Job(format!("unreadable job: {e}"))),
+                Ok(Job::Contact(w)) => contact(engine, w, now).await,
+                Ok(Job::Create(w)) => create(engine, &job, w).await,
+                Ok(Job::Ticket(w)) => ticket(engine, &job, w).await,
+                Ok(Job::CallLog(w)) => call_log(engine, &job, w).await,
+            }
+        };
+        let result = self.keeping_lease(&job, work).await;
+        // Test hook: die between Zoho's answer and the record of it.
+        if result.is_ok() && self.take_crash_point(job.kind) {
+            tracing::warn!(job = job.key, "crash point: the outcome is not recorded");
+            return Ok(());
+        }
+        let finish = match result {
+            Ok(Step::Done(v)) => Finish::Done(v),
+            Ok(Step::Wait { for_key, detail }) => Finish::Wait { for_key, detail },
+            Err(e) => {
+                let f = classify(
+                    &e,
+                    job.attempts,
+                    job.created_ms,
+                    now,
+                    rand::random::<f64>() * 2.0 - 1.0,
+                );
+                if let Finish::Failed(why) | Finish::Paused(why) = &f {
+                    tracing::warn!(job = job.key, %why, "job not done");
+                }
+                f
+            }
+        };
+        self.metrics.inc(
+            "helpdesk_job_attempts_total",
+            &[
+                ("kind", job.kind.as_str()),
+                (
+                    "outcome",
+                    match &finish {
+                        Finish::Done(_) => AttemptOutcome::Done,
+                        Finish::Retry { .. } => AttemptOutcome::Retry,
+                        Finish::Failed(_) => AttemptOutcome::Failed,
+                        Finish::Wait { .. } => AttemptOutcome::Waiting,
+                        Finish::Paused(_) => AttemptOutcome::Paused,
+                    }
+                    .as_str(),
+                ),
+            ],
+        );
+        if !self
+            .store
+            .finish_job(job.job_id, job.attempts, now, now.max(now_ms()), &finish)
+            .await?
+        {
+            tracing::warn!("the job was taken over before this attempt ended (its lease ran out)");
+        }
+        Ok(())
+    }
+
+    /// Sets a one-shot crash point after the Zoho work of a job kind. Only in test builds
+    /// (the `test-hooks` feature, which the server's tests turn on): a release has no way to
+    /// lose an outcome on purpose.
+    #[cfg(feature = "test-hooks")]
+    pub fn set_crash_point(&self, kind: Option<JobKind>) {
+        *self.crash_point.lock().unwrap_or_else(|p| p.into_inner()) = kind;
+    }
+
+    #[cfg(feature = "test-hooks")]
+    fn take_crash_point(&self, kind: JobKind) -> bool {
+        let mut cp = self.crash_point.lock().unwrap_or_else(|p| p.into_inner());
+        if *cp == Some(kind) {
+            *cp = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    #[cfg(not(feature = "test-hooks"))]
+    fn take_crash_point(&self, _: JobKind) -> bool {
+        false
+    }
+
+    /// "Retry now" on a failed job.
+    pub async fn retry_job(&self, job_id: i64) -> Result<(), EngineError> {
+        if !self.store.retry_job(job_id, now_ms()).await? {
+            return Err(EngineError::NotFound);
+        }
+        self.wake();
+        Ok(())
+    }
+
+    /// The background worker: runs due jobs, then sleeps until the next is due (or new work
+    /// or a change of the switch wakes it).
+    pub async fn worker(&self, engine: &Engine) {
+        if let Err(e) = self.recover_jobs().await {
+            tracing::error!(error = %e, "recovering jobs");
+        }
+        let zoho = &engine.zoho;
+        loop {
+            if let Err(e) = self.run_due(engine, now_ms()).await {
+                tracing::error!(error = %e, "running jobs");
+            }
+            let wait = match (self.store.next_job_due().await, zoho.refresh_backoff()) {
+                (Ok(Some(_)), Some(pause)) => pause.max(Duration::from_millis(50)),
+                (Ok(Some(due)), None) if zoho.switch() == Switch::On => {
+                    Duration::from_millis((due - now_ms()).clamp(50, 30_000) as u64)
+                }
+                _ => Duration::from_secs(30),
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+// --- the steps, one per kind of job ---------------------------------------------------------
+
+/// Who the call is with: the lookup (cached), the creation of an unknown caller, and the
+/// sync of the record to the company contacts group.
+async fn contact(engine: &Engine, w: &CallWork, now: i64) -> Result<Step, EngineError> {
+    let mut record = engine.lookup.lookup_number(&engine.zoho, &w.number).await?;
+    let mut created = false;
+    let mut failed = None;
+    if let (Some(rec), Some(_)) = (&record, w.create_as) {
+        // Found: perhaps the record a creation for this number just made (for this call or
+        // one ringing at the same time).
+        let creation = engine
+            .store
+            .job_by_key(&key::creation(&w.number_key))
+            .await?;
+        created = record_of(creation.as_ref()).is_some_and(|r| r.id == rec.id);
+    }
+    if record.is_none() {
+        if let Some(module) = w.create_as {
+            let key = key::creation(&w.number_key);
+            match engine.store.job_by_key(&key).await? {
+                None => {
+                    let work = CreateWork {
+                        number: w.number.clone(),
+                        number_key: w.number_key.clone(),
+                        create_as: module,
+                    };
+                    engine
+                        .store
+                        .enqueue(
+                            &NewJob {
+                                key: key.clone(),
+                                job: Job::Create(work),
+                                call_id: Some(w.call_id.clone()),
+                                waits_for: None,
+                            },
+                            now,
+                        )
+                        .await?;
+                    return Ok(Step::Wait {
+                        for_key: key,
+                        detail: format!("{} is unknown: creating it", w.number),
+                    });
+                }
+                Some(j) if j.state.is_open() => {
+                    return Ok(Step::Wait {
+                        for_key: key,
+                        detail: format!("{} is being created", w.number),
+                    });
+                }
+                Some(j) if j.state == JobState::Done => {
+                    record = record_of(Some(&j));
+                    created = true;
+                }
+                Some(j) => {
+                    failed = Some(j.last_error.unwrap_or_default());
+                }
+            }
+        }
+    }
+    let Some(rec) = record else {
+        let note = match failed {
+            Some(error) => JobNote::CreationFailed {
+                number: w.number.clone(),
+                error,
+            },
+            None => JobNote::NoMatch {
+                number: w.number.clone(),
+                creation_off: w.create_as.is_none(),
+            },
+        };
+        return Ok(done(JobKind::Contact, note));
+    };
+    let sync = match w.sync {
+        None => None,
+        Some(t) if t.module != rec.module => Some(SyncNote::ModuleMismatch {
+            record: rec.module,
+            target: t.module,
+        }),
+        Some(t) => Some(
+            engine
+                .phonebook
+                .sync_record(&engine.rules.current(), t.group_id, &rec)
+                .await?,
+        ),
+    };
+    engine.caller_found(&w.call_id, &rec).await;
+    engine.tell(bus::Notice::CallerFound {
+        call_id: w.call_id.clone(),
+        record: rec.clone(),
+    });
+    let sync_words = sync.as_ref().map(SyncNote::english);
+    let note = JobNote::Matched {
+        number: w.number.clone(),
+        module: rec.module,
+        name: rec.name.clone(),
+        created,
+        sync,
+        others: rec.others,
+    };
+    Ok(Step::Done(Box::new(JobResult {
+        record: Some(rec),
+        created: Some(created),
+        sync: sync_words,
+        ..JobResult::new(JobKind::Contact, note)
+    })))
+}
+
+/// Creates an unknown caller once, whatever the number of calls waiting for it.
+async fn create(engine: &Engine, job: &ClaimedJob, w: &CreateWork) -> Result<Step, EngineError> {
+    let ctx = engine.zoho.desk_ctx().await?;
+    let desk = Desk::new(&engine.zoho, &ctx);
+    if job.uncertain || job.attempts > 1 {
+        // An earlier attempt may have created it: look before creating again, first among
+        // the newest records (a list, which Zoho serves from its data: a record made a
+        // moment ago is not in its search index yet), then by a search.
+        let recent = recent_record_with(engine, &ctx, w.create_as, &w.number).await?;
+        let found = match recent {
+            Some(r) => Some(r),
+            None => {
+                engine
+                    .lookup
+                    .search_number(&engine.zoho, &ctx, &w.number)
+                    .await?
+            }
+        };
+        if let Some(rec) = found {
+            engine.lookup.cache.put(&w.number_key, Some(rec.clone()));
+            engine.tell(bus::Notice::Forget {
+                key: w.number_key.clone(),
+            });
+            let note = JobNote::CreatedEarlier {
+                module: rec.module,
+                name: rec.name.clone(),
+            };
+            return Ok(Step::Done(Box::new(JobResult {
+                record: Some(rec),
+                ..JobResult::new(JobKind::Create, note)
+            })));
+        }
+    }
+    let name = rules::automatic_name(w.create_as, &w.number);
+    let rec = match w.create_as {
+        ZohoModule::Contacts => {
+            // "Automatic New Contact 5503309": the prefix as first name, the number as last
+            // name, so the full name reads as the manual shows and both names are set.
+            let (field, number) = engine.numbers().storable(&w.number);
+            let contact = NewContact {
+                first_name: Some("Automatic New Contact".into()),
+                last_name: w.number.clone(),
+                phone: None,
+                mobile: None,
+                description: Some(created_for(&w.number)),
+            }
+            .with_number(field, number);
+            ZohoRecord::from_contact(&desk.create_contact(&contact).await?)
+        }
+        ZohoModule::Accounts => {
+            let account = NewAccount {
+                account_name: name.clone(),
+                phone: Some(engine.numbers().storable(&w.number).1),
+                description: Some(created_for(&w.number)),
+            };
+            ZohoRecord::from_account(&desk.create_account(&account).await?)
+        }
+    }
+    .ok_or_else(|| EngineError::Zoho(ZohoError::Decode("the created record has no id".into())))?;
+    engine.lookup.cache.put(&w.number_key, Some(rec.clone()));
+    engine.tell(bus::Notice::Forget {
+        key: w.number_key.clone(),
+    });
+    let link = rec.web_url.clone();
+    let note = JobNote::Created {
+        module: rec.module,
+        name,
+    };
+    Ok(Step::Done(Box::new(JobResult {
+        record: Some(rec),
+        link,
+        ..JobResult::new(JobKind::Create, note)
+    })))
+}
+
+async fn ticket(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Step, EngineError> {
+    let Some(o) = w.outcome.clone() else {
+        return Ok(done(JobKind::Ticket, JobNote::NotEnded));
+    };
+    let contact = engine
+        .store
+        .job_by_key(&key::call(&w.call_id, JobKind::Contact))
+        .await?;
+    prerequisite_ok(contact.as_ref())?;
+    let rec = record_of(contact.as_ref());
+    let rec = match rec {
+        None => {
+            let note = JobNote::NoContact {
+                number: w.number.clone(),
+            };
+            return Ok(done(JobKind::Ticket, note));
+        }
+        Some(r) if r.module == ZohoModule::Accounts => {
+            let note = JobNote::IsAccount {
+                number: w.number.clone(),
+                name: r.name,
+            };
+            return Ok(done(JobKind::Ticket, note));
+        }
+        Some(r) => r,
+    };
+    let ctx = engine.zoho.desk_ctx().await?;
+    let desk = Desk::new(&engine.zoho, &ctx);
+    let marker = rules::call_marker(&w.call_id);
+    let subject = rules::ticket_subject(w, o.call_type);
+    if job.uncertain {
+        // An earlier attempt may have made it, after the job was queued: the contact's
+        // tickets with this subject made since then, each read whole to find this call's
+        // marker in its description, the earliest first (the earlier attempt's is among
+        // them however many tickets of the same subject a busy caller has had since).
+        let since_ms = job.created_ms - 60_000; // the PBX host's and Zoho's clocks differ
+        let mut candidates: Vec<(i64, String)> = Vec::new();
+        for page in 0..10 {
+            let items = desk.contact_tickets(&rec.id, page * 50, 50).await?;
+            for t in &items {
+                let created = t
+                    .get("createdTime")
+                    .and_then(Value::as_str)
+                    .and_then(rules::zoho_time_ms);
+                if created.is_some_and(|c| c < since_ms)
+                    || t.get("subject").and_then(Value::as_str) != Some(subject.as_str())
+                {
+                    continue;
+                }
+                if let Some(id) = t.get("id").and_then(Value::as_str) {
+                    candidates.push((created.unwrap_or(i64::MAX), id.to_string()));
+                }
+            }
+            if items.len() < 50 {
+                break;
+            }
+        }
+        candidates.sort();
+        for (_, id) in candidates {
+            let t = desk.ticket(&id).await?;
+            let ours = t
+                .get("description")
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.contains(&marker));
+            if ours {
+                return Ok(ticket_done(&t, true, false));
+            }
+        }
+    }
+    let department = engine
+        .zoho
+        .department(&ctx, w.department_id.as_deref())
+        .await?;
+    let mut ticket = NewTicket {
+        subject,
+        department_id: department,
+        contact_id: rec.id.clone(),
+        channel: "Phone".into(),
+        phone: Some(w.number.clone()),
+        description: rules::call_description(
+            w,
+            &o,
+            engine.pbx_utc_offset(),
+            &engine.recordings_url(),
+        ),
+        assignee_id: w.agent_id.clone(),
+    };
+    let answer = match desk.create_ticket(&ticket).await {
+        Err(EngineError::Zoho(ZohoError::Api {
+            status, message, ..
+        })) if status < 500 && message.contains("/assigneeId") => {
+            // The agent cannot own tickets of this department: create it unassigned.
+            ticket.assignee_id = None;
+            (desk.create_ticket(&ticket).await?, true)
+        }
+        other => (other?, false),
+    };
+    let t = answer.0;
+    if t.get("id").is_none() {
+        return Err(EngineError::Zoho(ZohoError::Decode(
+            "the ticket has no id".into(),
+        )));
+    }
+    Ok(ticket_done(&t, false, answer.1))
+}
+
+async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Step, EngineError> {
+    let Some(o) = w.outcome.clone() else {
+        return Ok(done(JobKind::CallLog, JobNote::NotEnded));
+    };
+    let ctx = engine.zoho.desk_ctx().await?;
+    let desk = Desk::new(&engine.zoho, &ctx);
+    if !call_logs_available(ctx.edition.as_deref()) {
+        let note = JobNote::EditionWithoutCalls {
+            edition: ctx.edition.clone().unwrap_or_else(|| "?".into()),
+        };
+        return Ok(done(JobKind::CallLog, note));
+    }
+    let contact = engine
+        .store
+        .job_by_key(&key::call(&w.call_id, JobKind::Contact))
+        .await?;
+    prerequisite_ok(contact.as_ref())?;
+    let rec = match record_of(contact.as_ref()) {
+        None => {
+            let note = JobNote::NoContact {
+                number: w.number.clone(),
+            };
+            return Ok(done(JobKind::CallLog, note));
+        }
+        Some(r) if r.module == ZohoModule::Accounts => {
+            let note = JobNote::IsAccount {
+                number: w.number.clone(),
+                name: r.name,
+            };
+            return Ok(done(JobKind::CallLog, note));
+        }
+        Some(r) => r,
+    };
+    let ticket_id = engine
+        .store
+        .job_by_key(&key::call(&w.call_id, JobKind::Ticket))
+        .await?
+        .and_then(|j| j.result)
+        .and_then(|r| r.ticket_id)
+        .filter(|id| !id.is_empty());
+    let subject = rules::ticket_subject(w, o.call_type);
+    let start = rules::zoho_time(o.started_ms);
+    if job.uncertain {
+        // An earlier attempt may have logged it: the contact's calls (a list, not the
+        // lagging search index) with this subject and start, read whole for the marker.
+        let marker = rules::call_marker(&w.call_id);
+        if let Some(c) = logged_call(engine, &ctx, &rec.id, &subject, &start, &marker).await? {
+            return Ok(call_done(&c, true));
+        }
+    }
+    let status = match o.call_type {
+        CallType::InboundMissed | CallType::OutboundUnanswered => "Missed",
+        _ => "Completed",
+    };
+    let department = engine
+        .zoho
+        .department(&ctx, w.department_id.as_deref())
+        .await?;
+    let mut activity = NewCall {
+        subject,
+        department_id: department,
+        contact_id: rec.id.clone(),
+        direction: if w.direction == Direction::Outbound {
+            "outbound"
+        } else {
+            "inbound"
+        }
+        .into(),
+        start_time: start,
+        duration: o.talk_secs.to_string(),
+        status: status.into(),
+        description: rules::call_description(
+            w,
+            &o,
+            engine.pbx_utc_offset(),
+            &engine.recordings_url(),
+        ),
+        owner_id: w.agent_id.clone(),
+        ticket_id,
+    };
+    let answer = match desk.create_call(&activity).await {
+        Err(EngineError::Zoho(ZohoError::Api {
+            status, message, ..
+        })) if status < 500 && message.contains("/ownerId") => {
+            // The agent is not in the call's department: logged without an owner, as an
+            // unassigned ticket is.
+            activity.owner_id = None;
+            desk.create_call(&activity).await
+        }
+        other => other,
+    };
+    match answer {
+        Err(e) if is_license_limited(&e) => Ok(done(JobKind::CallLog, JobNote::LicenseLimited)),
+        Err(e) => Err(e),
+        Ok(c) => {
+            if c.get("id").is_none() {
+                return Err(EngineError::Zoho(ZohoError::Decode(
+                    "the call has no id".into(),
+                )));
+            }
+            Ok(call_done(&c, false))
+        }
+    }
+}
+
+/// A ticket or call activity cannot go on when the lookup of its caller failed: it fails too
+/// (retrying the lookup by hand queues it again).
+fn prerequisite_ok(contact: Option<&JobRow>) -> Result<(), EngineError> {
+    match contact {
+        Some(j) if matches!(j.state, JobState::Failed | JobState::Cancelled) => {
+            Err(EngineError::Job(format!(
+                "the lookup of the caller did not succeed ({})",
+                j.last_error.as_deref().unwrap_or(j.state.as_str())
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Among the org's newest contacts (or accounts), one with this number: what an earlier
+/// attempt of a creation made, read from a list (searches lag behind new records).
+async fn recent_record_with(
+    engine: &Engine,
+    ctx: &DeskCtx,
+    module: ZohoModule,
+    number: &str,
+) -> Result<Option<ZohoRecord>, EngineError> {
+    let policy = engine.numbers();
+    let make: fn(&Value) -> Option<ZohoRecord> = match module {
+        ZohoModule::Contacts => ZohoRecord::from_contact,
+        ZohoModule::Accounts => ZohoRecord::from_account,
+    };
+    Ok(Desk::new(&engine.zoho, ctx)
+        .newest(module, 50)
+        .await?
+        .iter()
+        .find(|v| {
+            ["phone", "mobile"].iter().any(|f| {
+                v.get(*f)
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| policy.matches_stored(number, n))
+            })
+        })
+        .and_then(make))
+}
+
+/// A call activity already logged for this call on the contact: same subject and start
+/// in the contact's list, then this call's marker in its description.
+async fn logged_call(
+    engine: &Engine,
+    ctx: &DeskCtx,
+    contact_id: &str,
+    subject: &str,
+    start: &str,
+    marker: &str,
+) -> Result<Option<Value>, EngineError> {
+    let desk = Desk::new(&engine.zoho, ctx);
+    for page in 0..10 {
+        let calls = match desk.contact_calls(contact_id, page * 99, 99).await {
+            Err(e) if is_license_limited(&e) => return Ok(None),
+            other => other?,
+        };
+        for c in &calls {
+            let same = c.get("subject").and_then(Value::as_str) == Some(subject)
+                && c.get("startTime").and_then(Value::as_str) == Some(start);
+            let Some(id) = same.then(|| c.get("id").and_then(Value::as_str)).flatten() else {
+                continue;
+            };
+            let full = desk.call(id).await?;
+            if full
+                .get("description")
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.contains(marker))
+            {
+                return Ok(Some(full));
+            }
+        }
+        if calls.len() < 99 {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+/// The description of a record the integration creates for an unknown caller.
+fn created_for(number: &str) -> String {
+    format!("Created by the PBX integration for calls from {number}.")
+}
+
+/// A text field of a Zoho answer (empty when absent).
+fn text(v: &Value, k: &str) -> String {
+    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+fn ticket_done(t: &Value, found_earlier: bool, unassigned: bool) -> Step {
+    let note = JobNote::Ticket {
+        number: text(t, "ticketNumber"),
+        subject: text(t, "subject"),
+        found_earlier,
+        unassigned,
+    };
+    Step::Done(Box::new(JobResult {
+        ticket_id: Some(text(t, "id")),
+        ticket_number: Some(text(t, "ticketNumber")),
+        link: Some(text(t, "webUrl")).filter(|u| !u.is_empty()),
+        ..JobResult::new(JobKind::Ticket, note)
+    }))
+}
+
+fn call_done(c: &Value, found_earlier: bool) -> Step {
+    let note = JobNote::CallActivity {
+        subject: text(c, "subject"),
+        status: text(c, "status"),
+        found_earlier,
+    };
+    Step::Done(Box::new(JobResult {
+        call_activity_id: Some(text(c, "id")),
+        link: Some(text(c, "webUrl")).filter(|u| !u.is_empty()),
+        ..JobResult::new(JobKind::CallLog, note)
+    }))
+}
+
+fn is_license_limited(e: &EngineError) -> bool {
+    matches!(e, EngineError::Zoho(ZohoError::Api { code, .. }) if code == "LICENSE_ACCESS_LIMITED")
+}
+
+/// The caller's record a finished contact or creation job found or made.
+fn record_of(job: Option<&JobRow>) -> Option<ZohoRecord> {
+    job.and_then(|j| j.result.as_ref())
+        .and_then(|r| r.record.clone())
+}
