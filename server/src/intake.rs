@@ -101,7 +101,11 @@ async fn answer(
         Ok(b) => b,
         Err(r) => return unreadable(r),
     };
-    match engine.accept(format, credential, &body).await {
+    match engine
+        .intake
+        .accept(engine, format, credential, &body)
+        .await
+    {
         Ok(Accepted::Stored(r)) => (
             StatusCode::OK,
             Json(json!({ "stored": r.stored, "duplicates": r.duplicates })),

@@ -112,6 +112,7 @@ pub async fn build_app(
     engine.zoho.reload_switch().await?;
     engine.rules.load().await?;
     engine
+        .intake
         .init_webhook_secret(config.webhook_secret.as_deref())
         .await?;
     engine.pbx_connection.load_push_secret().await?;

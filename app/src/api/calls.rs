@@ -30,7 +30,7 @@ pub async fn retry_job(job_id: i64) -> Result<(), AppError> {
 #[server(endpoint = "calls/version")]
 pub async fn calls_version() -> Result<String, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.calls_version())
+    Ok(engine.intake.calls_version())
 }
 
 /// Runs a simulator action through the public intake; returns the call id.
@@ -63,6 +63,9 @@ pub async fn get_webhook_info() -> Result<WebhookInfo, AppError> {
 #[server(endpoint = "calls/webhook/secret")]
 pub async fn reveal_webhook_secret() -> Result<String, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    let s = engine.webhook_secret().ok_or(AppError::NotConfigured)?;
+    let s = engine
+        .intake
+        .webhook_secret()
+        .ok_or(AppError::NotConfigured)?;
     Ok(s.expose().to_string())
 }

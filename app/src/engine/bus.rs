@@ -213,7 +213,7 @@ impl Engine {
                     }
                 }
                 self.publish_calls(&states, &rang);
-                self.note_calls_changed();
+                self.intake.note_changed();
             }
             Notice::CallerFound { call_id, record } => {
                 self.caller_found(&call_id, &record).await;

@@ -102,7 +102,6 @@ pub const RECORDINGS_PATH: &str = "/recordings";
 
 pub struct Engine {
     pub store: Store,
-    secrets: SecretBox,
     config: EngineConfig,
     /// The Zoho Desk connection: settings, OAuth, tokens, the org, the switch.
     pub zoho: ZohoConnection,
@@ -112,12 +111,8 @@ pub struct Engine {
     pub directory: directory::Directory,
     /// The company contacts (phonebook) and the Helpdesk group.
     pub phonebook: phonebook::Phonebook,
-    /// The call-event intake's shared secret (see [`calls`]).
-    webhook_secret: std::sync::RwLock<Option<Sensitive>>,
-    /// Serializes call-event ingestion.
-    intake_lock: tokio::sync::Mutex<()>,
-    /// Bumped whenever a call changes.
-    calls_changed: tokio::sync::watch::Sender<u64>,
+    /// The call-event intake: its secret, one writer at a time, the calls' change signal.
+    pub intake: calls::Intake,
     /// Counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
     /// Who a number is: the cache, then Zoho (see [`lookup`]).
@@ -191,6 +186,12 @@ impl Engine {
         let phonebook = phonebook::Phonebook::new(store.clone());
         let lookup = lookup::Lookup::new(config.numbers, metrics.clone());
         let rules = settings::Rules::new(store.clone());
+        let intake = calls::Intake::new(
+            store.clone(),
+            secrets.clone(),
+            config.numbers,
+            config.pbx_utc_offset,
+        );
         let jobs = jobs::Jobs::new(
             store.clone(),
             metrics.clone(),
@@ -199,16 +200,12 @@ impl Engine {
         );
         Engine {
             store,
-            secrets,
             config,
             zoho,
             pbx_connection,
             directory,
             phonebook,
-            webhook_secret: Default::default(),
-            intake_lock: tokio::sync::Mutex::new(()),
-            // A random start: a page open across a restart still sees a change.
-            calls_changed: tokio::sync::watch::Sender::new(rand::random::<u32>() as u64),
+            intake,
             metrics,
             lookup,
             rules,
@@ -264,13 +261,20 @@ impl Engine {
     /// "Retry now" on a failed job: queued again, and the pages showing it told.
     pub async fn retry_job(&self, job_id: i64) -> Result<(), EngineError> {
         self.jobs.retry_job(job_id).await?;
-        self.note_calls_changed();
+        self.intake.note_changed();
         Ok(())
     }
 
-    /// Tells the pages that show calls (the log) that one changed.
-    pub(crate) fn note_calls_changed(&self) {
-        self.calls_changed.send_modify(|v| *v += 1);
+    /// Closes the calls that saw no event for `timeout_ms` (see
+    /// [`calls::Intake::close_stale_calls`]); the housekeeping calls it.
+    pub async fn close_stale_calls(
+        &self,
+        now_ms: i64,
+        timeout_ms: i64,
+    ) -> Result<usize, EngineError> {
+        self.intake
+            .close_stale_calls(self, now_ms, timeout_ms)
+            .await
     }
 
     /// Disconnect (requirements §10): revokes the refresh token at Zoho where possible, then

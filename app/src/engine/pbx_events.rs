@@ -281,7 +281,7 @@ impl Engine {
                         if t.trim() == "heartbeat response" {
                             continue;
                         }
-                        if let Err(e) = self.accept_verified(IntakeFormat::Yeastar, t.as_bytes()).await {
+                        if let Err(e) = self.intake.accept_verified(self, IntakeFormat::Yeastar, t.as_bytes()).await {
                             tracing::warn!(error = ?e, "an event from the PBX's socket was refused");
                         }
                         self.pbx_connection.events.taken.send_modify(|n| *n += 1);
@@ -313,7 +313,8 @@ impl Engine {
         for call in api.calls_in_progress().await? {
             let body = json!({ "type": 30011, "msg": call }).to_string();
             if let Err(e) = self
-                .accept_verified(IntakeFormat::Yeastar, body.as_bytes())
+                .intake
+                .accept_verified(self, IntakeFormat::Yeastar, body.as_bytes())
                 .await
             {
                 tracing::warn!(error = ?e, "a call in progress from the PBX was refused");
@@ -333,7 +334,8 @@ impl Engine {
                     continue;
                 };
                 if let Err(e) = self
-                    .accept_verified(IntakeFormat::Yeastar, body.to_string().as_bytes())
+                    .intake
+                    .accept_verified(self, IntakeFormat::Yeastar, body.to_string().as_bytes())
                     .await
                 {
                     tracing::warn!(error = ?e, "a CDR from the PBX was refused");

@@ -25,7 +25,12 @@ async fn post(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, String)]
 }
 
 fn secret(app: &TestApp) -> String {
-    app.engine.webhook_secret().unwrap().expose().to_string()
+    app.engine
+        .intake
+        .webhook_secret()
+        .unwrap()
+        .expose()
+        .to_string()
 }
 
 fn event(id: &str, call: &str, kind: &str, ext: &str, at: &str) -> Value {

@@ -45,7 +45,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let mut changed = app.engine.calls_watch();
+    let mut changed = app.engine.intake.calls_watch();
     within("wait 2", async {
         loop {
             if check().await {

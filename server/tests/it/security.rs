@@ -480,7 +480,13 @@ async fn rotate_key_reseals_every_secret_and_loses_nothing() {
     app.connect().await;
     let dir = app.dir.clone();
     let database_url = app.database_url.clone();
-    let webhook = app.engine.webhook_secret().unwrap().expose().to_string();
+    let webhook = app
+        .engine
+        .intake
+        .webhook_secret()
+        .unwrap()
+        .expose()
+        .to_string();
     let old_key = std::fs::read_to_string(dir.join("secret.key")).unwrap();
     drop(app);
 
@@ -507,7 +513,10 @@ async fn rotate_key_reseals_every_secret_and_loses_nothing() {
     // The same database under the new key: the same webhook secret, and the Zoho
     // connection still works (its tokens open).
     let again = TestApp::spawn_with_env(&[], Some(dir.clone())).await;
-    assert_eq!(again.engine.webhook_secret().unwrap().expose(), webhook);
+    assert_eq!(
+        again.engine.intake.webhook_secret().unwrap().expose(),
+        webhook
+    );
     again.sign_in().await;
     let conn = again.connection().await;
     assert_eq!(conn["status"], "Connected", "{conn}");

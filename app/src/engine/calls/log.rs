@@ -162,17 +162,6 @@ impl Engine {
             facts,
         })
     }
-
-    /// Changes whenever any call changes; the log polls it for live updates. It is the
-    /// counter the intake bumps (no query per poll).
-    pub fn calls_version(&self) -> String {
-        self.calls_changed.borrow().to_string()
-    }
-
-    /// The change marker as it moves (tests wait on it instead of polling).
-    pub fn calls_watch(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.calls_changed.subscribe()
-    }
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::OffsetDateTime;
 
-use super::secrets::Sensitive;
+use super::numbers::NumberPolicy;
+use super::secrets::{SecretBox, Sensitive};
 use super::store::calls::{self as calls_db, IngestReport, NewFact};
-use super::store::StoreError;
+use super::store::{Store, StoreError};
 use super::{Engine, EngineError};
 use event::{parse_native, parse_yeastar, CallEvent, ParseError, YeastarBody};
 use machine::{CallState, Fact};
@@ -144,7 +145,59 @@ pub fn verify(secret: &Sensitive, cred: IntakeCredential<'_>, body: &[u8]) -> bo
     }
 }
 
-impl Engine {
+/// The call-event intake's own state: its secret, its one writer at a time, and the signal of
+/// changed calls the pages watch. What an event causes elsewhere (the agents told, the other
+/// instances, the job runner woken) it does through the engine it is given.
+#[derive(Debug)]
+pub struct Intake {
+    store: Store,
+    secrets: SecretBox,
+    numbers: NumberPolicy,
+    /// The PBX's clock offset from UTC (the vendor's CDR times are local).
+    pbx_utc_offset: time::UtcOffset,
+    /// The shared secret intake requests present (see [`Intake::init_webhook_secret`]).
+    webhook_secret: std::sync::RwLock<Option<Sensitive>>,
+    /// One writer at a time: events of one call apply in arrival order.
+    lock: tokio::sync::Mutex<()>,
+    /// Bumped whenever a call (or its Zoho work) changes.
+    changed: tokio::sync::watch::Sender<u64>,
+}
+
+impl Intake {
+    pub fn new(
+        store: Store,
+        secrets: SecretBox,
+        numbers: NumberPolicy,
+        pbx_utc_offset: time::UtcOffset,
+    ) -> Intake {
+        Intake {
+            store,
+            secrets,
+            numbers,
+            pbx_utc_offset,
+            webhook_secret: Default::default(),
+            lock: tokio::sync::Mutex::new(()),
+            // A random start: a page open across a restart still sees a change.
+            changed: tokio::sync::watch::Sender::new(rand::random::<u32>() as u64),
+        }
+    }
+
+    /// Tells the pages that show calls that one changed.
+    pub fn note_changed(&self) {
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// A stamp that changes whenever a call or its Zoho work changes: the log polls it for
+    /// live updates (a counter in memory, no query per poll).
+    pub fn calls_version(&self) -> String {
+        self.changed.borrow().to_string()
+    }
+
+    /// The stamp as it moves (tests wait on it instead of polling).
+    pub fn calls_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
     /// Sets the webhook secret: `HELPDESK_WEBHOOK_SECRET` when configured, else the one
     /// generated on a first start and kept sealed in the database.
     pub async fn init_webhook_secret(&self, configured: Option<&str>) -> Result<(), EngineError> {
@@ -179,8 +232,9 @@ impl Engine {
 
     /// Whether an intake request carries the webhook secret (or, from the vendor's PBX, its
     /// own signature).
-    pub fn authorize_intake(
+    pub fn authorize(
         &self,
+        pbx: &super::pbx_connection::PbxConnection,
         format: IntakeFormat,
         cred: IntakeCredential<'_>,
         body: &[u8],
@@ -188,7 +242,7 @@ impl Engine {
         match cred {
             IntakeCredential::PbxSignature(sig) => {
                 format == IntakeFormat::Yeastar
-                    && self.pbx_connection.push_secret().is_some_and(|s| {
+                    && pbx.push_secret().is_some_and(|s| {
                         crate::engine::yeastar::push_signature_valid(s.expose(), body, sig)
                     })
             }
@@ -199,30 +253,33 @@ impl Engine {
         }
     }
 
-    /// The intake: checks the credential, reads the body in its format, stores its events.
+    /// The intake: checks the credential, reads the body in its format, stores its events;
+    /// `engine`'s services hear what they cause.
     pub async fn accept(
         &self,
+        engine: &Engine,
         format: IntakeFormat,
         credential: IntakeCredential<'_>,
         body: &[u8],
     ) -> Result<Accepted, Refusal> {
-        if !self.authorize_intake(format, credential, body) {
+        if !self.authorize(&engine.pbx_connection, format, credential, body) {
             return Err(Refusal::Unauthorized);
         }
-        self.accept_verified(format, body).await
+        self.accept_verified(engine, format, body).await
     }
 
     /// The intake after the sender is known: a request that passed the credential check, or
     /// an event from the PBX's own socket (which this app opened with the PBX's token).
     pub async fn accept_verified(
         &self,
+        engine: &Engine,
         format: IntakeFormat,
         body: &[u8],
     ) -> Result<Accepted, Refusal> {
         let events = match format {
             IntakeFormat::Native => parse_native(body).map_err(Refusal::Invalid)?,
             IntakeFormat::Yeastar => {
-                match parse_yeastar(body, now_ms(), self.pbx_utc_offset())
+                match parse_yeastar(body, now_ms(), self.pbx_utc_offset)
                     .map_err(Refusal::Invalid)?
                 {
                     YeastarBody::Events(events) => events,
@@ -231,8 +288,8 @@ impl Engine {
                     }
                     YeastarBody::Failed(failure) => {
                         tracing::info!(call_id = %failure.call_id, reason = %failure.reason, "the PBX could not place a call");
-                        self.agents.call_failed(&failure);
-                        self.tell(super::bus::Notice::CallFailed {
+                        engine.agents.call_failed(&failure);
+                        engine.tell(super::bus::Notice::CallFailed {
                             call_id: failure.call_id.clone(),
                             reason: failure.reason.clone(),
                             extensions: failure.extensions.clone(),
@@ -242,8 +299,8 @@ impl Engine {
                         });
                     }
                     YeastarBody::Phone { extension, status } => {
-                        self.pbx_connection.set_phone(&extension, status);
-                        self.tell(super::bus::Notice::Phone {
+                        engine.pbx_connection.set_phone(&extension, status);
+                        engine.tell(super::bus::Notice::Phone {
                             extension: extension.clone(),
                             status,
                         });
@@ -252,7 +309,7 @@ impl Engine {
                 }
             }
         };
-        self.ingest(format.as_str(), &events)
+        self.ingest(engine, format.as_str(), &events)
             .await
             .map(Accepted::Stored)
             .map_err(Refusal::Unavailable)
@@ -263,13 +320,14 @@ impl Engine {
     #[tracing::instrument(name = "intake", skip_all, fields(source, events = events.len()))]
     pub async fn ingest(
         &self,
+        engine: &Engine,
         source: &str,
         events: &[CallEvent],
     ) -> Result<IngestReport, EngineError> {
         // One writer at a time: events of one call apply in arrival order.
-        let _one = self.intake_lock.lock().await;
-        let decide = self.fact_decider();
-        let numbers = self.numbers();
+        let _one = self.lock.lock().await;
+        let decide = fact_decider(engine);
+        let numbers = self.numbers;
         let received_ms = now_ms();
         // For the agents, once committed: each call's latest state, and where it began ringing.
         let mut changed: Vec<CallState> = Vec::new();
@@ -299,8 +357,8 @@ impl Engine {
             note_change(&mut changed, &mut rang, &state, &facts);
         }
         tx.commit().await.map_err(StoreError::from)?;
-        self.calls_committed(&changed, rang, report.stored > 0);
-        let m = &self.metrics;
+        self.calls_committed(engine, &changed, rang, report.stored > 0);
+        let m = &engine.metrics;
         m.add(
             "helpdesk_call_events_total",
             &[("result", "stored")],
@@ -316,27 +374,34 @@ impl Engine {
 
     /// After calls' transaction committed: their agents here are told, and the other
     /// instances (which tell theirs); `new_work`: facts were made, the job runners look.
-    fn calls_committed(&self, changed: &[CallState], rang: Vec<(String, String)>, new_work: bool) {
-        self.publish_calls(changed, &rang);
+    fn calls_committed(
+        &self,
+        engine: &Engine,
+        changed: &[CallState],
+        rang: Vec<(String, String)>,
+        new_work: bool,
+    ) {
+        engine.publish_calls(changed, &rang);
         let ids = changed.iter().map(|s| s.call_id.clone()).collect();
         for notice in super::bus::calls_notices(ids, rang) {
-            self.tell(notice);
+            engine.tell(notice);
         }
         if new_work {
-            self.note_calls_changed();
-            self.jobs.wake();
-            self.tell(super::bus::Notice::Jobs);
+            self.note_changed();
+            engine.jobs.wake();
+            engine.tell(super::bus::Notice::Jobs);
         }
     }
 
     /// Closes the calls that saw no event for `timeout_ms`; returns how many facts that made.
     pub async fn close_stale_calls(
         &self,
+        engine: &Engine,
         now_ms: i64,
         timeout_ms: i64,
     ) -> Result<usize, EngineError> {
-        let _one = self.intake_lock.lock().await;
-        let decide = self.fact_decider();
+        let _one = self.lock.lock().await;
+        let decide = fact_decider(engine);
         let mut facts = 0;
         let mut changed: Vec<CallState> = Vec::new();
         let mut rang = Vec::new();
@@ -357,59 +422,59 @@ impl Engine {
             facts += made.len();
             note_change(&mut changed, &mut rang, &st, &made);
         }
-        self.calls_committed(&changed, rang, facts > 0);
+        self.calls_committed(engine, &changed, rang, facts > 0);
         Ok(facts)
     }
+}
 
-    /// Whether a fact means Zoho work now — its extension is bound, the integration is
-    /// connected and switched on — and which jobs it causes under the rules. Facts made while
-    /// it is off stay off (switching on does not replay the calls of the pause).
-    fn fact_decider(&self) -> impl Fn(Fact, &CallState) -> NewFact + '_ {
-        let dir = self.directory.get();
-        let switch = self.zoho.switch();
-        let rules = self.rules.current();
-        let metrics = &self.metrics;
-        move |fact: Fact, state: &CallState| {
-            // The agent the Zoho work is for: the extension that answered (or that the PBX
-            // named); for a call nobody answered, the first extension that rang and is bound
-            // (a ring group's unbound first member does not lose the call).
-            let agent = match &fact {
-                Fact::Ended(o) if o.answered_ms.is_none() => fact
-                    .extension()
-                    .into_iter()
-                    .chain(o.rang.iter().map(String::as_str))
-                    .find_map(|x| dir.by_extension(x)),
-                _ => fact.extension().and_then(|x| dir.by_extension(x)),
-            }
-            .cloned();
-            let agent_id = agent.as_ref().map(|b| b.agent_id.clone());
-            let skip = match (switch, &agent_id) {
-                (Switch::NotConnected, _) => Some("not_connected"),
-                (Switch::Off, _) => Some("disabled"),
-                (Switch::On | Switch::Paused, None) => Some("unbound"),
-                (Switch::On | Switch::Paused, Some(_)) => None,
-            };
-            metrics.inc(
-                "helpdesk_call_facts_total",
-                &[("kind", fact.kind()), ("skip", skip.unwrap_or("none"))],
-            );
-            let jobs = match skip {
-                Some(_) => Vec::new(),
-                None => super::rules::plan(
-                    &fact,
-                    &state.call_id,
-                    state.direction,
-                    state.number_key.as_deref().unwrap_or(""),
-                    agent.as_deref(),
-                    &rules,
-                ),
-            };
-            NewFact {
-                fact,
-                agent_id,
-                skip,
-                jobs,
-            }
+/// Whether a fact means Zoho work now — its extension is bound, the integration is
+/// connected and switched on — and which jobs it causes under the rules. Facts made while
+/// it is off stay off (switching on does not replay the calls of the pause).
+fn fact_decider(engine: &Engine) -> impl Fn(Fact, &CallState) -> NewFact + '_ {
+    let dir = engine.directory.get();
+    let switch = engine.zoho.switch();
+    let rules = engine.rules.current();
+    let metrics = &engine.metrics;
+    move |fact: Fact, state: &CallState| {
+        // The agent the Zoho work is for: the extension that answered (or that the PBX
+        // named); for a call nobody answered, the first extension that rang and is bound
+        // (a ring group's unbound first member does not lose the call).
+        let agent = match &fact {
+            Fact::Ended(o) if o.answered_ms.is_none() => fact
+                .extension()
+                .into_iter()
+                .chain(o.rang.iter().map(String::as_str))
+                .find_map(|x| dir.by_extension(x)),
+            _ => fact.extension().and_then(|x| dir.by_extension(x)),
+        }
+        .cloned();
+        let agent_id = agent.as_ref().map(|b| b.agent_id.clone());
+        let skip = match (switch, &agent_id) {
+            (Switch::NotConnected, _) => Some("not_connected"),
+            (Switch::Off, _) => Some("disabled"),
+            (Switch::On | Switch::Paused, None) => Some("unbound"),
+            (Switch::On | Switch::Paused, Some(_)) => None,
+        };
+        metrics.inc(
+            "helpdesk_call_facts_total",
+            &[("kind", fact.kind()), ("skip", skip.unwrap_or("none"))],
+        );
+        let jobs = match skip {
+            Some(_) => Vec::new(),
+            None => super::rules::plan(
+                &fact,
+                &state.call_id,
+                state.direction,
+                state.number_key.as_deref().unwrap_or(""),
+                agent.as_deref(),
+                &rules,
+            ),
+        };
+        NewFact {
+            fact,
+            agent_id,
+            skip,
+            jobs,
         }
     }
 }

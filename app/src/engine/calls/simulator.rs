@@ -404,7 +404,10 @@ impl Engine {
 
     /// POSTs events to this app's own intake, signed like a PBX.
     async fn deliver(&self, events: &[Value]) -> Result<(), EngineError> {
-        let secret = self.webhook_secret().ok_or(EngineError::NotConfigured)?;
+        let secret = self
+            .intake
+            .webhook_secret()
+            .ok_or(EngineError::NotConfigured)?;
         let body = serde_json::to_vec(events).unwrap_or_default();
         let resp = self
             .zoho

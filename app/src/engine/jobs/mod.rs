@@ -164,7 +164,7 @@ impl Jobs {
                     // A finished job may have made others due (a ticket waiting for its
                     // contact).
                     queue_empty = false;
-                    engine.note_calls_changed();
+                    engine.intake.note_changed();
                 }
                 else => break,
             }

@@ -299,7 +299,13 @@ impl TestApp {
     /// Posts call events to the native intake, signed with the webhook secret as a PBX does.
     pub async fn post_signed(&self, body: &Value) -> (u16, Value) {
         let bytes = serde_json::to_vec(body).unwrap();
-        let secret = self.engine.webhook_secret().unwrap().expose().to_string();
+        let secret = self
+            .engine
+            .intake
+            .webhook_secret()
+            .unwrap()
+            .expose()
+            .to_string();
         let r = self
             .http
             .post(format!("{}/api/pbx/call-events", self.base))
