@@ -23,7 +23,8 @@ use tower_sessions::session::Id;
 use tower_sessions::{Session, SessionStore};
 
 use app::api::ssr::SESSION_AGENT;
-use app::engine::agent::{AgentSession, ExtensionEvent};
+use app::engine::agent::ExtensionEvent;
+use app::engine::directory::extensions::AgentSession;
 use app::engine::SharedEngine;
 use app::model::AgentEvent;
 
@@ -132,7 +133,10 @@ impl Feed {
     /// if not, the stream says `signed_out` and ends.
     async fn recheck(&mut self) {
         let session = still_signed_in(&*self.sessions, &self.session_id, &self.agent).await;
-        let extension = matches!(self.engine.agent_extension(&self.agent).await, Ok(Some(_)));
+        let extension = matches!(
+            self.engine.directory.signed_in_extension(&self.agent).await,
+            Ok(Some(_))
+        );
         match session {
             Some(expires) if extension => self.expires = expires,
             _ => {
@@ -194,7 +198,7 @@ async fn events(State(hub): State<Hub>, session: Session) -> Response {
     let Some(expires) = still_signed_in(&*sessions, &session_id, &agent).await else {
         return unauthorized();
     };
-    match engine.agent_extension(&agent).await {
+    match engine.directory.signed_in_extension(&agent).await {
         Ok(Some(_)) => {}
         Ok(None) => {
             return (StatusCode::UNAUTHORIZED, "sign in to the agent web client").into_response()
@@ -214,8 +218,8 @@ async fn events(State(hub): State<Hub>, session: Session) -> Response {
             .into_response();
     };
     // Subscribe first, then read what is pending: nothing falls between the two.
-    let rx = engine.agent_events();
-    let access = engine.agent_access_changes();
+    let rx = engine.agents.events();
+    let access = engine.directory.access_changes();
     let pending = engine
         .pending_pops(&agent.extension)
         .await

@@ -356,7 +356,7 @@ async fn metrics(State(engine): State<SharedEngine>) -> Response {
         (
             "helpdesk_agent_connections",
             "Agent web client tabs connected for live events.",
-            engine.agent_connections() as i64,
+            engine.agents.connections() as i64,
         ),
     ]);
     (

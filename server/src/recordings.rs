@@ -13,7 +13,7 @@ use axum::Router;
 use tower_sessions::Session;
 
 use app::api::ssr::{SESSION_ADMIN, SESSION_AGENT};
-use app::engine::agent::AgentSession;
+use app::engine::directory::extensions::AgentSession;
 use app::engine::{SharedEngine, RECORDINGS_PATH};
 
 pub fn router<S: Clone + Send + Sync + 'static>(engine: SharedEngine) -> Router<S> {
@@ -41,7 +41,12 @@ async fn recording(
         None
     } else {
         match session.get::<AgentSession>(SESSION_AGENT).await {
-            Ok(Some(a)) => engine.agent_extension(&a).await.ok().flatten(),
+            Ok(Some(a)) => engine
+                .directory
+                .signed_in_extension(&a)
+                .await
+                .ok()
+                .flatten(),
             _ => None,
         }
     };

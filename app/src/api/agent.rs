@@ -25,6 +25,7 @@ pub async fn agent_sign_in(extension: String, password: String) -> Result<AgentM
     {
         Ok(ext) => {
             let record = engine
+                .directory
                 .agent_session(&ext.number)
                 .await?
                 .ok_or(AppError::Internal)?;
@@ -82,12 +83,12 @@ pub async fn agent_sign_out() -> Result<(), AppError> {
     use super::ssr::*;
     let session = session().await?;
     let _ = session
-        .remove::<crate::engine::agent::AgentSession>(SESSION_AGENT)
+        .remove::<crate::engine::directory::extensions::AgentSession>(SESSION_AGENT)
         .await;
     // Stored now, not when the answer leaves: the agent's live connections check the stored
     // session when told, and end.
     session.save().await.map_err(|_| AppError::Internal)?;
-    engine()?.agent_sessions_changed();
+    engine()?.directory.access_changed();
     Ok(())
 }
 

@@ -60,7 +60,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let session = session().await?;
     session.flush().await.map_err(|_| AppError::Internal)?;
     // An agent signed in in the same browser is signed out too: its live connections end.
-    engine()?.agent_sessions_changed();
+    engine()?.directory.access_changed();
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -9,14 +9,17 @@ use crate::model::{CallDetail, CallSummary, LogFilter, PbxConsoleCall, SimAction
 #[server(endpoint = "calls/log")]
 pub async fn call_log(filter: LogFilter) -> Result<Vec<CallSummary>, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.call_log(&filter).await?)
+    Ok(engine.intake.call_log(&engine.directory, &filter).await?)
 }
 
 /// One call's events and facts.
 #[server(endpoint = "calls/detail")]
 pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.call_detail(&call_id).await?)
+    Ok(engine
+        .intake
+        .call_detail(&engine.directory, &engine.zoho, &call_id)
+        .await?)
 }
 
 /// "Retry now" on a failed job of the log.

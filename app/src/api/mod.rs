@@ -21,7 +21,7 @@ pub mod ssr {
     use crate::error::AppError;
 
     pub const SESSION_ADMIN: &str = "admin";
-    /// The agent signed in to the web client: an [`crate::engine::agent::AgentSession`].
+    /// The agent signed in to the web client: an [`crate::engine::directory::extensions::AgentSession`].
     pub const SESSION_AGENT: &str = "agent";
 
     pub fn engine() -> Result<SharedEngine, AppError> {
@@ -67,12 +67,12 @@ pub mod ssr {
     pub async fn signed_in_agent(
         engine: &SharedEngine,
     ) -> Result<Option<crate::model::Extension>, AppError> {
-        use crate::engine::agent::AgentSession;
+        use crate::engine::directory::extensions::AgentSession;
         let session = session().await?;
         let Ok(Some(agent)) = session.get::<AgentSession>(SESSION_AGENT).await else {
             return Ok(None);
         };
-        Ok(engine.agent_extension(&agent).await?)
+        Ok(engine.directory.signed_in_extension(&agent).await?)
     }
 
     /// The engine and session of a signed-in admin, or 401.

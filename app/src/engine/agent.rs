@@ -23,8 +23,8 @@ use super::calls::Switch;
 use super::lookup::ZohoRecord;
 use super::{Engine, EngineError};
 use crate::model::{
-    AgentCall, AgentCallState, AgentCalls, AgentEvent, CallerView, Extension, FieldProblem,
-    ScreenPop, SimAction,
+    AgentCall, AgentCallState, AgentCalls, AgentEvent, CallerView, FieldProblem, ScreenPop,
+    SimAction,
 };
 
 /// How many events may wait for a slow client before it skips some (and re-reads its calls).
@@ -33,19 +33,6 @@ const CHANNEL: usize = 1024;
 const OFFER_TTL: Duration = Duration::from_secs(600);
 /// Ended calls the client lists.
 const RECENT: usize = 20;
-
-/// What an agent's session holds: the extension, and a stamp of the password it signed in
-/// with (not the password, not its hash: a digest of the hash).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AgentSession {
-    pub extension: String,
-    pub stamp: String,
-}
-
-fn password_stamp(hash: &str) -> String {
-    use sha2::Digest;
-    hex::encode(&sha2::Sha256::digest(hash.as_bytes())[..12])
-}
 
 /// An event for one extension.
 #[derive(Clone, Debug)]
@@ -79,6 +66,16 @@ impl Default for AgentHub {
 }
 
 impl AgentHub {
+    /// Every extension's live events; the reader keeps its own extension's.
+    pub fn events(&self) -> broadcast::Receiver<ExtensionEvent> {
+        self.tx.subscribe()
+    }
+
+    /// Live connections open now (each tab of each agent).
+    pub fn connections(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     fn publish(&self, extension: &str, event: AgentEvent) {
         // No receiver (nobody signed in) is not an error.
         let _ = self.tx.send(ExtensionEvent {
@@ -194,54 +191,6 @@ fn caller_of(engine: &Engine, rec: &ZohoRecord) -> CallerView {
 }
 
 impl Engine {
-    /// Every extension's live events; the reader keeps its own extension's.
-    pub fn agent_events(&self) -> broadcast::Receiver<ExtensionEvent> {
-        self.agents.tx.subscribe()
-    }
-
-    /// Live connections open now (each tab of each agent).
-    pub fn agent_connections(&self) -> usize {
-        self.agents.tx.receiver_count()
-    }
-
-    /// Changes when extensions, their bindings or web-client passwords change, or an agent
-    /// signs out.
-    pub fn agent_access_changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.directory.access_changes()
-    }
-
-    /// An agent signed out (or a session holding one ended): live connections re-check theirs.
-    pub fn agent_sessions_changed(&self) {
-        self.directory.access_changed();
-    }
-
-    /// The extension an agent is signed in with, while its sign-in is still good: the
-    /// extension exists and its web-client password is the one the agent signed in with
-    /// (changing or removing the password signs its agents out).
-    pub async fn agent_extension(
-        &self,
-        session: &AgentSession,
-    ) -> Result<Option<Extension>, EngineError> {
-        Ok(self
-            .store
-            .web_password_hash(&session.extension)
-            .await?
-            .filter(|(_, hash)| password_stamp(hash) == session.stamp)
-            .map(|(row, _)| super::directory::extensions::to_model(row)))
-    }
-
-    /// The session record of a successful sign-in.
-    pub async fn agent_session(&self, number: &str) -> Result<Option<AgentSession>, EngineError> {
-        Ok(self
-            .store
-            .web_password_hash(number)
-            .await?
-            .map(|(row, hash)| AgentSession {
-                extension: row.number,
-                stamp: password_stamp(&hash),
-            }))
-    }
-
     /// The Zoho Desk record of a call's number, from the cache, when the integration is on
     /// and the extension bound (otherwise the agent client shows the number only).
     fn known_caller(&self, st: &CallState, extension: &str) -> Option<ZohoRecord> {
@@ -283,7 +232,7 @@ impl Engine {
     /// extension) pairs that started ringing for Zoho in this change.
     pub(crate) fn publish_calls(&self, states: &[CallState], rang: &[(String, String)]) {
         // The intake's path: no agent connected, no views to build (offers are still kept).
-        let listening = self.agent_connections() > 0;
+        let listening = self.agents.connections() > 0;
         for st in states {
             for x in involved(st).iter().filter(|_| listening) {
                 self.agents

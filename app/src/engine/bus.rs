@@ -199,7 +199,7 @@ impl Engine {
             Notice::Calls { ids, rang } => {
                 // With no agent connected here, only the calls that rang matter (their pops
                 // are offered, for an agent who connects while they ring).
-                let read: Vec<&String> = if self.agent_connections() > 0 {
+                let read: Vec<&String> = if self.agents.connections() > 0 {
                     ids.iter().collect()
                 } else {
                     ids.iter()

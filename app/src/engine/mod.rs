@@ -122,7 +122,7 @@ pub struct Engine {
     /// The job runner: claims, leases, the worker's wake-up, the instances sharing Zoho.
     pub jobs: jobs::Jobs,
     /// The agent web clients' live events and screen-pop offers.
-    agents: agent::AgentHub,
+    pub agents: agent::AgentHub,
     /// Bounds the sign-ins (admin and agents) in progress.
     pub sign_in_gate: auth::Gate,
     /// What this instance tells the others on one PostgreSQL (see [`bus`]).

@@ -4,8 +4,11 @@
 use time::{OffsetDateTime, UtcOffset};
 
 use super::machine::Fact;
+use super::Intake;
+use crate::engine::directory::{BoundAgents, Directory};
 use crate::engine::store::calls::{CallFilter, CallRow};
-use crate::engine::{Engine, EngineError};
+use crate::engine::zoho::ZohoConnection;
+use crate::engine::EngineError;
 use crate::model::{
     CallDetail, CallEventView, CallFactView, CallSummary, JobAttemptView, JobState, JobView,
     LogFilter,
@@ -24,15 +27,15 @@ pub fn clock(ms: i64, offset: UtcOffset) -> String {
         .unwrap_or_default()
 }
 
-impl Engine {
-    fn summary(&self, row: &CallRow) -> CallSummary {
+/// The log reads what the intake stored (the agents' names from the directory as it is now).
+impl Intake {
+    fn summary(&self, dir: &BoundAgents, row: &CallRow) -> CallSummary {
         let outcome = row.state.outcome();
         let extension = outcome
             .as_ref()
             .and_then(|o| o.extension.clone())
             .or_else(|| row.state.answered.as_ref().map(|(x, _)| x.clone()))
             .or_else(|| row.state.ringing.keys().next().cloned());
-        let dir = self.directory.get();
         CallSummary {
             call_id: row.call_id.clone(),
             direction: row.direction.clone(),
@@ -40,7 +43,7 @@ impl Engine {
             extensions: row.extensions.clone(),
             call_type: row.call_type.clone(),
             open: row.is_open,
-            started: clock(row.first_at_ms, self.pbx_utc_offset()),
+            started: clock(row.first_at_ms, self.pbx_utc_offset),
             started_ms: row.first_at_ms,
             agent: extension
                 .as_deref()
@@ -51,29 +54,42 @@ impl Engine {
         }
     }
 
-    pub async fn call_log(&self, f: &LogFilter) -> Result<Vec<CallSummary>, EngineError> {
+    /// A page of the log, newest first, as the filter narrows it.
+    pub async fn call_log(
+        &self,
+        directory: &Directory,
+        f: &LogFilter,
+    ) -> Result<Vec<CallSummary>, EngineError> {
         let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let rows = self
             .store
             .calls(&CallFilter {
                 number: text(&f.number),
-                number_key: text(&f.number).map(|n| self.numbers().key(&n)),
+                number_key: text(&f.number).map(|n| self.numbers.key(&n)),
                 extension: text(&f.extension),
                 outcome: text(&f.outcome),
                 before_ms: f.before_ms,
                 limit: LOG_PAGE,
             })
             .await?;
-        Ok(rows.iter().map(|r| self.summary(r)).collect())
+        let dir = directory.get();
+        Ok(rows.iter().map(|r| self.summary(&dir, r)).collect())
     }
 
-    pub async fn call_detail(&self, call_id: &str) -> Result<CallDetail, EngineError> {
+    /// One call: its events, its facts, its Zoho work and each attempt (links only to the
+    /// connected Zoho Desk).
+    pub async fn call_detail(
+        &self,
+        directory: &Directory,
+        zoho: &ZohoConnection,
+        call_id: &str,
+    ) -> Result<CallDetail, EngineError> {
         let row = self
             .store
             .call(call_id)
             .await?
             .ok_or(EngineError::NotFound)?;
-        let off = self.pbx_utc_offset();
+        let off = self.pbx_utc_offset;
         let events = self
             .store
             .call_events(call_id)
@@ -131,7 +147,7 @@ impl Engine {
                     .result
                     .as_ref()
                     .and_then(|r| r.link())
-                    .and_then(|u| self.zoho.trusted_zoho_link(&u)),
+                    .and_then(|u| zoho.trusted_zoho_link(&u)),
                 next_attempt: (j.state == JobState::Queued).then(|| clock(j.run_after_ms, off)),
                 history: attempts
                     .iter()
@@ -157,7 +173,7 @@ impl Engine {
         Ok(CallDetail {
             jobs,
             recording,
-            summary: self.summary(&row),
+            summary: self.summary(&directory.get(), &row),
             events,
             facts,
         })

@@ -182,7 +182,8 @@ impl Engine {
                     }
                     "repeat_caller" => {
                         let last = self
-                            .call_log(&Default::default())
+                            .intake
+                            .call_log(&self.directory, &Default::default())
                             .await?
                             .into_iter()
                             .find_map(|c| c.external_number)
@@ -288,7 +289,8 @@ impl Engine {
                         Some(first),
                     ),
                     "repeat_caller" => (
-                        self.call_log(&Default::default())
+                        self.intake
+                            .call_log(&self.directory, &Default::default())
                             .await?
                             .into_iter()
                             .find_map(|c| c.external_number)

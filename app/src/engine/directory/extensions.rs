@@ -127,6 +127,19 @@ fn duplicate(field: &str) -> EngineError {
     }])
 }
 
+/// What an agent's session holds: the extension, and a stamp of the password it signed in
+/// with (not the password, not its hash: a digest of the hash).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AgentSession {
+    pub extension: String,
+    pub stamp: String,
+}
+
+fn password_stamp(hash: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(hash.as_bytes())[..12])
+}
+
 impl Directory {
     /// Sets an extension's web-client password (argon2id), or removes it with an empty one.
     pub async fn set_web_password(&self, id: i64, password: &str) -> Result<(), EngineError> {
@@ -172,6 +185,33 @@ impl Directory {
         )
         .await;
         Ok(found.filter(|_| ok).map(|(row, _)| to_model(row)))
+    }
+
+    /// The extension an agent is signed in with, while its sign-in is still good: the
+    /// extension exists and its web-client password is the one the agent signed in with
+    /// (changing or removing the password signs its agents out).
+    pub async fn signed_in_extension(
+        &self,
+        session: &AgentSession,
+    ) -> Result<Option<Extension>, EngineError> {
+        Ok(self
+            .store
+            .web_password_hash(&session.extension)
+            .await?
+            .filter(|(_, hash)| password_stamp(hash) == session.stamp)
+            .map(|(row, _)| to_model(row)))
+    }
+
+    /// The session record of a successful sign-in.
+    pub async fn agent_session(&self, number: &str) -> Result<Option<AgentSession>, EngineError> {
+        Ok(self
+            .store
+            .web_password_hash(number)
+            .await?
+            .map(|(row, hash)| AgentSession {
+                extension: row.number,
+                stamp: password_stamp(&hash),
+            }))
     }
 
     /// Signs an agent in to the web client with an extension number and its password,
