@@ -171,7 +171,7 @@ impl Feed {
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         // Missed events: the calls are re-read, and pops still waiting repeated.
                         self.queue.push_back(AgentEvent::Resync);
-                        let pops = self.engine.pending_pops(&self.agent.extension).await;
+                        let pops = app::engine::agent::pending_pops(&self.engine, &self.agent.extension).await;
                         self.queue.extend(pops.unwrap_or_default().into_iter().map(AgentEvent::Pop));
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
@@ -220,8 +220,7 @@ async fn events(State(hub): State<Hub>, session: Session) -> Response {
     // Subscribe first, then read what is pending: nothing falls between the two.
     let rx = engine.agents.events();
     let access = engine.directory.access_changes();
-    let pending = engine
-        .pending_pops(&agent.extension)
+    let pending = app::engine::agent::pending_pops(&engine, &agent.extension)
         .await
         .unwrap_or_default();
     let feed = Feed {

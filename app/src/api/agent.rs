@@ -55,7 +55,7 @@ async fn me_of(
     engine: &crate::engine::SharedEngine,
     ext: crate::model::Extension,
 ) -> Result<AgentMe, AppError> {
-    let can_answer = engine.agent_can_answer().await?;
+    let can_answer = crate::engine::agent::agent_can_answer(engine).await?;
     let bound = engine.directory.bound_agent(&ext.number);
     Ok(AgentMe {
         can_answer,
@@ -96,7 +96,7 @@ pub async fn agent_sign_out() -> Result<(), AppError> {
 #[server(endpoint = "agent/calls")]
 pub async fn my_calls() -> Result<AgentCalls, AppError> {
     let (engine, ext) = super::ssr::require_agent().await?;
-    Ok(engine.agent_calls(&ext.number).await?)
+    Ok(crate::engine::agent::agent_calls(&engine, &ext.number).await?)
 }
 
 /// Claims a screen pop for this tab: `true` for the first of the agent's tabs to ask, so that
@@ -104,14 +104,14 @@ pub async fn my_calls() -> Result<AgentCalls, AppError> {
 #[server(endpoint = "agent/pop")]
 pub async fn claim_pop(call_id: String) -> Result<bool, AppError> {
     let (engine, ext) = super::ssr::require_agent().await?;
-    Ok(engine.claim_pop(&ext.number, &call_id).await?)
+    Ok(crate::engine::agent::claim_pop(&engine, &ext.number, &call_id).await?)
 }
 
 /// Click to call: the PBX calls `number` from the agent's own extension. Returns the call's id.
 #[server(endpoint = "agent/dial")]
 pub async fn dial(number: String) -> Result<String, AppError> {
     let (engine, ext) = super::ssr::require_agent().await?;
-    let call_id = engine.agent_dial(&ext.number, &number).await?;
+    let call_id = crate::engine::agent::agent_dial(&engine, &ext.number, &number).await?;
     tracing::info!(extension = %ext.number, %call_id, "agent dialled");
     Ok(call_id)
 }
@@ -121,7 +121,5 @@ pub async fn dial(number: String) -> Result<String, AppError> {
 #[server(endpoint = "agent/call")]
 pub async fn control_call(call_id: String, answer: bool) -> Result<(), AppError> {
     let (engine, ext) = super::ssr::require_agent().await?;
-    Ok(engine
-        .agent_call_control(&ext.number, &call_id, answer)
-        .await?)
+    Ok(crate::engine::agent::agent_call_control(&engine, &ext.number, &call_id, answer).await?)
 }

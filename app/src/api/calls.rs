@@ -40,7 +40,7 @@ pub async fn calls_version() -> Result<String, AppError> {
 #[server(endpoint = "calls/simulate")]
 pub async fn simulate(action: SimAction) -> Result<String, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.simulate(action).await?)
+    Ok(crate::engine::calls::simulator::simulate(&engine, action).await?)
 }
 
 /// The PBX sandbox's calls in progress, member by member (`None` unless the PBX connected is
@@ -48,7 +48,7 @@ pub async fn simulate(action: SimAction) -> Result<String, AppError> {
 #[server(endpoint = "calls/console")]
 pub async fn pbx_console_calls() -> Result<Option<Vec<PbxConsoleCall>>, AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.pbx_console_calls().await?)
+    Ok(crate::engine::calls::simulator::pbx_console_calls(&engine).await?)
 }
 
 /// Where the PBX sends its events.

@@ -129,6 +129,22 @@ fn AuthBanner() -> impl IntoView {
     }
 }
 
+/// A reference whose element takes the focus once it is drawn: a dialog's first choice or
+/// field, so that the keyboard starts there.
+pub fn focus_when_drawn<E>() -> NodeRef<E>
+where
+    E: leptos::tachys::html::element::ElementType + Send + Sync + 'static,
+    E::Output: wasm_bindgen::JsCast + AsRef<web_sys::HtmlElement> + Clone + 'static,
+{
+    let r = NodeRef::<E>::new();
+    Effect::new(move |_| {
+        if let Some(el) = r.get() {
+            let _ = AsRef::<web_sys::HtmlElement>::as_ref(&el).focus();
+        }
+    });
+    r
+}
+
 /// A modal dialog: the backdrop, a `role="dialog"` box labelled by its title (the element
 /// with id `title_id`, which the children hold), and Escape to close. Every dialog of the app
 /// is one of these.

@@ -18,7 +18,7 @@ use tokio::sync::broadcast;
 use super::calls::event::Direction;
 use super::calls::log::clock;
 use super::calls::machine::CallState;
-use super::calls::simulator::PbxMode;
+use super::calls::simulator::{self, PbxMode};
 use super::calls::Switch;
 use super::lookup::ZohoRecord;
 use super::{Engine, EngineError};
@@ -190,254 +190,266 @@ fn caller_of(engine: &Engine, rec: &ZohoRecord) -> CallerView {
     }
 }
 
-impl Engine {
-    /// The Zoho Desk record of a call's number, from the cache, when the integration is on
-    /// and the extension bound (otherwise the agent client shows the number only).
-    fn known_caller(&self, st: &CallState, extension: &str) -> Option<ZohoRecord> {
-        if self.zoho.switch() != Switch::On
-            || st.direction == Direction::Internal
-            || self.directory.get().by_extension(extension).is_none()
-        {
-            return None;
-        }
-        self.lookup.cache.get(st.number_key.as_deref()?).flatten()
+/// The Zoho Desk record of a call's number, from the cache, when the integration is on
+/// and the extension bound (otherwise the agent client shows the number only).
+fn known_caller(engine: &Engine, st: &CallState, extension: &str) -> Option<ZohoRecord> {
+    if engine.zoho.switch() != Switch::On
+        || st.direction == Direction::Internal
+        || engine.directory.get().by_extension(extension).is_none()
+    {
+        return None;
     }
+    engine.lookup.cache.get(st.number_key.as_deref()?).flatten()
+}
 
-    /// A call as `extension` sees it.
-    pub fn agent_call(&self, st: &CallState, extension: &str) -> AgentCall {
-        let (state, answered_elsewhere) = state_for(st, extension);
-        let outcome = st.outcome();
-        AgentCall {
-            call_id: st.call_id.clone(),
-            direction: st.direction.as_str().to_string(),
-            number: st.external_number.clone().unwrap_or_default(),
-            state,
-            started: clock(st.first_at_ms, self.pbx_utc_offset()),
-            started_ms: st.first_at_ms,
-            call_type: outcome.as_ref().map(|o| o.call_type.as_str().to_string()),
-            answered_elsewhere,
-            talk_secs: outcome
-                .as_ref()
-                .filter(|o| o.extension.as_deref() == Some(extension))
-                .map(|o| o.talk_secs),
-            caller: self
-                .known_caller(st, extension)
-                .as_ref()
-                .map(|r| caller_of(self, r)),
-        }
+/// A call as `extension` sees it.
+pub fn agent_call(engine: &Engine, st: &CallState, extension: &str) -> AgentCall {
+    let (state, answered_elsewhere) = state_for(st, extension);
+    let outcome = st.outcome();
+    AgentCall {
+        call_id: st.call_id.clone(),
+        direction: st.direction.as_str().to_string(),
+        number: st.external_number.clone().unwrap_or_default(),
+        state,
+        started: clock(st.first_at_ms, engine.pbx_utc_offset()),
+        started_ms: st.first_at_ms,
+        call_type: outcome.as_ref().map(|o| o.call_type.as_str().to_string()),
+        answered_elsewhere,
+        talk_secs: outcome
+            .as_ref()
+            .filter(|o| o.extension.as_deref() == Some(extension))
+            .map(|o| o.talk_secs),
+        caller: known_caller(engine, st, extension)
+            .as_ref()
+            .map(|r| caller_of(engine, r)),
     }
+}
 
-    /// After calls changed (their transaction committed): tells every extension concerned,
-    /// and offers the pops that the lookup cache can answer now. `rang` are the (call,
-    /// extension) pairs that started ringing for Zoho in this change.
-    pub(crate) fn publish_calls(&self, states: &[CallState], rang: &[(String, String)]) {
-        // The intake's path: no agent connected, no views to build (offers are still kept).
-        let listening = self.agents.connections() > 0;
-        for st in states {
-            for x in involved(st).iter().filter(|_| listening) {
-                self.agents
-                    .publish(x, AgentEvent::Call(self.agent_call(st, x)));
-            }
-            if st.ended.is_some() {
-                self.agents.forget_call(&st.call_id);
-            }
+/// After calls changed (their transaction committed): tells every extension concerned,
+/// and offers the pops that the lookup cache can answer now. `rang` are the (call,
+/// extension) pairs that started ringing for Zoho in this change.
+pub(crate) fn publish_calls(engine: &Engine, states: &[CallState], rang: &[(String, String)]) {
+    // The intake's path: no agent connected, no views to build (offers are still kept).
+    let listening = engine.agents.connections() > 0;
+    for st in states {
+        for x in involved(st).iter().filter(|_| listening) {
+            engine
+                .agents
+                .publish(x, AgentEvent::Call(agent_call(engine, st, x)));
         }
-        for (call_id, x) in rang {
-            let Some(st) = states.iter().find(|s| &s.call_id == call_id) else {
-                continue;
-            };
-            if let Some(rec) = self.known_caller(st, x) {
-                self.offer_pop(st, x, &rec);
-            }
-        }
-    }
-
-    /// Offers a pop of `rec` to `extension` if the call still rings there (inbound calls of
-    /// a bound extension, integration on).
-    fn offer_pop(&self, st: &CallState, extension: &str, rec: &ZohoRecord) {
-        let ringing = state_for(st, extension).0 == AgentCallState::Ringing;
-        if st.direction != Direction::Inbound
-            || !ringing
-            || self.zoho.switch() != Switch::On
-            || self.directory.get().by_extension(extension).is_none()
-        {
-            return;
-        }
-        // Only a page of the connected Zoho Desk opens by itself.
-        let Some(url) = rec
-            .web_url
-            .as_deref()
-            .and_then(|u| self.zoho.trusted_zoho_link(u))
-        else {
-            return;
-        };
-        let pop = ScreenPop {
-            call_id: st.call_id.clone(),
-            number: st.external_number.clone().unwrap_or_default(),
-            name: rec.name.clone(),
-            url,
-        };
-        if self.agents.offer(extension, pop) {
-            self.metrics.inc("helpdesk_screen_pops_total", &[]);
-        }
-    }
-
-    /// The call's contact job found or created its record: pop it on the extensions that
-    /// still ring, and show the caller's name on every extension of the call.
-    pub(crate) async fn caller_found(&self, call_id: &str, rec: &ZohoRecord) {
-        let st = match self.store.call(call_id).await {
-            Ok(Some(row)) => row.state,
-            _ => return,
-        };
         if st.ended.is_some() {
-            return;
-        }
-        for x in involved(&st) {
-            self.agents
-                .publish(&x, AgentEvent::Call(self.agent_call(&st, &x)));
-            self.offer_pop(&st, &x, rec);
+            engine.agents.forget_call(&st.call_id);
         }
     }
+    for (call_id, x) in rang {
+        let Some(st) = states.iter().find(|s| &s.call_id == call_id) else {
+            continue;
+        };
+        if let Some(rec) = known_caller(engine, st, x) {
+            offer_pop(engine, st, x, &rec);
+        }
+    }
+}
 
-    /// Claims a pop for one of the agent's tabs: true for the first claim only, whichever
-    /// instance each tab reached (PostgreSQL: the database decides between instances).
-    pub async fn claim_pop(&self, extension: &str, call_id: &str) -> Result<bool, EngineError> {
-        if !self.agents.claim(extension, call_id) {
+/// Offers a pop of `rec` to `extension` if the call still rings there (inbound calls of
+/// a bound extension, integration on).
+fn offer_pop(engine: &Engine, st: &CallState, extension: &str, rec: &ZohoRecord) {
+    let ringing = state_for(st, extension).0 == AgentCallState::Ringing;
+    if st.direction != Direction::Inbound
+        || !ringing
+        || engine.zoho.switch() != Switch::On
+        || engine.directory.get().by_extension(extension).is_none()
+    {
+        return;
+    }
+    // Only a page of the connected Zoho Desk opens by itself.
+    let Some(url) = rec
+        .web_url
+        .as_deref()
+        .and_then(|u| engine.zoho.trusted_zoho_link(u))
+    else {
+        return;
+    };
+    let pop = ScreenPop {
+        call_id: st.call_id.clone(),
+        number: st.external_number.clone().unwrap_or_default(),
+        name: rec.name.clone(),
+        url,
+    };
+    if engine.agents.offer(extension, pop) {
+        engine.metrics.inc("helpdesk_screen_pops_total", &[]);
+    }
+}
+
+/// The call's contact job found or created its record: pop it on the extensions that
+/// still ring, and show the caller's name on every extension of the call.
+pub(crate) async fn caller_found(engine: &Engine, call_id: &str, rec: &ZohoRecord) {
+    let st = match engine.store.call(call_id).await {
+        Ok(Some(row)) => row.state,
+        _ => return,
+    };
+    if st.ended.is_some() {
+        return;
+    }
+    for x in involved(&st) {
+        engine
+            .agents
+            .publish(&x, AgentEvent::Call(agent_call(engine, &st, &x)));
+        offer_pop(engine, &st, &x, rec);
+    }
+}
+
+/// Claims a pop for one of the agent's tabs: true for the first claim only, whichever
+/// instance each tab reached (PostgreSQL: the database decides between instances).
+pub async fn claim_pop(
+    engine: &Engine,
+    extension: &str,
+    call_id: &str,
+) -> Result<bool, EngineError> {
+    if !engine.agents.claim(extension, call_id) {
+        return Ok(false);
+    }
+    if engine.store.dialect() == super::store::Dialect::Postgres {
+        if !engine
+            .store
+            .claim_pop(call_id, extension, super::calls::now_ms())
+            .await?
+        {
             return Ok(false);
         }
-        if self.store.dialect() == super::store::Dialect::Postgres {
-            if !self
-                .store
-                .claim_pop(call_id, extension, super::calls::now_ms())
-                .await?
-            {
-                return Ok(false);
+        engine.bus.tell(super::bus::Notice::Claimed {
+            call_id: call_id.to_string(),
+            extension: extension.to_string(),
+        });
+    }
+    Ok(true)
+}
+
+/// The extension's calls in progress and its latest ended ones.
+pub async fn agent_calls(engine: &Engine, extension: &str) -> Result<AgentCalls, EngineError> {
+    let rows = engine
+        .store
+        .calls(&super::store::calls::CallFilter {
+            extension: Some(extension.to_string()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await?;
+    let mut out = AgentCalls::default();
+    for row in &rows {
+        let call = agent_call(engine, &row.state, extension);
+        if call.state == AgentCallState::Ended {
+            if out.recent.len() < RECENT {
+                out.recent.push(call);
             }
-            self.tell(super::bus::Notice::Claimed {
-                call_id: call_id.to_string(),
-                extension: extension.to_string(),
-            });
+        } else {
+            out.active.push(call);
         }
-        Ok(true)
     }
+    Ok(out)
+}
 
-    /// The extension's calls in progress and its latest ended ones.
-    pub async fn agent_calls(&self, extension: &str) -> Result<AgentCalls, EngineError> {
-        let rows = self
-            .store
-            .calls(&super::store::calls::CallFilter {
-                extension: Some(extension.to_string()),
-                limit: 50,
-                ..Default::default()
-            })
-            .await?;
-        let mut out = AgentCalls::default();
-        for row in &rows {
-            let call = self.agent_call(&row.state, extension);
-            if call.state == AgentCallState::Ended {
-                if out.recent.len() < RECENT {
-                    out.recent.push(call);
-                }
-            } else {
-                out.active.push(call);
-            }
+/// Pops offered to `extension` for calls still ringing there and not yet claimed.
+pub async fn pending_pops(engine: &Engine, extension: &str) -> Result<Vec<ScreenPop>, EngineError> {
+    let calls = agent_calls(engine, extension).await?;
+    let ringing: Vec<&str> = calls
+        .active
+        .iter()
+        .filter(|c| c.state == AgentCallState::Ringing)
+        .map(|c| c.call_id.as_str())
+        .collect();
+    Ok(engine.agents.unclaimed(extension, &ringing))
+}
+
+/// The agent answers its ringing inbound call, or hangs up the call it is on (or the
+/// outbound call it is still dialling), as the PBX's own client would. With a PBX
+/// connected, a hang-up is `call/hangup` on the agent's own channel, and an answer is the
+/// phone's to give; without one, the simulator acts, so the PBX's events come through the
+/// intake. Another extension's call is "not found".
+pub async fn agent_call_control(
+    engine: &Engine,
+    extension: &str,
+    call_id: &str,
+    answer: bool,
+) -> Result<(), EngineError> {
+    let row = engine
+        .store
+        .call(call_id)
+        .await?
+        .ok_or(EngineError::NotFound)?;
+    let st = row.state;
+    let mine = st.ringing.contains_key(extension)
+        || matches!(&st.answered, Some((x, _)) if x == extension);
+    if !mine {
+        return Err(EngineError::NotFound);
+    }
+    let action = match (answer, state_for(&st, extension).0, st.direction) {
+        (_, AgentCallState::Ended, _) => return Err(call_problem(FieldProblem::CallEnded)),
+        (true, AgentCallState::Ringing, Direction::Inbound) => SimAction::Answer {
+            call_id: call_id.to_string(),
+            extension: extension.to_string(),
+        },
+        (false, AgentCallState::Talking, _)
+        | (false, AgentCallState::Ringing, Direction::Outbound) => SimAction::HangUp {
+            call_id: call_id.to_string(),
+        },
+        _ => return Err(call_problem(FieldProblem::NotRinging)),
+    };
+    match simulator::pbx_mode(engine).await? {
+        PbxMode::None => return simulator::simulate(engine, action).await.map(|_| ()),
+        // The PBX sandbox can pick up the agent's phone; a real PBX's phone answers itself.
+        PbxMode::Sandbox { console } if answer => {
+            return simulator::simulate_on_pbx(engine, &console, action)
+                .await
+                .map(|_| ())
         }
-        Ok(out)
+        PbxMode::Real if answer => return Err(call_problem(FieldProblem::AnswerOnPhone)),
+        _ => {}
     }
+    let api = engine.pbx_connection.api().await?;
+    let channel = api
+        .calls_of_extension(extension)
+        .await?
+        .into_iter()
+        .filter(|c| c.call_id == call_id)
+        .flat_map(|c| c.members)
+        .find(|m| m.extension.as_deref() == Some(extension))
+        .map(|m| m.channel_id)
+        .ok_or_else(|| call_problem(FieldProblem::CallEnded))?;
+    api.hangup(&channel).await?;
+    Ok(())
+}
 
-    /// Pops offered to `extension` for calls still ringing there and not yet claimed.
-    pub async fn pending_pops(&self, extension: &str) -> Result<Vec<ScreenPop>, EngineError> {
-        let calls = self.agent_calls(extension).await?;
-        let ringing: Vec<&str> = calls
-            .active
-            .iter()
-            .filter(|c| c.state == AgentCallState::Ringing)
-            .map(|c| c.call_id.as_str())
-            .collect();
-        Ok(self.agents.unclaimed(extension, &ringing))
+/// Whether the agent client may offer Answer: without a PBX (the simulator answers) or with
+/// the PBX sandbox (its console picks up); never on a real PBX (`accept_inbound` routes a
+/// call, it does not answer it: the phone does).
+pub async fn agent_can_answer(engine: &Engine) -> Result<bool, EngineError> {
+    Ok(simulator::pbx_mode(engine).await? != PbxMode::Real)
+}
+
+/// Click to call: the PBX rings the agent's extension, then dials `number` (as dialled,
+/// cleaned of what a link adds). Through the connected PBX's `call/dial` (asking the phone
+/// to pick up by itself when the PBX is set so), else the simulator's outbound path, which
+/// posts the call's events to the intake. Returns the call's id.
+pub async fn agent_dial(
+    engine: &Engine,
+    extension: &str,
+    number: &str,
+) -> Result<String, EngineError> {
+    let number = simulator::sim_number(&crate::model::dial_string(number))?;
+    if let Some(row) = engine.store.pbx_connection().await? {
+        let api = engine.pbx_connection.api().await?;
+        return Ok(api.dial_with(extension, &number, row.auto_answer).await?);
     }
-
-    /// The agent answers its ringing inbound call, or hangs up the call it is on (or the
-    /// outbound call it is still dialling), as the PBX's own client would. With a PBX
-    /// connected, a hang-up is `call/hangup` on the agent's own channel, and an answer is the
-    /// phone's to give; without one, the simulator acts, so the PBX's events come through the
-    /// intake. Another extension's call is "not found".
-    pub async fn agent_call_control(
-        &self,
-        extension: &str,
-        call_id: &str,
-        answer: bool,
-    ) -> Result<(), EngineError> {
-        let row = self
-            .store
-            .call(call_id)
-            .await?
-            .ok_or(EngineError::NotFound)?;
-        let st = row.state;
-        let mine = st.ringing.contains_key(extension)
-            || matches!(&st.answered, Some((x, _)) if x == extension);
-        if !mine {
-            return Err(EngineError::NotFound);
-        }
-        let action = match (answer, state_for(&st, extension).0, st.direction) {
-            (_, AgentCallState::Ended, _) => return Err(call_problem(FieldProblem::CallEnded)),
-            (true, AgentCallState::Ringing, Direction::Inbound) => SimAction::Answer {
-                call_id: call_id.to_string(),
-                extension: extension.to_string(),
-            },
-            (false, AgentCallState::Talking, _)
-            | (false, AgentCallState::Ringing, Direction::Outbound) => SimAction::HangUp {
-                call_id: call_id.to_string(),
-            },
-            _ => return Err(call_problem(FieldProblem::NotRinging)),
-        };
-        match self.pbx_mode().await? {
-            PbxMode::None => return self.simulate(action).await.map(|_| ()),
-            // The PBX sandbox can pick up the agent's phone; a real PBX's phone answers itself.
-            PbxMode::Sandbox { console } if answer => {
-                return self.simulate_on_pbx(&console, action).await.map(|_| ())
-            }
-            PbxMode::Real if answer => return Err(call_problem(FieldProblem::AnswerOnPhone)),
-            _ => {}
-        }
-        let api = self.pbx_connection.api().await?;
-        let channel = api
-            .calls_of_extension(extension)
-            .await?
-            .into_iter()
-            .filter(|c| c.call_id == call_id)
-            .flat_map(|c| c.members)
-            .find(|m| m.extension.as_deref() == Some(extension))
-            .map(|m| m.channel_id)
-            .ok_or_else(|| call_problem(FieldProblem::CallEnded))?;
-        api.hangup(&channel).await?;
-        Ok(())
-    }
-
-    /// Whether the agent client may offer Answer: without a PBX (the simulator answers) or with
-    /// the PBX sandbox (its console picks up); never on a real PBX (`accept_inbound` routes a
-    /// call, it does not answer it: the phone does).
-    pub async fn agent_can_answer(&self) -> Result<bool, EngineError> {
-        Ok(self.pbx_mode().await? != PbxMode::Real)
-    }
-
-    /// Click to call: the PBX rings the agent's extension, then dials `number` (as dialled,
-    /// cleaned of what a link adds). Through the connected PBX's `call/dial` (asking the phone
-    /// to pick up by itself when the PBX is set so), else the simulator's outbound path, which
-    /// posts the call's events to the intake. Returns the call's id.
-    pub async fn agent_dial(&self, extension: &str, number: &str) -> Result<String, EngineError> {
-        let number = self.sim_number(&crate::model::dial_string(number))?;
-        if let Some(row) = self.store.pbx_connection().await? {
-            let api = self.pbx_connection.api().await?;
-            return Ok(api.dial_with(extension, &number, row.auto_answer).await?);
-        }
-        self.simulate(SimAction::Place {
+    simulator::simulate(
+        engine,
+        SimAction::Place {
             inbound: false,
             external_number: number,
             extensions: extension.to_string(),
-        })
-        .await
-    }
+        },
+    )
+    .await
 }
 
 fn call_problem(problem: FieldProblem) -> EngineError {

@@ -84,6 +84,7 @@ impl Bus {
         }
     }
 
+    /// Tells the other instances (PostgreSQL only).
     pub fn tell(&self, notice: Notice) {
         if let Some(tx) = &self.tx {
             let _ = tx.send(notice);
@@ -115,167 +116,172 @@ pub fn calls_notices(ids: Vec<String>, rang: Vec<(String, String)>) -> Vec<Notic
     out
 }
 
-impl Engine {
-    /// Tells the other instances (PostgreSQL only).
-    pub(crate) fn tell(&self, notice: Notice) {
-        self.bus.tell(notice);
-    }
+/// Starts sending and listening (PostgreSQL only; once): what arrives is applied to `engine`.
+pub fn start(engine: &Arc<Engine>) {
+    let Some(rx) = engine
+        .bus
+        .rx
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    else {
+        return;
+    };
+    let Some((url, me)) = engine.store.listen_target() else {
+        return;
+    };
+    tokio::spawn(send_notices(engine.clone(), rx, me.clone()));
+    tokio::spawn(listen(engine.clone(), url, me));
+}
 
-    /// Starts sending and listening (PostgreSQL only; once).
-    pub fn start_bus(self: &Arc<Self>) {
-        let Some(rx) = self.bus.rx.lock().unwrap_or_else(|p| p.into_inner()).take() else {
-            return;
-        };
-        let Some((url, me)) = self.store.listen_target() else {
-            return;
-        };
-        tokio::spawn(self.clone().send_notices(rx, me.clone()));
-        tokio::spawn(self.clone().listen(url, me));
-    }
-
-    async fn send_notices(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<Notice>, me: String) {
-        let mut batch = Vec::new();
-        while rx.recv_many(&mut batch, 256).await > 0 {
-            // Several "new jobs" in a row are one.
-            let mut jobs = false;
-            batch.retain(|n| !(matches!(n, Notice::Jobs) && std::mem::replace(&mut jobs, true)));
-            for notice in batch.drain(..) {
-                let payload = serde_json::to_string(&Envelope {
-                    from: Some(me.clone()),
-                    notice,
-                })
-                .unwrap_or_default();
-                if let Err(e) = self.store.notify(CHANNEL, &payload).await {
-                    tracing::warn!(error = %e, "telling the other instances");
-                }
+async fn send_notices(
+    engine: std::sync::Arc<Engine>,
+    mut rx: mpsc::UnboundedReceiver<Notice>,
+    me: String,
+) {
+    let mut batch = Vec::new();
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        // Several "new jobs" in a row are one.
+        let mut jobs = false;
+        batch.retain(|n| !(matches!(n, Notice::Jobs) && std::mem::replace(&mut jobs, true)));
+        for notice in batch.drain(..) {
+            let payload = serde_json::to_string(&Envelope {
+                from: Some(me.clone()),
+                notice,
+            })
+            .unwrap_or_default();
+            if let Err(e) = engine.store.notify(CHANNEL, &payload).await {
+                tracing::warn!(error = %e, "telling the other instances");
             }
         }
     }
+}
 
-    async fn listen(self: Arc<Self>, url: String, me: String) {
-        use sqlx::postgres::PgListener;
-        let mut reconnected = false;
-        loop {
-            let mut listener = match PgListener::connect(&url).await {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!(error = %e, "listening to the other instances");
-                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                    continue;
-                }
-            };
-            if let Err(e) = listener.listen(CHANNEL).await {
+async fn listen(engine: std::sync::Arc<Engine>, url: String, me: String) {
+    use sqlx::postgres::PgListener;
+    let mut reconnected = false;
+    loop {
+        let mut listener = match PgListener::connect(&url).await {
+            Ok(l) => l,
+            Err(e) => {
                 tracing::warn!(error = %e, "listening to the other instances");
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 continue;
             }
-            // Whatever was said while nobody listened: read everything again (not on the
-            // first connection: the server has just read it all at start).
-            if std::mem::replace(&mut reconnected, true) {
-                self.reload_all().await;
-            }
-            loop {
-                match listener.try_recv().await {
-                    Ok(Some(n)) => match serde_json::from_str::<Envelope>(n.payload()) {
-                        Ok(env) if env.from.as_deref() == Some(me.as_str()) => {}
-                        Ok(env) => self.apply_notice(env.notice).await,
-                        Err(e) => tracing::warn!(error = %e, "an unreadable notice"),
-                    },
-                    // The connection was lost; the listener connects again.
-                    Ok(None) => self.reload_all().await,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "listening to the other instances");
-                        break;
-                    }
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::warn!(error = %e, "listening to the other instances");
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            continue;
         }
-    }
-
-    /// What another instance said, applied here only (never told again).
-    pub(crate) async fn apply_notice(&self, notice: Notice) {
-        match notice {
-            Notice::Calls { ids, rang } => {
-                // With no agent connected here, only the calls that rang matter (their pops
-                // are offered, for an agent who connects while they ring).
-                let read: Vec<&String> = if self.agents.connections() > 0 {
-                    ids.iter().collect()
-                } else {
-                    ids.iter()
-                        .filter(|i| rang.iter().any(|(c, _)| c == *i))
-                        .collect()
-                };
-                let mut states = Vec::with_capacity(read.len());
-                for id in read {
-                    if let Ok(Some(row)) = self.store.call(id).await {
-                        states.push(row.state);
-                    }
+        // Whatever was said while nobody listened: read everything again (not on the
+        // first connection: the server has just read it all at start).
+        if std::mem::replace(&mut reconnected, true) {
+            reload_all(&engine).await;
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(n)) => match serde_json::from_str::<Envelope>(n.payload()) {
+                    Ok(env) if env.from.as_deref() == Some(me.as_str()) => {}
+                    Ok(env) => apply(&engine, env.notice).await,
+                    Err(e) => tracing::warn!(error = %e, "an unreadable notice"),
+                },
+                // The connection was lost; the listener connects again.
+                Ok(None) => reload_all(&engine).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening to the other instances");
+                    break;
                 }
-                self.publish_calls(&states, &rang);
-                self.intake.note_changed();
             }
-            Notice::CallerFound { call_id, record } => {
-                self.caller_found(&call_id, &record).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// What another instance said, applied here only (never told again).
+pub(crate) async fn apply(engine: &Engine, notice: Notice) {
+    match notice {
+        Notice::Calls { ids, rang } => {
+            // With no agent connected here, only the calls that rang matter (their pops
+            // are offered, for an agent who connects while they ring).
+            let read: Vec<&String> = if engine.agents.connections() > 0 {
+                ids.iter().collect()
+            } else {
+                ids.iter()
+                    .filter(|i| rang.iter().any(|(c, _)| c == *i))
+                    .collect()
+            };
+            let mut states = Vec::with_capacity(read.len());
+            for id in read {
+                if let Ok(Some(row)) = engine.store.call(id).await {
+                    states.push(row.state);
+                }
             }
-            Notice::CallFailed {
-                call_id,
-                reason,
-                extensions,
-            } => self.agents.call_failed(&super::calls::event::CallFailure {
+            super::agent::publish_calls(engine, &states, &rang);
+            engine.intake.note_changed();
+        }
+        Notice::CallerFound { call_id, record } => {
+            super::agent::caller_found(engine, &call_id, &record).await;
+        }
+        Notice::CallFailed {
+            call_id,
+            reason,
+            extensions,
+        } => engine
+            .agents
+            .call_failed(&super::calls::event::CallFailure {
                 call_id,
                 reason,
                 extensions,
             }),
-            Notice::Claimed { call_id, extension } => {
-                self.agents.claim(&extension, &call_id);
-            }
-            Notice::Phone { extension, status } => {
-                self.pbx_connection.set_phone(&extension, status);
-            }
-            Notice::Jobs => self.jobs.wake(),
-            Notice::Forget { key } => self.lookup.cache.forget(&key),
-            Notice::Reload { table } => self.reload(&table).await,
+        Notice::Claimed { call_id, extension } => {
+            engine.agents.claim(&extension, &call_id);
         }
+        Notice::Phone { extension, status } => {
+            engine.pbx_connection.set_phone(&extension, status);
+        }
+        Notice::Jobs => engine.jobs.wake(),
+        Notice::Forget { key } => engine.lookup.cache.forget(&key),
+        Notice::Reload { table } => reload(engine, &table).await,
     }
+}
 
-    /// Reads again what this instance holds of `table`.
-    async fn reload(&self, table: &str) {
-        let done = match table {
-            "zoho_connection" => {
-                self.zoho.forget_departments();
-                self.zoho.reload_switch().await
-            }
-            "pbx_extension" | "zoho_agent" | "agent_binding" => {
-                self.directory.rebuild().await.map_err(Into::into)
-            }
-            "rule_settings" => self.rules.load().await,
-            "app_secret" => self.pbx_connection.load_push_secret().await,
-            "pbx_connection" => {
-                self.pbx_connection.settings_changed().await;
-                Ok(())
-            }
-            _ => Ok(()),
-        };
-        if let Err(e) = done {
-            tracing::warn!(error = %e, table, "reloading after another instance's change");
+/// Reads again what this instance holds of `table`.
+async fn reload(engine: &Engine, table: &str) {
+    let done = match table {
+        "zoho_connection" => {
+            engine.zoho.forget_departments();
+            engine.zoho.reload_switch().await
         }
-        // The switch may have come on, or the work may go on.
-        self.jobs.wake();
+        "pbx_extension" | "zoho_agent" | "agent_binding" => {
+            engine.directory.rebuild().await.map_err(Into::into)
+        }
+        "rule_settings" => engine.rules.load().await,
+        "app_secret" => engine.pbx_connection.load_push_secret().await,
+        "pbx_connection" => {
+            engine.pbx_connection.settings_changed().await;
+            Ok(())
+        }
+        _ => Ok(()),
+    };
+    if let Err(e) = done {
+        tracing::warn!(error = %e, table, "reloading after another instance's change");
     }
+    // The switch may have come on, or the work may go on.
+    engine.jobs.wake();
+}
 
-    async fn reload_all(&self) {
-        for table in [
-            "zoho_connection",
-            "pbx_extension",
-            "rule_settings",
-            "app_secret",
-            "pbx_connection",
-        ] {
-            self.reload(table).await;
-        }
-        self.lookup.cache.clear();
+async fn reload_all(engine: &Engine) {
+    for table in [
+        "zoho_connection",
+        "pbx_extension",
+        "rule_settings",
+        "app_secret",
+        "pbx_connection",
+    ] {
+        reload(engine, table).await;
     }
+    engine.lookup.cache.clear();
 }
 
 #[cfg(test)]

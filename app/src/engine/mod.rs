@@ -126,7 +126,7 @@ pub struct Engine {
     /// Bounds the sign-ins (admin and agents) in progress.
     pub sign_in_gate: auth::Gate,
     /// What this instance tells the others on one PostgreSQL (see [`bus`]).
-    bus: bus::Bus,
+    pub bus: bus::Bus,
 }
 
 impl std::fmt::Debug for Engine {
@@ -251,6 +251,17 @@ impl Engine {
     /// call it to drain the queue.
     pub async fn run_due_jobs(&self, now_ms: i64) -> Result<usize, EngineError> {
         self.jobs.run_due(self, now_ms).await
+    }
+
+    /// The PBX's event socket, held while a PBX is connected with events by WebSocket (see
+    /// [`pbx_events::run_socket`]); the server spawns it for the app's life.
+    pub async fn run_pbx_socket(self: Arc<Self>) {
+        pbx_events::run_socket(self).await
+    }
+
+    /// Starts telling and hearing the other instances (PostgreSQL only; once; see [`bus`]).
+    pub fn start_bus(self: &Arc<Self>) {
+        bus::start(self)
     }
 
     /// The background job worker (see [`jobs::Jobs::worker`]).

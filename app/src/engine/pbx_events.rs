@@ -154,202 +154,204 @@ pub fn cdr_as_event(d: &Value, pbx_offset: UtcOffset) -> Option<Value> {
     }}))
 }
 
-impl Engine {
-    /// Holds the PBX's event socket while a PBX is connected with events by WebSocket; runs for
-    /// the app's life (the server spawns it).
-    pub async fn run_pbx_socket(self: std::sync::Arc<Self>) {
-        let mut pause = FIRST_RETRY;
-        let mut woken = self.pbx_connection.events.wake.subscribe();
-        loop {
-            // Every wake until now is answered by the settings read next.
-            woken.borrow_and_update();
-            let wanted = matches!(self.pbx_connection.wants_socket().await, Ok(true));
-            if !wanted {
-                // Turned off on purpose (or disconnected): nothing to catch up on later.
-                *self
-                    .pbx_connection
-                    .events
-                    .down_since_ms
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()) = None;
-                self.pbx_connection.events.set(PbxSocketState::Off, None);
-                let _ = woken.changed().await;
-                continue;
-            }
-            let ended = self.pbx_socket_once(&mut woken).await;
-            // Events may have been missed from now until the next socket is open, whatever
-            // ended this one: the next connection fetches the CDRs since.
-            self.pbx_connection
-                .events
-                .down_since_ms
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_or_insert_with(now_ms);
-            match ended {
-                Ended::Renew => {
-                    pause = FIRST_RETRY;
-                    continue;
-                }
-                Ended::Dropped(why) => {
-                    tracing::warn!(error = %why, "the PBX's event socket is down");
-                    self.pbx_connection
-                        .events
-                        .set(PbxSocketState::Reconnecting, Some(why));
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = woken.changed() => {}
-            }
-            pause = (pause * 2).min(LAST_RETRY);
-        }
-    }
-
-    /// One socket, from its opening to its end.
-    async fn pbx_socket_once(&self, woken: &mut tokio::sync::watch::Receiver<u64>) -> Ended {
-        let api = match self.pbx_connection.api().await {
-            Ok(a) => a,
-            Err(e) => return Ended::Dropped(e.to_string()),
-        };
-        let token = match api.access_token().await {
-            Ok(t) => t,
-            Err(e) => return Ended::Dropped(e.to_string()),
-        };
-        let url = format!(
-            "{}?access_token={}",
-            socket_url(api.base_url()),
-            token.expose()
-        );
-        let mut request = match url.into_client_request() {
-            Ok(r) => r,
-            Err(_) => return Ended::Dropped("the PBX address is not a WebSocket address".into()),
-        };
-        request.headers_mut().insert(
-            "User-Agent",
-            USER_AGENT.parse().expect("a valid header value"),
-        );
-        self.pbx_connection
-            .events
-            .set(PbxSocketState::Connecting, None);
-        // The error may hold the URL, and the URL the token: only its kind is kept.
-        let (mut ws, _) = match tokio_tungstenite::connect_async(request).await {
-            Ok(s) => s,
-            Err(e) => {
-                return Ended::Dropped(format!(
-                    "the PBX's socket could not be opened ({})",
-                    kind(&e)
-                ))
-            }
-        };
-        if let Err(e) = ws.send(Message::Text(TOPICS.into())).await {
-            return Ended::Dropped(kind(&e));
-        }
-        // The PBX's answer to the subscription.
-        match tokio::time::timeout(ANSWER_WITHIN, ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => {
-                let v: Value = serde_json::from_str(t.as_str()).unwrap_or_default();
-                if v.get("errcode").and_then(Value::as_i64) != Some(0) {
-                    return Ended::Dropped(format!("the PBX refused the subscription: {t}"));
-                }
-            }
-            Ok(Some(Ok(other))) => {
-                return Ended::Dropped(format!("unexpected answer to the subscription: {other}"))
-            }
-            Ok(Some(Err(e))) => return Ended::Dropped(kind(&e)),
-            Ok(None) => return Ended::Dropped("the PBX closed the socket".into()),
-            Err(_) => return Ended::Dropped("the PBX did not answer the subscription".into()),
-        }
-        tracing::info!("the PBX's event socket is open");
-        self.pbx_connection
-            .events
-            .set(PbxSocketState::Connected, None);
-        // What happened while away: the events buffered meanwhile are read after it, and
-        // anything twice is stored once.
-        if let Err(e) = self.catch_up(&api).await {
-            tracing::warn!(error = %e, "catching up with the PBX after (re)connecting");
-        }
-        self.pbx_connection.events.ready.send_modify(|n| *n += 1);
-        let mut beat = tokio::time::interval(HEARTBEAT);
-        beat.tick().await;
-        let renew = tokio::time::sleep(SESSION);
-        tokio::pin!(renew);
-        loop {
-            tokio::select! {
-                m = ws.next() => match m {
-                    Some(Ok(Message::Text(t))) => {
-                        let t = t.as_str();
-                        if t.trim() == "heartbeat response" {
-                            continue;
-                        }
-                        if let Err(e) = self.intake.accept_verified(self, IntakeFormat::Yeastar, t.as_bytes()).await {
-                            tracing::warn!(error = ?e, "an event from the PBX's socket was refused");
-                        }
-                        self.pbx_connection.events.taken.send_modify(|n| *n += 1);
-                    }
-                    Some(Ok(Message::Close(_))) | None => return Ended::Dropped("the PBX closed the socket".into()),
-                    Some(Err(e)) => return Ended::Dropped(kind(&e)),
-                    Some(Ok(_)) => {}
-                },
-                _ = beat.tick() => {
-                    if let Err(e) = ws.send(Message::Text("heartbeat".into())).await {
-                        return Ended::Dropped(kind(&e));
-                    }
-                }
-                _ = &mut renew => {
-                    let _ = ws.close(None).await;
-                    return Ended::Renew;
-                }
-                _ = woken.changed() => {
-                    let _ = ws.close(None).await;
-                    return Ended::Renew;
-                }
-            }
-        }
-    }
-
-    /// Feeds through the intake the calls in progress on the PBX and the CDRs of the calls that
-    /// ended since the socket went down.
-    async fn catch_up(&self, api: &PbxApi) -> Result<(), EngineError> {
-        for call in api.calls_in_progress().await? {
-            let body = json!({ "type": 30011, "msg": call }).to_string();
-            if let Err(e) = self
-                .intake
-                .accept_verified(self, IntakeFormat::Yeastar, body.as_bytes())
-                .await
-            {
-                tracing::warn!(error = ?e, "a call in progress from the PBX was refused");
-            }
-        }
-        let since = *self
-            .pbx_connection
-            .events
-            .down_since_ms
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(since_ms) = since {
-            // A minute's margin for the clocks; anything twice is stored once.
-            let from_secs = since_ms / 1000 - 60;
-            for cdr in api.cdrs_since(from_secs).await? {
-                let Some(body) = cdr_as_event(&cdr, self.pbx_utc_offset()) else {
-                    continue;
-                };
-                if let Err(e) = self
-                    .intake
-                    .accept_verified(self, IntakeFormat::Yeastar, body.to_string().as_bytes())
-                    .await
-                {
-                    tracing::warn!(error = ?e, "a CDR from the PBX was refused");
-                }
-            }
-            *self
+/// Holds the PBX's event socket while a PBX is connected with events by WebSocket; runs for
+/// the app's life (the server spawns it).
+pub async fn run_socket(engine: std::sync::Arc<Engine>) {
+    let mut pause = FIRST_RETRY;
+    let mut woken = engine.pbx_connection.events.wake.subscribe();
+    loop {
+        // Every wake until now is answered by the settings read next.
+        woken.borrow_and_update();
+        let wanted = matches!(engine.pbx_connection.wants_socket().await, Ok(true));
+        if !wanted {
+            // Turned off on purpose (or disconnected): nothing to catch up on later.
+            *engine
                 .pbx_connection
                 .events
                 .down_since_ms
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()) = None;
+            engine.pbx_connection.events.set(PbxSocketState::Off, None);
+            let _ = woken.changed().await;
+            continue;
         }
-        Ok(())
+        let ended = socket_once(&engine, &mut woken).await;
+        // Events may have been missed from now until the next socket is open, whatever
+        // ended this one: the next connection fetches the CDRs since.
+        engine
+            .pbx_connection
+            .events
+            .down_since_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(now_ms);
+        match ended {
+            Ended::Renew => {
+                pause = FIRST_RETRY;
+                continue;
+            }
+            Ended::Dropped(why) => {
+                tracing::warn!(error = %why, "the PBX's event socket is down");
+                engine
+                    .pbx_connection
+                    .events
+                    .set(PbxSocketState::Reconnecting, Some(why));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = woken.changed() => {}
+        }
+        pause = (pause * 2).min(LAST_RETRY);
     }
+}
+
+/// One socket, from its opening to its end.
+async fn socket_once(engine: &Engine, woken: &mut tokio::sync::watch::Receiver<u64>) -> Ended {
+    let api = match engine.pbx_connection.api().await {
+        Ok(a) => a,
+        Err(e) => return Ended::Dropped(e.to_string()),
+    };
+    let token = match api.access_token().await {
+        Ok(t) => t,
+        Err(e) => return Ended::Dropped(e.to_string()),
+    };
+    let url = format!(
+        "{}?access_token={}",
+        socket_url(api.base_url()),
+        token.expose()
+    );
+    let mut request = match url.into_client_request() {
+        Ok(r) => r,
+        Err(_) => return Ended::Dropped("the PBX address is not a WebSocket address".into()),
+    };
+    request.headers_mut().insert(
+        "User-Agent",
+        USER_AGENT.parse().expect("a valid header value"),
+    );
+    engine
+        .pbx_connection
+        .events
+        .set(PbxSocketState::Connecting, None);
+    // The error may hold the URL, and the URL the token: only its kind is kept.
+    let (mut ws, _) = match tokio_tungstenite::connect_async(request).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Ended::Dropped(format!(
+                "the PBX's socket could not be opened ({})",
+                kind(&e)
+            ))
+        }
+    };
+    if let Err(e) = ws.send(Message::Text(TOPICS.into())).await {
+        return Ended::Dropped(kind(&e));
+    }
+    // The PBX's answer to the subscription.
+    match tokio::time::timeout(ANSWER_WITHIN, ws.next()).await {
+        Ok(Some(Ok(Message::Text(t)))) => {
+            let v: Value = serde_json::from_str(t.as_str()).unwrap_or_default();
+            if v.get("errcode").and_then(Value::as_i64) != Some(0) {
+                return Ended::Dropped(format!("the PBX refused the subscription: {t}"));
+            }
+        }
+        Ok(Some(Ok(other))) => {
+            return Ended::Dropped(format!("unexpected answer to the subscription: {other}"))
+        }
+        Ok(Some(Err(e))) => return Ended::Dropped(kind(&e)),
+        Ok(None) => return Ended::Dropped("the PBX closed the socket".into()),
+        Err(_) => return Ended::Dropped("the PBX did not answer the subscription".into()),
+    }
+    tracing::info!("the PBX's event socket is open");
+    engine
+        .pbx_connection
+        .events
+        .set(PbxSocketState::Connected, None);
+    // What happened while away: the events buffered meanwhile are read after it, and
+    // anything twice is stored once.
+    if let Err(e) = catch_up(engine, &api).await {
+        tracing::warn!(error = %e, "catching up with the PBX after (re)connecting");
+    }
+    engine.pbx_connection.events.ready.send_modify(|n| *n += 1);
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    beat.tick().await;
+    let renew = tokio::time::sleep(SESSION);
+    tokio::pin!(renew);
+    loop {
+        tokio::select! {
+            m = ws.next() => match m {
+                Some(Ok(Message::Text(t))) => {
+                    let t = t.as_str();
+                    if t.trim() == "heartbeat response" {
+                        continue;
+                    }
+                    if let Err(e) = engine.intake.accept_verified(engine, IntakeFormat::Yeastar, t.as_bytes()).await {
+                        tracing::warn!(error = ?e, "an event from the PBX's socket was refused");
+                    }
+                    engine.pbx_connection.events.taken.send_modify(|n| *n += 1);
+                }
+                Some(Ok(Message::Close(_))) | None => return Ended::Dropped("the PBX closed the socket".into()),
+                Some(Err(e)) => return Ended::Dropped(kind(&e)),
+                Some(Ok(_)) => {}
+            },
+            _ = beat.tick() => {
+                if let Err(e) = ws.send(Message::Text("heartbeat".into())).await {
+                    return Ended::Dropped(kind(&e));
+                }
+            }
+            _ = &mut renew => {
+                let _ = ws.close(None).await;
+                return Ended::Renew;
+            }
+            _ = woken.changed() => {
+                let _ = ws.close(None).await;
+                return Ended::Renew;
+            }
+        }
+    }
+}
+
+/// Feeds through the intake the calls in progress on the PBX and the CDRs of the calls that
+/// ended since the socket went down.
+async fn catch_up(engine: &Engine, api: &PbxApi) -> Result<(), EngineError> {
+    for call in api.calls_in_progress().await? {
+        let body = json!({ "type": 30011, "msg": call }).to_string();
+        if let Err(e) = engine
+            .intake
+            .accept_verified(engine, IntakeFormat::Yeastar, body.as_bytes())
+            .await
+        {
+            tracing::warn!(error = ?e, "a call in progress from the PBX was refused");
+        }
+    }
+    let since = *engine
+        .pbx_connection
+        .events
+        .down_since_ms
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some(since_ms) = since {
+        // A minute's margin for the clocks; anything twice is stored once.
+        let from_secs = since_ms / 1000 - 60;
+        for cdr in api.cdrs_since(from_secs).await? {
+            let Some(body) = cdr_as_event(&cdr, engine.pbx_utc_offset()) else {
+                continue;
+            };
+            if let Err(e) = engine
+                .intake
+                .accept_verified(engine, IntakeFormat::Yeastar, body.to_string().as_bytes())
+                .await
+            {
+                tracing::warn!(error = ?e, "a CDR from the PBX was refused");
+            }
+        }
+        *engine
+            .pbx_connection
+            .events
+            .down_since_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+    Ok(())
 }
 
 /// What went wrong with a socket, without the URL (it carries the token).

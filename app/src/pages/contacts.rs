@@ -177,12 +177,7 @@ fn ConfirmDelete(
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let cancel = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(b) = cancel.get() {
-            let _ = b.focus();
-        }
-    });
+    let cancel = crate::components::focus_when_drawn::<leptos::html::Button>();
     view! {
         <Dialog title_id="confirm-title" on_close=on_cancel>
             <h2 id="confirm-title">{message}</h2>

@@ -334,12 +334,7 @@ fn PasswordDialog(
         Some(Err(AppError::Invalid(list))) => errors.set(list),
         _ => {}
     });
-    let field = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(f) = field.get() {
-            let _ = f.focus();
-        }
-    });
+    let field = crate::components::focus_when_drawn::<leptos::html::Input>();
     view! {
         <Dialog title_id="pw-title" on_close=close>
             <form on:submit=move |ev| { ev.prevent_default(); errors.set(vec![]); save.dispatch(password.get_untracked()); }>

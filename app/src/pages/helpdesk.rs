@@ -292,12 +292,7 @@ fn ResultDialog(
             failure_text(i18n, f),
         ),
     };
-    let ok_button = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(b) = ok_button.get() {
-            let _ = b.focus();
-        }
-    });
+    let ok_button = crate::components::focus_when_drawn::<leptos::html::Button>();
     view! {
         <Dialog title_id="dialog-title" on_close=on_close>
             <h2 id="dialog-title" class=if ok { "ok" } else { "bad" }>

@@ -86,7 +86,8 @@ pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// The integration's state as the intake sees it (cached; see [`Engine::reload_switch`]).
+/// The integration's state as the intake sees it (cached; see
+/// `ZohoConnection::reload_switch`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Switch {
     NotConnected,
@@ -289,7 +290,7 @@ impl Intake {
                     YeastarBody::Failed(failure) => {
                         tracing::info!(call_id = %failure.call_id, reason = %failure.reason, "the PBX could not place a call");
                         engine.agents.call_failed(&failure);
-                        engine.tell(super::bus::Notice::CallFailed {
+                        engine.bus.tell(super::bus::Notice::CallFailed {
                             call_id: failure.call_id.clone(),
                             reason: failure.reason.clone(),
                             extensions: failure.extensions.clone(),
@@ -300,7 +301,7 @@ impl Intake {
                     }
                     YeastarBody::Phone { extension, status } => {
                         engine.pbx_connection.set_phone(&extension, status);
-                        engine.tell(super::bus::Notice::Phone {
+                        engine.bus.tell(super::bus::Notice::Phone {
                             extension: extension.clone(),
                             status,
                         });
@@ -381,15 +382,15 @@ impl Intake {
         rang: Vec<(String, String)>,
         new_work: bool,
     ) {
-        engine.publish_calls(changed, &rang);
+        super::agent::publish_calls(engine, changed, &rang);
         let ids = changed.iter().map(|s| s.call_id.clone()).collect();
         for notice in super::bus::calls_notices(ids, rang) {
-            engine.tell(notice);
+            engine.bus.tell(notice);
         }
         if new_work {
             self.note_changed();
             engine.jobs.wake();
-            engine.tell(super::bus::Notice::Jobs);
+            engine.bus.tell(super::bus::Notice::Jobs);
         }
     }
 
@@ -480,7 +481,7 @@ fn fact_decider(engine: &Engine) -> impl Fn(Fact, &CallState) -> NewFact + '_ {
 }
 
 /// Keeps a call's latest state, and the extensions that began ringing for Zoho (a pop may
-/// follow), for [`Engine::publish_calls`].
+/// follow), for [`crate::engine::agent::publish_calls`].
 fn note_change(
     changed: &mut Vec<CallState>,
     rang: &mut Vec<(String, String)>,

@@ -420,8 +420,8 @@ async fn contact(engine: &Engine, w: &CallWork, now: i64) -> Result<Step, Engine
                 .await?,
         ),
     };
-    engine.caller_found(&w.call_id, &rec).await;
-    engine.tell(bus::Notice::CallerFound {
+    super::agent::caller_found(engine, &w.call_id, &rec).await;
+    engine.bus.tell(bus::Notice::CallerFound {
         call_id: w.call_id.clone(),
         record: rec.clone(),
     });
@@ -462,7 +462,7 @@ async fn create(engine: &Engine, job: &ClaimedJob, w: &CreateWork) -> Result<Ste
         };
         if let Some(rec) = found {
             engine.lookup.cache.put(&w.number_key, Some(rec.clone()));
-            engine.tell(bus::Notice::Forget {
+            engine.bus.tell(bus::Notice::Forget {
                 key: w.number_key.clone(),
             });
             let note = JobNote::CreatedEarlier {
@@ -502,7 +502,7 @@ async fn create(engine: &Engine, job: &ClaimedJob, w: &CreateWork) -> Result<Ste
     }
     .ok_or_else(|| EngineError::Zoho(ZohoError::Decode("the created record has no id".into())))?;
     engine.lookup.cache.put(&w.number_key, Some(rec.clone()));
-    engine.tell(bus::Notice::Forget {
+    engine.bus.tell(bus::Notice::Forget {
         key: w.number_key.clone(),
     });
     let link = rec.web_url.clone();

@@ -196,18 +196,30 @@ impl<'e> Desk<'e> {
         Ok(records(self.get(op, path).await?))
     }
 
-    /// `GET /contacts/{id}/tickets`.
+    /// `GET /contacts/{id}/tickets`, a page.
     pub async fn contact_tickets(
         &self,
         contact_id: &str,
         from: usize,
         limit: usize,
     ) -> Result<Vec<Value>, EngineError> {
-        let path = format!(
-            "/contacts/{}/tickets?from={from}&limit={limit}",
-            enc(contact_id)
-        );
-        Ok(records(self.get("GET /contacts/{id}/tickets", path).await?))
+        let op = "GET /contacts/{id}/tickets";
+        self.contact_page(op, "tickets", contact_id, from, limit)
+            .await
+    }
+
+    /// A page of a contact's records of one kind (`op` names the operation in the metrics).
+    async fn contact_page(
+        &self,
+        op: &'static str,
+        kind: &str,
+        contact_id: &str,
+        from: usize,
+        limit: usize,
+    ) -> Result<Vec<Value>, EngineError> {
+        let id = enc(contact_id);
+        let path = format!("/contacts/{id}/{kind}?from={from}&limit={limit}");
+        Ok(records(self.get(op, path).await?))
     }
 
     /// `GET /tickets/{id}` (the whole ticket, description included).
@@ -226,11 +238,9 @@ impl<'e> Desk<'e> {
         from: usize,
         limit: usize,
     ) -> Result<Vec<Value>, EngineError> {
-        let path = format!(
-            "/contacts/{}/calls?from={from}&limit={limit}",
-            enc(contact_id)
-        );
-        Ok(records(self.get("GET /contacts/{id}/calls", path).await?))
+        let op = "GET /contacts/{id}/calls";
+        self.contact_page(op, "calls", contact_id, from, limit)
+            .await
     }
 
     /// `GET /calls/{id}` (the whole call activity, description included).
