@@ -60,13 +60,9 @@ fn error_of(
     field: &'static str,
     i18n: I18n,
 ) -> impl Fn() -> Option<String> + Copy + Send + Sync {
-    move || {
-        errors
-            .get()
-            .into_iter()
-            .find(|e| e.field == field)
-            .map(|e| problem(i18n, &e.field, e.problem))
-    }
+    crate::pages::helpdesk::field_message(errors, field, move |e| {
+        problem(i18n, &e.field, e.problem)
+    })
 }
 
 fn display_name(c: &PhonebookContact) -> String {

@@ -64,12 +64,21 @@ pub fn error_of(
     field: &'static str,
     i18n: I18nContext,
 ) -> impl Fn() -> Option<String> + Copy + Send + Sync {
+    field_message(errors, field, move |e| problem_text(i18n, e.problem))
+}
+
+/// `field`'s error among a form's field errors, in the words `message` gives it.
+pub fn field_message(
+    errors: RwSignal<Vec<FieldError>>,
+    field: &'static str,
+    message: impl Fn(&FieldError) -> String + Copy + Send + Sync,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync {
     move || {
         errors
             .get()
             .into_iter()
             .find(|e| e.field == field)
-            .map(|e| problem_text(i18n, e.problem))
+            .map(|e| message(&e))
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::Directory;
-use crate::engine::store::{AgentRow, FetchedAgent};
+use crate::engine::store::FetchedAgent;
 use crate::engine::zoho::api::Desk;
 use crate::engine::zoho::connection::DeskCtx;
 use crate::engine::zoho::ZohoConnection;
@@ -151,20 +151,7 @@ impl Directory {
     }
 
     pub async fn users_view(&self) -> Result<UsersView, EngineError> {
-        let users = self
-            .store
-            .agents()
-            .await?
-            .into_iter()
-            .map(|a| ZohoUser {
-                agent_id: a.agent_id,
-                name: a.name,
-                email: a.email,
-                active: a.active,
-                extension_id: a.extension_id,
-                manual: a.manual,
-            })
-            .collect();
+        let users = self.store.agents().await?;
         Ok(UsersView {
             users,
             extensions: self.extensions().await?,
@@ -219,7 +206,7 @@ impl Directory {
     pub async fn save_bindings(&self, changes: Vec<BindingChange>) -> Result<(), BindingError> {
         let agents = self.store.agents().await.map_err(EngineError::from)?;
         let extensions = self.extensions().await?;
-        let by_id: HashMap<&str, &AgentRow> =
+        let by_id: HashMap<&str, &ZohoUser> =
             agents.iter().map(|a| (a.agent_id.as_str(), a)).collect();
         // The bindings as they would be after the change.
         let mut result: HashMap<String, Option<i64>> = agents

@@ -651,17 +651,6 @@ impl Store {
     }
 }
 
-/// A Zoho Desk agent with its binding, as the Zoho Desk Users table shows it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AgentRow {
-    pub agent_id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub active: bool,
-    pub extension_id: Option<i64>,
-    pub manual: bool,
-}
-
 /// An agent as fetched from Zoho.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FetchedAgent {
@@ -742,7 +731,8 @@ impl Store {
         Ok(names)
     }
 
-    pub async fn agents(&self) -> Result<Vec<AgentRow>, StoreError> {
+    /// The Zoho Desk agents with their bindings, as the Zoho Desk Users table shows them.
+    pub async fn agents(&self) -> Result<Vec<crate::model::ZohoUser>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.agent_id, a.name, a.email, a.active, b.extension_id, b.manual
              FROM zoho_agent a LEFT JOIN agent_binding b ON b.agent_id = a.agent_id
@@ -752,7 +742,7 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| AgentRow {
+            .map(|r| crate::model::ZohoUser {
                 agent_id: r.get(0),
                 name: r.get(1),
                 email: r.get(2),
