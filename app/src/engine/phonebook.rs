@@ -30,20 +30,15 @@ pub const ZOHO_ID_MAX: usize = 100;
 /// The Zoho modules a synced record comes from.
 pub const ZOHO_MODULES: [&str; 2] = ["contacts", "accounts"];
 
-/// A Zoho Desk record as Contact Sync writes it into the Helpdesk group. For an account,
-/// `last_name` is the account name and `company` is usually empty.
+/// A Zoho Desk record as Contact Sync writes it into the Helpdesk group: the contact's fields
+/// as the phonebook's form has them (for an account, `last_name` is the account name and
+/// `company` is usually empty), and where in Zoho it comes from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SyncedRecord {
     /// `contacts` or `accounts`.
     pub zoho_module: String,
     pub zoho_id: String,
-    pub first_name: Option<String>,
-    pub last_name: String,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub business_phone: Option<String>,
-    pub mobile_phone: Option<String>,
-    pub home_phone: Option<String>,
+    pub contact: PhonebookContactInput,
 }
 
 /// What [`Phonebook::upsert_synced_contact`] did.
@@ -164,22 +159,14 @@ pub fn validate_contact(input: &PhonebookContactInput) -> (PhonebookContactInput
 /// Checks a Zoho record the way a contact is checked, plus its module and id. A record with
 /// only a first name keeps it as the last name (the manual asks for a first *or* a last name).
 pub fn validate_synced(rec: &SyncedRecord) -> (PhonebookContactInput, Vec<FieldError>) {
-    let mut first_name = rec.first_name.clone();
-    let mut last_name = rec.last_name.clone();
-    if last_name.trim().is_empty() {
-        if let Some(f) = first_name.take() {
-            last_name = f;
+    let mut contact = rec.contact.clone();
+    // A record with a first name only: the phonebook needs a last name.
+    if contact.last_name.trim().is_empty() {
+        if let Some(f) = contact.first_name.take() {
+            contact.last_name = f;
         }
     }
-    let (clean, mut errors) = validate_contact(&PhonebookContactInput {
-        first_name,
-        last_name,
-        company: rec.company.clone(),
-        email: rec.email.clone(),
-        business_phone: rec.business_phone.clone(),
-        mobile_phone: rec.mobile_phone.clone(),
-        home_phone: rec.home_phone.clone(),
-    });
+    let (clean, mut errors) = validate_contact(&contact);
     if !ZOHO_MODULES.contains(&rec.zoho_module.as_str()) {
         errors.push(field_error("zoho_module", FieldProblem::Required));
     }
@@ -447,16 +434,18 @@ impl Phonebook {
         let synced = SyncedRecord {
             zoho_module: rec.module.as_str().to_string(),
             zoho_id: rec.id.clone(),
-            first_name: rec.first_name.clone(),
-            last_name: match rec.module {
-                ZohoModule::Contacts => rec.last_name.clone().unwrap_or_default(),
-                ZohoModule::Accounts => rec.name.clone(),
+            contact: PhonebookContactInput {
+                first_name: rec.first_name.clone(),
+                last_name: match rec.module {
+                    ZohoModule::Contacts => rec.last_name.clone().unwrap_or_default(),
+                    ZohoModule::Accounts => rec.name.clone(),
+                },
+                company: rec.company.clone(),
+                email: rec.email.clone(),
+                business_phone: rec.phone.clone(),
+                mobile_phone: rec.mobile.clone(),
+                home_phone: None,
             },
-            company: rec.company.clone(),
-            email: rec.email.clone(),
-            business_phone: rec.phone.clone(),
-            mobile_phone: rec.mobile.clone(),
-            home_phone: None,
         };
         Ok(match self.upsert_synced_contact(group_id, &synced).await {
             Ok(UpsertOutcome::Created) => SyncNote::Added,
@@ -565,10 +554,12 @@ mod tests {
         let rec = SyncedRecord {
             zoho_module: "contacts".into(),
             zoho_id: "1892000000042032".into(),
-            first_name: Some("Jennifer".into()),
-            last_name: " ".into(),
-            mobile_phone: Some("+8613800138000".into()),
-            ..Default::default()
+            contact: PhonebookContactInput {
+                first_name: Some("Jennifer".into()),
+                last_name: " ".into(),
+                mobile_phone: Some("+8613800138000".into()),
+                ..Default::default()
+            },
         };
         let (clean, errs) = validate_synced(&rec);
         assert!(errs.is_empty(), "{errs:?}");

@@ -4,7 +4,7 @@
 use crate::support::app::*;
 use app::engine::phonebook::{SyncedRecord, UpsertOutcome};
 use app::engine::EngineError;
-use app::model::FieldProblem;
+use app::model::{FieldProblem, PhonebookContactInput};
 use serde_json::{json, Value};
 
 fn fields(body: &Value) -> Vec<(String, String)> {
@@ -87,13 +87,15 @@ fn record(zoho_id: &str, mobile: &str) -> SyncedRecord {
     SyncedRecord {
         zoho_module: "contacts".into(),
         zoho_id: zoho_id.into(),
-        first_name: Some("Jennifer".into()),
-        last_name: "Lawrence".into(),
-        company: Some("Zylker".into()),
-        email: Some("jennifer@zylker.example.com".into()),
-        business_phone: None,
-        mobile_phone: Some(mobile.into()),
-        home_phone: None,
+        contact: PhonebookContactInput {
+            first_name: Some("Jennifer".into()),
+            last_name: "Lawrence".into(),
+            company: Some("Zylker".into()),
+            email: Some("jennifer@zylker.example.com".into()),
+            business_phone: None,
+            mobile_phone: Some(mobile.into()),
+            home_phone: None,
+        },
     }
 }
 
@@ -424,7 +426,7 @@ async fn the_helpdesk_group_is_filled_by_sync_and_read_only_until_released() {
     assert_eq!(group(&app, hd).await["contacts"], 2);
     // A record without a phone number is refused with the reason (for the integration log).
     let mut no_phone = record("1892000000042100", "");
-    no_phone.mobile_phone = None;
+    no_phone.contact.mobile_phone = None;
     match engine.phonebook.upsert_synced_contact(hd, &no_phone).await {
         Err(EngineError::Invalid(f)) => {
             assert_eq!(f.len(), 1);
