@@ -104,5 +104,8 @@ test('the page speaks Chinese', async ({ page }) => {
   await page.getByLabel('手机号码', { exact: true }).fill('13800138000');
   await page.getByRole('button', { name: '添加联系人' }).click();
   await expect(page.getByRole('table', { name: '销售部 的联系人' })).toContainText('13800138000');
+  // The numbers sit in their columns (a badge's style once made the cells pills).
+  await expect(page.locator('.contacts-table td.phone').nth(1)).toHaveText('13800138000');
+  await expect(page.locator('.contacts-table td.phone').nth(1)).toHaveCSS('display', 'table-cell');
   await page.screenshot({ path: 'test-results/contacts-zh.png', fullPage: true });
 });

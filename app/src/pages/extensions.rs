@@ -54,9 +54,9 @@ fn PhoneBadge(number: String) -> impl IntoView {
     move || {
         let status = phones?.with(|p| p.as_ref()?.get(&number).copied())?;
         let (class, words) = match status {
-            PhoneStatus::Idle => ("phone idle", t_string!(i18n, phone_idle)),
-            PhoneStatus::Ringing => ("phone ringing", t_string!(i18n, phone_ringing)),
-            PhoneStatus::Busy => ("phone busy", t_string!(i18n, phone_busy)),
+            PhoneStatus::Idle => ("phone-state idle", t_string!(i18n, phone_idle)),
+            PhoneStatus::Ringing => ("phone-state ringing", t_string!(i18n, phone_ringing)),
+            PhoneStatus::Busy => ("phone-state busy", t_string!(i18n, phone_busy)),
         };
         Some(view! { <span class=class data-phone=format!("{status:?}")>{words}</span> })
     }
