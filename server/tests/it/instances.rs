@@ -130,13 +130,7 @@ async fn two_instances_share_the_work_and_a_killed_one_loses_and_doubles_nothing
     )
     .await;
     assert_eq!(s, 200, "{b}");
-    let secret = app
-        .engine
-        .intake
-        .webhook_secret()
-        .unwrap()
-        .expose()
-        .to_string();
+    let secret = app.webhook_secret();
 
     // Zoho answers in 100 ms: each instance has several jobs under way at any time.
     app.sandbox_control("", json!({"latency_ms": 100})).await;
@@ -269,13 +263,7 @@ async fn an_agent_on_one_instance_gets_the_pop_of_a_call_that_reached_the_other_
     let kristin = app.agent("2005", "web-client-2005").await;
     let mut tab = support::live::Live::open(&app, &kristin).await.unwrap();
     let other = instance(&app, true);
-    let secret = app
-        .engine
-        .intake
-        .webhook_secret()
-        .unwrap()
-        .expose()
-        .to_string();
+    let secret = app.webhook_secret();
     let http = reqwest::Client::new();
     let id = format!("pop-{}", rand::random::<u32>());
     let t0 = app::engine::calls::now_ms() / 1000;

@@ -24,15 +24,6 @@ async fn post(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, String)]
     )
 }
 
-fn secret(app: &TestApp) -> String {
-    app.engine
-        .intake
-        .webhook_secret()
-        .unwrap()
-        .expose()
-        .to_string()
-}
-
 fn event(id: &str, call: &str, kind: &str, ext: &str, at: &str) -> Value {
     json!({"event_id": id, "call_id": call, "kind": kind, "at": at, "direction": "inbound",
            "external_number": "+86 138 0013 8000", "extension": ext})
@@ -84,7 +75,7 @@ async fn native_events_are_authenticated_validated_stored_once() {
         {"event_id": "e3", "call_id": "c1", "kind": "ended", "at": "2026-11-28T09:16:10Z", "direction": "inbound"},
     ]);
     let bytes = serde_json::to_vec(&batch).unwrap();
-    let bearer = format!("Bearer {}", secret(&app));
+    let bearer = format!("Bearer {}", app.webhook_secret());
     let (s, body) = post(
         &app,
         "/api/pbx/call-events",
@@ -193,7 +184,7 @@ async fn native_events_are_authenticated_validated_stored_once() {
 #[tokio::test]
 async fn yeastar_webhooks_with_a_token_and_captured_bodies() {
     let app = TestApp::spawn().await;
-    let token = secret(&app);
+    let token = app.webhook_secret();
     let path = format!("/api/pbx/yeastar-events?token={token}");
     let ring = json!({"type": 30011, "sn": "3631B4444099", "msg": json!({
         "call_id": "1725446451.243",
@@ -305,7 +296,7 @@ async fn outcome(app: &TestApp, call_id: &str) -> app::engine::calls::machine::O
 #[tokio::test]
 async fn yeastar_answered_calls_in_and_out_take_the_cdrs_talk_time() {
     let app = TestApp::spawn().await;
-    let path = format!("/api/pbx/yeastar-events?token={}", secret(&app));
+    let path = format!("/api/pbx/yeastar-events?token={}", app.webhook_secret());
     let ok = json!({"stored": 1, "duplicates": 0});
 
     // No token at all: 401, nothing stored.

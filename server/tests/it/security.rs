@@ -480,13 +480,7 @@ async fn rotate_key_reseals_every_secret_and_loses_nothing() {
     app.connect().await;
     let dir = app.dir.clone();
     let database_url = app.database_url.clone();
-    let webhook = app
-        .engine
-        .intake
-        .webhook_secret()
-        .unwrap()
-        .expose()
-        .to_string();
+    let webhook = app.webhook_secret();
     let old_key = std::fs::read_to_string(dir.join("secret.key")).unwrap();
     drop(app);
 

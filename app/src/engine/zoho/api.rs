@@ -15,6 +15,9 @@ use crate::engine::numbers::PhoneField;
 use crate::engine::EngineError;
 use crate::model::ZohoModule;
 
+/// The org's enabled departments: (id, name, is default).
+pub type Departments = Vec<(String, String, bool)>;
+
 /// `POST /contacts`: a contact with a last name (Zoho's one required field).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -249,10 +252,24 @@ impl<'e> Desk<'e> {
         Ok(self.get("GET /calls/{id}", path).await?.unwrap_or_default())
     }
 
-    /// `GET /departments?isEnabled=true`: the org's enabled departments (up to 200).
-    pub async fn departments(&self) -> Result<Vec<Value>, EngineError> {
+    /// `GET /departments?isEnabled=true`: the org's enabled departments (up to 200), as
+    /// (id, name, is default).
+    pub async fn departments(&self) -> Result<Departments, EngineError> {
         let path = "/departments?isEnabled=true&limit=200".to_string();
-        Ok(records(self.get("GET /departments", path).await?))
+        let list = records(self.get("GET /departments", path).await?);
+        Ok(list
+            .iter()
+            .filter_map(|d| {
+                Some((
+                    d.get("id")?.as_str()?.to_string(),
+                    d.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    d.get("isDefault").and_then(Value::as_bool).unwrap_or(false),
+                ))
+            })
+            .collect())
     }
 
     /// `GET /agents/count`: how many agents the org has (`None` when Zoho does not say).

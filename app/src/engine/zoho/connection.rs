@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use super::api::Departments;
 use super::oauth::OAuthClient;
 use super::{desk, ZohoError};
 use crate::engine::calls::Switch;
@@ -59,9 +60,6 @@ pub struct ZohoConnection {
     /// The org's departments as last read, and when.
     departments: std::sync::Mutex<Option<(Departments, std::time::Instant)>>,
 }
-
-/// The org's enabled departments: (id, name, is default).
-pub type Departments = Vec<(String, String, bool)>;
 
 /// How long the org's departments are used as read before Zoho is asked again.
 const DEPARTMENTS_FOR: std::time::Duration = std::time::Duration::from_secs(600);
@@ -853,26 +851,7 @@ impl ZohoConnection {
                 }
             }
         }
-        let text = |v: &serde_json::Value, k: &str| {
-            v.get(k)
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let fresh: Departments = super::api::Desk::new(self, ctx)
-            .departments()
-            .await?
-            .iter()
-            .filter_map(|d| {
-                Some((
-                    d.get("id")?.as_str()?.to_string(),
-                    text(d, "name"),
-                    d.get("isDefault")
-                        .and_then(serde_json::Value::as_bool)
-                        .unwrap_or(false),
-                ))
-            })
-            .collect();
+        let fresh = super::api::Desk::new(self, ctx).departments().await?;
         *self.departments.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((fresh.clone(), std::time::Instant::now()));
         Ok(fresh)

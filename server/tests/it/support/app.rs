@@ -296,16 +296,20 @@ impl TestApp {
         body
     }
 
-    /// Posts call events to the native intake, signed with the webhook secret as a PBX does.
-    pub async fn post_signed(&self, body: &Value) -> (u16, Value) {
-        let bytes = serde_json::to_vec(body).unwrap();
-        let secret = self
-            .engine
+    /// The intake's webhook secret, as the PBX is given it.
+    pub fn webhook_secret(&self) -> String {
+        self.engine
             .intake
             .webhook_secret()
             .unwrap()
             .expose()
-            .to_string();
+            .to_string()
+    }
+
+    /// Posts call events to the native intake, signed with the webhook secret as a PBX does.
+    pub async fn post_signed(&self, body: &Value) -> (u16, Value) {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let secret = self.webhook_secret();
         let r = self
             .http
             .post(format!("{}/api/pbx/call-events", self.base))
