@@ -88,6 +88,7 @@ bench-intake: build
 
 ## Complete calls per second end to end: the app and the Zoho Desk sandbox in their own
 ## processes, every rule on; says whether anything was lost or done twice (CALLS=3000).
+## MIX=reference: Zoho searches per call on 70 % repeat, 20 % new known, 10 % unknown callers.
 bench-calls: build
 	bash docs/bench-calls.sh
 

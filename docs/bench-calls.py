@@ -5,13 +5,19 @@ every rule on (contacts for unknown numbers, tickets for all four call types, ca
 CALLS calls are posted to the native intake by WORKERS senders (each call's events in order:
 ringing, answered when answered, ended), then the clock runs until the last call's Zoho work is
 done. Prints calls/s, intake events/s, Zoho requests per call, and whether anything was lost or
-done twice. Run by docs/bench-calls.sh (make bench-calls)."""
+done twice. Run by docs/bench-calls.sh (make bench-calls).
+
+MIX=reference runs issue 17's reference mix instead, to count lookups: 70 % of calls from
+repeat callers, 20 % from callers Zoho knows who have not called yet (contacts added to the
+sandbox first, numbers typed as people type them, one in four kept as a mobile only), 10 % from
+numbers nobody has. It prints the Zoho searches per call beside the fewest that mix allows."""
 import http.client, http.cookiejar, json, os, re, sys, threading, time
 import urllib.error, urllib.parse, urllib.request
 
 APP, SB = os.environ["APP"], os.environ["SB"]
 SECRET, PW = os.environ["SECRET"], os.environ["PW"]
 CALLS, WORKERS = int(os.environ.get("CALLS", "3000")), int(os.environ.get("WORKERS", "4"))
+MIX = os.environ.get("MIX", "bench")
 
 jar = http.cookiejar.CookieJar()
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -85,9 +91,48 @@ def connect():
 KNOWN = ["5503301", "+1 (415) 555-0134", "0086-138-0013-8000"]
 EXTENSIONS = ["2001", "2005", "2006", "2007", "2008"]
 
-def events(i, t0):
+def bench_number(i):
+    return f"+1 (212) 555-{i % 10000:04d}" if i % 10 == 9 else KNOWN[i % len(KNOWN)]
+
+# The reference mix. Zoho's contacts: k → how a person typed the number into Zoho, and in which
+# field; the PBX sends the caller in E.164.
+TYPED = ["+1 (646) 555-{:04d}", "646-555-{:04d}", "+1 646 555 {:04d}"]
+def known_contact(k):
+    if k % 4 == 3:
+        return {"firstName": "Mobile", "lastName": f"Caller {k}", "mobile": f"(917) 555-{k:04d}"}
+    return {"firstName": "Known", "lastName": f"Caller {k}", "phone": TYPED[k % 3].format(k)}
+def known_number(k):
+    return f"+1917555{k:04d}" if k % 4 == 3 else f"+1646555{k:04d}"
+def unknown_number(k):
+    return f"+1212555{k:04d}"
+# Searches the fewest for a first call (lookup.rs): a business number 1 (its `phone`), a mobile
+# 2 (`phone`, then `mobile`), nobody's 2 + one accounts search per stored form of the number
+# (Zoho's accounts search has no phone parameter; these numbers have 4 forms). A repeat caller 0.
+def fewest(number):
+    return 2 if number.startswith("+1917") else 1 if number.startswith("+1646") else 2 + 4
+WARMUP, REPEAT_GAP = 20, 40
+
+def reference_plan(calls):
+    """(warm-up numbers, measured numbers): of each ten measured calls, 7 from repeat callers
+    (numbers that called at least REPEAT_GAP calls earlier, or in the warm-up), 2 from known
+    callers calling for the first time, 1 from an unknown number."""
+    known, unknown = iter(range(10000)), iter(range(10000))
+    warmup = [unknown_number(next(unknown)) if w % 10 == 9 else known_number(next(known))
+              for w in range(WARMUP)]
+    plan, first_at = [], {n: -REPEAT_GAP for n in warmup}
+    for i in range(calls):
+        p = i % 10
+        if p < 7:
+            pool = [n for n, at in first_at.items() if at <= i - REPEAT_GAP]
+            n = pool[(i * 7919) % len(pool)]
+        else:
+            n = known_number(next(known)) if p < 9 else unknown_number(next(unknown))
+            first_at[n] = i
+        plan.append(n)
+    return warmup, plan, next(known)
+
+def events(i, t0, number):
     cid = f"bench-{t0}-{i}"
-    number = f"+1 (212) 555-{i % 10000:04d}" if i % 10 == 9 else KNOWN[i % len(KNOWN)]
     direction = "inbound" if i % 4 < 2 else "outbound"
     answered = i % 2 == 0
     at = lambda s: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + i + s))
@@ -100,12 +145,12 @@ def events(i, t0):
                     result="answered" if answered else "no_answer"))
     return out
 
-def sender(ids, t0, sent):
+def sender(ids, t0, sent, plan):
     u = urllib.parse.urlparse(APP)
     conn = http.client.HTTPConnection(u.hostname, u.port)
     n = 0
     for i in ids:
-        for e in events(i, t0):
+        for e in events(i, t0, plan[i]):
             conn.request("POST", "/api/pbx/call-events", json.dumps(e),
                          {"Authorization": f"Bearer {SECRET}", "Content-Type": "application/json"})
             r = conn.getresponse(); r.read()
@@ -114,24 +159,44 @@ def sender(ids, t0, sent):
             n += 1
     sent.append(n)
 
+def settled(start):
+    """Waits until every call is closed and every job done; the metrics then."""
+    while True:
+        m = metrics()
+        if m.get("helpdesk_jobs_pending", 1) == 0 and m.get("helpdesk_calls_open", 1) == 0:
+            return m
+        if time.monotonic() - start > 600:
+            sys.exit("the Zoho work did not finish within 10 minutes")
+        time.sleep(0.2)
+
+def add_contacts(count):
+    for k in range(count):
+        req = urllib.request.Request(f"{SB}/sandbox/control/contacts",
+                                     data=json.dumps(known_contact(k)).encode(),
+                                     headers={"Content-Type": "application/json"})
+        opener.open(req).read()
+    # Zoho's search index lags its data (the sandbox's by 2 s).
+    time.sleep(3)
+
 def main():
     connect()
+    plan, warmup = [bench_number(i) for i in range(CALLS)], []
+    if MIX == "reference":
+        warmup, plan, known = reference_plan(CALLS)
+        add_contacts(known)
+        t0 = int(time.time()) - 600
+        sender(range(len(warmup)), t0, [], warmup)
+        settled(time.monotonic())
     before = metrics()
     t0 = int(time.time())
     sent = []
     start = time.monotonic()
-    threads = [threading.Thread(target=sender, args=(range(w, CALLS, WORKERS), t0, sent))
+    threads = [threading.Thread(target=sender, args=(range(w, CALLS, WORKERS), t0, sent, plan))
                for w in range(WORKERS)]
     for t in threads: t.start()
     for t in threads: t.join()
     intake_s = time.monotonic() - start
-    while True:
-        m = metrics()
-        if m.get("helpdesk_jobs_pending", 1) == 0 and m.get("helpdesk_calls_open", 1) == 0:
-            break
-        if time.monotonic() - start > 600:
-            sys.exit("the Zoho work did not finish within 10 minutes")
-        time.sleep(0.2)
+    m = settled(start)
     total_s = time.monotonic() - start
     if os.environ.get("DEBUG"):
         print("\n".join(f"{k} {v}" for k, v in m.items()), file=sys.stderr)
@@ -146,6 +211,14 @@ def main():
     print(f"Zoho requests: {zoho:.0f}, {zoho / CALLS:.2f} per call")
     print(f"jobs done: tickets {done('ticket'):.0f}, call activities {done('call_log'):.0f}, "
           f"lookups {done('contact'):.0f}, contacts created {done('create'):.0f}; failed now: {m.get('helpdesk_jobs_failed', 0):.0f}")
+    if MIX == "reference":
+        op = lambda o: delta(f'helpdesk_zoho_requests_total{{operation="{o}"}}')
+        searches = op("GET /contacts/search") + op("GET /accounts/search")
+        least = sum(fewest(n) for n in set(plan) - set(warmup))
+        print(f"reference mix (70 % repeat, 20 % new known, 10 % unknown): {searches:.0f} searches "
+              f"({op('GET /contacts/search'):.0f} contacts, {op('GET /accounts/search'):.0f} accounts), "
+              f"{searches / CALLS:.3f} per call; the fewest this mix allows: {least / CALLS:.3f} per call "
+              f"({searches / least - 1:+.1%})")
     ok = done("ticket") == CALLS and done("call_log") == CALLS and m.get("helpdesk_jobs_failed", 0) == 0
     print("nothing lost, nothing twice" if ok else "MISMATCH: see the counts above")
     sys.exit(0 if ok else 1)

@@ -20,6 +20,8 @@ if [ -n "$PG" ] && pg_isready -q -d "$PG/postgres"; then
   echo; echo "== complete calls end to end, PostgreSQL ($CALLS calls)"
   BENCH_POSTGRES=$PG bash docs/bench-calls.sh
 fi
+echo; echo "== Zoho searches per call on issue 17's reference mix (1,000 calls, SQLite)"
+MIX=reference CALLS=1000 bash docs/bench-calls.sh | grep -E '^reference mix|^nothing|^MISMATCH'
 echo; echo "== pages: server-rendering, memory, weight"
 bash docs/bench-site.sh
 echo; echo "== screen pop: the PBX's ringing event to the agent's live connection, and to the new tab (Chromium)"

@@ -27,6 +27,8 @@ use crate::model::ZohoModule;
 const HIT_TTL: Duration = Duration::from_secs(600);
 const MISS_TTL: Duration = Duration::from_secs(60);
 const MAX_ENTRIES: usize = 50_000;
+/// Numbers being looked up at once before the gates left by abandoned lookups are swept.
+const MAX_GATES: usize = 1_000;
 
 /// A Zoho Desk record a number matched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,7 +114,8 @@ const SEARCH_PAGES: usize = 10;
 /// Exact forms tried in the accounts' full-text search.
 const ACCOUNT_FORMS: usize = 4;
 
-/// Of the records with the caller's number, the one to use: contacts before accounts, then
+/// Of the records with the caller's number (contacts by business phone, else by mobile, else
+/// accounts: see [`Lookup::search_number`]), the one to use: contacts before accounts, then
 /// the most recently modified (ids break ties); how many others there were.
 fn choose(mut found: Vec<ZohoRecord>) -> Option<ZohoRecord> {
     found.sort_by(|a, b| {
@@ -125,6 +128,59 @@ fn choose(mut found: Vec<ZohoRecord>) -> Option<ZohoRecord> {
     let mut first = found.into_iter().next()?;
     first.others = others;
     Some(first)
+}
+
+/// One lookup of a number at a time: the calls that want the same uncached number while it
+/// is being looked up wait for that answer instead of asking Zoho again (a ring group, a
+/// caller calling back at once, several jobs of one burst).
+#[derive(Debug, Default)]
+struct Gates {
+    by_key: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The right to look a number up; the gate is dropped from the map by its last holder.
+struct Turn<'a> {
+    gates: &'a Gates,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Gates {
+    async fn turn(&self, key: &str) -> Turn<'_> {
+        let gate = {
+            let mut map = self.by_key.lock().unwrap_or_else(|p| p.into_inner());
+            if map.len() >= MAX_GATES {
+                // Gates of lookups abandoned while waiting (nobody holds them any more).
+                map.retain(|_, g| Arc::strong_count(g) > 1);
+            }
+            map.entry(key.to_string()).or_default().clone()
+        };
+        Turn {
+            gates: self,
+            key: key.to_string(),
+            guard: Some(gate.lock_owned().await),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_key.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        // Under the map's lock, where gates are handed out: when no other call holds this
+        // gate or waits at it, it goes.
+        let mut map = self.gates.by_key.lock().unwrap_or_else(|p| p.into_inner());
+        self.guard = None;
+        if map
+            .get(&self.key)
+            .is_some_and(|g| Arc::strong_count(g) == 1)
+        {
+            map.remove(&self.key);
+        }
+    }
 }
 
 /// The lookup cache: number key → record (or none), with an expiry.
@@ -184,6 +240,7 @@ pub struct Lookup {
     /// Number key → record (or nobody); shared with the jobs that create records and the
     /// notices of other instances.
     pub cache: LookupCache,
+    gates: Gates,
     numbers: NumberPolicy,
     metrics: Arc<Metrics>,
 }
@@ -192,12 +249,14 @@ impl Lookup {
     pub fn new(numbers: NumberPolicy, metrics: Arc<Metrics>) -> Lookup {
         Lookup {
             cache: LookupCache::default(),
+            gates: Gates::default(),
             numbers,
             metrics,
         }
     }
 
-    /// The record a number belongs to: from the cache, else from Zoho (then cached).
+    /// The record a number belongs to: from the cache, else from Zoho (then cached). While
+    /// one call looks a number up, the others that want it wait for its answer.
     pub async fn lookup_number(
         &self,
         zoho: &ZohoConnection,
@@ -213,6 +272,13 @@ impl Lookup {
                 .inc("helpdesk_lookup_cache_total", &[("result", "hit")]);
             return Ok(hit);
         }
+        let _turn = self.gates.turn(&key).await;
+        if let Some(hit) = self.cache.get(&key) {
+            // Looked up by the call this one waited for.
+            self.metrics
+                .inc("helpdesk_lookup_cache_total", &[("result", "hit")]);
+            return Ok(hit);
+        }
         self.metrics
             .inc("helpdesk_lookup_cache_total", &[("result", "miss")]);
         let ctx = zoho.desk_ctx().await?;
@@ -221,11 +287,14 @@ impl Lookup {
         Ok(found)
     }
 
-    /// Asks Zoho (no cache) for the caller's record. Contacts: their `phone` and `mobile`
-    /// searched with the number's forms (a four-digit wildcard finds it however it was
-    /// typed), every page of hits read, and only the hits whose number is the caller's kept.
-    /// Accounts (no phone search at Zoho): a full-text search for each exact form. Several
-    /// records with the number: see [`choose`]. Feature codes (`*`, `#`) match nobody.
+    /// Asks Zoho (no cache) for the caller's record. Contacts: their `phone` searched with
+    /// the number's forms (a four-digit wildcard finds it however it was typed), every page of
+    /// hits read, and only the hits whose number is the caller's kept; their `mobile` the same
+    /// way only when no contact has the number as its `phone` (so a known caller costs one
+    /// request, and a contact's business number wins over another's mobile). Accounts (no
+    /// phone search at Zoho), when no contact has it: a full-text search for each exact form.
+    /// Several records with the number: see [`choose`]. Feature codes (`*`, `#`) match
+    /// nobody.
     pub(crate) async fn search_number(
         &self,
         zoho: &ZohoConnection,
@@ -239,6 +308,10 @@ impl Lookup {
         let desk = Desk::new(zoho, ctx);
         let mut found: Vec<ZohoRecord> = Vec::new();
         for field in [PhoneField::Phone, PhoneField::Mobile] {
+            if !found.is_empty() {
+                // A business number's owner is not looked for among mobiles as well.
+                break;
+            }
             for page in 0..SEARCH_PAGES {
                 let items = desk
                     .search_contacts_by_phone(field, &forms, page * SEARCH_PAGE, SEARCH_PAGE)
@@ -374,6 +447,28 @@ mod tests {
         c.put_at("hit", Some(contact()), t0);
         c.clear();
         assert_eq!(c.get_at("hit", t0), None, "cleared (Disconnect)");
+    }
+
+    #[tokio::test]
+    async fn one_lookup_of_a_number_at_a_time_and_no_gate_left_behind() {
+        let gates = Gates::default();
+        let first = gates.turn("+8613800138000").await;
+        // Another number does not wait.
+        let other = gates.turn("5503301").await;
+        let second = gates.turn("+8613800138000");
+        tokio::pin!(second);
+        let now = Duration::ZERO;
+        assert!(
+            tokio::time::timeout(now, &mut second).await.is_err(),
+            "the same number waits for the lookup under way"
+        );
+        drop(first);
+        let second = tokio::time::timeout(now, &mut second)
+            .await
+            .expect("its turn once the first is done");
+        assert_eq!(gates.len(), 2);
+        drop((second, other));
+        assert_eq!(gates.len(), 0, "no gate is kept once nobody holds it");
     }
 
     #[test]

@@ -74,6 +74,79 @@ async fn every_row_of_the_number_table_finds_its_contact_or_not() {
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
 
+/// Zoho requests of one operation so far.
+fn requests(app: &TestApp, operation: &str) -> u64 {
+    app.engine
+        .metrics
+        .get("helpdesk_zoho_requests_total", &[("operation", operation)])
+}
+
+#[tokio::test]
+async fn a_known_caller_costs_one_search_and_calls_at_once_share_it() {
+    let app = connected_with(&[("HELPDESK_DEFAULT_COUNTRY", "US")]).await;
+    let contacts = |app: &TestApp| requests(app, "GET /contacts/search");
+    let accounts = |app: &TestApp| requests(app, "GET /accounts/search");
+    let by_phone = typed_contact(
+        &app,
+        json!({"firstName": "Ana", "lastName": "Ruiz", "phone": "+1 (415) 555-0177"}),
+    )
+    .await;
+    // The same number as someone else's mobile, changed more recently: a business number
+    // is searched first, and its owner wins.
+    typed_contact(
+        &app,
+        json!({"firstName": "Ben", "lastName": "Ruiz", "mobile": "415-555-0177"}),
+    )
+    .await;
+    let by_mobile = typed_contact(
+        &app,
+        json!({"lastName": "Okafor", "mobile": "646.555.0199"}),
+    )
+    .await;
+
+    // Three calls from one number at once, as the PBX and people write it: one search.
+    let before = (contacts(&app), accounts(&app));
+    let (a, b, c) = tokio::join!(
+        app.engine.lookup_number("4155550177"),
+        app.engine.lookup_number("+14155550177"),
+        app.engine.lookup_number("+1 (415) 555-0177"),
+    );
+    for found in [a, b, c] {
+        let found = found.unwrap().expect("Ana Ruiz");
+        assert_eq!((found.id.as_str(), found.others), (by_phone.as_str(), 0));
+    }
+    assert_eq!(
+        (contacts(&app) - before.0, accounts(&app) - before.1),
+        (1, 0),
+        "one search of the business numbers, shared by the three lookups"
+    );
+
+    // Known by a mobile only: the business numbers, then the mobiles.
+    let before = (contacts(&app), accounts(&app));
+    let found = app.engine.lookup_number("+1 646 555 0199").await.unwrap();
+    assert_eq!(found.map(|r| r.id), Some(by_mobile));
+    assert_eq!(
+        (contacts(&app) - before.0, accounts(&app) - before.1),
+        (2, 0)
+    );
+
+    // Unknown: both contact searches, then one accounts search per stored form of the
+    // number (Zoho's accounts search has no phone parameter, only words of `_all`).
+    let before = (contacts(&app), accounts(&app));
+    let found = app.engine.lookup_number("+1 (212) 555-0101").await.unwrap();
+    assert_eq!(found, None);
+    assert_eq!(
+        (contacts(&app) - before.0, accounts(&app) - before.1),
+        (2, 4)
+    );
+    // …and the miss is remembered for a minute.
+    assert_eq!(app.engine.lookup_number("2125550101").await.unwrap(), None);
+    assert_eq!(
+        (contacts(&app) - before.0, accounts(&app) - before.1),
+        (2, 4)
+    );
+}
+
 #[tokio::test]
 async fn a_last_name_alone_is_synced_and_a_feature_code_matches_nobody() {
     let app = connected_with(&[("HELPDESK_DEFAULT_COUNTRY", "GB")]).await;
