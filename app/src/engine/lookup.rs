@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
+use super::gates::Gates;
 use super::metrics::Metrics;
 use super::numbers::{NumberPolicy, PhoneField};
 use super::zoho::api::Desk;
@@ -27,8 +28,6 @@ use crate::model::ZohoModule;
 const HIT_TTL: Duration = Duration::from_secs(600);
 const MISS_TTL: Duration = Duration::from_secs(60);
 const MAX_ENTRIES: usize = 50_000;
-/// Numbers being looked up at once before the gates left by abandoned lookups are swept.
-const MAX_GATES: usize = 1_000;
 
 /// A Zoho Desk record a number matched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,59 +129,6 @@ fn choose(mut found: Vec<ZohoRecord>) -> Option<ZohoRecord> {
     Some(first)
 }
 
-/// One lookup of a number at a time: the calls that want the same uncached number while it
-/// is being looked up wait for that answer instead of asking Zoho again (a ring group, a
-/// caller calling back at once, several jobs of one burst).
-#[derive(Debug, Default)]
-struct Gates {
-    by_key: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-/// The right to look a number up; the gate is dropped from the map by its last holder.
-struct Turn<'a> {
-    gates: &'a Gates,
-    key: String,
-    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl Gates {
-    async fn turn(&self, key: &str) -> Turn<'_> {
-        let gate = {
-            let mut map = self.by_key.lock().unwrap_or_else(|p| p.into_inner());
-            if map.len() >= MAX_GATES {
-                // Gates of lookups abandoned while waiting (nobody holds them any more).
-                map.retain(|_, g| Arc::strong_count(g) > 1);
-            }
-            map.entry(key.to_string()).or_default().clone()
-        };
-        Turn {
-            gates: self,
-            key: key.to_string(),
-            guard: Some(gate.lock_owned().await),
-        }
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.by_key.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        // Under the map's lock, where gates are handed out: when no other call holds this
-        // gate or waits at it, it goes.
-        let mut map = self.gates.by_key.lock().unwrap_or_else(|p| p.into_inner());
-        self.guard = None;
-        if map
-            .get(&self.key)
-            .is_some_and(|g| Arc::strong_count(g) == 1)
-        {
-            map.remove(&self.key);
-        }
-    }
-}
-
 /// The lookup cache: number key → record (or none), with an expiry.
 #[derive(Debug, Default)]
 pub struct LookupCache {
@@ -240,6 +186,9 @@ pub struct Lookup {
     /// Number key → record (or nobody); shared with the jobs that create records and the
     /// notices of other instances.
     pub cache: LookupCache,
+    /// One lookup of a number at a time: the calls that want a number being looked up (a
+    /// ring group, a caller calling back at once, several jobs of one burst) wait for that
+    /// answer instead of asking Zoho again.
     gates: Gates,
     numbers: NumberPolicy,
     metrics: Arc<Metrics>,
@@ -447,28 +396,6 @@ mod tests {
         c.put_at("hit", Some(contact()), t0);
         c.clear();
         assert_eq!(c.get_at("hit", t0), None, "cleared (Disconnect)");
-    }
-
-    #[tokio::test]
-    async fn one_lookup_of_a_number_at_a_time_and_no_gate_left_behind() {
-        let gates = Gates::default();
-        let first = gates.turn("+8613800138000").await;
-        // Another number does not wait.
-        let other = gates.turn("5503301").await;
-        let second = gates.turn("+8613800138000");
-        tokio::pin!(second);
-        let now = Duration::ZERO;
-        assert!(
-            tokio::time::timeout(now, &mut second).await.is_err(),
-            "the same number waits for the lookup under way"
-        );
-        drop(first);
-        let second = tokio::time::timeout(now, &mut second)
-            .await
-            .expect("its turn once the first is done");
-        assert_eq!(gates.len(), 2);
-        drop((second, other));
-        assert_eq!(gates.len(), 0, "no gate is kept once nobody holds it");
     }
 
     #[test]

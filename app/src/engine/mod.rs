@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bus;
 pub mod calls;
 pub mod directory;
+pub mod gates;
 pub mod jobs;
 pub mod lookup;
 pub mod metrics;

@@ -10,10 +10,11 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::OffsetDateTime;
 
+use super::gates::Gates;
 use super::numbers::NumberPolicy;
 use super::secrets::{SecretBox, Sensitive};
 use super::store::calls::{self as calls_db, IngestReport, NewFact};
-use super::store::{Store, StoreError};
+use super::store::{Dialect, Store, StoreError};
 use super::{Engine, EngineError};
 use event::{parse_native, parse_yeastar, CallEvent, ParseError, YeastarBody};
 use machine::{CallState, Fact};
@@ -158,8 +159,9 @@ pub struct Intake {
     pbx_utc_offset: time::UtcOffset,
     /// The shared secret intake requests present (see [`Intake::init_webhook_secret`]).
     webhook_secret: std::sync::RwLock<Option<Sensitive>>,
-    /// One writer at a time: events of one call apply in arrival order.
-    lock: tokio::sync::Mutex<()>,
+    /// Events of one call apply one request at a time, in arrival order (see
+    /// [`Intake::writer_keys`]).
+    writers: Gates,
     /// Bumped whenever a call (or its Zoho work) changes.
     changed: tokio::sync::watch::Sender<u64>,
 }
@@ -177,7 +179,7 @@ impl Intake {
             numbers,
             pbx_utc_offset,
             webhook_secret: Default::default(),
-            lock: tokio::sync::Mutex::new(()),
+            writers: Gates::default(),
             // A random start: a page open across a restart still sees a change.
             changed: tokio::sync::watch::Sender::new(rand::random::<u32>() as u64),
         }
@@ -325,8 +327,8 @@ impl Intake {
         source: &str,
         events: &[CallEvent],
     ) -> Result<IngestReport, EngineError> {
-        // One writer at a time: events of one call apply in arrival order.
-        let _one = self.lock.lock().await;
+        let ids: Vec<&str> = events.iter().map(|e| e.call_id.as_str()).collect();
+        let _turns = self.writers.turns(&self.writer_keys(&ids)).await;
         let decide = fact_decider(engine);
         let numbers = self.numbers;
         let received_ms = now_ms();
@@ -336,7 +338,6 @@ impl Intake {
         let mut report = IngestReport::default();
         // One transaction per request: the events, the states they moved, the facts and jobs.
         let mut tx = self.store.begin().await?;
-        let ids: Vec<&str> = events.iter().map(|e| e.call_id.as_str()).collect();
         self.store.hold_calls(&mut tx, &ids).await?;
         for ev in events {
             if !calls_db::insert_event(&mut tx, source, ev, received_ms).await? {
@@ -373,6 +374,17 @@ impl Intake {
         Ok(report)
     }
 
+    /// Whose turn a request that writes these calls waits for. SQLite: the database's (it has
+    /// one writer; a second write transaction would wait on its file lock or fail busy).
+    /// PostgreSQL: each call's, so requests for different calls write at once; the
+    /// transaction's per-call locks order the instances among themselves.
+    fn writer_keys<'a>(&self, call_ids: &[&'a str]) -> Vec<&'a str> {
+        match self.store.dialect() {
+            Dialect::Sqlite => vec![""],
+            Dialect::Postgres => call_ids.to_vec(),
+        }
+    }
+
     /// After calls' transaction committed: their agents here are told, and the other
     /// instances (which tell theirs); `new_work`: facts were made, the job runners look.
     fn calls_committed(
@@ -401,12 +413,12 @@ impl Intake {
         now_ms: i64,
         timeout_ms: i64,
     ) -> Result<usize, EngineError> {
-        let _one = self.lock.lock().await;
         let decide = fact_decider(engine);
         let mut facts = 0;
         let mut changed: Vec<CallState> = Vec::new();
         let mut rang = Vec::new();
         for call_id in self.store.stale_calls(now_ms - timeout_ms).await? {
+            let _turns = self.writers.turns(&self.writer_keys(&[&call_id])).await;
             let mut tx = self.store.begin().await?;
             self.store.hold_calls(&mut tx, &[&call_id]).await?;
             let Some(mut st) = calls_db::call_state_for_update(&mut tx, &call_id).await? else {
