@@ -2,8 +2,10 @@
 //!
 //! The texts live in `app/locales/{en,zh-CN}.json`; `app/build.rs` turns them into constants
 //! (`keys::<key>`, one text per language) and checks that both files have the same keys and the
-//! same `{{ placeholders }}`. [`t!`] and [`t_string!`] check at compile time that a key exists
-//! and that the call names exactly its placeholders.
+//! same `{{ placeholders }}`. [`t_string!`] checks at compile time that a key exists and that
+//! the call names exactly its placeholders. A text is read once, when its page is drawn: the
+//! language switch draws the routed page again (`lib.rs`, `redrawn`), so no text needs a
+//! reactive closure of its own (each would be one more effect, and code, in the WASM).
 //!
 //! The language: the `i18n_pref_locale` cookie (set when the user picks one), else the
 //! browser's `Accept-Language` (every `zh*` tag means Simplified Chinese), else English. The
@@ -280,32 +282,6 @@ macro_rules! t_string {
     }};
 }
 
-/// Like [`t_string!`], as a view that follows the language switch.
-macro_rules! t {
-    ($i18n:expr, $key:ident) => {{
-        const _: () = assert!(
-            $crate::i18n::vars::$key.is_empty(),
-            concat!("the text `", stringify!($key), "` has placeholders: name them")
-        );
-        let i18n = $i18n;
-        move || $crate::i18n::keys::$key[i18n.get_locale().index()]
-    }};
-    ($i18n:expr, $key:ident, $($var:ident $(= $val:expr)?),+ $(,)?) => {{
-        const _: () = assert!(
-            $crate::i18n::same_vars($crate::i18n::vars::$key, &[$(stringify!($var)),+]),
-            concat!("the placeholders of `", stringify!($key), "` are not the ones named")
-        );
-        let i18n = $i18n;
-        $(#[allow(clippy::redundant_locals)] let $var = $crate::i18n::__value!($var $(= $val)?);)+
-        move || {
-            $crate::i18n::fill(
-                $crate::i18n::keys::$key[i18n.get_locale().index()],
-                &[$((stringify!($var), &$var as &dyn ::std::fmt::Display)),+],
-            )
-        }
-    }};
-}
-
 #[doc(hidden)]
 macro_rules! __value {
     ($var:ident) => {
@@ -316,7 +292,7 @@ macro_rules! __value {
     };
 }
 
-pub(crate) use {__value, t, t_string};
+pub(crate) use {__value, t_string};
 
 #[cfg(test)]
 mod tests {
@@ -399,10 +375,6 @@ mod tests {
                 t_string!(i18n, showing_rows, first = 1, last = 100, count = "2,000"),
                 "Showing 1–100 of 2,000"
             );
-            let view = t!(i18n, showing_rows, first = 1, last = 2, count = 3);
-            assert_eq!(view(), "Showing 1–2 of 3");
-            i18n.locale.set(Locale::zh_CN);
-            assert_ne!(view(), "Showing 1–2 of 3", "the view follows the language");
         });
     }
 }

@@ -133,5 +133,5 @@ fn AppTitle() -> impl IntoView {
 #[component]
 fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
-    view! { <main class="landing"><h1>{t!(i18n, not_found)}</h1></main> }
+    view! { <main class="landing"><h1>{t_string!(i18n, not_found)}</h1></main> }
 }

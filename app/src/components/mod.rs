@@ -35,7 +35,7 @@ pub fn LanguageSwitch() -> impl IntoView {
     };
     view! {
         <div class="lang">
-            <label for="language">{t!(i18n, nav_language)}</label>
+            <label for="language">{t_string!(i18n, nav_language)}</label>
             <select id="language" on:change=on_change prop:value=current>
                 <option value="en" selected=move || current() == "en">"English"</option>
                 <option value="zh-CN" selected=move || current() == "zh-CN">"简体中文"</option>
@@ -84,22 +84,22 @@ pub fn Frame(children: Children) -> impl IntoView {
     view! {
         <div class="frame">
             <nav class="side" aria-label="Main" on:click=confirm_leave>
-                <div class="brand">{t!(i18n, app_name)}</div>
-                <p class="nav-group">{t!(i18n, nav_integrations)}</p>
-                <A href="/integrations/helpdesk" attr:class="nav-link" exact=true>{t!(i18n, nav_helpdesk)}</A>
-                <A href="/integrations/helpdesk/log" attr:class="nav-link">{t!(i18n, nav_log)}</A>
-                <p class="nav-group">{t!(i18n, nav_pbx)}</p>
-                <A href="/pbx/connection" attr:class="nav-link">{t!(i18n, nav_pbx_connection)}</A>
-                <A href="/pbx/extensions" attr:class="nav-link">{t!(i18n, nav_extensions)}</A>
-                <A href="/pbx/simulator" attr:class="nav-link">{t!(i18n, nav_simulator)}</A>
+                <div class="brand">{t_string!(i18n, app_name)}</div>
+                <p class="nav-group">{t_string!(i18n, nav_integrations)}</p>
+                <A href="/integrations/helpdesk" attr:class="nav-link" exact=true>{t_string!(i18n, nav_helpdesk)}</A>
+                <A href="/integrations/helpdesk/log" attr:class="nav-link">{t_string!(i18n, nav_log)}</A>
+                <p class="nav-group">{t_string!(i18n, nav_pbx)}</p>
+                <A href="/pbx/connection" attr:class="nav-link">{t_string!(i18n, nav_pbx_connection)}</A>
+                <A href="/pbx/extensions" attr:class="nav-link">{t_string!(i18n, nav_extensions)}</A>
+                <A href="/pbx/simulator" attr:class="nav-link">{t_string!(i18n, nav_simulator)}</A>
                 // The manual's menu: 通讯录 › 企业联系人.
-                <p class="nav-group">{t!(i18n, nav_phonebook)}</p>
-                <A href="/pbx/contacts" attr:class="nav-link">{t!(i18n, nav_contacts)}</A>
-                <a href="/agent" class="nav-link" target="_blank" rel="noopener">{t!(i18n, nav_agent)}</a>
+                <p class="nav-group">{t_string!(i18n, nav_phonebook)}</p>
+                <A href="/pbx/contacts" attr:class="nav-link">{t_string!(i18n, nav_contacts)}</A>
+                <a href="/agent" class="nav-link" target="_blank" rel="noopener">{t_string!(i18n, nav_agent)}</a>
                 <div class="side-bottom">
                     <LanguageSwitch/>
                     <ActionForm action=sign_out>
-                        <button type="submit" class="link-button">{t!(i18n, sign_out)}</button>
+                        <button type="submit" class="link-button">{t_string!(i18n, sign_out)}</button>
                     </ActionForm>
                 </div>
             </nav>
@@ -120,8 +120,8 @@ fn AuthBanner() -> impl IntoView {
                 let count = a.waiting_calls;
                 view! {
                     <p class="banner expired" role="alert" id="auth-banner">
-                        {t!(i18n, auth_banner, count)}" "
-                        <a href="/integrations/helpdesk#auth-form">{t!(i18n, reauthorize)}</a>
+                        {t_string!(i18n, auth_banner, count)}" "
+                        <a href="/integrations/helpdesk#auth-form">{t_string!(i18n, reauthorize)}</a>
                     </p>
                 }
             })}
@@ -319,7 +319,7 @@ pub fn SignInFields(
     view! {
         {children()}
         <div class="field">
-            <label for=password_id>{t!(i18n, password)}</label>
+            <label for=password_id>{t_string!(i18n, password)}</label>
             <input id=password_id name="password" type="password"
                 autocomplete="current-password" required autofocus=focus_password/>
         </div>
@@ -328,7 +328,7 @@ pub fn SignInFields(
         </Show>
         <div class="actions">
             <button type="submit" class="primary" disabled=move || pending.get()>
-                {t!(i18n, sign_in)}
+                {t_string!(i18n, sign_in)}
             </button>
         </div>
     }

@@ -52,7 +52,7 @@ pub fn AgentPage() -> impl IntoView {
                         first_calls.refetch();
                         me.refetch();
                     })/> }.into_any(),
-                    Err(_) => view! { <p class="form-error" role="alert">{t!(i18n, err_internal)}</p> }.into_any(),
+                    Err(_) => view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }.into_any(),
                 })}
             </Suspense>
             <crate::components::LanguageSwitch/>
@@ -78,16 +78,16 @@ fn AgentSignInCard(notice: RwSignal<bool>, on_done: Callback<()>) -> impl IntoVi
     };
     view! {
         <section class="card login" aria-labelledby="agent-title">
-            <h1 id="agent-title">{t!(i18n, agent_title)}</h1>
-            <p class="muted">{t!(i18n, agent_intro)}</p>
+            <h1 id="agent-title">{t_string!(i18n, agent_title)}</h1>
+            <p class="muted">{t_string!(i18n, agent_intro)}</p>
             <Show when=move || notice.get()>
-                <p class="note warn" role="status">{t!(i18n, agent_signed_out_notice)}</p>
+                <p class="note warn" role="status">{t_string!(i18n, agent_signed_out_notice)}</p>
             </Show>
             <ActionForm action=action>
                 <SignInFields password_id="agent-password"
                     error=Signal::derive(error) pending=action.pending()>
                     <div class="field">
-                        <label for="agent-extension">{t!(i18n, extension)}</label>
+                        <label for="agent-extension">{t_string!(i18n, extension)}</label>
                         <input id="agent-extension" name="extension" type="text" inputmode="numeric"
                             autocomplete="username" required autofocus/>
                     </div>
@@ -384,8 +384,8 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
                 <div>
                     <h1 id="agent-head">{title}</h1>
                     {match bound {
-                        Some(name) => view! { <p class="muted">{t!(i18n, agent_bound, name = name)}</p> }.into_any(),
-                        None => view! { <p class="note warn">{t!(i18n, agent_not_bound)}</p> }.into_any(),
+                        Some(name) => view! { <p class="muted">{t_string!(i18n, agent_bound, name = name)}</p> }.into_any(),
+                        None => view! { <p class="note warn">{t_string!(i18n, agent_not_bound)}</p> }.into_any(),
                     }}
                 </div>
                 <div class="agent-status">
@@ -393,7 +393,7 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
                     <span class=move || if live.get() { "conn live" } else { "conn" } id="agent-conn">
                         {move || if live.get() { t_string!(i18n, agent_live) } else { t_string!(i18n, agent_reconnecting) }}
                     </span>
-                    <button type="button" on:click=move |_| { sign_out.dispatch(AgentSignOut {}); }>{t!(i18n, sign_out)}</button>
+                    <button type="button" on:click=move |_| { sign_out.dispatch(AgentSignOut {}); }>{t_string!(i18n, sign_out)}</button>
                 </div>
             </header>
 
@@ -401,11 +401,11 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
                 let call = n.clone();
                 view! {
                     <div class="note warn dial-confirm" role="alertdialog" aria-labelledby="dial-confirm-title">
-                        <strong id="dial-confirm-title">{t!(i18n, agent_confirm_title, number = n)}</strong>
-                        <p>{t!(i18n, agent_confirm_from, site = from)}</p>
+                        <strong id="dial-confirm-title">{t_string!(i18n, agent_confirm_title, number = n)}</strong>
+                        <p>{t_string!(i18n, agent_confirm_from, site = from)}</p>
                         <div class="actions">
-                            <button type="button" on:click=move |_| { confirm.set(None); dial_now(call.clone()); }>{t!(i18n, agent_confirm_call)}</button>
-                            <button type="button" class="secondary" on:click=move |_| confirm.set(None)>{t!(i18n, agent_confirm_cancel)}</button>
+                            <button type="button" on:click=move |_| { confirm.set(None); dial_now(call.clone()); }>{t_string!(i18n, agent_confirm_call)}</button>
+                            <button type="button" class="secondary" on:click=move |_| confirm.set(None)>{t_string!(i18n, agent_confirm_cancel)}</button>
                         </div>
                     </div>
                 }
@@ -415,30 +415,30 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
                 let site = site();
                 view! {
                     <div class="note warn pop-blocked" role="alert">
-                        <strong>{t!(i18n, agent_blocked_title)}</strong>
+                        <strong>{t_string!(i18n, agent_blocked_title)}</strong>
                         <ol>
-                            <li>{t!(i18n, agent_blocked_step1)}</li>
-                            <li>{t!(i18n, agent_blocked_step2, site = site.clone())}</li>
-                            <li>{t!(i18n, agent_blocked_step3, site = site)}</li>
+                            <li>{t_string!(i18n, agent_blocked_step1)}</li>
+                            <li>{t_string!(i18n, agent_blocked_step2, site = site.clone())}</li>
+                            <li>{t_string!(i18n, agent_blocked_step3, site = site)}</li>
                         </ol>
-                        <a href=p.url.clone() target="_blank" rel="noopener noreferrer">{t!(i18n, agent_blocked_meanwhile, name = p.name.clone())}</a>
+                        <a href=p.url.clone() target="_blank" rel="noopener noreferrer">{t_string!(i18n, agent_blocked_meanwhile, name = p.name.clone())}</a>
                     </div>
                 }.into_any()
                 }
                 PopStatus::Opened => view! {
-                    <p class="note ok" role="status">{t!(i18n, agent_popped, name = p.name.clone())}</p>
+                    <p class="note ok" role="status">{t_string!(i18n, agent_popped, name = p.name.clone())}</p>
                 }.into_any(),
                 PopStatus::Elsewhere => view! {
                     <p class="note info" role="status">
-                        {t!(i18n, agent_popped_elsewhere, name = p.name.clone())}" "
-                        <a href=p.url.clone() target="_blank" rel="noopener noreferrer">{t!(i18n, agent_open_zoho)}</a>
+                        {t_string!(i18n, agent_popped_elsewhere, name = p.name.clone())}" "
+                        <a href=p.url.clone() target="_blank" rel="noopener noreferrer">{t_string!(i18n, agent_open_zoho)}</a>
                     </p>
                 }.into_any(),
             })}
 
-            <h2>{t!(i18n, agent_current)}</h2>
+            <h2>{t_string!(i18n, agent_current)}</h2>
             <Show when=move || calls.with(|c| c.active.is_empty())>
-                <p class="empty">{t!(i18n, agent_no_current)}</p>
+                <p class="empty">{t_string!(i18n, agent_no_current)}</p>
             </Show>
             <ul class="agent-calls">
                 <For each=move || calls.get().active key=|c| (c.call_id.clone(), c.state, c.caller.clone()) let:c>
@@ -449,28 +449,28 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
         </section>
 
         <section class="card agent" aria-labelledby="dial-title">
-            <h2 id="dial-title">{t!(i18n, agent_dial_title)}</h2>
+            <h2 id="dial-title">{t_string!(i18n, agent_dial_title)}</h2>
             <form class="dial-form" on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 dial_now(number.get_untracked());
             }>
                 <div class="field">
-                    <label for="agent-number">{t!(i18n, agent_number_to_dial)}</label>
+                    <label for="agent-number">{t_string!(i18n, agent_number_to_dial)}</label>
                     <input id="agent-number" type="tel" bind:value=number autocomplete="off"/>
                 </div>
                 <button id="agent-dial-button" node_ref=dial_button type="submit" class="primary" disabled=move || dial_act.pending().get()>
-                    {t!(i18n, agent_dial)}
+                    {t_string!(i18n, agent_dial)}
                 </button>
             </form>
             <Show when=move || prefilled.get()>
-                <p class="note info" role="status">{t!(i18n, agent_dial_prefilled)}</p>
+                <p class="note info" role="status">{t_string!(i18n, agent_dial_prefilled)}</p>
             </Show>
             {move || dial_message().map(|(ok, text)| view! {
                 <p class=if ok { "note ok" } else { "form-error" } role="status">{text}</p>
             })}
             <div class="tel-handler">
-                <button type="button" on:click=register_tel>{t!(i18n, agent_tel_handler)}</button>
-                <p class="hint">{t!(i18n, agent_tel_hint)}</p>
+                <button type="button" on:click=register_tel>{t_string!(i18n, agent_tel_handler)}</button>
+                <p class="hint">{t_string!(i18n, agent_tel_hint)}</p>
                 {move || tel.get().map(|ok| view! {
                     <p class=if ok { "note info" } else { "note warn" } role="status">
                         {if ok { t_string!(i18n, agent_tel_asked) } else { t_string!(i18n, agent_tel_unsupported) }}
@@ -480,17 +480,17 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
         </section>
 
         <section class="card agent" aria-labelledby="recent-title">
-            <h2 id="recent-title">{t!(i18n, agent_recent)}</h2>
+            <h2 id="recent-title">{t_string!(i18n, agent_recent)}</h2>
             <Show when=move || calls.with(|c| c.recent.is_empty())>
-                <p class="empty">{t!(i18n, agent_no_calls)}</p>
+                <p class="empty">{t_string!(i18n, agent_no_calls)}</p>
             </Show>
             <Show when=move || calls.with(|c| !c.recent.is_empty())>
                 <table class="card-table agent-recent">
                     <thead><tr>
-                        <th scope="col">{t!(i18n, agent_col_time)}</th>
-                        <th scope="col">{t!(i18n, agent_col_call)}</th>
-                        <th scope="col">{t!(i18n, agent_col_caller)}</th>
-                        <th scope="col">{t!(i18n, agent_col_result)}</th>
+                        <th scope="col">{t_string!(i18n, agent_col_time)}</th>
+                        <th scope="col">{t_string!(i18n, agent_col_call)}</th>
+                        <th scope="col">{t_string!(i18n, agent_col_caller)}</th>
+                        <th scope="col">{t_string!(i18n, agent_col_result)}</th>
                     </tr></thead>
                     <tbody>
                         <For each=move || calls.get().recent key=|c| (c.call_id.clone(), c.caller.clone()) let:c>
@@ -519,7 +519,7 @@ fn caller_cell(i18n: I18nContext, c: &AgentCall) -> AnyView {
             .into_any(),
             None => view! { <span>{r.name.clone()}</span> }.into_any(),
         },
-        None => view! { <span class="muted">{t!(i18n, agent_no_record)}</span> }.into_any(),
+        None => view! { <span class="muted">{t_string!(i18n, agent_no_record)}</span> }.into_any(),
     }
 }
 
@@ -539,11 +539,11 @@ fn ActiveCall(
         <div class="agent-call-actions">
             {can_answer.then(|| view! {
                 <button type="button" class="primary" disabled=move || control.pending().get()
-                    on:click=move |_| { control.dispatch((id1.clone(), true)); }>{t!(i18n, sim_answer)}</button>
+                    on:click=move |_| { control.dispatch((id1.clone(), true)); }>{t_string!(i18n, sim_answer)}</button>
             })}
             {can_hang_up.then(|| view! {
                 <button type="button" class="danger" disabled=move || control.pending().get()
-                    on:click=move |_| { control.dispatch((id2.clone(), false)); }>{t!(i18n, sim_hang_up)}</button>
+                    on:click=move |_| { control.dispatch((id2.clone(), false)); }>{t_string!(i18n, sim_hang_up)}</button>
             })}
         </div>
     };

@@ -29,8 +29,8 @@ pub fn CallbackPage() -> impl IntoView {
     let result = Resource::new_blocking(params, complete_authorization);
     view! {
         <div class="landing">
-            <p class="brand">{t!(i18n, app_name)}</p>
-            <Suspense fallback=move || view! { <p>{t!(i18n, auth_checking)}</p> }>
+            <p class="brand">{t_string!(i18n, app_name)}</p>
+            <Suspense fallback=move || view! { <p>{t_string!(i18n, auth_checking)}</p> }>
                 {move || result.get().map(|r| {
                     let (ok, text, extra) = match r {
                         Ok(AuthOutcome::Succeeded { choose_org }) => (
@@ -47,7 +47,7 @@ pub fn CallbackPage() -> impl IntoView {
                             <div class="mark" aria-hidden="true">{if ok { "✓" } else { "✕" }}</div>
                             <h1 id="result">{text}</h1>
                             {extra.map(|e| view! { <p>{e}</p> })}
-                            <p class="muted">{t!(i18n, close_window)}</p>
+                            <p class="muted">{t_string!(i18n, close_window)}</p>
                         </div>
                     }
                 })}

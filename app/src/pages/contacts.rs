@@ -113,16 +113,16 @@ pub fn ContactsPage() -> impl IntoView {
     provide_context(Notice(notice));
     view! {
         <Frame>
-            <header class="page-head"><div class="title"><h1>{t!(i18n, contacts_title)}</h1></div></header>
-            <p class="muted">{t!(i18n, contacts_intro)}</p>
+            <header class="page-head"><div class="title"><h1>{t_string!(i18n, contacts_title)}</h1></div></header>
+            <p class="muted">{t_string!(i18n, contacts_intro)}</p>
             <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
                 {move || groups.get().map(|r| match r {
                     Ok(list) => view! { <GroupTable groups=list selected=selected.get() reload=reload/> }.into_any(),
                     Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/pbx/contacts"/> }.into_any(),
                     Err(_) => view! {
                         <section class="card">
-                            <p class="form-error" role="alert">{t!(i18n, err_internal)}</p>
-                            <button type="button" on:click=move |_| reload()>{t!(i18n, retry)}</button>
+                            <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p>
+                            <button type="button" on:click=move |_| reload()>{t_string!(i18n, retry)}</button>
                         </section>
                     }.into_any(),
                 })}
@@ -138,17 +138,17 @@ pub fn ContactsPage() -> impl IntoView {
                             <GroupContacts group=g contacts=list reload=reload/>
                         }.into_any(),
                         (None, _) if selected.get().is_some() && groups.get().is_some_and(|r| r.is_ok()) => view! {
-                            <p class="note warn" role="status">{t!(i18n, err_phonebook_gone)}</p>
+                            <p class="note warn" role="status">{t_string!(i18n, err_phonebook_gone)}</p>
                         }.into_any(),
                         (None, _) if selected.get().is_none() => view! {
-                            <p class="muted">{t!(i18n, select_group_hint)}</p>
+                            <p class="muted">{t_string!(i18n, select_group_hint)}</p>
                         }.into_any(),
                         (_, Some(Err(AppError::NotFound))) => view! {
-                            <p class="note warn" role="status">{t!(i18n, err_phonebook_gone)}</p>
+                            <p class="note warn" role="status">{t_string!(i18n, err_phonebook_gone)}</p>
                         }.into_any(),
                         (_, Some(Err(AppError::Unauthorized))) => ().into_any(),
                         (_, Some(Err(_))) => view! {
-                            <p class="form-error" role="alert">{t!(i18n, err_internal)}</p>
+                            <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p>
                         }.into_any(),
                         _ => ().into_any(),
                     }
@@ -158,7 +158,7 @@ pub fn ContactsPage() -> impl IntoView {
                 <div class="toast bad" role="alert">
                     <span>{refusal(i18n, &e)}</span>
                     <button type="button" class="link-button" on:click=move |_| notice.set(None)
-                        aria-label=move || t_string!(i18n, dismiss).to_string()>"×"</button>
+                        aria-label=t_string!(i18n, dismiss)>"×"</button>
                 </div>
             })}
         </Frame>
@@ -178,8 +178,8 @@ fn ConfirmDelete(
         <Dialog title_id="confirm-title" on_close=on_cancel>
             <h2 id="confirm-title">{message}</h2>
             <div class="actions">
-                <button type="button" node_ref=cancel on:click=move |_| on_cancel()>{t!(i18n, cancel)}</button>
-                <button type="button" class="primary danger" on:click=move |_| on_ok()>{t!(i18n, ok)}</button>
+                <button type="button" node_ref=cancel on:click=move |_| on_cancel()>{t_string!(i18n, cancel)}</button>
+                <button type="button" class="primary danger" on:click=move |_| on_ok()>{t_string!(i18n, ok)}</button>
             </div>
         </Dialog>
     }
@@ -189,8 +189,8 @@ fn ConfirmDelete(
 fn HelpdeskTag() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <span class="tag-helpdesk" title=move || t_string!(i18n, helpdesk_tag_hint).to_string()>
-            {t!(i18n, helpdesk_tag)}
+        <span class="tag-helpdesk" title=t_string!(i18n, helpdesk_tag_hint)>
+            {t_string!(i18n, helpdesk_tag)}
         </span>
     }
 }
@@ -203,7 +203,7 @@ fn GroupTable(
 ) -> impl IntoView {
     let i18n = use_i18n();
     if groups.is_empty() {
-        return view! { <p class="empty card">{t!(i18n, groups_empty)}</p> }.into_any();
+        return view! { <p class="empty card">{t_string!(i18n, groups_empty)}</p> }.into_any();
     }
     let to_delete = RwSignal::new(None::<ContactGroup>);
     let Notice(failure) = expect_context::<Notice>();
@@ -228,11 +228,11 @@ fn GroupTable(
         reload();
     });
     view! {
-        <table class="table card-table groups-table" aria-label=move || t_string!(i18n, contact_groups).to_string()>
+        <table class="table card-table groups-table" aria-label=t_string!(i18n, contact_groups)>
             <thead><tr>
-                <th scope="col">{t!(i18n, group_name_column)}</th>
-                <th scope="col" class="num">{t!(i18n, group_contacts)}</th>
-                <th scope="col" class="actions-col">{t!(i18n, actions)}</th>
+                <th scope="col">{t_string!(i18n, group_name_column)}</th>
+                <th scope="col" class="num">{t_string!(i18n, group_contacts)}</th>
+                <th scope="col" class="actions-col">{t_string!(i18n, actions)}</th>
             </tr></thead>
             <tbody>
                 {groups.into_iter().map(|g| {
@@ -325,17 +325,17 @@ fn GroupRow(
                         <td class="actions-cell"><div class="row-actions">
                             <button type="button" disabled=read_only title=why.clone()
                                 on:click=move |_| { errors.set(vec![]); name.set(original.clone()); editing.set(true); }
-                                aria-label=format!("{} {}", t_string!(i18n, rename), g.name)>{t!(i18n, rename)}</button>
+                                aria-label=format!("{} {}", t_string!(i18n, rename), g.name)>{t_string!(i18n, rename)}</button>
                             <button type="button" class="danger" disabled=read_only title=why
                                 on:click=move |_| to_delete.set(Some(g2.clone()))
-                                aria-label=format!("{} {}", t_string!(i18n, delete), g.name)>{t!(i18n, delete)}</button>
+                                aria-label=format!("{} {}", t_string!(i18n, delete), g.name)>{t_string!(i18n, delete)}</button>
                         </div></td>
                     }
                 }
             }>
                 <td>
                     <input type="text" bind:value=name maxlength="64" node_ref=input
-                        aria-label=move || t_string!(i18n, group_name).to_string()
+                        aria-label=t_string!(i18n, group_name)
                         on:keydown=move |ev| match ev.key().as_str() {
                             "Enter" => submit(),
                             "Escape" => editing.set(false),
@@ -345,8 +345,8 @@ fn GroupRow(
                 </td>
                 <td class="num mono">{group.contacts}</td>
                 <td class="actions-cell"><div class="row-actions">
-                    <button type="button" class="primary" on:click=move |_| submit()>{t!(i18n, save)}</button>
-                    <button type="button" on:click=move |_| editing.set(false)>{t!(i18n, cancel_edit)}</button>
+                    <button type="button" class="primary" on:click=move |_| submit()>{t_string!(i18n, save)}</button>
+                    <button type="button" on:click=move |_| editing.set(false)>{t_string!(i18n, cancel_edit)}</button>
                 </div></td>
             </Show>
         </tr>
@@ -387,16 +387,16 @@ fn CreateGroup(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let name_error = error_of(errors, "name", i18n);
     view! {
         <section class="card" aria-labelledby="create-group-title">
-            <h2 id="create-group-title">{t!(i18n, create_group)}</h2>
+            <h2 id="create-group-title">{t_string!(i18n, create_group)}</h2>
             <form on:submit=on_submit novalidate class="inline-form group-form">
                 <div class="field">
-                    <label for="new-group-name">{t!(i18n, group_name)}</label>
+                    <label for="new-group-name">{t_string!(i18n, group_name)}</label>
                     <input id="new-group-name" type="text" maxlength="64" bind:value=name
                         aria-invalid=move || name_error().is_some().to_string()/>
                     <p class="field-error" id="new-group-name-error">{name_error}</p>
                 </div>
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || create.pending().get()>{t!(i18n, create_group)}</button>
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>{t_string!(i18n, create_group)}</button>
                 </div>
             </form>
         </section>
@@ -452,9 +452,9 @@ fn GroupContacts(
                     {(!read_only).then(|| view! {
                         <td class="actions-cell"><div class="row-actions">
                             <button type="button" aria-label=edit_label
-                                on:click=move |_| editing.set(Some(c2.clone()))>{t!(i18n, edit)}</button>
+                                on:click=move |_| editing.set(Some(c2.clone()))>{t_string!(i18n, edit)}</button>
                             <button type="button" class="danger" aria-label=delete_label
-                                on:click=move |_| to_delete.set(Some(c3.clone()))>{t!(i18n, delete)}</button>
+                                on:click=move |_| to_delete.set(Some(c3.clone()))>{t_string!(i18n, delete)}</button>
                         </div></td>
                     })}
                 </tr>
@@ -468,7 +468,7 @@ fn GroupContacts(
                 {read_only.then(|| view! { <HelpdeskTag/> })}
             </div>
             {read_only.then(|| view! {
-                <p class="note info" role="note">{t!(i18n, err_group_read_only)}</p>
+                <p class="note info" role="note">{t_string!(i18n, err_group_read_only)}</p>
             })}
             {if empty {
                 view! {
@@ -481,13 +481,13 @@ fn GroupContacts(
                     <div class="table-scroll">
                     <table class="table card-table contacts-table" aria-label=table_label>
                         <thead><tr>
-                            <th scope="col">{t!(i18n, contact_name)}</th>
-                            <th scope="col">{t!(i18n, company)}</th>
-                            <th scope="col">{t!(i18n, extension_email)}</th>
-                            <th scope="col">{t!(i18n, business_phone)}</th>
-                            <th scope="col">{t!(i18n, mobile_phone)}</th>
-                            <th scope="col">{t!(i18n, home_phone)}</th>
-                            {(!read_only).then(|| view! { <th scope="col" class="actions-col">{t!(i18n, actions)}</th> })}
+                            <th scope="col">{t_string!(i18n, contact_name)}</th>
+                            <th scope="col">{t_string!(i18n, company)}</th>
+                            <th scope="col">{t_string!(i18n, extension_email)}</th>
+                            <th scope="col">{t_string!(i18n, business_phone)}</th>
+                            <th scope="col">{t_string!(i18n, mobile_phone)}</th>
+                            <th scope="col">{t_string!(i18n, home_phone)}</th>
+                            {(!read_only).then(|| view! { <th scope="col" class="actions-col">{t_string!(i18n, actions)}</th> })}
                         </tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
@@ -633,7 +633,7 @@ fn ContactForm(
                 <p class="field-error phones-error" id="contact-phones-error">{phones_error}</p>
                 <div class="actions">
                     {move || is_edit().then(|| view! {
-                        <button type="button" on:click=move |_| editing.set(None)>{t!(i18n, cancel_edit)}</button>
+                        <button type="button" on:click=move |_| editing.set(None)>{t_string!(i18n, cancel_edit)}</button>
                     })}
                     <button type="submit" class="primary" disabled=move || save.pending().get()>
                         {move || if is_edit() { t_string!(i18n, save) } else { t_string!(i18n, add_contact) }}

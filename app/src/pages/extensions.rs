@@ -28,13 +28,13 @@ pub fn ExtensionsPage() -> impl IntoView {
     provide_context(phones);
     view! {
         <Frame>
-            <header class="page-head"><div class="title"><h1>{t!(i18n, extensions_title)}</h1></div></header>
-            <p class="muted">{t!(i18n, extensions_intro)}</p>
+            <header class="page-head"><div class="title"><h1>{t_string!(i18n, extensions_title)}</h1></div></header>
+            <p class="muted">{t_string!(i18n, extensions_intro)}</p>
             <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
                 {move || list.get().map(|r| match r {
                     Ok(items) => view! { <ExtensionTable items=items reload=reload/> }.into_any(),
                     Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/pbx/extensions"/> }.into_any(),
-                    Err(_) => view! { <p class="form-error" role="alert">{t!(i18n, err_internal)}</p> }.into_any(),
+                    Err(_) => view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }.into_any(),
                 })}
             </Transition>
             <AddExtension reload=reload/>
@@ -69,7 +69,7 @@ fn ExtensionTable(
 ) -> impl IntoView {
     let i18n = use_i18n();
     if items.is_empty() {
-        return view! { <p class="empty card">{t!(i18n, extensions_empty)}</p> }.into_any();
+        return view! { <p class="empty card">{t_string!(i18n, extensions_empty)}</p> }.into_any();
     }
     let to_delete = RwSignal::new(None::<Extension>);
     let password_for = RwSignal::new(None::<Extension>);
@@ -84,13 +84,13 @@ fn ExtensionTable(
         }
     });
     view! {
-        <table class="table card-table" aria-label=move || t_string!(i18n, extensions_title).to_string()>
+        <table class="table card-table" aria-label=t_string!(i18n, extensions_title)>
             <thead><tr>
-                <th scope="col">{t!(i18n, extension_number)}</th>
-                <th scope="col">{t!(i18n, extension_name)}</th>
-                <th scope="col">{t!(i18n, extension_email)}</th>
-                <th scope="col">{t!(i18n, web_client_password)}</th>
-                <th scope="col">{t!(i18n, actions)}</th>
+                <th scope="col">{t_string!(i18n, extension_number)}</th>
+                <th scope="col">{t_string!(i18n, extension_name)}</th>
+                <th scope="col">{t_string!(i18n, extension_email)}</th>
+                <th scope="col">{t_string!(i18n, web_client_password)}</th>
+                <th scope="col">{t_string!(i18n, actions)}</th>
             </tr></thead>
             <tbody>
                 {items.into_iter().map(|e| view! { <ExtensionRow ext=e reload=reload to_delete=to_delete password_for=password_for/> }).collect_view()}
@@ -101,10 +101,10 @@ fn ExtensionTable(
             let id = e.id;
             view! {
                 <Dialog title_id="confirm-title" on_close=move || to_delete.set(None)>
-                    <h2 id="confirm-title">{t!(i18n, delete_extension_confirm, number = e.number.clone(), name = e.name.clone())}</h2>
+                    <h2 id="confirm-title">{t_string!(i18n, delete_extension_confirm, number = e.number.clone(), name = e.name.clone())}</h2>
                     <div class="actions">
-                        <button type="button" on:click=move |_| to_delete.set(None)>{t!(i18n, cancel)}</button>
-                        <button type="button" class="primary danger" on:click=move |_| { remove.dispatch(id); }>{t!(i18n, ok)}</button>
+                        <button type="button" on:click=move |_| to_delete.set(None)>{t_string!(i18n, cancel)}</button>
+                        <button type="button" class="primary danger" on:click=move |_| { remove.dispatch(id); }>{t_string!(i18n, ok)}</button>
                     </div>
                 </Dialog>
             }
@@ -165,23 +165,23 @@ fn ExtensionRow(
                         </td>
                         <td class="row-actions">
                             <button type="button" on:click=move |_| editing.set(true)
-                                aria-label=format!("{} {}", t_string!(i18n, edit), e.number)>{t!(i18n, edit)}</button>
+                                aria-label=format!("{} {}", t_string!(i18n, edit), e.number)>{t_string!(i18n, edit)}</button>
                             <button type="button" class="danger" on:click=move |_| to_delete.set(Some(e2.clone()))
-                                aria-label=delete_label>{t!(i18n, delete)}</button>
+                                aria-label=delete_label>{t_string!(i18n, delete)}</button>
                         </td>
                     }
                 }
             }>
                 <td>
-                    <input type="text" inputmode="numeric" bind:value=number aria-label=move || t_string!(i18n, extension_number).to_string()/>
+                    <input type="text" inputmode="numeric" bind:value=number aria-label=t_string!(i18n, extension_number)/>
                     <p class="field-error">{error_of(errors, "number", i18n)}</p>
                 </td>
                 <td>
-                    <input type="text" bind:value=name aria-label=move || t_string!(i18n, extension_name).to_string()/>
+                    <input type="text" bind:value=name aria-label=t_string!(i18n, extension_name)/>
                     <p class="field-error">{error_of(errors, "name", i18n)}</p>
                 </td>
                 <td>
-                    <input type="email" bind:value=email aria-label=move || t_string!(i18n, extension_email).to_string()/>
+                    <input type="email" bind:value=email aria-label=t_string!(i18n, extension_email)/>
                     <p class="field-error">{error_of(errors, "email", i18n)}</p>
                 </td>
                 <td></td>
@@ -189,8 +189,8 @@ fn ExtensionRow(
                     <button type="button" class="primary" data-row=row_label.clone() on:click=move |_| {
                         errors.set(vec![]);
                         save.dispatch(ExtensionInput { number: number.get(), name: name.get(), email: Some(email.get()) });
-                    }>{t!(i18n, save)}</button>
-                    <button type="button" on:click=move |_| editing.set(false)>{t!(i18n, cancel_edit)}</button>
+                    }>{t_string!(i18n, save)}</button>
+                    <button type="button" on:click=move |_| editing.set(false)>{t_string!(i18n, cancel_edit)}</button>
                 </td>
             </Show>
         </tr>
@@ -229,25 +229,25 @@ fn AddExtension(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVi
     };
     view! {
         <section class="card" aria-labelledby="add-title">
-            <h2 id="add-title">{t!(i18n, add_extension)}</h2>
+            <h2 id="add-title">{t_string!(i18n, add_extension)}</h2>
             <form on:submit=on_submit novalidate class="inline-form">
                 <div class="field">
-                    <label for="new-number">{t!(i18n, extension_number)}</label>
+                    <label for="new-number">{t_string!(i18n, extension_number)}</label>
                     <input id="new-number" type="text" inputmode="numeric" bind:value=number/>
                     <p class="field-error">{error_of(errors, "number", i18n)}</p>
                 </div>
                 <div class="field">
-                    <label for="new-name">{t!(i18n, extension_name)}</label>
+                    <label for="new-name">{t_string!(i18n, extension_name)}</label>
                     <input id="new-name" type="text" bind:value=name/>
                     <p class="field-error">{error_of(errors, "name", i18n)}</p>
                 </div>
                 <div class="field">
-                    <label for="new-email">{t!(i18n, extension_email)}</label>
+                    <label for="new-email">{t_string!(i18n, extension_email)}</label>
                     <input id="new-email" type="email" bind:value=email/>
                     <p class="field-error">{error_of(errors, "email", i18n)}</p>
                 </div>
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || add.pending().get()>{t!(i18n, add_extension)}</button>
+                    <button type="submit" class="primary" disabled=move || add.pending().get()>{t_string!(i18n, add_extension)}</button>
                 </div>
             </form>
         </section>
@@ -295,17 +295,17 @@ fn ImportExtensions(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl In
     };
     view! {
         <section class="card" aria-labelledby="import-title">
-            <h2 id="import-title">{t!(i18n, import_title)}</h2>
-            <p class="muted">{t!(i18n, import_hint)}</p>
+            <h2 id="import-title">{t_string!(i18n, import_title)}</h2>
+            <p class="muted">{t_string!(i18n, import_hint)}</p>
             <div class="field wide">
-                <label for="import-json">{t!(i18n, import_json)}</label>
+                <label for="import-json">{t_string!(i18n, import_json)}</label>
                 <textarea id="import-json" rows="5" bind:value=json></textarea>
             </div>
             {move || message().map(|(ok, text)| view! {
                 <p class=if ok { "note ok pre-line" } else { "form-error pre-line" } role="status">{text}</p>
             })}
             <div class="actions">
-                <button type="button" class="primary" on:click=move |_| { import.dispatch(json.get()); }>{t!(i18n, import)}</button>
+                <button type="button" class="primary" on:click=move |_| { import.dispatch(json.get()); }>{t_string!(i18n, import)}</button>
             </div>
         </section>
     }
@@ -338,10 +338,10 @@ fn PasswordDialog(
     view! {
         <Dialog title_id="pw-title" on_close=close>
             <form on:submit=move |ev| { ev.prevent_default(); errors.set(vec![]); save.dispatch(password.get_untracked()); }>
-                <h2 id="pw-title">{t!(i18n, web_password_title, number = ext.number.clone(), name = ext.name.clone())}</h2>
-                <p class="muted">{t!(i18n, web_password_hint)}</p>
+                <h2 id="pw-title">{t_string!(i18n, web_password_title, number = ext.number.clone(), name = ext.name.clone())}</h2>
+                <p class="muted">{t_string!(i18n, web_password_hint)}</p>
                 <div class="field">
-                    <label for="web-password">{t!(i18n, web_client_password)}</label>
+                    <label for="web-password">{t_string!(i18n, web_client_password)}</label>
                     <input id="web-password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
                         node_ref=field bind:value=password
                         aria-invalid=move || error_of(errors, "web_password", i18n)().is_some().to_string()/>
@@ -349,10 +349,10 @@ fn PasswordDialog(
                 </div>
                 <div class="actions">
                     {ext.web_password_set.then(|| view! {
-                        <button type="button" class="danger" on:click=move |_| { save.dispatch(String::new()); }>{t!(i18n, remove_password)}</button>
+                        <button type="button" class="danger" on:click=move |_| { save.dispatch(String::new()); }>{t_string!(i18n, remove_password)}</button>
                     })}
-                    <button type="button" on:click=move |_| close()>{t!(i18n, cancel)}</button>
-                    <button type="submit" class="primary" disabled=move || save.pending().get()>{t!(i18n, save)}</button>
+                    <button type="button" on:click=move |_| close()>{t_string!(i18n, cancel)}</button>
+                    <button type="submit" class="primary" disabled=move || save.pending().get()>{t_string!(i18n, save)}</button>
                 </div>
             </form>
         </Dialog>

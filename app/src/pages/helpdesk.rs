@@ -52,7 +52,7 @@ fn LoadError(retry: impl Fn() + 'static + Send + Sync + Copy) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="card error">
-            <p role="alert">{t!(i18n, err_internal)}</p>
+            <p role="alert">{t_string!(i18n, err_internal)}</p>
             <button type="button" on:click=move |_| retry()>"↻"</button>
         </section>
     }
@@ -168,33 +168,33 @@ fn Connection(
         }
     };
     view! {
-        {sandbox_on.then(|| view! { <p class="banner sandbox" role="note">{t!(i18n, sandbox_banner)}</p> })}
+        {sandbox_on.then(|| view! { <p class="banner sandbox" role="note">{t_string!(i18n, sandbox_banner)}</p> })}
         <header class="page-head">
             <div class="title">
                 <img src="/zoho-desk.svg" alt="" width="32" height="32"/>
-                <h1>{t!(i18n, helpdesk_title)}</h1>
+                <h1>{t_string!(i18n, helpdesk_title)}</h1>
             </div>
             <div class="status" aria-live="polite">
-                <span class="status-label" id="status-label">{t!(i18n, status)}</span>
+                <span class="status-label" id="status-label">{t_string!(i18n, status)}</span>
                 <StatusBadge status=status/>
                 {(status == Status::Connected || status == Status::Disabled).then(|| view! {
                     <EnableSwitch on=status == Status::Connected on_change=on_change/>
                 })}
                 {(status == Status::AuthExpired).then(|| view! {
-                    <button type="button" class="primary" on:click=reauthorize>{t!(i18n, reauthorize)}</button>
+                    <button type="button" class="primary" on:click=reauthorize>{t_string!(i18n, reauthorize)}</button>
                 })}
                 {linked.then(|| view! { <DisconnectButton on_change=on_change/> })}
             </div>
         </header>
-        <p class="muted">{t!(i18n, helpdesk_intro)}</p>
+        <p class="muted">{t_string!(i18n, helpdesk_intro)}</p>
         {org_name.filter(|_| status == Status::Connected || status == Status::Disabled).map(|n| view! {
-            <p class="org-line">{t!(i18n, connected_org, name = n.clone())}</p>
+            <p class="org-line">{t_string!(i18n, connected_org, name = n.clone())}</p>
         })}
         {view.org_not_admin.then(|| view! {
-            <p class="note warn" role="status" id="org-not-admin">{t!(i18n, org_not_admin)}</p>
+            <p class="note warn" role="status" id="org-not-admin">{t_string!(i18n, org_not_admin)}</p>
         })}
         {last_error.filter(|_| status == Status::Error || status == Status::AuthExpired).map(|m| view! {
-            <p class="note warn" role="status">{t!(i18n, last_error, msg = m.clone())}</p>
+            <p class="note warn" role="status">{t_string!(i18n, last_error, msg = m.clone())}</p>
         })}
         {(status == Status::ChooseOrg).then(|| view! { <ChooseOrg orgs=orgs.clone() on_change=on_change/> })}
         <NetworkInformation view=view.clone()/>
@@ -219,7 +219,7 @@ fn EnableSwitch(on: bool, on_change: impl Fn() + 'static + Send + Sync + Copy) -
             <input type="checkbox" role="switch" prop:checked=on
                 disabled=move || act.pending().get()
                 on:change=move |ev| { act.dispatch(event_target_checked(&ev)); }/>
-            <span>{t!(i18n, enable_integration)}</span>
+            <span>{t_string!(i18n, enable_integration)}</span>
         </label>
     }
 }
@@ -229,11 +229,11 @@ fn NetworkInformation(view: ConnectionView) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="card" aria-labelledby="network-title">
-            <h2 id="network-title">{t!(i18n, network_information)}</h2>
-            <p class="muted">{t!(i18n, network_hint)}</p>
+            <h2 id="network-title">{t_string!(i18n, network_information)}</h2>
+            <p class="muted">{t_string!(i18n, network_hint)}</p>
             <CopyField id="homepage-url" label=t_string!(i18n, homepage_url).to_string() value=view.homepage_url/>
             <CopyField id="redirect-uri" label=t_string!(i18n, redirect_uri).to_string() value=view.redirect_uri/>
-            {view.https_warning.then(|| view! { <p class="note warn">{t!(i18n, https_warning)}</p> })}
+            {view.https_warning.then(|| view! { <p class="note warn">{t_string!(i18n, https_warning)}</p> })}
         </section>
     }
 }
@@ -257,17 +257,17 @@ fn ChooseOrg(
     });
     view! {
         <section class="card highlight" aria-labelledby="org-title">
-            <h2 id="org-title">{t!(i18n, choose_org_title)}</h2>
-            <p class="muted">{t!(i18n, choose_org_hint)}</p>
+            <h2 id="org-title">{t_string!(i18n, choose_org_title)}</h2>
+            <p class="muted">{t_string!(i18n, choose_org_hint)}</p>
             <div class="field">
-                <label for="org">{t!(i18n, organization)}</label>
+                <label for="org">{t_string!(i18n, organization)}</label>
                 <select id="org" on:change=move |ev| set_chosen.set(event_target_value(&ev))>
                     {orgs.into_iter().map(|o| view! { <option value=o.id.clone()>{o.name}</option> }).collect_view()}
                 </select>
             </div>
             <div class="actions">
                 <button type="button" class="primary" on:click=move |_| { choose.dispatch(chosen.get()); }>
-                    {t!(i18n, use_org)}
+                    {t_string!(i18n, use_org)}
                 </button>
             </div>
         </section>
@@ -310,7 +310,7 @@ fn ResultDialog(
             <p id="dialog-text">{text}</p>
             <div class="actions">
                 <button type="button" class="primary" node_ref=ok_button on:click=move |_| on_close()>
-                    {t!(i18n, ok)}
+                    {t_string!(i18n, ok)}
                 </button>
             </div>
         </Dialog>
@@ -447,8 +447,8 @@ fn AuthorizationInformation(
 
     view! {
         <section class="card" aria-labelledby="auth-title">
-            <h2 id="auth-title">{t!(i18n, authorization_information)}</h2>
-            <p class="muted">{t!(i18n, authorization_hint)}</p>
+            <h2 id="auth-title">{t_string!(i18n, authorization_information)}</h2>
+            <p class="muted">{t_string!(i18n, authorization_hint)}</p>
             {sandbox.map(|s| {
                 let fill = Callback::new(move |_: ()| {
                     accounts.set(s.accounts_url.clone());
@@ -460,16 +460,16 @@ fn AuthorizationInformation(
                 });
                 view! {
                     <SandboxNote button_id="use-sandbox" on_fill=fill
-                        hint=Signal::derive(move || t_string!(i18n, sandbox_fill_hint).to_string())
-                        label=Signal::derive(move || t_string!(i18n, use_sandbox).to_string())/>
+                        hint=Signal::stored(t_string!(i18n, sandbox_fill_hint).to_string())
+                        label=Signal::stored(t_string!(i18n, use_sandbox).to_string())/>
                 }
             })}
             <form id="auth-form" on:submit=on_save novalidate>
                 <div class="field">
-                    <label for="data-centre">{t!(i18n, data_centre)}</label>
+                    <label for="data-centre">{t_string!(i18n, data_centre)}</label>
                     <select id="data-centre" on:change=pick_centre>
                         <option value="" selected=move || !centre_options.iter().any(|(_, a, _)| *a == current_centre())>
-                            {t!(i18n, data_centre_custom)}
+                            {t_string!(i18n, data_centre_custom)}
                         </option>
                         {view.data_centres.iter().map(|(code, a, _)| {
                             let a2 = a.clone();
@@ -479,21 +479,21 @@ fn AuthorizationInformation(
                     </select>
                 </div>
                 <FormField id="accounts-url" field="accounts_url" kind="url" value=accounts errors=errors
-                    label=Signal::derive(move || t_string!(i18n, accounts_server_url).to_string())/>
+                    label=Signal::stored(t_string!(i18n, accounts_server_url).to_string())/>
                 <FormField id="desk-url" field="desk_url" kind="url" value=desk errors=errors
-                    label=Signal::derive(move || t_string!(i18n, zoho_desk_url).to_string())/>
+                    label=Signal::stored(t_string!(i18n, zoho_desk_url).to_string())/>
                 <FormField id="client-id" field="client_id" value=client_id errors=errors
-                    label=Signal::derive(move || t_string!(i18n, client_id).to_string())/>
+                    label=Signal::stored(t_string!(i18n, client_id).to_string())/>
                 <SecretField value=secret use_sandbox=use_sandbox_secret secret_set=secret_set
                     errors=errors
-                    label=Signal::derive(move || t_string!(i18n, client_secret).to_string())
-                    sandbox_placeholder=Signal::derive(move || t_string!(i18n, client_secret_sandbox).to_string())/>
+                    label=Signal::stored(t_string!(i18n, client_secret).to_string())
+                    sandbox_placeholder=Signal::stored(t_string!(i18n, client_secret_sandbox).to_string())/>
                 <Show when=move || general_error.get().is_some()>
                     <p class="form-error" role="alert">{move || general_error.get()}</p>
                 </Show>
                 <div class="actions">
                     <Show when=move || waiting.get().is_some()>
-                        <span class="waiting" role="status">{t!(i18n, waiting_authorization)}</span>
+                        <span class="waiting" role="status">{t_string!(i18n, waiting_authorization)}</span>
                     </Show>
                     <button type="submit" class="primary" disabled=move || save.pending().get()>
                         {move || if save.pending().get() { t_string!(i18n, saving) } else { t_string!(i18n, save) }}
@@ -501,9 +501,9 @@ fn AuthorizationInformation(
                 </div>
                 <Show when=move || blocked.get() && waiting.get().is_some()>
                     <p class="note warn">
-                        {t!(i18n, popup_blocked)}" "
+                        {t_string!(i18n, popup_blocked)}" "
                         <a href=move || waiting.get().map(|a| a.consent_url).unwrap_or_default()
-                            target="zoho-consent" rel="opener">{t!(i18n, open_consent)}</a>
+                            target="zoho-consent" rel="opener">{t_string!(i18n, open_consent)}</a>
                     </p>
                 </Show>
             </form>

@@ -68,9 +68,9 @@ pub fn LogPage() -> impl IntoView {
     view! {
         <Frame>
             <header class="page-head">
-                <div class="title"><h1>{t!(i18n, log_title)}</h1></div>
+                <div class="title"><h1>{t_string!(i18n, log_title)}</h1></div>
             </header>
-            <p class="muted">{t!(i18n, log_intro)}</p>
+            <p class="muted">{t_string!(i18n, log_intro)}</p>
             <Transition fallback=|| ()>
                 {move || webhook.get().map(|r| match r {
                     Ok(w) => view! { <WebhookCard native=w.native_url yeastar=w.yeastar_url/> }.into_any(),
@@ -79,20 +79,20 @@ pub fn LogPage() -> impl IntoView {
                 })}
             </Transition>
             <section class="card" aria-labelledby="calls-title">
-                <h2 id="calls-title">{t!(i18n, log_calls)}</h2>
+                <h2 id="calls-title">{t_string!(i18n, log_calls)}</h2>
                 <div class="filters">
                     <div class="field">
-                        <label for="f-number">{t!(i18n, log_number)}</label>
+                        <label for="f-number">{t_string!(i18n, log_number)}</label>
                         <input id="f-number" type="search" prop:value=number
                             on:change=move |ev| { before.set(None); number.set(event_target_value(&ev)); }/>
                     </div>
                     <div class="field">
-                        <label for="f-extension">{t!(i18n, extension)}</label>
+                        <label for="f-extension">{t_string!(i18n, extension)}</label>
                         <input id="f-extension" type="search" prop:value=extension
                             on:change=move |ev| { before.set(None); extension.set(event_target_value(&ev)); }/>
                     </div>
                     <div class="field">
-                        <label for="f-outcome">{t!(i18n, log_outcome)}</label>
+                        <label for="f-outcome">{t_string!(i18n, log_outcome)}</label>
                         <select id="f-outcome" on:change=move |ev| { before.set(None); outcome.set(event_target_value(&ev)); }>
                             {outcomes.into_iter().map(|(v, key)| {
                                 let text = outcome_label(i18n, key);
@@ -104,7 +104,7 @@ pub fn LogPage() -> impl IntoView {
                 <Transition fallback=|| view! { <div class="skeleton-row"></div> }>
                     {move || calls.get().map(|r| match r {
                         Ok(list) => view! { <CallTable list=list selected=selected detail=detail before=before/> }.into_any(),
-                        Err(_) => view! { <p class="form-error">{t!(i18n, err_internal)}</p> }.into_any(),
+                        Err(_) => view! { <p class="form-error">{t_string!(i18n, err_internal)}</p> }.into_any(),
                     })}
                 </Transition>
             </section>
@@ -141,14 +141,14 @@ fn WebhookCard(native: String, yeastar: String) -> impl IntoView {
     let secret = Action::new(|_: &()| reveal_webhook_secret());
     view! {
         <section class="card" aria-labelledby="webhook-title">
-            <h2 id="webhook-title">{t!(i18n, webhook_title)}</h2>
-            <p class="muted">{t!(i18n, webhook_hint)}</p>
+            <h2 id="webhook-title">{t_string!(i18n, webhook_title)}</h2>
+            <p class="muted">{t_string!(i18n, webhook_hint)}</p>
             <CopyField id="webhook-native" label=t_string!(i18n, webhook_native).to_string() value=native/>
             <CopyField id="webhook-yeastar" label=t_string!(i18n, webhook_yeastar).to_string() value=yeastar/>
             {move || match secret.value().get() {
                 Some(Ok(s)) => view! { <CopyField id="webhook-secret" label=t_string!(i18n, webhook_secret).to_string() value=s/> }.into_any(),
                 _ => view! {
-                    <button type="button" on:click=move |_| { secret.dispatch(()); }>{t!(i18n, webhook_show_secret)}</button>
+                    <button type="button" on:click=move |_| { secret.dispatch(()); }>{t_string!(i18n, webhook_show_secret)}</button>
                 }.into_any(),
             }}
         </section>
@@ -164,7 +164,7 @@ fn CallTable(
 ) -> impl IntoView {
     let i18n = use_i18n();
     if list.is_empty() {
-        return view! { <p class="empty">{t!(i18n, log_empty)}</p> }.into_any();
+        return view! { <p class="empty">{t_string!(i18n, log_empty)}</p> }.into_any();
     }
     let oldest = list.last().map(|c| c.started_ms);
     let full = list.len() as i64 >= 50;
@@ -215,21 +215,21 @@ fn CallTable(
     view! {
         <table class="card-table log-table" aria-labelledby="calls-title">
             <thead><tr>
-                <th scope="col">{t!(i18n, log_started)}</th>
-                <th scope="col">{t!(i18n, sim_direction)}</th>
-                <th scope="col">{t!(i18n, log_number)}</th>
-                <th scope="col">{t!(i18n, extension)}</th>
-                <th scope="col">{t!(i18n, log_outcome)}</th>
-                <th scope="col">{t!(i18n, log_agent)}</th>
+                <th scope="col">{t_string!(i18n, log_started)}</th>
+                <th scope="col">{t_string!(i18n, sim_direction)}</th>
+                <th scope="col">{t_string!(i18n, log_number)}</th>
+                <th scope="col">{t_string!(i18n, extension)}</th>
+                <th scope="col">{t_string!(i18n, log_outcome)}</th>
+                <th scope="col">{t_string!(i18n, log_agent)}</th>
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>
         <div class="actions left">
             {before.get_untracked().is_some().then(|| view! {
-                <button type="button" on:click=move |_| before.set(None)>{t!(i18n, log_newest)}</button>
+                <button type="button" on:click=move |_| before.set(None)>{t_string!(i18n, log_newest)}</button>
             })}
             {full.then(|| view! {
-                <button type="button" on:click=move |_| before.set(oldest)>{t!(i18n, log_older)}</button>
+                <button type="button" on:click=move |_| before.set(oldest)>{t_string!(i18n, log_older)}</button>
             })}
         </div>
     }
@@ -271,7 +271,7 @@ fn CallDetailView(d: CallDetail) -> impl IntoView {
             view! {
                 <li>
                     <span class="when">{f.at}</span>" "{what}
-                    {f.timed_out.then(|| view! { " "<em>{t!(i18n, fact_timed_out)}</em> })}
+                    {f.timed_out.then(|| view! { " "<em>{t_string!(i18n, fact_timed_out)}</em> })}
                     " — "<span class=if for_zoho { "ok-text" } else { "muted" }>{zoho}</span>
                 </li>
             }
@@ -299,26 +299,26 @@ fn CallDetailView(d: CallDetail) -> impl IntoView {
     view! {
         {recording.map(|src| view! {
             <div class="call-recording">
-                <h3>{t!(i18n, log_recording)}</h3>
+                <h3>{t_string!(i18n, log_recording)}</h3>
                 <audio controls preload="none" src=src></audio>
             </div>
         })}
         <div class="call-detail">
             <div>
-                <h3>{t!(i18n, log_facts)}</h3>
+                <h3>{t_string!(i18n, log_facts)}</h3>
                 <ul class="plain">{facts}</ul>
             </div>
             <div>
-                <h3>{t!(i18n, log_events)}</h3>
+                <h3>{t_string!(i18n, log_events)}</h3>
                 <ul class="plain">{events}</ul>
             </div>
         </div>
         <div class="call-jobs">
-            <h3>{t!(i18n, log_jobs)}</h3>
+            <h3>{t_string!(i18n, log_jobs)}</h3>
             {if has_jobs {
                 view! { <ul class="jobs">{jobs}</ul> }.into_any()
             } else {
-                view! { <p class="muted">{t!(i18n, jobs_none)}</p> }.into_any()
+                view! { <p class="muted">{t_string!(i18n, jobs_none)}</p> }.into_any()
             }}
         </div>
     }
@@ -364,12 +364,12 @@ fn JobItem(j: JobView) -> impl IntoView {
             <div class="job-head">
                 <strong>{kind}</strong>
                 <span class=format!("job-state {}", j.state.as_str())>{state}</span>
-                {(j.attempts > 1).then(|| view! { <span class="muted">{t!(i18n, job_attempts, count = j.attempts)}</span> })}
-                {j.next_attempt.map(|at| view! { <span class="muted">{t!(i18n, job_next, at = at.clone())}</span> })}
-                {j.link.map(|href| view! { <a href=href target="_blank" rel="noopener">{t!(i18n, job_open)}</a> })}
+                {(j.attempts > 1).then(|| view! { <span class="muted">{t_string!(i18n, job_attempts, count = j.attempts)}</span> })}
+                {j.next_attempt.map(|at| view! { <span class="muted">{t_string!(i18n, job_next, at = at.clone())}</span> })}
+                {j.link.map(|href| view! { <a href=href target="_blank" rel="noopener">{t_string!(i18n, job_open)}</a> })}
                 {failed.then(|| view! {
                     <button type="button" disabled=move || retry.pending().get() || retry.value().get().is_some_and(|r| r.is_ok())
-                        on:click=move |_| { retry.dispatch(id); }>{t!(i18n, job_retry)}</button>
+                        on:click=move |_| { retry.dispatch(id); }>{t_string!(i18n, job_retry)}</button>
                 })}
             </div>
             {j.note.as_ref().map(|n| note_text(i18n, j.kind, n)).or(j.summary).map(|s| view! { <p class="job-summary">{s}</p> })}

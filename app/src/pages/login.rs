@@ -23,14 +23,14 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <div class="login-wrap">
             <section class="card login">
-                <h1>{t!(i18n, login_title)}</h1>
-                <p class="muted">{t!(i18n, login_intro)}</p>
+                <h1>{t_string!(i18n, login_title)}</h1>
+                <p class="muted">{t_string!(i18n, login_intro)}</p>
                 <ActionForm action=action>
                     <input type="hidden" name="next" value=next/>
                     <SignInFields password_id="password" focus_password=true
                         error=Signal::derive(error) pending=action.pending()>
                         <div class="field">
-                            <label for="username">{t!(i18n, username)}</label>
+                            <label for="username">{t_string!(i18n, username)}</label>
                             <input id="username" name="username" type="text" value="admin"
                                 autocomplete="username" required/>
                         </div>

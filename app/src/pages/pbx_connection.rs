@@ -26,13 +26,13 @@ pub fn PbxConnectionPage() -> impl IntoView {
     let reload = move || conn.refetch();
     view! {
         <Frame>
-            <header class="page-head"><div class="title"><h1>{t!(i18n, pbx_connection_title)}</h1></div></header>
-            <p class="muted">{t!(i18n, pbx_connection_intro)}</p>
+            <header class="page-head"><div class="title"><h1>{t_string!(i18n, pbx_connection_title)}</h1></div></header>
+            <p class="muted">{t_string!(i18n, pbx_connection_intro)}</p>
             <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
                 {move || conn.get().map(|r| match r {
                     Ok(v) => view! { <PbxConnectionForm view=v reload=reload/> }.into_any(),
                     Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/pbx/connection"/> }.into_any(),
-                    Err(_) => view! { <p class="form-error" role="alert">{t!(i18n, err_internal)}</p> }.into_any(),
+                    Err(_) => view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }.into_any(),
                 })}
             </Transition>
         </Frame>
@@ -194,12 +194,12 @@ fn PbxConnectionForm(
     view! {
         <section class="card" aria-labelledby="pbx-status-label">
             <p class="status-line">
-                <span id="pbx-status-label" class="muted">{t!(i18n, status)}</span>" "
+                <span id="pbx-status-label" class="muted">{t_string!(i18n, status)}</span>" "
                 <strong id="pbx-status" data-status=format!("{status:?}")>{status_line}</strong>
             </p>
             {socket_line.map(|(state, line)| view! {
                 <p class="status-line">
-                    <span class="muted">{t!(i18n, pbx_socket)}</span>" "
+                    <span class="muted">{t_string!(i18n, pbx_socket)}</span>" "
                     <strong id="pbx-socket" data-state=state>{line}</strong>
                 </p>
             })}
@@ -220,7 +220,7 @@ fn PbxConnectionForm(
                     <button type="button" id="pbx-disconnect" class="danger"
                         disabled=move || disconnect.pending().get()
                         on:click=move |_| { disconnect.dispatch(()); }>
-                        {t!(i18n, disconnect)}
+                        {t_string!(i18n, disconnect)}
                     </button>
                 })}
             </div>
@@ -230,11 +230,11 @@ fn PbxConnectionForm(
             {move || sync.value().get().filter(|_| !sync.pending().get()).map(|r| match r {
                 Ok(report) => view! { <SyncReport report=report/> }.into_any(),
                 Err(AppError::Pbx(words)) => view! { <p class="form-error" role="alert">{words}</p> }.into_any(),
-                Err(_) => view! { <p class="form-error" role="alert">{t!(i18n, err_internal)}</p> }.into_any(),
+                Err(_) => view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }.into_any(),
             })}
         </section>
         <section class="card" aria-labelledby="pbx-form-title">
-            <h2 id="pbx-form-title">{t!(i18n, pbx_connection_title)}</h2>
+            <h2 id="pbx-form-title">{t_string!(i18n, pbx_connection_title)}</h2>
             {view.sandbox.clone().map(|s| {
                 let fill = Callback::new(move |_: ()| {
                     base_url.set(s.base_url.clone());
@@ -246,39 +246,39 @@ fn PbxConnectionForm(
                 });
                 view! {
                     <SandboxNote button_id="use-pbx-sandbox" on_fill=fill
-                        hint=Signal::derive(move || t_string!(i18n, pbx_sandbox_hint).to_string())
-                        label=Signal::derive(move || t_string!(i18n, use_pbx_sandbox).to_string())/>
+                        hint=Signal::stored(t_string!(i18n, pbx_sandbox_hint).to_string())
+                        label=Signal::stored(t_string!(i18n, use_pbx_sandbox).to_string())/>
                 }
             })}
             <form id="pbx-form" on:submit=on_save novalidate>
                 <FormField id="base-url" field="base_url" kind="url" value=base_url errors=errors
                     placeholder="https://pbx.example.com:8088"
-                    label=Signal::derive(move || t_string!(i18n, pbx_address).to_string())/>
+                    label=Signal::stored(t_string!(i18n, pbx_address).to_string())/>
                 <FormField id="client-id" field="client_id" value=client_id errors=errors
-                    label=Signal::derive(move || t_string!(i18n, pbx_client_id).to_string())/>
+                    label=Signal::stored(t_string!(i18n, pbx_client_id).to_string())/>
                 <SecretField value=secret use_sandbox=use_sandbox_secret secret_set=secret_set
                     errors=errors
-                    label=Signal::derive(move || t_string!(i18n, pbx_client_secret).to_string())
-                    sandbox_placeholder=Signal::derive(move || t_string!(i18n, pbx_secret_sandbox).to_string())/>
+                    label=Signal::stored(t_string!(i18n, pbx_client_secret).to_string())
+                    sandbox_placeholder=Signal::stored(t_string!(i18n, pbx_secret_sandbox).to_string())/>
                 <SecretField id="webhook-secret" field="webhook_secret" value=webhook_secret
                     use_sandbox=use_sandbox_secret secret_set=webhook_secret_set errors=errors
-                    label=Signal::derive(move || t_string!(i18n, pbx_webhook_secret).to_string())
-                    hint=Signal::derive(move || t_string!(i18n, pbx_webhook_hint, url = webhook_url.clone()).to_string())
-                    sandbox_placeholder=Signal::derive(move || t_string!(i18n, pbx_secret_sandbox).to_string())/>
+                    label=Signal::stored(t_string!(i18n, pbx_webhook_secret).to_string())
+                    hint=Signal::stored(t_string!(i18n, pbx_webhook_hint, url = webhook_url.clone()).to_string())
+                    sandbox_placeholder=Signal::stored(t_string!(i18n, pbx_secret_sandbox).to_string())/>
                 <fieldset class="field">
-                    <legend>{t!(i18n, pbx_events_via)}</legend>
+                    <legend>{t_string!(i18n, pbx_events_via)}</legend>
                     <label class="inline"><input type="radio" name="events-via"
                         prop:checked=move || events_via.get() == PbxEventsVia::WebSocket
-                        on:change=move |_| events_via.set(PbxEventsVia::WebSocket)/>{t!(i18n, pbx_events_websocket)}</label>
+                        on:change=move |_| events_via.set(PbxEventsVia::WebSocket)/>{t_string!(i18n, pbx_events_websocket)}</label>
                     <label class="inline"><input type="radio" name="events-via"
                         prop:checked=move || events_via.get() == PbxEventsVia::Webhook
-                        on:change=move |_| events_via.set(PbxEventsVia::Webhook)/>{t!(i18n, pbx_events_webhook)}</label>
+                        on:change=move |_| events_via.set(PbxEventsVia::Webhook)/>{t_string!(i18n, pbx_events_webhook)}</label>
                 </fieldset>
                 <div class="field">
                     <label class="inline"><input type="checkbox" id="auto-answer" aria-describedby="auto-answer-hint"
                         prop:checked=move || auto_answer.get()
-                        on:change=move |ev| auto_answer.set(event_target_checked(&ev))/>{t!(i18n, pbx_auto_answer)}</label>
-                    <p id="auto-answer-hint" class="hint">{t!(i18n, pbx_auto_answer_hint)}</p>
+                        on:change=move |ev| auto_answer.set(event_target_checked(&ev))/>{t_string!(i18n, pbx_auto_answer)}</label>
+                    <p id="auto-answer-hint" class="hint">{t_string!(i18n, pbx_auto_answer_hint)}</p>
                 </div>
                 <Show when=move || note.get().is_some()>
                     <p class="note" role="status">{move || note.get()}</p>
@@ -315,21 +315,21 @@ fn SyncReport(report: PbxSyncReport) -> impl IntoView {
     listed.truncate(REMOVED_LISTED);
     view! {
         <div id="pbx-sync-report" class="note" role="status">
-            <p>{t!(i18n, pbx_sync_report, total = total.clone(), added = added.clone(), updated = updated.clone(), removed = removed.clone())}</p>
+            <p>{t_string!(i18n, pbx_sync_report, total = total.clone(), added = added.clone(), updated = updated.clone(), removed = removed.clone())}</p>
             <ul>
                 {listed.into_iter().map(|r| {
                     let (number, name) = (r.number.clone(), r.name.clone());
                     match r.agent {
-                        Some(agent) => view! { <li>{t!(i18n, pbx_sync_unbound, number = number.clone(), name = name.clone(), agent = agent.clone())}</li> }.into_any(),
-                        None => view! { <li>{t!(i18n, pbx_sync_removed, number = number.clone(), name = name.clone())}</li> }.into_any(),
+                        Some(agent) => view! { <li>{t_string!(i18n, pbx_sync_unbound, number = number.clone(), name = name.clone(), agent = agent.clone())}</li> }.into_any(),
+                        None => view! { <li>{t_string!(i18n, pbx_sync_removed, number = number.clone(), name = name.clone())}</li> }.into_any(),
                     }
                 }).collect_view()}
                 {(more > 0).then(|| {
                     let n = thousands(more);
-                    view! { <li>{t!(i18n, pbx_sync_more, count = n.clone())}</li> }
+                    view! { <li>{t_string!(i18n, pbx_sync_more, count = n.clone())}</li> }
                 })}
             </ul>
-            {(!skipped.is_empty()).then(|| view! { <p>{t!(i18n, pbx_sync_skipped, numbers = skipped.clone())}</p> })}
+            {(!skipped.is_empty()).then(|| view! { <p>{t_string!(i18n, pbx_sync_skipped, numbers = skipped.clone())}</p> })}
         </div>
     }
 }

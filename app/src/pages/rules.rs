@@ -132,28 +132,28 @@ fn RulesForm(
     let groups = v.groups.clone();
     let departments = v.departments.clone();
     view! {
-        <form id="rules-form" class="rules" on:submit=on_submit novalidate aria-label=move || t_string!(i18n, rules_title).to_string()>
+        <form id="rules-form" class="rules" on:submit=on_submit novalidate aria-label=t_string!(i18n, rules_title)>
             <section class="card" aria-labelledby="sync-title">
-                <h2 id="sync-title">{t!(i18n, contact_sync_title)}</h2>
-                <p class="muted">{t!(i18n, contact_sync_hint)}</p>
+                <h2 id="sync-title">{t_string!(i18n, contact_sync_title)}</h2>
+                <p class="muted">{t_string!(i18n, contact_sync_hint)}</p>
                 <label class="check" for="sync-contacts">
                     <input id="sync-contacts" type="checkbox" bind:checked=sync disabled=move || off.get()/>
-                    {t!(i18n, auto_sync_contacts)}
+                    {t_string!(i18n, auto_sync_contacts)}
                 </label>
                 <div class="field">
-                    <label for="sync-module">{t!(i18n, module_to_sync)}</label>
+                    <label for="sync-module">{t_string!(i18n, module_to_sync)}</label>
                     <select id="sync-module" disabled=move || sync_off.get()
                         on:change=move |ev| module.set(if event_target_value(&ev) == "accounts" { ZohoModule::Accounts } else { ZohoModule::Contacts })>
-                        <option value="contacts" selected=move || module.get() == ZohoModule::Contacts>{t!(i18n, module_contacts)}</option>
-                        <option value="accounts" selected=move || module.get() == ZohoModule::Accounts>{t!(i18n, module_accounts)}</option>
+                        <option value="contacts" selected=move || module.get() == ZohoModule::Contacts>{t_string!(i18n, module_contacts)}</option>
+                        <option value="accounts" selected=move || module.get() == ZohoModule::Accounts>{t_string!(i18n, module_accounts)}</option>
                     </select>
                 </div>
                 <div class="field">
-                    <label for="sync-group">{t!(i18n, sync_group)}</label>
+                    <label for="sync-group">{t_string!(i18n, sync_group)}</label>
                     <select id="sync-group" disabled=move || sync_off.get()
                         aria-invalid=move || error_for("sync_group")().is_some().to_string()
                         on:change=move |ev| group.set(event_target_value(&ev))>
-                        <option value="" selected=move || group.get().is_empty()>{t!(i18n, choose_group)}</option>
+                        <option value="" selected=move || group.get().is_empty()>{t_string!(i18n, choose_group)}</option>
                         {groups.into_iter().map(|g| {
                             let id = g.id.to_string();
                             let id2 = id.clone();
@@ -167,14 +167,14 @@ fn RulesForm(
                             };
                             view! { <option value=id disabled=!usable selected=move || group.get() == id2>{label}</option> }
                         }).collect_view()}
-                        <option value=NEW_GROUP selected=move || group.get() == NEW_GROUP>{t!(i18n, new_group_option)}</option>
+                        <option value=NEW_GROUP selected=move || group.get() == NEW_GROUP>{t_string!(i18n, new_group_option)}</option>
                     </select>
                     <p class="field-error">{error_for("sync_group")}</p>
-                    <p class="hint">{t!(i18n, sync_group_hint)}</p>
+                    <p class="hint">{t_string!(i18n, sync_group_hint)}</p>
                 </div>
                 <Show when=move || group.get() == NEW_GROUP>
                     <div class="field">
-                        <label for="new-group-name">{t!(i18n, group_name)}</label>
+                        <label for="new-group-name">{t_string!(i18n, group_name)}</label>
                         <input id="new-group-name" type="text" maxlength="64" bind:value=new_group disabled=move || sync_off.get()
                             aria-invalid=move || error_for("new_group_name")().is_some().to_string()/>
                         <p class="field-error">{error_for("new_group_name")}</p>
@@ -183,14 +183,14 @@ fn RulesForm(
             </section>
 
             <section class="card" aria-labelledby="create-title">
-                <h2 id="create-title">{t!(i18n, auto_create_title)}</h2>
-                <p class="muted">{t!(i18n, auto_create_hint)}</p>
+                <h2 id="create-title">{t_string!(i18n, auto_create_title)}</h2>
+                <p class="muted">{t_string!(i18n, auto_create_hint)}</p>
                 <label class="check" for="create-contacts">
                     <input id="create-contacts" type="checkbox" bind:checked=create disabled=move || off.get()/>
-                    {t!(i18n, auto_create_contact)}
+                    {t_string!(i18n, auto_create_contact)}
                 </label>
                 <fieldset class="field chips" disabled=move || create_off.get()>
-                    <legend>{t!(i18n, create_call_types)}</legend>
+                    <legend>{t_string!(i18n, create_call_types)}</legend>
                     <div class="chip-row">
                         <Chip id="create-inbound" label=t_string!(i18n, sim_inbound).to_string() checked=create_in disabled=create_off/>
                         <Chip id="create-outbound" label=t_string!(i18n, sim_outbound).to_string() checked=create_out disabled=create_off/>
@@ -198,30 +198,30 @@ fn RulesForm(
                     <p class="field-error">{error_for("create_types")}</p>
                 </fieldset>
                 <div class="field">
-                    <label for="create-as">{t!(i18n, create_as)}</label>
+                    <label for="create-as">{t_string!(i18n, create_as)}</label>
                     <select id="create-as" disabled=move || create_off.get()
                         on:change=move |ev| create_as.set(if event_target_value(&ev) == "accounts" { ZohoModule::Accounts } else { ZohoModule::Contacts })>
-                        <option value="contacts" selected=move || create_as.get() == ZohoModule::Contacts>{t!(i18n, as_contact)}</option>
-                        <option value="accounts" selected=move || create_as.get() == ZohoModule::Accounts>{t!(i18n, as_account)}</option>
+                        <option value="contacts" selected=move || create_as.get() == ZohoModule::Contacts>{t_string!(i18n, as_contact)}</option>
+                        <option value="accounts" selected=move || create_as.get() == ZohoModule::Accounts>{t_string!(i18n, as_account)}</option>
                     </select>
                 </div>
             </section>
 
             <section class="card" aria-labelledby="ticket-title">
-                <h2 id="ticket-title">{t!(i18n, auto_ticket_title)}</h2>
-                <p class="muted">{t!(i18n, auto_ticket_hint)}</p>
+                <h2 id="ticket-title">{t_string!(i18n, auto_ticket_title)}</h2>
+                <p class="muted">{t_string!(i18n, auto_ticket_hint)}</p>
                 <label class="check" for="create-tickets">
                     <input id="create-tickets" type="checkbox" bind:checked=tickets disabled=move || off.get()/>
-                    {t!(i18n, auto_create_ticket)}
+                    {t_string!(i18n, auto_create_ticket)}
                 </label>
                 <div class="field">
-                    <label for="ticket-when">{t!(i18n, ticket_when)}</label>
+                    <label for="ticket-when">{t_string!(i18n, ticket_when)}</label>
                     <select id="ticket-when" disabled=move || tickets_off.get()>
-                        <option value="after_call_ends" selected>{t!(i18n, after_call_ends)}</option>
+                        <option value="after_call_ends" selected>{t_string!(i18n, after_call_ends)}</option>
                     </select>
                 </div>
                 <fieldset class="field chips" disabled=move || tickets_off.get()>
-                    <legend>{t!(i18n, ticket_call_types)}</legend>
+                    <legend>{t_string!(i18n, ticket_call_types)}</legend>
                     <div class="chip-row">
                         <Chip id="ticket-inbound-answered" label=t_string!(i18n, type_inbound_answered).to_string() checked=t_ia disabled=tickets_off/>
                         <Chip id="ticket-inbound-missed" label=t_string!(i18n, type_inbound_missed).to_string() checked=t_im disabled=tickets_off/>
@@ -231,29 +231,29 @@ fn RulesForm(
                     <p class="field-error">{error_for("ticket_types")}</p>
                 </fieldset>
                 <div class="field">
-                    <label for="department">{t!(i18n, department)}</label>
+                    <label for="department">{t_string!(i18n, department)}</label>
                     <select id="department" disabled=move || off.get()
                         on:change=move |ev| department.set(event_target_value(&ev))>
-                        <option value="" selected=move || department.get().is_empty()>{t!(i18n, department_default)}</option>
+                        <option value="" selected=move || department.get().is_empty()>{t_string!(i18n, department_default)}</option>
                         {departments.into_iter().map(|(id, name)| {
                             let id2 = id.clone();
                             view! { <option value=id selected=move || department.get() == id2>{name}</option> }
                         }).collect_view()}
                     </select>
                     <p class="field-error">{error_for("department")}</p>
-                    <p class="hint">{t!(i18n, department_hint)}</p>
+                    <p class="hint">{t_string!(i18n, department_hint)}</p>
                 </div>
             </section>
 
             <section class="card" aria-labelledby="calllog-title">
-                <h2 id="calllog-title">{t!(i18n, call_log_title)}</h2>
-                <p class="muted">{t!(i18n, call_log_hint)}</p>
+                <h2 id="calllog-title">{t_string!(i18n, call_log_title)}</h2>
+                <p class="muted">{t_string!(i18n, call_log_hint)}</p>
                 <label class="check" for="log-calls">
                     <input id="log-calls" type="checkbox" bind:checked=log_calls disabled=move || off.get() || !available/>
-                    {t!(i18n, sync_call_logs)}
+                    {t_string!(i18n, sync_call_logs)}
                 </label>
                 {(!available).then(|| view! {
-                    <p class="note warn" role="note">{t!(i18n, call_log_unavailable, edition = edition.clone())}</p>
+                    <p class="note warn" role="note">{t_string!(i18n, call_log_unavailable, edition = edition.clone())}</p>
                 })}
                 <p class="field-error">{error_for("log_calls")}</p>
             </section>
@@ -263,7 +263,7 @@ fn RulesForm(
                     <span class=if ok { "saved-note" } else { "form-error" } role=if ok { "status" } else { "alert" }>{m}</span>
                 })}
                 <button type="submit" class="primary" id="save-rules" disabled=move || off.get() || save.pending().get()>
-                    {t!(i18n, save_rules)}
+                    {t_string!(i18n, save_rules)}
                 </button>
             </div>
         </form>
@@ -287,20 +287,20 @@ pub fn DisconnectButton(on_change: impl Fn() + 'static + Send + Sync + Copy) -> 
     });
     view! {
         <button type="button" class="danger" id="disconnect" on:click=move |_| { failed.set(false); open.set(true) }>
-            {t!(i18n, disconnect)}
+            {t_string!(i18n, disconnect)}
         </button>
         <Show when=move || open.get()>
             <Dialog title_id="disconnect-title" on_close=move || open.set(false)>
-                <h2 id="disconnect-title">{t!(i18n, disconnect_title)}</h2>
-                <p>{t!(i18n, disconnect_clears)}</p>
-                <p>{t!(i18n, disconnect_keeps)}</p>
+                <h2 id="disconnect-title">{t_string!(i18n, disconnect_title)}</h2>
+                <p>{t_string!(i18n, disconnect_clears)}</p>
+                <p>{t_string!(i18n, disconnect_keeps)}</p>
                 <Show when=move || failed.get()>
-                    <p class="form-error" role="alert">{t!(i18n, err_internal)}</p>
+                    <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p>
                 </Show>
                 <div class="actions">
-                    <button type="button" on:click=move |_| open.set(false)>{t!(i18n, cancel)}</button>
+                    <button type="button" on:click=move |_| open.set(false)>{t_string!(i18n, cancel)}</button>
                     <button type="button" class="primary danger" disabled=move || act.pending().get()
-                        on:click=move |_| { act.dispatch(()); }>{t!(i18n, ok)}</button>
+                        on:click=move |_| { act.dispatch(()); }>{t_string!(i18n, ok)}</button>
                 </div>
             </Dialog>
         </Show>

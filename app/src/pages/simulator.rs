@@ -228,7 +228,7 @@ pub fn SimulatorPage() -> impl IntoView {
     view! {
         <Frame>
             <header class="page-head">
-                <div class="title"><h1>{t!(i18n, sim_title)}</h1></div>
+                <div class="title"><h1>{t_string!(i18n, sim_title)}</h1></div>
             </header>
             // Which way the calls go: through the public intake, or on the PBX sandbox.
             <p class="muted">{move || if console.with(Option::is_some) {
@@ -237,41 +237,41 @@ pub fn SimulatorPage() -> impl IntoView {
                 t_string!(i18n, sim_intro).to_string()
             }}</p>
             <section class="card" aria-labelledby="place-title">
-                <h2 id="place-title">{t!(i18n, sim_place_title)}</h2>
+                <h2 id="place-title">{t_string!(i18n, sim_place_title)}</h2>
                 <form class="sim-form" on:submit=place novalidate>
                     <fieldset class="field">
-                        <legend>{t!(i18n, sim_direction)}</legend>
+                        <legend>{t_string!(i18n, sim_direction)}</legend>
                         <label class="inline"><input type="radio" name="direction" prop:checked=move || inbound.get()
-                            on:change=move |_| inbound.set(true)/>{t!(i18n, sim_inbound)}</label>
+                            on:change=move |_| inbound.set(true)/>{t_string!(i18n, sim_inbound)}</label>
                         <label class="inline"><input type="radio" name="direction" prop:checked=move || !inbound.get()
-                            on:change=move |_| inbound.set(false)/>{t!(i18n, sim_outbound)}</label>
+                            on:change=move |_| inbound.set(false)/>{t_string!(i18n, sim_outbound)}</label>
                     </fieldset>
                     <div class="field">
-                        <label for="sim-number">{t!(i18n, sim_external_number)}</label>
+                        <label for="sim-number">{t_string!(i18n, sim_external_number)}</label>
                         <input id="sim-number" type="tel" bind:value=number autocomplete="off"/>
                         {err_for("external_number")}
                     </div>
                     <div class="field">
-                        <label for="sim-extensions">{t!(i18n, extension)}</label>
+                        <label for="sim-extensions">{t_string!(i18n, extension)}</label>
                         <input id="sim-extensions" type="text" bind:value=extensions aria-describedby="sim-ext-hint"/>
-                        <p class="hint" id="sim-ext-hint">{t!(i18n, sim_extensions_hint)}</p>
+                        <p class="hint" id="sim-ext-hint">{t_string!(i18n, sim_extensions_hint)}</p>
                         {err_for("extensions")}
                     </div>
                     <div class="actions">
-                        <button type="submit" class="primary" disabled=move || act.pending().get()>{t!(i18n, sim_place_call)}</button>
+                        <button type="submit" class="primary" disabled=move || act.pending().get()>{t_string!(i18n, sim_place_call)}</button>
                     </div>
                 </form>
             </section>
             {move || message.get().map(|(ok, text)| view! {
                 <p class=if ok { "note ok" } else { "form-error" } role="status">
-                    {text}" "<A href="/integrations/helpdesk/log">{t!(i18n, sim_open_log)}</A>
+                    {text}" "<A href="/integrations/helpdesk/log">{t_string!(i18n, sim_open_log)}</A>
                 </p>
             })}
             {move || console.get().map(|calls| view! { <PbxConsole calls=calls act=act/> })}
             <section class="card" aria-labelledby="calls-title">
-                <h2 id="calls-title">{t!(i18n, sim_calls_title)}</h2>
+                <h2 id="calls-title">{t_string!(i18n, sim_calls_title)}</h2>
                 <Show when=move || calls.with(Vec::is_empty)>
-                    <p class="empty">{t!(i18n, sim_no_calls)}</p>
+                    <p class="empty">{t_string!(i18n, sim_no_calls)}</p>
                 </Show>
                 <ul class="sim-calls">
                     <For each=move || calls.get() key=|c| (c.call_id.clone(), c.answered.clone(), c.ended) let:c>
@@ -280,17 +280,17 @@ pub fn SimulatorPage() -> impl IntoView {
                 </ul>
             </section>
             <section class="card" aria-labelledby="scenarios-title">
-                <h2 id="scenarios-title">{t!(i18n, sim_scenarios)}</h2>
+                <h2 id="scenarios-title">{t_string!(i18n, sim_scenarios)}</h2>
                 <p class="muted">{move || if console.with(Option::is_some) {
                     t_string!(i18n, sim_scenarios_hint_pbx).to_string()
                 } else {
                     t_string!(i18n, sim_scenarios_hint).to_string()
                 }}</p>
                 <div class="actions left">
-                    <button type="button" on:click=scenario("ring_group")>{t!(i18n, sim_ring_group)}</button>
-                    <button type="button" on:click=scenario("missed")>{t!(i18n, sim_missed)}</button>
-                    <button type="button" on:click=scenario("unknown_caller")>{t!(i18n, sim_unknown_caller)}</button>
-                    <button type="button" on:click=scenario("repeat_caller")>{t!(i18n, sim_repeat_caller)}</button>
+                    <button type="button" on:click=scenario("ring_group")>{t_string!(i18n, sim_ring_group)}</button>
+                    <button type="button" on:click=scenario("missed")>{t_string!(i18n, sim_missed)}</button>
+                    <button type="button" on:click=scenario("unknown_caller")>{t_string!(i18n, sim_unknown_caller)}</button>
+                    <button type="button" on:click=scenario("repeat_caller")>{t_string!(i18n, sim_repeat_caller)}</button>
                 </div>
             </section>
         </Frame>
@@ -352,11 +352,11 @@ fn SimCallCard(
                 {answer_buttons}
                 {(!c.ended).then(|| view! {
                     <button type="button" disabled=move || act.pending().get()
-                        on:click=move |_| { act.dispatch(SimAction::HangUp { call_id: id1.clone() }); }>{t!(i18n, sim_hang_up)}</button>
+                        on:click=move |_| { act.dispatch(SimAction::HangUp { call_id: id1.clone() }); }>{t_string!(i18n, sim_hang_up)}</button>
                 })}
                 {(!c.ended && c.answered.is_none()).then(|| view! {
                     <button type="button" disabled=move || act.pending().get()
-                        on:click=move |_| { act.dispatch(SimAction::RingOut { call_id: id2.clone() }); }>{t!(i18n, sim_ring_out)}</button>
+                        on:click=move |_| { act.dispatch(SimAction::RingOut { call_id: id2.clone() }); }>{t_string!(i18n, sim_ring_out)}</button>
                 })}
             </div>
         </li>
@@ -381,9 +381,9 @@ fn PbxConsole(
     let empty = calls.is_empty();
     view! {
         <section class="card" id="pbx-console" aria-labelledby="pbx-console-title">
-            <h2 id="pbx-console-title">{t!(i18n, sim_pbx_title)}</h2>
-            <p class="muted">{t!(i18n, sim_pbx_hint)}</p>
-            {empty.then(|| view! { <p class="empty">{t!(i18n, sim_no_calls)}</p> })}
+            <h2 id="pbx-console-title">{t_string!(i18n, sim_pbx_title)}</h2>
+            <p class="muted">{t_string!(i18n, sim_pbx_hint)}</p>
+            {empty.then(|| view! { <p class="empty">{t_string!(i18n, sim_no_calls)}</p> })}
             <ul class="sim-calls">
                 {calls.into_iter().map(|c| {
                     let id = c.call_id.clone();
@@ -407,7 +407,7 @@ fn PbxConsole(
                                                 {ringing.then(|| view! {
                                                     <button type="button" class="primary small" disabled=move || act.pending().get()
                                                         on:click=move |_| { act.dispatch(SimAction::Answer { call_id: id.clone(), extension: number.clone() }); }>
-                                                        {t!(i18n, sim_pick_up)}
+                                                        {t_string!(i18n, sim_pick_up)}
                                                     </button>
                                                 })}
                                             </li>
@@ -417,7 +417,7 @@ fn PbxConsole(
                             </div>
                             <div class="actions left">
                                 <button type="button" disabled=move || act.pending().get()
-                                    on:click=move |_| { act.dispatch(SimAction::HangUp { call_id: hang.clone() }); }>{t!(i18n, sim_hang_up)}</button>
+                                    on:click=move |_| { act.dispatch(SimAction::HangUp { call_id: hang.clone() }); }>{t_string!(i18n, sim_hang_up)}</button>
                             </div>
                         </li>
                     }

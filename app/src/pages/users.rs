@@ -164,19 +164,19 @@ pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="users-title">
             <div class="card-head">
-                <h2 id="users-title">{t!(i18n, zoho_users)}</h2>
+                <h2 id="users-title">{t_string!(i18n, zoho_users)}</h2>
                 <div class="head-actions">
                     <button type="button" disabled=move || !connected || refresh.pending().get()
                         on:click=move |_| { message.set(None); refresh.dispatch(()); }>
                         {move || if refresh.pending().get() { t_string!(i18n, refreshing_users) } else { t_string!(i18n, refresh_users) }}
                     </button>
                     <button type="button" disabled=move || !connected on:click=move |_| confirm_auto.set(true)>
-                        {t!(i18n, auto_bind)}
+                        {t_string!(i18n, auto_bind)}
                     </button>
                 </div>
             </div>
-            <p class="muted">{t!(i18n, zoho_users_hint)}</p>
-            {(!connected).then(|| view! { <p class="note">{t!(i18n, users_need_connection)}</p> })}
+            <p class="muted">{t_string!(i18n, zoho_users_hint)}</p>
+            {(!connected).then(|| view! { <p class="note">{t_string!(i18n, users_need_connection)}</p> })}
             <Show when=move || refresh.pending().get()>
                 <ProgressLine id="users-progress" text=Signal::derive(progress_text) fraction=Signal::derive(fraction)/>
             </Show>
@@ -186,27 +186,27 @@ pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
             <Transition fallback=|| view! { <div class="skeleton-row"></div> }>
                 {move || users.get().map(|r| match r {
                     Ok(v) => view! { <UsersTable v=v pending=pending/> }.into_any(),
-                    Err(_) => view! { <p class="form-error">{t!(i18n, err_internal)}</p> }.into_any(),
+                    Err(_) => view! { <p class="form-error">{t_string!(i18n, err_internal)}</p> }.into_any(),
                 })}
             </Transition>
             <div class="actions">
                 <Show when=move || !pending.get().is_empty()>
-                    <span class="unsaved" role="status">{t!(i18n, unsaved_changes)}</span>
-                    <button type="button" on:click=move |_| pending.set(HashMap::new())>{t!(i18n, discard_changes)}</button>
+                    <span class="unsaved" role="status">{t_string!(i18n, unsaved_changes)}</span>
+                    <button type="button" on:click=move |_| pending.set(HashMap::new())>{t_string!(i18n, discard_changes)}</button>
                 </Show>
                 <button type="button" class="primary" id="save-bindings"
                     disabled=move || pending.get().is_empty() || save.pending().get() on:click=on_save>
-                    {t!(i18n, save_bindings)}
+                    {t_string!(i18n, save_bindings)}
                 </button>
             </div>
         </section>
         <Show when=move || confirm_auto.get()>
             <Dialog title_id="auto-title" on_close=move || confirm_auto.set(false)>
-                <h2 id="auto-title">{t!(i18n, auto_bind)}</h2>
-                <p>{t!(i18n, auto_bind_confirm)}</p>
+                <h2 id="auto-title">{t_string!(i18n, auto_bind)}</h2>
+                <p>{t_string!(i18n, auto_bind_confirm)}</p>
                 <div class="actions">
-                    <button type="button" on:click=move |_| confirm_auto.set(false)>{t!(i18n, cancel)}</button>
-                    <button type="button" class="primary" on:click=move |_| { confirm_auto.set(false); message.set(None); auto.dispatch(()); }>{t!(i18n, ok)}</button>
+                    <button type="button" on:click=move |_| confirm_auto.set(false)>{t_string!(i18n, cancel)}</button>
+                    <button type="button" class="primary" on:click=move |_| { confirm_auto.set(false); message.set(None); auto.dispatch(()); }>{t_string!(i18n, ok)}</button>
                 </div>
             </Dialog>
         </Show>
@@ -217,7 +217,7 @@ pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
 fn UsersTable(v: UsersView, pending: Pending) -> impl IntoView {
     let i18n = use_i18n();
     if v.users.is_empty() {
-        return view! { <p class="empty">{t!(i18n, users_empty)}</p> }.into_any();
+        return view! { <p class="empty">{t_string!(i18n, users_empty)}</p> }.into_any();
     }
     let vanished = (!v.vanished.is_empty()).then(|| {
         let names = v
@@ -229,7 +229,7 @@ fn UsersTable(v: UsersView, pending: Pending) -> impl IntoView {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        view! { <p class="note warn">{t!(i18n, vanished_users, names = names)}</p> }
+        view! { <p class="note warn">{t_string!(i18n, vanished_users, names = names)}</p> }
     });
     let extensions: Arc<Vec<Extension>> = Arc::new(v.extensions);
     let users: Arc<Vec<ZohoUser>> = Arc::new(v.users);
@@ -287,28 +287,28 @@ fn UsersTable(v: UsersView, pending: Pending) -> impl IntoView {
         {vanished}
         <div class="table-tools">
             <div class="field">
-                <label for="user-search">{t!(i18n, search_users)}</label>
+                <label for="user-search">{t_string!(i18n, search_users)}</label>
                 <input id="user-search" type="search" bind:value=search on:input=move |_| page.set(0)/>
             </div>
-            <nav class="pager" aria-label=move || t_string!(i18n, zoho_users).to_string()>
+            <nav class="pager" aria-label=t_string!(i18n, zoho_users)>
                 <span class="muted" aria-live="polite">{range}</span>
                 <button type="button" disabled=move || page.get() == 0
-                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>{t!(i18n, previous_page)}</button>
+                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>{t_string!(i18n, previous_page)}</button>
                 <button type="button" disabled=move || { page.get() + 1 >= pages() }
-                    on:click=move |_| page.update(|p| *p += 1)>{t!(i18n, next_page)}</button>
+                    on:click=move |_| page.update(|p| *p += 1)>{t_string!(i18n, next_page)}</button>
             </nav>
         </div>
         <table class="card-table" aria-labelledby="users-title">
             <thead><tr>
-                <th scope="col">{t!(i18n, user_name)}</th>
-                <th scope="col">{t!(i18n, user_email)}</th>
-                <th scope="col">{t!(i18n, user_status)}</th>
-                <th scope="col">{t!(i18n, extension)}</th>
+                <th scope="col">{t_string!(i18n, user_name)}</th>
+                <th scope="col">{t_string!(i18n, user_email)}</th>
+                <th scope="col">{t_string!(i18n, user_status)}</th>
+                <th scope="col">{t_string!(i18n, extension)}</th>
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>
         <Show when=move || matching.with(Vec::is_empty)>
-            <p class="empty">{t!(i18n, no_match)}</p>
+            <p class="empty">{t_string!(i18n, no_match)}</p>
         </Show>
     }
     .into_any()
@@ -371,7 +371,7 @@ fn UserRow(u: ZohoUser, extensions: Arc<Vec<Extension>>, pending: Pending) -> im
                     on:focus=move |_| expanded.set(true)
                     on:pointerdown=move |_| expanded.set(true)
                     disabled=!u.active && saved.is_none()>
-                    <option value="" selected=saved.is_none()>{t!(i18n, no_extension)}</option>
+                    <option value="" selected=saved.is_none()>{t_string!(i18n, no_extension)}</option>
                     {options}
                 </select>
             </td>
