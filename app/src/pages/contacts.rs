@@ -623,13 +623,13 @@ fn ContactForm(
                 {move || if is_edit() { t_string!(i18n, edit_contact) } else { t_string!(i18n, add_contact) }}
             </h2>
             <form on:submit=on_submit novalidate class="contact-form">
-                {move || field("contact-first-name", t_string!(i18n, first_name).to_string(), "text", first_name, "first_name")}
-                {move || field("contact-last-name", t_string!(i18n, last_name).to_string(), "text", last_name, "last_name")}
-                {move || field("contact-company", t_string!(i18n, company).to_string(), "text", company, "company")}
-                {move || field("contact-email", t_string!(i18n, extension_email).to_string(), "email", email, "email")}
-                {move || field("contact-business-phone", t_string!(i18n, business_phone).to_string(), "tel", business_phone, "business_phone")}
-                {move || field("contact-mobile-phone", t_string!(i18n, mobile_phone).to_string(), "tel", mobile_phone, "mobile_phone")}
-                {move || field("contact-home-phone", t_string!(i18n, home_phone).to_string(), "tel", home_phone, "home_phone")}
+                {field("contact-first-name", t_string!(i18n, first_name).to_string(), "text", first_name, "first_name")}
+                {field("contact-last-name", t_string!(i18n, last_name).to_string(), "text", last_name, "last_name")}
+                {field("contact-company", t_string!(i18n, company).to_string(), "text", company, "company")}
+                {field("contact-email", t_string!(i18n, extension_email).to_string(), "email", email, "email")}
+                {field("contact-business-phone", t_string!(i18n, business_phone).to_string(), "tel", business_phone, "business_phone")}
+                {field("contact-mobile-phone", t_string!(i18n, mobile_phone).to_string(), "tel", mobile_phone, "mobile_phone")}
+                {field("contact-home-phone", t_string!(i18n, home_phone).to_string(), "tel", home_phone, "home_phone")}
                 <p class="field-error phones-error" id="contact-phones-error">{phones_error}</p>
                 <div class="actions">
                     {move || is_edit().then(|| view! {

@@ -474,7 +474,7 @@ fn AuthorizationInformation(
                         {view.data_centres.iter().map(|(code, a, _)| {
                             let a2 = a.clone();
                             let code = code.clone();
-                            view! { <option value=a.clone() selected=move || accounts.get() == a2>{move || data_centre_name(i18n, &code)}</option> }
+                            view! { <option value=a.clone() selected=move || accounts.get() == a2>{data_centre_name(i18n, &code)}</option> }
                         }).collect_view()}
                     </select>
                 </div>

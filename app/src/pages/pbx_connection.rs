@@ -94,24 +94,17 @@ fn PbxConnectionForm(
     let webhook_secret_set = view.webhook_secret_set;
     let events_via = RwSignal::new(view.events_via);
     let auto_answer = RwSignal::new(view.auto_answer);
-    // Words follow the language switch: worked out again when the locale changes.
+    // Worked out once: the language switch draws the page again.
     let socket_line = (view.events_via == PbxEventsVia::WebSocket
         && view.status == PbxStatus::Connected)
-        .then(|| {
-            let v = view.clone();
-            let state = socket_text(i18n, &v).0;
-            (state, move || socket_text(i18n, &v).1)
-        });
+        .then(|| socket_text(i18n, &view));
     let use_sandbox_secret = RwSignal::new(false);
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let note = RwSignal::new(None::<String>);
     let configured = view.status != PbxStatus::NotConfigured;
     let secret_set = view.secret_set;
     let status = view.status;
-    let status_line = {
-        let v = view.clone();
-        move || status_text(i18n, &v)
-    };
+    let status_line = status_text(i18n, &view);
 
     let save = Action::new(move |input: &PbxSettingsInput| {
         let input = input.clone();
