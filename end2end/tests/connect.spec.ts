@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { BASE } from '../playwright.config';
-import { connect, L, saveAndConsent, signIn, reload } from './helpers';
+import { connect, hydrated, L, saveAndConsent, signIn, reload } from './helpers';
 
 test('an admin connects the PBX to the Zoho Desk sandbox', async ({ page }) => {
   await connect(page);
@@ -133,4 +133,34 @@ test.describe('a browser that asks for plain "zh"', () => {
     await expect(page.getByRole('heading', { name: '登录' })).toBeVisible();
     await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
   });
+});
+
+test('what an admin types before the page is interactive is kept', async ({ page }) => {
+  await signIn(page);
+  // The page arrives but its WASM is held back: until it comes, the fields are plain HTML.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/*_bg.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/integrations/helpdesk', { waitUntil: 'domcontentloaded' });
+  await expect(page.locator('html[data-hydrated]')).toHaveCount(0);
+  // The server renders the fields' values (no empty form flashing before hydration).
+  await expect(page.locator('#accounts-url')).not.toHaveValue('');
+  // Values no earlier journey stored: `localhost`, not 127.0.0.1.
+  const other = BASE.replace('127.0.0.1', 'localhost');
+  await page.locator('#accounts-url').fill(`${other}/sandbox/accounts`);
+  await page.locator('#desk-url').fill(`${other}/sandbox/desk`);
+  await page.locator('#client-id').fill('1000.SANDBOXDEMOCLIENT0000000000000');
+  await page.locator('#client-secret').fill('sandbox-demo-secret-0123456789abcdef');
+  release();
+  await hydrated(page);
+  await expect(page.locator('#accounts-url')).toHaveValue(`${other}/sandbox/accounts`);
+  // Saved as typed: the consent window opens at the typed Accounts Server URL.
+  const popupPromise = page.waitForEvent('popup');
+  await page.locator('#auth-form').getByRole('button', { name: L.en.save, exact: true }).click();
+  const popup = await popupPromise;
+  await popup.waitForURL(/^http:\/\/localhost:\d+\/sandbox\/accounts\/oauth\/v2\/auth\?.*client_id=1000\.SANDBOXDEMOCLIENT/);
+  await popup.close();
 });

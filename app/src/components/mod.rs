@@ -334,8 +334,60 @@ pub fn SignInFields(
     }
 }
 
+/// What the user typed into the page's fields before it became interactive, by the field's id.
+/// Hydration would put back what the server rendered (`bind:value` writes its signal into the
+/// field), so the WASM's entry point reads the fields just before it ([`remember_typed`]) and
+/// each field takes its text back once it has hydrated ([`keep_typed`]).
+#[cfg(feature = "hydrate")]
+mod typed {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use wasm_bindgen::JsCast;
+
+    thread_local! {
+        static TYPED: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    }
+
+    /// The fields whose text is not the one the server sent.
+    pub fn remember() {
+        let Ok(list) = leptos::prelude::document().query_selector_all("input[id]") else {
+            return;
+        };
+        TYPED.with_borrow_mut(|typed| {
+            for i in 0..list.length() {
+                let input = list
+                    .item(i)
+                    .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok());
+                if let Some(input) = input.filter(|i| i.value() != i.default_value()) {
+                    typed.insert(input.id(), input.value());
+                }
+            }
+        });
+    }
+
+    pub fn take(id: &str) -> Option<String> {
+        TYPED.with_borrow_mut(|typed| typed.remove(id))
+    }
+}
+
+#[cfg(feature = "hydrate")]
+pub use typed::remember as remember_typed;
+
+/// Gives `value` back what the user typed into field `id` before the page hydrated.
+fn keep_typed(id: &'static str, value: RwSignal<String>) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(text) = typed::take(id) {
+            value.set(text);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, value);
+}
+
 /// A labelled input of a form, with the message of its field error (`field` names it in the
-/// server's `Invalid` answer).
+/// server's `Invalid` answer). The server renders its value, and what is typed before the page
+/// hydrates is kept.
 #[component]
 pub fn FormField(
     id: &'static str,
@@ -350,10 +402,12 @@ pub fn FormField(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let error = crate::pages::helpdesk::error_of(errors, field, i18n);
+    keep_typed(id, value);
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            <input id=id type=kind autocomplete="off" placeholder=placeholder bind:value=value
+            <input id=id type=kind autocomplete="off" placeholder=placeholder
+                value=value.get_untracked() bind:value=value
                 aria-invalid=move || error().is_some().to_string()/>
             <p class="field-error">{error}</p>
         </div>
@@ -362,6 +416,7 @@ pub fn FormField(
 
 /// A write-only secret of a connection form (the Client Secret unless `id` and `field` say
 /// otherwise): never shown, kept when left empty, or replaced by the sandbox's demo secret.
+/// What is typed before the page hydrates is kept.
 #[component]
 pub fn SecretField(
     #[prop(into)] label: Signal<String>,
@@ -383,6 +438,7 @@ pub fn SecretField(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let error = crate::pages::helpdesk::error_of(errors, field, i18n);
+    keep_typed(id, value);
     view! {
         <div class="field">
             <label for=id>{label}</label>
