@@ -23,17 +23,18 @@ pub struct Turn<'a> {
 impl Gates {
     /// Waits for the turn on `key`.
     pub async fn turn(&self, key: &str) -> Turn<'_> {
+        let key = key.to_string();
         let gate = {
             let mut map = self.by_key.lock().unwrap_or_else(|p| p.into_inner());
             if map.len() >= MAX_GATES {
                 // Gates of waits abandoned (nobody holds them any more).
                 map.retain(|_, g| Arc::strong_count(g) > 1);
             }
-            map.entry(key.to_string()).or_default().clone()
+            map.entry(key.clone()).or_default().clone()
         };
         Turn {
             gates: self,
-            key: key.to_string(),
+            key,
             guard: Some(gate.lock_owned().await),
         }
     }

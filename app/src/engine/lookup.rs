@@ -216,16 +216,18 @@ impl Lookup {
             return Ok(None);
         }
         let key = self.numbers.key(raw);
-        if let Some(hit) = self.cache.get(&key) {
+        let cached = || {
+            let hit = self.cache.get(&key)?;
             self.metrics
                 .inc("helpdesk_lookup_cache_total", &[("result", "hit")]);
+            Some(hit)
+        };
+        if let Some(hit) = cached() {
             return Ok(hit);
         }
         let _turn = self.gates.turn(&key).await;
-        if let Some(hit) = self.cache.get(&key) {
-            // Looked up by the call this one waited for.
-            self.metrics
-                .inc("helpdesk_lookup_cache_total", &[("result", "hit")]);
+        // Perhaps looked up meanwhile by the call this one waited for.
+        if let Some(hit) = cached() {
             return Ok(hit);
         }
         self.metrics
