@@ -39,6 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <AutoReload options=options.clone()/>
+                <script nonce=leptos::nonce::use_nonce() inner_html=EARLY_SUBMITS></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -48,6 +49,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// Forms sent before the page is interactive (Enter pressed, or Save clicked, while the WASM
+/// still loads) would go to the browser as plain HTML forms: the page would reload and what was
+/// typed would be lost. Until `<html data-hydrated>`, such submits are held (the form says it
+/// is busy) and sent again once the page has hydrated, after the fields took back what was
+/// typed ([`components::keep_typed`]). Forms with an `action` (sign-in, sign-out) work without
+/// the WASM and go as they are.
+const EARLY_SUBMITS: &str = "(function(){var d=document.documentElement,q=[];\
+addEventListener('submit',function(e){var f=e.target;\
+if(d.hasAttribute('data-hydrated')||f.hasAttribute('action'))return;\
+e.preventDefault();f.setAttribute('aria-busy','true');if(q.indexOf(f)==-1)q.push(f)},true);\
+new MutationObserver(function(_,o){if(!d.hasAttribute('data-hydrated'))return;o.disconnect();\
+setTimeout(function(){q.forEach(function(f){f.removeAttribute('aria-busy');\
+if(f.isConnected)f.requestSubmit()})})}).observe(d,{attributeFilter:['data-hydrated']})})()";
 
 /// The page's Content-Security-Policy: our own files, the WASM, and only the inline scripts
 /// Leptos writes for hydration and streaming, which carry this response's nonce.

@@ -334,55 +334,128 @@ pub fn SignInFields(
     }
 }
 
-/// What the user typed into the page's fields before it became interactive, by the field's id.
-/// Hydration would put back what the server rendered (`bind:value` writes its signal into the
-/// field), so the WASM's entry point reads the fields just before it ([`remember_typed`]) and
-/// each field takes its text back once it has hydrated ([`keep_typed`]).
+/// What the user typed, ticked or chose in the page's fields before it became interactive, by
+/// the field's id. Hydration would put back what the server rendered (`bind:value` and `prop:`
+/// write their signal into the field, and a select's signal keeps the server's choice), so the
+/// WASM's entry point reads the fields just before it ([`remember_typed`]) and each field takes
+/// its value back once it has hydrated ([`keep_typed`], [`keep_checked`], [`keep_chosen`]).
 #[cfg(feature = "hydrate")]
 mod typed {
     use std::cell::RefCell;
     use std::collections::HashMap;
     use wasm_bindgen::JsCast;
 
-    thread_local! {
-        static TYPED: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    /// A field's value as the user left it.
+    pub enum Typed {
+        Text(String),
+        Checked(bool),
     }
 
-    /// The fields whose text is not the one the server sent.
+    thread_local! {
+        /// The page the values were read on, and the values. Another page (a client-side
+        /// navigation) takes nothing from them.
+        static TYPED: RefCell<(String, HashMap<String, Typed>)> = RefCell::default();
+    }
+
+    fn here() -> String {
+        let location = leptos::prelude::window().location();
+        location.pathname().unwrap_or_default() + &location.search().unwrap_or_default()
+    }
+
+    /// The fields whose value is not the one the server sent.
     pub fn remember() {
-        let Ok(list) = leptos::prelude::document().query_selector_all("input[id]") else {
+        let document = leptos::prelude::document();
+        let Ok(list) = document.query_selector_all("input[id], textarea[id], select[id]") else {
             return;
         };
-        TYPED.with_borrow_mut(|typed| {
-            for i in 0..list.length() {
-                let input = list
-                    .item(i)
-                    .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok());
-                if let Some(input) = input.filter(|i| i.value() != i.default_value()) {
-                    typed.insert(input.id(), input.value());
+        let mut typed = HashMap::new();
+        for i in 0..list.length() {
+            let Some(node) = list.item(i) else { continue };
+            if let Some(input) = node.dyn_ref::<web_sys::HtmlInputElement>() {
+                if matches!(input.type_().as_str(), "checkbox" | "radio") {
+                    if input.checked() != input.default_checked() {
+                        typed.insert(input.id(), Typed::Checked(input.checked()));
+                    }
+                } else if input.value() != input.default_value() {
+                    typed.insert(input.id(), Typed::Text(input.value()));
+                }
+            } else if let Some(area) = node.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+                if area.default_value().is_ok_and(|sent| sent != area.value()) {
+                    typed.insert(area.id(), Typed::Text(area.value()));
+                }
+            } else if let Some(select) = node.dyn_ref::<web_sys::HtmlSelectElement>() {
+                // The server marks its choice `selected` (else the first option is shown).
+                let sent = select
+                    .query_selector("option[selected]")
+                    .ok()
+                    .flatten()
+                    .or_else(|| select.query_selector("option").ok().flatten())
+                    .and_then(|o| o.dyn_into::<web_sys::HtmlOptionElement>().ok())
+                    .map(|o| o.value());
+                if sent.is_some_and(|sent| sent != select.value()) {
+                    typed.insert(select.id(), Typed::Text(select.value()));
                 }
             }
-        });
+        }
+        TYPED.set((here(), typed));
     }
 
-    pub fn take(id: &str) -> Option<String> {
-        TYPED.with_borrow_mut(|typed| typed.remove(id))
+    pub fn take(id: &str) -> Option<Typed> {
+        TYPED.with_borrow_mut(|(page, typed)| {
+            if typed.is_empty() || *page != here() {
+                return None;
+            }
+            typed.remove(id)
+        })
     }
 }
 
 #[cfg(feature = "hydrate")]
 pub use typed::remember as remember_typed;
 
-/// Gives `value` back what the user typed into field `id` before the page hydrated.
-fn keep_typed(id: &'static str, value: RwSignal<String>) {
+/// Once the field `id` has hydrated, hands `set` what the user typed or chose in it before.
+pub fn keep_typed_with(id: &'static str, set: impl Fn(String) + 'static) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if let Some(text) = typed::take(id) {
-            value.set(text);
+        if let Some(typed::Typed::Text(text)) = typed::take(id) {
+            set(text);
         }
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (id, value);
+    let _ = (id, set);
+}
+
+/// Gives `value` back what the user typed into field `id` before the page hydrated.
+pub fn keep_typed(id: &'static str, value: RwSignal<String>) {
+    keep_typed_with(id, move |text| value.set(text));
+}
+
+/// Gives `choice` back the option the user chose in select `id` before the page hydrated,
+/// read by `parse`.
+pub fn keep_chosen<T: Send + Sync + 'static>(
+    id: &'static str,
+    choice: RwSignal<T>,
+    parse: impl Fn(&str) -> T + 'static,
+) {
+    keep_typed_with(id, move |value| choice.set(parse(&value)));
+}
+
+/// Once checkbox or radio `id` has hydrated, hands `set` whether the user ticked or picked it
+/// before (a radio group's newly picked button says `true`).
+pub fn keep_checked_with(id: &'static str, set: impl Fn(bool) + 'static) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(typed::Typed::Checked(on)) = typed::take(id) {
+            set(on);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, set);
+}
+
+/// Gives `checked` back whether the user ticked checkbox `id` before the page hydrated.
+pub fn keep_checked(id: &'static str, checked: RwSignal<bool>) {
+    keep_checked_with(id, move |on| checked.set(on));
 }
 
 /// A labelled input of a form, with the message of its field error (`field` names it in the

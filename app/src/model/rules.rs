@@ -20,6 +20,15 @@ impl ZohoModule {
             ZohoModule::Accounts => "accounts",
         }
     }
+
+    /// The module a page's select names (`accounts`, else contacts).
+    pub fn from_choice(value: &str) -> Self {
+        if value == "accounts" {
+            ZohoModule::Accounts
+        } else {
+            ZohoModule::Contacts
+        }
+    }
 }
 
 /// When tickets are created (requirements §5: one choice today, kept a choice).

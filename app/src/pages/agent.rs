@@ -11,7 +11,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::agent::{
     claim_pop, control_call, current_agent, dial, my_calls, AgentSignIn, AgentSignOut,
 };
-use crate::components::SignInFields;
+use crate::components::{keep_typed, SignInFields};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -234,6 +234,8 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
             }
         }
     });
+    // What is typed before the page is interactive is kept (over a phone link's number).
+    keep_typed("agent-number", number);
     // A phone link's number waits for one press of Enter (or a click on Dial).
     Effect::new(move |_| {
         if let (Some(b), true) = (dial_button.get(), prefilled.get()) {
@@ -456,7 +458,7 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
             }>
                 <div class="field">
                     <label for="agent-number">{t_string!(i18n, agent_number_to_dial)}</label>
-                    <input id="agent-number" type="tel" bind:value=number autocomplete="off"/>
+                    <input id="agent-number" type="tel" value=number.get_untracked() bind:value=number autocomplete="off"/>
                 </div>
                 <button id="agent-dial-button" node_ref=dial_button type="submit" class="primary" disabled=move || dial_act.pending().get()>
                     {t_string!(i18n, agent_dial)}

@@ -11,7 +11,7 @@ use crate::api::contacts::{
     create_contact_group, create_phonebook_contact, delete_contact_group, delete_phonebook_contact,
     list_contact_groups, list_phonebook_contacts, rename_contact_group, update_phonebook_contact,
 };
-use crate::components::{Dialog, Frame};
+use crate::components::{keep_typed, Dialog, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -357,6 +357,7 @@ fn GroupRow(
 fn CreateGroup(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let name = RwSignal::new(String::new());
+    keep_typed("new-group-name", name);
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let Notice(failure) = expect_context::<Notice>();
     let navigate = use_navigate();
@@ -391,7 +392,8 @@ fn CreateGroup(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             <form on:submit=on_submit novalidate class="inline-form group-form">
                 <div class="field">
                     <label for="new-group-name">{t_string!(i18n, group_name)}</label>
-                    <input id="new-group-name" type="text" maxlength="64" bind:value=name
+                    <input id="new-group-name" type="text" maxlength="64"
+                        value=name.get_untracked() bind:value=name
                         aria-invalid=move || name_error().is_some().to_string()/>
                     <p class="field-error" id="new-group-name-error">{name_error}</p>
                 </div>
@@ -606,10 +608,11 @@ fn ContactForm(
                       value: RwSignal<String>,
                       error: &'static str| {
         let message = error_of(errors, error, i18n);
+        keep_typed(id, value);
         view! {
             <div class="field">
                 <label for=id>{label}</label>
-                <input id=id type=kind bind:value=value
+                <input id=id type=kind value=value.get_untracked() bind:value=value
                     aria-invalid=move || message().is_some().to_string()/>
                 <p class="field-error">{message}</p>
             </div>

@@ -9,7 +9,7 @@ use crate::api::pbx::{
     create_extension, delete_extension, extension_phones, import_extensions, list_extensions,
     set_web_password, update_extension,
 };
-use crate::components::{poll_every, Dialog, Frame};
+use crate::components::{keep_typed, poll_every, Dialog, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{Extension, ExtensionInput, FieldError, PhoneStatus};
@@ -203,6 +203,9 @@ fn AddExtension(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVi
     let number = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
+    keep_typed("new-number", number);
+    keep_typed("new-name", name);
+    keep_typed("new-email", email);
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let add = Action::new(move |input: &ExtensionInput| {
         let input = input.clone();
@@ -233,17 +236,17 @@ fn AddExtension(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVi
             <form on:submit=on_submit novalidate class="inline-form">
                 <div class="field">
                     <label for="new-number">{t_string!(i18n, extension_number)}</label>
-                    <input id="new-number" type="text" inputmode="numeric" bind:value=number/>
+                    <input id="new-number" type="text" inputmode="numeric" value=number.get_untracked() bind:value=number/>
                     <p class="field-error">{error_of(errors, "number", i18n)}</p>
                 </div>
                 <div class="field">
                     <label for="new-name">{t_string!(i18n, extension_name)}</label>
-                    <input id="new-name" type="text" bind:value=name/>
+                    <input id="new-name" type="text" value=name.get_untracked() bind:value=name/>
                     <p class="field-error">{error_of(errors, "name", i18n)}</p>
                 </div>
                 <div class="field">
                     <label for="new-email">{t_string!(i18n, extension_email)}</label>
-                    <input id="new-email" type="email" bind:value=email/>
+                    <input id="new-email" type="email" value=email.get_untracked() bind:value=email/>
                     <p class="field-error">{error_of(errors, "email", i18n)}</p>
                 </div>
                 <div class="actions">
@@ -258,6 +261,7 @@ fn AddExtension(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVi
 fn ImportExtensions(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let json = RwSignal::new(String::new());
+    keep_typed("import-json", json);
     let import = Action::new(move |j: &String| {
         let j = j.clone();
         async move { import_extensions(j).await }

@@ -10,7 +10,7 @@ use crate::api::helpdesk::{
     Authorization,
 };
 use crate::components::{
-    CopyField, Dialog, FormField, Frame, SandboxNote, SecretField, StatusBadge,
+    keep_typed_with, CopyField, Dialog, FormField, Frame, SandboxNote, SecretField, StatusBadge,
 };
 use crate::error::AppError;
 use crate::i18n::*;
@@ -216,7 +216,7 @@ fn EnableSwitch(on: bool, on_change: impl Fn() + 'static + Send + Sync + Copy) -
     });
     view! {
         <label class="switch">
-            <input type="checkbox" role="switch" prop:checked=on
+            <input type="checkbox" role="switch" checked=on prop:checked=on
                 disabled=move || act.pending().get()
                 on:change=move |ev| { act.dispatch(event_target_checked(&ev)); }/>
             <span>{t_string!(i18n, enable_integration)}</span>
@@ -246,6 +246,7 @@ fn ChooseOrg(
     let i18n = use_i18n();
     let first = orgs.first().map(|o| o.id.clone()).unwrap_or_default();
     let (chosen, set_chosen) = signal(first);
+    keep_typed_with("org", move |org| set_chosen.set(org));
     let choose = Action::new(move |id: &String| {
         let id = id.clone();
         async move { choose_org(id).await }
@@ -435,13 +436,16 @@ fn AuthorizationInformation(
         }
     });
 
-    let pick_centre = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
+    // A data centre fills both URLs; chosen before the page is interactive, it fills them
+    // then (and what is typed into them afterwards still wins).
+    let pick = move |v: String| {
         if let Some((_, a, d)) = centres.iter().find(|(_, a, _)| *a == v) {
             accounts.set(a.clone());
             desk.set(d.clone());
         }
     };
+    keep_typed_with("data-centre", pick.clone());
+    let pick_centre = move |ev: leptos::ev::Event| pick(event_target_value(&ev));
     let centre_options = view.data_centres.clone();
     let current_centre = move || accounts.get();
 

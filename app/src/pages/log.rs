@@ -7,7 +7,7 @@ use leptos_router::components::Redirect;
 use crate::api::calls::{
     call_log, get_call_detail, get_webhook_info, retry_job, reveal_webhook_secret,
 };
-use crate::components::{CopyField, Frame};
+use crate::components::{keep_typed, CopyField, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -24,6 +24,10 @@ pub fn LogPage() -> impl IntoView {
     let number = RwSignal::new(String::new());
     let extension = RwSignal::new(String::new());
     let outcome = RwSignal::new(String::new());
+    // Filters set before the page is interactive are applied once it is.
+    keep_typed("f-number", number);
+    keep_typed("f-extension", extension);
+    keep_typed("f-outcome", outcome);
     let before = RwSignal::new(None::<i64>);
     let selected = RwSignal::new(None::<String>);
     let filter = Memo::new(move |_| LogFilter {
@@ -83,12 +87,12 @@ pub fn LogPage() -> impl IntoView {
                 <div class="filters">
                     <div class="field">
                         <label for="f-number">{t_string!(i18n, log_number)}</label>
-                        <input id="f-number" type="search" prop:value=number
+                        <input id="f-number" type="search" value=number.get_untracked() prop:value=number
                             on:change=move |ev| { before.set(None); number.set(event_target_value(&ev)); }/>
                     </div>
                     <div class="field">
                         <label for="f-extension">{t_string!(i18n, extension)}</label>
-                        <input id="f-extension" type="search" prop:value=extension
+                        <input id="f-extension" type="search" value=extension.get_untracked() prop:value=extension
                             on:change=move |ev| { before.set(None); extension.set(event_target_value(&ev)); }/>
                     </div>
                     <div class="field">

@@ -9,7 +9,8 @@ use crate::api::pbx::{
     sync_pbx_extensions, test_pbx_connection,
 };
 use crate::components::{
-    percent, poll_progress, FormField, Frame, ProgressLine, SandboxNote, SecretField,
+    keep_checked, keep_checked_with, percent, poll_progress, FormField, Frame, ProgressLine,
+    SandboxNote, SecretField,
 };
 use crate::error::AppError;
 use crate::i18n::*;
@@ -94,6 +95,18 @@ fn PbxConnectionForm(
     let webhook_secret_set = view.webhook_secret_set;
     let events_via = RwSignal::new(view.events_via);
     let auto_answer = RwSignal::new(view.auto_answer);
+    // What is picked or ticked before the page is interactive is kept.
+    keep_checked_with("events-websocket", move |on| {
+        if on {
+            events_via.set(PbxEventsVia::WebSocket)
+        }
+    });
+    keep_checked_with("events-webhook", move |on| {
+        if on {
+            events_via.set(PbxEventsVia::Webhook)
+        }
+    });
+    keep_checked("auto-answer", auto_answer);
     // Worked out once: the language switch draws the page again.
     let socket_line = (view.events_via == PbxEventsVia::WebSocket
         && view.status == PbxStatus::Connected)
@@ -260,16 +273,18 @@ fn PbxConnectionForm(
                     sandbox_placeholder=Signal::stored(t_string!(i18n, pbx_secret_sandbox).to_string())/>
                 <fieldset class="field">
                     <legend>{t_string!(i18n, pbx_events_via)}</legend>
-                    <label class="inline"><input type="radio" name="events-via"
+                    <label class="inline"><input id="events-websocket" type="radio" name="events-via"
+                        checked=events_via.get_untracked() == PbxEventsVia::WebSocket
                         prop:checked=move || events_via.get() == PbxEventsVia::WebSocket
                         on:change=move |_| events_via.set(PbxEventsVia::WebSocket)/>{t_string!(i18n, pbx_events_websocket)}</label>
-                    <label class="inline"><input type="radio" name="events-via"
+                    <label class="inline"><input id="events-webhook" type="radio" name="events-via"
+                        checked=events_via.get_untracked() == PbxEventsVia::Webhook
                         prop:checked=move || events_via.get() == PbxEventsVia::Webhook
                         on:change=move |_| events_via.set(PbxEventsVia::Webhook)/>{t_string!(i18n, pbx_events_webhook)}</label>
                 </fieldset>
                 <div class="field">
                     <label class="inline"><input type="checkbox" id="auto-answer" aria-describedby="auto-answer-hint"
-                        prop:checked=move || auto_answer.get()
+                        checked=auto_answer.get_untracked() prop:checked=move || auto_answer.get()
                         on:change=move |ev| auto_answer.set(event_target_checked(&ev))/>{t_string!(i18n, pbx_auto_answer)}</label>
                     <p id="auto-answer-hint" class="hint">{t_string!(i18n, pbx_auto_answer_hint)}</p>
                 </div>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::helpdesk::{disconnect, save_rules};
-use crate::components::Dialog;
+use crate::components::{keep_checked, keep_chosen, keep_typed, Dialog};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{FieldError, RuleSettings, RulesInput, RulesView, TicketWhen, ZohoModule};
@@ -39,9 +39,11 @@ fn Chip(
     checked: RwSignal<bool>,
     disabled: Signal<bool>,
 ) -> impl IntoView {
+    keep_checked(id, checked);
     view! {
         <label class="chip" for=id class:on=move || checked.get()>
-            <input id=id type="checkbox" bind:checked=checked disabled=move || disabled.get()/>
+            <input id=id type="checkbox" checked=checked.get_untracked() bind:checked=checked
+                disabled=move || disabled.get()/>
             {label}
         </label>
     }
@@ -78,6 +80,17 @@ fn RulesForm(
     let sync_off = Signal::derive(move || !connected || !sync.get());
     let create_off = Signal::derive(move || !connected || !create.get());
     let tickets_off = Signal::derive(move || !connected || !tickets.get());
+
+    // What is ticked or chosen before the page is interactive is kept.
+    keep_checked("sync-contacts", sync);
+    keep_chosen("sync-module", module, ZohoModule::from_choice);
+    keep_chosen("sync-group", group, str::to_string);
+    keep_typed("new-group-name", new_group);
+    keep_checked("create-contacts", create);
+    keep_chosen("create-as", create_as, ZohoModule::from_choice);
+    keep_checked("create-tickets", tickets);
+    keep_chosen("department", department, str::to_string);
+    keep_checked("log-calls", log_calls);
 
     let error_for = move |field: &'static str| error_of(errors, field, i18n);
     let save = Action::new(|input: &RulesInput| {
@@ -137,13 +150,13 @@ fn RulesForm(
                 <h2 id="sync-title">{t_string!(i18n, contact_sync_title)}</h2>
                 <p class="muted">{t_string!(i18n, contact_sync_hint)}</p>
                 <label class="check" for="sync-contacts">
-                    <input id="sync-contacts" type="checkbox" bind:checked=sync disabled=move || off.get()/>
+                    <input id="sync-contacts" type="checkbox" checked=sync.get_untracked() bind:checked=sync disabled=move || off.get()/>
                     {t_string!(i18n, auto_sync_contacts)}
                 </label>
                 <div class="field">
                     <label for="sync-module">{t_string!(i18n, module_to_sync)}</label>
                     <select id="sync-module" disabled=move || sync_off.get()
-                        on:change=move |ev| module.set(if event_target_value(&ev) == "accounts" { ZohoModule::Accounts } else { ZohoModule::Contacts })>
+                        on:change=move |ev| module.set(ZohoModule::from_choice(&event_target_value(&ev)))>
                         <option value="contacts" selected=move || module.get() == ZohoModule::Contacts>{t_string!(i18n, module_contacts)}</option>
                         <option value="accounts" selected=move || module.get() == ZohoModule::Accounts>{t_string!(i18n, module_accounts)}</option>
                     </select>
@@ -175,7 +188,7 @@ fn RulesForm(
                 <Show when=move || group.get() == NEW_GROUP>
                     <div class="field">
                         <label for="new-group-name">{t_string!(i18n, group_name)}</label>
-                        <input id="new-group-name" type="text" maxlength="64" bind:value=new_group disabled=move || sync_off.get()
+                        <input id="new-group-name" type="text" maxlength="64" value=new_group.get_untracked() bind:value=new_group disabled=move || sync_off.get()
                             aria-invalid=move || error_for("new_group_name")().is_some().to_string()/>
                         <p class="field-error">{error_for("new_group_name")}</p>
                     </div>
@@ -186,7 +199,7 @@ fn RulesForm(
                 <h2 id="create-title">{t_string!(i18n, auto_create_title)}</h2>
                 <p class="muted">{t_string!(i18n, auto_create_hint)}</p>
                 <label class="check" for="create-contacts">
-                    <input id="create-contacts" type="checkbox" bind:checked=create disabled=move || off.get()/>
+                    <input id="create-contacts" type="checkbox" checked=create.get_untracked() bind:checked=create disabled=move || off.get()/>
                     {t_string!(i18n, auto_create_contact)}
                 </label>
                 <fieldset class="field chips" disabled=move || create_off.get()>
@@ -200,7 +213,7 @@ fn RulesForm(
                 <div class="field">
                     <label for="create-as">{t_string!(i18n, create_as)}</label>
                     <select id="create-as" disabled=move || create_off.get()
-                        on:change=move |ev| create_as.set(if event_target_value(&ev) == "accounts" { ZohoModule::Accounts } else { ZohoModule::Contacts })>
+                        on:change=move |ev| create_as.set(ZohoModule::from_choice(&event_target_value(&ev)))>
                         <option value="contacts" selected=move || create_as.get() == ZohoModule::Contacts>{t_string!(i18n, as_contact)}</option>
                         <option value="accounts" selected=move || create_as.get() == ZohoModule::Accounts>{t_string!(i18n, as_account)}</option>
                     </select>
@@ -211,7 +224,7 @@ fn RulesForm(
                 <h2 id="ticket-title">{t_string!(i18n, auto_ticket_title)}</h2>
                 <p class="muted">{t_string!(i18n, auto_ticket_hint)}</p>
                 <label class="check" for="create-tickets">
-                    <input id="create-tickets" type="checkbox" bind:checked=tickets disabled=move || off.get()/>
+                    <input id="create-tickets" type="checkbox" checked=tickets.get_untracked() bind:checked=tickets disabled=move || off.get()/>
                     {t_string!(i18n, auto_create_ticket)}
                 </label>
                 <div class="field">
@@ -249,7 +262,7 @@ fn RulesForm(
                 <h2 id="calllog-title">{t_string!(i18n, call_log_title)}</h2>
                 <p class="muted">{t_string!(i18n, call_log_hint)}</p>
                 <label class="check" for="log-calls">
-                    <input id="log-calls" type="checkbox" bind:checked=log_calls disabled=move || off.get() || !available/>
+                    <input id="log-calls" type="checkbox" checked=log_calls.get_untracked() bind:checked=log_calls disabled=move || off.get() || !available/>
                     {t_string!(i18n, sync_call_logs)}
                 </label>
                 {(!available).then(|| view! {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::calls::{call_log, pbx_console_calls, simulate};
-use crate::components::Frame;
+use crate::components::{keep_checked_with, keep_typed, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{FieldProblem, LogFilter, PbxConsoleCall, SimAction};
@@ -46,6 +46,19 @@ pub fn SimulatorPage() -> impl IntoView {
     let inbound = RwSignal::new(true);
     let number = RwSignal::new(crate::model::DEMO_CALLER.to_string());
     let extensions = RwSignal::new("2005".to_string());
+    // What is typed or picked before the page is interactive is kept.
+    keep_checked_with("sim-inbound", move |on| {
+        if on {
+            inbound.set(true)
+        }
+    });
+    keep_checked_with("sim-outbound", move |on| {
+        if on {
+            inbound.set(false)
+        }
+    });
+    keep_typed("sim-number", number);
+    keep_typed("sim-extensions", extensions);
     let calls = RwSignal::new(Vec::<SimCall>::new());
     let message = RwSignal::new(None::<(bool, String)>);
     let field_error = RwSignal::new(None::<(String, String)>);
@@ -241,19 +254,21 @@ pub fn SimulatorPage() -> impl IntoView {
                 <form class="sim-form" on:submit=place novalidate>
                     <fieldset class="field">
                         <legend>{t_string!(i18n, sim_direction)}</legend>
-                        <label class="inline"><input type="radio" name="direction" prop:checked=move || inbound.get()
+                        <label class="inline"><input id="sim-inbound" type="radio" name="direction"
+                            checked=inbound.get_untracked() prop:checked=move || inbound.get()
                             on:change=move |_| inbound.set(true)/>{t_string!(i18n, sim_inbound)}</label>
-                        <label class="inline"><input type="radio" name="direction" prop:checked=move || !inbound.get()
+                        <label class="inline"><input id="sim-outbound" type="radio" name="direction"
+                            checked=!inbound.get_untracked() prop:checked=move || !inbound.get()
                             on:change=move |_| inbound.set(false)/>{t_string!(i18n, sim_outbound)}</label>
                     </fieldset>
                     <div class="field">
                         <label for="sim-number">{t_string!(i18n, sim_external_number)}</label>
-                        <input id="sim-number" type="tel" bind:value=number autocomplete="off"/>
+                        <input id="sim-number" type="tel" value=number.get_untracked() bind:value=number autocomplete="off"/>
                         {err_for("external_number")}
                     </div>
                     <div class="field">
                         <label for="sim-extensions">{t_string!(i18n, extension)}</label>
-                        <input id="sim-extensions" type="text" bind:value=extensions aria-describedby="sim-ext-hint"/>
+                        <input id="sim-extensions" type="text" value=extensions.get_untracked() bind:value=extensions aria-describedby="sim-ext-hint"/>
                         <p class="hint" id="sim-ext-hint">{t_string!(i18n, sim_extensions_hint)}</p>
                         {err_for("extensions")}
                     </div>

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::api::helpdesk::{auto_bind, refresh_users, save_bindings, users_refresh_progress};
-use crate::components::{percent, poll_progress, Dialog, ProgressLine, UnsavedChanges};
+use crate::components::{keep_typed, percent, poll_progress, Dialog, ProgressLine, UnsavedChanges};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
@@ -234,6 +234,7 @@ fn UsersTable(v: UsersView, pending: Pending) -> impl IntoView {
     let extensions: Arc<Vec<Extension>> = Arc::new(v.extensions);
     let users: Arc<Vec<ZohoUser>> = Arc::new(v.users);
     let search = RwSignal::new(String::new());
+    keep_typed("user-search", search);
     let page = RwSignal::new(0usize);
     // Indexes of the users the search keeps.
     let matching = {
@@ -288,7 +289,7 @@ fn UsersTable(v: UsersView, pending: Pending) -> impl IntoView {
         <div class="table-tools">
             <div class="field">
                 <label for="user-search">{t_string!(i18n, search_users)}</label>
-                <input id="user-search" type="search" bind:value=search on:input=move |_| page.set(0)/>
+                <input id="user-search" type="search" value=search.get_untracked() bind:value=search on:input=move |_| page.set(0)/>
             </div>
             <nav class="pager" aria-label=t_string!(i18n, zoho_users)>
                 <span class="muted" aria-live="polite">{range}</span>

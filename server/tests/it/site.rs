@@ -149,3 +149,59 @@ async fn pages_complete_under_load_on_a_multi_threaded_runtime() {
         &broken[..broken.len().min(5)]
     );
 }
+
+/// The `<input …>` tag of the field with this id, as the server rendered it.
+fn input_tag<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no field {id}"));
+    let start = html[..at].rfind("<input").expect("an input");
+    let end = at + html[at..].find('>').expect("the tag's end");
+    &html[start..=end]
+}
+
+fn is_checked(tag: &str) -> bool {
+    regex::Regex::new(r"\schecked(\s|=|/|>)")
+        .unwrap()
+        .is_match(tag)
+}
+
+/// Before the WASM arrives the page is the server's HTML: its checkboxes, radios and fields
+/// must show what is saved, not look unticked and empty until hydration (`bind:` and `prop:`
+/// render nothing on the server).
+#[tokio::test]
+async fn pages_are_drawn_with_their_choices_as_they_stand() {
+    let app = crate::support::flows::connected().await;
+    let (s, body) = crate::support::flows::save_rules(
+        &app,
+        &[
+            ("create_tickets", "true"),
+            ("ticket_inbound_missed", "true"),
+            ("ticket_outbound_unanswered", "true"),
+            ("log_calls", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let html = app.get_text("/integrations/helpdesk").await;
+    for (id, checked) in [
+        ("sync-contacts", false),
+        ("create-contacts", false),
+        ("create-tickets", true),
+        ("ticket-inbound-answered", false),
+        ("ticket-inbound-missed", true),
+        ("ticket-outbound-answered", false),
+        ("ticket-outbound-unanswered", true),
+        ("log-calls", true),
+    ] {
+        let tag = input_tag(&html, id);
+        assert_eq!(is_checked(tag), checked, "{tag}");
+    }
+
+    let html = app.get_text("/pbx/simulator").await;
+    assert!(is_checked(input_tag(&html, "sim-inbound")));
+    assert!(!is_checked(input_tag(&html, "sim-outbound")));
+    assert!(input_tag(&html, "sim-extensions").contains("value=\"2005\""));
+    // Forms sent before the page is interactive are held, by a script this response allows.
+    assert!(html.contains("requestSubmit"), "the early-submit script");
+}

@@ -1,0 +1,67 @@
+import { test, expect, Page } from '@playwright/test';
+import { signIn, hydrated } from './helpers';
+
+/**
+ * Opens `path` with its WASM held back: until the returned function is called, the page is the
+ * server's plain HTML, as it is for a person on a slow link in the first second. The function
+ * lets the WASM through and waits until the page has hydrated.
+ */
+async function openHeld(page: Page, path: string) {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/*_bg.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(path, { waitUntil: 'domcontentloaded' });
+  await expect(page.locator('html[data-hydrated]')).toHaveCount(0);
+  return async () => {
+    release();
+    await hydrated(page);
+  };
+}
+
+test('an extension typed and sent before the page is interactive is added once it is', async ({ page }) => {
+  await signIn(page);
+  const interactive = await openHeld(page, '/pbx/extensions');
+  await page.locator('#new-number').fill('3200');
+  await page.locator('#new-name').fill('Early Agent');
+  await page.locator('#new-email').fill('early.agent@example.com');
+  await page.locator('#new-email').press('Enter');
+  // Held, not sent as a plain HTML form (that would reload the page and lose what was typed).
+  await expect(page.locator('form[aria-busy="true"]')).toHaveCount(1);
+  await expect(page).toHaveURL(/\/pbx\/extensions$/);
+  await expect(page.locator('#new-name')).toHaveValue('Early Agent');
+
+  await interactive();
+  const table = page.getByRole('table', { name: 'Extensions' });
+  await expect(table.getByRole('row').filter({ hasText: '3200' })).toContainText('early.agent@example.com');
+  await expect(page.locator('form[aria-busy]')).toHaveCount(0);
+  // Sent once: one row, and the form is empty again for the next one.
+  await expect(table.getByRole('row').filter({ hasText: 'Early Agent' })).toHaveCount(1);
+  await expect(page.locator('#new-number')).toHaveValue('');
+
+  await page.getByRole('button', { name: 'Delete 3200' }).click();
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  await expect(table.getByRole('row').filter({ hasText: '3200' })).toHaveCount(0);
+});
+
+test('a call placed in the simulator before the page is interactive goes the way and to the number chosen', async ({ page }) => {
+  await signIn(page);
+  const interactive = await openHeld(page, '/pbx/simulator');
+  // The server draws the choices as they stand: Inbound picked, the demo numbers filled in.
+  await expect(page.getByRole('radio', { name: 'Inbound' })).toBeChecked();
+  await expect(page.locator('#sim-extensions')).toHaveValue('2005');
+  await page.getByRole('radio', { name: 'Outbound' }).check();
+  await page.locator('#sim-number').fill('0086-138-0013-8000');
+  await page.getByRole('button', { name: 'Place call' }).click();
+  await expect(page.locator('form[aria-busy="true"]')).toHaveCount(1);
+
+  await interactive();
+  await expect(page.getByRole('radio', { name: 'Outbound' })).toBeChecked();
+  const card = page.locator('li.sim-call', { hasText: '138' }).first();
+  await expect(card.locator('strong')).toContainText('Outbound');
+  await expect(card.getByRole('status')).toHaveText('Ringing on 2005');
+  await card.getByRole('button', { name: 'Let it ring out' }).click();
+  await expect(card.getByRole('status')).toHaveText('Ended');
+});
