@@ -89,6 +89,7 @@ bench-intake: build
 ## Complete calls per second end to end: the app and the Zoho Desk sandbox in their own
 ## processes, every rule on; says whether anything was lost or done twice (CALLS=3000).
 ## MIX=reference: Zoho searches per call on 70 % repeat, 20 % new known, 10 % unknown callers.
+## RATE=150 [DURATION=60]: calls offered at that pace instead of all at once; says whether it held.
 bench-calls: build
 	bash docs/bench-calls.sh
 
@@ -96,7 +97,7 @@ bench-calls: build
 bench-site: build
 	bash docs/bench-site.sh
 
-## Every figure of docs/benchmarks.md in one run (about five minutes; CALLS=3000).
+## Every figure of docs/benchmarks.md in one run (about six minutes; CALLS=3000).
 bench: build test-tools
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	bash docs/bench.sh

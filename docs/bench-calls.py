@@ -10,7 +10,13 @@ done twice. Run by docs/bench-calls.sh (make bench-calls).
 MIX=reference runs issue 17's reference mix instead, to count lookups: 70 % of calls from
 repeat callers, 20 % from callers Zoho knows who have not called yet (contacts added to the
 sandbox first, numbers typed as people type them, one in four kept as a mobile only), 10 % from
-numbers nobody has. It prints the Zoho searches per call beside the fewest that mix allows."""
+numbers nobody has. It prints the Zoho searches per call beside the fewest that mix allows.
+
+RATE=<calls/s> offers calls at that pace for DURATION seconds (default 60) instead of all at
+once: every ten seconds it prints the calls sent, the calls whose Zoho work is done and the jobs
+waiting, then whether the pace was sustained: every call sent within 2 s of the end (the intake
+took them at that pace; on 2 cores the senders share the CPU and may fall behind for a moment,
+then catch up), and the Zoho work of the last one done within 5 s of it."""
 import http.client, http.cookiejar, json, os, re, sys, threading, time
 import urllib.error, urllib.parse, urllib.request
 
@@ -18,6 +24,7 @@ APP, SB = os.environ["APP"], os.environ["SB"]
 SECRET, PW = os.environ["SECRET"], os.environ["PW"]
 CALLS, WORKERS = int(os.environ.get("CALLS", "3000")), int(os.environ.get("WORKERS", "4"))
 MIX = os.environ.get("MIX", "bench")
+RATE, DURATION = float(os.environ.get("RATE", "0")), float(os.environ.get("DURATION", "60"))
 
 jar = http.cookiejar.CookieJar()
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -159,6 +166,56 @@ def sender(ids, t0, sent, plan):
             n += 1
     sent.append(n)
 
+def paced(plan, t0, sent, before):
+    """Sends call i at start + i / RATE from WORKERS senders, reporting every 10 s; returns how
+    far behind its time the latest call was sent."""
+    u = urllib.parse.urlparse(APP)
+    lock, state = threading.Lock(), {"next": 0, "late": 0.0, "took": []}
+    start = time.monotonic()
+    def worker():
+        conn, n, took = http.client.HTTPConnection(u.hostname, u.port), 0, []
+        while True:
+            with lock:
+                i = state["next"]
+                if i >= len(plan):
+                    break
+                state["next"] = i + 1
+            wait = start + i / RATE - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            else:
+                with lock:
+                    state["late"] = max(state["late"], -wait)
+            for e in events(i, t0, plan[i]):
+                t = time.monotonic()
+                conn.request("POST", "/api/pbx/call-events", json.dumps(e),
+                             {"Authorization": f"Bearer {SECRET}", "Content-Type": "application/json"})
+                r = conn.getresponse(); r.read()
+                took.append(time.monotonic() - t)
+                if r.status != 200:
+                    sys.exit(f"intake answered {r.status}")
+                n += 1
+        sent.append(n)
+        with lock:
+            state["took"].extend(took)
+    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+    for t in threads: t.start()
+    tick = 10
+    while any(t.is_alive() for t in threads):
+        time.sleep(min(0.2, max(0.0, start + tick - time.monotonic())))
+        if time.monotonic() >= start + tick:
+            m = metrics()
+            done = m.get('helpdesk_job_attempts_total{kind="ticket",outcome="done"}', 0) - \
+                before.get('helpdesk_job_attempts_total{kind="ticket",outcome="done"}', 0)
+            print(f"  {tick:3d} s: {state['next']:,} calls sent, {done:,.0f} complete, "
+                  f"{m.get('helpdesk_jobs_pending', 0):,.0f} jobs waiting", flush=True)
+            tick += 10
+    for t in threads: t.join()
+    took = sorted(state["took"])
+    q = lambda p: took[min(len(took) - 1, int(p * len(took)))] * 1000
+    print(f"intake answer times: p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms, max {took[-1] * 1000:.0f} ms")
+    return state["late"]
+
 def settled(start):
     """Waits until every call is closed and every job done; the metrics then."""
     while True:
@@ -180,6 +237,9 @@ def add_contacts(count):
 
 def main():
     connect()
+    global CALLS
+    if RATE > 0:
+        CALLS = int(RATE * DURATION)
     plan, warmup = [bench_number(i) for i in range(CALLS)], []
     if MIX == "reference":
         warmup, plan, known = reference_plan(CALLS)
@@ -191,10 +251,13 @@ def main():
     t0 = int(time.time())
     sent = []
     start = time.monotonic()
-    threads = [threading.Thread(target=sender, args=(range(w, CALLS, WORKERS), t0, sent, plan))
-               for w in range(WORKERS)]
-    for t in threads: t.start()
-    for t in threads: t.join()
+    if RATE > 0:
+        late = paced(plan, t0, sent, before)
+    else:
+        threads = [threading.Thread(target=sender, args=(range(w, CALLS, WORKERS), t0, sent, plan))
+                   for w in range(WORKERS)]
+        for t in threads: t.start()
+        for t in threads: t.join()
     intake_s = time.monotonic() - start
     m = settled(start)
     total_s = time.monotonic() - start
@@ -206,6 +269,12 @@ def main():
     zoho = delta("helpdesk_zoho_requests_total")
     events_n = sum(sent)
     print(f"calls: {CALLS}, events: {events_n}, senders: {WORKERS}")
+    if RATE > 0:
+        drain = total_s - intake_s
+        kept = intake_s <= DURATION + 2 and drain <= 5
+        print(f"sustained: {RATE:.0f} calls/s offered for {DURATION:.0f} s: {'yes' if kept else 'NO'} "
+              f"(every call sent after {intake_s:.1f} s, at worst {late:.2f} s behind its time; the "
+              f"last call's Zoho work done {drain:.1f} s after that)")
     print(f"intake: {events_n / intake_s:.0f} events/s while the Zoho work ran ({intake_s:.1f} s)")
     print(f"complete calls: {CALLS / total_s:.1f} calls/s ({total_s:.1f} s until the last call's Zoho work was done)")
     print(f"Zoho requests: {zoho:.0f}, {zoho / CALLS:.2f} per call")

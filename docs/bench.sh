@@ -3,7 +3,7 @@
 # machine (bounded: about five minutes). Prints the machine, then each figure; copy them into
 # docs/benchmarks.md with the date. CALLS (default 3000) sets the end-to-end runs' size;
 # BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432, empty to skip) adds the
-# end-to-end run on PostgreSQL.
+# end-to-end run on PostgreSQL. SUSTAIN_RATE (default 150) is the pace offered for 60 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CALLS=${CALLS:-3000}
@@ -20,6 +20,9 @@ if [ -n "$PG" ] && pg_isready -q -d "$PG/postgres"; then
   echo; echo "== complete calls end to end, PostgreSQL ($CALLS calls)"
   BENCH_POSTGRES=$PG bash docs/bench-calls.sh
 fi
+SUSTAIN_RATE=${SUSTAIN_RATE:-150}
+echo; echo "== complete calls sustained: $SUSTAIN_RATE calls/s offered for 60 s (SQLite)"
+RATE=$SUSTAIN_RATE DURATION=60 bash docs/bench-calls.sh | grep -E '^ |^intake answer|^sustained|^nothing|^MISMATCH|^app RSS'
 echo; echo "== Zoho searches per call on issue 17's reference mix (1,000 calls, SQLite)"
 MIX=reference CALLS=1000 bash docs/bench-calls.sh | grep -E '^reference mix|^nothing|^MISMATCH'
 echo; echo "== pages: server-rendering, memory, weight"
