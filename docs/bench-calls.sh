@@ -27,5 +27,8 @@ for _ in $(seq 100); do
   curl -fs "$APP/healthz" >/dev/null && curl -fs "$SB/sandbox/control" >/dev/null && break
   sleep 0.1
 done
+# CPU seconds a process has used so far (user + system).
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 python3 docs/bench-calls.py
 echo "app RSS after the run: $(grep VmRSS /proc/$APP_PID/status | awk '{print $2/1024 " MB"}')"
+echo "CPU used since start: app $(cpu $APP_PID) s, Zoho sandbox $(cpu $SB_PID) s (the load generator and the database the rest)"
