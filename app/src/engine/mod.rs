@@ -303,6 +303,7 @@ impl Engine {
         self.phonebook.release_helpdesk_group().await?;
         self.rules.clear().await?;
         self.store.clear_zoho_state().await?;
+        self.zoho.forget_row();
         self.lookup.cache.clear();
         self.zoho.forget_departments();
         self.directory.rebuild().await?;

@@ -877,6 +877,8 @@ async fn a_refusal_that_will_not_change_fails_at_once() {
         .execute(app.engine.store.pool())
         .await
         .unwrap();
+    // As another instance's change would (engine::bus): the row is read again.
+    app.engine.zoho.reload_switch().await.unwrap();
     let id = call(&app, true, "5503301", "2005", true).await;
     drain(&app, now_ms() + 3_600_000).await;
     let jobs = jobs_of(&app, &id).await;

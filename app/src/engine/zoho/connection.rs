@@ -39,6 +39,15 @@ pub(crate) struct DeskCtx {
     pub edition: Option<String>,
 }
 
+/// The connection row held in memory: `None` until read (or after it was let go), and a
+/// generation that every write and reload moves on, so that a read that raced with a write
+/// does not put back what the write replaced.
+#[derive(Default)]
+struct RowCache {
+    row: Option<Option<Arc<ConnectionRow>>>,
+    generation: u64,
+}
+
 pub struct ZohoConnection {
     store: Store,
     secrets: SecretBox,
@@ -48,6 +57,9 @@ pub struct ZohoConnection {
     sandbox: Option<SandboxDefaults>,
     /// One refresh at a time: concurrent callers wait and reuse the new token.
     token_lock: tokio::sync::Mutex<()>,
+    /// The stored connection as last read or written by this instance, for the reads every
+    /// Zoho request and job makes (its token, the org); see [`ZohoConnection::cached_row`].
+    row: std::sync::RwLock<RowCache>,
     /// Renewing the access token keeps failing: (no new try before, failures in a row).
     refresh_trouble: std::sync::Mutex<Option<(std::time::Instant, u32)>>,
     /// The Zoho Desk URL of the connection, if any: the only host whose links are followed.
@@ -114,6 +126,7 @@ impl ZohoConnection {
             public_url,
             sandbox,
             token_lock: tokio::sync::Mutex::new(()),
+            row: Default::default(),
             refresh_trouble: Default::default(),
             desk_url: Default::default(),
             switch: std::sync::RwLock::new(Switch::NotConnected),
@@ -134,11 +147,48 @@ impl ZohoConnection {
         *self.switch.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Re-reads the connection's status and switch (at start).
+    /// Re-reads the connection's status and switch (at start, and when another instance
+    /// changed the connection).
     pub async fn reload_switch(&self) -> Result<(), EngineError> {
+        self.forget_row();
         let row = self.store.connection().await?;
+        self.keep_row(row.clone());
         self.follow_switch(row.as_ref());
         Ok(())
+    }
+
+    /// The stored connection, read from the store only when this instance does not hold it.
+    /// Every change this instance makes goes through [`Self::save_conn`], which keeps the new
+    /// row; another instance's change reaches [`Self::reload_switch`] (engine::bus). For the
+    /// hot reads only (a request's token, a job's org): a change reads the row from the store.
+    async fn cached_row(&self) -> Result<Option<Arc<ConnectionRow>>, StoreError> {
+        let generation = {
+            let cache = self.row.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(row) = &cache.row {
+                return Ok(row.clone());
+            }
+            cache.generation
+        };
+        let row = self.store.connection().await?.map(Arc::new);
+        let mut cache = self.row.write().unwrap_or_else(|p| p.into_inner());
+        if cache.generation == generation {
+            cache.row = Some(row.clone());
+        }
+        Ok(row)
+    }
+
+    fn keep_row(&self, row: Option<ConnectionRow>) {
+        let mut cache = self.row.write().unwrap_or_else(|p| p.into_inner());
+        cache.row = Some(row.map(Arc::new));
+        cache.generation += 1;
+    }
+
+    /// Lets the held row go: the next read asks the store (after a change made around
+    /// [`Self::save_conn`], such as disconnect's).
+    pub(crate) fn forget_row(&self) {
+        let mut cache = self.row.write().unwrap_or_else(|p| p.into_inner());
+        cache.row = None;
+        cache.generation += 1;
     }
 
     pub(crate) fn follow_switch(&self, row: Option<&ConnectionRow>) {
@@ -186,7 +236,9 @@ impl ZohoConnection {
 
     /// Every change to the connection goes through here, so the switch follows it.
     async fn save_conn(&self, row: &ConnectionRow) -> Result<(), StoreError> {
+        self.forget_row();
         self.store.save_connection(row, now()).await?;
+        self.keep_row(Some(row.clone()));
         self.follow_switch(Some(row));
         Ok(())
     }
@@ -610,6 +662,17 @@ impl ZohoConnection {
     /// `force`). A refused refresh token turns the status into Authorization expired.
     #[tracing::instrument(name = "zoho_token", skip_all, fields(force))]
     pub async fn access_token(&self, force: bool) -> Result<Sensitive, EngineError> {
+        // The common case: the token held is good for a while yet. No lock, no store.
+        if !force {
+            if let Some(row) = self.cached_row().await? {
+                if Status::parse(&row.status) == Status::AuthExpired {
+                    return Err(EngineError::AuthExpired);
+                }
+                if let Some(token) = self.unexpired_token(&row)? {
+                    return Ok(token);
+                }
+            }
+        }
         let _guard = self.token_lock.lock().await;
         let mut row = self.usable_connection().await?;
         if !force {
@@ -797,11 +860,7 @@ impl ZohoConnection {
 
     /// The connected org's Desk URL, id and edition; why there is none otherwise.
     pub(crate) async fn desk_ctx(&self) -> Result<DeskCtx, EngineError> {
-        let row = self
-            .store
-            .connection()
-            .await?
-            .ok_or(EngineError::NotConfigured)?;
+        let row = self.cached_row().await?.ok_or(EngineError::NotConfigured)?;
         match (Status::parse(&row.status), row.org_id.clone()) {
             (Status::Connected, Some(org_id)) => {
                 let edition = row
@@ -811,7 +870,7 @@ impl ZohoConnection {
                     .and_then(|orgs| orgs.into_iter().find(|o| o.id == org_id))
                     .and_then(|o| o.edition);
                 Ok(DeskCtx {
-                    desk_url: row.desk_url,
+                    desk_url: row.desk_url.clone(),
                     org_id,
                     edition,
                 })
