@@ -334,6 +334,12 @@ pub fn SignInFields(
     }
 }
 
+/// A field's value as the user left it before the page hydrated.
+pub enum Kept {
+    Text(String),
+    Checked(bool),
+}
+
 /// What the user typed, ticked or chose in the page's fields before it became interactive, by
 /// the field's id. Hydration would put back what the server rendered (`bind:value` and `prop:`
 /// write their signal into the field, and a select's signal keeps the server's choice), so the
@@ -341,20 +347,15 @@ pub fn SignInFields(
 /// its value back once it has hydrated ([`keep_typed`], [`keep_checked`], [`keep_chosen`]).
 #[cfg(feature = "hydrate")]
 mod typed {
+    use super::Kept;
     use std::cell::RefCell;
     use std::collections::HashMap;
     use wasm_bindgen::JsCast;
 
-    /// A field's value as the user left it.
-    pub enum Typed {
-        Text(String),
-        Checked(bool),
-    }
-
     thread_local! {
         /// The page the values were read on, and the values. Another page (a client-side
         /// navigation) takes nothing from them.
-        static TYPED: RefCell<(String, HashMap<String, Typed>)> = RefCell::default();
+        static TYPED: RefCell<(String, HashMap<String, Kept>)> = RefCell::default();
     }
 
     fn here() -> String {
@@ -374,14 +375,14 @@ mod typed {
             if let Some(input) = node.dyn_ref::<web_sys::HtmlInputElement>() {
                 if matches!(input.type_().as_str(), "checkbox" | "radio") {
                     if input.checked() != input.default_checked() {
-                        typed.insert(input.id(), Typed::Checked(input.checked()));
+                        typed.insert(input.id(), Kept::Checked(input.checked()));
                     }
                 } else if input.value() != input.default_value() {
-                    typed.insert(input.id(), Typed::Text(input.value()));
+                    typed.insert(input.id(), Kept::Text(input.value()));
                 }
             } else if let Some(area) = node.dyn_ref::<web_sys::HtmlTextAreaElement>() {
                 if area.default_value().is_ok_and(|sent| sent != area.value()) {
-                    typed.insert(area.id(), Typed::Text(area.value()));
+                    typed.insert(area.id(), Kept::Text(area.value()));
                 }
             } else if let Some(select) = node.dyn_ref::<web_sys::HtmlSelectElement>() {
                 // The server marks its choice `selected` (else the first option is shown).
@@ -393,14 +394,14 @@ mod typed {
                     .and_then(|o| o.dyn_into::<web_sys::HtmlOptionElement>().ok())
                     .map(|o| o.value());
                 if sent.is_some_and(|sent| sent != select.value()) {
-                    typed.insert(select.id(), Typed::Text(select.value()));
+                    typed.insert(select.id(), Kept::Text(select.value()));
                 }
             }
         }
         TYPED.set((here(), typed));
     }
 
-    pub fn take(id: &str) -> Option<Typed> {
+    pub fn take(id: &str) -> Option<Kept> {
         TYPED.with_borrow_mut(|(page, typed)| {
             if typed.is_empty() || *page != here() {
                 return None;
@@ -413,16 +414,25 @@ mod typed {
 #[cfg(feature = "hydrate")]
 pub use typed::remember as remember_typed;
 
-/// Once the field `id` has hydrated, hands `set` what the user typed or chose in it before.
-pub fn keep_typed_with(id: &'static str, set: impl Fn(String) + 'static) {
+/// Once the field `id` has hydrated, hands `set` its value as the user left it before.
+fn keep_value(id: &'static str, set: impl Fn(Kept) + 'static) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if let Some(typed::Typed::Text(text)) = typed::take(id) {
-            set(text);
+        if let Some(value) = typed::take(id) {
+            set(value);
         }
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (id, set);
+}
+
+/// Once the field `id` has hydrated, hands `set` what the user typed or chose in it before.
+pub fn keep_typed_with(id: &'static str, set: impl Fn(String) + 'static) {
+    keep_value(id, move |value| {
+        if let Kept::Text(text) = value {
+            set(text);
+        }
+    });
 }
 
 /// Gives `value` back what the user typed into field `id` before the page hydrated.
@@ -443,14 +453,11 @@ pub fn keep_chosen<T: Send + Sync + 'static>(
 /// Once checkbox or radio `id` has hydrated, hands `set` whether the user ticked or picked it
 /// before (a radio group's newly picked button says `true`).
 pub fn keep_checked_with(id: &'static str, set: impl Fn(bool) + 'static) {
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(typed::Typed::Checked(on)) = typed::take(id) {
+    keep_value(id, move |value| {
+        if let Kept::Checked(on) = value {
             set(on);
         }
     });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (id, set);
 }
 
 /// Gives `checked` back whether the user ticked checkbox `id` before the page hydrated.
