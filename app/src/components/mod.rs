@@ -452,7 +452,7 @@ pub fn keep_chosen<T: Send + Sync + 'static>(
 
 /// Once checkbox or radio `id` has hydrated, hands `set` whether the user ticked or picked it
 /// before (a radio group's newly picked button says `true`).
-pub fn keep_checked_with(id: &'static str, set: impl Fn(bool) + 'static) {
+fn keep_checked_with(id: &'static str, set: impl Fn(bool) + 'static) {
     keep_value(id, move |value| {
         if let Kept::Checked(on) = value {
             set(on);
@@ -463,6 +463,19 @@ pub fn keep_checked_with(id: &'static str, set: impl Fn(bool) + 'static) {
 /// Gives `checked` back whether the user ticked checkbox `id` before the page hydrated.
 pub fn keep_checked(id: &'static str, checked: RwSignal<bool>) {
     keep_checked_with(id, move |on| checked.set(on));
+}
+
+/// Sets `choice` to `value` when the user picked radio `id` before the page hydrated.
+pub fn keep_picked<T: Clone + Send + Sync + 'static>(
+    id: &'static str,
+    choice: RwSignal<T>,
+    value: T,
+) {
+    keep_checked_with(id, move |on| {
+        if on {
+            choice.set(value.clone());
+        }
+    });
 }
 
 /// A labelled input of a form, with the message of its field error (`field` names it in the

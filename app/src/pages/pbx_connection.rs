@@ -9,8 +9,8 @@ use crate::api::pbx::{
     sync_pbx_extensions, test_pbx_connection,
 };
 use crate::components::{
-    keep_checked, keep_checked_with, percent, poll_progress, FormField, Frame, ProgressLine,
-    SandboxNote, SecretField,
+    keep_checked, keep_picked, percent, poll_progress, FormField, Frame, ProgressLine, SandboxNote,
+    SecretField,
 };
 use crate::error::AppError;
 use crate::i18n::*;
@@ -96,16 +96,8 @@ fn PbxConnectionForm(
     let events_via = RwSignal::new(view.events_via);
     let auto_answer = RwSignal::new(view.auto_answer);
     // What is picked or ticked before the page is interactive is kept.
-    keep_checked_with("events-websocket", move |on| {
-        if on {
-            events_via.set(PbxEventsVia::WebSocket)
-        }
-    });
-    keep_checked_with("events-webhook", move |on| {
-        if on {
-            events_via.set(PbxEventsVia::Webhook)
-        }
-    });
+    keep_picked("events-websocket", events_via, PbxEventsVia::WebSocket);
+    keep_picked("events-webhook", events_via, PbxEventsVia::Webhook);
     keep_checked("auto-answer", auto_answer);
     // Worked out once: the language switch draws the page again.
     let socket_line = (view.events_via == PbxEventsVia::WebSocket

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::calls::{call_log, pbx_console_calls, simulate};
-use crate::components::{keep_checked_with, keep_typed, Frame};
+use crate::components::{keep_picked, keep_typed, Frame};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{FieldProblem, LogFilter, PbxConsoleCall, SimAction};
@@ -47,16 +47,8 @@ pub fn SimulatorPage() -> impl IntoView {
     let number = RwSignal::new(crate::model::DEMO_CALLER.to_string());
     let extensions = RwSignal::new("2005".to_string());
     // What is typed or picked before the page is interactive is kept.
-    keep_checked_with("sim-inbound", move |on| {
-        if on {
-            inbound.set(true)
-        }
-    });
-    keep_checked_with("sim-outbound", move |on| {
-        if on {
-            inbound.set(false)
-        }
-    });
+    keep_picked("sim-inbound", inbound, true);
+    keep_picked("sim-outbound", inbound, false);
     keep_typed("sim-number", number);
     keep_typed("sim-extensions", extensions);
     let calls = RwSignal::new(Vec::<SimCall>::new());
