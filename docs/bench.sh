@@ -23,7 +23,7 @@ fi
 SUSTAIN_RATE=${SUSTAIN_RATE:-150}
 echo; echo "== complete calls sustained: $SUSTAIN_RATE calls/s offered for 60 s (SQLite)"
 RATE=$SUSTAIN_RATE DURATION=60 bash docs/bench-calls.sh | grep -E '^ |^intake answer|^sustained|^nothing|^MISMATCH|^app RSS'
-echo; echo "== Zoho searches per call on issue 17's reference mix (1,000 calls, SQLite)"
+echo; echo "== Zoho lookup requests per call on issue 17's reference mix (1,000 calls, SQLite)"
 MIX=reference CALLS=1000 bash docs/bench-calls.sh | grep -E '^reference mix|^nothing|^MISMATCH'
 echo; echo "== pages: server-rendering, memory, weight"
 bash docs/bench-site.sh

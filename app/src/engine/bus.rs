@@ -241,7 +241,11 @@ pub(crate) async fn apply(engine: &Engine, notice: Notice) {
             engine.pbx_connection.set_phone(&extension, status);
         }
         Notice::Jobs => engine.jobs.wake(),
-        Notice::Forget { key } => engine.lookup.cache.forget(&key),
+        Notice::Forget { key } => {
+            // Another instance made a record for this number (perhaps an account).
+            engine.lookup.cache.forget(&key);
+            engine.lookup.accounts.recheck();
+        }
         Notice::Reload { table } => reload(engine, &table).await,
     }
 }
@@ -281,7 +285,7 @@ async fn reload_all(engine: &Engine) {
     ] {
         reload(engine, table).await;
     }
-    engine.lookup.cache.clear();
+    engine.forget_lookups();
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! Zoho stores phone numbers as free text and does not normalise them (zoho-desk-api.md §6), so
 //! one lookup asks for every form the number may be stored in, as one OR search
-//! (`phone=a,b,*c`), then `mobile`, then accounts. Hits and misses are cached by the number's
+//! (`phone=a,b,*c`), then `mobile`, then the org's accounts (held in memory, see
+//! [`super::accounts`]). Hits and misses are cached by the number's
 //! canonical key (positive answers for 10 minutes, negative for one); a record we create is put
 //! in the cache at once.
 
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
+use super::accounts::AccountIndex;
 use super::gates::Gates;
 use super::metrics::Metrics;
 use super::numbers::{NumberPolicy, PhoneField};
@@ -129,6 +131,35 @@ fn choose(mut found: Vec<ZohoRecord>) -> Option<ZohoRecord> {
     Some(first)
 }
 
+/// Accounts with the caller's number by Zoho's full-text search, one request per exact form
+/// (accounts have no phone search): for an org with too many accounts to hold.
+async fn search_accounts(
+    desk: &Desk<'_>,
+    policy: NumberPolicy,
+    raw: &str,
+    forms: &[String],
+) -> Result<Vec<ZohoRecord>, EngineError> {
+    let mut found: Vec<ZohoRecord> = Vec::new();
+    for form in forms
+        .iter()
+        .filter(|f| !f.starts_with('*'))
+        .take(ACCOUNT_FORMS)
+    {
+        for v in &desk.search_accounts(form, SEARCH_PAGE).await? {
+            let theirs = text(v, "phone").is_some_and(|n| policy.matches_stored(raw, &n));
+            if let Some(r) = theirs.then(|| ZohoRecord::from_account(v)).flatten() {
+                if !found.iter().any(|f| f.id == r.id) {
+                    found.push(r);
+                }
+            }
+        }
+        if !found.is_empty() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 /// The lookup cache: number key → record (or none), with an expiry.
 #[derive(Debug, Default)]
 pub struct LookupCache {
@@ -186,6 +217,8 @@ pub struct Lookup {
     /// Number key → record (or nobody); shared with the jobs that create records and the
     /// notices of other instances.
     pub cache: LookupCache,
+    /// The org's accounts by number (Zoho has no phone search for accounts).
+    pub accounts: AccountIndex,
     /// One lookup of a number at a time: the calls that want a number being looked up (a
     /// ring group, a caller calling back at once, several jobs of one burst) wait for that
     /// answer instead of asking Zoho again.
@@ -198,6 +231,7 @@ impl Lookup {
     pub fn new(numbers: NumberPolicy, metrics: Arc<Metrics>) -> Lookup {
         Lookup {
             cache: LookupCache::default(),
+            accounts: AccountIndex::default(),
             gates: Gates::default(),
             numbers,
             metrics,
@@ -242,8 +276,10 @@ impl Lookup {
     /// the number's forms (a four-digit wildcard finds it however it was typed), every page of
     /// hits read, and only the hits whose number is the caller's kept; their `mobile` the same
     /// way only when no contact has the number as its `phone` (so a known caller costs one
-    /// request, and a contact's business number wins over another's mobile). Accounts (no
-    /// phone search at Zoho), when no contact has it: a full-text search for each exact form.
+    /// request, and a contact's business number wins over another's mobile). Accounts, when no contact has it:
+    /// from the org's accounts held in memory ([`AccountIndex`]: no request when they are
+    /// current), or, for an org with too many to hold, a full-text search for each exact form
+    /// (Zoho has no phone search for accounts).
     /// Several records with the number: see [`choose`]. Feature codes (`*`, `#`) match
     /// nobody.
     pub(crate) async fn search_number(
@@ -282,22 +318,13 @@ impl Lookup {
             }
         }
         if found.is_empty() {
-            for form in forms
-                .iter()
-                .filter(|f| !f.starts_with('*'))
-                .take(ACCOUNT_FORMS)
-            {
-                for v in &desk.search_accounts(form, SEARCH_PAGE).await? {
-                    let theirs = text(v, "phone").is_some_and(|n| policy.matches_stored(raw, &n));
-                    if let Some(r) = theirs.then(|| ZohoRecord::from_account(v)).flatten() {
-                        if !found.iter().any(|f| f.id == r.id) {
-                            found.push(r);
-                        }
-                    }
-                }
-                if !found.is_empty() {
-                    break;
-                }
+            let held = self
+                .accounts
+                .matching(&desk, &ctx.org_id, policy, raw)
+                .await?;
+            match held {
+                Some(accounts) => found = accounts,
+                None => found = search_accounts(&desk, policy, raw, &forms).await?,
             }
         }
         let chosen = choose(found);

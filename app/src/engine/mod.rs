@@ -1,6 +1,7 @@
 //! The integration engine (server only): the Zoho connection, secrets, storage, sign-in.
 //! No Leptos inside; the server functions in `crate::api` are its only callers from the UI.
 
+pub mod accounts;
 pub mod agent;
 pub mod auth;
 pub mod bus;
@@ -243,9 +244,11 @@ impl Engine {
         self.lookup.lookup_number(&self.zoho, raw).await
     }
 
-    /// Empties the lookup cache (what Disconnect does; tests that change Zoho's data too).
+    /// Empties the lookup cache and lets the held accounts go (what Disconnect does; tests
+    /// that change Zoho's data too).
     pub fn forget_lookups(&self) {
         self.lookup.cache.clear();
+        self.lookup.accounts.clear();
     }
 
     /// Runs every job due at `now_ms` until none is left (see [`jobs::Jobs::run_due`]); tests
@@ -304,7 +307,7 @@ impl Engine {
         self.rules.clear().await?;
         self.store.clear_zoho_state().await?;
         self.zoho.forget_row();
-        self.lookup.cache.clear();
+        self.forget_lookups();
         self.zoho.forget_departments();
         self.directory.rebuild().await?;
         self.zoho.follow_switch(None);

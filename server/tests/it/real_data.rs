@@ -130,21 +130,131 @@ async fn a_known_caller_costs_one_search_and_calls_at_once_share_it() {
         (2, 0)
     );
 
-    // Unknown: both contact searches, then one accounts search per stored form of the
-    // number (Zoho's accounts search has no phone parameter, only words of `_all`).
-    let before = (contacts(&app), accounts(&app));
+    // Unknown: both contact searches, and the org's accounts read once (one page of the
+    // list: it has fewer than 99), not searched.
+    let lists = |app: &TestApp| requests(app, "GET /accounts");
+    let before = (contacts(&app), accounts(&app), lists(&app));
     let found = app.engine.lookup_number("+1 (212) 555-0101").await.unwrap();
     assert_eq!(found, None);
     assert_eq!(
-        (contacts(&app) - before.0, accounts(&app) - before.1),
-        (2, 4)
+        (
+            contacts(&app) - before.0,
+            accounts(&app) - before.1,
+            lists(&app) - before.2
+        ),
+        (2, 0, 1)
     );
     // …and the miss is remembered for a minute.
     assert_eq!(app.engine.lookup_number("2125550101").await.unwrap(), None);
     assert_eq!(
-        (contacts(&app) - before.0, accounts(&app) - before.1),
-        (2, 4)
+        (
+            contacts(&app) - before.0,
+            accounts(&app) - before.1,
+            lists(&app) - before.2
+        ),
+        (2, 0, 1)
     );
+    // Another unknown number: the two requests, the accounts answered from memory.
+    let before = (contacts(&app), accounts(&app), lists(&app));
+    assert_eq!(
+        app.engine.lookup_number("+1 212 555 0102").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        (
+            contacts(&app) - before.0,
+            accounts(&app) - before.1,
+            lists(&app) - before.2
+        ),
+        (2, 0, 0)
+    );
+}
+
+/// Makes an account through Zoho's own API, as an agent would in Zoho Desk.
+async fn typed_account(app: &TestApp, name: &str, phone: &str) -> String {
+    try_account(app, name, phone)
+        .await
+        .unwrap_or_else(|e| panic!("{phone:?}: {e}"))
+}
+
+/// The same, or Zoho's refusal.
+async fn try_account(app: &TestApp, name: &str, phone: &str) -> Result<String, Value> {
+    let token = app.engine.zoho.access_token(false).await.unwrap();
+    let r = app
+        .http
+        .post(format!("{}/sandbox/desk/api/v1/accounts", app.base))
+        .header(
+            "Authorization",
+            format!("Zoho-oauthtoken {}", token.expose()),
+        )
+        .header("orgId", ORG.to_string())
+        .json(&json!({"accountName": name, "phone": phone}))
+        .send()
+        .await
+        .unwrap();
+    let ok = r.status() == 200;
+    let body = r.json::<Value>().await.unwrap();
+    if !ok {
+        return Err(body);
+    }
+    Ok(body["id"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn accounts_are_matched_from_memory_however_their_number_was_typed() {
+    let app = connected_with(&[("HELPDESK_DEFAULT_COUNTRY", "US")]).await;
+    let lists = |app: &TestApp| requests(app, "GET /accounts");
+    let reads = |app: &TestApp| requests(app, "GET /accounts/{id}");
+    let searches = |app: &TestApp| requests(app, "GET /accounts/search");
+    // More accounts than one page of the list holds, as people typed their numbers.
+    let mut made = Vec::new();
+    for i in 0..120 {
+        let phone = match i % 3 {
+            0 => format!("+1 (415) 555-{:04}", 1000 + i),
+            1 => format!("415.555.{:04}", 1000 + i),
+            _ => format!("1-415-555-{:04}", 1000 + i),
+        };
+        made.push(typed_account(&app, &format!("Company {i}"), &phone).await);
+    }
+    // …and one made two minutes later (so the check for new ones below reads one page).
+    app.sandbox_control("/advance-clock", json!({"secs": 120}))
+        .await;
+    typed_account(&app, "Anchor", "+1 415 555 2000").await;
+    let found = app.engine.lookup_number("+14155551119").await.unwrap();
+    let found = found.expect("the 120th account");
+    assert_eq!(
+        (
+            found.module.as_str(),
+            found.id.as_str(),
+            found.name.as_str()
+        ),
+        ("accounts", made[119].as_str(), "Company 119")
+    );
+    assert!(found.modified.is_some(), "read again before use: {found:?}");
+    let total = app.engine.lookup.accounts.held().unwrap();
+    assert!(total >= 121, "every account with a number is held: {total}");
+    assert_eq!(
+        (lists(&app), reads(&app), searches(&app)),
+        (2, 1, 0),
+        "two pages of the list, the match read again, no search"
+    );
+    // Same last four digits, another number: nobody.
+    assert_eq!(
+        app.engine.lookup_number("+1 212 555 1119").await.unwrap(),
+        None
+    );
+    assert_eq!((lists(&app), reads(&app)), (2, 1));
+
+    // An account made since, by someone else: found once the newest ones are checked (as
+    // when another instance made it, or a minute after the last check), with one page (it
+    // reads back to a minute before the newest one held: the Anchor, then older ones).
+    app.sandbox_control("/advance-clock", json!({"secs": 5}))
+        .await;
+    let late = typed_account(&app, "Latecomer", "(650) 555-0199").await;
+    app.engine.lookup.accounts.recheck();
+    let found = app.engine.lookup_number("6505550199").await.unwrap();
+    assert_eq!(found.map(|r| r.id), Some(late));
+    assert_eq!((lists(&app), reads(&app)), (3, 2));
 }
 
 #[tokio::test]

@@ -270,6 +270,10 @@ async fn accounts_list_get_create_and_search() {
     assert_eq!(s, 200);
     check("Account", "/api/v1/accounts", "get", 200, &body);
     let id = ids(&body)[0].clone();
+    // The list counts `from` from 1 (Zoho's OpenAPI file: minimum 1, default 1).
+    let (s, first) = t.get("/accounts?from=1&limit=1", &tok).await;
+    assert_eq!((s, ids(&first)), (200, vec![id.clone()]));
+    assert_eq!(t.get("/accounts?from=0", &tok).await.0, 422);
     let (s, one) = t.get(&format!("/accounts/{id}"), &tok).await;
     assert_eq!(s, 200);
     check("Account", "/api/v1/accounts/{accountId}", "get", 200, &one);

@@ -497,7 +497,9 @@ async fn create(engine: &Engine, job: &ClaimedJob, w: &CreateWork) -> Result<Ste
                 phone: Some(engine.numbers().storable(&w.number).1),
                 description: Some(created_for(&w.number)),
             };
-            ZohoRecord::from_account(&desk.create_account(&account).await?)
+            let made = desk.create_account(&account).await?;
+            engine.lookup.accounts.remember(&ctx.org_id, &made);
+            ZohoRecord::from_account(&made)
         }
     }
     .ok_or_else(|| EngineError::Zoho(ZohoError::Decode("the created record has no id".into())))?;

@@ -184,6 +184,27 @@ impl<'e> Desk<'e> {
         Ok(records(self.get("GET /accounts/search", path).await?))
     }
 
+    /// `GET /accounts`, a page sorted by `sort_by` (`createdTime`, `-createdTime`…). `from`
+    /// counts from 1 (Zoho's OpenAPI file: minimum 1, default 1).
+    pub async fn accounts_page(
+        &self,
+        sort_by: &str,
+        from: usize,
+        limit: usize,
+    ) -> Result<Vec<Value>, EngineError> {
+        let path = format!("/accounts?sortBy={sort_by}&from={from}&limit={limit}");
+        Ok(records(self.get("GET /accounts", path).await?))
+    }
+
+    /// `GET /accounts/{id}`: `None` when Zoho has no such account (404).
+    pub async fn account(&self, id: &str) -> Result<Option<Value>, EngineError> {
+        let path = format!("/accounts/{}", enc(id));
+        match self.get("GET /accounts/{id}", path).await {
+            Err(EngineError::Zoho(super::ZohoError::Api { status: 404, .. })) => Ok(None),
+            other => other,
+        }
+    }
+
     /// `GET /contacts` or `/accounts`, newest first: lists are served from Zoho's data, not its
     /// lagging search index, so a record made a moment ago is there.
     pub async fn newest(

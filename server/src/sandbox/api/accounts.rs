@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::gate::{
     operations, Feature, Gated, OrgNeed, CONTACTS_CREATE, CONTACTS_READ, CONTACTS_SEARCH,
 };
-use super::query::{paging, query, search_hit, Params};
+use super::query::{paging_from_one, query, search_hit, Params};
 use super::records::{agent, get_record, list_records, search_records, store, time_key, Record};
 
 operations! {
@@ -59,7 +59,7 @@ async fn list_accounts(
         q,
         &["limit", "from", "sortBy", "viewId", "include", "fields"],
     )?;
-    let page = paging(&q, 99)?;
+    let page = paging_from_one(&q, 99)?;
     Ok(list_records::<Account>(&a, &q, page, views::ACCOUNT_LIST))
 }
 

@@ -37,6 +37,16 @@ impl Page {
 
 /// `from` (0-based) and `limit` (default 10) within the endpoint's bounds.
 pub(super) fn paging(q: &Params, max: usize) -> Result<Page, ApiError> {
+    paging_based(q, max, 0)
+}
+
+/// The same for the lists whose OpenAPI file counts `from` from 1 (minimum 1, default 1:
+/// `GET /accounts`).
+pub(super) fn paging_from_one(q: &Params, max: usize) -> Result<Page, ApiError> {
+    paging_based(q, max, 1)
+}
+
+fn paging_based(q: &Params, max: usize, first: usize) -> Result<Page, ApiError> {
     let num = |name: &str, default: usize, min: usize, max: usize| -> Result<usize, ApiError> {
         match q.get(name) {
             None => Ok(default),
@@ -51,7 +61,7 @@ pub(super) fn paging(q: &Params, max: usize) -> Result<Page, ApiError> {
         }
     };
     Ok(Page {
-        from: num("from", 0, 0, usize::MAX)?,
+        from: num("from", first, first, usize::MAX)? - first,
         limit: num("limit", 10, 1, max)?,
     })
 }
