@@ -55,14 +55,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// typed would be lost. Until `<html data-hydrated>`, such submits are held (the form says it
 /// is busy) and sent again once the page has hydrated, after the fields took back what was
 /// typed ([`components::keep_typed`]). Forms with an `action` (sign-in, sign-out) work without
-/// the WASM and go as they are.
+/// the WASM and go as they are. Buttons that are not a form's submit (Import, the simulator's
+/// scenarios, Edit, Delete…) have no handler before then: their clicks are held the same way
+/// and clicked again, in the order they came, once the handlers are there.
 const EARLY_SUBMITS: &str = "(function(){var d=document.documentElement,q=[];\
+function hold(e,el,run){e.preventDefault();e.stopPropagation();el.setAttribute('aria-busy','true');\
+if(!q.some(function(h){return h[0]===el}))q.push([el,run])}\
 addEventListener('submit',function(e){var f=e.target;\
 if(d.hasAttribute('data-hydrated')||f.hasAttribute('action'))return;\
-e.preventDefault();f.setAttribute('aria-busy','true');if(q.indexOf(f)==-1)q.push(f)},true);\
+hold(e,f,function(){f.requestSubmit()})},true);\
+addEventListener('click',function(e){if(d.hasAttribute('data-hydrated')||!e.target.closest)return;\
+var b=e.target.closest('button[type=button]');if(b)hold(e,b,function(){b.click()})},true);\
 new MutationObserver(function(_,o){if(!d.hasAttribute('data-hydrated'))return;o.disconnect();\
-setTimeout(function(){q.forEach(function(f){f.removeAttribute('aria-busy');\
-if(f.isConnected)f.requestSubmit()})})}).observe(d,{attributeFilter:['data-hydrated']})})()";
+setTimeout(function(){q.forEach(function(h){h[0].removeAttribute('aria-busy');\
+if(h[0].isConnected&&!h[0].disabled)h[1]()})})}).observe(d,{attributeFilter:['data-hydrated']})})()";
 
 /// The page's Content-Security-Policy: our own files, the WASM, and only the inline scripts
 /// Leptos writes for hydration and streaming, which carry this response's nonce.

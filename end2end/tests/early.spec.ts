@@ -65,3 +65,33 @@ test('a call placed in the simulator before the page is interactive goes the way
   await card.getByRole('button', { name: 'Let it ring out' }).click();
   await expect(card.getByRole('status')).toHaveText('Ended');
 });
+
+test('a scenario clicked before the page is interactive runs once it is, on the extension typed', async ({ page }) => {
+  await signIn(page);
+  // The missed calls on 2006 so far, from the log (filtered by extension).
+  const missedOn2006 = async () => {
+    await page.goto('/integrations/helpdesk/log');
+    await hydrated(page);
+    await page.locator('#f-extension').fill('2006');
+    await page.locator('#f-extension').press('Enter');
+    const rows = page.locator('table.log-table tbody tr').filter({ hasText: 'Inbound Missed' });
+    await expect(page.locator('table.log-table tbody tr').filter({ hasNotText: '2006' })).toHaveCount(0);
+    return rows.count();
+  };
+  const before = await missedOn2006();
+
+  const interactive = await openHeld(page, '/pbx/simulator');
+  await page.locator('#sim-extensions').fill('2006');
+  // The button has no handler yet: the click is held, and the button says so.
+  const missed = page.getByRole('button', { name: 'Missed call' });
+  await missed.click();
+  await missed.click();
+  await expect(missed).toHaveAttribute('aria-busy', 'true');
+
+  await interactive();
+  await expect(missed).not.toHaveAttribute('aria-busy');
+  await expect(page.getByText(/Call sim\S+ sent\./)).toBeVisible();
+  // Held once however often it was clicked: one more missed call, on the extension typed.
+  await page.unroute('**/*_bg.wasm');
+  expect(await missedOn2006()).toBe(before + 1);
+});
