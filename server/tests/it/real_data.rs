@@ -172,32 +172,14 @@ async fn a_known_caller_costs_one_search_and_calls_at_once_share_it() {
 
 /// Makes an account through Zoho's own API, as an agent would in Zoho Desk.
 async fn typed_account(app: &TestApp, name: &str, phone: &str) -> String {
-    try_account(app, name, phone)
-        .await
-        .unwrap_or_else(|e| panic!("{phone:?}: {e}"))
-}
-
-/// The same, or Zoho's refusal.
-async fn try_account(app: &TestApp, name: &str, phone: &str) -> Result<String, Value> {
-    let token = app.engine.zoho.access_token(false).await.unwrap();
-    let r = app
-        .http
-        .post(format!("{}/sandbox/desk/api/v1/accounts", app.base))
-        .header(
-            "Authorization",
-            format!("Zoho-oauthtoken {}", token.expose()),
-        )
-        .header("orgId", ORG.to_string())
-        .json(&json!({"accountName": name, "phone": phone}))
-        .send()
-        .await
-        .unwrap();
-    let ok = r.status() == 200;
-    let body = r.json::<Value>().await.unwrap();
-    if !ok {
-        return Err(body);
-    }
-    Ok(body["id"].as_str().unwrap().to_string())
+    let (s, body) = desk_post(
+        app,
+        "/accounts",
+        &json!({"accountName": name, "phone": phone}),
+    )
+    .await;
+    assert_eq!(s, 200, "{phone:?}: {body}");
+    body["id"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]

@@ -22,17 +22,26 @@ pub async fn connected_with(extra: &[(&str, &str)]) -> TestApp {
     app
 }
 
-/// Reads the sandbox's Desk API with the app's own token.
-pub async fn desk(app: &TestApp, path: &str) -> Value {
+/// A request to the sandbox's Desk API with the app's own token.
+async fn desk_request(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
     let token = app.engine.zoho.access_token(false).await.unwrap();
-    let r = app
-        .http
-        .get(format!("{}/sandbox/desk/api/v1{path}", app.base))
+    app.http
+        .request(method, format!("{}/sandbox/desk/api/v1{path}", app.base))
         .header(
             "Authorization",
             format!("Zoho-oauthtoken {}", token.expose()),
         )
         .header("orgId", ORG.to_string())
+}
+
+/// Reads the sandbox's Desk API with the app's own token.
+pub async fn desk(app: &TestApp, path: &str) -> Value {
+    let r = desk_request(app, reqwest::Method::GET, path)
+        .await
         .send()
         .await
         .unwrap();
@@ -40,6 +49,18 @@ pub async fn desk(app: &TestApp, path: &str) -> Value {
         return json!({"data": []});
     }
     r.json().await.unwrap()
+}
+
+/// Writes to the sandbox's Desk API with the app's own token, as an agent would in Zoho Desk:
+/// Zoho's status and answer.
+pub async fn desk_post(app: &TestApp, path: &str, body: &Value) -> (u16, Value) {
+    let r = desk_request(app, reqwest::Method::POST, path)
+        .await
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
 }
 
 pub async fn tickets(app: &TestApp) -> Vec<Value> {
