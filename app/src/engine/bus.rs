@@ -49,8 +49,14 @@ pub enum Notice {
     },
     /// New jobs are queued.
     Jobs,
-    /// The cached lookup of a number (its key) is stale.
-    Forget { key: String },
+    /// The cached lookup of a number (its key) is stale. `account`: the record made for it is
+    /// an account (the others' held accounts check for new ones; absent from older
+    /// instances, which leaves it to the minute's check).
+    Forget {
+        key: String,
+        #[serde(default)]
+        account: bool,
+    },
     /// A table whose rows each instance holds in memory changed (from the triggers).
     Reload { table: String },
 }
@@ -241,10 +247,12 @@ pub(crate) async fn apply(engine: &Engine, notice: Notice) {
             engine.pbx_connection.set_phone(&extension, status);
         }
         Notice::Jobs => engine.jobs.wake(),
-        Notice::Forget { key } => {
-            // Another instance made a record for this number (perhaps an account).
+        Notice::Forget { key, account } => {
+            // Another instance made a record for this number.
             engine.lookup.cache.forget(&key);
-            engine.lookup.accounts.recheck();
+            if account {
+                engine.lookup.accounts.recheck();
+            }
         }
         Notice::Reload { table } => reload(engine, &table).await,
     }
@@ -314,6 +322,16 @@ mod tests {
             t.notice,
             Notice::Reload {
                 table: "agent_binding".into()
+            }
+        );
+        // An older instance's `forget` has no `account`: read as not an account.
+        let f: Envelope =
+            serde_json::from_str(r#"{"t": "forget", "key": "+8613800138000"}"#).unwrap();
+        assert_eq!(
+            f.notice,
+            Notice::Forget {
+                key: "+8613800138000".into(),
+                account: false
             }
         );
     }

@@ -464,6 +464,7 @@ async fn create(engine: &Engine, job: &ClaimedJob, w: &CreateWork) -> Result<Ste
             engine.lookup.cache.put(&w.number_key, Some(rec.clone()));
             engine.bus.tell(bus::Notice::Forget {
                 key: w.number_key.clone(),
+                account: rec.module == ZohoModule::Accounts,
             });
             let note = JobNote::CreatedEarlier {
                 module: rec.module,
@@ -506,6 +507,7 @@ async fn create(engine: &Engine, job: &ClaimedJob, w: &CreateWork) -> Result<Ste
     engine.lookup.cache.put(&w.number_key, Some(rec.clone()));
     engine.bus.tell(bus::Notice::Forget {
         key: w.number_key.clone(),
+        account: rec.module == ZohoModule::Accounts,
     });
     let link = rec.web_url.clone();
     let note = JobNote::Created {
