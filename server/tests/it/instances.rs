@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use crate::support;
 use crate::support::app::TestApp;
-use crate::support::flows::{connected, save_rules};
+use crate::support::flows::{connected, desk_post, save_rules};
 use crate::support::process::Process;
 
 /// One instance of the app as a process on the test app's database and key, behind the
@@ -355,4 +355,59 @@ async fn instances_share_zohos_requests_in_flight_and_a_gone_one_gives_its_share
     let later = now + INSTANCE_GONE_MS + 60_000;
     assert_eq!(app.engine.jobs.heartbeat(later).await.unwrap(), 1);
     assert_eq!(app.engine.jobs.job_slots(None), all);
+}
+
+/// What another instance's creation job says on the database's channel once it made a record
+/// for `number`; returns when this instance has heard it (its cached lookup is gone).
+async fn made_elsewhere(app: &TestApp, number: &str, account: bool) {
+    let key = app.engine.numbers().key(number);
+    let payload = json!({"t": "forget", "key": key, "account": account,
+                         "from": "helpdesk-elsewhere"});
+    sqlx::query("SELECT pg_notify('helpdesk', $1)")
+        .bind(payload.to_string())
+        .execute(app.engine.store.pool())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.engine.lookup.cache.get(&key).is_some() {
+        assert!(Instant::now() < deadline, "the notice was never heard");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_made_by_another_instance_is_looked_for_at_once_and_a_contact_costs_nothing() {
+    if without_postgres() {
+        return;
+    }
+    let app = connected().await;
+    let lists = || {
+        app.engine.metrics.get(
+            "helpdesk_zoho_requests_total",
+            &[("operation", "GET /accounts")],
+        )
+    };
+    // The org's accounts are read with a first unknown number, and a second is nobody too.
+    assert_eq!(app.engine.lookup_number("5503388").await.unwrap(), None);
+    assert_eq!(app.engine.lookup_number("5503389").await.unwrap(), None);
+    assert_eq!(lists(), 1);
+
+    // Another instance makes an account for the second number: this one reads the newest
+    // accounts at its next lookup, within the minute it would otherwise wait.
+    let (s, made) = desk_post(
+        &app,
+        "/accounts",
+        &json!({"accountName": "Made Elsewhere", "phone": "550-3389"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{made}");
+    made_elsewhere(&app, "5503389", true).await;
+    let found = app.engine.lookup_number("5503389").await.unwrap();
+    assert_eq!(found.map(|r| r.name).as_deref(), Some("Made Elsewhere"));
+    assert_eq!(lists(), 2);
+
+    // A contact made elsewhere (for the first number): forgotten, and no accounts read.
+    made_elsewhere(&app, "5503388", false).await;
+    assert_eq!(app.engine.lookup_number("5503388").await.unwrap(), None);
+    assert_eq!(lists(), 2);
 }
