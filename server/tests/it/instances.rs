@@ -411,3 +411,62 @@ async fn an_account_made_by_another_instance_is_looked_for_at_once_and_a_contact
     assert_eq!(app.engine.lookup_number("5503388").await.unwrap(), None);
     assert_eq!(lists(), 2);
 }
+
+/// The store's side of a takeover, on the suite's backend (PostgreSQL writes a job's end and
+/// its attempt in one statement, SQLite in one transaction): an attempt whose lease ran out and
+/// whose job another instance claimed writes nothing, not even its attempt; the owner's does.
+#[tokio::test]
+async fn an_attempt_whose_job_another_instance_took_over_writes_nothing() {
+    use app::engine::queue::{key, Job, JobResult};
+    use app::engine::store::jobs::{Finish, NewJob};
+    use app::model::JobState;
+    let app = TestApp::spawn().await;
+    let store = &app.engine.store;
+    let job = NewJob {
+        key: key::creation("+14155550134"),
+        job: Job::Create(app::engine::rules::CreateWork {
+            number: "+1 (415) 555-0134".into(),
+            number_key: "+14155550134".into(),
+            create_as: app::model::ZohoModule::Contacts,
+        }),
+        call_id: Some("takeover".into()),
+        waits_for: None,
+    };
+    assert!(store.enqueue(&job, 1_000).await.unwrap());
+    // One instance claims it with a lease until 2,000 and stalls past it; another takes over.
+    let first = store.claim_jobs(1_000, 2_000, 4).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(store.reap_jobs(2_500, false).await.unwrap(), 1);
+    let second = store.claim_jobs(2_500, 9_000, 4).await.unwrap();
+    assert_eq!(second[0].attempts, first[0].attempts + 1);
+    let done = |summary: &str| {
+        Finish::Done(Box::new(JobResult {
+            summary: summary.into(),
+            ..JobResult::default()
+        }))
+    };
+    let id = first[0].job_id;
+    let before = store.job_attempts(&[id]).await.unwrap();
+    let stale = done("stale");
+    let written = store.finish_job(id, first[0].attempts, 1_000, 3_000, &stale);
+    assert!(!written.await.unwrap());
+    let row = store.job_by_key(&job.key).await.unwrap().unwrap();
+    assert_eq!(row.state, JobState::Running);
+    assert_eq!(store.job_attempts(&[id]).await.unwrap(), before);
+    // The owner's end is written, with its attempt.
+    let mine = done("mine");
+    let written = store.finish_job(id, second[0].attempts, 2_500, 3_100, &mine);
+    assert!(written.await.unwrap());
+    let row = store.job_by_key(&job.key).await.unwrap().unwrap();
+    assert_eq!(
+        (row.state, row.result.unwrap().summary.as_str()),
+        (JobState::Done, "mine")
+    );
+    let after = store.job_attempts(&[id]).await.unwrap();
+    assert_eq!(after.len(), before.len() + 1);
+    let last = after.iter().max_by_key(|a| a.finished_ms).unwrap();
+    assert_eq!(
+        (last.finished_ms, last.detail.as_deref()),
+        (3_100, Some("mine"))
+    );
+}

@@ -8,6 +8,12 @@ use super::{DbRow, DbTx, Store, StoreError};
 use crate::engine::queue::{key, Job, JobResult};
 use crate::model::{AttemptOutcome, JobKind, JobState};
 
+/// A value bound to a statement whose values vary by case.
+enum Value {
+    Int(i64),
+    Text(String),
+}
+
 /// Work to enqueue. A second job with the same key is a no-op.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewJob {
@@ -198,6 +204,11 @@ impl Store {
     /// Records the end of an attempt, only if the job is still this attempt's: `running`, and
     /// not claimed again since (`attempts` counts the claims: an attempt whose lease ran out
     /// and whose job another instance took over cannot write over it). Whether it was.
+    ///
+    /// The job's new state and the attempt's record go together: on SQLite in one
+    /// transaction, on PostgreSQL in one statement (the attempt is inserted from the update's
+    /// `RETURNING`, so only when the update was this attempt's): one round trip instead of
+    /// four, and the database is another process there.
     pub async fn finish_job(
         &self,
         job_id: i64,
@@ -206,108 +217,121 @@ impl Store {
         now_ms: i64,
         finish: &Finish,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let (ours, outcome, detail) = match finish {
-            Finish::Done(result) => {
-                let n = sqlx::query(
-                    "UPDATE job SET state = 'done', result = $2, uncertain = 0, lease_until_ms = NULL,
-                        last_error = NULL, updated_ms = $3 WHERE job_id = $1 AND state = 'running' AND attempts = $4",
-                )
-                .bind(job_id)
-                .bind(serde_json::to_string(result).map_err(json_err)?)
-                .bind(now_ms)
-                .bind(attempt)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                (n == 1, AttemptOutcome::Done, Some(result.summary.clone()))
-            }
-            Finish::Retry {
-                at_ms,
-                uncertain,
-                error,
-            } => {
-                let n = sqlx::query(
-                    "UPDATE job SET state = 'queued', run_after_ms = $2, uncertain = CASE WHEN $3 = 1 THEN 1 ELSE uncertain END,
-                        lease_until_ms = NULL, last_error = $4, updated_ms = $5
-                     WHERE job_id = $1 AND state = 'running' AND attempts = $6",
-                )
-                .bind(job_id)
-                .bind(at_ms)
-                .bind(*uncertain as i64)
-                .bind(error)
-                .bind(now_ms)
-                .bind(attempt)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                (
-                    n == 1,
+        use sqlx::any::AnyArguments;
+        use sqlx::query::Query;
+        // The update of each outcome with its values after `$1` (the job) and the attempt
+        // (`$2`), what the attempt records, and its detail.
+        let (update, values, outcome, detail): (&str, Vec<Value>, AttemptOutcome, Option<String>) =
+            match finish {
+                Finish::Done(result) => (
+                    "UPDATE job SET state = 'done', result = $3, uncertain = 0, lease_until_ms = NULL,
+                        last_error = NULL, updated_ms = $4 WHERE job_id = $1 AND state = 'running' AND attempts = $2",
+                    vec![
+                        Value::Text(serde_json::to_string(result).map_err(json_err)?),
+                        Value::Int(now_ms),
+                    ],
+                    AttemptOutcome::Done,
+                    Some(result.summary.clone()),
+                ),
+                Finish::Retry {
+                    at_ms,
+                    uncertain,
+                    error,
+                } => (
+                    "UPDATE job SET state = 'queued', run_after_ms = $3, uncertain = CASE WHEN $4 = 1 THEN 1 ELSE uncertain END,
+                        lease_until_ms = NULL, last_error = $5, updated_ms = $6
+                     WHERE job_id = $1 AND state = 'running' AND attempts = $2",
+                    vec![
+                        Value::Int(*at_ms),
+                        Value::Int(*uncertain as i64),
+                        Value::Text(error.clone()),
+                        Value::Int(now_ms),
+                    ],
                     if *uncertain {
                         AttemptOutcome::Uncertain
                     } else {
                         AttemptOutcome::Retry
                     },
                     Some(error.clone()),
-                )
-            }
-            Finish::Failed(why) => {
-                let n = sqlx::query(
+                ),
+                Finish::Failed(why) => (
                     "UPDATE job SET state = 'failed', result = NULL, lease_until_ms = NULL,
-                        last_error = $2, updated_ms = $3 WHERE job_id = $1 AND state = 'running' AND attempts = $4",
-                )
-                .bind(job_id)
-                .bind(why)
-                .bind(now_ms)
-                .bind(attempt)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                (n == 1, AttemptOutcome::Failed, Some(why.clone()))
-            }
-            Finish::Wait { for_key, detail } => {
-                let n = sqlx::query(
-                    "UPDATE job SET state = 'queued', waits_for = $2, attempts = attempts - 1,
-                        lease_until_ms = NULL, updated_ms = $3 WHERE job_id = $1 AND state = 'running' AND attempts = $4",
-                )
-                .bind(job_id)
-                .bind(for_key)
-                .bind(now_ms)
-                .bind(attempt)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                (n == 1, AttemptOutcome::Waiting, Some(detail.clone()))
-            }
-            Finish::Paused(why) => {
-                let n = sqlx::query(
+                        last_error = $3, updated_ms = $4 WHERE job_id = $1 AND state = 'running' AND attempts = $2",
+                    vec![Value::Text(why.clone()), Value::Int(now_ms)],
+                    AttemptOutcome::Failed,
+                    Some(why.clone()),
+                ),
+                Finish::Wait { for_key, detail } => (
+                    "UPDATE job SET state = 'queued', waits_for = $3, attempts = attempts - 1,
+                        lease_until_ms = NULL, updated_ms = $4 WHERE job_id = $1 AND state = 'running' AND attempts = $2",
+                    vec![Value::Text(for_key.clone()), Value::Int(now_ms)],
+                    AttemptOutcome::Waiting,
+                    Some(detail.clone()),
+                ),
+                Finish::Paused(why) => (
                     "UPDATE job SET state = 'queued', attempts = attempts - 1, lease_until_ms = NULL,
-                        run_after_ms = $2 + 5000, updated_ms = $2 WHERE job_id = $1 AND state = 'running' AND attempts = $3",
-                )
-                .bind(job_id)
-                .bind(now_ms)
-                .bind(attempt)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                (n == 1, AttemptOutcome::Paused, Some(why.clone()))
+                        run_after_ms = $3 + 5000, updated_ms = $3 WHERE job_id = $1 AND state = 'running' AND attempts = $2",
+                    vec![Value::Int(now_ms)],
+                    AttemptOutcome::Paused,
+                    Some(why.clone()),
+                ),
+            };
+        fn with_values<'q>(
+            mut q: Query<'q, sqlx::Any, AnyArguments<'q>>,
+            values: &'q [Value],
+        ) -> Query<'q, sqlx::Any, AnyArguments<'q>> {
+            for v in values {
+                q = match v {
+                    Value::Int(i) => q.bind(*i),
+                    Value::Text(t) => q.bind(t.as_str()),
+                };
             }
-        };
-        if !ours {
-            // Another instance took the job over (its lease ran out): its outcome is theirs.
-            return Ok(false);
+            q
         }
-        record_attempt(
-            &mut tx,
-            job_id,
-            started_ms,
-            now_ms,
-            outcome,
-            detail.as_deref(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        match self.dialect {
+            super::Dialect::Postgres => {
+                let n = 2 + values.len();
+                let sql = format!(
+                    "WITH ended AS ({update} RETURNING job_id)
+                     INSERT INTO job_attempt (job_id, started_ms, finished_ms, outcome, detail)
+                     SELECT job_id, ${}, ${}, ${}, ${} FROM ended",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4
+                );
+                let q = with_values(sqlx::query(&sql).bind(job_id).bind(attempt), &values)
+                    .bind(started_ms)
+                    .bind(now_ms)
+                    .bind(outcome.as_str())
+                    .bind(detail.as_deref());
+                // Another instance took the job over (its lease ran out): nothing inserted,
+                // its outcome is theirs.
+                Ok(q.execute(&self.pool).await?.rows_affected() == 1)
+            }
+            super::Dialect::Sqlite => {
+                let mut tx = self.pool.begin().await?;
+                let n = with_values(sqlx::query(update).bind(job_id).bind(attempt), &values)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n != 1 {
+                    // Another instance took the job over: its outcome is theirs.
+                    return Ok(false);
+                }
+                record_attempt(
+                    &mut tx,
+                    job_id,
+                    started_ms,
+                    now_ms,
+                    outcome,
+                    detail.as_deref(),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+        }
     }
 
     /// Extends a running attempt's lease to `until_ms` (never shortens it), only while the job
