@@ -39,7 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <AutoReload options=options.clone()/>
-                <script nonce=leptos::nonce::use_nonce() inner_html=EARLY_SUBMITS></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=EARLY_ACTIONS></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -58,7 +58,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// the WASM and go as they are. Buttons that are not a form's submit (Import, the simulator's
 /// scenarios, Edit, Delete…) have no handler before then: their clicks are held the same way
 /// and clicked again, in the order they came, once the handlers are there.
-const EARLY_SUBMITS: &str = "(function(){var d=document.documentElement,q=[];\
+const EARLY_ACTIONS: &str = "(function(){var d=document.documentElement,q=[];\
 function hold(e,el,run){e.preventDefault();e.stopPropagation();el.setAttribute('aria-busy','true');\
 if(!q.some(function(h){return h[0]===el}))q.push([el,run])}\
 addEventListener('submit',function(e){var f=e.target;\

@@ -59,11 +59,13 @@ fn text<'v>(v: &'v Value, k: &str) -> Option<&'v str> {
 struct Held {
     /// The org they belong to.
     org: String,
-    /// Account id → (its number as typed, the record).
-    by_id: HashMap<String, (String, ZohoRecord)>,
+    /// Account id → the record (its `phone` as typed).
+    by_id: HashMap<String, ZohoRecord>,
     /// Last four digits → account ids.
     by_tail: HashMap<String, Vec<String>>,
-    /// The newest `createdTime` read (RFC 3339 in one format: compared as text).
+    /// The newest `createdTime` a list read (RFC 3339 in one format: compared as text); an
+    /// account read alone does not move it, so the check for new ones reads back to where
+    /// the last list stopped.
     newest: String,
     /// When the whole list was read, and when the newest page last was.
     loaded: Instant,
@@ -83,38 +85,34 @@ impl Held {
     }
 
     /// Files an account from a list, get or create answer (replacing what was held for its
-    /// id); one without a number is only counted for [`Self::newest`].
+    /// id); one without a number is not held.
     fn file(&mut self, v: &Value) {
-        if let Some(created) = text(v, "createdTime") {
-            if created > self.newest.as_str() {
-                self.newest = created.to_string();
-            }
-        }
         let Some(rec) = ZohoRecord::from_account(v) else {
             return;
         };
         self.drop_id(&rec.id);
-        let Some(number) = rec.phone.clone() else {
-            return;
-        };
-        let Some(t) = tail(&number) else {
+        let Some(t) = rec.phone.as_deref().and_then(tail) else {
             return;
         };
         self.by_tail.entry(t).or_default().push(rec.id.clone());
-        self.by_id.insert(rec.id.clone(), (number, rec));
+        self.by_id.insert(rec.id.clone(), rec);
     }
 
-    /// Files an account read alone (made or read again): the check for new ones still reads
-    /// back to where the last one stopped.
-    fn file_alone(&mut self, v: &Value) {
-        let newest = std::mem::take(&mut self.newest);
-        self.file(v);
-        self.newest = newest;
+    /// Files the accounts of a list read, and moves [`Self::newest`] on.
+    fn file_listed(&mut self, items: &[Value]) {
+        for v in items {
+            if let Some(created) = text(v, "createdTime") {
+                if created > self.newest.as_str() {
+                    self.newest = created.to_string();
+                }
+            }
+            self.file(v);
+        }
     }
 
     fn drop_id(&mut self, id: &str) {
-        if let Some((number, _)) = self.by_id.remove(id) {
-            if let Some(t) = tail(&number) {
+        if let Some(rec) = self.by_id.remove(id) {
+            if let Some(t) = rec.phone.as_deref().and_then(tail) {
                 if let Some(ids) = self.by_tail.get_mut(&t) {
                     ids.retain(|i| i != id);
                     if ids.is_empty() {
@@ -135,8 +133,12 @@ impl Held {
             .into_iter()
             .flatten()
             .filter_map(|id| self.by_id.get(id))
-            .filter(|(number, _)| policy.matches_stored(caller, number))
-            .map(|(_, rec)| rec.clone())
+            .filter(|rec| {
+                rec.phone
+                    .as_deref()
+                    .is_some_and(|n| policy.matches_stored(caller, n))
+            })
+            .cloned()
             .collect()
     }
 }
@@ -183,7 +185,7 @@ impl AccountIndex {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let State::Held(h) = &mut st.1 {
             if h.org == org {
-                h.file_alone(account);
+                h.file(account);
             }
         }
     }
@@ -233,7 +235,7 @@ impl AccountIndex {
             let State::Held(h) = &mut st.1 else { break };
             match now {
                 Some(v) if !gone => {
-                    h.file_alone(&v);
+                    h.file(&v);
                     let still = text(&v, "phone").is_some_and(|n| policy.matches_stored(caller, n));
                     if let Some(r) = still.then(|| ZohoRecord::from_account(&v)).flatten() {
                         found.push(r);
@@ -282,95 +284,61 @@ impl AccountIndex {
         let _reader = self.reading.lock().await;
         let now = Instant::now();
         let generation = self.state.lock().unwrap_or_else(|p| p.into_inner()).0;
-        match quick(now) {
-            Due::Nothing => Ok(()),
-            Due::Whole => {
-                let read = match read_all(desk, org, now).await {
-                    Err(e) if refused(&e) => {
-                        tracing::warn!(
-                            error = %e,
-                            "Zoho refused the accounts list: accounts are searched instead"
-                        );
-                        State::Searched {
-                            org: org.to_string(),
-                            since: now,
-                        }
-                    }
-                    other => other?,
-                };
-                let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                if st.0 == generation {
-                    if let State::Held(h) = &read {
-                        tracing::info!(
-                            accounts = h.by_id.len(),
-                            "the org's accounts with a number are held for lookups"
-                        );
-                    }
-                    st.1 = read;
-                    self.recheck.store(false, Ordering::Relaxed);
-                }
-                Ok(())
-            }
+        let read = match quick(now) {
+            Due::Nothing => return Ok(()),
+            Due::Whole => read_all(desk, org, now).await.map(Read::Whole),
             Due::New(newest) => {
                 self.recheck.store(false, Ordering::Relaxed);
-                // Read back to a minute before the newest account held: lists are not sorted
-                // to the millisecond everywhere (the sandbox sorts by the second), and what is
-                // read again is only filed again.
-                let horizon = time::OffsetDateTime::parse(&newest, &Rfc3339)
-                    .map(|t| t - time::Duration::seconds(SLACK_SECS))
-                    .ok();
-                let older = |v: &Value| {
-                    let created = text(v, "createdTime")
-                        .and_then(|c| time::OffsetDateTime::parse(c, &Rfc3339).ok());
-                    matches!((created, horizon), (Some(c), Some(h)) if c < h)
-                };
-                let mut new = Vec::new();
-                let mut complete = false;
-                for page in 0..10 {
-                    let items = match desk
-                        .accounts_page("-createdTime", 1 + page * PAGE, PAGE)
-                        .await
-                    {
-                        Err(e) if refused(&e) => {
-                            // As for the whole list: searched until the next full read.
-                            tracing::warn!(
-                                error = %e,
-                                "Zoho refused the accounts list: accounts are searched instead"
-                            );
-                            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                            if st.0 == generation {
-                                st.1 = State::Searched {
-                                    org: org.to_string(),
-                                    since: now,
-                                };
-                            }
-                            return Ok(());
-                        }
-                        other => other?,
-                    };
-                    let short = items.len() < PAGE;
-                    let reached = items.iter().any(older);
-                    new.extend(items.into_iter().filter(|v| !older(v)));
-                    if short || reached {
-                        complete = true;
-                        break;
-                    }
+                read_new(desk, &newest).await.map(Read::New)
+            }
+        };
+        let read = match read {
+            Err(e) if refused(&e) => {
+                tracing::warn!(
+                    error = %e,
+                    "Zoho refused the accounts list: accounts are searched instead"
+                );
+                Read::Whole(State::Searched {
+                    org: org.to_string(),
+                    since: now,
+                })
+            }
+            other => other?,
+        };
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.0 != generation {
+            // Let go meanwhile: what was read is not put back.
+            return Ok(());
+        }
+        match read {
+            Read::Whole(state) => {
+                if let State::Held(h) = &state {
+                    tracing::info!(
+                        accounts = h.by_id.len(),
+                        "the org's accounts with a number are held for lookups"
+                    );
                 }
-                let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                if st.0 != generation {
-                    return Ok(());
-                }
-                if !complete {
-                    // More than ten pages made since: the whole list is read next time.
-                    st.1 = State::Empty;
-                } else if let State::Held(h) = &mut st.1 {
+                st.1 = state;
+                self.recheck.store(false, Ordering::Relaxed);
+            }
+            // More than ten pages made since: the whole list is read next time.
+            Read::New(None) => st.1 = State::Empty,
+            Read::New(Some(items)) => {
+                if let State::Held(h) = &mut st.1 {
                     h.checked = now;
-                    new.iter().for_each(|v| h.file(v));
+                    h.file_listed(&items);
                 }
-                Ok(())
             }
         }
+        Ok(())
     }
+}
+
+/// What a reader brought: the whole list's state, or the accounts created since the last
+/// check (`None`: more than ten pages of them).
+enum Read {
+    Whole(State),
+    New(Option<Vec<Value>>),
 }
 
 /// Whether Zoho turned the list request itself down (a 4xx other than an expired token or
@@ -387,7 +355,7 @@ async fn read_all(desk: &Desk<'_>, org: &str, now: Instant) -> Result<State, Eng
     loop {
         let items = desk.accounts_page("createdTime", 1 + read, PAGE).await?;
         read += items.len();
-        items.iter().for_each(|v| held.file(v));
+        held.file_listed(&items);
         if items.len() < PAGE {
             return Ok(State::Held(held));
         }
@@ -402,6 +370,33 @@ async fn read_all(desk: &Desk<'_>, org: &str, now: Instant) -> Result<State, Eng
             });
         }
     }
+}
+
+/// The accounts created since `newest` (newest first), read back to a minute before it:
+/// lists are not sorted to the millisecond everywhere (the sandbox sorts by the second), and
+/// what is read again is only filed again. `None` past ten pages.
+async fn read_new(desk: &Desk<'_>, newest: &str) -> Result<Option<Vec<Value>>, EngineError> {
+    let horizon = time::OffsetDateTime::parse(newest, &Rfc3339)
+        .map(|t| t - time::Duration::seconds(SLACK_SECS))
+        .ok();
+    let older = |v: &Value| {
+        let created =
+            text(v, "createdTime").and_then(|c| time::OffsetDateTime::parse(c, &Rfc3339).ok());
+        matches!((created, horizon), (Some(c), Some(h)) if c < h)
+    };
+    let mut new = Vec::new();
+    for page in 0..10 {
+        let items = desk
+            .accounts_page("-createdTime", 1 + page * PAGE, PAGE)
+            .await?;
+        let short = items.len() < PAGE;
+        let reached = items.iter().any(older);
+        new.extend(items.into_iter().filter(|v| !older(v)));
+        if short || reached {
+            return Ok(Some(new));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -420,17 +415,11 @@ mod tests {
             default_country: Some(crate::engine::numbers::Country::US),
         };
         let mut h = Held::new("1", Instant::now());
-        h.file(&account(
-            "a",
-            Some("+1 (415) 555-0134"),
-            "2026-12-01T10:00:00.000Z",
-        ));
-        h.file(&account(
-            "b",
-            Some("212-555-0134"),
-            "2026-12-01T11:00:00.000Z",
-        ));
-        h.file(&account("c", None, "2026-12-01T12:00:00.000Z"));
+        h.file_listed(&[
+            account("a", Some("+1 (415) 555-0134"), "2026-12-01T10:00:00.000Z"),
+            account("b", Some("212-555-0134"), "2026-12-01T11:00:00.000Z"),
+            account("c", None, "2026-12-01T12:00:00.000Z"),
+        ]);
         assert_eq!(h.newest, "2026-12-01T12:00:00.000Z");
         let ids = |caller: &str| -> Vec<String> {
             h.matching(us, caller).into_iter().map(|r| r.id).collect()

@@ -4,9 +4,8 @@
 //! Zoho stores phone numbers as free text and does not normalise them (zoho-desk-api.md §6), so
 //! one lookup asks for every form the number may be stored in, as one OR search
 //! (`phone=a,b,*c`), then `mobile`, then the org's accounts (held in memory, see
-//! [`super::accounts`]). Hits and misses are cached by the number's
-//! canonical key (positive answers for 10 minutes, negative for one); a record we create is put
-//! in the cache at once.
+//! [`super::accounts`]). Hits and misses are cached by the number's canonical key (positive
+//! answers for 10 minutes, negative for one); a record we create is put in the cache at once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -276,10 +275,10 @@ impl Lookup {
     /// the number's forms (a four-digit wildcard finds it however it was typed), every page of
     /// hits read, and only the hits whose number is the caller's kept; their `mobile` the same
     /// way only when no contact has the number as its `phone` (so a known caller costs one
-    /// request, and a contact's business number wins over another's mobile). Accounts, when no contact has it:
-    /// from the org's accounts held in memory ([`AccountIndex`]: no request when they are
-    /// current), or, for an org with too many to hold, a full-text search for each exact form
-    /// (Zoho has no phone search for accounts).
+    /// request, and a contact's business number wins over another's mobile). Accounts, when
+    /// no contact has it: from the org's accounts held in memory ([`AccountIndex`]: no request
+    /// when they are current), or, for an org with too many to hold, a full-text search for
+    /// each exact form (Zoho has no phone search for accounts).
     /// Several records with the number: see [`choose`]. Feature codes (`*`, `#`) match
     /// nobody.
     pub(crate) async fn search_number(
@@ -322,10 +321,10 @@ impl Lookup {
                 .accounts
                 .matching(&desk, &ctx.org_id, policy, raw)
                 .await?;
-            match held {
-                Some(accounts) => found = accounts,
-                None => found = search_accounts(&desk, policy, raw, &forms).await?,
-            }
+            found = match held {
+                Some(accounts) => accounts,
+                None => search_accounts(&desk, policy, raw, &forms).await?,
+            };
         }
         let chosen = choose(found);
         if let Some(r) = chosen.as_ref().filter(|r| r.others > 0) {

@@ -9,9 +9,23 @@ use crate::engine::queue::{key, Job, JobResult};
 use crate::model::{AttemptOutcome, JobKind, JobState};
 
 /// A value bound to a statement whose values vary by case.
-enum Value {
+enum Param {
     Int(i64),
     Text(String),
+}
+
+/// Binds `params` after what `q` has bound.
+fn with_params<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    params: &'q [Param],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for p in params {
+        q = match p {
+            Param::Int(i) => q.bind(*i),
+            Param::Text(t) => q.bind(t.as_str()),
+        };
+    }
+    q
 }
 
 /// Work to enqueue. A second job with the same key is a no-op.
@@ -217,18 +231,16 @@ impl Store {
         now_ms: i64,
         finish: &Finish,
     ) -> Result<bool, StoreError> {
-        use sqlx::any::AnyArguments;
-        use sqlx::query::Query;
         // The update of each outcome with its values after `$1` (the job) and the attempt
         // (`$2`), what the attempt records, and its detail.
-        let (update, values, outcome, detail): (&str, Vec<Value>, AttemptOutcome, Option<String>) =
+        let (update, params, outcome, detail): (&str, Vec<Param>, AttemptOutcome, Option<String>) =
             match finish {
                 Finish::Done(result) => (
                     "UPDATE job SET state = 'done', result = $3, uncertain = 0, lease_until_ms = NULL,
                         last_error = NULL, updated_ms = $4 WHERE job_id = $1 AND state = 'running' AND attempts = $2",
                     vec![
-                        Value::Text(serde_json::to_string(result).map_err(json_err)?),
-                        Value::Int(now_ms),
+                        Param::Text(serde_json::to_string(result).map_err(json_err)?),
+                        Param::Int(now_ms),
                     ],
                     AttemptOutcome::Done,
                     Some(result.summary.clone()),
@@ -242,10 +254,10 @@ impl Store {
                         lease_until_ms = NULL, last_error = $5, updated_ms = $6
                      WHERE job_id = $1 AND state = 'running' AND attempts = $2",
                     vec![
-                        Value::Int(*at_ms),
-                        Value::Int(*uncertain as i64),
-                        Value::Text(error.clone()),
-                        Value::Int(now_ms),
+                        Param::Int(*at_ms),
+                        Param::Int(*uncertain as i64),
+                        Param::Text(error.clone()),
+                        Param::Int(now_ms),
                     ],
                     if *uncertain {
                         AttemptOutcome::Uncertain
@@ -257,40 +269,28 @@ impl Store {
                 Finish::Failed(why) => (
                     "UPDATE job SET state = 'failed', result = NULL, lease_until_ms = NULL,
                         last_error = $3, updated_ms = $4 WHERE job_id = $1 AND state = 'running' AND attempts = $2",
-                    vec![Value::Text(why.clone()), Value::Int(now_ms)],
+                    vec![Param::Text(why.clone()), Param::Int(now_ms)],
                     AttemptOutcome::Failed,
                     Some(why.clone()),
                 ),
                 Finish::Wait { for_key, detail } => (
                     "UPDATE job SET state = 'queued', waits_for = $3, attempts = attempts - 1,
                         lease_until_ms = NULL, updated_ms = $4 WHERE job_id = $1 AND state = 'running' AND attempts = $2",
-                    vec![Value::Text(for_key.clone()), Value::Int(now_ms)],
+                    vec![Param::Text(for_key.clone()), Param::Int(now_ms)],
                     AttemptOutcome::Waiting,
                     Some(detail.clone()),
                 ),
                 Finish::Paused(why) => (
                     "UPDATE job SET state = 'queued', attempts = attempts - 1, lease_until_ms = NULL,
                         run_after_ms = $3 + 5000, updated_ms = $3 WHERE job_id = $1 AND state = 'running' AND attempts = $2",
-                    vec![Value::Int(now_ms)],
+                    vec![Param::Int(now_ms)],
                     AttemptOutcome::Paused,
                     Some(why.clone()),
                 ),
             };
-        fn with_values<'q>(
-            mut q: Query<'q, sqlx::Any, AnyArguments<'q>>,
-            values: &'q [Value],
-        ) -> Query<'q, sqlx::Any, AnyArguments<'q>> {
-            for v in values {
-                q = match v {
-                    Value::Int(i) => q.bind(*i),
-                    Value::Text(t) => q.bind(t.as_str()),
-                };
-            }
-            q
-        }
         match self.dialect {
             super::Dialect::Postgres => {
-                let n = 2 + values.len();
+                let n = 2 + params.len();
                 let sql = format!(
                     "WITH ended AS ({update} RETURNING job_id)
                      INSERT INTO job_attempt (job_id, started_ms, finished_ms, outcome, detail)
@@ -300,7 +300,7 @@ impl Store {
                     n + 3,
                     n + 4
                 );
-                let q = with_values(sqlx::query(&sql).bind(job_id).bind(attempt), &values)
+                let q = with_params(sqlx::query(&sql).bind(job_id).bind(attempt), &params)
                     .bind(started_ms)
                     .bind(now_ms)
                     .bind(outcome.as_str())
@@ -311,7 +311,7 @@ impl Store {
             }
             super::Dialect::Sqlite => {
                 let mut tx = self.pool.begin().await?;
-                let n = with_values(sqlx::query(update).bind(job_id).bind(attempt), &values)
+                let n = with_params(sqlx::query(update).bind(job_id).bind(attempt), &params)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
