@@ -46,6 +46,9 @@ pub(crate) struct DeskCtx {
 struct RowCache {
     row: Option<Option<Arc<ConnectionRow>>>,
     generation: u64,
+    /// The org's edition as read from that very row's org list (`orgs_json`), so that a job's
+    /// [`DeskCtx`] does not parse the list again while the row is unchanged.
+    edition: Option<(Arc<ConnectionRow>, Option<String>)>,
 }
 
 pub struct ZohoConnection {
@@ -863,12 +866,7 @@ impl ZohoConnection {
         let row = self.cached_row().await?.ok_or(EngineError::NotConfigured)?;
         match (Status::parse(&row.status), row.org_id.clone()) {
             (Status::Connected, Some(org_id)) => {
-                let edition = row
-                    .orgs_json
-                    .as_deref()
-                    .and_then(|j| serde_json::from_str::<Vec<desk::Organization>>(j).ok())
-                    .and_then(|orgs| orgs.into_iter().find(|o| o.id == org_id))
-                    .and_then(|o| o.edition);
+                let edition = self.edition_of(&row, &org_id);
                 Ok(DeskCtx {
                     desk_url: row.desk_url.clone(),
                     org_id,
@@ -882,6 +880,27 @@ impl ZohoConnection {
 }
 
 impl ZohoConnection {
+    /// The chosen org's edition in `row`'s org list, parsed once per row held.
+    fn edition_of(&self, row: &Arc<ConnectionRow>, org_id: &str) -> Option<String> {
+        {
+            let cache = self.row.read().unwrap_or_else(|p| p.into_inner());
+            if let Some((held, edition)) = &cache.edition {
+                if Arc::ptr_eq(held, row) {
+                    return edition.clone();
+                }
+            }
+        }
+        let edition = row
+            .orgs_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str::<Vec<desk::Organization>>(j).ok())
+            .and_then(|orgs| orgs.into_iter().find(|o| o.id == org_id))
+            .and_then(|o| o.edition);
+        let mut cache = self.row.write().unwrap_or_else(|p| p.into_inner());
+        cache.edition = Some((row.clone(), edition.clone()));
+        edition
+    }
+
     /// The department for tickets and call activities: the chosen one, else the org's default.
     pub(crate) async fn department(
         &self,
