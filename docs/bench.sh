@@ -27,5 +27,5 @@ echo; echo "== Zoho lookup requests per call on issue 17's reference mix (1,000 
 MIX=reference CALLS=1000 bash docs/bench-calls.sh | grep -E '^reference mix|^nothing|^MISMATCH'
 echo; echo "== pages: server-rendering, memory, weight"
 bash docs/bench-site.sh
-echo; echo "== screen pop: the PBX's ringing event to the agent's live connection, and to the new tab (Chromium)"
+echo; echo "== screen pop: the PBX's ringing event to the agent's live connection, to the agent's page, to its window.open and to the new tab (Chromium)"
 (cd end2end && npx playwright test --config bench/pop.config.ts 2>&1 | grep -E '^screen pop|passed|failed')
