@@ -12,6 +12,7 @@ mod policy;
 
 pub use policy::*;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -27,7 +28,7 @@ use super::lookup::ZohoRecord;
 use super::metrics::Metrics;
 use super::queue::{key, Job, JobResult};
 use super::rules::{self, CallWork, CreateWork};
-use super::store::jobs::{ClaimedJob, Finish, JobRow, NewJob};
+use super::store::jobs::{ClaimedJob, Finish, NewJob};
 use super::store::{Dialect, Store};
 use super::zoho::api::{Desk, NewAccount, NewCall, NewContact, NewTicket};
 use super::zoho::connection::DeskCtx;
@@ -58,9 +59,25 @@ pub struct Jobs {
     wake: Arc<tokio::sync::Notify>,
     /// Instances alive on this database, this one included (its last heartbeat's count).
     instances: AtomicI64,
+    /// Results of jobs seen done, by key: a done job is final (only failed ones are retried),
+    /// so the job that needs one (a ticket, its caller's lookup) reads it here rather than
+    /// from the store. Emptied when [`DONE_HELD`] are held.
+    done: std::sync::Mutex<HashMap<String, Arc<JobResult>>>,
     /// Test hook: the job kind whose next outcome is "lost".
     #[cfg(feature = "test-hooks")]
     crash_point: std::sync::Mutex<Option<JobKind>>,
+}
+
+/// How many done jobs' results [`Jobs`] holds before it lets them all go (a few calls' worth
+/// of seconds at full load; a later job of an older call reads the store).
+const DONE_HELD: usize = 8192;
+
+/// What a job reads of one it depends on (its caller's lookup, the call's ticket).
+#[derive(Clone, Debug)]
+struct Prior {
+    state: JobState,
+    result: Option<Arc<JobResult>>,
+    last_error: Option<String>,
 }
 
 impl Jobs {
@@ -76,9 +93,48 @@ impl Jobs {
             lease_ms,
             wake,
             instances: AtomicI64::new(1),
+            done: Default::default(),
             #[cfg(feature = "test-hooks")]
             crash_point: Default::default(),
         }
+    }
+
+    fn hold_done(&self, key: &str, result: Arc<JobResult>) {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        if done.len() >= DONE_HELD {
+            done.clear();
+        }
+        done.insert(key.to_string(), result);
+    }
+
+    /// The job of `key` as a job that depends on it needs it: from the results held, else
+    /// from the store (and held when done).
+    async fn prior(&self, key: &str) -> Result<Option<Prior>, EngineError> {
+        let held = self
+            .done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned();
+        if let Some(result) = held {
+            return Ok(Some(Prior {
+                state: JobState::Done,
+                result: Some(result),
+                last_error: None,
+            }));
+        }
+        let Some(row) = self.store.job_by_key(key).await? else {
+            return Ok(None);
+        };
+        let result = row.result.map(Arc::new);
+        if let (JobState::Done, Some(r)) = (row.state, &result) {
+            self.hold_done(key, r.clone());
+        }
+        Ok(Some(Prior {
+            state: row.state,
+            result,
+            last_error: row.last_error,
+        }))
     }
 
     /// Wakes the worker (new work; another instance made some).
@@ -271,6 +327,8 @@ impl Jobs {
             .await?
         {
             tracing::warn!("the job was taken over before this attempt ended (its lease ran out)");
+        } else if let Finish::Done(result) = finish {
+            self.hold_done(&job.key, Arc::new(*result));
         }
         Ok(())
     }
@@ -345,16 +403,13 @@ async fn contact(engine: &Engine, w: &CallWork, now: i64) -> Result<Step, Engine
     if let (Some(rec), Some(_)) = (&record, w.create_as) {
         // Found: perhaps the record a creation for this number just made (for this call or
         // one ringing at the same time).
-        let creation = engine
-            .store
-            .job_by_key(&key::creation(&w.number_key))
-            .await?;
+        let creation = engine.jobs.prior(&key::creation(&w.number_key)).await?;
         created = record_of(creation.as_ref()).is_some_and(|r| r.id == rec.id);
     }
     if record.is_none() {
         if let Some(module) = w.create_as {
             let key = key::creation(&w.number_key);
-            match engine.store.job_by_key(&key).await? {
+            match engine.jobs.prior(&key).await? {
                 None => {
                     let work = CreateWork {
                         number: w.number.clone(),
@@ -526,8 +581,8 @@ async fn ticket(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Step,
         return Ok(done(JobKind::Ticket, JobNote::NotEnded));
     };
     let contact = engine
-        .store
-        .job_by_key(&key::call(&w.call_id, JobKind::Contact))
+        .jobs
+        .prior(&key::call(&w.call_id, JobKind::Contact))
         .await?;
     prerequisite_ok(contact.as_ref())?;
     let rec = record_of(contact.as_ref());
@@ -640,8 +695,8 @@ async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Ste
         return Ok(done(JobKind::CallLog, note));
     }
     let contact = engine
-        .store
-        .job_by_key(&key::call(&w.call_id, JobKind::Contact))
+        .jobs
+        .prior(&key::call(&w.call_id, JobKind::Contact))
         .await?;
     prerequisite_ok(contact.as_ref())?;
     let rec = match record_of(contact.as_ref()) {
@@ -661,11 +716,11 @@ async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Ste
         Some(r) => r,
     };
     let ticket_id = engine
-        .store
-        .job_by_key(&key::call(&w.call_id, JobKind::Ticket))
+        .jobs
+        .prior(&key::call(&w.call_id, JobKind::Ticket))
         .await?
         .and_then(|j| j.result)
-        .and_then(|r| r.ticket_id)
+        .and_then(|r| r.ticket_id.clone())
         .filter(|id| !id.is_empty());
     let subject = rules::ticket_subject(w, o.call_type);
     let start = rules::zoho_time(o.started_ms);
@@ -734,7 +789,7 @@ async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Ste
 
 /// A ticket or call activity cannot go on when the lookup of its caller failed: it fails too
 /// (retrying the lookup by hand queues it again).
-fn prerequisite_ok(contact: Option<&JobRow>) -> Result<(), EngineError> {
+fn prerequisite_ok(contact: Option<&Prior>) -> Result<(), EngineError> {
     match contact {
         Some(j) if matches!(j.state, JobState::Failed | JobState::Cancelled) => {
             Err(EngineError::Job(format!(
@@ -854,7 +909,105 @@ fn is_license_limited(e: &EngineError) -> bool {
 }
 
 /// The caller's record a finished contact or creation job found or made.
-fn record_of(job: Option<&JobRow>) -> Option<ZohoRecord> {
+fn record_of(job: Option<&Prior>) -> Option<ZohoRecord> {
     job.and_then(|j| j.result.as_ref())
         .and_then(|r| r.record.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn jobs_on_a_new_store() -> (Jobs, Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "helpdesk-jobs-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let store = Store::connect(&format!("sqlite://{}/h.db", dir.display()))
+            .await
+            .unwrap();
+        let jobs = Jobs::new(
+            store.clone(),
+            Arc::new(Metrics::default()),
+            LEASE_MS,
+            Default::default(),
+        );
+        (jobs, store, dir)
+    }
+
+    fn creation(number_key: &str) -> NewJob {
+        NewJob {
+            key: key::creation(number_key),
+            job: Job::Create(CreateWork {
+                number: number_key.into(),
+                number_key: number_key.into(),
+                create_as: ZohoModule::Contacts,
+            }),
+            call_id: None,
+            waits_for: None,
+        }
+    }
+
+    fn result(summary: &str) -> JobResult {
+        JobResult {
+            summary: summary.into(),
+            ..JobResult::new(JobKind::Create, JobNote::NotEnded)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_prior_job_is_held_once_done_and_read_from_the_store_until_then() {
+        let (jobs, store, dir) = jobs_on_a_new_store().await;
+        let job = creation("4155550134");
+        assert!(
+            jobs.prior(&job.key).await.unwrap().is_none(),
+            "no such job yet"
+        );
+
+        // Failed: read from the store each time, never held.
+        store.enqueue(&job, 1).await.unwrap();
+        let claimed = store.claim_jobs(1, 1 + LEASE_MS, 10).await.unwrap();
+        let id = claimed[0].job_id;
+        let failed = Finish::Failed("Zoho said no".into());
+        assert!(store.finish_job(id, 1, 1, 2, &failed).await.unwrap());
+        let p = jobs.prior(&job.key).await.unwrap().unwrap();
+        assert_eq!(
+            (p.state, p.last_error.as_deref()),
+            (JobState::Failed, Some("Zoho said no"))
+        );
+        assert!(
+            jobs.done.lock().unwrap().is_empty(),
+            "a failed job is not final"
+        );
+
+        // Retried by hand and done: the store's result is read, and held from then on.
+        assert!(store.retry_job(id, 3).await.unwrap());
+        store.claim_jobs(3, 3 + LEASE_MS, 10).await.unwrap();
+        let done = Finish::Done(Box::new(result("made contact 42")));
+        assert!(store.finish_job(id, 2, 3, 4, &done).await.unwrap());
+        let p = jobs.prior(&job.key).await.unwrap().unwrap();
+        assert_eq!(p.state, JobState::Done);
+        assert_eq!(p.result.unwrap().summary, "made contact 42");
+        assert!(jobs.done.lock().unwrap().contains_key(&job.key));
+
+        // A job this instance saw end is answered without the store (none has this key).
+        jobs.hold_done("creation:elsewhere", Arc::new(result("held")));
+        let p = jobs.prior("creation:elsewhere").await.unwrap().unwrap();
+        assert_eq!(
+            (p.state, p.result.unwrap().summary.as_str()),
+            (JobState::Done, "held")
+        );
+
+        // Bounded: once full, the held results are let go and the store answers again.
+        for i in 0..DONE_HELD {
+            jobs.hold_done(&format!("creation:n{i}"), Arc::new(result("x")));
+        }
+        assert!(jobs.done.lock().unwrap().len() <= DONE_HELD);
+        assert!(jobs.prior("creation:elsewhere").await.unwrap().is_none());
+        let p = jobs.prior(&job.key).await.unwrap().unwrap();
+        assert_eq!(p.result.unwrap().summary, "made contact 42");
+        drop((jobs, store));
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

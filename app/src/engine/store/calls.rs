@@ -381,8 +381,6 @@ async fn insert_fact(
     .bind(f.skip)
     .execute(&mut **tx)
     .await?;
-    for job in &f.jobs {
-        super::jobs::insert_job(tx, job, now_ms).await?;
-    }
+    super::jobs::insert_jobs(tx, &f.jobs, now_ms).await?;
     Ok(())
 }

@@ -114,20 +114,48 @@ pub(super) async fn insert_job(
     job: &NewJob,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let n = sqlx::query(
+    Ok(insert_jobs(tx, std::slice::from_ref(job), now_ms).await? > 0)
+}
+
+/// Inserts jobs in one statement (a key already queued is left as it is); returns how many
+/// are new.
+pub(super) async fn insert_jobs(
+    tx: &mut DbTx<'_>,
+    jobs: &[NewJob],
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    // `$1` is the time; each job's five values follow.
+    let rows: Vec<String> = (0..jobs.len())
+        .map(|i| {
+            let p = 2 + 5 * i;
+            format!(
+                "(${}, ${}, ${}, ${}, 'queued', ${}, $1, $1, $1)",
+                p,
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4
+            )
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO job (job_key, kind, call_id, payload, state, waits_for, run_after_ms, created_ms, updated_ms)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6, $6) ON CONFLICT (job_key) DO NOTHING",
-    )
-    .bind(&job.key)
-    .bind(job.job.kind().as_str())
-    .bind(&job.call_id)
-    .bind(job.job.payload())
-    .bind(&job.waits_for)
-    .bind(now_ms)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(n > 0)
+         VALUES {} ON CONFLICT (job_key) DO NOTHING",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(now_ms);
+    for job in jobs {
+        q = q
+            .bind(&job.key)
+            .bind(job.job.kind().as_str())
+            .bind(&job.call_id)
+            .bind(job.job.payload())
+            .bind(&job.waits_for);
+    }
+    Ok(q.execute(&mut **tx).await?.rows_affected())
 }
 
 fn job_row(r: DbRow) -> Result<JobRow, StoreError> {
