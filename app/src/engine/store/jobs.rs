@@ -338,26 +338,32 @@ impl Store {
                 Ok(q.execute(&self.pool).await?.rows_affected() == 1)
             }
             super::Dialect::Sqlite => {
-                let mut tx = self.pool.begin().await?;
-                let n = with_params(sqlx::query(update).bind(job_id).bind(attempt), &params)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if n != 1 {
-                    // Another instance took the job over: its outcome is theirs.
-                    return Ok(false);
-                }
-                record_attempt(
-                    &mut tx,
-                    job_id,
-                    started_ms,
-                    now_ms,
-                    outcome,
-                    detail.as_deref(),
-                )
-                .await?;
-                tx.commit().await?;
-                Ok(true)
+                // One call to SQLite's thread, two statements (SQLite has no `UPDATE` inside
+                // `WITH`): the attempt first, only while the job is still this attempt's, then
+                // the job. Each commits as it ends: a crash between them leaves the job
+                // `running` with this attempt recorded, and the restart queues it again as
+                // uncertain, as after a crash just before this write (the uncertain path finds
+                // what the attempt made in Zoho). Four round trips (BEGIN, two statements,
+                // COMMIT) become one.
+                let n = 2 + params.len();
+                let sql = format!(
+                    "INSERT INTO job_attempt (job_id, started_ms, finished_ms, outcome, detail)
+                     SELECT $1, ${}, ${}, ${}, ${} WHERE EXISTS (
+                        SELECT 1 FROM job WHERE job_id = $1 AND state = 'running' AND attempts = $2);
+                     {update}",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4
+                );
+                let q = with_params(sqlx::query(&sql).bind(job_id).bind(attempt), &params)
+                    .bind(started_ms)
+                    .bind(now_ms)
+                    .bind(outcome.as_str())
+                    .bind(detail.as_deref());
+                // Both rows, or the job was taken over (its lease ran out; the attempt may
+                // then be recorded, its outcome is the new owner's).
+                Ok(q.execute(&self.pool).await?.rows_affected() == 2)
             }
         }
     }
