@@ -66,6 +66,12 @@ pub mod key {
     pub fn creation(number_key: &str) -> String {
         format!("{CREATION_PREFIX}{number_key}:{}", JobKind::Create.as_str())
     }
+
+    /// The creation that follows one whose record (`gone`) left the org: every call that sees
+    /// it gone names the same next creation, so they share it.
+    pub fn creation_after(number_key: &str, gone: &str) -> String {
+        format!("{}:after:{gone}", creation(number_key))
+    }
 }
 
 /// What a finished job stored: the note (structured, for the log in either language), its

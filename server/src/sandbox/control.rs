@@ -35,6 +35,7 @@ pub fn router() -> Router<SharedSandbox> {
         .route("/orgs", post(add_org))
         .route("/clients", post(add_client))
         .route("/contacts", post(add_contact))
+        .route("/contacts/{id}", delete(remove_contact))
 }
 
 const EDITIONS: &[&str] = &["FREE", "EXPRESS", "STANDARD", "PROFESSIONAL", "ENTERPRISE"];
@@ -265,6 +266,24 @@ async fn remove_agent(State(sb): State<SharedSandbox>, Path(id): Path<String>) -
     (
         StatusCode::NOT_FOUND,
         Json(json!({"error": "no such agent"})),
+    )
+        .into_response()
+}
+
+/// Deletes a contact for good, as an agent emptying Zoho Desk's trash: reads of it answer 404.
+async fn remove_contact(State(sb): State<SharedSandbox>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return bad("contact id must be a number");
+    };
+    let mut st = sb.lock();
+    for o in st.orgs.iter_mut() {
+        if o.contacts.remove(&id).is_some() {
+            return StatusCode::NO_CONTENT.into_response();
+        }
+    }
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"error": "no such contact"})),
     )
         .into_response()
 }

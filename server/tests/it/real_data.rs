@@ -447,3 +447,92 @@ async fn a_missed_ring_group_call_is_ticketed_for_the_first_bound_extension_that
         "{ticket}"
     );
 }
+
+/// The contacts whose phone is `phone`, from the list (the search index lags new records).
+async fn contacts_with_phone(app: &TestApp, phone: &str) -> Vec<Value> {
+    desk(app, "/contacts?limit=99").await["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c["phone"] == phone)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
+    let app = connected().await;
+    let (s, body) = save_rules(
+        &app,
+        &[
+            ("create_contacts", "true"),
+            ("create_inbound", "true"),
+            ("create_tickets", "true"),
+            ("ticket_inbound_answered", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    // As a person typed it on the PBX; Zoho gets it in E.164.
+    let (number, stored) = ("+1 (415) 555-0199", "+14155550199");
+    let all_done = |call: String| {
+        let app = &app;
+        async move {
+            let jobs = jobs_of(app, &call).await;
+            assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
+        }
+    };
+    let tickets_on = |contact: String| {
+        let app = &app;
+        async move {
+            let list = tickets(app).await;
+            list.iter()
+                .filter(|t| t["contactId"] == contact.as_str())
+                .count()
+        }
+    };
+
+    // Unknown: created once.
+    let first = call(&app, true, number, "2005", true).await;
+    drain(&app, now_ms()).await;
+    let made = contacts_with_phone(&app, stored).await;
+    assert_eq!(made.len(), 1, "{made:#?}");
+    let gone = made[0]["id"].as_str().unwrap().to_string();
+    all_done(first).await;
+    assert_eq!(tickets_on(gone.clone()).await, 1);
+
+    // An agent deletes it in Zoho Desk; the next calls (two at once) make one new contact and
+    // ticket on it, not on the deleted one.
+    let r = app
+        .http
+        .delete(format!("{}/sandbox/control/contacts/{gone}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    app.engine.forget_lookups();
+    let second = call(&app, true, number, "2005", true).await;
+    let third = call(&app, true, number, "2005", true).await;
+    drain(&app, now_ms()).await;
+    let made = contacts_with_phone(&app, stored).await;
+    assert_eq!(made.len(), 1, "one new contact: {made:#?}");
+    let again = made[0]["id"].as_str().unwrap().to_string();
+    assert_ne!(again, gone);
+    all_done(second).await;
+    all_done(third).await;
+    assert_eq!(
+        tickets_on(again.clone()).await,
+        2,
+        "both calls ticketed on the new contact"
+    );
+    assert_eq!(tickets_on(gone.clone()).await, 1);
+
+    // The search has not caught up with it yet: the next call still finds it, through its
+    // creation, and makes nothing.
+    app.engine.forget_lookups();
+    let fourth = call(&app, true, number, "2005", true).await;
+    drain(&app, now_ms()).await;
+    assert_eq!(contacts_with_phone(&app, stored).await.len(), 1);
+    all_done(fourth).await;
+    assert_eq!(tickets_on(again).await, 3);
+}

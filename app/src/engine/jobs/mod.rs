@@ -403,49 +403,78 @@ async fn contact(engine: &Engine, w: &CallWork, now: i64) -> Result<Step, Engine
     if let (Some(rec), Some(_)) = (&record, w.create_as) {
         // Found: perhaps the record a creation for this number just made (for this call or
         // one ringing at the same time).
-        let creation = engine.jobs.prior(&key::creation(&w.number_key)).await?;
-        created = record_of(creation.as_ref()).is_some_and(|r| r.id == rec.id);
+        let mut key = key::creation(&w.number_key);
+        for _ in 0..MAX_CREATIONS {
+            let creation = engine.jobs.prior(&key).await?;
+            match record_of(creation.as_ref()) {
+                Some(r) if r.id == rec.id => {
+                    created = true;
+                    break;
+                }
+                Some(r) => key = key::creation_after(&w.number_key, &r.id),
+                None => break,
+            }
+        }
     }
     if record.is_none() {
         if let Some(module) = w.create_as {
-            let key = key::creation(&w.number_key);
-            match engine.jobs.prior(&key).await? {
-                None => {
-                    let work = CreateWork {
-                        number: w.number.clone(),
-                        number_key: w.number_key.clone(),
-                        create_as: module,
-                    };
-                    engine
-                        .store
-                        .enqueue(
-                            &NewJob {
-                                key: key.clone(),
-                                job: Job::Create(work),
-                                call_id: Some(w.call_id.clone()),
-                                waits_for: None,
-                            },
-                            now,
-                        )
-                        .await?;
-                    return Ok(Step::Wait {
-                        for_key: key,
-                        detail: format!("{} is unknown: creating it", w.number),
-                    });
+            // The number's creations, oldest first: one whose record is gone from the org
+            // (deleted, or made in the org chosen before) is followed by the next.
+            let mut key = key::creation(&w.number_key);
+            let mut hops = 0;
+            loop {
+                match engine.jobs.prior(&key).await? {
+                    None => {
+                        let work = CreateWork {
+                            number: w.number.clone(),
+                            number_key: w.number_key.clone(),
+                            create_as: module,
+                        };
+                        engine
+                            .store
+                            .enqueue(
+                                &NewJob {
+                                    key: key.clone(),
+                                    job: Job::Create(work),
+                                    call_id: Some(w.call_id.clone()),
+                                    waits_for: None,
+                                },
+                                now,
+                            )
+                            .await?;
+                        return Ok(Step::Wait {
+                            for_key: key,
+                            detail: format!("{} is unknown: creating it", w.number),
+                        });
+                    }
+                    Some(j) if j.state.is_open() => {
+                        return Ok(Step::Wait {
+                            for_key: key,
+                            detail: format!("{} is being created", w.number),
+                        });
+                    }
+                    Some(j) if j.state == JobState::Done => {
+                        let made = record_of(Some(&j));
+                        match made {
+                            // The search does not find it yet (its index lags behind new
+                            // records), but it is there: this caller.
+                            Some(r) if still_there(engine, &r).await? => {
+                                record = Some(r);
+                                created = true;
+                            }
+                            Some(r) if hops + 1 < MAX_CREATIONS => {
+                                hops += 1;
+                                key = key::creation_after(&w.number_key, &r.id);
+                                continue;
+                            }
+                            _ => {}
+                        }
+                    }
+                    Some(j) => {
+                        failed = Some(j.last_error.unwrap_or_default());
+                    }
                 }
-                Some(j) if j.state.is_open() => {
-                    return Ok(Step::Wait {
-                        for_key: key,
-                        detail: format!("{} is being created", w.number),
-                    });
-                }
-                Some(j) if j.state == JobState::Done => {
-                    record = record_of(Some(&j));
-                    created = true;
-                }
-                Some(j) => {
-                    failed = Some(j.last_error.unwrap_or_default());
-                }
+                break;
             }
         }
     }
@@ -785,6 +814,25 @@ async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Ste
             Ok(call_done(&c, false))
         }
     }
+}
+
+/// How many records one number may have had made for it (each deleted, or left in another
+/// org, before the next): the chain of its creations is read no further.
+const MAX_CREATIONS: usize = 16;
+
+/// Whether a record a creation made is still in the org: Zoho reads it (`GET` by id), not
+/// trashed. A record of another org (the admin chose another) reads as missing.
+async fn still_there(engine: &Engine, rec: &ZohoRecord) -> Result<bool, EngineError> {
+    let ctx = engine.zoho.desk_ctx().await?;
+    let desk = Desk::new(&engine.zoho, &ctx);
+    let now = match rec.module {
+        ZohoModule::Contacts => desk.contact(&rec.id).await?,
+        ZohoModule::Accounts => desk.account(&rec.id).await?,
+    };
+    Ok(now.is_some_and(|v| {
+        v.get("isTrashed").and_then(Value::as_bool) != Some(true)
+            && v.get("isDeleted").and_then(Value::as_bool) != Some(true)
+    }))
 }
 
 /// A ticket or call activity cannot go on when the lookup of its caller failed: it fails too

@@ -196,6 +196,15 @@ impl<'e> Desk<'e> {
         Ok(records(self.get("GET /accounts", path).await?))
     }
 
+    /// `GET /contacts/{id}`: `None` when Zoho has no such contact (404).
+    pub async fn contact(&self, id: &str) -> Result<Option<Value>, EngineError> {
+        let path = format!("/contacts/{}", enc(id));
+        match self.get("GET /contacts/{id}", path).await {
+            Err(EngineError::Zoho(super::ZohoError::Api { status: 404, .. })) => Ok(None),
+            other => other,
+        }
+    }
+
     /// `GET /accounts/{id}`: `None` when Zoho has no such account (404).
     pub async fn account(&self, id: &str) -> Result<Option<Value>, EngineError> {
         let path = format!("/accounts/{}", enc(id));
