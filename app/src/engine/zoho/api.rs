@@ -100,6 +100,18 @@ fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// A read by id of a record the org does not have: 404, or 422 `INVALID_DATA` (Zoho's code
+/// for invalid ids; which of the two a read by id answers is not documented). `None` then.
+fn missing(answer: Result<Option<Value>, EngineError>) -> Result<Option<Value>, EngineError> {
+    match answer {
+        Err(EngineError::Zoho(super::ZohoError::Api { status: 404, .. })) => Ok(None),
+        Err(EngineError::Zoho(super::ZohoError::Api {
+            status: 422, code, ..
+        })) if code == "INVALID_DATA" => Ok(None),
+        other => other,
+    }
+}
+
 /// The records of a list or search answer (`None`: Zoho's 204, no records).
 fn records(answer: Option<Value>) -> Vec<Value> {
     match answer {
@@ -196,22 +208,16 @@ impl<'e> Desk<'e> {
         Ok(records(self.get("GET /accounts", path).await?))
     }
 
-    /// `GET /contacts/{id}`: `None` when Zoho has no such contact (404).
+    /// `GET /contacts/{id}`: `None` when Zoho has no such contact ([`missing`]).
     pub async fn contact(&self, id: &str) -> Result<Option<Value>, EngineError> {
         let path = format!("/contacts/{}", enc(id));
-        match self.get("GET /contacts/{id}", path).await {
-            Err(EngineError::Zoho(super::ZohoError::Api { status: 404, .. })) => Ok(None),
-            other => other,
-        }
+        missing(self.get("GET /contacts/{id}", path).await)
     }
 
-    /// `GET /accounts/{id}`: `None` when Zoho has no such account (404).
+    /// `GET /accounts/{id}`: `None` when Zoho has no such account ([`missing`]).
     pub async fn account(&self, id: &str) -> Result<Option<Value>, EngineError> {
         let path = format!("/accounts/{}", enc(id));
-        match self.get("GET /accounts/{id}", path).await {
-            Err(EngineError::Zoho(super::ZohoError::Api { status: 404, .. })) => Ok(None),
-            other => other,
-        }
+        missing(self.get("GET /accounts/{id}", path).await)
     }
 
     /// `GET /contacts` or `/accounts`, newest first: lists are served from Zoho's data, not its
@@ -341,6 +347,24 @@ impl<'e> Desk<'e> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_by_id_of_a_record_the_org_lacks_is_none_and_other_refusals_stay_errors() {
+        let api = |status: u16, code: &str| {
+            Err(EngineError::Zoho(super::super::ZohoError::Api {
+                status,
+                code: code.into(),
+                message: "m".into(),
+            }))
+        };
+        assert_eq!(missing(api(404, "URL_NOT_FOUND")).unwrap(), None);
+        assert_eq!(missing(api(422, "INVALID_DATA")).unwrap(), None);
+        assert!(missing(api(422, "UNPROCESSABLE_ENTITY")).is_err());
+        assert!(missing(api(403, "FORBIDDEN")).is_err());
+        assert!(missing(api(500, "INTERNAL_SERVER_ERROR")).is_err());
+        let found = serde_json::json!({"id": "1"});
+        assert_eq!(missing(Ok(Some(found.clone()))).unwrap(), Some(found));
+    }
 
     #[test]
     fn bodies_carry_zoho_names_and_leave_out_what_is_unset() {
