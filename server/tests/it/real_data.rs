@@ -448,17 +448,6 @@ async fn a_missed_ring_group_call_is_ticketed_for_the_first_bound_extension_that
     );
 }
 
-/// The contacts whose phone is `phone`, from the list (the search index lags new records).
-async fn contacts_with_phone(app: &TestApp, phone: &str) -> Vec<Value> {
-    desk(app, "/contacts?limit=99").await["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| c["phone"] == phone)
-        .collect()
-}
-
 #[tokio::test]
 async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     let app = connected().await;
@@ -495,7 +484,7 @@ async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     // Unknown: created once.
     let first = call(&app, true, number, "2005", true).await;
     drain(&app, now_ms()).await;
-    let made = contacts_with_phone(&app, stored).await;
+    let made = contacts_where(&app, "phone", stored).await;
     assert_eq!(made.len(), 1, "{made:#?}");
     let gone = made[0]["id"].as_str().unwrap().to_string();
     all_done(first).await;
@@ -514,7 +503,7 @@ async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     let second = call(&app, true, number, "2005", true).await;
     let third = call(&app, true, number, "2005", true).await;
     drain(&app, now_ms()).await;
-    let made = contacts_with_phone(&app, stored).await;
+    let made = contacts_where(&app, "phone", stored).await;
     assert_eq!(made.len(), 1, "one new contact: {made:#?}");
     let again = made[0]["id"].as_str().unwrap().to_string();
     assert_ne!(again, gone);
@@ -532,7 +521,7 @@ async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     app.engine.forget_lookups();
     let fourth = call(&app, true, number, "2005", true).await;
     drain(&app, now_ms()).await;
-    assert_eq!(contacts_with_phone(&app, stored).await.len(), 1);
+    assert_eq!(contacts_where(&app, "phone", stored).await.len(), 1);
     all_done(fourth).await;
     assert_eq!(tickets_on(again).await, 3);
 }

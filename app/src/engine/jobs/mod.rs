@@ -73,7 +73,7 @@ pub struct Jobs {
 const DONE_HELD: usize = 8192;
 
 /// What a job reads of one it depends on (its caller's lookup, the call's ticket).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Prior {
     state: JobState,
     result: Option<Arc<JobResult>>,
@@ -418,63 +418,14 @@ async fn contact(engine: &Engine, w: &CallWork, now: i64) -> Result<Step, Engine
     }
     if record.is_none() {
         if let Some(module) = w.create_as {
-            // The number's creations, oldest first: one whose record is gone from the org
-            // (deleted, or made in the org chosen before) is followed by the next.
-            let mut key = key::creation(&w.number_key);
-            let mut hops = 0;
-            loop {
-                match engine.jobs.prior(&key).await? {
-                    None => {
-                        let work = CreateWork {
-                            number: w.number.clone(),
-                            number_key: w.number_key.clone(),
-                            create_as: module,
-                        };
-                        engine
-                            .store
-                            .enqueue(
-                                &NewJob {
-                                    key: key.clone(),
-                                    job: Job::Create(work),
-                                    call_id: Some(w.call_id.clone()),
-                                    waits_for: None,
-                                },
-                                now,
-                            )
-                            .await?;
-                        return Ok(Step::Wait {
-                            for_key: key,
-                            detail: format!("{} is unknown: creating it", w.number),
-                        });
-                    }
-                    Some(j) if j.state.is_open() => {
-                        return Ok(Step::Wait {
-                            for_key: key,
-                            detail: format!("{} is being created", w.number),
-                        });
-                    }
-                    Some(j) if j.state == JobState::Done => {
-                        let made = record_of(Some(&j));
-                        match made {
-                            // The search does not find it yet (its index lags behind new
-                            // records), but it is there: this caller.
-                            Some(r) if still_there(engine, &r).await? => {
-                                record = Some(r);
-                                created = true;
-                            }
-                            Some(r) if hops + 1 < MAX_CREATIONS => {
-                                hops += 1;
-                                key = key::creation_after(&w.number_key, &r.id);
-                                continue;
-                            }
-                            _ => {}
-                        }
-                    }
-                    Some(j) => {
-                        failed = Some(j.last_error.unwrap_or_default());
-                    }
+            match through_creations(engine, w, module, now).await? {
+                Creations::Wait(step) => return Ok(step),
+                Creations::Made(r) => {
+                    record = Some(r);
+                    created = true;
                 }
-                break;
+                Creations::Failed(error) => failed = Some(error),
+                Creations::Gone => {}
             }
         }
     }
@@ -814,6 +765,66 @@ async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Ste
             Ok(call_done(&c, false))
         }
     }
+}
+
+/// Where the creations of a caller the lookup did not find leave its call.
+enum Creations {
+    /// A creation is queued or under way: the call's lookup waits for it.
+    Wait(Step),
+    /// The record the last creation made, still in the org (the search index lags behind it).
+    Made(ZohoRecord),
+    /// The last creation failed, with this error.
+    Failed(String),
+    /// Every record made is gone and [`MAX_CREATIONS`] were made: nobody.
+    Gone,
+}
+
+/// The number's creations, oldest first: one whose record is gone from the org (deleted, or
+/// made in the org chosen before) is followed by the next; the first not yet made is queued.
+async fn through_creations(
+    engine: &Engine,
+    w: &CallWork,
+    module: ZohoModule,
+    now: i64,
+) -> Result<Creations, EngineError> {
+    let mut key = key::creation(&w.number_key);
+    for _ in 0..MAX_CREATIONS {
+        let Some(j) = engine.jobs.prior(&key).await? else {
+            let work = CreateWork {
+                number: w.number.clone(),
+                number_key: w.number_key.clone(),
+                create_as: module,
+            };
+            let job = NewJob {
+                key: key.clone(),
+                job: Job::Create(work),
+                call_id: Some(w.call_id.clone()),
+                waits_for: None,
+            };
+            engine.store.enqueue(&job, now).await?;
+            return Ok(Creations::Wait(Step::Wait {
+                for_key: key,
+                detail: format!("{} is unknown: creating it", w.number),
+            }));
+        };
+        if j.state.is_open() {
+            return Ok(Creations::Wait(Step::Wait {
+                for_key: key,
+                detail: format!("{} is being created", w.number),
+            }));
+        }
+        if j.state != JobState::Done {
+            return Ok(Creations::Failed(j.last_error.unwrap_or_default()));
+        }
+        let Some(r) = record_of(Some(&j)) else {
+            return Ok(Creations::Gone);
+        };
+        if still_there(engine, &r).await? {
+            return Ok(Creations::Made(r));
+        }
+        key = key::creation_after(&w.number_key, &r.id);
+    }
+    Ok(Creations::Gone)
 }
 
 /// How many records one number may have had made for it (each deleted, or left in another

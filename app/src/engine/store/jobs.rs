@@ -316,56 +316,45 @@ impl Store {
                     Some(why.clone()),
                 ),
             };
-        match self.dialect {
-            super::Dialect::Postgres => {
-                let n = 2 + params.len();
-                let sql = format!(
+        // The attempt's values follow the update's.
+        let n = 2 + params.len();
+        let attempt_values = format!("${}, ${}, ${}, ${}", n + 1, n + 2, n + 3, n + 4);
+        let (sql, rows_when_ours) = match self.dialect {
+            // One statement: the attempt inserted from the update's `RETURNING`, so only when
+            // the update was this attempt's. Another instance took the job over (its lease
+            // ran out): nothing inserted, its outcome is theirs.
+            super::Dialect::Postgres => (
+                format!(
                     "WITH ended AS ({update} RETURNING job_id)
                      INSERT INTO job_attempt (job_id, started_ms, finished_ms, outcome, detail)
-                     SELECT job_id, ${}, ${}, ${}, ${} FROM ended",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4
-                );
-                let q = with_params(sqlx::query(&sql).bind(job_id).bind(attempt), &params)
-                    .bind(started_ms)
-                    .bind(now_ms)
-                    .bind(outcome.as_str())
-                    .bind(detail.as_deref());
-                // Another instance took the job over (its lease ran out): nothing inserted,
-                // its outcome is theirs.
-                Ok(q.execute(&self.pool).await?.rows_affected() == 1)
-            }
-            super::Dialect::Sqlite => {
-                // One call to SQLite's thread, two statements (SQLite has no `UPDATE` inside
-                // `WITH`): the attempt first, only while the job is still this attempt's, then
-                // the job. Each commits as it ends: a crash between them leaves the job
-                // `running` with this attempt recorded, and the restart queues it again as
-                // uncertain, as after a crash just before this write (the uncertain path finds
-                // what the attempt made in Zoho). Four round trips (BEGIN, two statements,
-                // COMMIT) become one.
-                let n = 2 + params.len();
-                let sql = format!(
+                     SELECT job_id, {attempt_values} FROM ended"
+                ),
+                1,
+            ),
+            // One call to SQLite's thread, two statements (SQLite has no `UPDATE` inside
+            // `WITH`): the attempt first, only while the job is still this attempt's, then the
+            // job. Each commits as it ends: a crash between them leaves the job `running` with
+            // this attempt recorded, and the restart queues it again as uncertain, as after a
+            // crash just before this write (the uncertain path finds what the attempt made in
+            // Zoho). Four round trips (BEGIN, two statements, COMMIT) become one. Both rows, or
+            // the job was taken over (the attempt may then be recorded; its outcome is the new
+            // owner's).
+            super::Dialect::Sqlite => (
+                format!(
                     "INSERT INTO job_attempt (job_id, started_ms, finished_ms, outcome, detail)
-                     SELECT $1, ${}, ${}, ${}, ${} WHERE EXISTS (
+                     SELECT $1, {attempt_values} WHERE EXISTS (
                         SELECT 1 FROM job WHERE job_id = $1 AND state = 'running' AND attempts = $2);
-                     {update}",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4
-                );
-                let q = with_params(sqlx::query(&sql).bind(job_id).bind(attempt), &params)
-                    .bind(started_ms)
-                    .bind(now_ms)
-                    .bind(outcome.as_str())
-                    .bind(detail.as_deref());
-                // Both rows, or the job was taken over (its lease ran out; the attempt may
-                // then be recorded, its outcome is the new owner's).
-                Ok(q.execute(&self.pool).await?.rows_affected() == 2)
-            }
-        }
+                     {update}"
+                ),
+                2,
+            ),
+        };
+        let q = with_params(sqlx::query(&sql).bind(job_id).bind(attempt), &params)
+            .bind(started_ms)
+            .bind(now_ms)
+            .bind(outcome.as_str())
+            .bind(detail.as_deref());
+        Ok(q.execute(&self.pool).await?.rows_affected() == rows_when_ours)
     }
 
     /// Extends a running attempt's lease to `until_ms` (never shortens it), only while the job

@@ -79,12 +79,17 @@ pub async fn calls(app: &TestApp) -> Vec<Value> {
 
 /// The contacts with this last name, from the list (the search index lags new records).
 pub async fn contacts_named(app: &TestApp, last_name: &str) -> Vec<Value> {
+    contacts_where(app, "lastName", last_name).await
+}
+
+/// The contacts whose `field` is `value`, from the list (the search index lags new records).
+pub async fn contacts_where(app: &TestApp, field: &str, value: &str) -> Vec<Value> {
     desk(app, "/contacts?limit=99").await["data"]
         .as_array()
         .cloned()
         .unwrap_or_default()
         .into_iter()
-        .filter(|c| c["lastName"] == last_name)
+        .filter(|c| c[field] == value)
         .collect()
 }
 
