@@ -172,11 +172,17 @@ pub enum JobNote {
         subject: String,
         found_earlier: bool,
         unassigned: bool,
+        /// Made on this contact, who has the number now: the lookup's was gone from Zoho.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        instead: Option<String>,
     },
     CallActivity {
         subject: String,
         status: String,
         found_earlier: bool,
+        /// As the ticket's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        instead: Option<String>,
     },
 }
 
@@ -189,6 +195,17 @@ impl Missing {
             Missing::Phone => "it has no phone number",
             Missing::NameAndPhone => "it has no name and no phone number",
         }
+    }
+}
+
+/// The sentence added when a ticket or call activity went to another contact than the
+/// lookup's.
+fn instead_words(instead: &Option<String>) -> String {
+    match instead {
+        Some(name) => format!(
+            ". The caller's contact was gone from Zoho Desk: on {name}, who has the number now"
+        ),
+        None => String::new(),
     }
 }
 
@@ -307,25 +324,30 @@ impl JobNote {
                 subject,
                 found_earlier,
                 unassigned,
+                instead,
             } => {
                 let how = match (found_earlier, unassigned) {
                     (true, _) => "found the ticket an earlier attempt created",
                     (false, true) => "created (unassigned: Zoho refused the agent as assignee)",
                     (false, false) => "created",
                 };
-                format!("ticket #{number} {how}: {subject}")
+                format!("ticket #{number} {how}: {subject}{}", instead_words(instead))
             }
             JobNote::CallActivity {
                 subject,
                 status,
                 found_earlier,
+                instead,
             } => {
                 let how = if *found_earlier {
                     "found the call activity an earlier attempt logged"
                 } else {
                     "logged"
                 };
-                format!("call activity {how}: {subject} ({status})")
+                format!(
+                    "call activity {how}: {subject} ({status}){}",
+                    instead_words(instead)
+                )
             }
         }
     }

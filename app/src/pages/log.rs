@@ -482,28 +482,44 @@ fn note_text(i18n: I18nContext, kind: JobKind, n: &JobNote) -> String {
             subject,
             found_earlier,
             unassigned,
+            instead,
         } => {
             let (number, subject) = (number.clone(), subject.clone());
-            match (found_earlier, unassigned) {
+            let made = match (found_earlier, unassigned) {
                 (true, _) => t_string!(i18n, note_ticket_found, number, subject).to_string(),
                 (false, true) => {
                     t_string!(i18n, note_ticket_unassigned, number, subject).to_string()
                 }
                 (false, false) => t_string!(i18n, note_ticket_created, number, subject).to_string(),
-            }
+            };
+            made + &instead_text(i18n, instead)
         }
         JobNote::CallActivity {
             subject,
             status,
             found_earlier,
+            instead,
         } => {
             let (subject, status) = (subject.clone(), status.clone());
-            if *found_earlier {
+            let logged = if *found_earlier {
                 t_string!(i18n, note_call_found, subject, status).to_string()
             } else {
                 t_string!(i18n, note_call_logged, subject, status).to_string()
-            }
+            };
+            logged + &instead_text(i18n, instead)
         }
+    }
+}
+
+/// The sentence added when a ticket or call activity went to another contact than the
+/// lookup's (gone from Zoho Desk by then).
+fn instead_text(i18n: I18nContext, instead: &Option<String>) -> String {
+    match instead {
+        Some(name) => {
+            let name = name.clone();
+            format!(" {}", t_string!(i18n, note_contact_gone, name))
+        }
+        None => String::new(),
     }
 }
 

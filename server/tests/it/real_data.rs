@@ -525,3 +525,115 @@ async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     all_done(fourth).await;
     assert_eq!(tickets_on(again).await, 3);
 }
+
+/// A repeat caller whose contact an agent deleted a moment ago, while the lookup's cache still
+/// holds it: the ticket and the call activity go to whoever has the number now (another
+/// contact, or, once nobody has it, the caller created again), never to the deleted one and
+/// never failing on it.
+#[tokio::test]
+async fn a_repeat_caller_whose_contact_was_just_deleted_is_ticketed_on_who_has_the_number_now() {
+    // A call centre in the US: its people type numbers the US way.
+    let app = connected_with(&[("HELPDESK_DEFAULT_COUNTRY", "US")]).await;
+    let (s, body) = save_rules(
+        &app,
+        &[
+            ("create_contacts", "true"),
+            ("create_inbound", "true"),
+            ("create_tickets", "true"),
+            ("ticket_inbound_answered", "true"),
+            ("log_calls", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    // A company's switchboard: two people with the same number, typed two ways.
+    let ana = typed_contact(
+        &app,
+        json!({"firstName": "Ana", "lastName": "Lima", "phone": "+1 (415) 555-0167"}),
+    )
+    .await;
+    let bruno = typed_contact(
+        &app,
+        json!({"lastName": "Lima-Souza", "mobile": "415-555-0167"}),
+    )
+    .await;
+    let number = "+1 415 555 0167";
+    let on = |contact: String| {
+        let app = &app;
+        async move {
+            let t = tickets(app).await;
+            let c = calls(app).await;
+            let n = |list: &[Value]| {
+                list.iter()
+                    .filter(|r| r["contactId"] == contact.as_str())
+                    .count()
+            };
+            (n(&t), n(&c))
+        }
+    };
+    let all_done = |call: String| {
+        let app = &app;
+        async move {
+            let jobs = jobs_of(app, &call).await;
+            assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
+        }
+    };
+    let delete = |id: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .delete(format!("{}/sandbox/control/contacts/{id}", app.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 204);
+        }
+    };
+
+    let first = call(&app, true, number, "2005", true).await;
+    drain(&app, now_ms()).await;
+    all_done(first).await;
+    let (chosen, other) = if on(ana.clone()).await == (1, 1) {
+        (ana.clone(), bruno.clone())
+    } else {
+        (bruno.clone(), ana.clone())
+    };
+    assert_eq!(on(chosen.clone()).await, (1, 1));
+
+    // An agent deletes the chosen contact; the lookup's cache still holds it (no forgetting
+    // here): the next call goes to the other person with the number, nothing is created.
+    delete(chosen.clone()).await;
+    let second = call(&app, true, number, "2005", true).await;
+    drain(&app, now_ms()).await;
+    all_done(second.clone()).await;
+    let jobs = jobs_of(&app, &second).await;
+    for kind in ["ticket", "call_log"] {
+        let summary = job(&jobs, kind)["summary"].as_str().unwrap().to_string();
+        assert!(
+            summary.contains("The caller's contact was gone from Zoho Desk: on "),
+            "{summary}"
+        );
+    }
+    assert_eq!(
+        on(other.clone()).await,
+        (1, 1),
+        "ticket and call on the other contact"
+    );
+    assert_eq!(contacts_where(&app, "phone", "+14155550167").await.len(), 0);
+
+    // And that one is deleted too: nobody has the number, so the caller is created, once,
+    // for two calls at once, and both are ticketed and logged on it.
+    delete(other.clone()).await;
+    let third = call(&app, true, number, "2005", true).await;
+    let fourth = call(&app, true, number, "2005", true).await;
+    drain(&app, now_ms()).await;
+    all_done(third).await;
+    all_done(fourth).await;
+    let made = contacts_where(&app, "phone", "+14155550167").await;
+    assert_eq!(made.len(), 1, "one contact made: {made:#?}");
+    let made = made[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(on(made).await, (2, 2));
+    assert_eq!(on(chosen).await, (1, 1));
+    assert_eq!(on(other).await, (1, 1));
+}

@@ -277,8 +277,8 @@ impl Jobs {
                 Err(e) => Err(EngineError::Job(format!("unreadable job: {e}"))),
                 Ok(Job::Contact(w)) => contact(engine, w, now).await,
                 Ok(Job::Create(w)) => create(engine, &job, w).await,
-                Ok(Job::Ticket(w)) => ticket(engine, &job, w).await,
-                Ok(Job::CallLog(w)) => call_log(engine, &job, w).await,
+                Ok(Job::Ticket(w)) => ticket(engine, &job, w, now).await,
+                Ok(Job::CallLog(w)) => call_log(engine, &job, w, now).await,
             }
         };
         let result = self.keeping_lease(&job, work).await;
@@ -556,7 +556,12 @@ async fn create(engine: &Engine, job: &ClaimedJob, w: &CreateWork) -> Result<Ste
     })))
 }
 
-async fn ticket(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Step, EngineError> {
+async fn ticket(
+    engine: &Engine,
+    job: &ClaimedJob,
+    w: &CallWork,
+    now: i64,
+) -> Result<Step, EngineError> {
     let Some(o) = w.outcome.clone() else {
         return Ok(done(JobKind::Ticket, JobNote::NotEnded));
     };
@@ -586,43 +591,10 @@ async fn ticket(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Step,
     let desk = Desk::new(&engine.zoho, &ctx);
     let marker = rules::call_marker(&w.call_id);
     let subject = rules::ticket_subject(w, o.call_type);
+    let since_ms = job.created_ms - 60_000; // the PBX host's and Zoho's clocks differ
     if job.uncertain {
-        // An earlier attempt may have made it, after the job was queued: the contact's
-        // tickets with this subject made since then, each read whole to find this call's
-        // marker in its description, the earliest first (the earlier attempt's is among
-        // them however many tickets of the same subject a busy caller has had since).
-        let since_ms = job.created_ms - 60_000; // the PBX host's and Zoho's clocks differ
-        let mut candidates: Vec<(i64, String)> = Vec::new();
-        for page in 0..10 {
-            let items = desk.contact_tickets(&rec.id, page * 50, 50).await?;
-            for t in &items {
-                let created = t
-                    .get("createdTime")
-                    .and_then(Value::as_str)
-                    .and_then(rules::zoho_time_ms);
-                if created.is_some_and(|c| c < since_ms)
-                    || t.get("subject").and_then(Value::as_str) != Some(subject.as_str())
-                {
-                    continue;
-                }
-                if let Some(id) = t.get("id").and_then(Value::as_str) {
-                    candidates.push((created.unwrap_or(i64::MAX), id.to_string()));
-                }
-            }
-            if items.len() < 50 {
-                break;
-            }
-        }
-        candidates.sort();
-        for (_, id) in candidates {
-            let t = desk.ticket(&id).await?;
-            let ours = t
-                .get("description")
-                .and_then(Value::as_str)
-                .is_some_and(|d| d.contains(&marker));
-            if ours {
-                return Ok(ticket_done(&t, true, false));
-            }
+        if let Some(t) = earlier_ticket(&desk, &rec.id, &subject, &marker, since_ms).await? {
+            return Ok(ticket_done(&t, true, false, None));
         }
     }
     let department = engine
@@ -643,26 +615,178 @@ async fn ticket(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Step,
         ),
         assignee_id: w.agent_id.clone(),
     };
-    let answer = match desk.create_ticket(&ticket).await {
-        Err(EngineError::Zoho(ZohoError::Api {
-            status, message, ..
-        })) if status < 500 && message.contains("/assigneeId") => {
-            // The agent cannot own tickets of this department: create it unassigned.
-            ticket.assignee_id = None;
-            (desk.create_ticket(&ticket).await?, true)
+    let (t, unassigned, instead) = match make_ticket(&desk, &mut ticket).await {
+        Err(refused) if refuses_contact(&refused) => {
+            // The contact was deleted since the lookup found it (its cache held it).
+            let live = match caller_again(engine, w, &rec, refused, now).await? {
+                Caller::Now(r) if r.module == ZohoModule::Contacts => r,
+                Caller::Now(r) => {
+                    let note = JobNote::IsAccount {
+                        number: w.number.clone(),
+                        name: r.name,
+                    };
+                    return Ok(done(JobKind::Ticket, note));
+                }
+                Caller::Wait(step) => return Ok(step),
+                Caller::Nobody => {
+                    let note = JobNote::NoContact {
+                        number: w.number.clone(),
+                    };
+                    return Ok(done(JobKind::Ticket, note));
+                }
+            };
+            if job.uncertain {
+                let earlier = earlier_ticket(&desk, &live.id, &ticket.subject, &marker, since_ms);
+                if let Some(t) = earlier.await? {
+                    return Ok(ticket_done(&t, true, false, Some(live)));
+                }
+            }
+            ticket.contact_id = live.id.clone();
+            let (t, unassigned) = make_ticket(&desk, &mut ticket).await?;
+            (t, unassigned, Some(live))
         }
-        other => (other?, false),
+        other => {
+            let (t, unassigned) = other?;
+            (t, unassigned, None)
+        }
     };
-    let t = answer.0;
     if t.get("id").is_none() {
         return Err(EngineError::Zoho(ZohoError::Decode(
             "the ticket has no id".into(),
         )));
     }
-    Ok(ticket_done(&t, false, answer.1))
+    Ok(ticket_done(&t, false, unassigned, instead))
 }
 
-async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Step, EngineError> {
+/// Creates `ticket`, unassigned when Zoho refuses its assignee (the agent cannot own tickets
+/// of that department); the answer, and whether it was made unassigned.
+async fn make_ticket(
+    desk: &Desk<'_>,
+    ticket: &mut NewTicket,
+) -> Result<(Value, bool), EngineError> {
+    match desk.create_ticket(ticket).await {
+        Err(EngineError::Zoho(ZohoError::Api {
+            status, message, ..
+        })) if status < 500 && message.contains("/assigneeId") => {
+            ticket.assignee_id = None;
+            Ok((desk.create_ticket(ticket).await?, true))
+        }
+        other => Ok((other?, false)),
+    }
+}
+
+/// The ticket an earlier attempt made for this call on this contact, if any: the contact's
+/// tickets with this subject made since `since_ms`, each read whole to find the call's
+/// marker in its description, the earliest first (the earlier attempt's is among them
+/// however many tickets of the same subject a busy caller has had since).
+async fn earlier_ticket(
+    desk: &Desk<'_>,
+    contact_id: &str,
+    subject: &str,
+    marker: &str,
+    since_ms: i64,
+) -> Result<Option<Value>, EngineError> {
+    let mut candidates: Vec<(i64, String)> = Vec::new();
+    for page in 0..10 {
+        let items = desk.contact_tickets(contact_id, page * 50, 50).await?;
+        for t in &items {
+            let created = t
+                .get("createdTime")
+                .and_then(Value::as_str)
+                .and_then(rules::zoho_time_ms);
+            if created.is_some_and(|c| c < since_ms)
+                || t.get("subject").and_then(Value::as_str) != Some(subject)
+            {
+                continue;
+            }
+            if let Some(id) = t.get("id").and_then(Value::as_str) {
+                candidates.push((created.unwrap_or(i64::MAX), id.to_string()));
+            }
+        }
+        if items.len() < 50 {
+            break;
+        }
+    }
+    candidates.sort();
+    for (_, id) in candidates {
+        let t = desk.ticket(&id).await?;
+        let ours = t
+            .get("description")
+            .and_then(Value::as_str)
+            .is_some_and(|d| d.contains(marker));
+        if ours {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether Zoho refused a ticket's or call activity's `contactId`: the contact is not in the
+/// org (any more).
+fn refuses_contact(e: &EngineError) -> bool {
+    matches!(e, EngineError::Zoho(ZohoError::Api { status, message, .. })
+        if *status < 500 && message.contains("/contactId"))
+}
+
+/// Who a call is with, once Zoho refused the contact its lookup found.
+enum Caller {
+    /// Another record with the number, or the one made for it.
+    Now(ZohoRecord),
+    /// The caller is being created: the job waits for it.
+    Wait(Step),
+    /// Nobody has the number, and unknown callers are not created.
+    Nobody,
+}
+
+/// Who has the call's number now that Zoho refused `gone`, the contact the call's lookup
+/// found (an agent deleted it while the lookup's cache still held it): the number searched
+/// again, past the cache, or, when nobody else has it, the caller created as an unknown
+/// caller is (once, however many calls find it gone). `refused` is Zoho's answer, returned
+/// as is when `gone` is in fact still there (the refusal was about something else).
+async fn caller_again(
+    engine: &Engine,
+    w: &CallWork,
+    gone: &ZohoRecord,
+    refused: EngineError,
+    now: i64,
+) -> Result<Caller, EngineError> {
+    if still_there(engine, gone).await? {
+        return Err(refused);
+    }
+    engine.lookup.cache.forget(&w.number_key);
+    engine.bus.tell(bus::Notice::Forget {
+        key: w.number_key.clone(),
+        account: false,
+    });
+    let ctx = engine.zoho.desk_ctx().await?;
+    let found = engine
+        .lookup
+        .search_number(&engine.zoho, &ctx, &w.number)
+        .await?
+        .filter(|r| r.id != gone.id);
+    if let Some(r) = found {
+        engine.lookup.cache.put(&w.number_key, Some(r.clone()));
+        return Ok(Caller::Now(r));
+    }
+    let Some(module) = w.create_as else {
+        return Ok(Caller::Nobody);
+    };
+    match through_creations(engine, w, module, now).await? {
+        Creations::Wait(step) => Ok(Caller::Wait(step)),
+        Creations::Made(r) => Ok(Caller::Now(r)),
+        Creations::Failed(error) => Err(EngineError::Job(format!(
+            "the caller's contact is gone and creating it again failed ({error})"
+        ))),
+        Creations::Gone => Ok(Caller::Nobody),
+    }
+}
+
+async fn call_log(
+    engine: &Engine,
+    job: &ClaimedJob,
+    w: &CallWork,
+    now: i64,
+) -> Result<Step, EngineError> {
     let Some(o) = w.outcome.clone() else {
         return Ok(done(JobKind::CallLog, JobNote::NotEnded));
     };
@@ -679,7 +803,14 @@ async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Ste
         .prior(&key::call(&w.call_id, JobKind::Contact))
         .await?;
     prerequisite_ok(contact.as_ref())?;
-    let rec = match record_of(contact.as_ref()) {
+    let ticket = engine
+        .jobs
+        .prior(&key::call(&w.call_id, JobKind::Ticket))
+        .await?
+        .and_then(|j| j.result);
+    // The ticket's contact when the lookup's was gone by then, else the lookup's.
+    let mut instead = ticket.as_ref().and_then(|t| t.record.clone());
+    let rec = match instead.clone().or_else(|| record_of(contact.as_ref())) {
         None => {
             let note = JobNote::NoContact {
                 number: w.number.clone(),
@@ -695,21 +826,18 @@ async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Ste
         }
         Some(r) => r,
     };
-    let ticket_id = engine
-        .jobs
-        .prior(&key::call(&w.call_id, JobKind::Ticket))
-        .await?
-        .and_then(|j| j.result)
+    let ticket_id = ticket
         .and_then(|r| r.ticket_id.clone())
         .filter(|id| !id.is_empty());
     let subject = rules::ticket_subject(w, o.call_type);
     let start = rules::zoho_time(o.started_ms);
+    // An uncertain attempt first looks for what an earlier one may have logged: the
+    // contact's calls (a list, not the lagging search index) with this subject and start,
+    // read whole for the marker.
+    let marker = rules::call_marker(&w.call_id);
     if job.uncertain {
-        // An earlier attempt may have logged it: the contact's calls (a list, not the
-        // lagging search index) with this subject and start, read whole for the marker.
-        let marker = rules::call_marker(&w.call_id);
         if let Some(c) = logged_call(engine, &ctx, &rec.id, &subject, &start, &marker).await? {
-            return Ok(call_done(&c, true));
+            return Ok(call_done(&c, true, instead));
         }
     }
     let status = match o.call_type {
@@ -742,14 +870,36 @@ async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Ste
         owner_id: w.agent_id.clone(),
         ticket_id,
     };
-    let answer = match desk.create_call(&activity).await {
-        Err(EngineError::Zoho(ZohoError::Api {
-            status, message, ..
-        })) if status < 500 && message.contains("/ownerId") => {
-            // The agent is not in the call's department: logged without an owner, as an
-            // unassigned ticket is.
-            activity.owner_id = None;
-            desk.create_call(&activity).await
+    let answer = match log_call(&desk, &mut activity).await {
+        Err(refused) if refuses_contact(&refused) => {
+            // The contact was deleted since the lookup found it (its cache held it).
+            let live = match caller_again(engine, w, &rec, refused, now).await? {
+                Caller::Now(r) if r.module == ZohoModule::Contacts => r,
+                Caller::Now(r) => {
+                    let note = JobNote::IsAccount {
+                        number: w.number.clone(),
+                        name: r.name,
+                    };
+                    return Ok(done(JobKind::CallLog, note));
+                }
+                Caller::Wait(step) => return Ok(step),
+                Caller::Nobody => {
+                    let note = JobNote::NoContact {
+                        number: w.number.clone(),
+                    };
+                    return Ok(done(JobKind::CallLog, note));
+                }
+            };
+            if job.uncertain {
+                let (subject, start) = (&activity.subject, &activity.start_time);
+                let earlier = logged_call(engine, &ctx, &live.id, subject, start, &marker);
+                if let Some(c) = earlier.await? {
+                    return Ok(call_done(&c, true, Some(live)));
+                }
+            }
+            activity.contact_id = live.id.clone();
+            instead = Some(live);
+            log_call(&desk, &mut activity).await
         }
         other => other,
     };
@@ -762,8 +912,22 @@ async fn call_log(engine: &Engine, job: &ClaimedJob, w: &CallWork) -> Result<Ste
                     "the call has no id".into(),
                 )));
             }
-            Ok(call_done(&c, false))
+            Ok(call_done(&c, false, instead))
         }
+    }
+}
+
+/// Logs `activity`, without an owner when Zoho refuses its owner (the agent is not in the
+/// call's department), as an unassigned ticket is.
+async fn log_call(desk: &Desk<'_>, activity: &mut NewCall) -> Result<Value, EngineError> {
+    match desk.create_call(activity).await {
+        Err(EngineError::Zoho(ZohoError::Api {
+            status, message, ..
+        })) if status < 500 && message.contains("/ownerId") => {
+            activity.owner_id = None;
+            desk.create_call(activity).await
+        }
+        other => other,
     }
 }
 
@@ -935,26 +1099,36 @@ fn text(v: &Value, k: &str) -> String {
     v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
 }
 
-fn ticket_done(t: &Value, found_earlier: bool, unassigned: bool) -> Step {
+/// A made (or found) ticket; `instead`: the contact it went to when the lookup's was gone.
+fn ticket_done(
+    t: &Value,
+    found_earlier: bool,
+    unassigned: bool,
+    instead: Option<ZohoRecord>,
+) -> Step {
     let note = JobNote::Ticket {
         number: text(t, "ticketNumber"),
         subject: text(t, "subject"),
         found_earlier,
         unassigned,
+        instead: instead.as_ref().map(|r| r.name.clone()),
     };
     Step::Done(Box::new(JobResult {
         ticket_id: Some(text(t, "id")),
         ticket_number: Some(text(t, "ticketNumber")),
         link: Some(text(t, "webUrl")).filter(|u| !u.is_empty()),
+        record: instead,
         ..JobResult::new(JobKind::Ticket, note)
     }))
 }
 
-fn call_done(c: &Value, found_earlier: bool) -> Step {
+/// A logged (or found) call activity; `instead` as [`ticket_done`]'s.
+fn call_done(c: &Value, found_earlier: bool, instead: Option<ZohoRecord>) -> Step {
     let note = JobNote::CallActivity {
         subject: text(c, "subject"),
         status: text(c, "status"),
         found_earlier,
+        instead: instead.map(|r| r.name),
     };
     Step::Done(Box::new(JobResult {
         call_activity_id: Some(text(c, "id")),

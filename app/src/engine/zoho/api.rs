@@ -247,7 +247,8 @@ impl<'e> Desk<'e> {
             .await
     }
 
-    /// A page of a contact's records of one kind (`op` names the operation in the metrics).
+    /// A page of a contact's records of one kind (`op` names the operation in the metrics);
+    /// none for a contact the org no longer has ([`missing`]).
     async fn contact_page(
         &self,
         op: &'static str,
@@ -258,7 +259,7 @@ impl<'e> Desk<'e> {
     ) -> Result<Vec<Value>, EngineError> {
         let id = enc(contact_id);
         let path = format!("/contacts/{id}/{kind}?from={from}&limit={limit}");
-        Ok(records(self.get(op, path).await?))
+        Ok(records(missing(self.get(op, path).await)?))
     }
 
     /// `GET /tickets/{id}` (the whole ticket, description included).
