@@ -203,7 +203,7 @@ impl Missing {
 fn instead_words(instead: &Option<String>) -> String {
     match instead {
         Some(name) => format!(
-            ". The caller's contact was gone from Zoho Desk: on {name}, who has the number now"
+            " — the caller's contact was gone from Zoho Desk: on {name}, who has the number now"
         ),
         None => String::new(),
     }
@@ -415,5 +415,33 @@ mod tests {
         let v = serde_json::to_value(&matched).unwrap();
         assert_eq!(v["note"], "matched");
         assert_eq!(serde_json::from_value::<JobNote>(v).unwrap(), matched);
+    }
+
+    #[test]
+    fn a_ticket_on_another_contact_says_so_and_older_notes_still_read() {
+        // As stored before tickets could go to another contact: no `instead`.
+        let stored = serde_json::json!({
+            "note": "ticket", "number": "101", "subject": "Inbound Completed",
+            "found_earlier": false, "unassigned": false,
+        });
+        let old: JobNote = serde_json::from_value(stored).unwrap();
+        assert_eq!(
+            old.english(JobKind::Ticket),
+            "ticket #101 created: Inbound Completed"
+        );
+        let moved = JobNote::CallActivity {
+            subject: "Inbound Completed".into(),
+            status: "Completed".into(),
+            found_earlier: false,
+            instead: Some("Lima-Souza".into()),
+        };
+        assert_eq!(
+            moved.english(JobKind::CallLog),
+            "call activity logged: Inbound Completed (Completed) — the caller's contact was gone \
+             from Zoho Desk: on Lima-Souza, who has the number now"
+        );
+        let v = serde_json::to_value(&moved).unwrap();
+        assert_eq!(serde_json::from_value::<JobNote>(v).unwrap(), moved);
+        assert!(serde_json::to_value(&old).unwrap().get("instead").is_none());
     }
 }

@@ -517,7 +517,7 @@ fn instead_text(i18n: I18nContext, instead: &Option<String>) -> String {
     match instead {
         Some(name) => {
             let name = name.clone();
-            format!(" {}", t_string!(i18n, note_contact_gone, name))
+            t_string!(i18n, note_contact_gone, name).to_string()
         }
         None => String::new(),
     }

@@ -611,7 +611,7 @@ async fn a_repeat_caller_whose_contact_was_just_deleted_is_ticketed_on_who_has_t
     for kind in ["ticket", "call_log"] {
         let summary = job(&jobs, kind)["summary"].as_str().unwrap().to_string();
         assert!(
-            summary.contains("The caller's contact was gone from Zoho Desk: on "),
+            summary.contains(" — the caller's contact was gone from Zoho Desk: on "),
             "{summary}"
         );
     }
