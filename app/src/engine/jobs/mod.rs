@@ -618,22 +618,10 @@ async fn ticket(
     let (t, unassigned, instead) = match make_ticket(&desk, &mut ticket).await {
         Err(refused) if refuses_contact(&refused) => {
             // The contact was deleted since the lookup found it (its cache held it).
-            let live = match caller_again(engine, w, &rec, refused, now).await? {
-                Caller::Now(r) if r.module == ZohoModule::Contacts => r,
-                Caller::Now(r) => {
-                    let note = JobNote::IsAccount {
-                        number: w.number.clone(),
-                        name: r.name,
-                    };
-                    return Ok(done(JobKind::Ticket, note));
-                }
-                Caller::Wait(step) => return Ok(step),
-                Caller::Nobody => {
-                    let note = JobNote::NoContact {
-                        number: w.number.clone(),
-                    };
-                    return Ok(done(JobKind::Ticket, note));
-                }
+            let again = caller_again(engine, w, &rec, refused, now).await?;
+            let live = match again.contact(JobKind::Ticket, &w.number) {
+                Ok(r) => r,
+                Err(step) => return Ok(step),
             };
             if job.uncertain {
                 let earlier = earlier_ticket(&desk, &live.id, &ticket.subject, &marker, since_ms);
@@ -736,6 +724,26 @@ enum Caller {
     Wait(Step),
     /// Nobody has the number, and unknown callers are not created.
     Nobody,
+}
+
+impl Caller {
+    /// The contact a ticket or call activity (`kind`) goes to, or the step that ends it (an
+    /// account has the number, or nobody) or makes it wait for the caller's creation.
+    fn contact(self, kind: JobKind, number: &str) -> Result<ZohoRecord, Step> {
+        let number = number.to_string();
+        match self {
+            Caller::Now(r) if r.module == ZohoModule::Contacts => Ok(r),
+            Caller::Now(r) => Err(done(
+                kind,
+                JobNote::IsAccount {
+                    number,
+                    name: r.name,
+                },
+            )),
+            Caller::Wait(step) => Err(step),
+            Caller::Nobody => Err(done(kind, JobNote::NoContact { number })),
+        }
+    }
 }
 
 /// Who has the call's number now that Zoho refused `gone`, the contact the call's lookup
@@ -873,22 +881,10 @@ async fn call_log(
     let answer = match log_call(&desk, &mut activity).await {
         Err(refused) if refuses_contact(&refused) => {
             // The contact was deleted since the lookup found it (its cache held it).
-            let live = match caller_again(engine, w, &rec, refused, now).await? {
-                Caller::Now(r) if r.module == ZohoModule::Contacts => r,
-                Caller::Now(r) => {
-                    let note = JobNote::IsAccount {
-                        number: w.number.clone(),
-                        name: r.name,
-                    };
-                    return Ok(done(JobKind::CallLog, note));
-                }
-                Caller::Wait(step) => return Ok(step),
-                Caller::Nobody => {
-                    let note = JobNote::NoContact {
-                        number: w.number.clone(),
-                    };
-                    return Ok(done(JobKind::CallLog, note));
-                }
+            let again = caller_again(engine, w, &rec, refused, now).await?;
+            let live = match again.contact(JobKind::CallLog, &w.number) {
+                Ok(r) => r,
+                Err(step) => return Ok(step),
             };
             if job.uncertain {
                 let (subject, start) = (&activity.subject, &activity.start_time);
