@@ -131,3 +131,34 @@ export async function withExtension(): Promise<BrowserContext> {
   await options.close();
   return ctx;
 }
+
+/** Places a call in the simulator and answers it, lets it ring out, or hangs up unanswered. */
+export async function simulate(page: Page, opts: { number: string; inbound: boolean; end: 'answer' | 'ring_out' }) {
+  await page.getByRole('link', { name: 'Call simulator' }).click();
+  await page.getByRole('radio', { name: opts.inbound ? 'Inbound' : 'Outbound' }).check();
+  await page.getByLabel('External number').fill(opts.number);
+  await page.getByLabel('Extension', { exact: true }).fill('2005');
+  await page.getByRole('button', { name: 'Place call' }).click();
+  const card = page.locator('li.sim-call', { hasText: opts.number }).first();
+  await expect(card.getByRole('status')).toHaveText('Ringing on 2005');
+  if (opts.end === 'answer') {
+    await card.getByRole('button', { name: 'Answer', exact: true }).click();
+    await expect(card.getByRole('status')).toHaveText('Talking on 2005');
+    await card.getByRole('button', { name: 'Hang up' }).click();
+  } else {
+    await card.getByRole('button', { name: 'Let it ring out' }).click();
+  }
+  await expect(card.getByRole('status')).toHaveText('Ended');
+}
+
+/** Opens the newest call of a number in the log and waits until its Zoho work is over. */
+export async function openInLog(page: Page, number: string) {
+  await page.getByRole('link', { name: 'Integration log' }).click();
+  const row = page.locator('table.log-table tbody tr', { hasText: number }).first();
+  await row.getByRole('button').click();
+  const jobs = page.locator('ul.jobs > li');
+  await expect(jobs.first()).toBeVisible();
+  // The worker runs in the background; the log refreshes itself every 2 s.
+  await expect(page.locator('ul.jobs > li[data-state="queued"], ul.jobs > li[data-state="running"]')).toHaveCount(0, { timeout: 20_000 });
+  return jobs;
+}

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { createHmac } from 'crypto';
-import { connectAndBind } from './helpers';
+import { connectAndBind, openInLog, simulate } from './helpers';
 
 test('a simulated call from a known contact shows in the integration log with its facts, live', async ({ page }) => {
   await connectAndBind(page, 'Fetched 8 users.');
@@ -63,4 +63,43 @@ test('a simulated call from a known contact shows in the integration log with it
   await page.screenshot({ path: 'test-results/helpdesk-disabled.png' });
   await page.getByRole('switch', { name: 'Enable Zoho Desk integration' }).click();
   await expect(page.locator('#status-value')).toHaveText('Connected');
+});
+
+test('a caller whose contact an agent just deleted is ticketed on who has the number now, and the log says so', async ({ page }) => {
+  test.setTimeout(120_000);
+  await connectAndBind(page, 'Fetched 8 users.');
+  const rules = page.locator('#rules-form');
+  await rules.getByRole('checkbox', { name: 'Auto Create Ticket', exact: true }).check();
+  await rules.getByRole('checkbox', { name: 'Inbound Answered', exact: true }).check();
+  await rules.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(rules.getByText('Rules saved.')).toBeVisible();
+
+  // Two people in Zoho Desk share a number: Ana's office phone, her colleague's mobile.
+  const number = '+86 139 1234 5557';
+  const made = await page.request.post('/sandbox/control/contacts', {
+    data: { firstName: 'Ana', lastName: 'Lima', phone: number },
+  });
+  expect(made.status()).toBe(200);
+  const ana = (await made.json()).id;
+  expect((await page.request.post('/sandbox/control/contacts', {
+    data: { lastName: 'Lima-Souza', mobile: '139 1234 5557' },
+  })).status()).toBe(200);
+  // Zoho's search index catches up with them.
+  expect((await page.request.post('/sandbox/control/advance-clock', { data: { secs: 3 } })).status()).toBe(200);
+
+  await simulate(page, { number, inbound: true, end: 'answer' });
+  let jobs = await openInLog(page, number);
+  await expect(jobs.filter({ hasText: 'Lookup and sync' })).toContainText(`${number} is the contact Ana Lima.`);
+  await expect(jobs.filter({ hasText: 'Ticket #' })).not.toContainText('was gone');
+
+  // An agent deletes Ana in Zoho Desk; she calls again a minute later (the integration still
+  // remembers her record): the ticket and the call activity go to her colleague.
+  expect((await page.request.delete(`/sandbox/control/contacts/${ana}`)).status()).toBe(204);
+  await simulate(page, { number, inbound: true, end: 'answer' });
+  jobs = await openInLog(page, number);
+  const gone = "the caller's contact was gone from Zoho Desk: made on Lima-Souza, who has the number now.";
+  await expect(jobs.filter({ hasText: 'Ticket #' })).toContainText(gone);
+  await expect(jobs.filter({ hasText: 'Call activity logged' })).toContainText(gone);
+  await expect(page.locator('ul.jobs > li[data-state="failed"]')).toHaveCount(0);
+  await page.screenshot({ path: 'test-results/log-contact-gone-en.png', fullPage: true });
 });
