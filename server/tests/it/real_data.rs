@@ -448,6 +448,29 @@ async fn a_missed_ring_group_call_is_ticketed_for_the_first_bound_extension_that
     );
 }
 
+/// Asserts that every job of the call is done.
+async fn all_done(app: &TestApp, call: String) {
+    let jobs = jobs_of(app, &call).await;
+    assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
+}
+
+/// The tickets and the call activities on this contact.
+async fn on_contact(app: &TestApp, contact: &str) -> (usize, usize) {
+    let n = |list: Vec<Value>| list.iter().filter(|r| r["contactId"] == contact).count();
+    (n(tickets(app).await), n(calls(app).await))
+}
+
+/// An agent deletes the contact in Zoho Desk (and empties the trash).
+async fn delete_contact(app: &TestApp, id: &str) {
+    let r = app
+        .http
+        .delete(format!("{}/sandbox/control/contacts/{id}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+}
+
 #[tokio::test]
 async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     let app = connected().await;
@@ -464,22 +487,6 @@ async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     assert_eq!(s, 200, "{body}");
     // As a person typed it on the PBX; Zoho gets it in E.164.
     let (number, stored) = ("+1 (415) 555-0199", "+14155550199");
-    let all_done = |call: String| {
-        let app = &app;
-        async move {
-            let jobs = jobs_of(app, &call).await;
-            assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
-        }
-    };
-    let tickets_on = |contact: String| {
-        let app = &app;
-        async move {
-            let list = tickets(app).await;
-            list.iter()
-                .filter(|t| t["contactId"] == contact.as_str())
-                .count()
-        }
-    };
 
     // Unknown: created once.
     let first = call(&app, true, number, "2005", true).await;
@@ -487,18 +494,12 @@ async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     let made = contacts_where(&app, "phone", stored).await;
     assert_eq!(made.len(), 1, "{made:#?}");
     let gone = made[0]["id"].as_str().unwrap().to_string();
-    all_done(first).await;
-    assert_eq!(tickets_on(gone.clone()).await, 1);
+    all_done(&app, first).await;
+    assert_eq!(on_contact(&app, &gone).await.0, 1);
 
     // An agent deletes it in Zoho Desk; the next calls (two at once) make one new contact and
     // ticket on it, not on the deleted one.
-    let r = app
-        .http
-        .delete(format!("{}/sandbox/control/contacts/{gone}", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 204);
+    delete_contact(&app, &gone).await;
     app.engine.forget_lookups();
     let second = call(&app, true, number, "2005", true).await;
     let third = call(&app, true, number, "2005", true).await;
@@ -507,14 +508,14 @@ async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     assert_eq!(made.len(), 1, "one new contact: {made:#?}");
     let again = made[0]["id"].as_str().unwrap().to_string();
     assert_ne!(again, gone);
-    all_done(second).await;
-    all_done(third).await;
+    all_done(&app, second).await;
+    all_done(&app, third).await;
     assert_eq!(
-        tickets_on(again.clone()).await,
+        on_contact(&app, &again).await.0,
         2,
         "both calls ticketed on the new contact"
     );
-    assert_eq!(tickets_on(gone.clone()).await, 1);
+    assert_eq!(on_contact(&app, &gone).await.0, 1);
 
     // The search has not caught up with it yet: the next call still finds it, through its
     // creation, and makes nothing.
@@ -522,8 +523,8 @@ async fn a_caller_whose_created_contact_was_deleted_is_created_again_once() {
     let fourth = call(&app, true, number, "2005", true).await;
     drain(&app, now_ms()).await;
     assert_eq!(contacts_where(&app, "phone", stored).await.len(), 1);
-    all_done(fourth).await;
-    assert_eq!(tickets_on(again).await, 3);
+    all_done(&app, fourth).await;
+    assert_eq!(on_contact(&app, &again).await.0, 3);
 }
 
 /// A repeat caller whose contact an agent deleted a moment ago, while the lookup's cache still
@@ -558,55 +559,23 @@ async fn a_repeat_caller_whose_contact_was_just_deleted_is_ticketed_on_who_has_t
     )
     .await;
     let number = "+1 415 555 0167";
-    let on = |contact: String| {
-        let app = &app;
-        async move {
-            let t = tickets(app).await;
-            let c = calls(app).await;
-            let n = |list: &[Value]| {
-                list.iter()
-                    .filter(|r| r["contactId"] == contact.as_str())
-                    .count()
-            };
-            (n(&t), n(&c))
-        }
-    };
-    let all_done = |call: String| {
-        let app = &app;
-        async move {
-            let jobs = jobs_of(app, &call).await;
-            assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
-        }
-    };
-    let delete = |id: String| {
-        let app = &app;
-        async move {
-            let r = app
-                .http
-                .delete(format!("{}/sandbox/control/contacts/{id}", app.base))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status().as_u16(), 204);
-        }
-    };
 
     let first = call(&app, true, number, "2005", true).await;
     drain(&app, now_ms()).await;
-    all_done(first).await;
-    let (chosen, other) = if on(ana.clone()).await == (1, 1) {
+    all_done(&app, first).await;
+    let (chosen, other) = if on_contact(&app, &ana).await == (1, 1) {
         (ana.clone(), bruno.clone())
     } else {
         (bruno.clone(), ana.clone())
     };
-    assert_eq!(on(chosen.clone()).await, (1, 1));
+    assert_eq!(on_contact(&app, &chosen).await, (1, 1));
 
     // An agent deletes the chosen contact; the lookup's cache still holds it (no forgetting
     // here): the next call goes to the other person with the number, nothing is created.
-    delete(chosen.clone()).await;
+    delete_contact(&app, &chosen).await;
     let second = call(&app, true, number, "2005", true).await;
     drain(&app, now_ms()).await;
-    all_done(second.clone()).await;
+    all_done(&app, second.clone()).await;
     let jobs = jobs_of(&app, &second).await;
     for kind in ["ticket", "call_log"] {
         let summary = job(&jobs, kind)["summary"].as_str().unwrap().to_string();
@@ -616,7 +585,7 @@ async fn a_repeat_caller_whose_contact_was_just_deleted_is_ticketed_on_who_has_t
         );
     }
     assert_eq!(
-        on(other.clone()).await,
+        on_contact(&app, &other).await,
         (1, 1),
         "ticket and call on the other contact"
     );
@@ -624,16 +593,16 @@ async fn a_repeat_caller_whose_contact_was_just_deleted_is_ticketed_on_who_has_t
 
     // And that one is deleted too: nobody has the number, so the caller is created, once,
     // for two calls at once, and both are ticketed and logged on it.
-    delete(other.clone()).await;
+    delete_contact(&app, &other).await;
     let third = call(&app, true, number, "2005", true).await;
     let fourth = call(&app, true, number, "2005", true).await;
     drain(&app, now_ms()).await;
-    all_done(third).await;
-    all_done(fourth).await;
+    all_done(&app, third).await;
+    all_done(&app, fourth).await;
     let made = contacts_where(&app, "phone", "+14155550167").await;
     assert_eq!(made.len(), 1, "one contact made: {made:#?}");
     let made = made[0]["id"].as_str().unwrap().to_string();
-    assert_eq!(on(made).await, (2, 2));
-    assert_eq!(on(chosen).await, (1, 1));
-    assert_eq!(on(other).await, (1, 1));
+    assert_eq!(on_contact(&app, &made).await, (2, 2));
+    assert_eq!(on_contact(&app, &chosen).await, (1, 1));
+    assert_eq!(on_contact(&app, &other).await, (1, 1));
 }

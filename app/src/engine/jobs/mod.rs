@@ -418,7 +418,7 @@ async fn contact(engine: &Engine, w: &CallWork, now: i64) -> Result<Step, Engine
     }
     if record.is_none() {
         if let Some(module) = w.create_as {
-            match through_creations(engine, w, module, now).await? {
+            match through_creations(engine, w, module, now, None).await? {
                 Creations::Wait(step) => return Ok(step),
                 Creations::Made(r) => {
                     record = Some(r);
@@ -779,7 +779,7 @@ async fn caller_again(
     let Some(module) = w.create_as else {
         return Ok(Caller::Nobody);
     };
-    match through_creations(engine, w, module, now).await? {
+    match through_creations(engine, w, module, now, Some(&gone.id)).await? {
         Creations::Wait(step) => Ok(Caller::Wait(step)),
         Creations::Made(r) => Ok(Caller::Now(r)),
         Creations::Failed(error) => Err(EngineError::Job(format!(
@@ -941,11 +941,13 @@ enum Creations {
 
 /// The number's creations, oldest first: one whose record is gone from the org (deleted, or
 /// made in the org chosen before) is followed by the next; the first not yet made is queued.
+/// `known_gone`: a record already read as gone, not read again.
 async fn through_creations(
     engine: &Engine,
     w: &CallWork,
     module: ZohoModule,
     now: i64,
+    known_gone: Option<&str>,
 ) -> Result<Creations, EngineError> {
     let mut key = key::creation(&w.number_key);
     for _ in 0..MAX_CREATIONS {
@@ -979,7 +981,7 @@ async fn through_creations(
         let Some(r) = record_of(Some(&j)) else {
             return Ok(Creations::Gone);
         };
-        if still_there(engine, &r).await? {
+        if known_gone != Some(r.id.as_str()) && still_there(engine, &r).await? {
             return Ok(Creations::Made(r));
         }
         key = key::creation_after(&w.number_key, &r.id);
