@@ -31,11 +31,18 @@ for p in /integrations/helpdesk /integrations/helpdesk/log /pbx/extensions /pbx/
           page, NR, t[int(NR * 0.5) + 1], t[p99], t[NR], note }'
 done
 echo "RSS after $((N * 6)) page loads: $(rss)"
+# What each page makes the browser download besides its HTML: the WASM and JS it names
+# (brotli, as the server sends them), and the stylesheet they all share.
 PKG=target/site/pkg
-size() { stat -c %s "$1"; }
-wasm=$(ls $PKG/*.wasm | head -1); js=$(ls $PKG/*.js | head -1); css=$(ls $PKG/*.css | head -1)
-kb() { awk -v b="$1" 'BEGIN { printf "%.0f KB", b / 1024 }'; }
-echo "page weight (every page loads the same bundle): WASM $(kb "$(size "$wasm")") raw," \
-  "$(kb "$(size "$wasm.br")") brotli; JS $(kb "$(size "$js")") raw, $(kb "$(size "$js.br")") brotli;" \
-  "CSS $(kb "$(size "$css")") raw, $(kb "$(size "$css.br")") brotli;" \
-  "total compressed $(kb $(( $(size "$wasm.br") + $(size "$js.br") + $(size "$css.br") )))"
+kb() { awk -v b="$1" 'BEGIN { printf "%.0f KB", b / 1000 }'; }
+br() { if [ -f "target/site$1.br" ]; then stat -c %s "target/site$1.br"; else stat -c %s "target/site$1"; fi; }
+css=$(ls $PKG/*.css | head -1)
+echo "stylesheet (every page): $(kb "$(stat -c %s "$css")") raw, $(kb "$(stat -c %s "$css.br")") brotli"
+for p in /login "/oauth/zoho/callback?state=bench" /integrations/helpdesk /integrations/helpdesk/log \
+         /pbx/connection /pbx/extensions /pbx/contacts /pbx/simulator /agent; do
+  wasm=0; js=0
+  for f in $(curl -s -b "$JAR" "$BASE$p" | grep -oE '/pkg/[A-Za-z0-9_.-]+\.(wasm|js)' | sort -u); do
+    case $f in *.wasm) wasm=$((wasm + $(br "$f")));; *) js=$((js + $(br "$f")));; esac
+  done
+  printf 'page weight %-28s WASM %s + JS %s brotli = %s\n' "${p%%\?*}" "$(kb $wasm)" "$(kb $js)" "$(kb $((wasm + js)))"
+done

@@ -30,17 +30,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     set_content_security_policy();
     // The stylesheet shares the script's content-hashed name (frontend/build-site.sh).
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    // A page served as plain HTML has nothing to wait for: it is interactive as it arrives.
+    let plain = requested_path().is_some_and(|p| is_plain_page(&p));
+    let scripts = if plain {
+        view! { <script nonce=leptos::nonce::use_nonce() inner_html=PLAIN_LANGUAGE_SWITCH></script> }
+            .into_any()
+    } else {
+        view! {
+            <script nonce=leptos::nonce::use_nonce() inner_html=EARLY_ACTIONS></script>
+            <HydrationScripts options=options.clone()/>
+        }
+        .into_any()
+    };
     view! {
         <!DOCTYPE html>
-        <html>
+        <html data-hydrated=plain.then_some("")>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href=stylesheet/>
-                <AutoReload options=options.clone()/>
-                <script nonce=leptos::nonce::use_nonce() inner_html=EARLY_ACTIONS></script>
-                <HydrationScripts options/>
+                <AutoReload options/>
+                {scripts}
                 <MetaTags/>
             </head>
             <body>
@@ -49,6 +60,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// The pages served as plain HTML, with no WASM: their forms are HTML forms the server
+/// answers (with a redirect, the page again or the next page), and nothing on them is live.
+/// The others hydrate the whole app (docs/decisions.md, 2026-12-06: the page weight, page by
+/// page).
+pub fn is_plain_page(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    path == "/login" || path == OAUTH_CALLBACK_PATH
+}
+
+/// The path of the page the server is rendering (`None` in the browser).
+fn requested_path() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>().map(|p| p.uri.path().to_string())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// The language switch of a plain page: the choice is remembered in the cookie (as the app's
+/// own switch does, `i18n::remember`) and the server draws the page again in it.
+const PLAIN_LANGUAGE_SWITCH: &str = "addEventListener('change',function(e){var s=e.target;\
+if(s.id!=='language')return;\
+document.cookie='i18n_pref_locale='+encodeURIComponent(s.value)+'; path=/; max-age=31536000; samesite=lax';\
+location.reload()})";
 
 /// Forms sent before the page is interactive (Enter pressed, or Save clicked, while the WASM
 /// still loads) would go to the browser as plain HTML forms: the page would reload and what was

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { BASE } from '../playwright.config';
+import { ADMIN_PASSWORD, BASE } from '../playwright.config';
 import { connect, hydrated, L, saveAndConsent, signIn, reload } from './helpers';
 
 test('an admin connects the PBX to the Zoho Desk sandbox', async ({ page }) => {
@@ -123,6 +123,33 @@ test('every text of the page follows the switch, and unsaved choices are asked a
   await expect(page.locator('#status-value')).toHaveText(L.en.connected);
   await expect(page.getByRole('combobox', { name: 'Extension Emma Wang' }).locator('option:checked'))
     .not.toHaveText('2009 Reception');
+});
+
+test('the sign-in page is plain HTML: a refused password says so, the language switch redraws it, the right one goes on', async ({ page }) => {
+  // Nothing to download but the page and its stylesheet: it is interactive as it arrives.
+  const scripts: string[] = [];
+  page.on('request', (r) => { if (/\.(wasm|js)$/.test(new URL(r.url()).pathname)) scripts.push(r.url()); });
+  await page.goto('/login?next=/pbx/extensions');
+  await expect(page.locator('html[data-hydrated]')).toHaveCount(1);
+  await page.getByLabel(L.en.password, { exact: true }).fill('not the password');
+  await page.getByRole('button', { name: L.en.signIn }).click();
+  await expect(page).toHaveURL(/\/login\?next=%2Fpbx%2Fextensions&failed=credentials$/);
+  await expect(page.getByRole('alert')).toHaveText('Wrong user name or password.');
+  await page.screenshot({ path: 'test-results/login-refused-en.png' });
+
+  // The switch remembers the choice and the server draws the page again in it.
+  await page.getByLabel('Language').selectOption('zh-CN');
+  await expect(page.getByRole('heading', { name: '登录' })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveText('用户名或密码错误。');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+  expect(scripts, 'no script was loaded for the sign-in page').toEqual([]);
+  await page.getByLabel(L.zh.password, { exact: true }).fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: L.zh.signIn }).click();
+  await expect(page).toHaveURL(/\/pbx\/extensions$/);
+  await hydrated(page);
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+  // Back to English for the journeys after this one (the choice is the browser's cookie).
+  await page.getByLabel('语言').selectOption('en');
 });
 
 test.describe('a browser that asks for plain "zh"', () => {

@@ -42,14 +42,39 @@ pub async fn sign_in(
         }
         Err(auth::SignInError::Invalid) => {
             tracing::warn!(%addr, "failed admin sign-in");
-            status(StatusCode::UNAUTHORIZED);
+            refused(
+                StatusCode::UNAUTHORIZED,
+                &[("failed", "credentials")],
+                next.as_deref(),
+            );
             Err(AppError::BadCredentials)
         }
         Err(auth::SignInError::TooMany { retry_after_secs }) => {
-            status(StatusCode::TOO_MANY_REQUESTS);
+            let retry = retry_after_secs.to_string();
+            refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                &[("failed", "attempts"), ("retry", &retry)],
+                next.as_deref(),
+            );
             Err(AppError::TooManyAttempts(retry_after_secs))
         }
         Err(auth::SignInError::Internal) => Err(AppError::Internal),
+    }
+}
+
+/// A refused sign-in: the status for a script's call; for the sign-in page's plain HTML form,
+/// back to that page with why in its address (and where to go once signed in).
+#[cfg(feature = "ssr")]
+fn refused(code: axum::http::StatusCode, why: &[(&str, &str)], next: Option<&str>) {
+    if super::ssr::from_plain_form() {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(next) = next.filter(|n| !n.is_empty()) {
+            query.append_pair("next", next);
+        }
+        query.extend_pairs(why);
+        leptos_axum::redirect(&format!("/login?{}", query.finish()));
+    } else {
+        super::ssr::status(code);
     }
 }
 

@@ -42,6 +42,17 @@ pub mod ssr {
             .unwrap_or_else(|_| "unknown".into())
     }
 
+    /// Whether the call is a plain HTML form's (the browser wants a page back, not data): what
+    /// `leptos_axum::redirect` also goes by.
+    pub fn from_plain_form() -> bool {
+        use_context::<axum::http::request::Parts>().is_some_and(|p| {
+            p.headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
     /// Sets the HTTP status of a server function's answer. When the function runs inside a
     /// page's server rendering, the page decides its own status (e.g. a redirect to sign-in).
     pub fn status(code: StatusCode) {

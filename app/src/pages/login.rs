@@ -14,12 +14,26 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let error =
-        move || {
-            action.value().get().and_then(|r| r.err()).map(|e| {
-                sign_in_error(i18n, e, || t_string!(i18n, err_bad_credentials).to_string())
-            })
+    // The page is plain HTML (`is_plain_page`): a failed sign-in comes back to it with why in
+    // the address (`failed`, and `retry` in seconds). Reached by the app's own navigation
+    // (after signing out), it is drawn in the browser and the sign-in's answer says why.
+    let from_address = move || {
+        let q = query.read();
+        match q.get("failed")?.as_str() {
+            "credentials" => Some(AppError::BadCredentials),
+            "attempts" => Some(AppError::TooManyAttempts(
+                q.get("retry").and_then(|s| s.parse().ok()).unwrap_or(1),
+            )),
+            _ => None,
+        }
+    };
+    let error = move || {
+        let failed = match action.value().get() {
+            Some(r) => r.err(),
+            None => from_address(),
         };
+        failed.map(|e| sign_in_error(i18n, e, || t_string!(i18n, err_bad_credentials).to_string()))
+    };
     view! {
         <div class="login-wrap">
             <section class="card login">

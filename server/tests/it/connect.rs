@@ -383,3 +383,103 @@ async fn pages_carry_a_content_security_policy_with_this_responses_nonce() {
         .unwrap()
         .contains(&nonce));
 }
+
+/// The sign-in page is plain HTML (no WASM to download: interactive as it arrives), and its
+/// form works as a browser sends it without scripts: a refused try comes back to the page
+/// saying why, keeping where to go once signed in; the right password goes there.
+#[tokio::test]
+async fn the_sign_in_page_is_plain_html_and_its_form_works_without_scripts() {
+    let app = TestApp::spawn().await;
+    let page = |path: &str| {
+        let (http, url) = (app.http.clone(), format!("{}{path}", app.base));
+        async move {
+            let r = http
+                .get(url)
+                .header("Accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let html = page("/login?next=/pbx/extensions").await;
+    let html_tag = &html[html.find("<html").unwrap()..];
+    assert!(
+        html_tag[..html_tag.find('>').unwrap()].contains("data-hydrated"),
+        "interactive as it arrives: {html}"
+    );
+    assert!(
+        !html.contains("_bg.wasm") && !html.contains(".js\""),
+        "no script to download: {html}"
+    );
+    // So is the Redirect URI's page in the consent window (it only says how it went).
+    let callback = page("/oauth/zoho/callback?code=1000.x&state=forged").await;
+    assert!(
+        callback.contains("id=\"result\"") && !callback.contains("_bg.wasm"),
+        "{callback}"
+    );
+    assert!(html.contains(r#"action="/api/sign_in""#) && html.contains(r#"method="post""#));
+    assert!(html.contains(r#"name="next" value="/pbx/extensions""#));
+    // Signing in as the browser posts the form.
+    let post = |password: &'static str| {
+        let (http, base) = (app.http.clone(), app.base.clone());
+        async move {
+            let r = http
+                .post(format!("{base}/api/sign_in"))
+                .header("Accept", "text/html,application/xhtml+xml")
+                .header("Origin", &base)
+                .header("Referer", format!("{base}/login?next=/pbx/extensions"))
+                .form(&[
+                    ("next", "/pbx/extensions"),
+                    ("username", "admin"),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let location = r
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string());
+            (r.status().as_u16(), location.unwrap_or_default())
+        }
+    };
+    let (s, to) = post("wrong").await;
+    assert_eq!(
+        (s, to.as_str()),
+        (302, "/login?next=%2Fpbx%2Fextensions&failed=credentials")
+    );
+    let html = page(&to).await;
+    assert!(html.contains("Wrong user name or password."), "{html}");
+    assert!(html.contains(r#"name="next" value="/pbx/extensions""#));
+
+    let (s, to) = post(ADMIN_PASSWORD).await;
+    assert_eq!((s, to.as_str()), (302, "/pbx/extensions"));
+    assert!(
+        page("/pbx/extensions").await.contains("id=\"new-number\""),
+        "signed in"
+    );
+
+    // Guessing is slowed down the same way, and the page says for how long.
+    let mut to = String::new();
+    for _ in 0..8 {
+        to = post("wrong").await.1;
+        if to.contains("failed=attempts") {
+            break;
+        }
+    }
+    let secs = to
+        .split("retry=")
+        .nth(1)
+        .and_then(|s| s.parse::<u32>().ok())
+        .unwrap_or_else(|| panic!("{to}"));
+    assert!(to.starts_with("/login?next=%2Fpbx%2Fextensions&failed=attempts&retry="));
+    let html = page(&to).await;
+    assert!(
+        html.contains(&format!(
+            "Too many failed attempts. Try again in {secs} seconds."
+        )),
+        "{html}"
+    );
+}

@@ -52,8 +52,8 @@ async fn hashed_files_are_precompressed_and_cached_for_a_year() {
     fake_site(&root);
     let app = TestApp::spawn_with_site(server::site::options(&root)).await;
 
-    // The page names the hashed files, stylesheet included.
-    let page = get(&app, "/login", None).await.text().await.unwrap();
+    // A page that hydrates names the hashed files, stylesheet included.
+    let page = get(&app, "/agent", None).await.text().await.unwrap();
     for link in [
         format!("/pkg/{NAME}.css"),
         format!("/pkg/{NAME}.js"),
