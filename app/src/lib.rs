@@ -70,6 +70,18 @@ pub fn is_plain_page(path: &str) -> bool {
     path == "/login" || path == OAUTH_CALLBACK_PATH
 }
 
+/// The admin's pages: only for a signed-in admin (the server sends anyone else to sign in).
+pub fn is_admin_page(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    path.is_empty()
+        || path == "/integrations/helpdesk"
+        || path == "/integrations/helpdesk/log"
+        || matches!(
+            path.strip_prefix("/pbx/"),
+            Some("connection" | "extensions" | "contacts" | "simulator")
+        )
+}
+
 /// The path of the page the server is rendering (`None` in the browser).
 fn requested_path() -> Option<String> {
     #[cfg(feature = "ssr")]
@@ -194,4 +206,38 @@ fn AppTitle() -> impl IntoView {
 fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
     view! { <main class="landing"><h1>{t_string!(i18n, not_found)}</h1></main> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_pages_are_the_admins_and_which_are_plain() {
+        for admin in [
+            "/",
+            "/integrations/helpdesk",
+            "/integrations/helpdesk/",
+            "/integrations/helpdesk/log",
+            "/pbx/connection",
+            "/pbx/extensions",
+            "/pbx/contacts",
+            "/pbx/simulator",
+        ] {
+            assert!(is_admin_page(admin), "{admin}");
+            assert!(!is_plain_page(admin), "{admin}");
+        }
+        for other in [
+            "/login",
+            "/agent",
+            OAUTH_CALLBACK_PATH,
+            "/pbx",
+            "/pbx/other",
+            "/api/sign_in",
+        ] {
+            assert!(!is_admin_page(other), "{other}");
+        }
+        assert!(is_plain_page("/login") && is_plain_page(OAUTH_CALLBACK_PATH));
+        assert!(!is_plain_page("/agent"));
+    }
 }

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { BASE } from '../playwright.config';
-import { signIn } from './helpers';
+import { hydrated, signIn } from './helpers';
 
 // The demo client the app registers with its sandbox (README: HELPDESK_SANDBOX_CLIENT_ID).
 const DEMO_CLIENT = '1000.SANDBOXDEMOCLIENT0000000000000';
@@ -107,7 +107,7 @@ test('the app itself is served and hydrates', async ({ page }) => {
   const csp = (await resp!.allHeaders())['content-security-policy'];
   expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
   expect(csp).not.toContain('unsafe-inline');
-  // The signed-in pages hydrate under it too (the sign-in form works only once hydrated).
+  // The signed-in pages hydrate under it too.
   await signIn(page);
   for (const path of ['/integrations/helpdesk', '/integrations/helpdesk/log', '/pbx/extensions', '/pbx/contacts', '/pbx/simulator', '/agent']) {
     await page.goto(path);
@@ -118,15 +118,16 @@ test('the app itself is served and hydrates', async ({ page }) => {
 
 test('the release site travels compressed, under hashed names cached for a year', async ({ page, request }) => {
   const wasmResp = page.waitForResponse((r) => /\/pkg\/helpdesk-[0-9a-f]{16}_bg\.wasm$/.test(r.url()));
-  await page.goto('/login');
+  // The agent's web client hydrates (the sign-in page is plain HTML and loads no WASM).
+  await page.goto('/agent');
   const wasm = await wasmResp;
   const h = await wasm.allHeaders();
   // Chromium offers brotli only over HTTPS: over plain HTTP it gets the gzip copy.
   expect(h['content-encoding']).toMatch(/^(gzip|br)$/);
   expect(h['cache-control']).toBe('public, max-age=31536000, immutable');
   expect(h['vary']).toMatch(/accept-encoding/i);
-  // The WASM decoded and ran: the sign-in form works only once the page is hydrated.
-  await signIn(page);
+  // The WASM decoded and ran: the app marks the page hydrated.
+  await hydrated(page);
   // A client that asks for brotli gets brotli, much smaller than the file itself.
   const url = new URL(wasm.url()).pathname;
   const br = await request.get(url, { headers: { 'Accept-Encoding': 'br' } });
