@@ -160,9 +160,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/integrations/helpdesk"/> }/>
-                <Route path=path!("/login") view=|| redrawn(pages::login::LoginPage)/>
+                <Route path=path!("/login") view=|| plain(pages::login::LoginPage)/>
                 <Route path=path!("/integrations/helpdesk") view=|| redrawn(pages::helpdesk::HelpdeskPage)/>
-                <Route path=path!("/oauth/zoho/callback") view=|| redrawn(pages::callback::CallbackPage)/>
+                <Route path=path!("/oauth/zoho/callback") view=|| plain(pages::callback::CallbackPage)/>
                 <Route path=path!("/integrations/helpdesk/log") view=|| redrawn(pages::log::LogPage)/>
                 <Route path=path!("/pbx/extensions") view=|| redrawn(pages::extensions::ExtensionsPage)/>
                 <Route path=path!("/pbx/connection") view=|| redrawn(pages::pbx_connection::PbxConnectionPage)/>
@@ -183,6 +183,21 @@ fn redrawn<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
         i18n.track_redraws();
         untrack(page)
     }
+}
+
+/// A plain page (`is_plain_page`) among the routes: the server draws it. The browser's own
+/// navigation to it (signing out, a redirect to sign in) loads it from the server, so the
+/// WASM carries none of its code.
+#[cfg(feature = "ssr")]
+fn plain<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
+    redrawn(page)
+}
+
+#[cfg(not(feature = "ssr"))]
+fn plain<V: IntoView + 'static>(_page: fn() -> V) -> impl IntoView {
+    Effect::new(|_| {
+        let _ = window().location().reload();
+    });
 }
 
 #[component]

@@ -150,6 +150,18 @@ test('the sign-in page is plain HTML: a refused password says so, the language s
   await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
   // Back to English for the journeys after this one (the choice is the browser's cookie).
   await page.getByLabel('语言').selectOption('en');
+
+  // Signing out goes back to the plain page, loaded from the server (the app's WASM has none
+  // of its code).
+  const before = scripts.length;
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await page.waitForLoadState('networkidle');
+  expect(scripts.length).toBe(before);
+  await page.goto('/pbx/extensions');
+  await expect(page).toHaveURL(/\/login\?next=%2Fpbx%2Fextensions$/);
 });
 
 test.describe('a browser that asks for plain "zh"', () => {
