@@ -139,6 +139,10 @@ fn remember(locale: Locale) {
             locale.as_str()
         ));
     }
+    // A page whose switch is in an island has no `HtmlLang` of its own to follow it.
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("lang", locale.as_str());
+    }
 }
 
 /// The language context of the page (see [`provide_i18n`]).

@@ -31,10 +31,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The stylesheet shares the script's content-hashed name (frontend/build-site.sh).
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     // A page served as plain HTML has nothing to wait for: it is interactive as it arrives.
-    let plain = requested_path().is_some_and(|p| is_plain_page(&p));
+    let path = requested_path().unwrap_or_default();
+    let plain = is_plain_page(&path);
     let scripts = if plain {
         view! { <script nonce=leptos::nonce::use_nonce() inner_html=PLAIN_LANGUAGE_SWITCH></script> }
             .into_any()
+    } else if is_island_page(&path) {
+        // The islands bundle (frontend/islands): the page's islands only, not the admin's app.
+        let mut islands = options.clone();
+        islands.output_name = format!("{}-islands", options.output_name).into();
+        view! {
+            <script nonce=leptos::nonce::use_nonce() inner_html=EARLY_ACTIONS></script>
+            <HydrationScripts options=islands islands=true/>
+        }
+        .into_any()
     } else {
         view! {
             <script nonce=leptos::nonce::use_nonce() inner_html=EARLY_ACTIONS></script>
@@ -68,6 +78,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn is_plain_page(path: &str) -> bool {
     let path = path.trim_end_matches('/');
     path == "/login" || path == OAUTH_CALLBACK_PATH
+}
+
+/// The pages whose interactive parts are islands (`#[island]`), hydrated by the small islands
+/// bundle rather than the admin's whole app.
+pub fn is_island_page(path: &str) -> bool {
+    path.trim_end_matches('/') == "/agent"
 }
 
 /// The admin's pages: only for a signed-in admin (the server sends anyone else to sign in).
@@ -160,15 +176,15 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/integrations/helpdesk"/> }/>
-                <Route path=path!("/login") view=|| plain(pages::login::LoginPage)/>
+                <Route path=path!("/login") view=|| server_page(pages::login::LoginPage)/>
                 <Route path=path!("/integrations/helpdesk") view=|| redrawn(pages::helpdesk::HelpdeskPage)/>
-                <Route path=path!("/oauth/zoho/callback") view=|| plain(pages::callback::CallbackPage)/>
+                <Route path=path!("/oauth/zoho/callback") view=|| server_page(pages::callback::CallbackPage)/>
                 <Route path=path!("/integrations/helpdesk/log") view=|| redrawn(pages::log::LogPage)/>
                 <Route path=path!("/pbx/extensions") view=|| redrawn(pages::extensions::ExtensionsPage)/>
                 <Route path=path!("/pbx/connection") view=|| redrawn(pages::pbx_connection::PbxConnectionPage)/>
                 <Route path=path!("/pbx/contacts") view=|| redrawn(pages::contacts::ContactsPage)/>
                 <Route path=path!("/pbx/simulator") view=|| redrawn(pages::simulator::SimulatorPage)/>
-                <Route path=path!("/agent") view=|| redrawn(pages::agent::AgentPage)/>
+                <Route path=path!("/agent") view=|| server_page(pages::agent::AgentPage)/>
             </Routes>
         </Router>
     }
@@ -185,16 +201,16 @@ fn redrawn<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
     }
 }
 
-/// A plain page (`is_plain_page`) among the routes: the server draws it. The browser's own
-/// navigation to it (signing out, a redirect to sign in) loads it from the server, so the
-/// WASM carries none of its code.
+/// A page the admin's app in the browser never draws (a plain page, or one with islands of
+/// its own): the server does. The app's own navigation to it (signing out, a redirect to sign
+/// in) loads it from the server.
 #[cfg(feature = "ssr")]
-fn plain<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
+fn server_page<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
     redrawn(page)
 }
 
 #[cfg(not(feature = "ssr"))]
-fn plain<V: IntoView + 'static>(_page: fn() -> V) -> impl IntoView {
+fn server_page<V: IntoView + 'static>(_page: fn() -> V) -> impl IntoView {
     Effect::new(|_| {
         let _ = window().location().reload();
     });

@@ -300,6 +300,15 @@ test('the agent client speaks the manual\'s Chinese', async ({ page, browser }) 
   await expect(agent.getByLabel('拨打号码')).toBeVisible();
   await expect(agent.getByRole('button', { name: '拨号', exact: true })).toBeVisible();
   await agent.screenshot({ path: 'test-results/agent-zh.png', fullPage: true });
+  // The switch draws the client again in place (it is an island of its own): the page and its
+  // live connection stay.
+  await agent.getByLabel('语言').selectOption('en');
+  await expect(agent.getByRole('heading', { name: 'Extension 2005 · Kristin Hale' })).toBeVisible();
+  await expect(agent.locator('html')).toHaveAttribute('lang', 'en');
+  await expect(agent.locator('#agent-conn')).toHaveText('Live');
+  await agent.getByLabel('Language').selectOption('zh-CN');
+  await expect(agent.locator('#agent-state')).toHaveText('空闲');
+  await expect(agent.locator('html')).toHaveAttribute('lang', 'zh-CN');
 
   // The admin's log in Chinese: what the Zoho work did, in Chinese too.
   const admin = await ctx.newPage();

@@ -117,8 +117,9 @@ test('the app itself is served and hydrates', async ({ page }) => {
 });
 
 test('the release site travels compressed, under hashed names cached for a year', async ({ page, request }) => {
-  const wasmResp = page.waitForResponse((r) => /\/pkg\/helpdesk-[0-9a-f]{16}_bg\.wasm$/.test(r.url()));
-  // The agent's web client hydrates (the sign-in page is plain HTML and loads no WASM).
+  // The agent's web client hydrates with the islands bundle (the sign-in page is plain HTML
+  // and loads no WASM).
+  const wasmResp = page.waitForResponse((r) => /\/pkg\/helpdesk-[0-9a-f]{16}-islands_bg\.wasm$/.test(r.url()));
   await page.goto('/agent');
   const wasm = await wasmResp;
   const h = await wasm.allHeaders();

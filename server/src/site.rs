@@ -58,7 +58,7 @@ fn is_file_stem(s: &str) -> bool {
 }
 
 /// Whether `path` is one of the site's content-hashed files: `/pkg/helpdesk-<16 hex>.js`,
-/// `…_bg.wasm` or `….css` (with `.br` / `.gz` never in the URL: the server picks those).
+/// `…_bg.wasm`, `….css`, `…-islands.js` or `…-islands_bg.wasm` (with `.br` / `.gz` never in the URL: the server picks those).
 pub fn is_hashed_asset(path: &str) -> bool {
     let Some(rest) = path
         .strip_prefix("/pkg/")
@@ -70,7 +70,10 @@ pub fn is_hashed_asset(path: &str) -> bool {
     let (hash, suffix) = rest.split_at(rest.len().min(16));
     hash.len() == 16
         && hash.bytes().all(|b| b.is_ascii_hexdigit())
-        && matches!(suffix, ".js" | "_bg.wasm" | ".css")
+        && matches!(
+            suffix,
+            ".js" | "_bg.wasm" | ".css" | "-islands.js" | "-islands_bg.wasm"
+        )
 }
 
 /// The router's fallback: a static file of the site (brotli or gzip when the browser accepts
@@ -107,6 +110,10 @@ mod tests {
         assert!(is_hashed_asset("/pkg/helpdesk-0123456789abcdef.js"));
         assert!(is_hashed_asset("/pkg/helpdesk-0123456789abcdef_bg.wasm"));
         assert!(is_hashed_asset("/pkg/helpdesk-0123456789abcdef.css"));
+        assert!(is_hashed_asset("/pkg/helpdesk-0123456789abcdef-islands.js"));
+        assert!(is_hashed_asset(
+            "/pkg/helpdesk-0123456789abcdef-islands_bg.wasm"
+        ));
         for not in [
             "/pkg/helpdesk.js",
             "/pkg/helpdesk.wasm",

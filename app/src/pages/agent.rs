@@ -6,7 +6,6 @@
 //! the browser extension (`extension/` in the repository).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::agent::{
     claim_pop, control_call, current_agent, dial, my_calls, AgentSignIn, AgentSignOut,
@@ -26,20 +25,51 @@ const EVENTS_URL: &str = "/api/agent/events";
 /// What the browser extension posts into this page: `{type, number, from}`.
 const EXTENSION_DIAL: &str = "helpdesk-dial";
 
+/// The page: drawn by the server, the client in it an island of its own (the admin's app is
+/// not loaded here: `is_island_page`).
 #[component]
 pub fn AgentPage() -> impl IntoView {
-    let i18n = use_i18n();
+    view! {
+        // The browser extension recognises the agent client by this.
+        <leptos_meta::Meta name="pbx-agent-client" content="1"/>
+        <AgentIsland/>
+    }
+}
+
+/// The agent client, hydrated on its own with the islands bundle: its language context and
+/// redraws are its own, and it marks the page interactive once it is.
+#[island]
+fn AgentIsland() -> impl IntoView {
+    let i18n = use_context::<I18nContext>().unwrap_or_else(provide_i18n);
+    // Made here, not in the redrawn part below: the island's resources are the ones the
+    // server sends with the page (made later, they would be fetched again and the hydration
+    // would not find what the server drew).
     let me = Resource::new(|| (), |_| current_agent());
     // The calls as the page is first drawn; later changes come over the live connection.
     let first_calls = Resource::new(|| (), |_| my_calls());
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
+    move || {
+        i18n.track_redraws();
+        untrack(move || view! { <AgentBody me=me first_calls=first_calls/> })
+    }
+}
+
+#[component]
+fn AgentBody(
+    me: Resource<Result<Option<AgentMe>, AppError>>,
+    first_calls: Resource<Result<AgentCalls, AppError>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
     let notice = RwSignal::new(false);
     let signed_out = Callback::new(move |_: ()| {
         notice.set(true);
         me.refetch();
     });
     view! {
-        // The browser extension recognises the agent client by this.
-        <leptos_meta::Meta name="pbx-agent-client" content="1"/>
         <main class="agent-wrap">
             <Suspense fallback=|| ()>
                 {move || me.get().map(|r| match r {
@@ -134,7 +164,6 @@ fn open_tab(url: &str) -> bool {
 #[component]
 fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
-    let query = use_query_map();
     let calls = RwSignal::new(initial);
     let answer_here = me.can_answer;
     // Re-reads the calls (after a reconnect, or missed events). Not a resource: the page must
@@ -226,7 +255,7 @@ fn AgentClient(me: AgentMe, initial: AgentCalls, signed_out: Callback<()>) -> im
     let prefilled = RwSignal::new(false);
     let dial_button = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
-        if let Some(d) = query.read().get("dial") {
+        if let Some(d) = query_param("dial") {
             let n = dial_string(&d);
             if !n.is_empty() {
                 number.set(n);
@@ -622,4 +651,12 @@ fn dial_failure_text(i18n: I18nContext, reason: &str) -> String {
         reason = reason.to_string()
     )
     .to_string()
+}
+
+/// A parameter of the page's address, as the browser has it (the island has no router).
+fn query_param(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
 }

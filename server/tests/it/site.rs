@@ -52,8 +52,14 @@ async fn hashed_files_are_precompressed_and_cached_for_a_year() {
     fake_site(&root);
     let app = TestApp::spawn_with_site(server::site::options(&root)).await;
 
-    // A page that hydrates names the hashed files, stylesheet included.
-    let page = get(&app, "/agent", None).await.text().await.unwrap();
+    // An admin page names the app's hashed files, stylesheet included; the agent client, the
+    // islands bundle's (and not the app's).
+    app.sign_in().await;
+    let page = get(&app, "/pbx/simulator", None)
+        .await
+        .text()
+        .await
+        .unwrap();
     for link in [
         format!("/pkg/{NAME}.css"),
         format!("/pkg/{NAME}.js"),
@@ -61,6 +67,18 @@ async fn hashed_files_are_precompressed_and_cached_for_a_year() {
     ] {
         assert!(page.contains(&link), "{link} not in the page");
     }
+    let page = get(&app, "/agent", None).await.text().await.unwrap();
+    for link in [
+        format!("/pkg/{NAME}.css"),
+        format!("/pkg/{NAME}-islands.js"),
+        format!("/pkg/{NAME}-islands_bg.wasm"),
+    ] {
+        assert!(page.contains(&link), "{link} not in the agent page");
+    }
+    assert!(
+        !page.contains(&format!("/pkg/{NAME}.js")),
+        "not the app's bundle"
+    );
 
     let wasm = format!("/pkg/{NAME}_bg.wasm");
     let r = get(&app, &wasm, Some("gzip, deflate, br")).await;
