@@ -73,8 +73,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The pages served as plain HTML, with no WASM: their forms are HTML forms the server
 /// answers (with a redirect, the page again or the next page), and nothing on them is live.
-/// The others hydrate the whole app (docs/decisions.md, 2026-12-06: the page weight, page by
-/// page).
+/// The pages of [`is_island_page`] load the islands bundle; the others, the whole app
+/// (docs/decisions.md, 2026-12-06 evening 2: the page weight, page by page).
 pub fn is_plain_page(path: &str) -> bool {
     let path = path.trim_end_matches('/');
     path == "/login" || path == OAUTH_CALLBACK_PATH
