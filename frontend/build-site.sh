@@ -2,11 +2,11 @@
 # Builds the browser half of the site into target/site: what `cargo leptos build --release`
 # does, without cargo-leptos (whose own compilation took 27 minutes on a fresh machine).
 #
-#   1. the WASM of `frontend` and of `frontend/islands` (profile wasm-release: opt-level z, LTO, one codegen unit, Leptos's
-#      type-erased views);
+#   1. the WASM of `frontend` and of `frontend/islands` (profile wasm-release: opt-level z,
+#      LTO, one codegen unit, Leptos's type-erased views);
 #   2. wasm-bindgen --target web (the JS glue), then wasm-opt -Oz;
 #   3. the stylesheet, as is;
-#   4. one content hash over the three files, in their names: pkg/helpdesk-<hash>.js,
+#   4. one content hash over the five files, in their names: pkg/helpdesk-<hash>.js,
 #      pkg/helpdesk-<hash>_bg.wasm, pkg/helpdesk-<hash>.css, pkg/helpdesk-<hash>-islands.js and
 #      …-islands_bg.wasm, and pkg/site.json naming them
 #      (the server reads it at start and serves those names with a one-year cache);

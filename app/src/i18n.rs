@@ -18,6 +18,8 @@ include!(concat!(env!("OUT_DIR"), "/i18n_keys.rs"));
 
 /// The cookie that remembers the user's choice.
 pub const COOKIE: &str = "i18n_pref_locale";
+/// The cookie's attributes: the whole site, a year.
+pub const COOKIE_ATTRIBUTES: &str = "; path=/; max-age=31536000; samesite=lax";
 
 /// A language of the app.
 #[allow(non_camel_case_types)]
@@ -134,10 +136,7 @@ impl I18nContext {
 fn remember(locale: Locale) {
     use wasm_bindgen::JsCast;
     if let Some(doc) = document().dyn_ref::<web_sys::HtmlDocument>() {
-        let _ = doc.set_cookie(&format!(
-            "{COOKIE}={}; path=/; max-age=31536000; samesite=lax",
-            locale.as_str()
-        ));
+        let _ = doc.set_cookie(&format!("{COOKIE}={}{COOKIE_ATTRIBUTES}", locale.as_str()));
     }
     // A page whose switch is in an island has no `HtmlLang` of its own to follow it.
     if let Some(root) = document().document_element() {

@@ -34,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let path = requested_path().unwrap_or_default();
     let plain = is_plain_page(&path);
     let scripts = if plain {
-        view! { <script nonce=leptos::nonce::use_nonce() inner_html=PLAIN_LANGUAGE_SWITCH></script> }
+        view! { <script nonce=leptos::nonce::use_nonce() inner_html=plain_language_switch()></script> }
             .into_any()
     } else if is_island_page(&path) {
         // The islands bundle (frontend/islands): the page's islands only, not the admin's app.
@@ -110,12 +110,16 @@ fn requested_path() -> Option<String> {
     }
 }
 
-/// The language switch of a plain page: the choice is remembered in the cookie (as the app's
-/// own switch does, `i18n::remember`) and the server draws the page again in it.
-const PLAIN_LANGUAGE_SWITCH: &str = "addEventListener('change',function(e){var s=e.target;\
-if(s.id!=='language')return;\
-document.cookie='i18n_pref_locale='+encodeURIComponent(s.value)+'; path=/; max-age=31536000; samesite=lax';\
-location.reload()})";
+/// The language switch of a plain page: the choice is remembered in the cookie the app's own
+/// switch writes, and the server draws the page again in it.
+fn plain_language_switch() -> String {
+    format!(
+        "addEventListener('change',function(e){{var s=e.target;if(s.id!=='language')return;\
+document.cookie='{}='+encodeURIComponent(s.value)+'{}';location.reload()}})",
+        i18n::COOKIE,
+        i18n::COOKIE_ATTRIBUTES
+    )
+}
 
 /// Forms sent before the page is interactive (Enter pressed, or Save clicked, while the WASM
 /// still loads) would go to the browser as plain HTML forms: the page would reload and what was
@@ -162,14 +166,8 @@ fn set_content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_i18n();
-    // In the browser, once the page has hydrated, `<html data-hydrated>` says so: what is
-    // clicked or typed before then is lost, and the journeys wait for it (effects never run
-    // on the server).
-    Effect::new(|_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "");
-        }
-    });
+    // In the browser, once the page has hydrated, `<html data-hydrated>` says so.
+    components::mark_hydrated();
     view! {
         <HtmlLang/>
         <AppTitle/>

@@ -406,9 +406,6 @@ async fn same_origin_only(State(origin): State<Arc<String>>, req: Request, next:
 /// Largest request body any route reads (the intake's own limit is lower).
 pub const MAX_REQUEST_BODY: usize = 1024 * 1024;
 
-/// Reads a request's body in full before the handler runs, within the client timeout and
-/// [`MAX_REQUEST_BODY`]: a client that trickles its body (or sends too much) is answered 408
-/// (or 413) instead of holding a handler and its memory.
 /// An admin page asked for without an admin's session goes straight to the sign-in page
 /// (and back here after it): a redirect with no page behind it, nothing rendered. The pages
 /// also check for themselves (their data is refused without the session), for the browser's
@@ -418,22 +415,17 @@ async fn admin_pages_need_sign_in(
     req: Request,
     next: Next,
 ) -> Response {
-    let anonymous = || async {
-        !matches!(
+    if matches!(*req.method(), Method::GET | Method::HEAD)
+        && app::is_admin_page(req.uri().path())
+        && !matches!(
             session.get::<String>(app::api::ssr::SESSION_ADMIN).await,
             Ok(Some(_))
         )
-    };
-    if matches!(*req.method(), Method::GET | Method::HEAD)
-        && app::is_admin_page(req.uri().path())
-        && anonymous().await
     {
-        let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
-        let to: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("next", here)
-            .finish();
+        let here = req.uri().path_and_query().map(|p| p.as_str());
+        let to = auth::sign_in_address(here, &[]);
         let mut resp = StatusCode::FOUND.into_response();
-        if let Ok(v) = HeaderValue::from_str(&format!("/login?{to}")) {
+        if let Ok(v) = HeaderValue::from_str(&to) {
             resp.headers_mut().insert(header::LOCATION, v);
         }
         return resp;
@@ -441,6 +433,9 @@ async fn admin_pages_need_sign_in(
     next.run(req).await
 }
 
+/// Reads a request's body in full before the handler runs, within the client timeout and
+/// [`MAX_REQUEST_BODY`]: a client that trickles its body (or sends too much) is answered 408
+/// (or 413) instead of holding a handler and its memory.
 async fn read_body_in_time(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;

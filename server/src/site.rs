@@ -58,7 +58,8 @@ fn is_file_stem(s: &str) -> bool {
 }
 
 /// Whether `path` is one of the site's content-hashed files: `/pkg/helpdesk-<16 hex>.js`,
-/// `…_bg.wasm`, `….css`, `…-islands.js` or `…-islands_bg.wasm` (with `.br` / `.gz` never in the URL: the server picks those).
+/// `…_bg.wasm`, `….css`, `…-islands.js` or `…-islands_bg.wasm` (with `.br` / `.gz` never in
+/// the URL: the server picks those).
 pub fn is_hashed_asset(path: &str) -> bool {
     let Some(rest) = path
         .strip_prefix("/pkg/")

@@ -67,12 +67,7 @@ pub async fn sign_in(
 #[cfg(feature = "ssr")]
 fn refused(code: axum::http::StatusCode, why: &[(&str, &str)], next: Option<&str>) {
     if super::ssr::from_plain_form() {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(next) = next.filter(|n| !n.is_empty()) {
-            query.append_pair("next", next);
-        }
-        query.extend_pairs(why);
-        leptos_axum::redirect(&format!("/login?{}", query.finish()));
+        leptos_axum::redirect(&crate::engine::auth::sign_in_address(next, why));
     } else {
         super::ssr::status(code);
     }

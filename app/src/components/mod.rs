@@ -44,6 +44,17 @@ pub fn LanguageSwitch() -> impl IntoView {
     }
 }
 
+/// Once the page (or its island) has hydrated, `<html data-hydrated>` says so: what is clicked
+/// or typed before then is held (`EARLY_ACTIONS`), and the journeys wait for it. Effects run
+/// only in the browser.
+pub fn mark_hydrated() {
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
+}
+
 /// Set by a page section while it holds choices not saved yet; the frame then asks before
 /// the page is left (a link in the navigation, or closing/reloading the tab).
 #[derive(Clone, Copy, Debug)]

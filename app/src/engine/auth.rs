@@ -249,6 +249,17 @@ pub fn landing(public_url: &str, next: Option<&str>) -> String {
     }
 }
 
+/// The sign-in page's address: where to go once signed in (`next`, checked by [`landing`]
+/// when the sign-in succeeds), and why the last try failed, if it did.
+pub fn sign_in_address(next: Option<&str>, why: &[(&str, &str)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(next) = next.filter(|n| !n.is_empty()) {
+        query.append_pair("next", next);
+    }
+    query.extend_pairs(why);
+    format!("/login?{}", query.finish())
+}
+
 /// Verifies a password against a hash, or (no hash: unknown account) against a dummy one, so
 /// that both cost the same; true only for a real hash that matches.
 pub async fn verify_or_dummy(password: Sensitive, hash: Option<String>) -> bool {

@@ -47,11 +47,7 @@ fn AgentIsland() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_agent());
     // The calls as the page is first drawn; later changes come over the live connection.
     let first_calls = Resource::new(|| (), |_| my_calls());
-    Effect::new(|_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "");
-        }
-    });
+    crate::components::mark_hydrated();
     move || {
         i18n.track_redraws();
         untrack(move || view! { <AgentBody me=me first_calls=first_calls/> })
