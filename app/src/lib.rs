@@ -20,6 +20,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 pub const OAUTH_CALLBACK_PATH: &str = "/oauth/zoho/callback";
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::SsrMode;
 
 use crate::i18n::*;
 
@@ -34,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let path = requested_path().unwrap_or_default();
     let plain = is_plain_page(&path);
     let scripts = if plain {
-        view! { <script nonce=leptos::nonce::use_nonce() inner_html=plain_language_switch()></script> }
+        view! { <script nonce=leptos::nonce::use_nonce() inner_html=plain_page_script()></script> }
             .into_any()
     } else if is_island_page(&path) {
         // The islands bundle (frontend/islands): the page's islands only, not the admin's app.
@@ -77,7 +78,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// (docs/decisions.md, 2026-12-06 evening 2: the page weight, page by page).
 pub fn is_plain_page(path: &str) -> bool {
     let path = path.trim_end_matches('/');
-    path == "/login" || path == OAUTH_CALLBACK_PATH
+    path == "/login" || path == OAUTH_CALLBACK_PATH || path == "/pbx/extensions"
 }
 
 /// The pages whose interactive parts are islands (`#[island]`), hydrated by the small islands
@@ -98,6 +99,11 @@ pub fn is_admin_page(path: &str) -> bool {
         )
 }
 
+/// Whether the server is drawing a plain page (false in the browser: the app draws none).
+pub(crate) fn serving_plain_page() -> bool {
+    requested_path().is_some_and(|p| is_plain_page(&p))
+}
+
 /// The path of the page the server is rendering (`None` in the browser).
 fn requested_path() -> Option<String> {
     #[cfg(feature = "ssr")]
@@ -110,12 +116,33 @@ fn requested_path() -> Option<String> {
     }
 }
 
-/// The language switch of a plain page: the choice is remembered in the cookie the app's own
-/// switch writes, and the server draws the page again in it.
-fn plain_language_switch() -> String {
+/// The script of a plain page (a few lines, no WASM): what HTML alone cannot do.
+/// - The language switch: the choice is remembered in the cookie the app's own switch writes,
+///   and the server draws the page again in it.
+/// - A form sent is sent once: a second click while the answer comes is ignored (the form
+///   says it is busy).
+/// - Escape closes the open dialog (its Cancel).
+/// - The live parts (`data-live="<ms>"`, each with an id) are drawn again by the server every
+///   so often: the page is asked for again (`x-live`: it leaves a form's flash alone) and those
+///   elements are swapped in, nothing else, so nothing typed is touched. Not while the tab is
+///   hidden, nor once a form is on its way.
+fn plain_page_script() -> String {
     format!(
-        "addEventListener('change',function(e){{var s=e.target;if(s.id!=='language')return;\
-document.cookie='{}='+encodeURIComponent(s.value)+'{}';location.reload()}})",
+        "(function(){{var d=document,busy=false;\
+addEventListener('change',function(e){{var s=e.target;if(s.id!=='language')return;\
+d.cookie='{}='+encodeURIComponent(s.value)+'{}';location.reload()}});\
+addEventListener('submit',function(e){{var f=e.target;\
+if(f.getAttribute('aria-busy')){{e.preventDefault();return}}f.setAttribute('aria-busy','true');busy=true}});\
+addEventListener('pageshow',function(e){{if(!e.persisted)return;busy=false;\
+d.querySelectorAll('form[aria-busy]').forEach(function(f){{f.removeAttribute('aria-busy')}})}});\
+addEventListener('keydown',function(e){{if(e.key!=='Escape')return;\
+var c=d.querySelector('[role=dialog] [data-cancel]');if(c)c.click()}});\
+addEventListener('DOMContentLoaded',function(){{var l=d.querySelector('[data-live]');if(!l)return;\
+setInterval(function(){{if(busy||d.hidden)return;\
+fetch(location.href,{{headers:{{'x-live':'1'}}}}).then(function(r){{return r.ok?r.text():''}}).then(function(t){{\
+if(!t||busy)return;var n=new DOMParser().parseFromString(t,'text/html');\
+d.querySelectorAll('[data-live][id]').forEach(function(el){{var m=n.getElementById(el.id);\
+if(m)el.replaceWith(d.importNode(m,true))}})}}).catch(function(){{}})}},+l.getAttribute('data-live')||2000)}})}})()",
         i18n::COOKIE,
         i18n::COOKIE_ATTRIBUTES
     )
@@ -178,7 +205,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/integrations/helpdesk") view=|| redrawn(pages::helpdesk::HelpdeskPage)/>
                 <Route path=path!("/oauth/zoho/callback") view=|| server_page(pages::callback::CallbackPage)/>
                 <Route path=path!("/integrations/helpdesk/log") view=|| redrawn(pages::log::LogPage)/>
-                <Route path=path!("/pbx/extensions") view=|| redrawn(pages::extensions::ExtensionsPage)/>
+                <Route path=path!("/pbx/extensions") view=|| server_page(pages::extensions::ExtensionsPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/connection") view=|| redrawn(pages::pbx_connection::PbxConnectionPage)/>
                 <Route path=path!("/pbx/contacts") view=|| redrawn(pages::contacts::ContactsPage)/>
                 <Route path=path!("/pbx/simulator") view=|| redrawn(pages::simulator::SimulatorPage)/>
@@ -209,9 +236,23 @@ fn server_page<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
 
 #[cfg(not(feature = "ssr"))]
 fn server_page<V: IntoView + 'static>(_page: fn() -> V) -> impl IntoView {
-    Effect::new(|_| {
-        let _ = window().location().reload();
+    // The router's location is the page asked for; the browser's address may not be yet.
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        let href = format!(
+            "{}{}{}",
+            location.pathname.get_untracked(),
+            location.search.get_untracked(),
+            location.hash.get_untracked()
+        );
+        let _ = window().location().replace(&href);
     });
+}
+
+/// Whether the server draws this page on every visit (the app's bundle does not): links to
+/// it leave the app's router (`rel="external"`).
+pub fn is_server_page(path: &str) -> bool {
+    is_plain_page(path) || is_island_page(path)
 }
 
 #[component]

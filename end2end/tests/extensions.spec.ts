@@ -2,7 +2,11 @@ import { test, expect } from '@playwright/test';
 import { signIn, reload } from './helpers';
 
 test('an admin adds, edits and deletes an extension', async ({ page }) => {
+  // A plain page: it loads no WASM.
+  const wasm: string[] = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(r.url()); });
   await signIn(page);
+  wasm.length = 0;
   await page.getByRole('link', { name: 'Extensions' }).click();
   await expect(page).toHaveURL(/\/pbx\/extensions$/);
   await page.waitForLoadState('networkidle');
@@ -52,9 +56,17 @@ test('an admin adds, edits and deletes an extension', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Web client password 3100' })).toHaveText('Change');
   await expect(page.locator('body')).not.toContainText('agent-3100-pass');
 
+  // Escape closes a dialog, as Cancel does.
+  await page.getByRole('button', { name: 'Delete 3100' }).click();
+  await expect(page.getByRole('dialog')).toContainText('Delete extension 3100 (Renamed Agent)?');
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(table.getByRole('row').filter({ hasText: '3100' })).toHaveCount(1);
+
   await page.getByRole('button', { name: 'Delete 3100' }).click();
   await expect(page.getByRole('dialog')).toContainText('Delete extension 3100 (Renamed Agent)?');
   await page.getByRole('button', { name: 'OK', exact: true }).click();
   await expect(table.getByRole('row').filter({ hasText: '3100' })).toHaveCount(0);
   await page.screenshot({ path: 'test-results/extensions-en.png', fullPage: true });
+  expect(wasm).toEqual([]);
 });

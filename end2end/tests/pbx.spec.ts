@@ -92,9 +92,16 @@ test('with the PBX sandbox connected, the agent\'s Dial rings the agent\'s phone
   try {
     const agent = await agentCtx.newPage();
     await agentSignIn(agent, '2005', 'web-client-2005');
+    // The extensions page shows each phone's state as the PBX reports it, live.
+    await open(page, '/pbx/extensions');
+    const phone = page.locator('#phone-2005');
+    await expect(phone).toBeAttached();
+    await expect(phone).not.toHaveText('Ringing');
     await agent.getByLabel('Number to dial').fill('+1 (415) 555-0134');
     await agent.getByRole('button', { name: 'Dial', exact: true }).click();
     await expect(agent.getByText('Calling +1 (415) 555-0134 from extension 2005…')).toBeVisible();
+    await expect(phone).toHaveText('Ringing');
+    await expect(phone).toHaveAttribute('data-phone', 'Ringing');
 
     // The PBX sandbox's console: the agent's own phone rings, alone.
     await open(page, '/pbx/simulator');

@@ -8,6 +8,19 @@ pub mod contacts;
 pub mod helpdesk;
 pub mod pbx;
 
+/// The flash a plain HTML form's call left for the page being drawn (`None` in the browser):
+/// see [`ssr::answer_plain_form`].
+pub async fn take_flash() -> Option<crate::model::Flash> {
+    #[cfg(feature = "ssr")]
+    {
+        ssr::take_flash().await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     //! Request context for server functions: the engine, the session, the signed-in admin.
@@ -53,6 +66,105 @@ pub mod ssr {
         })
     }
 
+    /// The session key of a plain form's [`crate::model::Flash`].
+    const SESSION_FLASH: &str = "flash";
+
+    /// The query parameters that open a view of a row on a plain page (its edit form, its
+    /// password dialog, its delete confirmation): a form's success closes the view.
+    pub const VIEW_PARAMS: [&str; 3] = ["edit", "password", "delete"];
+
+    /// Answers a plain HTML form's call (nothing for a script's): back to the admin page the
+    /// form was on (its Referer, only ever one of this app's admin pages; else `fallback`).
+    /// Refused, the page comes back as it was, and the session keeps what was typed and why
+    /// for it; done, the row's view (edit form, dialog) closes and `done` says what it did.
+    /// Not signed in (the session ended meanwhile): to the sign-in page, then back.
+    pub async fn answer_plain_form<T>(
+        form: String,
+        typed: &[(&str, &str)],
+        fallback: &str,
+        result: &Result<T, AppError>,
+        done: impl FnOnce(&T) -> Option<String>,
+    ) {
+        use crate::model::Flash;
+        if !from_plain_form() {
+            return;
+        }
+        let referer = use_context::<axum::http::request::Parts>().and_then(|p| {
+            p.headers
+                .get(axum::http::header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+        let keep_view = result.is_err();
+        let page = referer
+            .as_deref()
+            .and_then(|r| form_page(r, keep_view))
+            .unwrap_or_else(|| fallback.to_string());
+        let flash = match result {
+            Err(AppError::Unauthorized) => {
+                leptos_axum::redirect(&crate::engine::auth::sign_in_address(Some(&page), &[]));
+                return;
+            }
+            Err(e) => Some(Flash {
+                form,
+                typed: typed
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                error: Some(e.clone()),
+                done: None,
+            }),
+            Ok(v) => done(v).map(|done| Flash {
+                form,
+                done: Some(done),
+                ..Flash::default()
+            }),
+        };
+        if let (Some(flash), Ok(session)) = (flash, session().await) {
+            let _ = session.insert(SESSION_FLASH, flash).await;
+        }
+        leptos_axum::redirect(&page);
+    }
+
+    /// The path and query of `referer` if it is one of the admin's pages, without the row
+    /// views ([`VIEW_PARAMS`]) unless `keep_view`, and without server_fn's own error markers.
+    fn form_page(referer: &str, keep_view: bool) -> Option<String> {
+        let url = url::Url::parse(referer).ok()?;
+        if !crate::is_admin_page(url.path()) {
+            return None;
+        }
+        let query: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| {
+                !k.starts_with("__") && (keep_view || !VIEW_PARAMS.contains(&k.as_ref()))
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if query.is_empty() {
+            return Some(url.path().to_string());
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        Some(format!("{}?{query}", url.path()))
+    }
+
+    /// The flash a plain form's call left for this page, taken (it is shown once). The page's
+    /// own live refresh (`x-live`) leaves it for the page the browser is about to draw.
+    pub async fn take_flash() -> Option<crate::model::Flash> {
+        let live = use_context::<axum::http::request::Parts>()
+            .is_some_and(|p| p.headers.contains_key("x-live"));
+        if live {
+            return None;
+        }
+        let session = session().await.ok()?;
+        session
+            .remove::<crate::model::Flash>(SESSION_FLASH)
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Sets the HTTP status of a server function's answer. When the function runs inside a
     /// page's server rendering, the page decides its own status (e.g. a redirect to sign-in).
     pub fn status(code: StatusCode) {
@@ -95,6 +207,29 @@ pub mod ssr {
                 status(StatusCode::UNAUTHORIZED);
                 Err(AppError::Unauthorized)
             }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::form_page;
+
+        #[test]
+        fn a_plain_form_goes_back_to_its_admin_page_only() {
+            let r = "http://127.0.0.1:3000/pbx/extensions?edit=7&__path=x&__err=y";
+            assert_eq!(form_page(r, false).as_deref(), Some("/pbx/extensions"));
+            assert_eq!(
+                form_page(r, true).as_deref(),
+                Some("/pbx/extensions?edit=7")
+            );
+            let log = "https://pbx.example.com/integrations/helpdesk/log?status=failed&delete=1";
+            assert_eq!(
+                form_page(log, false).as_deref(),
+                Some("/integrations/helpdesk/log?status=failed")
+            );
+            // Never elsewhere: not another page of the app, not a malformed address.
+            assert_eq!(form_page("http://127.0.0.1:3000/login?next=/", false), None);
+            assert_eq!(form_page("/pbx/extensions", false), None);
         }
     }
 }

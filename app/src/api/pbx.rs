@@ -31,40 +31,102 @@ pub async fn extension_phones() -> Result<Option<HashMap<String, PhoneStatus>>, 
 
 #[server(endpoint = "pbx/extensions/create")]
 pub async fn create_extension(input: ExtensionInput) -> Result<i64, AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.directory.create_extension(input).await?)
+    let typed = extension_typed(&input);
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.directory.create_extension(input).await?)
+    }
+    .await;
+    answer("add".into(), &typed, &result, |_| None).await;
+    result
+}
+
+/// A plain form's answer on the extensions page (`super::ssr::answer_plain_form`).
+#[cfg(feature = "ssr")]
+async fn answer<T>(
+    form: String,
+    typed: &[(String, String)],
+    result: &Result<T, AppError>,
+    done: impl FnOnce(&T) -> Option<String>,
+) {
+    let typed: Vec<(&str, &str)> = typed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    super::ssr::answer_plain_form(form, &typed, "/pbx/extensions", result, done).await;
+}
+
+/// An extension form's fields as they were typed, by the form's field names.
+#[cfg(feature = "ssr")]
+fn extension_typed(input: &ExtensionInput) -> Vec<(String, String)> {
+    vec![
+        ("input[number]".into(), input.number.clone()),
+        ("input[name]".into(), input.name.clone()),
+        (
+            "input[email]".into(),
+            input.email.clone().unwrap_or_default(),
+        ),
+    ]
 }
 
 #[server(endpoint = "pbx/extensions/update")]
 pub async fn update_extension(id: i64, input: ExtensionInput) -> Result<(), AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.directory.update_extension(id, input).await?)
+    let typed = extension_typed(&input);
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.directory.update_extension(id, input).await?)
+    }
+    .await;
+    answer(format!("edit-{id}"), &typed, &result, |_| None).await;
+    result
 }
 
 #[server(endpoint = "pbx/extensions/delete")]
 pub async fn delete_extension(id: i64) -> Result<(), AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.directory.delete_extension(id).await?)
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.directory.delete_extension(id).await?)
+    }
+    .await;
+    answer(format!("delete-{id}"), &[], &result, |_| None).await;
+    result
 }
 
 /// Sets an extension's web-client password (an empty one removes it). Write-only: the page
 /// only ever learns whether one is set.
 #[server(endpoint = "pbx/extensions/password")]
 pub async fn set_web_password(id: i64, password: String) -> Result<(), AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.directory.set_web_password(id, &password).await?)
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.directory.set_web_password(id, &password).await?)
+    }
+    .await;
+    // What was typed is a password: never kept.
+    answer(format!("password-{id}"), &[], &result, |_| None).await;
+    result
 }
 
 /// Imports a JSON array of `{"number", "name", "email"?}`: all rows or none.
 #[server(endpoint = "pbx/extensions/import")]
 pub async fn import_extensions(json: String) -> Result<usize, AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    if json.len() > 1 << 20 {
-        return Err(AppError::BadImport);
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        if json.len() > 1 << 20 {
+            return Err(AppError::BadImport);
+        }
+        let items: Vec<ExtensionInput> =
+            serde_json::from_str(&json).map_err(|_| AppError::BadImport)?;
+        Ok(engine.directory.import_extensions(items).await?)
     }
-    let items: Vec<ExtensionInput> =
-        serde_json::from_str(&json).map_err(|_| AppError::BadImport)?;
-    Ok(engine.directory.import_extensions(items).await?)
+    .await;
+    // A refused import keeps its text (up to the 1 MiB an import may be) for the admin to mend.
+    let typed = if json.len() <= 1 << 20 {
+        vec![("json".to_string(), json)]
+    } else {
+        vec![]
+    };
+    answer("import".into(), &typed, &result, |n| Some(n.to_string())).await;
+    result
 }
 
 #[server(endpoint = "pbx/connection")]

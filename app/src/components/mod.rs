@@ -55,6 +55,11 @@ pub fn mark_hydrated() {
     });
 }
 
+/// A navigation link's `rel`: a page the server draws on every visit is left to the browser.
+fn nav_rel(path: &str) -> Option<&'static str> {
+    crate::is_server_page(path).then_some("external")
+}
+
 /// Set by a page section while it holds choices not saved yet; the frame then asks before
 /// the page is left (a link in the navigation, or closing/reloading the tab).
 #[derive(Clone, Copy, Debug)]
@@ -97,15 +102,15 @@ pub fn Frame(children: Children) -> impl IntoView {
             <nav class="side" aria-label="Main" on:click=confirm_leave>
                 <div class="brand">{t_string!(i18n, app_name)}</div>
                 <p class="nav-group">{t_string!(i18n, nav_integrations)}</p>
-                <A href="/integrations/helpdesk" attr:class="nav-link" exact=true>{t_string!(i18n, nav_helpdesk)}</A>
-                <A href="/integrations/helpdesk/log" attr:class="nav-link">{t_string!(i18n, nav_log)}</A>
+                <A href="/integrations/helpdesk" attr:class="nav-link" attr:rel=nav_rel("/integrations/helpdesk") exact=true>{t_string!(i18n, nav_helpdesk)}</A>
+                <A href="/integrations/helpdesk/log" attr:class="nav-link" attr:rel=nav_rel("/integrations/helpdesk/log")>{t_string!(i18n, nav_log)}</A>
                 <p class="nav-group">{t_string!(i18n, nav_pbx)}</p>
-                <A href="/pbx/connection" attr:class="nav-link">{t_string!(i18n, nav_pbx_connection)}</A>
-                <A href="/pbx/extensions" attr:class="nav-link">{t_string!(i18n, nav_extensions)}</A>
-                <A href="/pbx/simulator" attr:class="nav-link">{t_string!(i18n, nav_simulator)}</A>
+                <A href="/pbx/connection" attr:class="nav-link" attr:rel=nav_rel("/pbx/connection")>{t_string!(i18n, nav_pbx_connection)}</A>
+                <A href="/pbx/extensions" attr:class="nav-link" attr:rel=nav_rel("/pbx/extensions")>{t_string!(i18n, nav_extensions)}</A>
+                <A href="/pbx/simulator" attr:class="nav-link" attr:rel=nav_rel("/pbx/simulator")>{t_string!(i18n, nav_simulator)}</A>
                 // The manual's menu: 通讯录 › 企业联系人.
                 <p class="nav-group">{t_string!(i18n, nav_phonebook)}</p>
-                <A href="/pbx/contacts" attr:class="nav-link">{t_string!(i18n, nav_contacts)}</A>
+                <A href="/pbx/contacts" attr:class="nav-link" attr:rel=nav_rel("/pbx/contacts")>{t_string!(i18n, nav_contacts)}</A>
                 <a href="/agent" class="nav-link" target="_blank" rel="noopener">{t_string!(i18n, nav_agent)}</a>
                 <div class="side-bottom">
                     <LanguageSwitch/>
@@ -124,20 +129,34 @@ pub fn Frame(children: Children) -> impl IntoView {
 #[component]
 fn AuthBanner() -> impl IntoView {
     let i18n = use_i18n();
+    let banner = move |a: crate::model::Attention| {
+        a.auth_expired.then(|| {
+            let count = a.waiting_calls;
+            view! {
+                <p class="banner expired" role="alert" id="auth-banner">
+                    {t_string!(i18n, auth_banner, count)}" "
+                    <a href="/integrations/helpdesk#auth-form">{t_string!(i18n, reauthorize)}</a>
+                </p>
+            }
+        })
+    };
+    // A plain page has no script to ask later: the server asks as it draws the page.
+    if crate::serving_plain_page() {
+        let asked = Suspend::new(async move {
+            crate::api::helpdesk::attention()
+                .await
+                .ok()
+                .and_then(banner)
+        });
+        return view! { <Suspense fallback=|| ()>{asked}</Suspense> }.into_any();
+    }
     let attention = LocalResource::new(crate::api::helpdesk::attention);
     view! {
         <Suspense fallback=|| ()>
-            {move || attention.get().and_then(Result::ok).filter(|a| a.auth_expired).map(|a| {
-                let count = a.waiting_calls;
-                view! {
-                    <p class="banner expired" role="alert" id="auth-banner">
-                        {t_string!(i18n, auth_banner, count)}" "
-                        <a href="/integrations/helpdesk#auth-form">{t_string!(i18n, reauthorize)}</a>
-                    </p>
-                }
-            })}
+            {move || attention.get().and_then(Result::ok).and_then(banner)}
         </Suspense>
     }
+    .into_any()
 }
 
 /// A reference whose element takes the focus once it is drawn: a dialog's first choice or

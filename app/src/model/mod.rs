@@ -102,3 +102,41 @@ pub enum FieldProblem {
     /// A real PBX's phone answers its own calls: pick up the phone.
     AnswerOnPhone,
 }
+
+/// What a plain HTML form's call left for the page it came from (kept in the session until
+/// that page is drawn once): what was typed and why it was refused, or what it did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Flash {
+    /// Which form on the page (`add`, `edit-7`, `import`…).
+    pub form: String,
+    /// The fields as they were sent (never a password).
+    pub typed: Vec<(String, String)>,
+    /// Why the call was refused.
+    pub error: Option<crate::error::AppError>,
+    /// What it did, in a word the page puts into its sentence (e.g. a count).
+    pub done: Option<String>,
+}
+
+impl Flash {
+    /// The flash, if it is `form`'s.
+    pub fn of(flash: &Option<Flash>, form: &str) -> Option<Flash> {
+        flash.as_ref().filter(|f| f.form == form).cloned()
+    }
+
+    /// What was typed in `field`, or nothing.
+    pub fn typed(&self, field: &str) -> String {
+        self.typed
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// The refusal's field errors (none for other refusals).
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match &self.error {
+            Some(crate::error::AppError::Invalid(list)) => list.clone(),
+            _ => vec![],
+        }
+    }
+}

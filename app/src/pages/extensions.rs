@@ -1,88 +1,133 @@
 //! `/pbx/extensions`: list, add, edit, delete and import PBX extensions.
+//!
+//! A plain page (no WASM): every action is an HTML form the server answers with this page
+//! again (`api::ssr::answer_plain_form`). A row's edit form, password dialog and delete
+//! confirmation are views of the page (`?edit=`, `?password=`, `?delete=` with the row's id);
+//! a refused form comes back with what was typed and why. The phones' states refresh by
+//! themselves (`data-live`, the plain pages' script).
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
 use std::collections::HashMap;
 
+use crate::api::pbx::{extension_phones, list_extensions};
 use crate::api::pbx::{
-    create_extension, delete_extension, extension_phones, import_extensions, list_extensions,
-    set_web_password, update_extension,
+    CreateExtension, DeleteExtension, ImportExtensions, SetWebPassword, UpdateExtension,
 };
-use crate::components::{keep_typed, poll_every, Dialog, Frame};
+use crate::api::take_flash;
+use crate::components::Frame;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{Extension, ExtensionInput, FieldError, PhoneStatus};
+use crate::model::{Extension, FieldError, Flash, PhoneStatus};
 use crate::pages::helpdesk::{error_of, problem_text};
+use leptos::server_fn::ServerFn;
+
+const PAGE: &str = "/pbx/extensions";
+
+/// How often the phones' states are drawn again (ms).
+const PHONES_EVERY_MS: u32 = 2000;
 
 #[component]
 pub fn ExtensionsPage() -> impl IntoView {
     let i18n = use_i18n();
-    let list = Resource::new(|| (), |_| list_extensions());
-    let reload = move || list.refetch();
-    // With a PBX connected, each phone's state as the PBX reports it, every two seconds.
-    let phones: Phones = RwSignal::new(None);
-    poll_every(2000, Signal::stored(true), extension_phones, move |p| {
-        phones.set(p)
+    let query = use_query_map();
+    let view_of =
+        move |name: &str| query.with_untracked(|q| q.get(name).and_then(|v| v.parse::<i64>().ok()));
+    let views = RowViews {
+        edit: view_of("edit"),
+        password: view_of("password"),
+        delete: view_of("delete"),
+    };
+    let page = Suspend::new(async move {
+        let list = list_extensions().await;
+        let phones = extension_phones().await.ok().flatten();
+        let flash = take_flash().await;
+        let table = match list {
+            Ok(items) => {
+                view! { <ExtensionTable items phones views flash=flash.clone()/> }.into_any()
+            }
+            Err(_) => {
+                view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }
+                    .into_any()
+            }
+        };
+        view! {
+            {table}
+            <AddExtension flash=Flash::of(&flash, "add")/>
+            <ImportExtensions flash=Flash::of(&flash, "import")/>
+        }
     });
-    provide_context(phones);
     view! {
         <Frame>
             <header class="page-head"><div class="title"><h1>{t_string!(i18n, extensions_title)}</h1></div></header>
             <p class="muted">{t_string!(i18n, extensions_intro)}</p>
-            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
-                {move || list.get().map(|r| match r {
-                    Ok(items) => view! { <ExtensionTable items=items reload=reload/> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/pbx/extensions"/> }.into_any(),
-                    Err(_) => view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }.into_any(),
-                })}
-            </Transition>
-            <AddExtension reload=reload/>
-            <ImportExtensions reload=reload/>
+            <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>{page}</Suspense>
         </Frame>
     }
 }
 
-/// Each extension's phone (30008), when a PBX is connected.
-type Phones = RwSignal<Option<HashMap<String, PhoneStatus>>>;
+/// Which row, if any, shows its edit form, its password dialog or its delete confirmation.
+#[derive(Clone, Copy, Default)]
+struct RowViews {
+    edit: Option<i64>,
+    password: Option<i64>,
+    delete: Option<i64>,
+}
 
-/// The phone's state beside its number: ringing, on a call, idle.
+/// A field's error among `list`, in the reader's words.
+fn error_in(list: &[FieldError], field: &'static str, i18n: I18nContext) -> Option<String> {
+    error_of(RwSignal::new(list.to_vec()), field, i18n)()
+}
+
+/// The phone's state beside its number: ringing, on a call, idle. Drawn again every two
+/// seconds by the page's script (`data-live`).
 #[component]
-fn PhoneBadge(number: String) -> impl IntoView {
+fn PhoneBadge(number: String, status: Option<PhoneStatus>) -> impl IntoView {
     let i18n = use_i18n();
-    let phones = use_context::<Phones>();
-    move || {
-        let status = phones?.with(|p| p.as_ref()?.get(&number).copied())?;
-        let (class, words) = match status {
-            PhoneStatus::Idle => ("phone-state idle", t_string!(i18n, phone_idle)),
-            PhoneStatus::Ringing => ("phone-state ringing", t_string!(i18n, phone_ringing)),
-            PhoneStatus::Busy => ("phone-state busy", t_string!(i18n, phone_busy)),
-        };
-        Some(view! { <span class=class data-phone=format!("{status:?}")>{words}</span> })
+    let (class, words, state) = match status {
+        Some(PhoneStatus::Idle) => ("phone-state idle", t_string!(i18n, phone_idle), "Idle"),
+        Some(PhoneStatus::Ringing) => (
+            "phone-state ringing",
+            t_string!(i18n, phone_ringing),
+            "Ringing",
+        ),
+        Some(PhoneStatus::Busy) => ("phone-state busy", t_string!(i18n, phone_busy), "Busy"),
+        None => ("phone-state", "", ""),
+    };
+    view! {
+        <span class=class id=format!("phone-{number}") data-live=PHONES_EVERY_MS
+            data-phone=(!state.is_empty()).then_some(state)>{words}</span>
     }
 }
 
 #[component]
 fn ExtensionTable(
     items: Vec<Extension>,
-    reload: impl Fn() + Copy + Send + Sync + 'static,
+    phones: Option<HashMap<String, PhoneStatus>>,
+    views: RowViews,
+    flash: Option<Flash>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     if items.is_empty() {
         return view! { <p class="empty card">{t_string!(i18n, extensions_empty)}</p> }.into_any();
     }
-    let to_delete = RwSignal::new(None::<Extension>);
-    let password_for = RwSignal::new(None::<Extension>);
-    let remove = Action::new(move |id: &i64| {
-        let id = *id;
-        async move { delete_extension(id).await }
-    });
-    Effect::new(move |_| {
-        if remove.value().get().is_some() {
-            to_delete.set(None);
-            reload();
-        }
-    });
+    let password_for = views
+        .password
+        .and_then(|id| items.iter().find(|e| e.id == id).cloned());
+    let to_delete = views
+        .delete
+        .and_then(|id| items.iter().find(|e| e.id == id).cloned());
+    let rows = items
+        .into_iter()
+        .map(|e| {
+            let editing = views.edit == Some(e.id);
+            let flash = Flash::of(&flash, &format!("edit-{}", e.id));
+            // With a PBX connected, each phone's state as the PBX reports it (30008).
+            let phone = phones.as_ref().map(|p| p.get(&e.number).copied());
+            view! { <ExtensionRow ext=e editing phone flash/> }
+        })
+        .collect_view();
     view! {
         <table class="table card-table" aria-label=t_string!(i18n, extensions_title)>
             <thead><tr>
@@ -92,165 +137,153 @@ fn ExtensionTable(
                 <th scope="col">{t_string!(i18n, web_client_password)}</th>
                 <th scope="col">{t_string!(i18n, actions)}</th>
             </tr></thead>
-            <tbody>
-                {items.into_iter().map(|e| view! { <ExtensionRow ext=e reload=reload to_delete=to_delete password_for=password_for/> }).collect_view()}
-            </tbody>
+            <tbody>{rows}</tbody>
         </table>
-        {move || password_for.get().map(|e| view! { <PasswordDialog ext=e reload=reload close=move || password_for.set(None)/> })}
-        {move || to_delete.get().map(|e| {
-            let id = e.id;
+        {password_for.map(|e| {
+            let flash = Flash::of(&flash, &format!("password-{}", e.id));
+            view! { <PasswordDialog ext=e flash/> }
+        })}
+        {to_delete.map(|e| {
+            let failed = Flash::of(&flash, &format!("delete-{}", e.id)).is_some();
             view! {
-                <Dialog title_id="confirm-title" on_close=move || to_delete.set(None)>
-                    <h2 id="confirm-title">{t_string!(i18n, delete_extension_confirm, number = e.number.clone(), name = e.name.clone())}</h2>
-                    <div class="actions">
-                        <button type="button" on:click=move |_| to_delete.set(None)>{t_string!(i18n, cancel)}</button>
-                        <button type="button" class="primary danger" on:click=move |_| { remove.dispatch(id); }>{t_string!(i18n, ok)}</button>
-                    </div>
-                </Dialog>
+                <div class="backdrop">
+                    <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
+                        method="post" action=DeleteExtension::url()>
+                        <h2 id="confirm-title">{t_string!(i18n, delete_extension_confirm, number = e.number.clone(), name = e.name.clone())}</h2>
+                        {failed.then(|| view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> })}
+                        <input type="hidden" name="id" value=e.id/>
+                        <div class="actions">
+                            <a class="button" href=PAGE data-cancel="">{t_string!(i18n, cancel)}</a>
+                            <button type="submit" class="primary danger" autofocus>{t_string!(i18n, ok)}</button>
+                        </div>
+                    </form>
+                </div>
             }
         })}
     }
     .into_any()
 }
 
+/// A button that opens one of a row's views (`?edit=7`…): a GET form, so it is a button to
+/// the keyboard and to screen readers, and works with no script.
 #[component]
-fn ExtensionRow(
-    ext: Extension,
-    reload: impl Fn() + Copy + Send + Sync + 'static,
-    to_delete: RwSignal<Option<Extension>>,
-    password_for: RwSignal<Option<Extension>>,
+fn RowViewButton(
+    view: &'static str,
+    id: i64,
+    label: String,
+    #[prop(optional)] class: &'static str,
+    children: Children,
 ) -> impl IntoView {
-    let i18n = use_i18n();
-    let editing = RwSignal::new(false);
-    let number = RwSignal::new(ext.number.clone());
-    let name = RwSignal::new(ext.name.clone());
-    let email = RwSignal::new(ext.email.clone().unwrap_or_default());
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let id = ext.id;
-    let save = Action::new(move |input: &ExtensionInput| {
-        let input = input.clone();
-        async move { update_extension(id, input).await }
-    });
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(())) => {
-            editing.set(false);
-            reload();
-        }
-        Some(Err(AppError::Invalid(list))) => errors.set(list),
-        _ => {}
-    });
-    let ext2 = ext.clone();
-    let row_label = ext.number.clone();
     view! {
-        <tr>
-            <Show when=move || editing.get() fallback={
-                let ext = ext2.clone();
-                move || {
-                    let e = ext.clone();
-                    let e2 = ext.clone();
-                    let delete_label = format!("{} {}", t_string!(i18n, delete), e.number);
-                    view! {
-                        <td><span class="mono">{e.number.clone()}</span>" "<PhoneBadge number=e.number.clone()/></td>
-                        <td>{e.name.clone()}</td>
-                        <td>{e.email.clone().unwrap_or_default()}</td>
-                        <td>
-                            <span class=if e.web_password_set { "pw-set" } else { "muted" }>
-                                {if e.web_password_set { t_string!(i18n, web_password_set).to_string() } else { t_string!(i18n, web_password_none).to_string() }}
-                            </span>" "
-                            <button type="button" class="link-button inline"
-                                aria-label=format!("{} {}", t_string!(i18n, web_client_password), e.number)
-                                on:click={ let e3 = e.clone(); move |_| password_for.set(Some(e3.clone())) }>
-                                {if e.web_password_set { t_string!(i18n, change) } else { t_string!(i18n, set_password) }}
-                            </button>
-                        </td>
-                        <td class="row-actions">
-                            <button type="button" on:click=move |_| editing.set(true)
-                                aria-label=format!("{} {}", t_string!(i18n, edit), e.number)>{t_string!(i18n, edit)}</button>
-                            <button type="button" class="danger" on:click=move |_| to_delete.set(Some(e2.clone()))
-                                aria-label=delete_label>{t_string!(i18n, delete)}</button>
-                        </td>
-                    }
-                }
-            }>
-                <td>
-                    <input type="text" inputmode="numeric" bind:value=number aria-label=t_string!(i18n, extension_number)/>
-                    <p class="field-error">{error_of(errors, "number", i18n)}</p>
-                </td>
-                <td>
-                    <input type="text" bind:value=name aria-label=t_string!(i18n, extension_name)/>
-                    <p class="field-error">{error_of(errors, "name", i18n)}</p>
-                </td>
-                <td>
-                    <input type="email" bind:value=email aria-label=t_string!(i18n, extension_email)/>
-                    <p class="field-error">{error_of(errors, "email", i18n)}</p>
-                </td>
-                <td></td>
-                <td class="row-actions">
-                    <button type="button" class="primary" data-row=row_label.clone() on:click=move |_| {
-                        errors.set(vec![]);
-                        save.dispatch(ExtensionInput { number: number.get(), name: name.get(), email: Some(email.get()) });
-                    }>{t_string!(i18n, save)}</button>
-                    <button type="button" on:click=move |_| editing.set(false)>{t_string!(i18n, cancel_edit)}</button>
-                </td>
-            </Show>
-        </tr>
+        <form method="get" action=PAGE class="row-view">
+            <input type="hidden" name=view value=id/>
+            <button type="submit" class=class aria-label=label>{children()}</button>
+        </form>
     }
 }
 
 #[component]
-fn AddExtension(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn ExtensionRow(
+    ext: Extension,
+    editing: bool,
+    phone: Option<Option<PhoneStatus>>,
+    flash: Option<Flash>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let number = RwSignal::new(String::new());
-    let name = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    keep_typed("new-number", number);
-    keep_typed("new-name", name);
-    keep_typed("new-email", email);
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let add = Action::new(move |input: &ExtensionInput| {
-        let input = input.clone();
-        async move { create_extension(input).await }
-    });
-    Effect::new(move |_| match add.value().get() {
-        Some(Ok(_)) => {
-            number.set(String::new());
-            name.set(String::new());
-            email.set(String::new());
-            reload();
+    let e = ext;
+    if editing {
+        let form = format!("edit-{}", e.id);
+        let errors = flash.as_ref().map(Flash::field_errors).unwrap_or_default();
+        let typed = |field: &str, saved: String| match &flash {
+            Some(f) => f.typed(field),
+            None => saved,
+        };
+        let number = typed("input[number]", e.number.clone());
+        let name = typed("input[name]", e.name.clone());
+        let email = typed("input[email]", e.email.clone().unwrap_or_default());
+        return view! {
+            <tr>
+                <td>
+                    <input type="text" inputmode="numeric" name="input[number]" form=form.clone() value=number
+                        aria-label=t_string!(i18n, extension_number)/>
+                    <p class="field-error">{error_in(&errors, "number", i18n)}</p>
+                </td>
+                <td>
+                    <input type="text" name="input[name]" form=form.clone() value=name autofocus
+                        aria-label=t_string!(i18n, extension_name)/>
+                    <p class="field-error">{error_in(&errors, "name", i18n)}</p>
+                </td>
+                <td>
+                    <input type="email" name="input[email]" form=form.clone() value=email
+                        aria-label=t_string!(i18n, extension_email)/>
+                    <p class="field-error">{error_in(&errors, "email", i18n)}</p>
+                </td>
+                <td></td>
+                <td class="row-actions">
+                    <form id=form method="post" action=UpdateExtension::url() novalidate>
+                        <input type="hidden" name="id" value=e.id/>
+                        <button type="submit" class="primary" data-row=e.number.clone()>{t_string!(i18n, save)}</button>
+                    </form>
+                    <a class="button" href=PAGE>{t_string!(i18n, cancel_edit)}</a>
+                </td>
+            </tr>
         }
-        Some(Err(AppError::Invalid(list))) => errors.set(list),
-        _ => {}
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        errors.set(vec![]);
-        add.dispatch(ExtensionInput {
-            number: number.get_untracked(),
-            name: name.get_untracked(),
-            email: Some(email.get_untracked()),
-        });
-    };
+        .into_any();
+    }
+    let password_label = format!("{} {}", t_string!(i18n, web_client_password), e.number);
+    let edit_label = format!("{} {}", t_string!(i18n, edit), e.number);
+    let delete_label = format!("{} {}", t_string!(i18n, delete), e.number);
+    view! {
+        <tr>
+            <td>
+                <span class="mono">{e.number.clone()}</span>" "
+                {phone.map(|status| view! { <PhoneBadge number=e.number.clone() status/> })}
+            </td>
+            <td>{e.name.clone()}</td>
+            <td>{e.email.clone().unwrap_or_default()}</td>
+            <td>
+                <span class=if e.web_password_set { "pw-set" } else { "muted" }>
+                    {if e.web_password_set { t_string!(i18n, web_password_set) } else { t_string!(i18n, web_password_none) }}
+                </span>" "
+                <RowViewButton view="password" id=e.id label=password_label class="link-button inline">
+                    {if e.web_password_set { t_string!(i18n, change) } else { t_string!(i18n, set_password) }}
+                </RowViewButton>
+            </td>
+            <td class="row-actions">
+                <RowViewButton view="edit" id=e.id label=edit_label>{t_string!(i18n, edit)}</RowViewButton>
+                <RowViewButton view="delete" id=e.id label=delete_label class="danger">{t_string!(i18n, delete)}</RowViewButton>
+            </td>
+        </tr>
+    }
+    .into_any()
+}
+
+#[component]
+fn AddExtension(flash: Option<Flash>) -> impl IntoView {
+    let i18n = use_i18n();
+    let errors = flash.as_ref().map(Flash::field_errors).unwrap_or_default();
+    let typed = |field: &str| flash.as_ref().map(|f| f.typed(field)).unwrap_or_default();
     view! {
         <section class="card" aria-labelledby="add-title">
             <h2 id="add-title">{t_string!(i18n, add_extension)}</h2>
-            <form on:submit=on_submit novalidate class="inline-form">
+            <form method="post" action=CreateExtension::url() novalidate class="inline-form">
                 <div class="field">
                     <label for="new-number">{t_string!(i18n, extension_number)}</label>
-                    <input id="new-number" type="text" inputmode="numeric" value=number.get_untracked() bind:value=number/>
-                    <p class="field-error">{error_of(errors, "number", i18n)}</p>
+                    <input id="new-number" name="input[number]" type="text" inputmode="numeric" value=typed("input[number]")/>
+                    <p class="field-error">{error_in(&errors, "number", i18n)}</p>
                 </div>
                 <div class="field">
                     <label for="new-name">{t_string!(i18n, extension_name)}</label>
-                    <input id="new-name" type="text" value=name.get_untracked() bind:value=name/>
-                    <p class="field-error">{error_of(errors, "name", i18n)}</p>
+                    <input id="new-name" name="input[name]" type="text" value=typed("input[name]")/>
+                    <p class="field-error">{error_in(&errors, "name", i18n)}</p>
                 </div>
                 <div class="field">
                     <label for="new-email">{t_string!(i18n, extension_email)}</label>
-                    <input id="new-email" type="email" value=email.get_untracked() bind:value=email/>
-                    <p class="field-error">{error_of(errors, "email", i18n)}</p>
+                    <input id="new-email" name="input[email]" type="email" value=typed("input[email]")/>
+                    <p class="field-error">{error_in(&errors, "email", i18n)}</p>
                 </div>
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || add.pending().get()>{t_string!(i18n, add_extension)}</button>
+                    <button type="submit" class="primary">{t_string!(i18n, add_extension)}</button>
                 </div>
             </form>
         </section>
@@ -258,107 +291,98 @@ fn AddExtension(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVi
 }
 
 #[component]
-fn ImportExtensions(reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn ImportExtensions(flash: Option<Flash>) -> impl IntoView {
     let i18n = use_i18n();
-    let json = RwSignal::new(String::new());
-    keep_typed("import-json", json);
-    let import = Action::new(move |j: &String| {
-        let j = j.clone();
-        async move { import_extensions(j).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = import.value().get() {
-            json.set(String::new());
-            reload();
+    let message = flash.as_ref().and_then(|f| match (&f.done, &f.error) {
+        (Some(n), _) => Some((
+            true,
+            t_string!(i18n, imported, count = n.clone()).to_string(),
+        )),
+        (None, Some(AppError::BadImport)) => {
+            Some((false, t_string!(i18n, import_not_json).to_string()))
         }
+        (None, Some(AppError::Invalid(list))) => Some((
+            false,
+            list.iter()
+                .map(|e| {
+                    let (row, field) = e.field.split_once('.').unwrap_or(("?", e.field.as_str()));
+                    t_string!(
+                        i18n,
+                        import_row_error,
+                        row = row.to_string(),
+                        field = field.to_string(),
+                        msg = problem_text(i18n, e.problem)
+                    )
+                    .to_string()
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )),
+        (None, Some(_)) => Some((false, t_string!(i18n, err_internal).to_string())),
+        (None, None) => None,
     });
-    let message = move || {
-        import.value().get().map(|r| match r {
-            Ok(n) => (true, t_string!(i18n, imported, count = n).to_string()),
-            Err(AppError::BadImport) => (false, t_string!(i18n, import_not_json).to_string()),
-            Err(AppError::Invalid(list)) => (
-                false,
-                list.iter()
-                    .map(|e| {
-                        let (row, field) =
-                            e.field.split_once('.').unwrap_or(("?", e.field.as_str()));
-                        t_string!(
-                            i18n,
-                            import_row_error,
-                            row = row.to_string(),
-                            field = field.to_string(),
-                            msg = problem_text(i18n, e.problem)
-                        )
-                        .to_string()
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-            Err(_) => (false, t_string!(i18n, err_internal).to_string()),
-        })
-    };
+    // A refused import comes back as it was typed, to be mended.
+    let json = flash.as_ref().map(|f| f.typed("json")).unwrap_or_default();
     view! {
         <section class="card" aria-labelledby="import-title">
             <h2 id="import-title">{t_string!(i18n, import_title)}</h2>
             <p class="muted">{t_string!(i18n, import_hint)}</p>
-            <div class="field wide">
-                <label for="import-json">{t_string!(i18n, import_json)}</label>
-                <textarea id="import-json" rows="5" bind:value=json></textarea>
-            </div>
-            {move || message().map(|(ok, text)| view! {
-                <p class=if ok { "note ok pre-line" } else { "form-error pre-line" } role="status">{text}</p>
-            })}
-            <div class="actions">
-                <button type="button" class="primary" on:click=move |_| { import.dispatch(json.get()); }>{t_string!(i18n, import)}</button>
-            </div>
+            <form method="post" action=ImportExtensions::url()>
+                <div class="field wide">
+                    <label for="import-json">{t_string!(i18n, import_json)}</label>
+                    <textarea id="import-json" name="json" rows="5">{json}</textarea>
+                </div>
+                {message.map(|(ok, text)| view! {
+                    <p class=if ok { "note ok pre-line" } else { "form-error pre-line" } role="status">{text}</p>
+                })}
+                <div class="actions">
+                    <button type="submit" class="primary">{t_string!(i18n, import)}</button>
+                </div>
+            </form>
         </section>
     }
 }
 
 /// Sets, replaces or removes an extension's web-client password (the agent client's sign-in).
 #[component]
-fn PasswordDialog(
-    ext: Extension,
-    reload: impl Fn() + Copy + Send + Sync + 'static,
-    close: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn PasswordDialog(ext: Extension, flash: Option<Flash>) -> impl IntoView {
     let i18n = use_i18n();
-    let password = RwSignal::new(String::new());
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let id = ext.id;
-    let save = Action::new(move |pw: &String| {
-        let pw = pw.clone();
-        async move { set_web_password(id, pw).await }
-    });
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(())) => {
-            close();
-            reload();
-        }
-        Some(Err(AppError::Invalid(list))) => errors.set(list),
-        _ => {}
-    });
-    let field = crate::components::focus_when_drawn::<leptos::html::Input>();
+    let errors = flash.as_ref().map(Flash::field_errors).unwrap_or_default();
+    let error = error_in(&errors, "web_password", i18n);
+    let other_error = flash
+        .as_ref()
+        .filter(|f| !matches!(f.error, Some(AppError::Invalid(_))))
+        .map(|_| t_string!(i18n, err_internal));
     view! {
-        <Dialog title_id="pw-title" on_close=close>
-            <form on:submit=move |ev| { ev.prevent_default(); errors.set(vec![]); save.dispatch(password.get_untracked()); }>
+        <div class="backdrop">
+            <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="pw-title"
+                method="post" action=SetWebPassword::url() novalidate>
                 <h2 id="pw-title">{t_string!(i18n, web_password_title, number = ext.number.clone(), name = ext.name.clone())}</h2>
                 <p class="muted">{t_string!(i18n, web_password_hint)}</p>
+                <input type="hidden" name="id" value=ext.id/>
                 <div class="field">
                     <label for="web-password">{t_string!(i18n, web_client_password)}</label>
-                    <input id="web-password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
-                        node_ref=field bind:value=password
-                        aria-invalid=move || error_of(errors, "web_password", i18n)().is_some().to_string()/>
-                    <p class="field-error">{error_of(errors, "web_password", i18n)}</p>
+                    <input id="web-password" name="password" type="password" autocomplete="new-password"
+                        minlength="8" maxlength="128" autofocus
+                        aria-invalid=error.is_some().to_string()/>
+                    <p class="field-error">{error}</p>
                 </div>
+                {other_error.map(|t| view! { <p class="form-error" role="alert">{t}</p> })}
                 <div class="actions">
                     {ext.web_password_set.then(|| view! {
-                        <button type="button" class="danger" on:click=move |_| { save.dispatch(String::new()); }>{t_string!(i18n, remove_password)}</button>
+                        <button type="submit" class="danger" form="remove-password">{t_string!(i18n, remove_password)}</button>
                     })}
-                    <button type="button" on:click=move |_| close()>{t_string!(i18n, cancel)}</button>
-                    <button type="submit" class="primary" disabled=move || save.pending().get()>{t_string!(i18n, save)}</button>
+                    <a class="button" href=PAGE data-cancel="">{t_string!(i18n, cancel)}</a>
+                    <button type="submit" class="primary">{t_string!(i18n, save)}</button>
                 </div>
             </form>
-        </Dialog>
+            // Removing is setting an empty password; its own form, so no typed text goes with it.
+            {ext.web_password_set.then(|| view! {
+                <form id="remove-password" method="post" action=SetWebPassword::url() hidden>
+                    <input type="hidden" name="id" value=ext.id/>
+                    <input type="hidden" name="password" value=""/>
+                </form>
+            })}
+        </div>
     }
 }

@@ -267,3 +267,167 @@ async fn web_client_passwords_are_write_only_hashed_and_verified() {
         .await;
     assert_eq!(s, 401);
 }
+
+/// The extensions page is plain HTML, its forms work with no script at all: a refused form
+/// comes back to the page with what was typed and why (once: the next visit is clean), never
+/// with a password; a done one closes the row's view it came from; a browser whose session
+/// ended goes to sign in and then back.
+#[tokio::test]
+async fn the_extensions_page_is_plain_html_forms_that_keep_what_was_typed() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let html = app.get_text("/pbx/extensions").await;
+    assert!(
+        !html.contains("_bg.wasm") && !html.contains(".js\""),
+        "no script to download: {html}"
+    );
+    assert!(
+        html.contains(r#"action="/api/pbx/extensions/create""#),
+        "{html}"
+    );
+
+    // Refused: back to the page, which shows why beside each field, with the text as typed.
+    let typed = [
+        ("input[number]", "+1 (415) 555-0134"),
+        ("input[name]", "O'Neil"),
+        ("input[email]", "oneil@"),
+    ];
+    let (s, to) = app
+        .submit("/pbx/extensions", "pbx/extensions/create", &typed)
+        .await;
+    assert_eq!((s, to.as_str()), (302, "/pbx/extensions"));
+    let html = app.get_text(&to).await;
+    assert!(html.contains("Digits only, 1 to 15 of them."), "{html}");
+    assert!(html.contains("Enter an e-mail address such as name@example.com."));
+    assert!(html.contains(r#"value="+1 (415) 555-0134""#), "{html}");
+    assert!(html.contains(r#"value="O&#x27;Neil""#) || html.contains(r#"value="O'Neil""#));
+    // Said once: the page drawn again is clean.
+    let html = app.get_text("/pbx/extensions").await;
+    assert!(
+        !html.contains("Digits only") && !html.contains("555-0134"),
+        "{html}"
+    );
+
+    // Done: in the table.
+    let (s, to) = app
+        .submit(
+            "/pbx/extensions",
+            "pbx/extensions/create",
+            &[
+                ("input[number]", "3100"),
+                ("input[name]", "Ann"),
+                ("input[email]", ""),
+            ],
+        )
+        .await;
+    assert_eq!((s, to.as_str()), (302, "/pbx/extensions"));
+    assert!(numbers(&app).await.contains(&"3100".to_string()));
+    let id = app.extension_id("3100").await;
+
+    // A row's edit form is a view of the page; refused, it stays open with what was typed.
+    let edit = format!("/pbx/extensions?edit={id}");
+    let html = app.get_text(&edit).await;
+    assert!(html.contains(&format!(r#"id="edit-{id}""#)), "{html}");
+    let (s, to) = app
+        .submit(
+            &edit,
+            "pbx/extensions/update",
+            &[
+                ("id", &id),
+                ("input[number]", "2005"),
+                ("input[name]", "Ann B"),
+            ],
+        )
+        .await;
+    assert_eq!((s, to.as_str()), (302, edit.as_str()));
+    let html = app.get_text(&to).await;
+    assert!(
+        html.contains("Another extension already has this number."),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="Ann B""#), "{html}");
+    let (s, to) = app
+        .submit(
+            &edit,
+            "pbx/extensions/update",
+            &[
+                ("id", &id),
+                ("input[number]", "3100"),
+                ("input[name]", "Ann B"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, to.as_str()),
+        (302, "/pbx/extensions"),
+        "done: the view closes"
+    );
+    assert!(app.get_text("/pbx/extensions").await.contains("Ann B"));
+
+    // A refused password is said, and what was typed is kept nowhere.
+    let dialog = format!("/pbx/extensions?password={id}");
+    let (s, to) = app
+        .submit(
+            &dialog,
+            "pbx/extensions/password",
+            &[("id", &id), ("password", "short7x")],
+        )
+        .await;
+    assert_eq!((s, to.as_str()), (302, dialog.as_str()));
+    let html = app.get_text(&to).await;
+    assert!(html.contains("At least 8 characters."), "{html}");
+    assert!(!html.contains("short7x"), "{html}");
+
+    // A refused import comes back as it was typed; a done one says how many.
+    let (_, to) = app
+        .submit(
+            "/pbx/extensions",
+            "pbx/extensions/import",
+            &[("json", "[{\"number\": \"31\"")],
+        )
+        .await;
+    let html = app.get_text(&to).await;
+    assert!(
+        html.contains("This is not a JSON array of extensions."),
+        "{html}"
+    );
+    assert!(
+        html.contains("[{&quot;number&quot;: &quot;31&quot;")
+            || html.contains("[{\"number\": \"31\""),
+        "{html}"
+    );
+    let rows = r#"[{"number": "3101", "name": "Bo"}, {"number": "3102", "name": "Cy"}]"#;
+    let (_, to) = app
+        .submit(
+            "/pbx/extensions",
+            "pbx/extensions/import",
+            &[("json", rows)],
+        )
+        .await;
+    assert!(app.get_text(&to).await.contains("Imported 2 extensions."));
+
+    // Deleted from its confirmation.
+    let (s, to) = app
+        .submit(
+            &format!("/pbx/extensions?delete={id}"),
+            "pbx/extensions/delete",
+            &[("id", &id)],
+        )
+        .await;
+    assert_eq!((s, to.as_str()), (302, "/pbx/extensions"));
+    assert!(!numbers(&app).await.contains(&"3100".to_string()));
+
+    // Signed out meanwhile: to sign in, then back to the page.
+    let anonymous = TestApp::browser();
+    let r = anonymous
+        .post(format!("{}/api/pbx/extensions/delete", app.base))
+        .header("Accept", "text/html")
+        .header("Origin", &app.base)
+        .header("Referer", format!("{}/pbx/extensions", app.base))
+        .form(&[("id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], "/login?next=%2Fpbx%2Fextensions");
+}

@@ -342,6 +342,27 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Sends a plain page's HTML form as a browser does with no script (from the page at
+    /// `from`, which may carry a row's view such as `?edit=7`): the answer's status and where
+    /// it sends the browser.
+    pub async fn submit(&self, from: &str, endpoint: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let r = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "text/html,application/xhtml+xml")
+            .header("Origin", &self.base)
+            .header("Referer", format!("{}{from}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        (r.status().as_u16(), location.unwrap_or_default())
+    }
+
     /// The id of the extension with this number (as the admin lists them).
     pub async fn extension_id(&self, number: &str) -> String {
         let (_, list) = self.call("pbx/extensions", &[]).await;
