@@ -78,7 +78,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// (docs/decisions.md, 2026-12-06 evening 2: the page weight, page by page).
 pub fn is_plain_page(path: &str) -> bool {
     let path = path.trim_end_matches('/');
-    path == "/login" || path == OAUTH_CALLBACK_PATH || path == "/pbx/extensions"
+    matches!(
+        path,
+        "/login" | OAUTH_CALLBACK_PATH | "/pbx/extensions" | "/integrations/helpdesk/log"
+    )
 }
 
 /// The pages whose interactive parts are islands (`#[island]`), hydrated by the small islands
@@ -121,10 +124,12 @@ fn requested_path() -> Option<String> {
 ///   and the server draws the page again in it.
 /// - A form sent is sent once: a second click while the answer comes is ignored (the form
 ///   says it is busy).
+/// - A form marked `data-autosubmit` (the log's filters) is sent as one of its fields changes.
+/// - A copy button (`data-copy="<field id>"`) copies the field and says so (`data-copied`).
 /// - Escape closes the open dialog (its Cancel).
 /// - The live parts (`data-live="<ms>"`, each with an id) are drawn again by the server every
 ///   so often: the page is asked for again (`x-live`: it leaves a form's flash alone) and those
-///   elements are swapped in, nothing else, so nothing typed is touched. Not while the tab is
+///   elements are swapped in where they changed, nothing else, so nothing typed is touched. Not while the tab is
 ///   hidden, nor once a form is on its way.
 fn plain_page_script() -> String {
     format!(
@@ -135,6 +140,11 @@ addEventListener('submit',function(e){{var f=e.target;\
 if(f.getAttribute('aria-busy')){{e.preventDefault();return}}f.setAttribute('aria-busy','true');busy=true}});\
 addEventListener('pageshow',function(e){{if(!e.persisted)return;busy=false;\
 d.querySelectorAll('form[aria-busy]').forEach(function(f){{f.removeAttribute('aria-busy')}})}});\
+addEventListener('change',function(e){{var f=e.target.form;\
+if(f&&f.hasAttribute('data-autosubmit'))f.requestSubmit()}});\
+addEventListener('click',function(e){{var b=e.target.closest&&e.target.closest('[data-copy]');if(!b)return;\
+var i=d.getElementById(b.getAttribute('data-copy'));if(i&&navigator.clipboard)navigator.clipboard.writeText(i.value);\
+b.textContent=b.getAttribute('data-copied')}});\
 addEventListener('keydown',function(e){{if(e.key!=='Escape')return;\
 var c=d.querySelector('[role=dialog] [data-cancel]');if(c)c.click()}});\
 addEventListener('DOMContentLoaded',function(){{var l=d.querySelector('[data-live]');if(!l)return;\
@@ -142,7 +152,7 @@ setInterval(function(){{if(busy||d.hidden)return;\
 fetch(location.href,{{headers:{{'x-live':'1'}}}}).then(function(r){{return r.ok?r.text():''}}).then(function(t){{\
 if(!t||busy)return;var n=new DOMParser().parseFromString(t,'text/html');\
 d.querySelectorAll('[data-live][id]').forEach(function(el){{var m=n.getElementById(el.id);\
-if(m)el.replaceWith(d.importNode(m,true))}})}}).catch(function(){{}})}},+l.getAttribute('data-live')||2000)}})}})()",
+if(m&&m.outerHTML!==el.outerHTML)el.replaceWith(d.importNode(m,true))}})}}).catch(function(){{}})}},+l.getAttribute('data-live')||2000)}})}})()",
         i18n::COOKIE,
         i18n::COOKIE_ATTRIBUTES
     )
@@ -204,7 +214,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=|| server_page(pages::login::LoginPage)/>
                 <Route path=path!("/integrations/helpdesk") view=|| redrawn(pages::helpdesk::HelpdeskPage)/>
                 <Route path=path!("/oauth/zoho/callback") view=|| server_page(pages::callback::CallbackPage)/>
-                <Route path=path!("/integrations/helpdesk/log") view=|| redrawn(pages::log::LogPage)/>
+                <Route path=path!("/integrations/helpdesk/log") view=|| server_page(pages::log::LogPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/extensions") view=|| server_page(pages::extensions::ExtensionsPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/connection") view=|| redrawn(pages::pbx_connection::PbxConnectionPage)/>
                 <Route path=path!("/pbx/contacts") view=|| redrawn(pages::contacts::ContactsPage)/>
@@ -295,7 +305,20 @@ mod tests {
             "/pbx/simulator",
         ] {
             assert!(is_admin_page(admin), "{admin}");
-            assert!(!is_plain_page(admin), "{admin}");
+        }
+        // The admin pages that have left the app's bundle so far (plain HTML), and the ones
+        // that still hydrate it.
+        for plain in ["/pbx/extensions", "/integrations/helpdesk/log"] {
+            assert!(is_plain_page(plain) && is_server_page(plain), "{plain}");
+        }
+        for hydrated in [
+            "/",
+            "/integrations/helpdesk",
+            "/pbx/connection",
+            "/pbx/contacts",
+            "/pbx/simulator",
+        ] {
+            assert!(!is_server_page(hydrated), "{hydrated}");
         }
         for other in [
             "/login",
@@ -308,6 +331,6 @@ mod tests {
             assert!(!is_admin_page(other), "{other}");
         }
         assert!(is_plain_page("/login") && is_plain_page(OAUTH_CALLBACK_PATH));
-        assert!(!is_plain_page("/agent"));
+        assert!(!is_plain_page("/agent") && is_server_page("/agent"));
     }
 }

@@ -25,9 +25,18 @@ pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
 /// "Retry now" on a failed job of the log.
 #[server(endpoint = "calls/jobs/retry")]
 pub async fn retry_job(job_id: i64) -> Result<(), AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.retry_job(job_id).await?)
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.retry_job(job_id).await?)
+    }
+    .await;
+    super::ssr::answer_plain_form(format!("retry-{job_id}"), &[], LOG, &result, |_| None).await;
+    result
 }
+
+/// The integration log's page: where its plain forms come back to.
+#[cfg(feature = "ssr")]
+const LOG: &str = "/integrations/helpdesk/log";
 
 /// Changes whenever a call changes: the log asks every few seconds and reloads on a change.
 #[server(endpoint = "calls/version")]
@@ -65,10 +74,19 @@ pub async fn get_webhook_info() -> Result<WebhookInfo, AppError> {
 /// The webhook secret, shown to the admin on request (to configure the PBX).
 #[server(endpoint = "calls/webhook/secret")]
 pub async fn reveal_webhook_secret() -> Result<String, AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    let s = engine
-        .intake
-        .webhook_secret()
-        .ok_or(AppError::NotConfigured)?;
-    Ok(s.expose().to_string())
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        let s = engine
+            .intake
+            .webhook_secret()
+            .ok_or(AppError::NotConfigured)?;
+        Ok(s.expose().to_string())
+    }
+    .await;
+    // The log page's plain form: the page drawn next shows it, once.
+    super::ssr::answer_plain_form("webhook-secret".into(), &[], LOG, &result, |s| {
+        Some(s.clone())
+    })
+    .await;
+    result
 }

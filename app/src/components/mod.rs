@@ -225,7 +225,8 @@ pub fn CopyField(id: &'static str, label: String, value: String) -> impl IntoVie
             <label for=id>{label}</label>
             <div class="with-button">
                 <input id=id type="text" readonly value=value/>
-                <button type="button" on:click=copy aria-describedby=id>
+                <button type="button" on:click=copy aria-describedby=id
+                    data-copy=id data-copied=t_string!(i18n, copied)>
                     {move || if copied.get() { t_string!(i18n, copied) } else { t_string!(i18n, copy) }}
                 </button>
             </div>

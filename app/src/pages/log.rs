@@ -1,63 +1,45 @@
 //! `/integrations/helpdesk/log`: every call with its events and the facts derived from them,
 //! filterable by number, extension and outcome, updating live while calls are in progress.
+//!
+//! A plain page (no WASM): the filters are a GET form (`?number=&extension=&outcome=`, sent
+//! as one is changed), a call's detail is a view of the page (`?call=<id>`), older calls a
+//! page of it (`?before=<ms>`); "Retry now" and "Show the webhook secret" are forms the server
+//! answers with the page again. The calls' table is drawn again by the server every two
+//! seconds (`data-live`, the plain pages' script): new calls, states and jobs appear by
+//! themselves.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::calls::{
-    call_log, get_call_detail, get_webhook_info, retry_job, reveal_webhook_secret,
-};
-use crate::components::{keep_typed, CopyField, Frame};
-use crate::error::AppError;
+use crate::api::calls::{call_log, get_call_detail, get_webhook_info};
+use crate::api::calls::{RetryJob, RevealWebhookSecret};
+use crate::api::take_flash;
+use crate::components::{CopyField, Frame};
 use crate::i18n::*;
 use crate::model::{
-    AttemptOutcome, CallDetail, CallSummary, JobKind, JobNote, JobState, JobView, LogFilter,
+    AttemptOutcome, CallDetail, CallSummary, Flash, JobKind, JobNote, JobState, JobView, LogFilter,
     Missing, SyncNote, ZohoModule,
 };
 
-/// How often the page asks whether a call changed.
-const LIVE_EVERY_MS: u64 = 2000;
+/// How often the calls' table is drawn again (ms).
+const LIVE_EVERY_MS: u32 = 2000;
+
+/// A page of the log holds this many calls (the server's page size).
+const PAGE_SIZE: usize = 50;
 
 #[component]
 pub fn LogPage() -> impl IntoView {
     let i18n = use_i18n();
-    let number = RwSignal::new(String::new());
-    let extension = RwSignal::new(String::new());
-    let outcome = RwSignal::new(String::new());
-    // Filters set before the page is interactive are applied once it is.
-    keep_typed("f-number", number);
-    keep_typed("f-extension", extension);
-    keep_typed("f-outcome", outcome);
-    let before = RwSignal::new(None::<i64>);
-    let selected = RwSignal::new(None::<String>);
-    let filter = Memo::new(move |_| LogFilter {
-        number: number.get(),
-        extension: extension.get(),
-        outcome: outcome.get(),
-        before_ms: before.get(),
-    });
-    // Resources live here, outside `<Transition>` (see the helpdesk page).
-    let calls = Resource::new(move || filter.get(), call_log);
-    let detail = Resource::new(
-        move || selected.get(),
-        |id| async move {
-            match id {
-                Some(id) => get_call_detail(id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
-    let webhook = Resource::new(|| (), |_| get_webhook_info());
-
-    // Live updates: reload when any call changed. The first answer may already include a call
-    // made after the list was loaded, so it reloads too.
-    let version = crate::components::watch_calls(LIVE_EVERY_MS);
-    Effect::new(move |_| {
-        if version.get().is_some() {
-            calls.refetch();
-            detail.refetch();
-        }
-    });
+    let query = use_query_map();
+    let q = move |name: &str| query.with_untracked(|q| q.get(name)).unwrap_or_default();
+    let filter = LogFilter {
+        number: q("number"),
+        extension: q("extension"),
+        outcome: q("outcome"),
+        before_ms: q("before").parse().ok(),
+    };
+    let selected = Some(q("call")).filter(|c| !c.is_empty());
 
     let outcomes = [
         ("", "log_all"),
@@ -68,50 +50,62 @@ pub fn LogPage() -> impl IntoView {
         ("Outbound Unanswered", "Outbound Unanswered"),
         ("internal", "log_internal"),
     ];
-
+    let chosen = filter.outcome.clone();
+    let filters = view! {
+        <form method="get" class="filters" data-autosubmit="">
+            <div class="field">
+                <label for="f-number">{t_string!(i18n, log_number)}</label>
+                <input id="f-number" name="number" type="search" value=filter.number.clone()/>
+            </div>
+            <div class="field">
+                <label for="f-extension">{t_string!(i18n, extension)}</label>
+                <input id="f-extension" name="extension" type="search" value=filter.extension.clone()/>
+            </div>
+            <div class="field">
+                <label for="f-outcome">{t_string!(i18n, log_outcome)}</label>
+                <select id="f-outcome" name="outcome">
+                    {outcomes.into_iter().map(|(v, key)| {
+                        let text = outcome_label(i18n, key);
+                        view! { <option value=v selected=chosen == v>{text}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            // The filters apply as they change (the plain pages' script), or by this button
+            // (and Enter in a field) when there is no script.
+            <button type="submit">{t_string!(i18n, log_apply)}</button>
+        </form>
+    };
+    let page = Suspend::new(async move {
+        let flash = take_flash().await;
+        let webhook = get_webhook_info().await.ok();
+        let calls = call_log(filter.clone()).await;
+        let detail = match &selected {
+            Some(id) => get_call_detail(id.clone()).await.ok(),
+            None => None,
+        };
+        let secret = Flash::of(&flash, "webhook-secret").and_then(|f| f.done);
+        let table = match calls {
+            Ok(list) => view! { <CallTable list filter selected detail flash/> }.into_any(),
+            Err(_) => {
+                view! { <p class="form-error">{t_string!(i18n, err_internal)}</p> }.into_any()
+            }
+        };
+        view! {
+            {webhook.map(|w| view! { <WebhookCard native=w.native_url yeastar=w.yeastar_url secret/> })}
+            <section class="card" aria-labelledby="calls-title">
+                <h2 id="calls-title">{t_string!(i18n, log_calls)}</h2>
+                {filters}
+                <div id="calls" data-live=LIVE_EVERY_MS>{table}</div>
+            </section>
+        }
+    });
     view! {
         <Frame>
             <header class="page-head">
                 <div class="title"><h1>{t_string!(i18n, log_title)}</h1></div>
             </header>
             <p class="muted">{t_string!(i18n, log_intro)}</p>
-            <Transition fallback=|| ()>
-                {move || webhook.get().map(|r| match r {
-                    Ok(w) => view! { <WebhookCard native=w.native_url yeastar=w.yeastar_url/> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/integrations/helpdesk/log"/> }.into_any(),
-                    Err(_) => ().into_any(),
-                })}
-            </Transition>
-            <section class="card" aria-labelledby="calls-title">
-                <h2 id="calls-title">{t_string!(i18n, log_calls)}</h2>
-                <div class="filters">
-                    <div class="field">
-                        <label for="f-number">{t_string!(i18n, log_number)}</label>
-                        <input id="f-number" type="search" value=number.get_untracked() prop:value=number
-                            on:change=move |ev| { before.set(None); number.set(event_target_value(&ev)); }/>
-                    </div>
-                    <div class="field">
-                        <label for="f-extension">{t_string!(i18n, extension)}</label>
-                        <input id="f-extension" type="search" value=extension.get_untracked() prop:value=extension
-                            on:change=move |ev| { before.set(None); extension.set(event_target_value(&ev)); }/>
-                    </div>
-                    <div class="field">
-                        <label for="f-outcome">{t_string!(i18n, log_outcome)}</label>
-                        <select id="f-outcome" on:change=move |ev| { before.set(None); outcome.set(event_target_value(&ev)); }>
-                            {outcomes.into_iter().map(|(v, key)| {
-                                let text = outcome_label(i18n, key);
-                                view! { <option value=v selected=move || outcome.get() == v>{text}</option> }
-                            }).collect_view()}
-                        </select>
-                    </div>
-                </div>
-                <Transition fallback=|| view! { <div class="skeleton-row"></div> }>
-                    {move || calls.get().map(|r| match r {
-                        Ok(list) => view! { <CallTable list=list selected=selected detail=detail before=before/> }.into_any(),
-                        Err(_) => view! { <p class="form-error">{t_string!(i18n, err_internal)}</p> }.into_any(),
-                    })}
-                </Transition>
-            </section>
+            <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>{page}</Suspense>
         </Frame>
     }
 }
@@ -139,80 +133,91 @@ fn summary_outcome(i18n: I18nContext, c: &CallSummary) -> String {
     }
 }
 
+/// The webhook's addresses, and its secret once the admin asked to see it (a form: the
+/// server's answer shows it once).
 #[component]
-fn WebhookCard(native: String, yeastar: String) -> impl IntoView {
+fn WebhookCard(native: String, yeastar: String, secret: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
-    let secret = Action::new(|_: &()| reveal_webhook_secret());
     view! {
         <section class="card" aria-labelledby="webhook-title">
             <h2 id="webhook-title">{t_string!(i18n, webhook_title)}</h2>
             <p class="muted">{t_string!(i18n, webhook_hint)}</p>
             <CopyField id="webhook-native" label=t_string!(i18n, webhook_native).to_string() value=native/>
             <CopyField id="webhook-yeastar" label=t_string!(i18n, webhook_yeastar).to_string() value=yeastar/>
-            {move || match secret.value().get() {
-                Some(Ok(s)) => view! { <CopyField id="webhook-secret" label=t_string!(i18n, webhook_secret).to_string() value=s/> }.into_any(),
-                _ => view! {
-                    <button type="button" on:click=move |_| { secret.dispatch(()); }>{t_string!(i18n, webhook_show_secret)}</button>
+            {match secret {
+                Some(s) => view! { <CopyField id="webhook-secret" label=t_string!(i18n, webhook_secret).to_string() value=s/> }.into_any(),
+                None => view! {
+                    <form method="post" action=RevealWebhookSecret::url()>
+                        <button type="submit">{t_string!(i18n, webhook_show_secret)}</button>
+                    </form>
                 }.into_any(),
             }}
         </section>
     }
 }
 
+/// The page's current filters as hidden fields: a button that opens a call or another page
+/// of the log keeps them.
+fn kept_filters(f: &LogFilter) -> impl IntoView {
+    [
+        ("number", f.number.clone()),
+        ("extension", f.extension.clone()),
+        ("outcome", f.outcome.clone()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+    .collect_view()
+}
+
 #[component]
 fn CallTable(
     list: Vec<CallSummary>,
-    selected: RwSignal<Option<String>>,
-    detail: Resource<Result<Option<CallDetail>, AppError>>,
-    before: RwSignal<Option<i64>>,
+    filter: LogFilter,
+    selected: Option<String>,
+    detail: Option<CallDetail>,
+    flash: Option<Flash>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     if list.is_empty() {
         return view! { <p class="empty">{t_string!(i18n, log_empty)}</p> }.into_any();
     }
     let oldest = list.last().map(|c| c.started_ms);
-    let full = list.len() as i64 >= 50;
+    let full = list.len() >= PAGE_SIZE;
+    let mut detail = detail;
     let rows = list
         .into_iter()
         .map(|c| {
-            let id = c.call_id.clone();
-            let id2 = id.clone();
-            let is_open = move || selected.get().as_deref() == Some(id.as_str());
-            let (is_open2, is_open3) = (is_open.clone(), is_open.clone());
+            let is_open = selected.as_deref() == Some(c.call_id.as_str());
             let outcome = summary_outcome(i18n, &c);
             let dir = match c.direction.as_str() {
                 "inbound" => t_string!(i18n, sim_inbound).to_string(),
                 "outbound" => t_string!(i18n, sim_outbound).to_string(),
                 _ => t_string!(i18n, log_internal).to_string(),
             };
-            let toggle = move |_| {
-                selected.update(|s| {
-                    *s = if s.as_deref() == Some(id2.as_str()) {
-                        None
-                    } else {
-                        Some(id2.clone())
-                    }
-                })
+            // Opens the call's detail, or closes it when it is the one open.
+            let toggle = view! {
+                <form method="get" class="row-view">
+                    {kept_filters(&filter)}
+                    {filter.before_ms.map(|b| view! { <input type="hidden" name="before" value=b/> })}
+                    {(!is_open).then(|| view! { <input type="hidden" name="call" value=c.call_id.clone()/> })}
+                    <button type="submit" class="link-button" aria-expanded=is_open.to_string()>{c.started.clone()}</button>
+                </form>
             };
+            let shown = if is_open { detail.take() } else { None };
+            let flash = flash.clone();
             view! {
-                <tr class:live=c.open class:selected=is_open3>
-                    <td><button type="button" class="link-button" aria-expanded=move || is_open().to_string() on:click=toggle>{c.started.clone()}</button></td>
+                <tr class:live=c.open class:selected=is_open>
+                    <td>{toggle}</td>
                     <td>{dir}</td>
                     <td>{c.external_number.clone().unwrap_or_default()}</td>
                     <td>{c.extension.clone().unwrap_or_else(|| c.extensions.join(", "))}</td>
                     <td><span class=if c.open { "badge warn" } else { "badge neutral" }>{outcome}</span></td>
                     <td>{c.agent.clone().unwrap_or_else(|| "—".to_string())}</td>
                 </tr>
-                <Show when=is_open2>
-                    <tr class="detail-row"><td colspan="6">
-                        <Transition fallback=|| view! { <div class="skeleton-row"></div> }>
-                            {move || detail.get().map(|r| match r {
-                                Ok(Some(d)) => view! { <CallDetailView d=d/> }.into_any(),
-                                _ => ().into_any(),
-                            })}
-                        </Transition>
-                    </td></tr>
-                </Show>
+                {shown.map(|d| view! {
+                    <tr class="detail-row"><td colspan="6"><CallDetailView d flash/></td></tr>
+                })}
             }
         })
         .collect_view();
@@ -229,11 +234,18 @@ fn CallTable(
             <tbody>{rows}</tbody>
         </table>
         <div class="actions left">
-            {before.get_untracked().is_some().then(|| view! {
-                <button type="button" on:click=move |_| before.set(None)>{t_string!(i18n, log_newest)}</button>
+            {filter.before_ms.is_some().then(|| view! {
+                <form method="get">
+                    {kept_filters(&filter)}
+                    <button type="submit">{t_string!(i18n, log_newest)}</button>
+                </form>
             })}
             {full.then(|| view! {
-                <button type="button" on:click=move |_| before.set(oldest)>{t_string!(i18n, log_older)}</button>
+                <form method="get">
+                    {kept_filters(&filter)}
+                    <input type="hidden" name="before" value=oldest/>
+                    <button type="submit">{t_string!(i18n, log_older)}</button>
+                </form>
             })}
         </div>
     }
@@ -241,7 +253,7 @@ fn CallTable(
 }
 
 #[component]
-fn CallDetailView(d: CallDetail) -> impl IntoView {
+fn CallDetailView(d: CallDetail, flash: Option<Flash>) -> impl IntoView {
     let i18n = use_i18n();
     let facts = d
         .facts
@@ -297,7 +309,10 @@ fn CallDetailView(d: CallDetail) -> impl IntoView {
     let jobs = d
         .jobs
         .into_iter()
-        .map(|j| view! { <JobItem j=j/> })
+        .map(|j| {
+            let refused = Flash::of(&flash, &format!("retry-{}", j.job_id)).is_some();
+            view! { <JobItem j refused/> }
+        })
         .collect_view();
     let recording = d.recording.clone();
     view! {
@@ -331,9 +346,8 @@ fn CallDetailView(d: CallDetail) -> impl IntoView {
 /// One piece of Zoho work: what it is, its state, what it did, each attempt; "Retry now" when
 /// it failed.
 #[component]
-fn JobItem(j: JobView) -> impl IntoView {
+fn JobItem(j: JobView, refused: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let retry = Action::new(|id: &i64| retry_job(*id));
     let kind = match j.kind {
         JobKind::Contact => t_string!(i18n, job_contact),
         JobKind::Create => t_string!(i18n, job_create),
@@ -372,10 +386,13 @@ fn JobItem(j: JobView) -> impl IntoView {
                 {j.next_attempt.map(|at| view! { <span class="muted">{t_string!(i18n, job_next, at = at.clone())}</span> })}
                 {j.link.map(|href| view! { <a href=href target="_blank" rel="noopener">{t_string!(i18n, job_open)}</a> })}
                 {failed.then(|| view! {
-                    <button type="button" disabled=move || retry.pending().get() || retry.value().get().is_some_and(|r| r.is_ok())
-                        on:click=move |_| { retry.dispatch(id); }>{t_string!(i18n, job_retry)}</button>
+                    <form method="post" action=RetryJob::url()>
+                        <input type="hidden" name="job_id" value=id/>
+                        <button type="submit">{t_string!(i18n, job_retry)}</button>
+                    </form>
                 })}
             </div>
+            {refused.then(|| view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> })}
             {j.note.as_ref().map(|n| note_text(i18n, j.kind, n)).or(j.summary).map(|s| view! { <p class="job-summary">{s}</p> })}
             {j.last_error.filter(|_| failed || j.state == JobState::Queued).map(|e| view! { <p class="job-error">{e}</p> })}
             {(!plain).then(|| view! { <ul class="job-history">{history}</ul> })}

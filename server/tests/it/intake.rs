@@ -680,3 +680,76 @@ async fn storage_that_fails_answers_503_stores_nothing_and_the_same_delivery_suc
     let (s, body) = app.post_signed(&e).await;
     assert_eq!((s, body), (200, json!({"stored": 1, "duplicates": 0})));
 }
+
+/// The integration log is plain HTML: its filters and a call's detail are its address (a
+/// button keeps the filters), the calls' table is its live region, and the webhook secret is
+/// shown by a form, once.
+#[tokio::test]
+async fn the_log_page_is_plain_html_with_its_filters_and_detail_in_its_address() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let place = |number: &'static str, ext: &'static str| {
+        let app = &app;
+        async move {
+            let (s, id) = app
+                .call(
+                    "calls/simulate",
+                    &[
+                        ("action[Place][inbound]", "true"),
+                        ("action[Place][external_number]", number),
+                        ("action[Place][extensions]", ext),
+                    ],
+                )
+                .await;
+            assert_eq!(s, 200, "{id}");
+            id.as_str().unwrap().to_string()
+        }
+    };
+    place("5503301", "2005").await;
+    let typed = place("+1 (415) 555-0134", "2006").await;
+
+    const LOG: &str = "/integrations/helpdesk/log";
+    let html = app.get_text(LOG).await;
+    assert!(
+        !html.contains("_bg.wasm") && !html.contains(".js\""),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="calls" data-live="2000""#), "{html}");
+    assert!(html.contains("5503301") && html.contains("+1 (415) 555-0134"));
+
+    // Filtered by the extension: its call only, and the filter stays in the field.
+    let html = app
+        .get_text(&format!("{LOG}?number=&extension=2006&outcome="))
+        .await;
+    assert!(
+        html.contains("+1 (415) 555-0134") && !html.contains("5503301"),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="f-extension" name="extension" type="search" value="2006""#));
+    // A call's button opens its detail and keeps the filter.
+    assert!(
+        html.contains(&format!(r#"name="call" value="{typed}""#)),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"type="hidden" name="extension" value="2006""#),
+        "{html}"
+    );
+    let html = app
+        .get_text(&format!("{LOG}?extension=2006&call={typed}"))
+        .await;
+    assert!(html.contains("Ringing on 2006"), "{html}");
+    assert!(html.contains(r#"aria-expanded="true""#), "{html}");
+    // Open calls only.
+    let html = app.get_text(&format!("{LOG}?outcome=Inbound+Missed")).await;
+    assert!(!html.contains("555-0134"), "{html}");
+
+    // The webhook secret: shown once, after its form.
+    let secret = app.webhook_secret();
+    assert!(!app.get_text(LOG).await.contains(&secret));
+    let (s, to) = app.submit(LOG, "calls/webhook/secret", &[]).await;
+    assert_eq!((s, to.as_str()), (302, LOG));
+    let html = app.get_text(&to).await;
+    assert!(html.contains(&format!(r#"value="{secret}""#)), "{html}");
+    assert!(!app.get_text(LOG).await.contains(&secret), "shown once");
+}

@@ -573,8 +573,18 @@ async fn disabled_free_edition_permanent_failure_retry_and_disconnect() {
     app.sandbox_control("", json!({"outage": false})).await;
     let before = tickets(&app).await.len();
     let id = c["job_id"].as_i64().unwrap().to_string();
-    let (s, b) = app.call("calls/jobs/retry", &[("job_id", &id)]).await;
-    assert_eq!(s, 200, "{b}");
+    // "Retry now" is a form on the call's detail in the log (a plain page): back to it.
+    let page = format!("/integrations/helpdesk/log?call={stuck}");
+    let html = app.get_text(&page).await;
+    assert!(
+        html.contains(r#"action="/api/calls/jobs/retry""#)
+            && html.contains(&format!(r#"name="job_id" value="{id}""#)),
+        "{html}"
+    );
+    let (s, to) = app
+        .submit(&page, "calls/jobs/retry", &[("job_id", &id)])
+        .await;
+    assert_eq!((s, to.as_str()), (302, page.as_str()));
     drain(&app, now_ms()).await;
     let jobs = jobs_of(&app, &stuck).await;
     assert!(jobs.iter().all(|j| j["state"] == "done"), "{jobs:#?}");
