@@ -80,7 +80,11 @@ pub fn is_plain_page(path: &str) -> bool {
     let path = path.trim_end_matches('/');
     matches!(
         path,
-        "/login" | OAUTH_CALLBACK_PATH | "/pbx/extensions" | "/integrations/helpdesk/log"
+        "/login"
+            | OAUTH_CALLBACK_PATH
+            | "/pbx/extensions"
+            | "/pbx/contacts"
+            | "/integrations/helpdesk/log"
     )
 }
 
@@ -217,7 +221,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/integrations/helpdesk/log") view=|| server_page(pages::log::LogPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/extensions") view=|| server_page(pages::extensions::ExtensionsPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/connection") view=|| redrawn(pages::pbx_connection::PbxConnectionPage)/>
-                <Route path=path!("/pbx/contacts") view=|| redrawn(pages::contacts::ContactsPage)/>
+                <Route path=path!("/pbx/contacts") view=|| server_page(pages::contacts::ContactsPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/simulator") view=|| redrawn(pages::simulator::SimulatorPage)/>
                 <Route path=path!("/agent") view=|| server_page(pages::agent::AgentPage)/>
             </Routes>
@@ -308,14 +312,17 @@ mod tests {
         }
         // The admin pages that have left the app's bundle so far (plain HTML), and the ones
         // that still hydrate it.
-        for plain in ["/pbx/extensions", "/integrations/helpdesk/log"] {
+        for plain in [
+            "/pbx/extensions",
+            "/pbx/contacts",
+            "/integrations/helpdesk/log",
+        ] {
             assert!(is_plain_page(plain) && is_server_page(plain), "{plain}");
         }
         for hydrated in [
             "/",
             "/integrations/helpdesk",
             "/pbx/connection",
-            "/pbx/contacts",
             "/pbx/simulator",
         ] {
             assert!(!is_server_page(hydrated), "{hydrated}");

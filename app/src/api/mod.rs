@@ -70,8 +70,8 @@ pub mod ssr {
     const SESSION_FLASH: &str = "flash";
 
     /// The query parameters that open a view of a row on a plain page (its edit form, its
-    /// password dialog, its delete confirmation): a form's success closes the view.
-    pub const VIEW_PARAMS: [&str; 3] = ["edit", "password", "delete"];
+    /// password dialog, its delete confirmation…): a form's success closes the view.
+    pub const VIEW_PARAMS: [&str; 5] = ["edit", "password", "delete", "rename", "delete_group"];
 
     /// Answers a plain HTML form's call (nothing for a script's): back to the admin page the
     /// form was on (its Referer, only ever one of this app's admin pages; else `fallback`).
@@ -85,6 +85,19 @@ pub mod ssr {
         result: &Result<T, AppError>,
         done: impl FnOnce(&T) -> Option<String>,
     ) {
+        answer_plain_form_then(form, typed, fallback, result, done, |_, _| {}).await
+    }
+
+    /// [`answer_plain_form`], where success also changes the page's query (`then`): e.g. a
+    /// new group becomes the selected one, a deleted one is no longer.
+    pub async fn answer_plain_form_then<T>(
+        form: String,
+        typed: &[(&str, &str)],
+        fallback: &str,
+        result: &Result<T, AppError>,
+        done: impl FnOnce(&T) -> Option<String>,
+        then: impl FnOnce(&T, &mut Vec<(String, String)>),
+    ) {
         use crate::model::Flash;
         if !from_plain_form() {
             return;
@@ -95,13 +108,13 @@ pub mod ssr {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         });
-        let keep_view = result.is_err();
-        let page = referer
+        let (path, mut query) = referer
             .as_deref()
-            .and_then(|r| form_page(r, keep_view))
-            .unwrap_or_else(|| fallback.to_string());
+            .and_then(|r| form_page(r, result.is_err()))
+            .unwrap_or_else(|| (fallback.to_string(), vec![]));
         let flash = match result {
             Err(AppError::Unauthorized) => {
+                let page = address(&path, &query);
                 leptos_axum::redirect(&crate::engine::auth::sign_in_address(Some(&page), &[]));
                 return;
             }
@@ -114,39 +127,47 @@ pub mod ssr {
                 error: Some(e.clone()),
                 done: None,
             }),
-            Ok(v) => done(v).map(|done| Flash {
-                form,
-                done: Some(done),
-                ..Flash::default()
-            }),
+            Ok(v) => {
+                then(v, &mut query);
+                done(v).map(|done| Flash {
+                    form,
+                    done: Some(done),
+                    ..Flash::default()
+                })
+            }
         };
         if let (Some(flash), Ok(session)) = (flash, session().await) {
             let _ = session.insert(SESSION_FLASH, flash).await;
         }
-        leptos_axum::redirect(&page);
+        leptos_axum::redirect(&address(&path, &query));
+    }
+
+    /// A path with its query.
+    fn address(path: &str, query: &[(String, String)]) -> String {
+        if query.is_empty() {
+            return path.to_string();
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        format!("{path}?{query}")
     }
 
     /// The path and query of `referer` if it is one of the admin's pages, without the row
     /// views ([`VIEW_PARAMS`]) unless `keep_view`, and without server_fn's own error markers.
-    fn form_page(referer: &str, keep_view: bool) -> Option<String> {
+    fn form_page(referer: &str, keep_view: bool) -> Option<(String, Vec<(String, String)>)> {
         let url = url::Url::parse(referer).ok()?;
         if !crate::is_admin_page(url.path()) {
             return None;
         }
-        let query: Vec<(String, String)> = url
+        let query = url
             .query_pairs()
             .filter(|(k, _)| {
                 !k.starts_with("__") && (keep_view || !VIEW_PARAMS.contains(&k.as_ref()))
             })
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        if query.is_empty() {
-            return Some(url.path().to_string());
-        }
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(query)
-            .finish();
-        Some(format!("{}?{query}", url.path()))
+        Some((url.path().to_string(), query))
     }
 
     /// The flash a plain form's call left for this page, taken (it is shown once). The page's
@@ -212,24 +233,25 @@ pub mod ssr {
 
     #[cfg(test)]
     mod tests {
-        use super::form_page;
+        use super::{address, form_page};
+
+        fn back(referer: &str, keep_view: bool) -> Option<String> {
+            form_page(referer, keep_view).map(|(path, query)| address(&path, &query))
+        }
 
         #[test]
         fn a_plain_form_goes_back_to_its_admin_page_only() {
             let r = "http://127.0.0.1:3000/pbx/extensions?edit=7&__path=x&__err=y";
-            assert_eq!(form_page(r, false).as_deref(), Some("/pbx/extensions"));
-            assert_eq!(
-                form_page(r, true).as_deref(),
-                Some("/pbx/extensions?edit=7")
-            );
+            assert_eq!(back(r, false).as_deref(), Some("/pbx/extensions"));
+            assert_eq!(back(r, true).as_deref(), Some("/pbx/extensions?edit=7"));
             let log = "https://pbx.example.com/integrations/helpdesk/log?status=failed&delete=1";
             assert_eq!(
-                form_page(log, false).as_deref(),
+                back(log, false).as_deref(),
                 Some("/integrations/helpdesk/log?status=failed")
             );
             // Never elsewhere: not another page of the app, not a malformed address.
-            assert_eq!(form_page("http://127.0.0.1:3000/login?next=/", false), None);
-            assert_eq!(form_page("/pbx/extensions", false), None);
+            assert_eq!(back("http://127.0.0.1:3000/login?next=/", false), None);
+            assert_eq!(back("/pbx/extensions", false), None);
         }
     }
 }

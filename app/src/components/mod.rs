@@ -194,6 +194,36 @@ pub fn Dialog(
     }
 }
 
+/// A plain page's modal dialog (the server draws it open, as a view of the page): the
+/// backdrop and a `role="dialog"` box labelled by its title. Its Cancel is a
+/// [`CancelButton`], which Escape clicks (the plain pages' script).
+#[component]
+pub fn PlainDialog(title_id: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="backdrop">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby=title_id>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+/// Closes a plain page's dialog or row form: a button of its own GET form back to `page`
+/// with the query `keep` (e.g. the selected group), without the view it closes.
+#[component]
+pub fn CancelButton(
+    page: &'static str,
+    #[prop(optional)] keep: Vec<(&'static str, String)>,
+    label: String,
+) -> impl IntoView {
+    view! {
+        <form method="get" action=page class="row-view">
+            {keep.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+            <button type="submit" data-cancel="">{label}</button>
+        </form>
+    }
+}
+
 #[component]
 pub fn StatusBadge(status: Status) -> impl IntoView {
     let i18n = use_i18n();

@@ -16,7 +16,7 @@ use crate::api::pbx::{
     CreateExtension, DeleteExtension, ImportExtensions, SetWebPassword, UpdateExtension,
 };
 use crate::api::take_flash;
-use crate::components::Frame;
+use crate::components::{CancelButton, Frame, PlainDialog};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{Extension, FieldError, Flash, PhoneStatus};
@@ -146,18 +146,17 @@ fn ExtensionTable(
         {to_delete.map(|e| {
             let failed = Flash::of(&flash, &format!("delete-{}", e.id)).is_some();
             view! {
-                <div class="backdrop">
-                    <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
-                        method="post" action=DeleteExtension::url()>
-                        <h2 id="confirm-title">{t_string!(i18n, delete_extension_confirm, number = e.number.clone(), name = e.name.clone())}</h2>
-                        {failed.then(|| view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> })}
-                        <input type="hidden" name="id" value=e.id/>
-                        <div class="actions">
-                            <a class="button" href=PAGE data-cancel="">{t_string!(i18n, cancel)}</a>
+                <PlainDialog title_id="confirm-title">
+                    <h2 id="confirm-title">{t_string!(i18n, delete_extension_confirm, number = e.number.clone(), name = e.name.clone())}</h2>
+                    {failed.then(|| view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> })}
+                    <div class="actions">
+                        <CancelButton page=PAGE label=t_string!(i18n, cancel).to_string()/>
+                        <form method="post" action=DeleteExtension::url() class="row-view">
+                            <input type="hidden" name="id" value=e.id/>
                             <button type="submit" class="primary danger" autofocus>{t_string!(i18n, ok)}</button>
-                        </div>
-                    </form>
-                </div>
+                        </form>
+                    </div>
+                </PlainDialog>
             }
         })}
     }
@@ -220,11 +219,11 @@ fn ExtensionRow(
                 </td>
                 <td></td>
                 <td class="row-actions">
-                    <form id=form method="post" action=UpdateExtension::url() novalidate>
+                    <form id=form method="post" action=UpdateExtension::url() novalidate class="row-view">
                         <input type="hidden" name="id" value=e.id/>
                         <button type="submit" class="primary" data-row=e.number.clone()>{t_string!(i18n, save)}</button>
                     </form>
-                    <a class="button" href=PAGE>{t_string!(i18n, cancel_edit)}</a>
+                    <CancelButton page=PAGE label=t_string!(i18n, cancel_edit).to_string()/>
                 </td>
             </tr>
         }
@@ -354,9 +353,8 @@ fn PasswordDialog(ext: Extension, flash: Option<Flash>) -> impl IntoView {
         .filter(|f| !matches!(f.error, Some(AppError::Invalid(_))))
         .map(|_| t_string!(i18n, err_internal));
     view! {
-        <div class="backdrop">
-            <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="pw-title"
-                method="post" action=SetWebPassword::url() novalidate>
+        <PlainDialog title_id="pw-title">
+            <form id="password-form" method="post" action=SetWebPassword::url() novalidate>
                 <h2 id="pw-title">{t_string!(i18n, web_password_title, number = ext.number.clone(), name = ext.name.clone())}</h2>
                 <p class="muted">{t_string!(i18n, web_password_hint)}</p>
                 <input type="hidden" name="id" value=ext.id/>
@@ -368,21 +366,21 @@ fn PasswordDialog(ext: Extension, flash: Option<Flash>) -> impl IntoView {
                     <p class="field-error">{error}</p>
                 </div>
                 {other_error.map(|t| view! { <p class="form-error" role="alert">{t}</p> })}
-                <div class="actions">
-                    {ext.web_password_set.then(|| view! {
-                        <button type="submit" class="danger" form="remove-password">{t_string!(i18n, remove_password)}</button>
-                    })}
-                    <a class="button" href=PAGE data-cancel="">{t_string!(i18n, cancel)}</a>
-                    <button type="submit" class="primary">{t_string!(i18n, save)}</button>
-                </div>
             </form>
-            // Removing is setting an empty password; its own form, so no typed text goes with it.
+            // Removing is setting an empty password: its own form, so no typed text goes with it.
             {ext.web_password_set.then(|| view! {
                 <form id="remove-password" method="post" action=SetWebPassword::url() hidden>
                     <input type="hidden" name="id" value=ext.id/>
                     <input type="hidden" name="password" value=""/>
                 </form>
             })}
-        </div>
+            <div class="actions">
+                {ext.web_password_set.then(|| view! {
+                    <button type="submit" class="danger" form="remove-password">{t_string!(i18n, remove_password)}</button>
+                })}
+                <CancelButton page=PAGE label=t_string!(i18n, cancel).to_string()/>
+                <button type="submit" class="primary" form="password-form">{t_string!(i18n, save)}</button>
+            </div>
+        </PlainDialog>
     }
 }

@@ -516,3 +516,100 @@ async fn the_helpdesk_group_is_filled_by_sync_and_read_only_until_released() {
     assert_eq!(contacts(&app, hd).await.len(), 1);
     assert_eq!(group(&app, hd).await["name"], "Former helpdesk");
 }
+
+/// The company contacts page is plain HTML, its forms work with no script: a new group
+/// becomes the selected one; a refusal comes back with what was typed and why (a field's
+/// beside it, another one as a notice); deleting the selected group leaves no selection.
+#[tokio::test]
+async fn the_contacts_page_is_plain_html_forms_that_keep_what_was_typed() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    const PAGE: &str = "/pbx/contacts";
+    let html = app.get_text(PAGE).await;
+    assert!(!html.contains("_bg.wasm") && !html.contains(".js\""), "{html}");
+
+    let (s, to) = app
+        .submit(PAGE, "pbx/contacts/groups/create", &[("name", "Suppliers")])
+        .await;
+    let id = groups(&app).await.last().unwrap()["id"].as_i64().unwrap();
+    assert_eq!((s, to.clone()), (302, format!("{PAGE}?group={id}")), "selected");
+    let selected = to;
+    // Taken (whatever the case): refused beside the field, with the name as typed.
+    let (_, to) = app
+        .submit(&selected, "pbx/contacts/groups/create", &[("name", "suppliers")])
+        .await;
+    assert_eq!(to, selected);
+    let html = app.get_text(&to).await;
+    assert!(html.contains("Another group already has this name."), "{html}");
+    assert!(html.contains(r#"value="suppliers""#), "{html}");
+
+    // A contact needs a phone: refused, what was typed comes back.
+    let gid = id.to_string();
+    let form = contact_form("Ana", "Lima-Hale", "ana@example.com", "", "");
+    let (_, to) = app
+        .submit(
+            &selected,
+            "pbx/contacts/create",
+            &with(&[("group_id", gid.as_str())], form),
+        )
+        .await;
+    let html = app.get_text(&to).await;
+    assert!(
+        html.contains("Enter at least one phone number: business, mobile or home."),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="Lima-Hale""#) && html.contains(r#"value="ana@example.com""#));
+    let form = contact_form("Ana", "Lima-Hale", "", "", "0086-138-0013-8000");
+    let (_, to) = app
+        .submit(
+            &selected,
+            "pbx/contacts/create",
+            &with(&[("group_id", gid.as_str())], form),
+        )
+        .await;
+    assert_eq!(to, selected);
+    let contact = contacts(&app, id).await[0]["id"].as_i64().unwrap().to_string();
+    let html = app.get_text(&to).await;
+    assert!(html.contains("0086-138-0013-8000"), "{html}");
+    assert!(!html.contains(r#"value="Lima-Hale""#), "the form is empty again: {html}");
+
+    // Edit is a view of the page: it closes once saved.
+    let edit = format!("{selected}&edit={contact}");
+    let html = app.get_text(&edit).await;
+    assert!(html.contains(r#"value="Lima-Hale""#), "the form holds the contact: {html}");
+    let form = contact_form("Ana", "Lima", "", "", "+1 (415) 555-0134");
+    let (_, to) = app
+        .submit(
+            &edit,
+            "pbx/contacts/update",
+            &with(&[("id", contact.as_str())], form),
+        )
+        .await;
+    assert_eq!(to, selected);
+    assert!(app.get_text(&to).await.contains("+1 (415) 555-0134"));
+
+    // Deleted twice (a second tab): the second says it is gone.
+    let confirm = format!("{selected}&delete={contact}");
+    let html = app.get_text(&confirm).await;
+    assert!(html.contains("Delete the contact Ana Lima?"), "{html}");
+    let (_, to) = app
+        .submit(&confirm, "pbx/contacts/delete", &[("id", &contact)])
+        .await;
+    assert_eq!(to, selected);
+    let (_, to) = app
+        .submit(&confirm, "pbx/contacts/delete", &[("id", &contact)])
+        .await;
+    let html = app.get_text(&to).await;
+    assert!(
+        html.contains("This group or contact no longer exists; the list has been reloaded."),
+        "{html}"
+    );
+
+    // The selected group deleted: no group selected any more.
+    let confirm = format!("{selected}&delete_group={id}");
+    let (_, to) = app
+        .submit(&confirm, "pbx/contacts/groups/delete", &[("id", &gid)])
+        .await;
+    assert_eq!(to, PAGE);
+    assert!(groups(&app).await.iter().all(|g| g["id"] != id));
+}
