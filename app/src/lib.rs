@@ -84,6 +84,7 @@ pub fn is_plain_page(path: &str) -> bool {
             | OAUTH_CALLBACK_PATH
             | "/pbx/extensions"
             | "/pbx/contacts"
+            | "/pbx/connection"
             | "/integrations/helpdesk/log"
     )
 }
@@ -133,16 +134,18 @@ fn requested_path() -> Option<String> {
 /// - Escape closes the open dialog (its Cancel).
 /// - The live parts (`data-live="<ms>"`, each with an id) are drawn again by the server every
 ///   so often: the page is asked for again (`x-live`: it leaves a form's flash alone) and those
-///   elements are swapped in where they changed, nothing else, so nothing typed is touched. Not while the tab is
-///   hidden, nor once a form is on its way.
+///   elements are swapped in where they changed, nothing else, so nothing typed is touched.
+///   Not while the tab is hidden. A form marked `data-live-while="<id>"` makes that part live
+///   while its answer comes (a long sync's progress).
 fn plain_page_script() -> String {
     format!(
-        "(function(){{var d=document,busy=false;\
+        "(function(){{var d=document;\
 addEventListener('change',function(e){{var s=e.target;if(s.id!=='language')return;\
 d.cookie='{}='+encodeURIComponent(s.value)+'{}';location.reload()}});\
 addEventListener('submit',function(e){{var f=e.target;\
-if(f.getAttribute('aria-busy')){{e.preventDefault();return}}f.setAttribute('aria-busy','true');busy=true}});\
-addEventListener('pageshow',function(e){{if(!e.persisted)return;busy=false;\
+if(f.getAttribute('aria-busy')){{e.preventDefault();return}}f.setAttribute('aria-busy','true');\
+var w=d.getElementById(f.getAttribute('data-live-while'));if(w){{w.setAttribute('data-live','500');later(200)}}}});\
+addEventListener('pageshow',function(e){{if(!e.persisted)return;\
 d.querySelectorAll('form[aria-busy]').forEach(function(f){{f.removeAttribute('aria-busy')}})}});\
 addEventListener('change',function(e){{var f=e.target.form;\
 if(f&&f.hasAttribute('data-autosubmit'))f.requestSubmit()}});\
@@ -151,12 +154,16 @@ var i=d.getElementById(b.getAttribute('data-copy'));if(i&&navigator.clipboard)na
 b.textContent=b.getAttribute('data-copied')}});\
 addEventListener('keydown',function(e){{if(e.key!=='Escape')return;\
 var c=d.querySelector('[role=dialog] [data-cancel]');if(c)c.click()}});\
-addEventListener('DOMContentLoaded',function(){{var l=d.querySelector('[data-live]');if(!l)return;\
-setInterval(function(){{if(busy||d.hidden)return;\
+var tm,busy=false;function later(ms){{clearTimeout(tm);tm=setTimeout(tick,ms)}}\
+function tick(){{if(busy)return;var ms=0;d.querySelectorAll('[data-live][id]').forEach(function(el){{\
+var v=+el.getAttribute('data-live')||2000;if(!ms||v<ms)ms=v}});\
+if(!ms||d.hidden){{later(1000);return}}busy=true;\
 fetch(location.href,{{headers:{{'x-live':'1'}}}}).then(function(r){{return r.ok?r.text():''}}).then(function(t){{\
-if(!t||busy)return;var n=new DOMParser().parseFromString(t,'text/html');\
+if(!t)return;var n=new DOMParser().parseFromString(t,'text/html');\
 d.querySelectorAll('[data-live][id]').forEach(function(el){{var m=n.getElementById(el.id);\
-if(m&&m.outerHTML!==el.outerHTML)el.replaceWith(d.importNode(m,true))}})}}).catch(function(){{}})}},+l.getAttribute('data-live')||2000)}})}})()",
+if(m&&m.outerHTML!==el.outerHTML)el.replaceWith(d.importNode(m,true))}})}}).catch(function(){{}})\
+.then(function(){{busy=false;later(ms)}})}}\
+addEventListener('DOMContentLoaded',function(){{later(1000)}})}})()",
         i18n::COOKIE,
         i18n::COOKIE_ATTRIBUTES
     )
@@ -220,7 +227,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/oauth/zoho/callback") view=|| server_page(pages::callback::CallbackPage)/>
                 <Route path=path!("/integrations/helpdesk/log") view=|| server_page(pages::log::LogPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/extensions") view=|| server_page(pages::extensions::ExtensionsPage) ssr=SsrMode::Async/>
-                <Route path=path!("/pbx/connection") view=|| redrawn(pages::pbx_connection::PbxConnectionPage)/>
+                <Route path=path!("/pbx/connection") view=|| server_page(pages::pbx_connection::PbxConnectionPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/contacts") view=|| server_page(pages::contacts::ContactsPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/simulator") view=|| redrawn(pages::simulator::SimulatorPage)/>
                 <Route path=path!("/agent") view=|| server_page(pages::agent::AgentPage)/>
@@ -315,16 +322,12 @@ mod tests {
         for plain in [
             "/pbx/extensions",
             "/pbx/contacts",
+            "/pbx/connection",
             "/integrations/helpdesk/log",
         ] {
             assert!(is_plain_page(plain) && is_server_page(plain), "{plain}");
         }
-        for hydrated in [
-            "/",
-            "/integrations/helpdesk",
-            "/pbx/connection",
-            "/pbx/simulator",
-        ] {
+        for hydrated in ["/", "/integrations/helpdesk", "/pbx/simulator"] {
             assert!(!is_server_page(hydrated), "{hydrated}");
         }
         for other in [

@@ -70,8 +70,16 @@ pub mod ssr {
     const SESSION_FLASH: &str = "flash";
 
     /// The query parameters that open a view of a row on a plain page (its edit form, its
-    /// password dialog, its delete confirmation…): a form's success closes the view.
-    pub const VIEW_PARAMS: [&str; 5] = ["edit", "password", "delete", "rename", "delete_group"];
+    /// password dialog, its delete confirmation, the connection form filled with the
+    /// sandbox's values…): a form's success closes the view.
+    pub const VIEW_PARAMS: [&str; 6] = [
+        "edit",
+        "password",
+        "delete",
+        "rename",
+        "delete_group",
+        "sandbox",
+    ];
 
     /// Answers a plain HTML form's call (nothing for a script's): back to the admin page the
     /// form was on (its Referer, only ever one of this app's admin pages; else `fallback`).

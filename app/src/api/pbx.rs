@@ -138,31 +138,101 @@ pub async fn get_pbx_connection() -> Result<PbxConnectionView, AppError> {
 /// Saves the PBX address and the API application's Client ID and Secret.
 #[server(endpoint = "pbx/connection/save")]
 pub async fn save_pbx_connection(input: PbxSettingsInput) -> Result<(), AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.pbx_connection.save(input).await?)
+    // What was typed, for a refused form: never the secrets.
+    let typed = [
+        ("input[base_url]", input.base_url.clone()),
+        ("input[client_id]", input.client_id.clone()),
+        ("input[events_via]", format!("{:?}", input.events_via)),
+        ("input[auto_answer]", input.auto_answer.to_string()),
+        (
+            "input[use_sandbox_secret]",
+            input.use_sandbox_secret.to_string(),
+        ),
+    ];
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.pbx_connection.save(input).await?)
+    }
+    .await;
+    let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    connection_answer("save", &typed, &result, |_| Some("saved".into())).await;
+    result
+}
+
+/// A plain form's answer on the PBX connection page (`super::ssr::answer_plain_form`).
+#[cfg(feature = "ssr")]
+async fn connection_answer<T>(
+    form: &str,
+    typed: &[(&str, &str)],
+    result: &Result<T, AppError>,
+    done: impl FnOnce(&T) -> Option<String>,
+) {
+    super::ssr::answer_plain_form(form.into(), typed, "/pbx/connection", result, done).await;
 }
 
 /// Test connection: a token and the extension count, or the PBX's errcode and words.
 #[server(endpoint = "pbx/connection/test")]
 pub async fn test_pbx_connection() -> Result<PbxConnectionView, AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.pbx_connection.test().await?)
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.pbx_connection.test().await?)
+    }
+    .await;
+    // The page shows what the test found in its status line.
+    connection_answer("test", &[], &result, |_| None).await;
+    result
 }
 
 #[server(endpoint = "pbx/connection/disconnect")]
 pub async fn disconnect_pbx() -> Result<(), AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.pbx_connection.disconnect().await?)
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.pbx_connection.disconnect().await?)
+    }
+    .await;
+    connection_answer("disconnect", &[], &result, |_| Some("done".into())).await;
+    result
 }
 
 /// Sync extensions from the PBX: adds, updates and removes to match it.
 #[server(endpoint = "pbx/connection/sync")]
 pub async fn sync_pbx_extensions() -> Result<PbxSyncReport, AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
+    let engine = match super::ssr::require_admin().await {
+        Ok((engine, _, _)) => engine,
+        Err(e) => {
+            let refused: Result<(), AppError> = Err(e.clone());
+            connection_answer("sync", &[], &refused, |_| None).await;
+            return Err(e);
+        }
+    };
+    if super::ssr::from_plain_form() {
+        // The page's form: the sync goes on in the background, and the page (live while it
+        // runs) shows its progress, then what it did. The answer waits until it has begun (or
+        // ended), so that the page drawn next sees it.
+        let mut progress = engine.directory.watch_sync_progress();
+        let e = engine.clone();
+        let mut sync =
+            tokio::spawn(async move { e.directory.sync_from_pbx(&e.pbx_connection).await });
+        tokio::select! {
+            _ = progress.wait_for(|p| p.is_some()) => {}
+            _ = &mut sync => {}
+        }
+        let begun: Result<(), AppError> = Ok(());
+        connection_answer("sync", &[], &begun, |_| None).await;
+        return Ok(PbxSyncReport::default());
+    }
     Ok(engine
         .directory
         .sync_from_pbx(&engine.pbx_connection)
         .await?)
+}
+
+/// What the last sync from the PBX did, or the PBX's words when it failed (empty: another
+/// failure); `None` before the first one.
+#[server(endpoint = "pbx/connection/sync/last")]
+pub async fn get_pbx_last_sync() -> Result<Option<Result<PbxSyncReport, String>>, AppError> {
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.directory.last_sync())
 }
 
 /// How far the running sync is (`None`: none runs), for the page's progress bar.

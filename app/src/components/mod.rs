@@ -568,6 +568,51 @@ pub fn FormField(
     }
 }
 
+/// A plain form's text field: its label, what it holds (saved or as typed), and its error.
+#[component]
+pub fn PlainField(
+    id: &'static str,
+    /// The form field's `name` (e.g. `input[base_url]`).
+    name: &'static str,
+    label: String,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] placeholder: &'static str,
+    value: String,
+    error: Option<String>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type=kind autocomplete="off" placeholder=placeholder value=value
+                aria-invalid=error.is_some().to_string()/>
+            <p class="field-error">{error}</p>
+        </div>
+    }
+}
+
+/// A plain form's write-only secret: never shown, kept when left empty; `disabled` (and not
+/// sent) while the sandbox's demo secret is chosen, which `placeholder` then says.
+#[component]
+pub fn PlainSecretField(
+    id: &'static str,
+    name: &'static str,
+    label: String,
+    placeholder: String,
+    #[prop(optional)] hint: Option<String>,
+    #[prop(optional)] disabled: bool,
+    error: Option<String>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type="password" autocomplete="new-password" disabled=disabled
+                placeholder=placeholder aria-invalid=error.is_some().to_string()/>
+            {hint.map(|h| view! { <p class="hint">{h}</p> })}
+            <p class="field-error">{error}</p>
+        </div>
+    }
+}
+
 /// A write-only secret of a connection form (the Client Secret unless `id` and `field` say
 /// otherwise): never shown, kept when left empty, or replaced by the sandbox's demo secret.
 /// What is typed before the page hydrates is kept.

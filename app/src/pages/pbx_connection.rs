@@ -1,41 +1,54 @@
 //! `/pbx/connection`: the PBX's OpenAPI — its address, the API application's Client ID and
 //! Client Secret, Test connection (the PBX's own words when it fails), Disconnect.
+//!
+//! A plain page (no WASM): every action is an HTML form the server answers with this page
+//! again (`api::ssr::answer_plain_form`); "Use the PBX sandbox" is a view of the page
+//! (`?sandbox=1`, the form filled with the sandbox's values). While a sync runs, its progress
+//! is drawn again by the server every half second (`data-live`, the plain pages' script),
+//! from a sync started in this tab or in another.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::pbx::{
-    disconnect_pbx, get_pbx_connection, get_pbx_sync_progress, save_pbx_connection,
-    sync_pbx_extensions, test_pbx_connection,
-};
-use crate::components::{
-    keep_checked, keep_picked, percent, poll_progress, FormField, Frame, ProgressLine, SandboxNote,
-    SecretField,
-};
+use crate::api::pbx::{get_pbx_connection, get_pbx_last_sync, get_pbx_sync_progress};
+use crate::api::pbx::{DisconnectPbx, SavePbxConnection, SyncPbxExtensions, TestPbxConnection};
+use crate::api::take_flash;
+use crate::components::{percent, Frame, PlainField, PlainSecretField};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
-    FieldError, PbxConnectionView, PbxEventsVia, PbxSettingsInput, PbxSocketState, PbxStatus,
-    PbxSyncProgress, PbxSyncReport,
+    Flash, PbxConnectionView, PbxEventsVia, PbxSocketState, PbxStatus, PbxSyncProgress,
+    PbxSyncReport,
 };
+use crate::pages::helpdesk::problem_text;
 use crate::pages::users::thousands;
+
+/// How often a running sync's progress is drawn again (ms).
+const SYNC_EVERY_MS: u32 = 500;
 
 #[component]
 pub fn PbxConnectionPage() -> impl IntoView {
     let i18n = use_i18n();
-    let conn = Resource::new(|| (), |_| get_pbx_connection());
-    let reload = move || conn.refetch();
+    let query = use_query_map();
+    let sandbox = query.with_untracked(|q| q.get("sandbox").is_some());
+    let page = Suspend::new(async move {
+        let flash = take_flash().await;
+        let progress = get_pbx_sync_progress().await.ok().flatten();
+        let last = get_pbx_last_sync().await.ok().flatten();
+        match get_pbx_connection().await {
+            Ok(v) => view! { <PbxConnectionForm view=v progress last flash sandbox/> }.into_any(),
+            Err(_) => {
+                view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }
+                    .into_any()
+            }
+        }
+    });
     view! {
         <Frame>
             <header class="page-head"><div class="title"><h1>{t_string!(i18n, pbx_connection_title)}</h1></div></header>
             <p class="muted">{t_string!(i18n, pbx_connection_intro)}</p>
-            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
-                {move || conn.get().map(|r| match r {
-                    Ok(v) => view! { <PbxConnectionForm view=v reload=reload/> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/pbx/connection"/> }.into_any(),
-                    Err(_) => view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }.into_any(),
-                })}
-            </Transition>
+            <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>{page}</Suspense>
         </Frame>
     }
 }
@@ -81,116 +94,136 @@ fn socket_text(i18n: I18nContext, v: &PbxConnectionView) -> (&'static str, Strin
     }
 }
 
+/// The connection's state and actions, the sync's progress while it runs, then what the last
+/// sync did: live while a sync runs, and from the moment this tab's Sync is clicked
+/// (`data-live-while`), since a sync changes all of them.
+#[component]
+fn SyncState(
+    progress: Option<PbxSyncProgress>,
+    last: Option<Result<PbxSyncReport, String>>,
+    /// The actions (Sync says "Syncing…" while it runs, so they follow it too).
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let running = progress.is_some();
+    let said = (!running).then_some(last).flatten().map(|last| match last {
+        Ok(report) => view! { <SyncReport report/> }.into_any(),
+        Err(words) if !words.is_empty() => {
+            view! { <p class="form-error" role="alert">{words}</p> }.into_any()
+        }
+        Err(_) => view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }
+            .into_any(),
+    });
+    let line = progress.map(|p| {
+        let text = if p.saving {
+            t_string!(i18n, pbx_sync_saving, total = thousands(p.total)).to_string()
+        } else if p.total > 0 {
+            t_string!(i18n, pbx_sync_progress, read = thousands(p.read), total = thousands(p.total))
+                .to_string()
+        } else {
+            t_string!(i18n, syncing).to_string()
+        };
+        let fraction = if p.saving { Some(100.0) } else { percent(p.read, Some(p.total)) };
+        // A `<progress>`: its bar needs no inline style (the page's CSP allows none).
+        view! {
+            <div id="pbx-sync-progress" class="fetching" role="status">
+                <progress class="plain-progress" max="100" value=fraction aria-label=text.clone()></progress>
+                <span class="progress-text">{text}</span>
+            </div>
+        }
+    });
+    view! { <div id="pbx-sync-live" data-live=running.then_some(SYNC_EVERY_MS)>{children()}{line}{said}</div> }
+}
+
 #[component]
 fn PbxConnectionForm(
     view: PbxConnectionView,
-    reload: impl Fn() + Copy + Send + Sync + 'static,
+    progress: Option<PbxSyncProgress>,
+    last: Option<Result<PbxSyncReport, String>>,
+    flash: Option<Flash>,
+    /// The form filled with the PBX sandbox's values (`?sandbox=1`).
+    sandbox: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let base_url = RwSignal::new(view.base_url.clone());
-    let client_id = RwSignal::new(view.client_id.clone());
-    let secret = RwSignal::new(String::new());
-    let webhook_secret = RwSignal::new(String::new());
-    let webhook_url = view.webhook_url.clone();
-    let webhook_secret_set = view.webhook_secret_set;
-    let events_via = RwSignal::new(view.events_via);
-    let auto_answer = RwSignal::new(view.auto_answer);
-    // What is picked or ticked before the page is interactive is kept.
-    keep_picked("events-websocket", events_via, PbxEventsVia::WebSocket);
-    keep_picked("events-webhook", events_via, PbxEventsVia::Webhook);
-    keep_checked("auto-answer", auto_answer);
-    // Worked out once: the language switch draws the page again.
-    let socket_line = (view.events_via == PbxEventsVia::WebSocket
-        && view.status == PbxStatus::Connected)
-        .then(|| socket_text(i18n, &view));
-    let use_sandbox_secret = RwSignal::new(false);
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let note = RwSignal::new(None::<String>);
     let configured = view.status != PbxStatus::NotConfigured;
-    let secret_set = view.secret_set;
+    let connected = view.status == PbxStatus::Connected;
     let status = view.status;
     let status_line = status_text(i18n, &view);
+    let socket_line =
+        (view.events_via == PbxEventsVia::WebSocket && connected).then(|| socket_text(i18n, &view));
+    let syncing = progress.is_some();
 
-    let save = Action::new(move |input: &PbxSettingsInput| {
-        let input = input.clone();
-        async move { save_pbx_connection(input).await }
-    });
-    let test = Action::new(move |_: &()| test_pbx_connection());
-    let disconnect = Action::new(move |_: &()| disconnect_pbx());
-    let sync = Action::new(move |_: &()| sync_pbx_extensions());
-    let progress = poll_progress(sync.pending().into(), get_pbx_sync_progress);
-    let progress_text = move || match progress.get() {
-        Some(PbxSyncProgress {
-            saving: true,
-            total,
-            ..
-        }) => t_string!(i18n, pbx_sync_saving, total = thousands(total)).to_string(),
-        Some(PbxSyncProgress { read, total, .. }) if total > 0 => t_string!(
-            i18n,
-            pbx_sync_progress,
-            read = thousands(read),
-            total = thousands(total)
-        )
-        .to_string(),
-        _ => t_string!(i18n, syncing).to_string(),
+    // What the last form did, or why it was refused.
+    let save = Flash::of(&flash, "save");
+    let errors = save.as_ref().map(Flash::field_errors).unwrap_or_default();
+    let error = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| problem_text(i18n, e.problem))
     };
-    let fraction = move || {
-        progress.get().and_then(|p| {
-            if p.saving {
-                Some(100.0)
+    let note = match (
+        &save,
+        Flash::of(&flash, "disconnect"),
+        Flash::of(&flash, "test"),
+    ) {
+        (Some(f), _, _) => match &f.error {
+            None => Some(t_string!(i18n, pbx_saved).to_string()),
+            Some(AppError::Invalid(_)) => None,
+            Some(AppError::ServerFn(_)) => Some(t_string!(i18n, err_network).to_string()),
+            Some(_) => Some(t_string!(i18n, err_internal).to_string()),
+        },
+        (_, Some(f), _) if f.error.is_none() => Some(t_string!(i18n, pbx_disconnected).to_string()),
+        (_, Some(_), _) | (_, _, Some(Flash { error: Some(_), .. })) => {
+            Some(t_string!(i18n, err_internal).to_string())
+        }
+        _ => None,
+    };
+    // The form: as typed when refused, the sandbox's values when asked for, else as saved.
+    let typed_sandbox = save
+        .as_ref()
+        .is_some_and(|f| f.typed("input[use_sandbox_secret]") == "true");
+    let sandbox_fill = view.sandbox.clone().filter(|_| sandbox || typed_sandbox);
+    let use_sandbox = sandbox_fill.is_some();
+    let (base_url, client_id, events_via, auto_answer) = match (&save, &sandbox_fill) {
+        (Some(f), _) if f.error.is_some() => (
+            f.typed("input[base_url]"),
+            f.typed("input[client_id]"),
+            if f.typed("input[events_via]") == "WebSocket" {
+                PbxEventsVia::WebSocket
             } else {
-                percent(p.read, Some(p.total))
-            }
-        })
+                PbxEventsVia::Webhook
+            },
+            f.typed("input[auto_answer]") == "true",
+        ),
+        (_, Some(s)) => (
+            s.base_url.clone(),
+            s.client_id.clone(),
+            view.events_via,
+            view.auto_answer,
+        ),
+        _ => (
+            view.base_url.clone(),
+            view.client_id.clone(),
+            view.events_via,
+            view.auto_answer,
+        ),
     };
-    let connected = status == PbxStatus::Connected;
-
-    let on_save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        errors.set(vec![]);
-        note.set(None);
-        save.dispatch(PbxSettingsInput {
-            base_url: base_url.get_untracked(),
-            client_id: client_id.get_untracked(),
-            client_secret: secret.get_untracked(),
-            use_sandbox_secret: use_sandbox_secret.get_untracked(),
-            webhook_secret: webhook_secret.get_untracked(),
-            events_via: events_via.get_untracked(),
-            auto_answer: auto_answer.get_untracked(),
-        });
+    let secret_placeholder = |set: bool| {
+        if use_sandbox {
+            t_string!(i18n, pbx_secret_sandbox).to_string()
+        } else if set {
+            t_string!(i18n, client_secret_set).to_string()
+        } else {
+            String::new()
+        }
     };
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(())) => {
-            secret.set(String::new());
-            webhook_secret.set(String::new());
-            note.set(Some(t_string!(i18n, pbx_saved).to_string()));
-            reload();
-        }
-        Some(Err(AppError::Invalid(list))) => errors.set(list),
-        Some(Err(AppError::ServerFn(_))) => {
-            note.set(Some(t_string!(i18n, err_network).to_string()))
-        }
-        Some(Err(_)) => note.set(Some(t_string!(i18n, err_internal).to_string())),
-        None => {}
-    });
-    Effect::new(move |_| {
-        if test.value().get().is_some() {
-            reload();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(r) = disconnect.value().get() {
-            if r.is_ok() {
-                base_url.set(String::new());
-                client_id.set(String::new());
-                note.set(Some(t_string!(i18n, pbx_disconnected).to_string()));
-            }
-            reload();
-        }
-    });
+    let webhook_hint =
+        t_string!(i18n, pbx_webhook_hint, url = view.webhook_url.clone()).to_string();
 
     view! {
         <section class="card" aria-labelledby="pbx-status-label">
+            <SyncState progress last>
             <p class="status-line">
                 <span id="pbx-status-label" class="muted">{t_string!(i18n, status)}</span>" "
                 <strong id="pbx-status" data-status=format!("{status:?}")>{status_line}</strong>
@@ -202,91 +235,63 @@ fn PbxConnectionForm(
                 </p>
             })}
             <div class="actions left">
-                <button type="button" id="pbx-test" class="primary"
-                    disabled=move || !configured || test.pending().get()
-                    on:click=move |_| { test.dispatch(()); }>
-                    {move || if test.pending().get() { t_string!(i18n, testing) } else { t_string!(i18n, test_connection) }}
-                </button>
+                <form method="post" action=TestPbxConnection::url() class="row-view">
+                    <button type="submit" id="pbx-test" class="primary" disabled=!configured>{t_string!(i18n, test_connection)}</button>
+                </form>
                 {connected.then(|| view! {
-                    <button type="button" id="pbx-sync"
-                        disabled=move || sync.pending().get()
-                        on:click=move |_| { sync.dispatch(()); }>
-                        {move || if sync.pending().get() { t_string!(i18n, syncing) } else { t_string!(i18n, sync_from_pbx) }}
-                    </button>
+                    <form method="post" action=SyncPbxExtensions::url() class="row-view" data-live-while="pbx-sync-live">
+                        <button type="submit" id="pbx-sync" disabled=syncing>
+                            {if syncing { t_string!(i18n, syncing) } else { t_string!(i18n, sync_from_pbx) }}
+                        </button>
+                    </form>
                 })}
                 {configured.then(|| view! {
-                    <button type="button" id="pbx-disconnect" class="danger"
-                        disabled=move || disconnect.pending().get()
-                        on:click=move |_| { disconnect.dispatch(()); }>
-                        {t_string!(i18n, disconnect)}
-                    </button>
+                    <form method="post" action=DisconnectPbx::url() class="row-view">
+                        <button type="submit" id="pbx-disconnect" class="danger">{t_string!(i18n, disconnect)}</button>
+                    </form>
                 })}
             </div>
-            <Show when=move || sync.pending().get()>
-                <ProgressLine id="pbx-sync-progress" text=Signal::derive(progress_text) fraction=Signal::derive(fraction)/>
-            </Show>
-            {move || sync.value().get().filter(|_| !sync.pending().get()).map(|r| match r {
-                Ok(report) => view! { <SyncReport report=report/> }.into_any(),
-                Err(AppError::Pbx(words)) => view! { <p class="form-error" role="alert">{words}</p> }.into_any(),
-                Err(_) => view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }.into_any(),
-            })}
+            </SyncState>
         </section>
         <section class="card" aria-labelledby="pbx-form-title">
             <h2 id="pbx-form-title">{t_string!(i18n, pbx_connection_title)}</h2>
-            {view.sandbox.clone().map(|s| {
-                let fill = Callback::new(move |_: ()| {
-                    base_url.set(s.base_url.clone());
-                    client_id.set(s.client_id.clone());
-                    secret.set(String::new());
-                    webhook_secret.set(String::new());
-                    use_sandbox_secret.set(true);
-                    errors.set(vec![]);
-                });
-                view! {
-                    <SandboxNote button_id="use-pbx-sandbox" on_fill=fill
-                        hint=Signal::stored(t_string!(i18n, pbx_sandbox_hint).to_string())
-                        label=Signal::stored(t_string!(i18n, use_pbx_sandbox).to_string())/>
-                }
+            {view.sandbox.is_some().then(|| view! {
+                <div class="note sandbox">
+                    <span>{t_string!(i18n, pbx_sandbox_hint)}</span>
+                    <form method="get" class="row-view">
+                        <input type="hidden" name="sandbox" value="1"/>
+                        <button type="submit" id="use-pbx-sandbox">{t_string!(i18n, use_pbx_sandbox)}</button>
+                    </form>
+                </div>
             })}
-            <form id="pbx-form" on:submit=on_save novalidate>
-                <FormField id="base-url" field="base_url" kind="url" value=base_url errors=errors
+            <form id="pbx-form" method="post" action=SavePbxConnection::url() novalidate>
+                {use_sandbox.then(|| view! { <input type="hidden" name="input[use_sandbox_secret]" value="true"/> })}
+                <PlainField id="base-url" name="input[base_url]" kind="url" value=base_url error=error("base_url")
                     placeholder="https://pbx.example.com:8088"
-                    label=Signal::stored(t_string!(i18n, pbx_address).to_string())/>
-                <FormField id="client-id" field="client_id" value=client_id errors=errors
-                    label=Signal::stored(t_string!(i18n, pbx_client_id).to_string())/>
-                <SecretField value=secret use_sandbox=use_sandbox_secret secret_set=secret_set
-                    errors=errors
-                    label=Signal::stored(t_string!(i18n, pbx_client_secret).to_string())
-                    sandbox_placeholder=Signal::stored(t_string!(i18n, pbx_secret_sandbox).to_string())/>
-                <SecretField id="webhook-secret" field="webhook_secret" value=webhook_secret
-                    use_sandbox=use_sandbox_secret secret_set=webhook_secret_set errors=errors
-                    label=Signal::stored(t_string!(i18n, pbx_webhook_secret).to_string())
-                    hint=Signal::stored(t_string!(i18n, pbx_webhook_hint, url = webhook_url.clone()).to_string())
-                    sandbox_placeholder=Signal::stored(t_string!(i18n, pbx_secret_sandbox).to_string())/>
+                    label=t_string!(i18n, pbx_address).to_string()/>
+                <PlainField id="client-id" name="input[client_id]" value=client_id error=error("client_id")
+                    label=t_string!(i18n, pbx_client_id).to_string()/>
+                <PlainSecretField id="client-secret" name="input[client_secret]" disabled=use_sandbox
+                    label=t_string!(i18n, pbx_client_secret).to_string()
+                    placeholder=secret_placeholder(view.secret_set) error=error("client_secret")/>
+                <PlainSecretField id="webhook-secret" name="input[webhook_secret]" disabled=use_sandbox
+                    label=t_string!(i18n, pbx_webhook_secret).to_string() hint=webhook_hint
+                    placeholder=secret_placeholder(view.webhook_secret_set) error=error("webhook_secret")/>
                 <fieldset class="field">
                     <legend>{t_string!(i18n, pbx_events_via)}</legend>
-                    <label class="inline"><input id="events-websocket" type="radio" name="events-via"
-                        checked=events_via.get_untracked() == PbxEventsVia::WebSocket
-                        prop:checked=move || events_via.get() == PbxEventsVia::WebSocket
-                        on:change=move |_| events_via.set(PbxEventsVia::WebSocket)/>{t_string!(i18n, pbx_events_websocket)}</label>
-                    <label class="inline"><input id="events-webhook" type="radio" name="events-via"
-                        checked=events_via.get_untracked() == PbxEventsVia::Webhook
-                        prop:checked=move || events_via.get() == PbxEventsVia::Webhook
-                        on:change=move |_| events_via.set(PbxEventsVia::Webhook)/>{t_string!(i18n, pbx_events_webhook)}</label>
+                    <label class="inline"><input id="events-websocket" type="radio" name="input[events_via]" value="WebSocket"
+                        checked=events_via == PbxEventsVia::WebSocket/>{t_string!(i18n, pbx_events_websocket)}</label>
+                    <label class="inline"><input id="events-webhook" type="radio" name="input[events_via]" value="Webhook"
+                        checked=events_via == PbxEventsVia::Webhook/>{t_string!(i18n, pbx_events_webhook)}</label>
                 </fieldset>
                 <div class="field">
-                    <label class="inline"><input type="checkbox" id="auto-answer" aria-describedby="auto-answer-hint"
-                        checked=auto_answer.get_untracked() prop:checked=move || auto_answer.get()
-                        on:change=move |ev| auto_answer.set(event_target_checked(&ev))/>{t_string!(i18n, pbx_auto_answer)}</label>
+                    <label class="inline"><input type="checkbox" id="auto-answer" name="input[auto_answer]" value="true"
+                        aria-describedby="auto-answer-hint" checked=auto_answer/>{t_string!(i18n, pbx_auto_answer)}</label>
                     <p id="auto-answer-hint" class="hint">{t_string!(i18n, pbx_auto_answer_hint)}</p>
                 </div>
-                <Show when=move || note.get().is_some()>
-                    <p class="note" role="status">{move || note.get()}</p>
-                </Show>
+                {note.map(|n| view! { <p class="note" role="status">{n}</p> })}
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || save.pending().get()>
-                        {move || if save.pending().get() { t_string!(i18n, saving) } else { t_string!(i18n, save) }}
-                    </button>
+                    <button type="submit" class="primary">{t_string!(i18n, save)}</button>
                 </div>
             </form>
         </section>

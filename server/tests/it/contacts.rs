@@ -526,21 +526,35 @@ async fn the_contacts_page_is_plain_html_forms_that_keep_what_was_typed() {
     app.sign_in().await;
     const PAGE: &str = "/pbx/contacts";
     let html = app.get_text(PAGE).await;
-    assert!(!html.contains("_bg.wasm") && !html.contains(".js\""), "{html}");
+    assert!(
+        !html.contains("_bg.wasm") && !html.contains(".js\""),
+        "{html}"
+    );
 
     let (s, to) = app
         .submit(PAGE, "pbx/contacts/groups/create", &[("name", "Suppliers")])
         .await;
     let id = groups(&app).await.last().unwrap()["id"].as_i64().unwrap();
-    assert_eq!((s, to.clone()), (302, format!("{PAGE}?group={id}")), "selected");
+    assert_eq!(
+        (s, to.clone()),
+        (302, format!("{PAGE}?group={id}")),
+        "selected"
+    );
     let selected = to;
     // Taken (whatever the case): refused beside the field, with the name as typed.
     let (_, to) = app
-        .submit(&selected, "pbx/contacts/groups/create", &[("name", "suppliers")])
+        .submit(
+            &selected,
+            "pbx/contacts/groups/create",
+            &[("name", "suppliers")],
+        )
         .await;
     assert_eq!(to, selected);
     let html = app.get_text(&to).await;
-    assert!(html.contains("Another group already has this name."), "{html}");
+    assert!(
+        html.contains("Another group already has this name."),
+        "{html}"
+    );
     assert!(html.contains(r#"value="suppliers""#), "{html}");
 
     // A contact needs a phone: refused, what was typed comes back.
@@ -568,15 +582,24 @@ async fn the_contacts_page_is_plain_html_forms_that_keep_what_was_typed() {
         )
         .await;
     assert_eq!(to, selected);
-    let contact = contacts(&app, id).await[0]["id"].as_i64().unwrap().to_string();
+    let contact = contacts(&app, id).await[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
     let html = app.get_text(&to).await;
     assert!(html.contains("0086-138-0013-8000"), "{html}");
-    assert!(!html.contains(r#"value="Lima-Hale""#), "the form is empty again: {html}");
+    assert!(
+        !html.contains(r#"value="Lima-Hale""#),
+        "the form is empty again: {html}"
+    );
 
     // Edit is a view of the page: it closes once saved.
     let edit = format!("{selected}&edit={contact}");
     let html = app.get_text(&edit).await;
-    assert!(html.contains(r#"value="Lima-Hale""#), "the form holds the contact: {html}");
+    assert!(
+        html.contains(r#"value="Lima-Hale""#),
+        "the form holds the contact: {html}"
+    );
     let form = contact_form("Ana", "Lima", "", "", "+1 (415) 555-0134");
     let (_, to) = app
         .submit(

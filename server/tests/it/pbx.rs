@@ -622,3 +622,103 @@ async fn extensions_sync_from_the_pbx_adds_renames_and_removes_with_the_binding(
         2000
     );
 }
+
+/// The PBX connection page is plain HTML, its forms work with no script: a refusal comes back
+/// with what was typed (never a secret) and why; "Use the PBX sandbox" fills the form; Test,
+/// Sync and Disconnect answer with the page, which says what they did.
+#[tokio::test]
+async fn the_pbx_connection_page_is_plain_html_forms() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    const PAGE: &str = "/pbx/connection";
+    let html = app.get_text(PAGE).await;
+    assert!(
+        !html.contains("_bg.wasm") && !html.contains(".js\""),
+        "{html}"
+    );
+    assert!(html.contains("Not configured"), "{html}");
+
+    // Refused: what was typed comes back, the secret does not.
+    let (s, to) = app
+        .submit(
+            PAGE,
+            "pbx/connection/save",
+            &[
+                ("input[base_url]", "pbx.example.com:8088"),
+                ("input[client_id]", ""),
+                ("input[client_secret]", "typed-secret-1"),
+                ("input[events_via]", "WebSocket"),
+                ("input[auto_answer]", "true"),
+            ],
+        )
+        .await;
+    assert_eq!((s, to.as_str()), (302, PAGE));
+    let html = app.get_text(PAGE).await;
+    assert!(html.contains(r#"value="pbx.example.com:8088""#), "{html}");
+    assert!(html.contains(r#"id="client-id" name="input[client_id]" type="text" autocomplete="off" placeholder="" value="" aria-invalid="true""#), "{html}");
+    assert!(!html.contains("typed-secret-1"), "{html}");
+    let radio = html.find(r#"id="events-websocket""#).unwrap();
+    assert!(
+        html[radio..radio + 120].contains("checked"),
+        "as typed: {html}"
+    );
+
+    // The sandbox's values, its demo secret chosen.
+    let html = app.get_text(&format!("{PAGE}?sandbox=1")).await;
+    let base = pbx_base(&app);
+    assert!(html.contains(&format!(r#"value="{base}""#)), "{html}");
+    assert!(html.contains(r#"name="input[use_sandbox_secret]" value="true""#));
+    let (_, to) = app
+        .submit(
+            &format!("{PAGE}?sandbox=1"),
+            "pbx/connection/save",
+            &[
+                ("input[use_sandbox_secret]", "true"),
+                ("input[base_url]", &base),
+                ("input[client_id]", DEMO_PBX_CLIENT_ID),
+                ("input[events_via]", "Webhook"),
+            ],
+        )
+        .await;
+    assert_eq!(to, PAGE, "done: the sandbox's view closes");
+    let html = app.get_text(&to).await;
+    assert!(html.contains("Saved. Test the connection next."), "{html}");
+    assert!(html.contains("Saved, not tested yet"));
+
+    let (_, to) = app.submit(PAGE, "pbx/connection/test", &[]).await;
+    assert!(app.get_text(&to).await.contains("Connected · 7 extensions"));
+    // The sync goes on in the background (a PBX far away: each answer 300 ms late), the
+    // page follows it, live, then says what it did.
+    let slow = |ms: u64| {
+        let (http, url) = (app.http.clone(), format!("{}/control", pbx_base(&app)));
+        async move {
+            let r = http.post(url).json(&json!({"latency_ms": ms})).send().await;
+            assert!(r.unwrap().status().is_success());
+        }
+    };
+    slow(300).await;
+    let (_, to) = app.submit(PAGE, "pbx/connection/sync", &[]).await;
+    let html = app.get_text(&to).await;
+    assert!(
+        html.contains(r#"<div id="pbx-sync-live" data-live="500">"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="pbx-sync-progress""#), "{html}");
+    app.engine
+        .directory
+        .watch_sync_progress()
+        .wait_for(|p| p.is_none())
+        .await
+        .unwrap();
+    slow(0).await;
+    let html = app.get_text(&to).await;
+    assert!(html.contains(r#"id="pbx-sync-report""#), "{html}");
+    assert!(html.contains("7 extensions on the PBX:"), "{html}");
+    // No sync runs: its progress is not live.
+    assert!(html.contains(r#"<div id="pbx-sync-live">"#), "{html}");
+
+    let (_, to) = app.submit(PAGE, "pbx/connection/disconnect", &[]).await;
+    let html = app.get_text(&to).await;
+    assert!(html.contains("The PBX connection is removed."), "{html}");
+    assert!(html.contains("Not configured"));
+}

@@ -386,6 +386,18 @@ impl Directory {
     /// agent each was bound to). Web-client passwords and bindings of kept extensions stay.
     /// One transaction: a failure changes nothing.
     pub async fn sync_from_pbx(&self, pbx: &PbxConnection) -> Result<PbxSyncReport, EngineError> {
+        let outcome = self.sync_from_pbx_once(pbx).await;
+        // What the last sync did (or why it failed), for the page to show once it has ended.
+        let said = match &outcome {
+            Ok(report) => Ok(report.clone()),
+            Err(EngineError::Pbx(e)) => Err(e.to_string()),
+            Err(_) => Err(String::new()),
+        };
+        *self.pbx_sync.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(said);
+        outcome
+    }
+
+    async fn sync_from_pbx_once(&self, pbx: &PbxConnection) -> Result<PbxSyncReport, EngineError> {
         let _one = self.pbx_sync.lock.lock().await;
         let progress = &self.pbx_sync.progress;
         progress.send_replace(Some(PbxSyncProgress::default()));
@@ -504,6 +516,16 @@ impl Directory {
         *self.pbx_sync.progress.borrow()
     }
 
+    /// What the last sync from the PBX did, or the PBX's words when it failed (empty: another
+    /// failure); `None` before the first one.
+    pub fn last_sync(&self) -> Option<Result<PbxSyncReport, String>> {
+        self.pbx_sync
+            .last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Every step of the syncs from the PBX, as they happen.
     pub fn watch_sync_progress(&self) -> tokio::sync::watch::Receiver<Option<PbxSyncProgress>> {
         self.pbx_sync.progress.subscribe()
@@ -518,6 +540,8 @@ pub(super) struct PbxSync {
     progress: tokio::sync::watch::Sender<Option<PbxSyncProgress>>,
     /// When the last automatic sync was tried (ms).
     last_auto_ms: std::sync::atomic::AtomicI64,
+    /// What the last sync did (see `Directory::last_sync`).
+    last: std::sync::Mutex<Option<Result<PbxSyncReport, String>>>,
     /// How often the housekeeping syncs (`0`: only by hand).
     every_ms: i64,
 }
@@ -528,6 +552,7 @@ impl PbxSync {
             lock: Default::default(),
             progress: tokio::sync::watch::Sender::new(None),
             last_auto_ms: Default::default(),
+            last: Default::default(),
             every_ms,
         }
     }
