@@ -41,8 +41,12 @@ echo "stylesheet (every page): $(kb "$(stat -c %s "$css")") raw, $(kb "$(stat -c
 for p in /login "/oauth/zoho/callback?state=bench" /integrations/helpdesk /integrations/helpdesk/log \
          /pbx/connection /pbx/extensions /pbx/contacts /pbx/simulator /agent; do
   wasm=0; js=0
-  for f in $(curl -s -b "$JAR" "$BASE$p" | grep -oE '/pkg/[A-Za-z0-9_.-]+\.(wasm|js)' | sort -u); do
+  html=$(curl -s -b "$JAR" "$BASE$p")
+  for f in $(printf '%s' "$html" | grep -oE '/pkg/[A-Za-z0-9_.-]+\.(wasm|js)' | sort -u); do
     case $f in *.wasm) wasm=$((wasm + $(br "$f")));; *) js=$((js + $(br "$f")));; esac
   done
-  printf 'page weight %-28s WASM %s + JS %s brotli = %s\n' "${p%%\?*}" "$(kb $wasm)" "$(kb $js)" "$(kb $((wasm + js)))"
+  # The scripts written into the page itself (the plain pages' few lines, Leptos's hydration
+  # data), gzipped as the page travels (no brotli tool here: gzip is the larger of the two).
+  inline=$(printf '%s' "$html" | python3 -c 'import re,sys; print("".join(re.findall(r"<script[^>]*>(.*?)</script>", sys.stdin.read(), re.S)), end="")' | gzip -9 | wc -c)
+  printf 'page weight %-28s WASM %s + JS %s brotli = %s (+ %s of inline script, gzip)\n' "${p%%\?*}" "$(kb $wasm)" "$(kb $js)" "$(kb $((wasm + js)))" "$(kb $inline)"
 done
