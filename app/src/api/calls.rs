@@ -83,9 +83,10 @@ pub async fn reveal_webhook_secret() -> Result<String, AppError> {
         Ok(s.expose().to_string())
     }
     .await;
-    // The log page's plain form: the page drawn next shows it, once.
-    super::ssr::answer_plain_form("webhook-secret".into(), &[], LOG, &result, |s| {
-        Some(s.clone())
+    // The log page's plain form: the page drawn next asks for it again and shows it, once
+    // (the secret itself is never kept in the session).
+    super::ssr::answer_plain_form("webhook-secret".into(), &[], LOG, &result, |_| {
+        Some("shown".into())
     })
     .await;
     result

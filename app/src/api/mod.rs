@@ -56,13 +56,15 @@ pub mod ssr {
     }
 
     /// Whether the call is a plain HTML form's (the browser wants a page back, not data): what
-    /// `leptos_axum::redirect` also goes by.
+    /// `leptos_axum::redirect` also goes by. Only a call to a server function's own endpoint:
+    /// one made while a page is drawn on the server is not.
     pub fn from_plain_form() -> bool {
         use_context::<axum::http::request::Parts>().is_some_and(|p| {
-            p.headers
-                .get(axum::http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"))
+            p.uri.path().starts_with("/api/")
+                && p.headers
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
         })
     }
 

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::calls::{call_log, get_call_detail, get_webhook_info};
+use crate::api::calls::{call_log, get_call_detail, get_webhook_info, reveal_webhook_secret};
 use crate::api::calls::{RetryJob, RevealWebhookSecret};
 use crate::api::take_flash;
 use crate::components::{CopyField, Frame};
@@ -83,7 +83,11 @@ pub fn LogPage() -> impl IntoView {
             Some(id) => get_call_detail(id.clone()).await.ok(),
             None => None,
         };
-        let secret = Flash::of(&flash, "webhook-secret").and_then(|f| f.done);
+        // Asked for by its form: shown in the page that answers it.
+        let secret = match Flash::of(&flash, "webhook-secret").and_then(|f| f.done) {
+            Some(_) => reveal_webhook_secret().await.ok(),
+            None => None,
+        };
         let table = match calls {
             Ok(list) => view! { <CallTable list filter selected detail flash/> }.into_any(),
             Err(_) => {
