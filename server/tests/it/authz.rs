@@ -128,6 +128,7 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("pbx/connection/disconnect", &[]),
     ("pbx/connection/sync", &[]),
     ("pbx/connection/sync/progress", &[]),
+    ("pbx/connection/sync/last", &[]),
     ("pbx/extensions/phones", &[]),
 ];
 
