@@ -24,7 +24,13 @@ pub async fn create_contact_group(name: String) -> Result<i64, AppError> {
         q.retain(|(k, _)| k != "group");
         q.push(("group".into(), id.to_string()));
     };
-    answer_then("create-group".into(), &[("name", &name)], &result, select).await;
+    answer_then(
+        "create-group".into(),
+        &[("name", name.clone())],
+        &result,
+        select,
+    )
+    .await;
     result
 }
 
@@ -32,7 +38,7 @@ pub async fn create_contact_group(name: String) -> Result<i64, AppError> {
 #[cfg(feature = "ssr")]
 async fn answer_then<T>(
     form: String,
-    typed: &[(&str, &str)],
+    typed: &[(&str, String)],
     result: &Result<T, AppError>,
     then: impl FnOnce(&T, &mut Vec<(String, String)>),
 ) {
@@ -41,32 +47,23 @@ async fn answer_then<T>(
 
 /// [`answer_then`] that leaves the page's query as it is.
 #[cfg(feature = "ssr")]
-async fn answer<T>(form: String, typed: &[(&str, &str)], result: &Result<T, AppError>) {
+async fn answer<T>(form: String, typed: &[(&str, String)], result: &Result<T, AppError>) {
     answer_then(form, typed, result, |_, _| {}).await;
 }
 
 /// A contact form's fields as they were typed, by the form's field names.
 #[cfg(feature = "ssr")]
-fn contact_typed(input: &PhonebookContactInput) -> Vec<(String, String)> {
+fn contact_typed(input: &PhonebookContactInput) -> Vec<(&'static str, String)> {
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     vec![
-        ("input[first_name]".into(), o(&input.first_name)),
-        ("input[last_name]".into(), input.last_name.clone()),
-        ("input[company]".into(), o(&input.company)),
-        ("input[email]".into(), o(&input.email)),
-        ("input[business_phone]".into(), o(&input.business_phone)),
-        ("input[mobile_phone]".into(), o(&input.mobile_phone)),
-        ("input[home_phone]".into(), o(&input.home_phone)),
+        ("input[first_name]", o(&input.first_name)),
+        ("input[last_name]", input.last_name.clone()),
+        ("input[company]", o(&input.company)),
+        ("input[email]", o(&input.email)),
+        ("input[business_phone]", o(&input.business_phone)),
+        ("input[mobile_phone]", o(&input.mobile_phone)),
+        ("input[home_phone]", o(&input.home_phone)),
     ]
-}
-
-/// `typed` as the answer takes it.
-#[cfg(feature = "ssr")]
-fn pairs(typed: &[(String, String)]) -> Vec<(&str, &str)> {
-    typed
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
 }
 
 #[server(endpoint = "pbx/contacts/groups/rename")]
@@ -76,7 +73,7 @@ pub async fn rename_contact_group(id: i64, name: String) -> Result<(), AppError>
         Ok(engine.phonebook.rename_phonebook_group(id, &name).await?)
     }
     .await;
-    answer(format!("rename-{id}"), &[("name", &name)], &result).await;
+    answer(format!("rename-{id}"), &[("name", name.clone())], &result).await;
     result
 }
 
@@ -115,7 +112,7 @@ pub async fn create_phonebook_contact(
             .await?)
     }
     .await;
-    answer("add-contact".into(), &pairs(&typed), &result).await;
+    answer("add-contact".into(), &typed, &result).await;
     result
 }
 
@@ -130,7 +127,7 @@ pub async fn update_phonebook_contact(
         Ok(engine.phonebook.update_phonebook_contact(id, input).await?)
     }
     .await;
-    answer(format!("contact-{id}"), &pairs(&typed), &result).await;
+    answer(format!("contact-{id}"), &typed, &result).await;
     result
 }
 

@@ -90,7 +90,7 @@ pub mod ssr {
     /// Not signed in (the session ended meanwhile): to the sign-in page, then back.
     pub async fn answer_plain_form<T>(
         form: String,
-        typed: &[(&str, &str)],
+        typed: &[(&str, String)],
         fallback: &str,
         result: &Result<T, AppError>,
         done: impl FnOnce(&T) -> Option<String>,
@@ -102,7 +102,7 @@ pub mod ssr {
     /// new group becomes the selected one, a deleted one is no longer.
     pub async fn answer_plain_form_then<T>(
         form: String,
-        typed: &[(&str, &str)],
+        typed: &[(&str, String)],
         fallback: &str,
         result: &Result<T, AppError>,
         done: impl FnOnce(&T) -> Option<String>,
@@ -132,7 +132,7 @@ pub mod ssr {
                 form,
                 typed: typed
                     .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .map(|(k, v)| (k.to_string(), v.clone()))
                     .collect(),
                 error: Some(e.clone()),
                 done: None,

@@ -45,27 +45,20 @@ pub async fn create_extension(input: ExtensionInput) -> Result<i64, AppError> {
 #[cfg(feature = "ssr")]
 async fn answer<T>(
     form: String,
-    typed: &[(String, String)],
+    typed: &[(&str, String)],
     result: &Result<T, AppError>,
     done: impl FnOnce(&T) -> Option<String>,
 ) {
-    let typed: Vec<(&str, &str)> = typed
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    super::ssr::answer_plain_form(form, &typed, "/pbx/extensions", result, done).await;
+    super::ssr::answer_plain_form(form, typed, "/pbx/extensions", result, done).await;
 }
 
 /// An extension form's fields as they were typed, by the form's field names.
 #[cfg(feature = "ssr")]
-fn extension_typed(input: &ExtensionInput) -> Vec<(String, String)> {
+fn extension_typed(input: &ExtensionInput) -> Vec<(&'static str, String)> {
     vec![
-        ("input[number]".into(), input.number.clone()),
-        ("input[name]".into(), input.name.clone()),
-        (
-            "input[email]".into(),
-            input.email.clone().unwrap_or_default(),
-        ),
+        ("input[number]", input.number.clone()),
+        ("input[name]", input.name.clone()),
+        ("input[email]", input.email.clone().unwrap_or_default()),
     ]
 }
 
@@ -121,7 +114,7 @@ pub async fn import_extensions(json: String) -> Result<usize, AppError> {
     .await;
     // A refused import keeps its text (up to the 1 MiB an import may be) for the admin to mend.
     let typed = if json.len() <= 1 << 20 {
-        vec![("json".to_string(), json)]
+        vec![("json", json)]
     } else {
         vec![]
     };
@@ -154,7 +147,6 @@ pub async fn save_pbx_connection(input: PbxSettingsInput) -> Result<(), AppError
         Ok(engine.pbx_connection.save(input).await?)
     }
     .await;
-    let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
     connection_answer("save", &typed, &result, |_| Some("saved".into())).await;
     result
 }
@@ -163,7 +155,7 @@ pub async fn save_pbx_connection(input: PbxSettingsInput) -> Result<(), AppError
 #[cfg(feature = "ssr")]
 async fn connection_answer<T>(
     form: &str,
-    typed: &[(&str, &str)],
+    typed: &[(&str, String)],
     result: &Result<T, AppError>,
     done: impl FnOnce(&T) -> Option<String>,
 ) {

@@ -208,6 +208,13 @@ pub fn PlainDialog(title_id: &'static str, children: Children) -> impl IntoView 
     }
 }
 
+/// A query kept by a plain page's GET form (e.g. the selected group), as hidden fields.
+fn kept_query(keep: Vec<(&'static str, String)>) -> impl IntoView {
+    keep.into_iter()
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+        .collect_view()
+}
+
 /// Closes a plain page's dialog or row form: a button of its own GET form back to `page`
 /// with the query `keep` (e.g. the selected group), without the view it closes.
 #[component]
@@ -218,8 +225,32 @@ pub fn CancelButton(
 ) -> impl IntoView {
     view! {
         <form method="get" action=page class="row-view">
-            {keep.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+            {kept_query(keep)}
             <button type="submit" data-cancel="">{label}</button>
+        </form>
+    }
+}
+
+/// Opens one of a plain page's views of a row (`?edit=7`…), keeping the query `keep`: a
+/// button of a GET form, so it is a button to the keyboard and to screen readers, and works
+/// with no script.
+#[component]
+pub fn ViewButton(
+    page: &'static str,
+    #[prop(optional)] keep: Vec<(&'static str, String)>,
+    view: &'static str,
+    id: i64,
+    label: String,
+    #[prop(optional)] class: &'static str,
+    #[prop(optional)] disabled: bool,
+    #[prop(default = None)] title: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <form method="get" action=page class="row-view">
+            {kept_query(keep)}
+            <input type="hidden" name=view value=id/>
+            <button type="submit" class=class aria-label=label disabled=disabled title=title>{children()}</button>
         </form>
     }
 }

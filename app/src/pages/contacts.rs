@@ -18,7 +18,7 @@ use crate::api::contacts::{
     RenameContactGroup, UpdatePhonebookContact,
 };
 use crate::api::take_flash;
-use crate::components::{CancelButton, Frame, PlainDialog};
+use crate::components::{CancelButton, Frame, PlainDialog, ViewButton};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{ContactGroup, FieldError, FieldProblem, Flash, PhonebookContact};
@@ -171,28 +171,6 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
-/// A button that opens one of the page's views (`?rename=7`…), keeping the selected group: a
-/// GET form, so it is a button to the keyboard and to screen readers, and works with no script.
-#[component]
-fn ViewButton(
-    views: Views,
-    view: &'static str,
-    id: i64,
-    label: String,
-    #[prop(optional)] class: &'static str,
-    #[prop(optional)] disabled: bool,
-    #[prop(default = None)] title: Option<String>,
-    children: Children,
-) -> impl IntoView {
-    view! {
-        <form method="get" action=PAGE class="row-view">
-            {views.keep().into_iter().map(|(n, v)| view! { <input type="hidden" name=n value=v/> }).collect_view()}
-            <input type="hidden" name=view value=id/>
-            <button type="submit" class=class aria-label=label disabled=disabled title=title>{children()}</button>
-        </form>
-    }
-}
-
 /// Asks before something is deleted: Cancel and OK (a form posting `id` to `action`).
 #[component]
 fn ConfirmDelete(message: String, action: &'static str, id: i64, views: Views) -> impl IntoView {
@@ -298,9 +276,9 @@ fn GroupRow(group: ContactGroup, views: Views, flash: Option<Flash>) -> impl Int
             </td>
             <td class="num mono">{g.contacts}</td>
             <td class="actions-cell"><div class="row-actions">
-                <ViewButton views view="rename" id=g.id disabled=read_only title=why.clone()
+                <ViewButton page=PAGE keep=views.keep() view="rename" id=g.id disabled=read_only title=why.clone()
                     label=format!("{} {}", t_string!(i18n, rename), g.name)>{t_string!(i18n, rename)}</ViewButton>
-                <ViewButton views view="delete_group" id=g.id class="danger" disabled=read_only title=why
+                <ViewButton page=PAGE keep=views.keep() view="delete_group" id=g.id class="danger" disabled=read_only title=why
                     label=format!("{} {}", t_string!(i18n, delete), g.name)>{t_string!(i18n, delete)}</ViewButton>
             </div></td>
         </tr>
@@ -369,8 +347,8 @@ fn GroupContacts(
                     <td class="phone">{c.home_phone.clone().unwrap_or_default()}</td>
                     {(!read_only).then(|| view! {
                         <td class="actions-cell"><div class="row-actions">
-                            <ViewButton views view="edit" id=c.id label=edit_label>{t_string!(i18n, edit)}</ViewButton>
-                            <ViewButton views view="delete" id=c.id class="danger" label=delete_label>{t_string!(i18n, delete)}</ViewButton>
+                            <ViewButton page=PAGE keep=views.keep() view="edit" id=c.id label=edit_label>{t_string!(i18n, edit)}</ViewButton>
+                            <ViewButton page=PAGE keep=views.keep() view="delete" id=c.id class="danger" label=delete_label>{t_string!(i18n, delete)}</ViewButton>
                         </div></td>
                     })}
                 </tr>

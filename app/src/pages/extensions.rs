@@ -16,11 +16,11 @@ use crate::api::pbx::{
     CreateExtension, DeleteExtension, ImportExtensions, SetWebPassword, UpdateExtension,
 };
 use crate::api::take_flash;
-use crate::components::{CancelButton, Frame, PlainDialog};
+use crate::components::{CancelButton, Frame, PlainDialog, ViewButton};
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{Extension, FieldError, Flash, PhoneStatus};
-use crate::pages::helpdesk::{error_of, problem_text};
+use crate::model::{Extension, Flash, PhoneStatus};
+use crate::pages::helpdesk::{error_in, problem_text};
 use leptos::server_fn::ServerFn;
 
 const PAGE: &str = "/pbx/extensions";
@@ -73,11 +73,6 @@ struct RowViews {
     edit: Option<i64>,
     password: Option<i64>,
     delete: Option<i64>,
-}
-
-/// A field's error among `list`, in the reader's words.
-fn error_in(list: &[FieldError], field: &'static str, i18n: I18nContext) -> Option<String> {
-    error_of(RwSignal::new(list.to_vec()), field, i18n)()
 }
 
 /// The phone's state beside its number: ringing, on a call, idle. Drawn again every two
@@ -163,24 +158,6 @@ fn ExtensionTable(
     .into_any()
 }
 
-/// A button that opens one of a row's views (`?edit=7`…): a GET form, so it is a button to
-/// the keyboard and to screen readers, and works with no script.
-#[component]
-fn RowViewButton(
-    view: &'static str,
-    id: i64,
-    label: String,
-    #[prop(optional)] class: &'static str,
-    children: Children,
-) -> impl IntoView {
-    view! {
-        <form method="get" action=PAGE class="row-view">
-            <input type="hidden" name=view value=id/>
-            <button type="submit" class=class aria-label=label>{children()}</button>
-        </form>
-    }
-}
-
 #[component]
 fn ExtensionRow(
     ext: Extension,
@@ -244,13 +221,13 @@ fn ExtensionRow(
                 <span class=if e.web_password_set { "pw-set" } else { "muted" }>
                     {if e.web_password_set { t_string!(i18n, web_password_set) } else { t_string!(i18n, web_password_none) }}
                 </span>" "
-                <RowViewButton view="password" id=e.id label=password_label class="link-button inline">
+                <ViewButton page=PAGE view="password" id=e.id label=password_label class="link-button inline">
                     {if e.web_password_set { t_string!(i18n, change) } else { t_string!(i18n, set_password) }}
-                </RowViewButton>
+                </ViewButton>
             </td>
             <td class="row-actions">
-                <RowViewButton view="edit" id=e.id label=edit_label>{t_string!(i18n, edit)}</RowViewButton>
-                <RowViewButton view="delete" id=e.id label=delete_label class="danger">{t_string!(i18n, delete)}</RowViewButton>
+                <ViewButton page=PAGE view="edit" id=e.id label=edit_label>{t_string!(i18n, edit)}</ViewButton>
+                <ViewButton page=PAGE view="delete" id=e.id label=delete_label class="danger">{t_string!(i18n, delete)}</ViewButton>
             </td>
         </tr>
     }

@@ -67,6 +67,13 @@ pub fn error_of(
     field_message(errors, field, move |e| problem_text(i18n, e.problem))
 }
 
+/// `field`'s error among a refused plain form's field errors, in the reader's words.
+pub fn error_in(list: &[FieldError], field: &str, i18n: I18nContext) -> Option<String> {
+    list.iter()
+        .find(|e| e.field == field)
+        .map(|e| problem_text(i18n, e.problem))
+}
+
 /// `field`'s error among a form's field errors, in the words `message` gives it.
 pub fn field_message(
     errors: RwSignal<Vec<FieldError>>,

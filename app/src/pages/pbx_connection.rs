@@ -21,7 +21,7 @@ use crate::model::{
     Flash, PbxConnectionView, PbxEventsVia, PbxSocketState, PbxStatus, PbxSyncProgress,
     PbxSyncReport,
 };
-use crate::pages::helpdesk::problem_text;
+use crate::pages::helpdesk::error_in;
 use crate::pages::users::thousands;
 
 /// How often a running sync's progress is drawn again (ms).
@@ -156,12 +156,7 @@ fn PbxConnectionForm(
     // What the last form did, or why it was refused.
     let save = Flash::of(&flash, "save");
     let errors = save.as_ref().map(Flash::field_errors).unwrap_or_default();
-    let error = |field: &str| {
-        errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| problem_text(i18n, e.problem))
-    };
+    let error = |field: &str| error_in(&errors, field, i18n);
     let note = match (
         &save,
         Flash::of(&flash, "disconnect"),

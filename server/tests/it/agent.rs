@@ -117,27 +117,12 @@ async fn agents_sign_in_with_their_extension_and_get_no_admin_rights() {
 use app::engine::calls::now_ms;
 use serde_json::{json, Value};
 
+use crate::support::flows::ring;
 use crate::support::live::Live;
 
 /// An agent signed in to the web client on `ext` (its password set by the admin first).
 async fn agent(app: &TestApp, ext: &str) -> reqwest::Client {
     app.agent(ext, &format!("web-client-{ext}")).await
-}
-
-/// Rings `ext` from `number` (inbound), through the simulator and the public intake.
-async fn ring(app: &TestApp, number: &str, ext: &str) -> String {
-    let (s, id) = app
-        .call(
-            "calls/simulate",
-            &[
-                ("action[Place][inbound]", "true"),
-                ("action[Place][external_number]", number),
-                ("action[Place][extensions]", ext),
-            ],
-        )
-        .await;
-    assert_eq!(s, 200, "{id}");
-    id.as_str().unwrap().to_string()
 }
 
 async fn hang_up(app: &TestApp, call_id: &str) {

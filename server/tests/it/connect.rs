@@ -460,26 +460,15 @@ async fn the_sign_in_page_is_plain_html_and_its_form_works_without_scripts() {
     assert!(html.contains(r#"name="next" value="/pbx/extensions""#));
     // Signing in as the browser posts the form.
     let post = |password: &'static str| {
-        let (http, base) = (app.http.clone(), app.base.clone());
+        let app = &app;
         async move {
-            let r = http
-                .post(format!("{base}/api/sign_in"))
-                .header("Accept", "text/html,application/xhtml+xml")
-                .header("Origin", &base)
-                .header("Referer", format!("{base}/login?next=/pbx/extensions"))
-                .form(&[
-                    ("next", "/pbx/extensions"),
-                    ("username", "admin"),
-                    ("password", password),
-                ])
-                .send()
+            let form = [
+                ("next", "/pbx/extensions"),
+                ("username", "admin"),
+                ("password", password),
+            ];
+            app.submit("/login?next=/pbx/extensions", "sign_in", &form)
                 .await
-                .unwrap();
-            let location = r
-                .headers()
-                .get("location")
-                .map(|v| v.to_str().unwrap().to_string());
-            (r.status().as_u16(), location.unwrap_or_default())
         }
     };
     let (s, to) = post("wrong").await;

@@ -688,25 +688,8 @@ async fn storage_that_fails_answers_503_stores_nothing_and_the_same_delivery_suc
 async fn the_log_page_is_plain_html_with_its_filters_and_detail_in_its_address() {
     let app = TestApp::spawn().await;
     app.sign_in().await;
-    let place = |number: &'static str, ext: &'static str| {
-        let app = &app;
-        async move {
-            let (s, id) = app
-                .call(
-                    "calls/simulate",
-                    &[
-                        ("action[Place][inbound]", "true"),
-                        ("action[Place][external_number]", number),
-                        ("action[Place][extensions]", ext),
-                    ],
-                )
-                .await;
-            assert_eq!(s, 200, "{id}");
-            id.as_str().unwrap().to_string()
-        }
-    };
-    place("5503301", "2005").await;
-    let typed = place("+1 (415) 555-0134", "2006").await;
+    crate::support::flows::ring(&app, "5503301", "2005").await;
+    let typed = crate::support::flows::ring(&app, "+1 (415) 555-0134", "2006").await;
 
     const LOG: &str = "/integrations/helpdesk/log";
     let html = app.get_text(LOG).await;

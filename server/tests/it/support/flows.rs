@@ -236,3 +236,19 @@ pub async fn save_pbx_sandbox(app: &TestApp, via: &str) {
         .await;
     assert_eq!(s, 200, "{b}");
 }
+
+/// Rings `ext` from `number` (inbound), through the simulator and the public intake.
+pub async fn ring(app: &TestApp, number: &str, ext: &str) -> String {
+    let (s, id) = app
+        .call(
+            "calls/simulate",
+            &[
+                ("action[Place][inbound]", "true"),
+                ("action[Place][external_number]", number),
+                ("action[Place][extensions]", ext),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{id}");
+    id.as_str().unwrap().to_string()
+}
