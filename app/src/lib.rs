@@ -85,6 +85,7 @@ pub fn is_plain_page(path: &str) -> bool {
             | "/pbx/extensions"
             | "/pbx/contacts"
             | "/pbx/connection"
+            | "/pbx/simulator"
             | "/integrations/helpdesk/log"
     )
 }
@@ -174,8 +175,8 @@ addEventListener('DOMContentLoaded',function(){{later(1000)}})}})()",
 /// typed would be lost. Until `<html data-hydrated>`, such submits are held (the form says it
 /// is busy) and sent again once the page has hydrated, after the fields took back what was
 /// typed ([`components::keep_typed`]). Forms with an `action` (sign-in, sign-out) work without
-/// the WASM and go as they are. Buttons that are not a form's submit (Import, the simulator's
-/// scenarios, Edit, Delete…) have no handler before then: their clicks are held the same way
+/// the WASM and go as they are. Buttons that are not a form's submit (the Helpdesk page's
+/// Re-authorize, Auto-bind, Save bindings…) have no handler before then: their clicks are held the same way
 /// and clicked again, in the order they came, once the handlers are there.
 const EARLY_ACTIONS: &str = "(function(){var d=document.documentElement,q=[];\
 function hold(e,el,run){e.preventDefault();e.stopPropagation();el.setAttribute('aria-busy','true');\
@@ -229,7 +230,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/pbx/extensions") view=|| server_page(pages::extensions::ExtensionsPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/connection") view=|| server_page(pages::pbx_connection::PbxConnectionPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/contacts") view=|| server_page(pages::contacts::ContactsPage) ssr=SsrMode::Async/>
-                <Route path=path!("/pbx/simulator") view=|| redrawn(pages::simulator::SimulatorPage)/>
+                <Route path=path!("/pbx/simulator") view=|| server_page(pages::simulator::SimulatorPage) ssr=SsrMode::Async/>
                 <Route path=path!("/agent") view=|| server_page(pages::agent::AgentPage)/>
             </Routes>
         </Router>
@@ -323,11 +324,12 @@ mod tests {
             "/pbx/extensions",
             "/pbx/contacts",
             "/pbx/connection",
+            "/pbx/simulator",
             "/integrations/helpdesk/log",
         ] {
             assert!(is_plain_page(plain) && is_server_page(plain), "{plain}");
         }
-        for hydrated in ["/", "/integrations/helpdesk", "/pbx/simulator"] {
+        for hydrated in ["/", "/integrations/helpdesk"] {
             assert!(!is_server_page(hydrated), "{hydrated}");
         }
         for other in [

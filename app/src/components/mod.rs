@@ -328,23 +328,6 @@ pub fn poll_every<T, Fut>(
     });
 }
 
-/// Asks the server every `every_ms` whether any call changed; the signal holds the latest
-/// change marker (`None` until the first answer). Pages reload what they show when it moves.
-pub fn watch_calls(every_ms: u64) -> RwSignal<Option<String>> {
-    let version = RwSignal::new(None::<String>);
-    poll_every(
-        every_ms,
-        Signal::stored(true),
-        crate::api::calls::calls_version,
-        move |v: String| {
-            if version.get_untracked().as_ref() != Some(&v) {
-                version.set(Some(v));
-            }
-        },
-    );
-    version
-}
-
 /// While `running` is true, asks `fetch` every half second how far the work is and keeps the
 /// answer in the returned signal (`None` when nothing runs). The long actions (refreshing Zoho's
 /// users, syncing the PBX's extensions) show it with [`ProgressLine`].
@@ -555,19 +538,6 @@ fn keep_checked_with(id: &'static str, set: impl Fn(bool) + 'static) {
 /// Gives `checked` back whether the user ticked checkbox `id` before the page hydrated.
 pub fn keep_checked(id: &'static str, checked: RwSignal<bool>) {
     keep_checked_with(id, move |on| checked.set(on));
-}
-
-/// Sets `choice` to `value` when the user picked radio `id` before the page hydrated.
-pub fn keep_picked<T: Clone + Send + Sync + 'static>(
-    id: &'static str,
-    choice: RwSignal<T>,
-    value: T,
-) {
-    keep_checked_with(id, move |on| {
-        if on {
-            choice.set(value.clone());
-        }
-    });
 }
 
 /// A labelled input of a form, with the message of its field error (`field` names it in the

@@ -106,6 +106,28 @@ pub enum SimAction {
     },
 }
 
+/// Extension numbers as typed: separated by commas or spaces.
+pub fn extension_list(raw: &str) -> Vec<String> {
+    raw.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A call on the simulator's page: one placed from it in this sign-in (as it was typed), or one
+/// in progress placed elsewhere (an agent's click to call, a real PBX), with its state now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimCall {
+    pub call_id: String,
+    pub inbound: bool,
+    pub number: String,
+    pub extensions: Vec<String>,
+    /// The extension that answered, once one did.
+    pub answered: Option<String>,
+    pub ended: bool,
+}
+
 /// Where the PBX sends call events (the secret itself is fetched only on request).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookInfo {

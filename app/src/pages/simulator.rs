@@ -1,314 +1,206 @@
 //! `/pbx/simulator`: place a call between an outside number and extensions, then answer, hang
-//! up or let it ring out; or run a preset scenario. Everything goes through the public intake.
+//! up or let it ring out; or run a preset scenario. Everything goes through the public intake
+//! (or, with the PBX sandbox connected, through the PBX sandbox).
+//!
+//! A plain page (no WASM): the form and each call's buttons are HTML forms the server answers
+//! with this page again (`api::ssr::answer_plain_form`). The calls placed from the page are
+//! kept in the admin's session, so the list is the server's: it survives a reload, and the
+//! calls in progress and the PBX's console refresh by themselves (`data-live`).
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::calls::{call_log, pbx_console_calls, simulate};
-use crate::components::{keep_picked, keep_typed, Frame};
+use crate::api::calls::{pbx_console_calls, simulator_calls, PlaceCall, Simulate};
+use crate::api::take_flash;
+use crate::components::Frame;
 use crate::error::AppError;
 use crate::i18n::*;
-use crate::model::{FieldProblem, LogFilter, PbxConsoleCall, SimAction};
-use crate::pages::helpdesk::problem_text;
+use crate::model::{FieldError, Flash, PbxConsoleCall, SimCall};
+use crate::pages::helpdesk::{error_in, problem_text};
 
-/// A call placed from this page, as the simulator last left it.
-#[derive(Clone, Debug, PartialEq)]
-struct SimCall {
-    call_id: String,
-    inbound: bool,
-    number: String,
-    extensions: Vec<String>,
-    answered: Option<String>,
-    ended: bool,
-    /// Listed among the calls in progress at least once (so its absence later means it ended).
-    seen_open: bool,
+/// How often the calls and the PBX's console are drawn again (ms).
+const SIM_LIVE_EVERY_MS: u32 = 1000;
+
+/// The form's fields whose errors show beside them.
+const FIELDS: [&str; 2] = ["external_number", "extensions"];
+
+/// A refusal said above the calls (one not about a field of the form).
+fn error_text(i18n: I18nContext, e: &AppError) -> Option<String> {
+    Some(match e {
+        AppError::Invalid(errs) => match errs.first() {
+            Some(f) if FIELDS.contains(&f.field.as_str()) => return None,
+            Some(f) => problem_text(i18n, f.problem),
+            None => t_string!(i18n, err_internal).to_string(),
+        },
+        AppError::Intake(m) => m.clone(),
+        AppError::NotFound => problem_text(i18n, crate::model::FieldProblem::CallEnded),
+        AppError::Unauthorized => t_string!(i18n, fail_signed_out).to_string(),
+        _ => t_string!(i18n, err_internal).to_string(),
+    })
 }
 
-/// How often the page asks whether calls changed.
-const SIM_LIVE_EVERY_MS: u64 = 1000;
-
-fn error_text(i18n: I18nContext, e: &AppError) -> (Option<String>, String) {
-    match e {
-        AppError::Invalid(errs) if !errs.is_empty() => (
-            Some(errs[0].field.clone()),
-            problem_text(i18n, errs[0].problem),
-        ),
-        AppError::Intake(m) => (None, m.clone()),
-        AppError::NotFound => (None, problem_text(i18n, FieldProblem::CallEnded)),
-        AppError::Unauthorized => (None, t_string!(i18n, fail_signed_out).to_string()),
-        _ => (None, t_string!(i18n, err_internal).to_string()),
-    }
+/// What the form shows: what was typed in a refused form, else what the last call placed was
+/// given (kept in the address), else the demo's caller on 2005.
+#[derive(Clone)]
+struct Typed {
+    inbound: bool,
+    number: String,
+    extensions: String,
 }
 
 #[component]
 pub fn SimulatorPage() -> impl IntoView {
     let i18n = use_i18n();
-    let inbound = RwSignal::new(true);
-    let number = RwSignal::new(crate::model::DEMO_CALLER.to_string());
-    let extensions = RwSignal::new("2005".to_string());
-    // What is typed or picked before the page is interactive is kept.
-    keep_picked("sim-inbound", inbound, true);
-    keep_picked("sim-outbound", inbound, false);
-    keep_typed("sim-number", number);
-    keep_typed("sim-extensions", extensions);
-    let calls = RwSignal::new(Vec::<SimCall>::new());
-    let message = RwSignal::new(None::<(bool, String)>);
-    let field_error = RwSignal::new(None::<(String, String)>);
-
-    let act = Action::new(move |a: &SimAction| {
-        let a = a.clone();
-        async move { (a.clone(), simulate(a).await) }
-    });
-    Effect::new(move |_| {
-        let Some((action, result)) = act.value().get() else {
-            return;
+    let query = use_query_map();
+    let asked = move |k: &str| query.with_untracked(|q| q.get(k));
+    let typed = Typed {
+        inbound: asked("direction").as_deref() != Some("outbound"),
+        number: asked("external_number").unwrap_or_else(|| crate::model::DEMO_CALLER.into()),
+        extensions: asked("extensions").unwrap_or_else(|| "2005".into()),
+    };
+    let page = Suspend::new(async move {
+        let flash = take_flash().await;
+        let calls = simulator_calls().await;
+        let console = pbx_console_calls().await.ok().flatten();
+        let form = Flash::of(&flash, "place").or_else(|| Flash::of(&flash, "scenario"));
+        let typed = match form.as_ref().filter(|f| f.error.is_some()) {
+            Some(f) => Typed {
+                inbound: f.typed("direction") != "outbound",
+                number: f.typed("external_number"),
+                extensions: f.typed("extensions"),
+            },
+            None => typed,
         };
-        match result {
-            Err(e) => {
-                let (field, text) = error_text(i18n, &e);
-                match field {
-                    Some(f) => field_error.set(Some((f, text))),
-                    None => message.set(Some((false, text))),
-                }
-            }
-            Ok(call_id) => {
-                field_error.set(None);
-                match action {
-                    SimAction::Place {
-                        inbound,
-                        external_number,
-                        extensions,
-                    } => {
-                        let exts = extensions
-                            .split([',', ' '])
-                            .map(str::trim)
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string)
-                            .collect();
-                        calls.update(|c| {
-                            // The live list may have brought it in already.
-                            c.retain(|x| x.call_id != call_id);
-                            c.insert(
-                                0,
-                                SimCall {
-                                    call_id: call_id.clone(),
-                                    inbound,
-                                    number: external_number.trim().to_string(),
-                                    extensions: exts,
-                                    answered: None,
-                                    ended: false,
-                                    seen_open: false,
-                                },
-                            )
-                        });
-                        message.set(None);
-                    }
-                    SimAction::Answer { call_id, extension } => calls.update(|c| {
-                        if let Some(x) = c.iter_mut().find(|x| x.call_id == call_id) {
-                            x.answered = Some(extension);
-                        }
-                    }),
-                    SimAction::HangUp { call_id } | SimAction::RingOut { call_id } => {
-                        calls.update(|c| {
-                            if let Some(x) = c.iter_mut().find(|x| x.call_id == call_id) {
-                                x.ended = true;
-                            }
-                        })
-                    }
-                    SimAction::Scenario { .. } => message.set(Some((
-                        true,
-                        t_string!(i18n, sim_scenario_done, call = call_id).to_string(),
-                    ))),
-                }
-            }
-        }
-    });
-
-    // Calls placed elsewhere (an agent's click to call, a real PBX) join the list while they
-    // are in progress, so that they can be answered and hung up here too.
-    let version = crate::components::watch_calls(SIM_LIVE_EVERY_MS);
-    let open = Resource::new(
-        move || version.get(),
-        |_| {
-            call_log(LogFilter {
-                outcome: "open".into(),
-                ..Default::default()
-            })
-        },
-    );
-    Effect::new(move |_| {
-        let Some(Ok(list)) = open.get() else {
-            return;
-        };
-        calls.update(|c| {
-            // Calls answered or ended elsewhere (an agent's client, a real PBX) follow.
-            for x in c.iter_mut().filter(|x| !x.ended) {
-                match list.iter().find(|s| s.call_id == x.call_id) {
-                    Some(s) => {
-                        x.seen_open = true;
-                        x.answered = s.answered_by.clone();
-                    }
-                    None if x.seen_open => x.ended = true,
-                    None => {}
-                }
-            }
-            for s in list.iter().rev() {
-                if s.direction == "internal" || c.iter().any(|x| x.call_id == s.call_id) {
-                    continue;
-                }
-                c.insert(
-                    0,
-                    SimCall {
-                        call_id: s.call_id.clone(),
-                        inbound: s.direction == "inbound",
-                        number: s.external_number.clone().unwrap_or_default(),
-                        extensions: s.extensions.clone(),
-                        answered: s.answered_by.clone(),
-                        ended: false,
-                        seen_open: true,
-                    },
-                );
-            }
-        })
-    });
-
-    // With the PBX sandbox connected, its own view of the calls (the dialling agent's phone
-    // rings before any call is in the log), asked every second.
-    let console = RwSignal::new(None::<Vec<PbxConsoleCall>>);
-    Effect::new(move |_| {
-        let ask = move || {
-            leptos::task::spawn_local(async move {
-                if let Ok(c) = pbx_console_calls().await {
-                    if console.get_untracked() != c {
-                        console.set(c);
-                    }
-                }
-            })
-        };
-        ask();
-        if let Ok(h) =
-            set_interval_with_handle(ask, std::time::Duration::from_millis(SIM_LIVE_EVERY_MS))
-        {
-            on_cleanup(move || h.clear());
-        }
-    });
-    Effect::new(move |_| {
-        // What the console did shows at once.
-        if act.value().get().is_some() {
-            leptos::task::spawn_local(async move {
-                if let Ok(c) = pbx_console_calls().await {
-                    console.set(c);
-                }
-            })
-        }
-    });
-
-    let place = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        message.set(None);
-        act.dispatch(SimAction::Place {
-            inbound: inbound.get_untracked(),
-            external_number: number.get_untracked(),
-            extensions: extensions.get_untracked(),
+        let errors = form.as_ref().map(Flash::field_errors).unwrap_or_default();
+        // A refusal not about a field, or what a scenario did: said above the calls.
+        let message = flash.as_ref().and_then(|f| match (&f.error, &f.done) {
+            (Some(e), _) => error_text(i18n, e).map(|t| (false, t)),
+            (None, Some(call)) if f.form == "scenario" => Some((
+                true,
+                t_string!(i18n, sim_scenario_done, call = call.clone()).to_string(),
+            )),
+            _ => None,
         });
-    };
-    let scenario = move |name: &'static str| {
-        move |_| {
-            message.set(None);
-            act.dispatch(SimAction::Scenario {
-                name: name.to_string(),
-                extension: extensions.get_untracked(),
-            });
+        let on_pbx = console.is_some();
+        view! {
+            // Which way the calls go: through the public intake, or on the PBX sandbox.
+            <p class="muted">{if on_pbx {
+                t_string!(i18n, sim_intro_pbx).to_string()
+            } else {
+                t_string!(i18n, sim_intro).to_string()
+            }}</p>
+            <PlaceForm typed errors/>
+            {message.map(|(ok, text)| view! {
+                <p class=if ok { "note ok" } else { "form-error" } role="status">
+                    {text}" "<a href="/integrations/helpdesk/log">{t_string!(i18n, sim_open_log)}</a>
+                </p>
+            })}
+            {console.map(|calls| view! { <PbxConsole calls/> })}
+            <SimCalls calls/>
+            <Scenarios on_pbx/>
         }
-    };
-    let err_for = move |f: &'static str| {
-        move || {
-            field_error
-                .get()
-                .filter(|(field, _)| field == f)
-                .map(|(_, t)| view! { <p class="field-error" role="alert">{t}</p> })
-        }
-    };
-
+    });
     view! {
         <Frame>
             <header class="page-head">
                 <div class="title"><h1>{t_string!(i18n, sim_title)}</h1></div>
             </header>
-            // Which way the calls go: through the public intake, or on the PBX sandbox.
-            <p class="muted">{move || if console.with(Option::is_some) {
-                t_string!(i18n, sim_intro_pbx).to_string()
-            } else {
-                t_string!(i18n, sim_intro).to_string()
-            }}</p>
-            <section class="card" aria-labelledby="place-title">
-                <h2 id="place-title">{t_string!(i18n, sim_place_title)}</h2>
-                <form class="sim-form" on:submit=place novalidate>
-                    <fieldset class="field">
-                        <legend>{t_string!(i18n, sim_direction)}</legend>
-                        <label class="inline"><input id="sim-inbound" type="radio" name="direction"
-                            checked=inbound.get_untracked() prop:checked=move || inbound.get()
-                            on:change=move |_| inbound.set(true)/>{t_string!(i18n, sim_inbound)}</label>
-                        <label class="inline"><input id="sim-outbound" type="radio" name="direction"
-                            checked=!inbound.get_untracked() prop:checked=move || !inbound.get()
-                            on:change=move |_| inbound.set(false)/>{t_string!(i18n, sim_outbound)}</label>
-                    </fieldset>
-                    <div class="field">
-                        <label for="sim-number">{t_string!(i18n, sim_external_number)}</label>
-                        <input id="sim-number" type="tel" value=number.get_untracked() bind:value=number autocomplete="off"/>
-                        {err_for("external_number")}
-                    </div>
-                    <div class="field">
-                        <label for="sim-extensions">{t_string!(i18n, extension)}</label>
-                        <input id="sim-extensions" type="text" value=extensions.get_untracked() bind:value=extensions aria-describedby="sim-ext-hint"/>
-                        <p class="hint" id="sim-ext-hint">{t_string!(i18n, sim_extensions_hint)}</p>
-                        {err_for("extensions")}
-                    </div>
-                    <div class="actions">
-                        <button type="submit" class="primary" disabled=move || act.pending().get()>{t_string!(i18n, sim_place_call)}</button>
-                    </div>
-                </form>
-            </section>
-            {move || message.get().map(|(ok, text)| view! {
-                <p class=if ok { "note ok" } else { "form-error" } role="status">
-                    {text}" "<A href="/integrations/helpdesk/log">{t_string!(i18n, sim_open_log)}</A>
-                </p>
-            })}
-            {move || console.get().map(|calls| view! { <PbxConsole calls=calls act=act/> })}
-            <section class="card" aria-labelledby="calls-title">
-                <h2 id="calls-title">{t_string!(i18n, sim_calls_title)}</h2>
-                <Show when=move || calls.with(Vec::is_empty)>
-                    <p class="empty">{t_string!(i18n, sim_no_calls)}</p>
-                </Show>
-                <ul class="sim-calls">
-                    <For each=move || calls.get() key=|c| (c.call_id.clone(), c.answered.clone(), c.ended) let:c>
-                        <SimCallCard c=c act=act/>
-                    </For>
-                </ul>
-            </section>
-            <section class="card" aria-labelledby="scenarios-title">
-                <h2 id="scenarios-title">{t_string!(i18n, sim_scenarios)}</h2>
-                <p class="muted">{move || if console.with(Option::is_some) {
-                    t_string!(i18n, sim_scenarios_hint_pbx).to_string()
-                } else {
-                    t_string!(i18n, sim_scenarios_hint).to_string()
-                }}</p>
-                <div class="actions left">
-                    <button type="button" on:click=scenario("ring_group")>{t_string!(i18n, sim_ring_group)}</button>
-                    <button type="button" on:click=scenario("missed")>{t_string!(i18n, sim_missed)}</button>
-                    <button type="button" on:click=scenario("unknown_caller")>{t_string!(i18n, sim_unknown_caller)}</button>
-                    <button type="button" on:click=scenario("repeat_caller")>{t_string!(i18n, sim_repeat_caller)}</button>
-                </div>
-            </section>
+            <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>{page}</Suspense>
         </Frame>
     }
 }
 
+/// The form that places a call; the scenarios' buttons belong to it too (`form="sim-form"`),
+/// so that they run on the extensions typed here.
 #[component]
-fn SimCallCard(
-    c: SimCall,
-    act: Action<SimAction, (SimAction, Result<String, AppError>)>,
+fn PlaceForm(typed: Typed, errors: Vec<FieldError>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card" aria-labelledby="place-title">
+            <h2 id="place-title">{t_string!(i18n, sim_place_title)}</h2>
+            <form id="sim-form" class="sim-form" method="post" action=PlaceCall::url() novalidate>
+                <fieldset class="field">
+                    <legend>{t_string!(i18n, sim_direction)}</legend>
+                    <label class="inline"><input id="sim-inbound" type="radio" name="direction" value="inbound"
+                        checked=typed.inbound/>{t_string!(i18n, sim_inbound)}</label>
+                    <label class="inline"><input id="sim-outbound" type="radio" name="direction" value="outbound"
+                        checked=!typed.inbound/>{t_string!(i18n, sim_outbound)}</label>
+                </fieldset>
+                <div class="field">
+                    <label for="sim-number">{t_string!(i18n, sim_external_number)}</label>
+                    <input id="sim-number" type="tel" name="external_number" value=typed.number autocomplete="off"/>
+                    {error_in(&errors, "external_number", i18n)
+                        .map(|t| view! { <p class="field-error" role="alert">{t}</p> })}
+                </div>
+                <div class="field">
+                    <label for="sim-extensions">{t_string!(i18n, extension)}</label>
+                    <input id="sim-extensions" type="text" name="extensions" value=typed.extensions aria-describedby="sim-ext-hint"/>
+                    <p class="hint" id="sim-ext-hint">{t_string!(i18n, sim_extensions_hint)}</p>
+                    {error_in(&errors, "extensions", i18n)
+                        .map(|t| view! { <p class="field-error" role="alert">{t}</p> })}
+                </div>
+                <div class="actions">
+                    <button type="submit" class="primary">{t_string!(i18n, sim_place_call)}</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// A button that posts one simulator action about a call.
+#[component]
+fn CallButton(
+    /// The action, as its fields (`action[HangUp][call_id]`…).
+    fields: Vec<(String, String)>,
+    label: String,
+    #[prop(optional)] class: &'static str,
 ) -> impl IntoView {
+    view! {
+        <form method="post" action=Simulate::url() class="row-view">
+            {fields.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+            <button type="submit" class=class>{label}</button>
+        </form>
+    }
+}
+
+/// The action `kind` on `call_id`, as a form's fields.
+fn action(kind: &str, call_id: &str, extension: Option<&str>) -> Vec<(String, String)> {
+    let mut f = vec![(format!("action[{kind}][call_id]"), call_id.to_string())];
+    if let Some(x) = extension {
+        f.push((format!("action[{kind}][extension]"), x.to_string()));
+    }
+    f
+}
+
+/// The calls placed from this page (and those in progress placed elsewhere), drawn again
+/// every second.
+#[component]
+fn SimCalls(calls: Result<Vec<SimCall>, AppError>) -> impl IntoView {
+    let i18n = use_i18n();
+    let body = match calls {
+        Err(_) => view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> }
+            .into_any(),
+        Ok(calls) if calls.is_empty() => {
+            view! { <p class="empty">{t_string!(i18n, sim_no_calls)}</p> }.into_any()
+        }
+        Ok(calls) => view! {
+            <ul class="sim-calls">
+                {calls.into_iter().map(|c| view! { <SimCallCard c/> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+    view! {
+        <section class="card" id="sim-calls" aria-labelledby="calls-title" data-live=SIM_LIVE_EVERY_MS>
+            <h2 id="calls-title">{t_string!(i18n, sim_calls_title)}</h2>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn SimCallCard(c: SimCall) -> impl IntoView {
     let i18n = use_i18n();
     let state = if c.ended {
         t_string!(i18n, sim_state_ended).to_string()
@@ -327,27 +219,21 @@ fn SimCallCard(
     } else {
         t_string!(i18n, sim_outbound)
     };
+    let ringing = !c.ended && c.answered.is_none();
     let id = c.call_id.clone();
-    let answer_buttons = (!c.ended && c.answered.is_none()).then(|| {
+    let answer_buttons = ringing.then(|| {
         c.extensions
             .iter()
             .map(|x| {
-                let (id, x) = (id.clone(), x.clone());
                 let label = if c.extensions.len() > 1 {
                     t_string!(i18n, sim_answer_on, extension = x.clone()).to_string()
                 } else {
                     t_string!(i18n, sim_answer).to_string()
                 };
-                view! {
-                    <button type="button" class="primary" disabled=move || act.pending().get()
-                        on:click=move |_| { act.dispatch(SimAction::Answer { call_id: id.clone(), extension: x.clone() }); }>
-                        {label}
-                    </button>
-                }
+                view! { <CallButton fields=action("Answer", &id, Some(x)) label class="primary"/> }
             })
             .collect_view()
     });
-    let (id1, id2) = (id.clone(), id.clone());
     view! {
         <li class="sim-call" class:ended=c.ended>
             <div>
@@ -358,25 +244,45 @@ fn SimCallCard(
             <div class="actions left">
                 {answer_buttons}
                 {(!c.ended).then(|| view! {
-                    <button type="button" disabled=move || act.pending().get()
-                        on:click=move |_| { act.dispatch(SimAction::HangUp { call_id: id1.clone() }); }>{t_string!(i18n, sim_hang_up)}</button>
+                    <CallButton fields=action("HangUp", &id, None) label=t_string!(i18n, sim_hang_up).to_string()/>
                 })}
-                {(!c.ended && c.answered.is_none()).then(|| view! {
-                    <button type="button" disabled=move || act.pending().get()
-                        on:click=move |_| { act.dispatch(SimAction::RingOut { call_id: id2.clone() }); }>{t_string!(i18n, sim_ring_out)}</button>
+                {ringing.then(|| view! {
+                    <CallButton fields=action("RingOut", &id, None) label=t_string!(i18n, sim_ring_out).to_string()/>
                 })}
             </div>
         </li>
     }
 }
 
-/// The PBX sandbox's calls, party by party, with the hands a person has: pick up a ringing
-/// phone, hang up.
+/// The preset scenarios: buttons of the place form, run on the extensions typed there.
 #[component]
-fn PbxConsole(
-    calls: Vec<PbxConsoleCall>,
-    act: Action<SimAction, (SimAction, Result<String, AppError>)>,
-) -> impl IntoView {
+fn Scenarios(on_pbx: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let button = move |name: &'static str, label: &'static str| {
+        view! { <button type="submit" form="sim-form" name="scenario" value=name>{label}</button> }
+    };
+    view! {
+        <section class="card" aria-labelledby="scenarios-title">
+            <h2 id="scenarios-title">{t_string!(i18n, sim_scenarios)}</h2>
+            <p class="muted">{if on_pbx {
+                t_string!(i18n, sim_scenarios_hint_pbx).to_string()
+            } else {
+                t_string!(i18n, sim_scenarios_hint).to_string()
+            }}</p>
+            <div class="actions left">
+                {button("ring_group", t_string!(i18n, sim_ring_group))}
+                {button("missed", t_string!(i18n, sim_missed))}
+                {button("unknown_caller", t_string!(i18n, sim_unknown_caller))}
+                {button("repeat_caller", t_string!(i18n, sim_repeat_caller))}
+            </div>
+        </section>
+    }
+}
+
+/// The PBX sandbox's calls, party by party, with the hands a person has: pick up a ringing
+/// phone, hang up. Drawn again every second.
+#[component]
+fn PbxConsole(calls: Vec<PbxConsoleCall>) -> impl IntoView {
     let i18n = use_i18n();
     let status_text = move |s: &str| match s {
         "RING" => t_string!(i18n, sim_member_ring).to_string(),
@@ -387,44 +293,39 @@ fn PbxConsole(
     };
     let empty = calls.is_empty();
     view! {
-        <section class="card" id="pbx-console" aria-labelledby="pbx-console-title">
+        <section class="card" id="pbx-console" aria-labelledby="pbx-console-title" data-live=SIM_LIVE_EVERY_MS>
             <h2 id="pbx-console-title">{t_string!(i18n, sim_pbx_title)}</h2>
             <p class="muted">{t_string!(i18n, sim_pbx_hint)}</p>
             {empty.then(|| view! { <p class="empty">{t_string!(i18n, sim_no_calls)}</p> })}
             <ul class="sim-calls">
                 {calls.into_iter().map(|c| {
                     let id = c.call_id.clone();
-                    let hang = id.clone();
                     view! {
                         <li class="sim-call pbx-call" data-call-id=id.clone()>
                             <div>
                                 <span class="muted">{id.clone()}</span>
                                 <ul class="members">
                                     {c.members.into_iter().map(|m| {
-                                        let (id, number) = (id.clone(), m.number.clone());
                                         let ringing = m.status == "RING";
                                         let who = if m.kind == "extension" {
                                             t_string!(i18n, sim_member_extension, number = m.number.clone()).to_string()
                                         } else {
                                             m.number.clone()
                                         };
+                                        let pick_up = ringing.then(|| view! {
+                                            <CallButton fields=action("Answer", &id, Some(&m.number))
+                                                label=t_string!(i18n, sim_pick_up).to_string() class="primary small"/>
+                                        });
                                         view! {
                                             <li data-number=m.number.clone() data-status=m.status.clone()>
-                                                <strong>{who}</strong>" · "{status_text(&m.status)}
-                                                {ringing.then(|| view! {
-                                                    <button type="button" class="primary small" disabled=move || act.pending().get()
-                                                        on:click=move |_| { act.dispatch(SimAction::Answer { call_id: id.clone(), extension: number.clone() }); }>
-                                                        {t_string!(i18n, sim_pick_up)}
-                                                    </button>
-                                                })}
+                                                <strong>{who}</strong>" · "{status_text(&m.status)}{pick_up}
                                             </li>
                                         }
                                     }).collect_view()}
                                 </ul>
                             </div>
                             <div class="actions left">
-                                <button type="button" disabled=move || act.pending().get()
-                                    on:click=move |_| { act.dispatch(SimAction::HangUp { call_id: hang.clone() }); }>{t_string!(i18n, sim_hang_up)}</button>
+                                <CallButton fields=action("HangUp", &id, None) label=t_string!(i18n, sim_hang_up).to_string()/>
                             </div>
                         </li>
                     }

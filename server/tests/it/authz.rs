@@ -87,6 +87,15 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("calls/jobs/retry", &[("job_id", "1")]),
     ("calls/version", &[]),
     ("calls/simulate", &[("action[HangUp][call_id]", "c1")]),
+    (
+        "calls/simulate/form",
+        &[
+            ("direction", "inbound"),
+            ("external_number", "5503301"),
+            ("extensions", "2005"),
+        ],
+    ),
+    ("calls/simulator", &[]),
     ("calls/console", &[]),
     ("calls/webhook", &[]),
     ("calls/webhook/secret", &[]),

@@ -736,3 +736,133 @@ async fn the_log_page_is_plain_html_with_its_filters_and_detail_in_its_address()
     assert!(html.contains(&format!(r#"value="{secret}""#)), "{html}");
     assert!(!app.get_text(LOG).await.contains(&secret), "shown once");
 }
+
+/// The simulator is plain HTML: its form and each call's buttons are forms, and the calls
+/// placed from it are the server's (kept in the admin's session, with their state from the
+/// intake), joined by the calls in progress placed elsewhere; a refusal keeps what was typed.
+#[tokio::test]
+async fn the_simulator_page_is_plain_html_and_its_calls_are_the_servers() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    const SIM: &str = "/pbx/simulator";
+    let html = app.get_text(SIM).await;
+    assert!(
+        !html.contains("_bg.wasm") && !html.contains(".js\""),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="sim-calls""#) && html.contains(r#"data-live="1000""#));
+    assert!(html.contains("No call yet."), "{html}");
+    // The demo's caller on 2005, Inbound picked.
+    assert!(html.contains(r#"value="+8613800138000""#), "{html}");
+    assert!(html.contains(r#"value="inbound" checked"#), "{html}");
+
+    // Refused: an outbound call from two extensions. Said beside the field, with what was typed.
+    let typed = "0086-138-0013-8000";
+    let place = |exts: &'static str| {
+        [
+            ("direction", "outbound"),
+            ("external_number", typed),
+            ("extensions", exts),
+        ]
+    };
+    let (s, to) = app
+        .submit(SIM, "calls/simulate/form", &place("2005, 2006"))
+        .await;
+    assert_eq!((s, to.as_str()), (302, SIM));
+    let html = app.get_text(&to).await;
+    assert!(
+        html.contains("An outbound call is placed from one extension."),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"value="{typed}""#)), "{html}");
+    assert!(html.contains(r#"value="outbound" checked"#), "{html}");
+    assert!(html.contains(r#"value="2005, 2006""#), "{html}");
+    assert!(
+        !app.get_text(SIM).await.contains("one extension"),
+        "said once"
+    );
+
+    // Placed: the call is listed as typed, ringing; the form keeps its values in the address.
+    let (s, to) = app.submit(SIM, "calls/simulate/form", &place("2005")).await;
+    assert_eq!(s, 302);
+    assert_eq!(
+        to,
+        "/pbx/simulator?direction=outbound&external_number=0086-138-0013-8000&extensions=2005"
+    );
+    let html = app.get_text(&to).await;
+    assert!(html.contains(&format!("Outbound · {typed}")), "{html}");
+    assert!(html.contains("Ringing on 2005"), "{html}");
+    assert!(html.contains(r#"value="outbound" checked"#), "{html}");
+    let (_, calls) = app.call("calls/simulator", &[]).await;
+    let placed = calls[0]["call_id"].as_str().unwrap().to_string();
+    assert_eq!(calls.as_array().unwrap().len(), 1, "{calls}");
+
+    // A call ringing that was placed elsewhere joins the list while it is in progress.
+    ring_now(&app, "elsewhere-1", "elsewhere").await;
+    let (_, calls) = app.call("calls/simulator", &[]).await;
+    assert_eq!(calls[0]["call_id"], "elsewhere", "{calls}");
+    assert_eq!(calls[1]["call_id"], placed.as_str(), "{calls}");
+
+    // Answered and hung up on the page: the buttons post the call's actions, and the page
+    // comes back with the form's values still in its address.
+    let answer = [
+        ("action[Answer][call_id]", placed.as_str()),
+        ("action[Answer][extension]", "2005"),
+    ];
+    let (s, back) = app.submit(&to, "calls/simulate", &answer).await;
+    assert_eq!((s, back.as_str()), (302, to.as_str()));
+    assert!(app.get_text(&back).await.contains("Talking on 2005"));
+    let hang_up = [("action[HangUp][call_id]", placed.as_str())];
+    app.submit(&to, "calls/simulate", &hang_up).await;
+    let html = app.get_text(&to).await;
+    assert!(
+        html.contains("Ended") && !html.contains("Talking on"),
+        "{html}"
+    );
+    // Once more: the call has ended, said above the calls.
+    app.submit(&to, "calls/simulate", &hang_up).await;
+    assert!(app
+        .get_text(&to)
+        .await
+        .contains("This call has already ended."));
+
+    // Ended elsewhere, the other call leaves the list; the one placed here stays, ended.
+    let at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut end = event("elsewhere-2", "elsewhere", "ended", "2005", &at);
+    end["result"] = "no_answer".into();
+    assert_eq!(app.post_signed(&end).await.0, 200);
+    let (_, calls) = app.call("calls/simulator", &[]).await;
+    assert_eq!(calls.as_array().unwrap().len(), 1, "{calls}");
+    assert_eq!(calls[0]["ended"], true, "{calls}");
+
+    // A scenario runs on the extensions typed, and says which call it sent.
+    let (s, to) = app
+        .submit(
+            SIM,
+            "calls/simulate/form",
+            &[
+                ("direction", "inbound"),
+                ("external_number", "5503301"),
+                ("extensions", "2006"),
+                ("scenario", "missed"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 302, "{to}");
+    let html = app.get_text(&to).await;
+    assert!(html.contains(r#"class="note ok""#), "{html}");
+    let (_, log) = app
+        .call(
+            "calls/log",
+            &[
+                ("filter[number]", ""),
+                ("filter[extension]", "2006"),
+                ("filter[outcome]", "Inbound Missed"),
+            ],
+        )
+        .await;
+    let sent = log[0]["call_id"].as_str().unwrap();
+    assert!(html.contains(&format!("Call {sent} sent.")), "{html}");
+}

@@ -76,6 +76,16 @@ impl Intake {
         Ok(rows.iter().map(|r| self.summary(&dir, r)).collect())
     }
 
+    /// One call's line of the log, if the intake has heard of it.
+    pub async fn call_summary(
+        &self,
+        directory: &Directory,
+        call_id: &str,
+    ) -> Result<Option<CallSummary>, EngineError> {
+        let row = self.store.call(call_id).await?;
+        Ok(row.map(|r| self.summary(&directory.get(), &r)))
+    }
+
     /// One call: its events, its facts, its Zoho work and each attempt (links only to the
     /// connected Zoho Desk).
     pub async fn call_detail(

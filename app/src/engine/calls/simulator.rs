@@ -367,12 +367,7 @@ pub(crate) fn sim_number(raw: &str) -> Result<String, EngineError> {
 
 /// Comma- or space-separated extension numbers, each an extension of the PBX.
 async fn sim_extensions(engine: &Engine, raw: &str) -> Result<Vec<String>, EngineError> {
-    let wanted: Vec<String> = raw
-        .split([',', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let wanted = crate::model::extension_list(raw);
     if wanted.is_empty() {
         return Err(invalid("extensions", FieldProblem::Required));
     }
