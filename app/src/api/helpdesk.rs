@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::{
     AuthOutcome, AutoBindReport, BindingChange, ConnectionView, OrgChoice, RefreshProgress,
-    RefreshReport, RulesInput, RulesView, SettingsInput, UsersView,
+    RefreshReport, RulesForm, RulesInput, RulesView, SettingsInput, UsersView,
 };
 
 /// How long a consent may take before its `state` is refused.
@@ -218,6 +218,38 @@ pub async fn save_rules(input: RulesInput) -> Result<(), AppError> {
         .save(&engine.zoho, &engine.phonebook, input)
         .await?)
 }
+
+/// The rules' plain HTML form (the page's Save): what it sends over the rules as saved.
+/// Answered with the page, which says "Rules saved." or why not, with what was chosen.
+#[server(endpoint = "helpdesk/rules/form")]
+pub async fn save_rules_form(rules: RulesForm) -> Result<(), AppError> {
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        let input = rules.input(&engine.rules.current());
+        Ok(engine
+            .rules
+            .save(&engine.zoho, &engine.phonebook, input)
+            .await?)
+    }
+    .await;
+    // What was chosen comes back as one field: the form, as sent.
+    let typed = [(
+        RULES_TYPED,
+        serde_json::to_string(&rules).unwrap_or_default(),
+    )];
+    super::ssr::answer_plain_form("rules".into(), &typed, HELPDESK, &result, |_| {
+        Some("saved".into())
+    })
+    .await;
+    result
+}
+
+/// The field of a refused rules form's flash that holds the form as sent (JSON).
+pub const RULES_TYPED: &str = "rules";
+
+/// The Helpdesk Integration page: where its plain forms come back to.
+#[cfg(feature = "ssr")]
+const HELPDESK: &str = "/integrations/helpdesk";
 
 /// Disconnect: revoke, forget the authorization, bindings and rules, cancel pending work.
 #[server(endpoint = "helpdesk/disconnect")]

@@ -9,13 +9,15 @@ use crate::api::helpdesk::{
     authorization_outcome, choose_org, get_connection, rules, save_settings, set_enabled, users,
     Authorization,
 };
+use crate::api::take_flash;
 use crate::components::{
     keep_typed_with, CopyField, Dialog, FormField, Frame, SandboxNote, SecretField, StatusBadge,
 };
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
-    AuthFailure, AuthOutcome, ConnectionView, FieldError, FieldProblem, SettingsInput, Status,
+    AuthFailure, AuthOutcome, ConnectionView, FieldError, FieldProblem, Flash, SettingsInput,
+    Status,
 };
 use crate::pages::rules::{DisconnectButton, Rules, RulesResource};
 use crate::pages::users::{UsersResource, ZohoUsers};
@@ -28,11 +30,14 @@ pub fn HelpdeskPage() -> impl IntoView {
     let connection = Resource::new(|| (), |_| get_connection());
     let zoho_users = Resource::new(|| (), |_| users());
     let zoho_rules = Resource::new(|| (), |_| rules());
+    // What a plain form of the page (the rules) left for it: drawn by the server, and handed
+    // to the browser with the page.
+    let flash = Resource::new(|| (), |_| take_flash());
     view! {
         <Frame>
             <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
                 {move || connection.get().map(|r| match r {
-                    Ok(view) => view! { <Connection view=view users=zoho_users rules=zoho_rules on_change=move || {
+                    Ok(view) => view! { <Connection view=view users=zoho_users rules=zoho_rules flash=flash.get().flatten() on_change=move || {
                         connection.refetch();
                         zoho_rules.refetch();
                         zoho_users.refetch();
@@ -154,6 +159,7 @@ fn Connection(
     view: ConnectionView,
     users: UsersResource,
     rules: RulesResource,
+    flash: Option<Flash>,
     on_change: impl Fn() + 'static + Send + Sync + Copy,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -207,7 +213,7 @@ fn Connection(
         <NetworkInformation view=view.clone()/>
         <AuthorizationInformation view=view on_change=on_change/>
         <ZohoUsers users=users connected=status == Status::Connected/>
-        {active.then(|| view! { <Rules rules=rules connected=active/> })}
+        {active.then(|| view! { <Rules rules=rules connected=active flash=flash.clone()/> })}
     }
 }
 

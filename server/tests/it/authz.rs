@@ -74,6 +74,7 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
             ("input[settings][log_calls]", "false"),
         ],
     ),
+    ("helpdesk/rules/form", &[("rules[log_calls]", "true")]),
     ("helpdesk/disconnect", &[]),
     (
         "calls/log",

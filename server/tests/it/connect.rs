@@ -509,3 +509,76 @@ async fn the_sign_in_page_is_plain_html_and_its_form_works_without_scripts() {
         "{html}"
     );
 }
+
+/// The header's switch, the organization choice and Disconnect are plain HTML forms: each
+/// works with no script and comes back to the page.
+#[tokio::test]
+async fn the_switch_the_org_choice_and_disconnect_are_plain_forms() {
+    let app = TestApp::spawn().await;
+    app.sandbox_control(
+        "/orgs",
+        json!({"companyName": "Second Co", "portalName": "second"}),
+    )
+    .await;
+    app.sign_in().await;
+    let (url, _) = app.save_sandbox_settings().await;
+    let q = app.consent(&url, "accept").await;
+    app.complete(&q).await;
+    const PAGE: &str = "/integrations/helpdesk";
+    let html = app.get_text(PAGE).await;
+    assert!(
+        html.contains(r#"<select id="org" name="org_id">"#),
+        "{html}"
+    );
+
+    // An organization the account does not have: said, and the choice is still asked.
+    let (s, to) = app
+        .submit(PAGE, "helpdesk/choose_org", &[("org_id", "42")])
+        .await;
+    assert_eq!((s, to.as_str()), (302, PAGE));
+    let html = app.get_text(PAGE).await;
+    assert!(
+        html.contains(r#"class="form-error" role="alert">Required."#),
+        "{html}"
+    );
+    assert_eq!(app.connection().await["status"], "ChooseOrg");
+    let second = app.connection().await["orgs"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.submit(PAGE, "helpdesk/choose_org", &[("org_id", &second)])
+        .await;
+    let c = app.connection().await;
+    assert_eq!(
+        (c["status"].clone(), c["org_name"].clone()),
+        (json!("Connected"), json!("Second Co"))
+    );
+
+    // The switch is a button that asks for the other state.
+    let html = app.get_text(PAGE).await;
+    assert!(
+        html.contains(r#"<input type="hidden" name="on" value="false"/><button type="submit" class="switch" role="switch" aria-checked="true">"#),
+        "{html}"
+    );
+    let (s, to) = app
+        .submit(PAGE, "helpdesk/enable", &[("on", "false")])
+        .await;
+    assert_eq!((s, to.as_str()), (302, PAGE));
+    assert_eq!(app.connection().await["status"], "Disabled");
+    assert!(app
+        .get_text(PAGE)
+        .await
+        .contains(r#"name="on" value="true"/><button type="submit" class="switch" role="switch" aria-checked="false">"#));
+
+    // Disconnect: its dialog is a view of the page; its OK, a form that closes it.
+    assert!(!app.get_text(PAGE).await.contains(r#"role="dialog""#));
+    let from = format!("{PAGE}?disconnect=1");
+    let html = app.get_text(&from).await;
+    assert!(
+        html.contains(r#"role="dialog""#) && html.contains("Disconnect from Zoho Desk?"),
+        "{html}"
+    );
+    let (s, to) = app.submit(&from, "helpdesk/disconnect", &[]).await;
+    assert_eq!((s, to.as_str()), (302, PAGE));
+    assert_eq!(app.connection().await["status"], "NotConnected");
+}

@@ -999,3 +999,103 @@ async fn an_attempt_longer_than_its_lease_keeps_it() {
     );
     assert_eq!(tickets(&app).await.len(), before + 1);
 }
+
+/// The rules' Save is a plain HTML form: a refusal comes back with what was chosen and why,
+/// beside the fields; a save says so; a rule switched off sends none of its (disabled) choices
+/// and keeps them as saved.
+#[tokio::test]
+async fn the_rules_form_is_plain_html_and_a_rule_switched_off_keeps_its_choices() {
+    let spawned = TestApp::spawn().await;
+    let app = &spawned;
+    app.connect().await;
+    const PAGE: &str = "/integrations/helpdesk";
+    let send = |fields: &'static [(&'static str, &'static str)]| async move {
+        let (s, to) = app.submit(PAGE, "helpdesk/rules/form", fields).await;
+        assert_eq!((s, to.as_str()), (302, PAGE));
+        app.get_text(PAGE).await
+    };
+
+    // Sync on without a group, Auto Create on without a call type: refused, field by field,
+    // and the page shows what was ticked, not what is saved.
+    let html = send(&[
+        ("rules[sync_contacts]", "true"),
+        ("rules[sync_module]", "accounts"),
+        ("rules[sync_group]", ""),
+        ("rules[create_contacts]", "true"),
+        ("rules[department]", ""),
+    ])
+    .await;
+    assert!(
+        html.contains("Required.") && html.contains("Choose at least one."),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"id="sync-contacts" type="checkbox" name="rules[sync_contacts]" value="true" checked"#
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<option value="accounts" selected"#),
+        "{html}"
+    );
+    assert!(!html.contains("Rules saved."));
+    let (_, saved) = app.call("helpdesk/rules", &[]).await;
+    assert_eq!(saved["settings"]["sync_contacts"], false, "nothing saved");
+
+    // Every rule on, syncing to a group made in place.
+    let html = send(&[
+        ("rules[sync_contacts]", "true"),
+        ("rules[sync_module]", "contacts"),
+        ("rules[sync_group]", "new"),
+        ("rules[new_group_name]", "Zoho Desk callers"),
+        ("rules[create_contacts]", "true"),
+        ("rules[create_inbound]", "true"),
+        ("rules[create_as]", "contacts"),
+        ("rules[create_tickets]", "true"),
+        ("rules[ticket_inbound_missed]", "true"),
+        ("rules[department]", ""),
+        ("rules[log_calls]", "true"),
+    ])
+    .await;
+    assert!(html.contains("Rules saved."), "{html}");
+    let (_, saved) = app.call("helpdesk/rules", &[]).await;
+    let s = &saved["settings"];
+    assert_eq!(s["sync_contacts"], true, "{saved}");
+    let group = s["sync_group_id"].as_i64().expect("the new group");
+    let made = saved["groups"].as_array().unwrap();
+    assert!(
+        made.iter()
+            .any(|g| g["id"] == group && g["name"] == "Zoho Desk callers" && g["helpdesk"] == true),
+        "{saved}"
+    );
+    assert_eq!(
+        (
+            s["create_inbound"].clone(),
+            s["ticket_inbound_missed"].clone()
+        ),
+        (json!(true), json!(true))
+    );
+    assert!(
+        !app.get_text(PAGE).await.contains("Rules saved."),
+        "said once"
+    );
+
+    // Switched off (the browser sends no disabled field): the choices stay for next time.
+    let html = send(&[("rules[department]", "")]).await;
+    assert!(html.contains("Rules saved."), "{html}");
+    let (_, saved) = app.call("helpdesk/rules", &[]).await;
+    let s = &saved["settings"];
+    assert_eq!(
+        (
+            s["sync_contacts"].clone(),
+            s["create_contacts"].clone(),
+            s["create_tickets"].clone()
+        ),
+        (json!(false), json!(false), json!(false)),
+        "{saved}"
+    );
+    assert_eq!(s["create_inbound"], true, "{saved}");
+    assert_eq!(s["ticket_inbound_missed"], true, "{saved}");
+    assert_eq!(s["log_calls"], false, "{saved}");
+}
