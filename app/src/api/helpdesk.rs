@@ -151,10 +151,23 @@ pub async fn authorization_outcome(attempt: String) -> Result<Option<AuthOutcome
     Ok(finished.filter(|f| f.attempt == attempt).map(|f| f.outcome))
 }
 
+/// The organization the integration works in, when the Zoho account has several.
 #[server(endpoint = "helpdesk/choose_org")]
 pub async fn choose_org(org_id: String) -> Result<(), AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.zoho.choose_org(&org_id).await?)
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.zoho.choose_org(&org_id).await?)
+    }
+    .await;
+    super::ssr::answer_plain_form(
+        "org".into(),
+        &[("org_id", org_id)],
+        HELPDESK,
+        &result,
+        |_| None,
+    )
+    .await;
+    result
 }
 
 #[server(endpoint = "helpdesk/organizations")]
@@ -166,8 +179,13 @@ pub async fn refresh_organizations() -> Result<Vec<OrgChoice>, AppError> {
 /// "Enable Zoho Desk integration": off records calls but does no Zoho work.
 #[server(endpoint = "helpdesk/enable")]
 pub async fn set_enabled(on: bool) -> Result<(), AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.zoho.set_enabled(on).await?)
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.zoho.set_enabled(on).await?)
+    }
+    .await;
+    super::ssr::answer_plain_form("enable".into(), &[], HELPDESK, &result, |_| None).await;
+    result
 }
 
 /// The Zoho Desk Users section: agents as last fetched, extensions, vanished agents.
@@ -254,8 +272,13 @@ const HELPDESK: &str = "/integrations/helpdesk";
 /// Disconnect: revoke, forget the authorization, bindings and rules, cancel pending work.
 #[server(endpoint = "helpdesk/disconnect")]
 pub async fn disconnect() -> Result<(), AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.disconnect().await?)
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.disconnect().await?)
+    }
+    .await;
+    super::ssr::answer_plain_form("disconnect".into(), &[], HELPDESK, &result, |_| None).await;
+    result
 }
 
 #[cfg(feature = "ssr")]

@@ -74,13 +74,14 @@ pub mod ssr {
     /// The query parameters that open a view of a row on a plain page (its edit form, its
     /// password dialog, its delete confirmation, the connection form filled with the
     /// sandbox's values…): a form's success closes the view.
-    pub const VIEW_PARAMS: [&str; 6] = [
+    pub const VIEW_PARAMS: [&str; 7] = [
         "edit",
         "password",
         "delete",
         "rename",
         "delete_group",
         "sandbox",
+        "disconnect",
     ];
 
     /// Answers a plain HTML form's call (nothing for a script's): back to the admin page the

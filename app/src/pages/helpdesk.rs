@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::helpdesk::{
-    authorization_outcome, choose_org, get_connection, rules, save_settings, set_enabled, users,
-    Authorization,
+    authorization_outcome, get_connection, rules, save_settings, users, Authorization,
+    ChooseOrg as ChooseOrgFn, SetEnabled,
 };
 use crate::api::take_flash;
 use crate::components::{
@@ -21,6 +21,7 @@ use crate::model::{
 };
 use crate::pages::rules::{DisconnectButton, Rules, RulesResource};
 use crate::pages::users::{UsersResource, ZohoUsers};
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn HelpdeskPage() -> impl IntoView {
@@ -191,12 +192,12 @@ fn Connection(
                 <span class="status-label" id="status-label">{t_string!(i18n, status)}</span>
                 <StatusBadge status=status/>
                 {(status == Status::Connected || status == Status::Disabled).then(|| view! {
-                    <EnableSwitch on=status == Status::Connected on_change=on_change/>
+                    <EnableSwitch on=status == Status::Connected/>
                 })}
                 {(status == Status::AuthExpired).then(|| view! {
                     <button type="button" class="primary" on:click=reauthorize>{t_string!(i18n, reauthorize)}</button>
                 })}
-                {linked.then(|| view! { <DisconnectButton on_change=on_change/> })}
+                {linked.then(|| view! { <DisconnectButton flash=flash.clone()/> })}
             </div>
         </header>
         <p class="muted">{t_string!(i18n, helpdesk_intro)}</p>
@@ -209,7 +210,7 @@ fn Connection(
         {last_error.filter(|_| status == Status::Error || status == Status::AuthExpired).map(|m| view! {
             <p class="note warn" role="status">{t_string!(i18n, last_error, msg = m.clone())}</p>
         })}
-        {(status == Status::ChooseOrg).then(|| view! { <ChooseOrg orgs=orgs.clone() on_change=on_change/> })}
+        {(status == Status::ChooseOrg).then(|| view! { <ChooseOrg orgs=orgs.clone() flash=flash.clone()/> })}
         <NetworkInformation view=view.clone()/>
         <AuthorizationInformation view=view on_change=on_change/>
         <ZohoUsers users=users connected=status == Status::Connected/>
@@ -217,23 +218,19 @@ fn Connection(
     }
 }
 
-/// "Enable Zoho Desk integration": off keeps recording calls but does no Zoho work.
+/// "Enable Zoho Desk integration": off keeps recording calls but does no Zoho work. A switch
+/// that is a form's button: pressed, it asks for the other state, with or without a script.
 #[component]
-fn EnableSwitch(on: bool, on_change: impl Fn() + 'static + Send + Sync + Copy) -> impl IntoView {
+fn EnableSwitch(on: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let act = Action::new(|v: &bool| set_enabled(*v));
-    Effect::new(move |_| {
-        if act.value().get().is_some() {
-            on_change();
-        }
-    });
     view! {
-        <label class="switch">
-            <input type="checkbox" role="switch" checked=on prop:checked=on
-                disabled=move || act.pending().get()
-                on:change=move |ev| { act.dispatch(event_target_checked(&ev)); }/>
-            <span>{t_string!(i18n, enable_integration)}</span>
-        </label>
+        <form method="post" action=SetEnabled::url() class="switch-form">
+            <input type="hidden" name="on" value=(!on).to_string()/>
+            <button type="submit" class="switch" role="switch" aria-checked=on.to_string()>
+                <span class="track" aria-hidden="true"></span>
+                <span>{t_string!(i18n, enable_integration)}</span>
+            </button>
+        </form>
     }
 }
 
@@ -251,39 +248,39 @@ fn NetworkInformation(view: ConnectionView) -> impl IntoView {
     }
 }
 
+/// The organization choice, when the Zoho account has several: a form.
 #[component]
-fn ChooseOrg(
-    orgs: Vec<crate::model::OrgChoice>,
-    on_change: impl Fn() + 'static + Send + Sync + Copy,
-) -> impl IntoView {
+fn ChooseOrg(orgs: Vec<crate::model::OrgChoice>, flash: Option<Flash>) -> impl IntoView {
     let i18n = use_i18n();
-    let first = orgs.first().map(|o| o.id.clone()).unwrap_or_default();
-    let (chosen, set_chosen) = signal(first);
-    keep_typed_with("org", move |org| set_chosen.set(org));
-    let choose = Action::new(move |id: &String| {
-        let id = id.clone();
-        async move { choose_org(id).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = choose.value().get() {
-            on_change();
-        }
+    let flash = Flash::of(&flash, "org");
+    let asked = flash
+        .as_ref()
+        .map(|f| f.typed("org_id"))
+        .unwrap_or_default();
+    let message = flash.and_then(|f| f.error).map(|e| match e {
+        AppError::Invalid(list) => error_in(&list, "org", i18n)
+            .unwrap_or_else(|| t_string!(i18n, err_internal).to_string()),
+        _ => t_string!(i18n, err_internal).to_string(),
     });
     view! {
         <section class="card highlight" aria-labelledby="org-title">
             <h2 id="org-title">{t_string!(i18n, choose_org_title)}</h2>
             <p class="muted">{t_string!(i18n, choose_org_hint)}</p>
-            <div class="field">
-                <label for="org">{t_string!(i18n, organization)}</label>
-                <select id="org" on:change=move |ev| set_chosen.set(event_target_value(&ev))>
-                    {orgs.into_iter().map(|o| view! { <option value=o.id.clone()>{o.name}</option> }).collect_view()}
-                </select>
-            </div>
-            <div class="actions">
-                <button type="button" class="primary" on:click=move |_| { choose.dispatch(chosen.get()); }>
-                    {t_string!(i18n, use_org)}
-                </button>
-            </div>
+            <form method="post" action=ChooseOrgFn::url()>
+                <div class="field">
+                    <label for="org">{t_string!(i18n, organization)}</label>
+                    <select id="org" name="org_id">
+                        {orgs.into_iter().map(|o| {
+                            let chosen = o.id == asked;
+                            view! { <option value=o.id.clone() selected=chosen>{o.name}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                {message.map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                <div class="actions">
+                    <button type="submit" class="primary">{t_string!(i18n, use_org)}</button>
+                </div>
+            </form>
         </section>
     }
 }

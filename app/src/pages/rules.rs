@@ -5,12 +5,13 @@ use leptos::prelude::*;
 
 use leptos::server_fn::ServerFn;
 
-use crate::api::helpdesk::{disconnect, SaveRulesForm, RULES_TYPED};
-use crate::components::{keep_checked, keep_chosen, Dialog};
+use crate::api::helpdesk::{Disconnect, SaveRulesForm, RULES_TYPED};
+use crate::components::{keep_checked, keep_chosen, CancelButton, PlainDialog, ViewButton};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{Flash, RulesForm as RulesFormFields, RulesView, ZohoModule, NEW_GROUP};
 use crate::pages::helpdesk::error_in;
+use leptos_router::hooks::use_query_map;
 
 /// The rules resource; created by the page (resources are created outside `<Suspense>`).
 pub type RulesResource = Resource<Result<RulesView, AppError>>;
@@ -252,39 +253,33 @@ fn RulesForm(v: RulesView, connected: bool, flash: Option<Flash>) -> impl IntoVi
     }
 }
 
-/// Disconnect (top right), behind a dialog that says what goes and what stays.
+/// Disconnect (top right): opens the page's view `?disconnect=1`, a dialog that says what goes
+/// and what stays, whose OK is the form that disconnects.
 #[component]
-pub fn DisconnectButton(on_change: impl Fn() + 'static + Send + Sync + Copy) -> impl IntoView {
+pub fn DisconnectButton(flash: Option<Flash>) -> impl IntoView {
     let i18n = use_i18n();
-    let open = RwSignal::new(false);
-    let act = Action::new(|_: &()| disconnect());
-    let failed = RwSignal::new(false);
-    Effect::new(move |_| match act.value().get() {
-        Some(Ok(())) => {
-            open.set(false);
-            on_change();
-        }
-        Some(Err(_)) => failed.set(true),
-        None => {}
-    });
+    let open = use_query_map().with_untracked(|q| q.get("disconnect").is_some());
+    let failed = Flash::of(&flash, "disconnect").is_some();
     view! {
-        <button type="button" class="danger" id="disconnect" on:click=move |_| { failed.set(false); open.set(true) }>
+        <ViewButton page=HELPDESK view="disconnect" id=1 class="danger" label=t_string!(i18n, disconnect).to_string()>
             {t_string!(i18n, disconnect)}
-        </button>
-        <Show when=move || open.get()>
-            <Dialog title_id="disconnect-title" on_close=move || open.set(false)>
+        </ViewButton>
+        {open.then(|| view! {
+            <PlainDialog title_id="disconnect-title">
                 <h2 id="disconnect-title">{t_string!(i18n, disconnect_title)}</h2>
                 <p>{t_string!(i18n, disconnect_clears)}</p>
                 <p>{t_string!(i18n, disconnect_keeps)}</p>
-                <Show when=move || failed.get()>
-                    <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p>
-                </Show>
+                {failed.then(|| view! { <p class="form-error" role="alert">{t_string!(i18n, err_internal)}</p> })}
                 <div class="actions">
-                    <button type="button" on:click=move |_| open.set(false)>{t_string!(i18n, cancel)}</button>
-                    <button type="button" class="primary danger" disabled=move || act.pending().get()
-                        on:click=move |_| { act.dispatch(()); }>{t_string!(i18n, ok)}</button>
+                    <CancelButton page=HELPDESK label=t_string!(i18n, cancel).to_string()/>
+                    <form method="post" action=Disconnect::url() class="row-view">
+                        <button type="submit" class="primary danger" autofocus>{t_string!(i18n, ok)}</button>
+                    </form>
                 </div>
-            </Dialog>
-        </Show>
+            </PlainDialog>
+        })}
     }
 }
+
+/// The Helpdesk Integration page (where its views and forms come back to).
+const HELPDESK: &str = "/integrations/helpdesk";

@@ -538,7 +538,7 @@ async fn the_switch_the_org_choice_and_disconnect_are_plain_forms() {
     assert_eq!((s, to.as_str()), (302, PAGE));
     let html = app.get_text(PAGE).await;
     assert!(
-        html.contains(r#"class="form-error" role="alert">Required."#),
+        html.contains(r#"role="alert" class="form-error">Required."#),
         "{html}"
     );
     assert_eq!(app.connection().await["status"], "ChooseOrg");
@@ -557,7 +557,7 @@ async fn the_switch_the_org_choice_and_disconnect_are_plain_forms() {
     // The switch is a button that asks for the other state.
     let html = app.get_text(PAGE).await;
     assert!(
-        html.contains(r#"<input type="hidden" name="on" value="false"/><button type="submit" class="switch" role="switch" aria-checked="true">"#),
+        html.contains(r#"<input type="hidden" name="on" value="false"><button type="submit" role="switch" aria-checked="true""#),
         "{html}"
     );
     let (s, to) = app
@@ -565,10 +565,9 @@ async fn the_switch_the_org_choice_and_disconnect_are_plain_forms() {
         .await;
     assert_eq!((s, to.as_str()), (302, PAGE));
     assert_eq!(app.connection().await["status"], "Disabled");
-    assert!(app
-        .get_text(PAGE)
-        .await
-        .contains(r#"name="on" value="true"/><button type="submit" class="switch" role="switch" aria-checked="false">"#));
+    assert!(app.get_text(PAGE).await.contains(
+        r#"name="on" value="true"><button type="submit" role="switch" aria-checked="false""#
+    ));
 
     // Disconnect: its dialog is a view of the page; its OK, a form that closes it.
     assert!(!app.get_text(PAGE).await.contains(r#"role="dialog""#));
