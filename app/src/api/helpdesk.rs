@@ -4,8 +4,9 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::{
-    AuthOutcome, AutoBindReport, BindingChange, ConnectionView, OrgChoice, RefreshProgress,
-    RefreshReport, RulesForm, RulesInput, RulesView, SettingsInput, UsersView,
+    AuthOutcome, AutoBindReport, BindingChange, BindingRow, ConnectionView, OrgChoice,
+    RefreshFailure, RefreshProgress, RefreshReport, RulesForm, RulesInput, RulesView,
+    SettingsInput, UsersView,
 };
 
 /// How long a consent may take before its `state` is refused.
@@ -195,11 +196,42 @@ pub async fn users() -> Result<UsersView, AppError> {
     Ok(engine.directory.users_view().await?)
 }
 
-/// Fetches every agent from Zoho Desk (all pages).
+/// Fetches every agent from Zoho Desk (all pages). From the page's form, the refresh goes on
+/// in the background: the answer waits until it has begun (or ended), and the page, live
+/// while it runs, shows its count, then what it did (`users_last_refresh`).
 #[server(endpoint = "helpdesk/users/refresh")]
 pub async fn refresh_users() -> Result<RefreshReport, AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
+    let engine = match super::ssr::require_admin().await {
+        Ok((engine, _, _)) => engine,
+        Err(e) => {
+            let refused: Result<(), AppError> = Err(e.clone());
+            super::ssr::answer_plain_form("refresh".into(), &[], HELPDESK, &refused, |_| None)
+                .await;
+            return Err(e);
+        }
+    };
+    if super::ssr::from_plain_form() {
+        let mut progress = engine.directory.watch_users_refresh();
+        let e = engine.clone();
+        let mut refresh = tokio::spawn(async move { e.directory.refresh_agents(&e.zoho).await });
+        tokio::select! {
+            _ = progress.wait_for(|p| p.is_some()) => {}
+            _ = &mut refresh => {}
+        }
+        let begun: Result<(), AppError> = Ok(());
+        super::ssr::answer_plain_form("refresh".into(), &[], HELPDESK, &begun, |_| None).await;
+        return Ok(RefreshReport::default());
+    }
     Ok(engine.directory.refresh_agents(&engine.zoho).await?)
+}
+
+/// What the last refresh of the users did, or why it fetched nothing (`None` before the first
+/// one since the start).
+#[server(endpoint = "helpdesk/users/refresh/last")]
+pub async fn users_last_refresh() -> Result<Option<Result<RefreshReport, RefreshFailure>>, AppError>
+{
+    let (engine, _, _) = super::ssr::require_admin().await?;
+    Ok(engine.directory.last_users_refresh())
 }
 
 /// How far the running refresh has got (`None` when none runs); the page polls it.
@@ -209,16 +241,112 @@ pub async fn users_refresh_progress() -> Result<Option<RefreshProgress>, AppErro
     Ok(engine.directory.users_refresh_progress())
 }
 
+/// Auto Bind: active, unbound agents to the extension of the same e-mail. From the page's
+/// form (the OK of its `?auto_bind=1` dialog), the page comes back saying what it did.
 #[server(endpoint = "helpdesk/users/auto_bind")]
 pub async fn auto_bind() -> Result<AutoBindReport, AppError> {
-    let (engine, _, _) = super::ssr::require_admin().await?;
-    Ok(engine.directory.auto_bind().await?)
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        Ok(engine.directory.auto_bind().await?)
+    }
+    .await;
+    super::ssr::answer_plain_form("auto_bind".into(), &[], HELPDESK, &result, |report| {
+        serde_json::to_string(report).ok()
+    })
+    .await;
+    result
 }
 
 #[server(endpoint = "helpdesk/users/save")]
 pub async fn save_bindings(changes: Vec<BindingChange>) -> Result<(), AppError> {
     let (engine, _, _) = super::ssr::require_admin().await?;
     Ok(engine.directory.save_bindings(changes).await?)
+}
+
+/// The page's bindings form: each row as it stands (`rows[i][agent_id]`, and
+/// `rows[i][extension_id]`: an extension's id, or empty for none); only the rows that differ
+/// from what is saved change, together or not at all. Returns how many changed.
+#[server(endpoint = "helpdesk/users/save/form")]
+pub async fn save_bindings_form(rows: Option<Vec<BindingRow>>) -> Result<usize, AppError> {
+    let rows = rows.unwrap_or_default();
+    let result = async {
+        let (engine, _, _) = super::ssr::require_admin().await?;
+        let saved = engine.directory.users_view().await?;
+        let changes = binding_changes(&rows, &saved.users);
+        let n = changes.len();
+        engine.directory.save_bindings(changes).await?;
+        Ok(n)
+    }
+    .await;
+    // What was chosen comes back as one field (JSON), for the rows to show it again.
+    let typed = [(
+        BINDINGS_TYPED,
+        serde_json::to_string(&rows).unwrap_or_default(),
+    )];
+    super::ssr::answer_plain_form("bindings".into(), &typed, HELPDESK, &result, |n| {
+        Some(n.to_string())
+    })
+    .await;
+    result
+}
+
+/// The field of a refused bindings form's flash that holds the rows as sent (JSON).
+pub const BINDINGS_TYPED: &str = "rows";
+
+/// The rows of the bindings form that differ from the `saved` users (an agent the form names
+/// that is not among them has nothing to change).
+pub fn binding_changes(
+    rows: &[BindingRow],
+    saved: &[crate::model::ZohoUser],
+) -> Vec<BindingChange> {
+    rows.iter()
+        .filter_map(|row| {
+            let now = saved.iter().find(|u| u.agent_id == row.agent_id)?;
+            let wanted = row.extension_id.trim().parse::<i64>().ok();
+            (wanted != now.extension_id).then(|| BindingChange {
+                agent_id: row.agent_id.clone(),
+                extension_id: wanted,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ZohoUser;
+
+    #[test]
+    fn only_the_rows_that_differ_from_what_is_saved_change() {
+        let user = |id: &str, ext: Option<i64>| ZohoUser {
+            agent_id: id.into(),
+            name: id.into(),
+            email: None,
+            active: true,
+            extension_id: ext,
+            manual: false,
+        };
+        let saved = [user("1", Some(5)), user("2", None), user("3", Some(7))];
+        let row = |id: &str, ext: &str| BindingRow {
+            agent_id: id.into(),
+            extension_id: ext.into(),
+        };
+        let rows = [
+            row("1", "5"),
+            row("2", " 9 "),
+            row("3", ""),
+            row("404", "1"),
+        ];
+        let change = |id: &str, ext| BindingChange {
+            agent_id: id.into(),
+            extension_id: ext,
+        };
+        assert_eq!(
+            binding_changes(&rows, &saved),
+            [change("2", Some(9)), change("3", None)]
+        );
+        assert!(binding_changes(&[row("1", "5")], &saved).is_empty());
+    }
 }
 
 /// The rules section: settings, departments, company contacts groups, the edition.

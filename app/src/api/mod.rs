@@ -74,7 +74,7 @@ pub mod ssr {
     /// The query parameters that open a view of a row on a plain page (its edit form, its
     /// password dialog, its delete confirmation, the connection form filled with the
     /// sandbox's values…): a form's success closes the view.
-    pub const VIEW_PARAMS: [&str; 7] = [
+    pub const VIEW_PARAMS: [&str; 8] = [
         "edit",
         "password",
         "delete",
@@ -82,6 +82,7 @@ pub mod ssr {
         "delete_group",
         "sandbox",
         "disconnect",
+        "auto_bind",
     ];
 
     /// Answers a plain HTML form's call (nothing for a script's): back to the admin page the

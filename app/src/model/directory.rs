@@ -75,10 +75,21 @@ pub struct UsersView {
 }
 
 /// What a refresh found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshReport {
     pub fetched: usize,
     pub vanished: Vec<String>,
+}
+
+/// Why the last "Refresh Zoho Desk users" fetched nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefreshFailure {
+    /// The Zoho Desk authorization has expired: re-authorize.
+    AuthExpired,
+    /// Zoho Desk is not connected (or is choosing its organization).
+    NotConnected,
+    /// Zoho could not be reached, or answered with an error.
+    Failed,
 }
 
 /// A "Refresh Zoho Desk users" in progress: agents fetched so far, and the org's total when
@@ -95,6 +106,14 @@ pub struct AutoBindReport {
     pub bound: usize,
     /// Active, unbound agents with no extension of the same e-mail.
     pub unmatched: Vec<String>,
+}
+
+/// A row of the page's bindings form as the browser sends it: the agent, and the extension
+/// chosen in its drop-down (an id, or empty for none).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingRow {
+    pub agent_id: String,
+    pub extension_id: String,
 }
 
 /// One row's choice in the Extension drop-down.

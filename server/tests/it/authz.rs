@@ -75,6 +75,11 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("helpdesk/rules/form", &[("rules[log_calls]", "true")]),
+    ("helpdesk/users/refresh/last", &[]),
+    (
+        "helpdesk/users/save/form",
+        &[("rows[0][agent_id]", "1"), ("rows[0][extension_id]", "")],
+    ),
     ("helpdesk/disconnect", &[]),
     (
         "calls/log",

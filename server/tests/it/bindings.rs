@@ -219,3 +219,88 @@ async fn refreshing_users_needs_a_connection() {
     let (_, body) = app.call("helpdesk/users/refresh", &[]).await;
     assert_eq!(body, json!("NotConfigured"));
 }
+
+/// The users' forms answer with the page: Refresh goes on in the background (its answer comes
+/// once it has begun; the directory then keeps what it did), Auto Bind closes its dialog, and
+/// the bindings form changes only the rows that differ, all of them or none.
+#[tokio::test]
+async fn the_users_forms_answer_with_the_page() {
+    let app = TestApp::spawn().await;
+    app.connect().await;
+    const PAGE: &str = "/integrations/helpdesk";
+    let (_, last) = app.call("helpdesk/users/refresh/last", &[]).await;
+    assert_eq!(last, Value::Null, "none yet");
+
+    // Behind a slow Zoho, the form's answer comes once the refresh has begun.
+    app.sandbox_control("", json!({"latency_ms": 100})).await;
+    let mut steps = app.engine.directory.watch_users_refresh();
+    let (s, to) = app.submit(PAGE, "helpdesk/users/refresh", &[]).await;
+    assert_eq!((s, to.as_str()), (302, PAGE));
+    let dir = &app.engine.directory;
+    assert!(dir.users_refresh_progress().is_some() || dir.last_users_refresh().is_some());
+    while dir.last_users_refresh().is_none() {
+        steps.changed().await.unwrap();
+    }
+    app.sandbox_control("", json!({"latency_ms": 0})).await;
+    let (_, last) = app.call("helpdesk/users/refresh/last", &[]).await;
+    assert_eq!(last, json!({"Ok": {"fetched": 8, "vanished": []}}));
+
+    // Auto Bind from its dialog: the dialog's view closes.
+    let from = format!("{PAGE}?auto_bind=1");
+    let (s, to) = app.submit(&from, "helpdesk/users/auto_bind", &[]).await;
+    assert_eq!((s, to.as_str()), (302, PAGE));
+    let (_, view) = app.call("helpdesk/users", &[]).await;
+    let kristin = user(&view, "Kristin Hale").clone();
+    assert_eq!(kristin["extension_id"].to_string(), ext_id(&view, "2005"));
+
+    // By hand: Emma at Reception; Kristin's row sent as it is, an unknown agent ignored.
+    let id = |u: &str| user(&view, u)["agent_id"].as_str().unwrap().to_string();
+    let (emma, mia, kristin_id) = (id("Emma Wang"), id("Mia Tanaka"), id("Kristin Hale"));
+    let reception = ext_id(&view, "2009");
+    let kristins = ext_id(&view, "2005");
+    let rows = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .enumerate()
+            .flat_map(|(i, (agent, ext))| {
+                [
+                    (format!("rows[{i}][agent_id]"), agent.to_string()),
+                    (format!("rows[{i}][extension_id]"), ext.to_string()),
+                ]
+            })
+            .collect()
+    };
+    let form = rows(&[
+        (&kristin_id, &kristins),
+        (&emma, &reception),
+        ("no-such-agent", "1"),
+    ]);
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (s, to) = app.submit(PAGE, "helpdesk/users/save/form", &fields).await;
+    assert_eq!((s, to.as_str()), (302, PAGE));
+    let (_, view) = app.call("helpdesk/users", &[]).await;
+    assert_eq!(
+        user(&view, "Emma Wang")["extension_id"].to_string(),
+        reception
+    );
+    assert_eq!(user(&view, "Emma Wang")["manual"], true);
+    assert_eq!(user(&view, "Kristin Hale")["manual"], false, "unchanged");
+
+    // Mia on Kristin's extension is refused, and Emma's row sent with it changes nothing.
+    let form = rows(&[(&mia, &kristins), (&emma, "")]);
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (s, _) = app.submit(PAGE, "helpdesk/users/save/form", &fields).await;
+    assert_eq!(s, 302);
+    let (_, view) = app.call("helpdesk/users", &[]).await;
+    assert_eq!(user(&view, "Mia Tanaka")["extension_id"], Value::Null);
+    assert_eq!(
+        user(&view, "Emma Wang")["extension_id"].to_string(),
+        reception
+    );
+    // The same refusal, to a script: the conflict named.
+    let (s, body) = app.call("helpdesk/users/save/form", &fields[..2]).await;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(
+        body,
+        json!({"Binding": {"ExtensionTaken": {"extension": "2005", "other_agent": "Kristin Hale"}}})
+    );
+}

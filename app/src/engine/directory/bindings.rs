@@ -14,8 +14,8 @@ use crate::engine::zoho::connection::DeskCtx;
 use crate::engine::zoho::ZohoConnection;
 use crate::engine::EngineError;
 use crate::model::{
-    AutoBindReport, BindingChange, BindingProblem, RefreshProgress, RefreshReport, Status,
-    UsersView, ZohoUser,
+    AutoBindReport, BindingChange, BindingProblem, RefreshFailure, RefreshProgress, RefreshReport,
+    Status, UsersView, ZohoUser,
 };
 
 /// Zoho's largest page for `GET /agents`.
@@ -30,21 +30,32 @@ pub fn email_key(e: &str) -> String {
     e.trim().to_lowercase()
 }
 
-/// The refresh in progress, if any; one refresh runs at a time (a second waits for the first,
-/// then fetches again).
-#[derive(Debug, Default)]
+/// The refresh in progress, if any, and what the last one did; one refresh runs at a time (a
+/// second waits for the first, then fetches again).
+#[derive(Debug)]
 pub struct RefreshState {
     running: tokio::sync::Mutex<()>,
-    progress: Mutex<Option<RefreshProgress>>,
+    progress: tokio::sync::watch::Sender<Option<RefreshProgress>>,
+    last: Mutex<Option<Result<RefreshReport, RefreshFailure>>>,
+}
+
+impl Default for RefreshState {
+    fn default() -> Self {
+        RefreshState {
+            running: Default::default(),
+            progress: tokio::sync::watch::Sender::new(None),
+            last: Default::default(),
+        }
+    }
 }
 
 impl RefreshState {
     fn set(&self, p: Option<RefreshProgress>) {
-        *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = p;
+        self.progress.send_replace(p);
     }
 
     pub fn get(&self) -> Option<RefreshProgress> {
-        *self.progress.lock().unwrap_or_else(|e| e.into_inner())
+        *self.progress.borrow()
     }
 }
 
@@ -89,6 +100,34 @@ impl Directory {
         let state = &self.users_refresh;
         let _one_at_a_time = state.running.lock().await;
         let _clear = ProgressGuard(state);
+        let result = self.fetch_agents(zoho).await;
+        // Kept before the progress clears, so that whoever waits for the end finds it.
+        *state.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(match &result {
+            Ok(report) => Ok(report.clone()),
+            Err(EngineError::AuthExpired) => Err(RefreshFailure::AuthExpired),
+            Err(EngineError::NotConfigured) => Err(RefreshFailure::NotConnected),
+            Err(_) => Err(RefreshFailure::Failed),
+        });
+        result
+    }
+
+    /// What the last refresh did, or why it fetched nothing; `None` before the first one
+    /// since the start.
+    pub fn last_users_refresh(&self) -> Option<Result<RefreshReport, RefreshFailure>> {
+        self.users_refresh
+            .last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Every step of the users' refreshes, as they happen (`None`: none runs).
+    pub fn watch_users_refresh(&self) -> tokio::sync::watch::Receiver<Option<RefreshProgress>> {
+        self.users_refresh.progress.subscribe()
+    }
+
+    async fn fetch_agents(&self, zoho: &ZohoConnection) -> Result<RefreshReport, EngineError> {
+        let state = &self.users_refresh;
         let row = self
             .store
             .connection()
