@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::{
-    AuthOutcome, AutoBindReport, BindingChange, BindingRow, ConnectionView, OrgChoice,
+    AuthAttempt, AuthOutcome, AutoBindReport, BindingChange, BindingRow, ConnectionView, OrgChoice,
     RefreshFailure, RefreshProgress, RefreshReport, RulesForm, RulesInput, RulesView,
     SettingsInput, UsersView,
 };
@@ -19,6 +19,9 @@ struct Pending {
     attempt: String,
     state: String,
     created_at: i64,
+    /// Where the admin consents (for the page that waits: its link to open it again).
+    #[serde(default)]
+    consent_url: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -47,9 +50,38 @@ pub struct Authorization {
 }
 
 /// Saves the Authorization Information and starts an authorization: a fresh single-use `state`
-/// bound to this session, and the consent URL to open.
+/// bound to this session, and the consent URL to open. A plain form's answer is the page
+/// waiting for the attempt (`?attempt=`), with the consent page's link; refused, the page
+/// with what was typed (never the secret) and why.
 #[server(endpoint = "helpdesk/save")]
 pub async fn save_settings(input: SettingsInput) -> Result<Authorization, AppError> {
+    let typed = [
+        ("input[accounts_url]", input.accounts_url.clone()),
+        ("input[desk_url]", input.desk_url.clone()),
+        ("input[client_id]", input.client_id.clone()),
+        (
+            "input[use_sandbox_secret]",
+            input.use_sandbox_secret.to_string(),
+        ),
+    ];
+    let result = start_authorization(input).await;
+    super::ssr::answer_plain_form_then(
+        "auth".into(),
+        &typed,
+        HELPDESK,
+        &result,
+        |_| None,
+        |auth, query| {
+            query.retain(|(k, _)| k != "attempt");
+            query.push(("attempt".into(), auth.attempt.clone()));
+        },
+    )
+    .await;
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn start_authorization(input: SettingsInput) -> Result<Authorization, AppError> {
     let (engine, session, _) = super::ssr::require_admin().await?;
     engine.zoho.save_settings(input).await?;
     let state = hex::encode(rand::random::<[u8; 24]>());
@@ -59,6 +91,7 @@ pub async fn save_settings(input: SettingsInput) -> Result<Authorization, AppErr
         attempt: attempt.clone(),
         state,
         created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        consent_url: consent_url.clone(),
     };
     session
         .insert(SESSION_PENDING, pending)
@@ -150,6 +183,32 @@ pub async fn authorization_outcome(attempt: String) -> Result<Option<AuthOutcome
         .await
         .map_err(|_| AppError::Internal)?;
     Ok(finished.filter(|f| f.attempt == attempt).map(|f| f.outcome))
+}
+
+/// Where the attempt `attempt` stands, for the page that waits for it (live).
+#[server(endpoint = "helpdesk/attempt")]
+pub async fn authorization_attempt(attempt: String) -> Result<AuthAttempt, AppError> {
+    let (_, session, _) = super::ssr::require_admin().await?;
+    let finished: Option<Finished> = session
+        .get(SESSION_FINISHED)
+        .await
+        .map_err(|_| AppError::Internal)?;
+    if let Some(f) = finished.filter(|f| f.attempt == attempt) {
+        return Ok(AuthAttempt::Finished(f.outcome));
+    }
+    let pending: Option<Pending> = session
+        .get(SESSION_PENDING)
+        .await
+        .map_err(|_| AppError::Internal)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Ok(match pending {
+        Some(p) if p.attempt == attempt && now - p.created_at <= STATE_LIFETIME_SECS => {
+            AuthAttempt::Waiting {
+                consent_url: p.consent_url,
+            }
+        }
+        _ => AuthAttempt::Gone,
+    })
 }
 
 /// The organization the integration works in, when the Zoho account has several.

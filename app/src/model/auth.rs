@@ -27,6 +27,18 @@ pub enum AuthFailure {
     Other,
 }
 
+/// Where an authorization attempt stands, for the admin page that waits for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AuthAttempt {
+    /// The consent is still to be given (in the other window, or at this address).
+    Waiting {
+        consent_url: String,
+    },
+    Finished(AuthOutcome),
+    /// Not this session's, expired, or replaced by a newer attempt.
+    Gone,
+}
+
 /// The landing page's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AuthOutcome {

@@ -75,6 +75,7 @@ const ADMIN_FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("helpdesk/rules/form", &[("rules[log_calls]", "true")]),
+    ("helpdesk/attempt", &[("attempt", "00ff")]),
     ("helpdesk/users/refresh/last", &[]),
     (
         "helpdesk/users/save/form",

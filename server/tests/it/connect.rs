@@ -581,3 +581,63 @@ async fn the_switch_the_org_choice_and_disconnect_are_plain_forms() {
     assert_eq!((s, to.as_str()), (302, PAGE));
     assert_eq!(app.connection().await["status"], "NotConnected");
 }
+
+/// Save from a plain form: the answer is the page waiting for the attempt (its address says
+/// which; the attempt knows its consent page) until the landing page finishes it; refused, the
+/// page again, with no attempt.
+#[tokio::test]
+async fn save_from_a_plain_form_waits_for_its_attempt() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    const PAGE: &str = "/integrations/helpdesk";
+    let accounts = format!("{}/sandbox/accounts", app.base);
+    let desk = format!("{}/sandbox/desk", app.base);
+    let form = |accounts: &str| {
+        vec![
+            ("input[accounts_url]", accounts.to_string()),
+            ("input[desk_url]", desk.clone()),
+            (
+                "input[client_id]",
+                server::sandbox::DEMO_CLIENT_ID.to_string(),
+            ),
+            ("input[client_secret]", String::new()),
+            ("input[use_sandbox_secret]", "true".to_string()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.submit(PAGE, "helpdesk/save", &f).await
+        }
+    };
+    let (s, to) = send(form("accounts.zoho.com")).await;
+    assert_eq!((s, to.as_str()), (302, PAGE), "refused: no attempt");
+
+    let (s, to) = send(form(&accounts)).await;
+    assert_eq!(s, 302);
+    let attempt = to
+        .strip_prefix("/integrations/helpdesk?attempt=")
+        .unwrap_or_else(|| panic!("{to}"))
+        .to_string();
+    let (_, state) = app
+        .call("helpdesk/attempt", &[("attempt", attempt.as_str())])
+        .await;
+    let consent = state["Waiting"]["consent_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{state}"))
+        .to_string();
+    assert!(consent.starts_with(&accounts), "{consent}");
+    let (_, other) = app.call("helpdesk/attempt", &[("attempt", "00ff")]).await;
+    assert_eq!(other, json!("Gone"));
+
+    let q = app.consent(&consent, "accept").await;
+    app.complete(&q).await;
+    let (_, state) = app
+        .call("helpdesk/attempt", &[("attempt", attempt.as_str())])
+        .await;
+    assert_eq!(
+        state,
+        json!({"Finished": {"Succeeded": {"choose_org": false}}})
+    );
+}
