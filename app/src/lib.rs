@@ -86,6 +86,7 @@ pub fn is_plain_page(path: &str) -> bool {
             | "/pbx/contacts"
             | "/pbx/connection"
             | "/pbx/simulator"
+            | "/integrations/helpdesk"
             | "/integrations/helpdesk/log"
     )
 }
@@ -167,8 +168,56 @@ if(m&&m.outerHTML!==el.outerHTML)el.replaceWith(d.importNode(m,true))}})}}).catc
 addEventListener('DOMContentLoaded',function(){{later(1000)}})}})()",
         i18n::COOKIE,
         i18n::COOKIE_ATTRIBUTES
-    )
+    ) + ";"
+        + PLAIN_FORM_EXTRAS
 }
+
+/// What the plain pages' bigger forms need beyond HTML (the Helpdesk page's):
+/// - `data-enabled-by="<checkbox id>"`: disabled while that box is unticked (a rule's choices);
+///   `data-shown-when="<select id>=<value>"`: shown only while that select says so.
+/// - `select[data-fills]`: its option's `data-fill` (JSON: field id → value) fills those
+///   fields (a data centre's two URLs).
+/// - `select[data-options="<template id>"]`: holds only its own choice until it is used, then
+///   every option of the template (one list of extensions for thousands of rows).
+/// - `form[data-unsaved="<question>"]`: once changed, shows `[data-unsaved-note]` and asks
+///   `<question>` before a link or another form leaves the page (a `[data-discard]` form
+///   does not ask); sent or reset, it is saved or given up.
+/// - `form[data-consent]`: opens Zoho's consent window in the click, asks the form's server
+///   function for the consent page (JSON), sends the window there and this page to the
+///   attempt it waits for (`?attempt=`). Refused (or the window blocked), the form goes as a
+///   plain form, and the page that answers says why (or offers the consent page's link).
+const PLAIN_FORM_EXTRAS: &str = "(function(){var d=document,dirty=null,leaving=false;\
+function each(q,f){d.querySelectorAll(q).forEach(f)}\
+function note(on){each('[data-unsaved-note]',function(n){n.hidden=!on})}\
+function deps(){each('[data-enabled-by]',function(el){var c=d.getElementById(el.getAttribute('data-enabled-by'));\
+if(c)el.disabled=!c.checked});each('[data-shown-when]',function(el){var p=el.getAttribute('data-shown-when').split('='),\
+s=d.getElementById(p[0]);if(s)el.hidden=s.value!==p[1]})}\
+addEventListener('DOMContentLoaded',deps);\
+addEventListener('change',function(e){deps();var t=e.target,f=t.form;\
+if(t.matches&&t.matches('select[data-fills]')){var o=t.selectedOptions[0],v=o&&o.getAttribute('data-fill');\
+if(v){var m=JSON.parse(v);Object.keys(m).forEach(function(id){var i=d.getElementById(id);if(i)i.value=m[id]})}}\
+if(f&&f.hasAttribute('data-unsaved')){dirty=f;note(true)}});\
+function fill(s){var t=d.getElementById(s.getAttribute('data-options'));if(!t||s.getAttribute('data-filled'))return;\
+var v=s.value;Array.prototype.slice.call(s.options).forEach(function(o){if(o.value)o.remove()});\
+s.appendChild(t.content.cloneNode(true));s.value=v;s.setAttribute('data-filled','1')}\
+['focusin','pointerdown'].forEach(function(k){addEventListener(k,function(e){var s=e.target;\
+if(s.matches&&s.matches('select[data-options]'))fill(s)},true)});\
+addEventListener('reset',function(e){if(e.target===dirty){dirty=null;note(false)}});\
+function ask(){return!dirty||leaving||(leaving=confirm(dirty.getAttribute('data-unsaved')))}\
+addEventListener('submit',function(e){var f=e.target;\
+if(dirty&&f!==dirty&&!f.hasAttribute('data-discard')&&!ask()){e.preventDefault();e.stopImmediatePropagation();return}\
+leaving=true;if(!f.hasAttribute('data-consent')||f.getAttribute('aria-busy')||e.defaultPrevented)return;\
+var w=open('','zoho-consent');if(!w)return;e.preventDefault();\
+fetch(f.action,{method:'POST',body:new URLSearchParams(new FormData(f)),headers:{'Accept':'application/json'}})\
+.then(function(r){return r.ok?r.json():Promise.reject(r)})\
+.then(function(a){w.location.href=a.consent_url;location.href=location.pathname+'?attempt='+encodeURIComponent(a.attempt)})\
+.catch(function(){w.close();f.removeAttribute('data-consent');f.submit()})},true);\
+addEventListener('click',function(e){var a=e.target.closest&&e.target.closest('a[href]');\
+if(a&&!a.target&&!ask())e.preventDefault()});\
+addEventListener('beforeunload',function(e){if(dirty&&!leaving){e.preventDefault();e.returnValue=''}});\
+addEventListener('DOMContentLoaded',function(){var l=d.getElementById('language');if(l)l.setAttribute('data-was',l.value)});\
+addEventListener('change',function(e){var s=e.target;if(s.id!=='language'||!dirty)return;\
+if(!ask()){e.stopImmediatePropagation();s.value=s.getAttribute('data-was')||s.value}},true)})()";
 
 /// Forms sent before the page is interactive (Enter pressed, or Save clicked, while the WASM
 /// still loads) would go to the browser as plain HTML forms: the page would reload and what was
@@ -224,7 +273,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/integrations/helpdesk"/> }/>
                 <Route path=path!("/login") view=|| server_page(pages::login::LoginPage)/>
-                <Route path=path!("/integrations/helpdesk") view=|| redrawn(pages::helpdesk::HelpdeskPage)/>
+                <Route path=path!("/integrations/helpdesk") view=|| server_page(pages::helpdesk::HelpdeskPage) ssr=SsrMode::Async/>
                 <Route path=path!("/oauth/zoho/callback") view=|| server_page(pages::callback::CallbackPage)/>
                 <Route path=path!("/integrations/helpdesk/log") view=|| server_page(pages::log::LogPage) ssr=SsrMode::Async/>
                 <Route path=path!("/pbx/extensions") view=|| server_page(pages::extensions::ExtensionsPage) ssr=SsrMode::Async/>
@@ -240,6 +289,7 @@ pub fn App() -> impl IntoView {
 /// A page, drawn again in the new language when the user switches: every text follows, the
 /// ones computed once per row or message included, without a reactive closure per text
 /// (`LanguageSwitch` asks first when choices on the page are unsaved).
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
 fn redrawn<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
     let i18n = use_i18n();
     move || {
@@ -318,20 +368,19 @@ mod tests {
         ] {
             assert!(is_admin_page(admin), "{admin}");
         }
-        // The admin pages that have left the app's bundle so far (plain HTML), and the ones
-        // that still hydrate it.
+        // Every admin page is plain HTML now.
         for plain in [
             "/pbx/extensions",
             "/pbx/contacts",
             "/pbx/connection",
             "/pbx/simulator",
+            "/integrations/helpdesk",
             "/integrations/helpdesk/log",
         ] {
             assert!(is_plain_page(plain) && is_server_page(plain), "{plain}");
         }
-        for hydrated in ["/", "/integrations/helpdesk"] {
-            assert!(!is_server_page(hydrated), "{hydrated}");
-        }
+        // Only the root (a redirect to the Helpdesk page) is left to the app.
+        assert!(!is_server_page("/"));
         for other in [
             "/login",
             "/agent",

@@ -174,32 +174,35 @@ test.describe('a browser that asks for plain "zh"', () => {
   });
 });
 
-test('what an admin types before the page is interactive is kept', async ({ page }) => {
-  await signIn(page);
-  // The page arrives but its WASM is held back: until it comes, the fields are plain HTML.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/*_bg.wasm', async (route) => {
-    await held;
-    await route.continue();
-  });
-  await page.goto('/integrations/helpdesk', { waitUntil: 'domcontentloaded' });
-  await expect(page.locator('html[data-hydrated]')).toHaveCount(0);
-  // The server renders the fields' values (no empty form flashing before hydration).
-  await expect(page.locator('#accounts-url')).not.toHaveValue('');
-  // Values no earlier journey stored: `localhost`, not 127.0.0.1.
-  const other = BASE.replace('127.0.0.1', 'localhost');
-  await page.locator('#accounts-url').fill(`${other}/sandbox/accounts`);
-  await page.locator('#desk-url').fill(`${other}/sandbox/desk`);
-  await page.locator('#client-id').fill('1000.SANDBOXDEMOCLIENT0000000000000');
-  await page.locator('#client-secret').fill('sandbox-demo-secret-0123456789abcdef');
-  release();
-  await hydrated(page);
-  await expect(page.locator('#accounts-url')).toHaveValue(`${other}/sandbox/accounts`);
-  // Saved as typed: the consent window opens at the typed Accounts Server URL.
-  const popupPromise = page.waitForEvent('popup');
-  await page.locator('#auth-form').getByRole('button', { name: L.en.save, exact: true }).click();
-  const popup = await popupPromise;
-  await popup.waitForURL(/^http:\/\/localhost:\d+\/sandbox\/accounts\/oauth\/v2\/auth\?.*client_id=1000\.SANDBOXDEMOCLIENT/);
-  await popup.close();
+test('the Helpdesk page works with no script: a refused field says why and keeps what was typed, Save waits with the consent page\'s link', async ({ browser }) => {
+  const ctx = await browser.newContext({ javaScriptEnabled: false });
+  const page = await ctx.newPage();
+  try {
+    await signIn(page);
+    await page.goto('/integrations/helpdesk');
+    // The server draws the fields' values.
+    await expect(page.locator('#accounts-url')).not.toHaveValue('');
+    // Values no earlier journey stored: `localhost`, not 127.0.0.1.
+    const other = BASE.replace('127.0.0.1', 'localhost');
+    await page.locator('#accounts-url').fill('accounts.zoho.com');
+    await page.locator('#desk-url').fill(`${other}/sandbox/desk`);
+    await page.locator('#client-id').fill('1000.SANDBOXDEMOCLIENT0000000000000');
+    await page.locator('#client-secret').fill('sandbox-demo-secret-0123456789abcdef');
+    await page.locator('#auth-form').getByRole('button', { name: L.en.save, exact: true }).click();
+    await expect(page.locator('#accounts-url + .field-error')).toContainText('Enter a full URL');
+    await expect(page.locator('#accounts-url')).toBeFocused();
+    await expect(page.locator('#desk-url')).toHaveValue(`${other}/sandbox/desk`);
+    // The secret is never sent back.
+    await expect(page.locator('#client-secret')).toHaveValue('');
+    await page.locator('#accounts-url').fill(`${other}/sandbox/accounts`);
+    await page.locator('#client-secret').fill('sandbox-demo-secret-0123456789abcdef');
+    await page.locator('#auth-form').getByRole('button', { name: L.en.save, exact: true }).click();
+    // Saved as typed: the page waits, and its link opens the consent at the typed server.
+    await expect(page).toHaveURL(/\/integrations\/helpdesk\?attempt=[0-9a-f]+$/);
+    await expect(page.getByText('Waiting for authorization in the other window…')).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Open Zoho\'s consent page' }))
+      .toHaveAttribute('href', /^http:\/\/localhost:\d+\/sandbox\/accounts\/oauth\/v2\/auth\?.*client_id=1000\.SANDBOXDEMOCLIENT/);
+  } finally {
+    await ctx.close();
+  }
 });

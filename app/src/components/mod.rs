@@ -580,12 +580,15 @@ pub fn PlainField(
     #[prop(optional)] placeholder: &'static str,
     value: String,
     error: Option<String>,
+    /// The first field a refusal names takes the focus.
+    #[prop(optional)]
+    autofocus: bool,
 ) -> impl IntoView {
     view! {
         <div class="field">
             <label for=id>{label}</label>
             <input id=id name=name type=kind autocomplete="off" placeholder=placeholder value=value
-                aria-invalid=error.is_some().to_string()/>
+                aria-invalid=error.is_some().to_string() autofocus=autofocus/>
             <p class="field-error">{error}</p>
         </div>
     }

@@ -87,8 +87,10 @@ pub struct SandboxFill {
     pub client_id: String,
 }
 
-/// The Authorization Information form.
+/// The Authorization Information form (a field the browser does not send, such as the
+/// secret's while the sandbox's is used, is empty).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SettingsInput {
     pub accounts_url: String,
     pub desk_url: String,

@@ -111,6 +111,7 @@ pub struct AutoBindReport {
 /// A row of the page's bindings form as the browser sends it: the agent, and the extension
 /// chosen in its drop-down (an id, or empty for none).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BindingRow {
     pub agent_id: String,
     pub extension_id: String,

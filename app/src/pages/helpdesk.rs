@@ -1,66 +1,86 @@
 //! `/integrations/helpdesk`: the Helpdesk Integration page (Zoho Desk), top to bottom: header
-//! with the status, Network Information, Authorization Information, and the organization
-//! choice when the Zoho account has several.
+//! with the status, the switch and Disconnect; Network Information; Authorization
+//! Information; the organization choice when the Zoho account has several; the Zoho Desk
+//! users and their bindings; the rules.
+//!
+//! A plain page (no WASM): every action is an HTML form the server answers with this page
+//! again (`api::ssr::answer_plain_form`). Save opens Zoho's consent window from the plain
+//! pages' script (`data-consent`), and the page waits for the attempt (`?attempt=`, live)
+//! until its result dialog. Views of the page: `?sandbox=1` (the form filled with the
+//! sandbox's values), `?disconnect=1`, `?auto_bind=1`; the users' search and page are
+//! `?q=&page=`.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::helpdesk::{
-    authorization_outcome, get_connection, rules, save_settings, users, Authorization,
-    ChooseOrg as ChooseOrgFn, SetEnabled,
+    authorization_attempt, get_connection, rules, users, users_last_refresh,
+    users_refresh_progress, ChooseOrg as ChooseOrgFn, SaveSettings, SetEnabled,
 };
 use crate::api::take_flash;
 use crate::components::{
-    keep_typed_with, CopyField, Dialog, FormField, Frame, SandboxNote, SecretField, StatusBadge,
+    CopyField, Frame, PlainDialog, PlainField, PlainSecretField, StatusBadge, ViewButton,
 };
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
-    AuthFailure, AuthOutcome, ConnectionView, FieldError, FieldProblem, Flash, SettingsInput,
-    Status,
+    AuthAttempt, AuthFailure, AuthOutcome, ConnectionView, FieldError, FieldProblem, Flash, Status,
 };
-use crate::pages::rules::{DisconnectButton, Rules, RulesResource};
-use crate::pages::users::{UsersResource, ZohoUsers};
-use leptos::server_fn::ServerFn;
+use crate::pages::rules::{DisconnectButton, Rules};
+use crate::pages::users::{UsersQuery, ZohoUsers};
+
+/// The page (where its forms and views come back to).
+pub const HELPDESK: &str = "/integrations/helpdesk";
+
+/// How often the page asks whether the consent window finished (ms).
+const ATTEMPT_EVERY_MS: u32 = 1000;
 
 #[component]
 pub fn HelpdeskPage() -> impl IntoView {
-    // Every resource of the page is created here, outside `<Transition>`: a resource created
-    // while a suspended view renders makes server rendering wait on it again at every re-check
-    // (leptos-rs/leptos#4866), which can leave the streamed page unfinished.
-    let connection = Resource::new(|| (), |_| get_connection());
-    let zoho_users = Resource::new(|| (), |_| users());
-    let zoho_rules = Resource::new(|| (), |_| rules());
-    // What a plain form of the page (the rules) left for it: drawn by the server, and handed
-    // to the browser with the page.
-    let flash = Resource::new(|| (), |_| take_flash());
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let asked = move |k: &str| query.with_untracked(|q| q.get(k));
+    let sandbox = asked("sandbox").is_some();
+    let attempt = asked("attempt");
+    let users_query = UsersQuery {
+        search: asked("q").unwrap_or_default(),
+        page: asked("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1usize)
+            .max(1),
+        auto_bind: asked("auto_bind").is_some(),
+    };
+    let page = Suspend::new(async move {
+        let flash = take_flash().await;
+        let view = get_connection().await;
+        let attempt = match attempt {
+            Some(a) => authorization_attempt(a).await.ok(),
+            None => None,
+        };
+        let Ok(view) = view else {
+            return view! {
+                <section class="card error"><p role="alert">{t_string!(i18n, err_internal)}</p></section>
+            }
+            .into_any();
+        };
+        let connected = view.status == Status::Connected;
+        let active = connected || view.status == Status::Disabled;
+        let users = users().await;
+        let progress = users_refresh_progress().await.ok().flatten();
+        let last_refresh = users_last_refresh().await.ok().flatten();
+        let rules = if active { rules().await.ok() } else { None };
+        view! {
+            <Connection view flash=flash.clone() attempt sandbox/>
+            <ZohoUsers users progress last_refresh query=users_query connected flash=flash.clone()/>
+            {rules.map(|v| view! { <Rules v connected=active flash=flash.clone()/> })}
+        }
+        .into_any()
+    });
     view! {
         <Frame>
-            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
-                {move || connection.get().map(|r| match r {
-                    Ok(view) => view! { <Connection view=view users=zoho_users rules=zoho_rules flash=flash.get().flatten() on_change=move || {
-                        connection.refetch();
-                        zoho_rules.refetch();
-                        zoho_users.refetch();
-                    }/> }.into_any(),
-                    Err(AppError::Unauthorized) => view! {
-                        <Redirect path="/login?next=/integrations/helpdesk"/>
-                    }.into_any(),
-                    Err(_) => view! { <LoadError retry=move || connection.refetch()/> }.into_any(),
-                })}
-            </Transition>
+            <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>{page}</Suspense>
         </Frame>
-    }
-}
-
-#[component]
-fn LoadError(retry: impl Fn() + 'static + Send + Sync + Copy) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <section class="card error">
-            <p role="alert">{t_string!(i18n, err_internal)}</p>
-            <button type="button" on:click=move |_| retry()>"↻"</button>
-        </section>
     }
 }
 
@@ -158,29 +178,17 @@ pub fn failure_text(i18n: I18nContext, f: AuthFailure) -> String {
 #[component]
 fn Connection(
     view: ConnectionView,
-    users: UsersResource,
-    rules: RulesResource,
     flash: Option<Flash>,
-    on_change: impl Fn() + 'static + Send + Sync + Copy,
+    attempt: Option<AuthAttempt>,
+    sandbox: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let status = view.status;
     let linked = status != Status::NotConnected;
-    let active = status == Status::Connected || status == Status::Disabled;
     let org_name = view.org_name.clone();
     let last_error = view.last_error.clone();
     let orgs = view.orgs.clone();
     let sandbox_on = view.sandbox.is_some();
-    // Re-authorizing is saving the stored settings again: a new consent.
-    let reauthorize = move |_| {
-        use wasm_bindgen::JsCast;
-        if let Some(form) = document()
-            .get_element_by_id("auth-form")
-            .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
-        {
-            let _ = form.request_submit();
-        }
-    };
     view! {
         {sandbox_on.then(|| view! { <p class="banner sandbox" role="note">{t_string!(i18n, sandbox_banner)}</p> })}
         <header class="page-head">
@@ -194,8 +202,9 @@ fn Connection(
                 {(status == Status::Connected || status == Status::Disabled).then(|| view! {
                     <EnableSwitch on=status == Status::Connected/>
                 })}
+                // Re-authorizing is saving the stored settings again: a new consent.
                 {(status == Status::AuthExpired).then(|| view! {
-                    <button type="button" class="primary" on:click=reauthorize>{t_string!(i18n, reauthorize)}</button>
+                    <button type="submit" form="auth-form" class="primary">{t_string!(i18n, reauthorize)}</button>
                 })}
                 {linked.then(|| view! { <DisconnectButton flash=flash.clone()/> })}
             </div>
@@ -212,9 +221,8 @@ fn Connection(
         })}
         {(status == Status::ChooseOrg).then(|| view! { <ChooseOrg orgs=orgs.clone() flash=flash.clone()/> })}
         <NetworkInformation view=view.clone()/>
-        <AuthorizationInformation view=view on_change=on_change/>
-        <ZohoUsers users=users connected=status == Status::Connected/>
-        {active.then(|| view! { <Rules rules=rules connected=active flash=flash.clone()/> })}
+        <AuthorizationInformation view flash sandbox/>
+        <AttemptState attempt/>
     }
 }
 
@@ -285,12 +293,32 @@ fn ChooseOrg(orgs: Vec<crate::model::OrgChoice>, flash: Option<Flash>) -> impl I
     }
 }
 
-/// The result dialog shown when the consent window finishes.
+/// Where the authorization this page started stands (`?attempt=`): waiting, drawn again every
+/// second until the consent window has finished it, then its result dialog.
 #[component]
-fn ResultDialog(
-    outcome: AuthOutcome,
-    on_close: impl Fn() + 'static + Send + Sync + Copy,
-) -> impl IntoView {
+fn AttemptState(attempt: Option<AuthAttempt>) -> impl IntoView {
+    let i18n = use_i18n();
+    let waiting = matches!(attempt, Some(AuthAttempt::Waiting { .. }));
+    let body = match attempt {
+        Some(AuthAttempt::Waiting { consent_url }) => view! {
+            <p class="waiting" role="status">{t_string!(i18n, waiting_authorization)}</p>
+            <p class="note">
+                {t_string!(i18n, popup_blocked)}" "
+                <a href=consent_url target="zoho-consent" rel="opener">{t_string!(i18n, open_consent)}</a>
+            </p>
+        }
+        .into_any(),
+        Some(AuthAttempt::Finished(outcome)) => view! { <ResultDialog outcome/> }.into_any(),
+        _ => ().into_any(),
+    };
+    view! {
+        <div id="auth-attempt" class="card-note" data-live=waiting.then_some(ATTEMPT_EVERY_MS)>{body}</div>
+    }
+}
+
+/// The result dialog of a finished authorization; OK goes back to the page.
+#[component]
+fn ResultDialog(outcome: AuthOutcome) -> impl IntoView {
     let i18n = use_i18n();
     let (ok, title, text) = match outcome {
         AuthOutcome::Succeeded { choose_org } => (
@@ -312,240 +340,115 @@ fn ResultDialog(
             failure_text(i18n, f),
         ),
     };
-    let ok_button = crate::components::focus_when_drawn::<leptos::html::Button>();
     view! {
-        <Dialog title_id="dialog-title" on_close=on_close>
+        <PlainDialog title_id="dialog-title">
             <h2 id="dialog-title" class=if ok { "ok" } else { "bad" }>
                 {if ok { "✓ " } else { "✕ " }}{title}
             </h2>
             <p id="dialog-text">{text}</p>
             <div class="actions">
-                <button type="button" class="primary" node_ref=ok_button on:click=move |_| on_close()>
-                    {t_string!(i18n, ok)}
-                </button>
+                <form method="get" action=HELPDESK class="row-view">
+                    <button type="submit" class="primary" data-cancel="" autofocus>{t_string!(i18n, ok)}</button>
+                </form>
             </div>
-        </Dialog>
+        </PlainDialog>
     }
 }
 
+/// The Authorization Information form. Save opens Zoho's consent window (the plain pages'
+/// script, `data-consent`); "Use the sandbox" is the page's view `?sandbox=1`, the form filled
+/// with the sandbox's values.
 #[component]
 fn AuthorizationInformation(
     view: ConnectionView,
-    on_change: impl Fn() + 'static + Send + Sync + Copy,
+    flash: Option<Flash>,
+    sandbox: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let accounts = RwSignal::new(view.accounts_url.clone());
-    let desk = RwSignal::new(view.desk_url.clone());
-    let client_id = RwSignal::new(view.client_id.clone());
-    let secret = RwSignal::new(String::new());
-    let use_sandbox_secret = RwSignal::new(false);
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let waiting = RwSignal::new(None::<Authorization>);
-    let blocked = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<AuthOutcome>);
-    let general_error = RwSignal::new(None::<String>);
-    let secret_set = view.client_secret_set;
-    let sandbox = view.sandbox.clone();
-    let centres = view.data_centres.clone();
-
-    let save = Action::new(move |input: &SettingsInput| {
-        let input = input.clone();
-        async move { save_settings(input).await }
-    });
-
-    // The consent window must be opened in the click itself (or browsers block it); its
-    // address is set once the server has saved the settings and made the `state`. Its handle
-    // is thread-bound local storage: made only in the browser, never while the server renders
-    // (a page's values may be dropped on another thread there, and a thread-bound one would
-    // panic and cut the page off: docs/decisions.md).
-    let consent_window = ConsentWindow::new();
-    let on_save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        errors.set(vec![]);
-        general_error.set(None);
-        outcome.set(None);
-        let w = window()
-            .open_with_url_and_target("", "zoho-consent")
-            .ok()
-            .flatten();
-        blocked.set(w.is_none());
-        consent_window.set(w);
-        save.dispatch(SettingsInput {
-            accounts_url: accounts.get_untracked(),
-            desk_url: desk.get_untracked(),
-            client_id: client_id.get_untracked(),
-            client_secret: secret.get_untracked(),
-            use_sandbox_secret: use_sandbox_secret.get_untracked(),
+    let flash = Flash::of(&flash, "auth").filter(|f| f.error.is_some());
+    let errors: Vec<FieldError> = flash.as_ref().map(Flash::field_errors).unwrap_or_default();
+    let fill = view.sandbox.clone().filter(|_| sandbox);
+    let (accounts, desk, client_id, use_sandbox) = match (&fill, &flash) {
+        (Some(s), _) => (
+            s.accounts_url.clone(),
+            s.desk_url.clone(),
+            s.client_id.clone(),
+            true,
+        ),
+        (None, Some(f)) => (
+            f.typed("input[accounts_url]"),
+            f.typed("input[desk_url]"),
+            f.typed("input[client_id]"),
+            f.typed("input[use_sandbox_secret]") == "true",
+        ),
+        (None, None) => (
+            view.accounts_url.clone(),
+            view.desk_url.clone(),
+            view.client_id.clone(),
+            false,
+        ),
+    };
+    let general = flash
+        .as_ref()
+        .and_then(|f| f.error.as_ref())
+        .and_then(|e| match e {
+            AppError::Invalid(_) => None,
+            AppError::ServerFn(_) => Some(t_string!(i18n, err_network).to_string()),
+            _ => Some(t_string!(i18n, err_internal).to_string()),
         });
+    let first_error = errors.first().map(|e| e.field.clone());
+    let error = |field: &str| error_in(&errors, field, i18n);
+    let secret_placeholder = if use_sandbox {
+        t_string!(i18n, client_secret_sandbox).to_string()
+    } else if view.client_secret_set {
+        t_string!(i18n, client_secret_set).to_string()
+    } else {
+        String::new()
     };
-
-    Effect::new(move |_| {
-        let Some(result) = save.value().get() else {
-            return;
-        };
-        match result {
-            Ok(auth) => {
-                secret.set(String::new());
-                consent_window.with(|w| {
-                    let _ = w.location().set_href(&auth.consent_url);
-                });
-                waiting.set(Some(auth));
-            }
-            Err(e) => {
-                consent_window.with(|w| {
-                    let _ = w.close();
-                });
-                match e {
-                    AppError::Invalid(list) => {
-                        let first = list.first().map(|f| f.field.clone());
-                        errors.set(list);
-                        if let Some(id) = first {
-                            if let Some(el) = document().get_element_by_id(&id.replace('_', "-")) {
-                                use wasm_bindgen::JsCast;
-                                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                                    let _ = el.focus();
-                                }
-                            }
-                        }
-                    }
-                    AppError::Unauthorized => {
-                        let _ = window()
-                            .location()
-                            .set_href("/login?next=/integrations/helpdesk");
-                    }
-                    AppError::ServerFn(_) => {
-                        general_error.set(Some(t_string!(i18n, err_network).to_string()))
-                    }
-                    _ => general_error.set(Some(t_string!(i18n, err_internal).to_string())),
-                }
-            }
-        }
-    });
-
-    // While an authorization is under way, ask the server every second whether the landing
-    // page has finished it (works whether or not the consent window can talk to us).
-    Effect::new(move |_| {
-        let Some(auth) = waiting.get() else { return };
-        let attempt = auth.attempt.clone();
-        let handle = set_interval_with_handle(
-            move || {
-                let attempt = attempt.clone();
-                leptos::task::spawn_local(async move {
-                    if let Ok(Some(o)) = authorization_outcome(attempt).await {
-                        if waiting.get_untracked().is_some() {
-                            waiting.set(None);
-                            outcome.set(Some(o));
-                        }
-                    }
-                });
-            },
-            std::time::Duration::from_millis(1000),
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
-    });
-
-    // A data centre fills both URLs; chosen before the page is interactive, it fills them
-    // then (and what is typed into them afterwards still wins).
-    let pick = move |v: String| {
-        if let Some((_, a, d)) = centres.iter().find(|(_, a, _)| *a == v) {
-            accounts.set(a.clone());
-            desk.set(d.clone());
-        }
-    };
-    keep_typed_with("data-centre", pick.clone());
-    let pick_centre = move |ev: leptos::ev::Event| pick(event_target_value(&ev));
-    let centre_options = view.data_centres.clone();
-    let current_centre = move || accounts.get();
-
+    let centre_chosen = view.data_centres.iter().any(|(_, a, _)| *a == accounts);
     view! {
         <section class="card" aria-labelledby="auth-title">
             <h2 id="auth-title">{t_string!(i18n, authorization_information)}</h2>
             <p class="muted">{t_string!(i18n, authorization_hint)}</p>
-            {sandbox.map(|s| {
-                let fill = Callback::new(move |_: ()| {
-                    accounts.set(s.accounts_url.clone());
-                    desk.set(s.desk_url.clone());
-                    client_id.set(s.client_id.clone());
-                    secret.set(String::new());
-                    use_sandbox_secret.set(true);
-                    errors.set(vec![]);
-                });
-                view! {
-                    <SandboxNote button_id="use-sandbox" on_fill=fill
-                        hint=Signal::stored(t_string!(i18n, sandbox_fill_hint).to_string())
-                        label=Signal::stored(t_string!(i18n, use_sandbox).to_string())/>
-                }
+            {view.sandbox.is_some().then(|| view! {
+                <p class="note sandbox">
+                    <span>{t_string!(i18n, sandbox_fill_hint)}</span>
+                    <ViewButton page=HELPDESK view="sandbox" id=1 label=t_string!(i18n, use_sandbox).to_string()>
+                        {t_string!(i18n, use_sandbox)}
+                    </ViewButton>
+                </p>
             })}
-            <form id="auth-form" on:submit=on_save novalidate>
+            <form id="auth-form" method="post" action=SaveSettings::url() novalidate data-consent="">
                 <div class="field">
                     <label for="data-centre">{t_string!(i18n, data_centre)}</label>
-                    <select id="data-centre" on:change=pick_centre>
-                        <option value="" selected=move || !centre_options.iter().any(|(_, a, _)| *a == current_centre())>
-                            {t_string!(i18n, data_centre_custom)}
-                        </option>
-                        {view.data_centres.iter().map(|(code, a, _)| {
-                            let a2 = a.clone();
-                            let code = code.clone();
-                            view! { <option value=a.clone() selected=move || accounts.get() == a2>{data_centre_name(i18n, &code)}</option> }
+                    <select id="data-centre" data-fills="">
+                        <option value="" selected=!centre_chosen>{t_string!(i18n, data_centre_custom)}</option>
+                        {view.data_centres.iter().map(|(code, a, d)| {
+                            let fill = serde_json::json!({"accounts-url": a, "desk-url": d}).to_string();
+                            view! {
+                                <option value=a.clone() data-fill=fill selected=*a == accounts>{data_centre_name(i18n, code)}</option>
+                            }
                         }).collect_view()}
                     </select>
                 </div>
-                <FormField id="accounts-url" field="accounts_url" kind="url" value=accounts errors=errors
-                    label=Signal::stored(t_string!(i18n, accounts_server_url).to_string())/>
-                <FormField id="desk-url" field="desk_url" kind="url" value=desk errors=errors
-                    label=Signal::stored(t_string!(i18n, zoho_desk_url).to_string())/>
-                <FormField id="client-id" field="client_id" value=client_id errors=errors
-                    label=Signal::stored(t_string!(i18n, client_id).to_string())/>
-                <SecretField value=secret use_sandbox=use_sandbox_secret secret_set=secret_set
-                    errors=errors
-                    label=Signal::stored(t_string!(i18n, client_secret).to_string())
-                    sandbox_placeholder=Signal::stored(t_string!(i18n, client_secret_sandbox).to_string())/>
-                <Show when=move || general_error.get().is_some()>
-                    <p class="form-error" role="alert">{move || general_error.get()}</p>
-                </Show>
+                <PlainField id="accounts-url" name="input[accounts_url]" kind="url" value=accounts
+                    label=t_string!(i18n, accounts_server_url).to_string() error=error("accounts_url")
+                    autofocus=first_error.as_deref() == Some("accounts_url")/>
+                <PlainField id="desk-url" name="input[desk_url]" kind="url" value=desk
+                    label=t_string!(i18n, zoho_desk_url).to_string() error=error("desk_url")
+                    autofocus=first_error.as_deref() == Some("desk_url")/>
+                <PlainField id="client-id" name="input[client_id]" value=client_id
+                    label=t_string!(i18n, client_id).to_string() error=error("client_id")
+                    autofocus=first_error.as_deref() == Some("client_id")/>
+                <input type="hidden" name="input[use_sandbox_secret]" value=use_sandbox.to_string()/>
+                <PlainSecretField id="client-secret" name="input[client_secret]" disabled=use_sandbox
+                    label=t_string!(i18n, client_secret).to_string() placeholder=secret_placeholder
+                    error=error("client_secret")/>
+                {general.map(|g| view! { <p class="form-error" role="alert">{g}</p> })}
                 <div class="actions">
-                    <Show when=move || waiting.get().is_some()>
-                        <span class="waiting" role="status">{t_string!(i18n, waiting_authorization)}</span>
-                    </Show>
-                    <button type="submit" class="primary" disabled=move || save.pending().get()>
-                        {move || if save.pending().get() { t_string!(i18n, saving) } else { t_string!(i18n, save) }}
-                    </button>
+                    <button type="submit" class="primary">{t_string!(i18n, save)}</button>
                 </div>
-                <Show when=move || blocked.get() && waiting.get().is_some()>
-                    <p class="note warn">
-                        {t_string!(i18n, popup_blocked)}" "
-                        <a href=move || waiting.get().map(|a| a.consent_url).unwrap_or_default()
-                            target="zoho-consent" rel="opener">{t_string!(i18n, open_consent)}</a>
-                    </p>
-                </Show>
             </form>
         </section>
-        {move || outcome.get().map(|o| view! {
-            <ResultDialog outcome=o on_close=move || { outcome.set(None); on_change(); }/>
-        })}
-    }
-}
-
-/// The Zoho consent window opened by Save: held in the browser only (see its use).
-#[derive(Clone, Copy)]
-struct ConsentWindow(Option<StoredValue<Option<web_sys::Window>, LocalStorage>>);
-
-impl ConsentWindow {
-    fn new() -> ConsentWindow {
-        ConsentWindow((!cfg!(feature = "ssr")).then(|| StoredValue::new_local(None)))
-    }
-
-    fn set(&self, w: Option<web_sys::Window>) {
-        if let Some(held) = self.0 {
-            held.set_value(w);
-        }
-    }
-
-    fn with(&self, f: impl FnOnce(&web_sys::Window)) {
-        if let Some(held) = self.0 {
-            held.with_value(|w| w.as_ref().map(f));
-        }
     }
 }

@@ -6,26 +6,16 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use crate::api::helpdesk::{Disconnect, SaveRulesForm, RULES_TYPED};
-use crate::components::{keep_checked, keep_chosen, CancelButton, PlainDialog, ViewButton};
+use crate::components::{CancelButton, PlainDialog, ViewButton};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{Flash, RulesForm as RulesFormFields, RulesView, ZohoModule, NEW_GROUP};
 use crate::pages::helpdesk::error_in;
 use leptos_router::hooks::use_query_map;
 
-/// The rules resource; created by the page (resources are created outside `<Suspense>`).
-pub type RulesResource = Resource<Result<RulesView, AppError>>;
-
 #[component]
-pub fn Rules(rules: RulesResource, connected: bool, flash: Option<Flash>) -> impl IntoView {
-    view! {
-        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true"></div> }>
-            {move || rules.get().map(|r| match r {
-                Ok(v) => view! { <RulesForm v=v connected=connected flash=flash.clone()/> }.into_any(),
-                Err(_) => ().into_any(),
-            })}
-        </Transition>
-    }
+pub fn Rules(v: RulesView, connected: bool, flash: Option<Flash>) -> impl IntoView {
+    view! { <RulesForm v connected flash/> }
 }
 
 /// A checkbox styled as a chip (the manual's "呼入已接听 ×" multi-select).
@@ -36,12 +26,10 @@ fn Chip(
     name: &'static str,
     label: String,
     checked: bool,
-    disabled: Signal<bool>,
 ) -> impl IntoView {
     view! {
         <label class="chip" for=id>
-            <input id=id type="checkbox" name=name value="true" checked=checked
-                disabled=move || disabled.get()/>
+            <input id=id type="checkbox" name=name value="true" checked=checked/>
             {label}
         </label>
     }
@@ -92,22 +80,16 @@ fn RulesForm(v: RulesView, connected: bool, flash: Option<Flash>) -> impl IntoVi
         }
         Some(_) => Some((false, t_string!(i18n, err_internal).to_string())),
     });
-    let sync = RwSignal::new(s.sync_contacts);
-    let group = RwSignal::new(group_choice);
-    let create = RwSignal::new(s.create_contacts);
-    let tickets = RwSignal::new(s.create_tickets);
-    // The fields are the browser's, and go as they are; what is ticked or chosen before the
-    // page is interactive also sets which choices are enabled.
-    keep_checked("sync-contacts", sync);
-    keep_chosen("sync-group", group, str::to_string);
-    keep_checked("create-contacts", create);
-    keep_checked("create-tickets", tickets);
+    // A rule's choices are disabled while it is off (`data-enabled-by`, the plain pages'
+    // script; drawn so by the server too).
+    let (sync_off, create_off, tickets_off) = (
+        !connected || !s.sync_contacts,
+        !connected || !s.create_contacts,
+        !connected || !s.create_tickets,
+    );
+    let off = !connected;
     let available = v.call_logs_available;
     let edition = v.edition.clone().unwrap_or_default();
-    let off = Signal::derive(move || !connected);
-    let sync_off = Signal::derive(move || !connected || !sync.get());
-    let create_off = Signal::derive(move || !connected || !create.get());
-    let tickets_off = Signal::derive(move || !connected || !tickets.get());
     let error_for = |field: &str| error_in(&errors, field, i18n);
     let invalid = |field: &str| error_for(field).is_some().to_string();
     let new_group_error = error_for("new_group_name");
@@ -120,22 +102,21 @@ fn RulesForm(v: RulesView, connected: bool, flash: Option<Flash>) -> impl IntoVi
                 <p class="muted">{t_string!(i18n, contact_sync_hint)}</p>
                 <label class="check" for="sync-contacts">
                     <input id="sync-contacts" type="checkbox" name="rules[sync_contacts]" value="true" checked=s.sync_contacts
-                        on:change=move |ev| sync.set(event_target_checked(&ev)) disabled=move || off.get()/>
+                        disabled=off/>
                     {t_string!(i18n, auto_sync_contacts)}
                 </label>
                 <div class="field">
                     <label for="sync-module">{t_string!(i18n, module_to_sync)}</label>
-                    <select id="sync-module" name="rules[sync_module]" disabled=move || sync_off.get()>
+                    <select id="sync-module" name="rules[sync_module]" disabled=sync_off data-enabled-by="sync-contacts">
                         <option value="contacts" selected=s.sync_module == ZohoModule::Contacts>{t_string!(i18n, module_contacts)}</option>
                         <option value="accounts" selected=s.sync_module == ZohoModule::Accounts>{t_string!(i18n, module_accounts)}</option>
                     </select>
                 </div>
                 <div class="field">
                     <label for="sync-group">{t_string!(i18n, sync_group)}</label>
-                    <select id="sync-group" name="rules[sync_group]" disabled=move || sync_off.get()
-                        aria-invalid=invalid("sync_group")
-                        on:change=move |ev| group.set(event_target_value(&ev))>
-                        <option value="" selected=group.with_untracked(String::is_empty)>{t_string!(i18n, choose_group)}</option>
+                    <select id="sync-group" name="rules[sync_group]" disabled=sync_off data-enabled-by="sync-contacts"
+                        aria-invalid=invalid("sync_group")>
+                        <option value="" selected=group_choice.is_empty()>{t_string!(i18n, choose_group)}</option>
                         {v.groups.into_iter().map(|g| {
                             let id = g.id.to_string();
                             let usable = g.helpdesk || g.contacts == 0;
@@ -146,22 +127,20 @@ fn RulesForm(v: RulesView, connected: bool, flash: Option<Flash>) -> impl IntoVi
                             } else {
                                 g.name.clone()
                             };
-                            let chosen = group.with_untracked(|c| *c == id);
+                            let chosen = group_choice == id;
                             view! { <option value=id disabled=!usable selected=chosen>{label}</option> }
                         }).collect_view()}
-                        <option value=NEW_GROUP selected=group.with_untracked(|c| c == NEW_GROUP)>{t_string!(i18n, new_group_option)}</option>
+                        <option value=NEW_GROUP selected=group_choice == NEW_GROUP>{t_string!(i18n, new_group_option)}</option>
                     </select>
                     <p class="field-error">{error_for("sync_group")}</p>
                     <p class="hint">{t_string!(i18n, sync_group_hint)}</p>
                 </div>
-                <Show when=move || group.get() == NEW_GROUP>
-                    <div class="field">
-                        <label for="new-group-name">{t_string!(i18n, group_name)}</label>
-                        <input id="new-group-name" type="text" name="rules[new_group_name]" maxlength="64" value=new_group_name.clone()
-                            disabled=move || sync_off.get() aria-invalid=new_group_error.is_some().to_string()/>
-                        <p class="field-error">{new_group_error.clone()}</p>
-                    </div>
-                </Show>
+                <div class="field" data-shown-when="sync-group=new" hidden=group_choice != NEW_GROUP>
+                    <label for="new-group-name">{t_string!(i18n, group_name)}</label>
+                    <input id="new-group-name" type="text" name="rules[new_group_name]" maxlength="64" value=new_group_name
+                        disabled=sync_off data-enabled-by="sync-contacts" aria-invalid=new_group_error.is_some().to_string()/>
+                    <p class="field-error">{new_group_error}</p>
+                </div>
             </section>
 
             <section class="card" aria-labelledby="create-title">
@@ -169,20 +148,20 @@ fn RulesForm(v: RulesView, connected: bool, flash: Option<Flash>) -> impl IntoVi
                 <p class="muted">{t_string!(i18n, auto_create_hint)}</p>
                 <label class="check" for="create-contacts">
                     <input id="create-contacts" type="checkbox" name="rules[create_contacts]" value="true" checked=s.create_contacts
-                        on:change=move |ev| create.set(event_target_checked(&ev)) disabled=move || off.get()/>
+                        disabled=off/>
                     {t_string!(i18n, auto_create_contact)}
                 </label>
-                <fieldset class="field chips" disabled=move || create_off.get()>
+                <fieldset class="field chips" disabled=create_off data-enabled-by="create-contacts">
                     <legend>{t_string!(i18n, create_call_types)}</legend>
                     <div class="chip-row">
-                        <Chip id="create-inbound" name="rules[create_inbound]" label=t_string!(i18n, sim_inbound).to_string() checked=s.create_inbound disabled=create_off/>
-                        <Chip id="create-outbound" name="rules[create_outbound]" label=t_string!(i18n, sim_outbound).to_string() checked=s.create_outbound disabled=create_off/>
+                        <Chip id="create-inbound" name="rules[create_inbound]" label=t_string!(i18n, sim_inbound).to_string() checked=s.create_inbound/>
+                        <Chip id="create-outbound" name="rules[create_outbound]" label=t_string!(i18n, sim_outbound).to_string() checked=s.create_outbound/>
                     </div>
                     <p class="field-error">{error_for("create_types")}</p>
                 </fieldset>
                 <div class="field">
                     <label for="create-as">{t_string!(i18n, create_as)}</label>
-                    <select id="create-as" name="rules[create_as]" disabled=move || create_off.get()>
+                    <select id="create-as" name="rules[create_as]" disabled=create_off data-enabled-by="create-contacts">
                         <option value="contacts" selected=s.create_as == ZohoModule::Contacts>{t_string!(i18n, as_contact)}</option>
                         <option value="accounts" selected=s.create_as == ZohoModule::Accounts>{t_string!(i18n, as_account)}</option>
                     </select>
@@ -194,28 +173,28 @@ fn RulesForm(v: RulesView, connected: bool, flash: Option<Flash>) -> impl IntoVi
                 <p class="muted">{t_string!(i18n, auto_ticket_hint)}</p>
                 <label class="check" for="create-tickets">
                     <input id="create-tickets" type="checkbox" name="rules[create_tickets]" value="true" checked=s.create_tickets
-                        on:change=move |ev| tickets.set(event_target_checked(&ev)) disabled=move || off.get()/>
+                        disabled=off/>
                     {t_string!(i18n, auto_create_ticket)}
                 </label>
                 <div class="field">
                     <label for="ticket-when">{t_string!(i18n, ticket_when)}</label>
-                    <select id="ticket-when" disabled=move || tickets_off.get()>
+                    <select id="ticket-when" disabled=tickets_off data-enabled-by="create-tickets">
                         <option value="after_call_ends" selected>{t_string!(i18n, after_call_ends)}</option>
                     </select>
                 </div>
-                <fieldset class="field chips" disabled=move || tickets_off.get()>
+                <fieldset class="field chips" disabled=tickets_off data-enabled-by="create-tickets">
                     <legend>{t_string!(i18n, ticket_call_types)}</legend>
                     <div class="chip-row">
-                        <Chip id="ticket-inbound-answered" name="rules[ticket_inbound_answered]" label=t_string!(i18n, type_inbound_answered).to_string() checked=s.ticket_inbound_answered disabled=tickets_off/>
-                        <Chip id="ticket-inbound-missed" name="rules[ticket_inbound_missed]" label=t_string!(i18n, type_inbound_missed).to_string() checked=s.ticket_inbound_missed disabled=tickets_off/>
-                        <Chip id="ticket-outbound-answered" name="rules[ticket_outbound_answered]" label=t_string!(i18n, type_outbound_answered).to_string() checked=s.ticket_outbound_answered disabled=tickets_off/>
-                        <Chip id="ticket-outbound-unanswered" name="rules[ticket_outbound_unanswered]" label=t_string!(i18n, type_outbound_unanswered).to_string() checked=s.ticket_outbound_unanswered disabled=tickets_off/>
+                        <Chip id="ticket-inbound-answered" name="rules[ticket_inbound_answered]" label=t_string!(i18n, type_inbound_answered).to_string() checked=s.ticket_inbound_answered/>
+                        <Chip id="ticket-inbound-missed" name="rules[ticket_inbound_missed]" label=t_string!(i18n, type_inbound_missed).to_string() checked=s.ticket_inbound_missed/>
+                        <Chip id="ticket-outbound-answered" name="rules[ticket_outbound_answered]" label=t_string!(i18n, type_outbound_answered).to_string() checked=s.ticket_outbound_answered/>
+                        <Chip id="ticket-outbound-unanswered" name="rules[ticket_outbound_unanswered]" label=t_string!(i18n, type_outbound_unanswered).to_string() checked=s.ticket_outbound_unanswered/>
                     </div>
                     <p class="field-error">{error_for("ticket_types")}</p>
                 </fieldset>
                 <div class="field">
                     <label for="department">{t_string!(i18n, department)}</label>
-                    <select id="department" name="rules[department]" disabled=move || off.get()>
+                    <select id="department" name="rules[department]" disabled=off>
                         <option value="" selected=department.is_empty()>{t_string!(i18n, department_default)}</option>
                         {v.departments.into_iter().map(|(id, name)| {
                             let chosen = id == department;
@@ -232,7 +211,7 @@ fn RulesForm(v: RulesView, connected: bool, flash: Option<Flash>) -> impl IntoVi
                 <p class="muted">{t_string!(i18n, call_log_hint)}</p>
                 <label class="check" for="log-calls">
                     <input id="log-calls" type="checkbox" name="rules[log_calls]" value="true" checked=s.log_calls && available
-                        disabled=move || off.get() || !available/>
+                        disabled=off || !available/>
                     {t_string!(i18n, sync_call_logs)}
                 </label>
                 {(!available).then(|| view! {
@@ -245,7 +224,7 @@ fn RulesForm(v: RulesView, connected: bool, flash: Option<Flash>) -> impl IntoVi
                 {message.map(|(ok, m)| view! {
                     <span class=if ok { "saved-note" } else { "form-error" } role=if ok { "status" } else { "alert" }>{m}</span>
                 })}
-                <button type="submit" class="primary" id="save-rules" disabled=move || off.get()>
+                <button type="submit" class="primary" id="save-rules" disabled=off>
                     {t_string!(i18n, save_rules)}
                 </button>
             </div>

@@ -1,29 +1,31 @@
 //! The Zoho Desk Users section of the Helpdesk Integration page: refresh from Zoho (with a
 //! live count), Auto Bind, and an Extension drop-down per user, saved together. Built for
-//! orgs of thousands of agents: the table is paged and searchable, and a row's drop-down
-//! holds every extension only once it is used.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! orgs of thousands of agents: the table is searched and paged by the server (`?q=&page=`),
+//! and in a large org a row's drop-down holds its own choice until it is used, then every
+//! extension, from one list in the page (the plain pages' script, `data-options`).
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
-use crate::api::helpdesk::{auto_bind, refresh_users, save_bindings, users_refresh_progress};
-use crate::components::{keep_typed, percent, poll_progress, Dialog, ProgressLine, UnsavedChanges};
+use crate::api::helpdesk::{AutoBind, RefreshUsers, SaveBindingsForm, BINDINGS_TYPED};
+use crate::components::{percent, CancelButton, PlainDialog, ViewButton};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{
-    BindingChange, BindingProblem, Extension, RefreshProgress, UsersView, ZohoUser,
+    AutoBindReport, BindingProblem, BindingRow, Extension, Flash, RefreshFailure, RefreshProgress,
+    RefreshReport, UsersView, ZohoUser,
 };
+use crate::pages::helpdesk::HELPDESK;
 
 /// Rows per page of the users table.
 const PAGE_ROWS: usize = 100;
 
-/// The users resource; created by the page (resources are created outside `<Suspense>`).
-pub type UsersResource = Resource<Result<UsersView, AppError>>;
+/// Up to this many options in the page's drop-downs, each row holds every extension (and
+/// works with no script); beyond it, one list for all, offered by the script.
+const INLINE_OPTIONS: usize = 5_000;
 
-/// Choices not saved yet: agent id → extension id (`None` = no extension).
-type Pending = RwSignal<HashMap<String, Option<i64>>>;
+/// How often a running refresh is drawn again (ms).
+const REFRESH_EVERY_MS: u32 = 500;
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: usize) -> String {
@@ -38,183 +40,203 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-#[component]
-pub fn ZohoUsers(users: UsersResource, connected: bool) -> impl IntoView {
-    let i18n = use_i18n();
-    let refresh = Action::new(|_: &()| refresh_users());
-    let auto = Action::new(|_: &()| auto_bind());
-    let confirm_auto = RwSignal::new(false);
-    let message = RwSignal::new(None::<(bool, String)>);
-    let pending: Pending = RwSignal::new(HashMap::new());
-    let save = Action::new(move |changes: &Vec<BindingChange>| {
-        let changes = changes.clone();
-        async move { save_bindings(changes).await }
-    });
+/// The section's views in the page's address: the search, the page (from 1), the Auto Bind
+/// confirmation.
+#[derive(Clone, Debug, Default)]
+pub struct UsersQuery {
+    pub search: String,
+    pub page: usize,
+    pub auto_bind: bool,
+}
 
-    // While a refresh runs, the server says how far it has got.
-    let progress = poll_progress(refresh.pending().into(), users_refresh_progress);
-    Effect::new(move |_| {
-        if let Some(r) = refresh.value().get() {
-            message.set(Some(match r {
-                Ok(rep) => (
-                    true,
-                    t_string!(i18n, fetched_users, count = thousands(rep.fetched)).to_string(),
-                ),
-                Err(AppError::AuthExpired) => {
-                    (false, t_string!(i18n, status_auth_expired).to_string())
-                }
-                Err(_) => (false, t_string!(i18n, fail_network).to_string()),
-            }));
-            users.refetch();
+impl UsersQuery {
+    /// The query a form of the section keeps (the search and the page).
+    fn kept(&self) -> Vec<(&'static str, String)> {
+        let mut k = vec![];
+        if !self.search.is_empty() {
+            k.push(("q", self.search.clone()));
         }
-    });
-    Effect::new(move |_| {
-        if let Some(r) = auto.value().get() {
-            message.set(Some(match r {
-                Ok(rep) => {
-                    let mut text = t_string!(i18n, auto_bind_done, count = rep.bound).to_string();
-                    if !rep.unmatched.is_empty() {
-                        let shown: Vec<String> = rep.unmatched.iter().take(20).cloned().collect();
-                        let more = rep.unmatched.len().saturating_sub(20);
-                        let names = if more > 0 {
-                            format!("{} (+{more})", shown.join(", "))
-                        } else {
-                            shown.join(", ")
-                        };
-                        text = format!(
-                            "{text}\n{}",
-                            t_string!(i18n, auto_bind_unmatched, names = names)
-                        );
-                    }
-                    (true, text)
-                }
-                Err(_) => (false, t_string!(i18n, err_internal).to_string()),
-            }));
-            users.refetch();
+        if self.page > 1 {
+            k.push(("page", self.page.to_string()));
         }
-    });
-    Effect::new(move |_| {
-        if let Some(r) = save.value().get() {
-            message.set(Some(match r {
-                Ok(()) => {
-                    pending.set(HashMap::new());
-                    (true, t_string!(i18n, bindings_saved).to_string())
+        k
+    }
+}
+
+/// What the section says: the last refresh, Auto Bind, or the bindings' save.
+fn message(
+    i18n: I18nContext,
+    flash: &Option<Flash>,
+    last: &Option<Result<RefreshReport, RefreshFailure>>,
+    running: bool,
+) -> Option<(bool, String)> {
+    if let Some(f) = Flash::of(flash, "auto_bind") {
+        let report = f
+            .done
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<AutoBindReport>(d).ok());
+        return Some(match report {
+            Some(rep) => {
+                let mut text = t_string!(i18n, auto_bind_done, count = rep.bound).to_string();
+                if !rep.unmatched.is_empty() {
+                    let shown: Vec<String> = rep.unmatched.iter().take(20).cloned().collect();
+                    let more = rep.unmatched.len().saturating_sub(20);
+                    let names = if more > 0 {
+                        format!("{} (+{more})", shown.join(", "))
+                    } else {
+                        shown.join(", ")
+                    };
+                    text = format!(
+                        "{text}\n{}",
+                        t_string!(i18n, auto_bind_unmatched, names = names)
+                    );
                 }
-                Err(AppError::Binding(BindingProblem::ExtensionTaken {
-                    extension,
-                    other_agent,
-                })) => (
-                    false,
-                    t_string!(
-                        i18n,
-                        err_extension_taken,
-                        extension = extension,
-                        agent = other_agent
-                    )
-                    .to_string(),
-                ),
-                Err(AppError::Binding(BindingProblem::AgentDisabled { agent })) => (
-                    false,
-                    t_string!(i18n, err_agent_disabled, agent = agent).to_string(),
-                ),
-                Err(_) => (false, t_string!(i18n, err_binding).to_string()),
-            }));
-            users.refetch();
-        }
-    });
-    // Leaving with unsaved choices asks first (see `Frame`).
-    if let Some(UnsavedChanges(unsaved)) = use_context::<UnsavedChanges>() {
-        Effect::new(move |_| unsaved.set(!pending.get().is_empty()));
-        // The frame may be going away with this section (the page redrawn in another
-        // language): then there is nothing left to tell.
-        on_cleanup(move || {
-            unsaved.try_set(false);
+                (true, text)
+            }
+            None => (false, t_string!(i18n, err_internal).to_string()),
         });
     }
-
-    let on_save = move |_| {
-        let changes: Vec<BindingChange> = pending
-            .get_untracked()
-            .into_iter()
-            .map(|(agent_id, extension_id)| BindingChange {
-                agent_id,
-                extension_id,
-            })
-            .collect();
-        save.dispatch(changes);
-    };
-    let progress_text = move || match progress.get() {
-        Some(RefreshProgress {
-            fetched,
-            total: Some(total),
-        }) => t_string!(
-            i18n,
-            fetch_progress,
-            fetched = thousands(fetched),
-            total = thousands(total)
-        )
-        .to_string(),
-        Some(RefreshProgress { fetched, .. }) => {
-            t_string!(i18n, fetch_progress_open, fetched = thousands(fetched)).to_string()
+    if let Some(f) = Flash::of(flash, "bindings") {
+        return Some(match f.error {
+            None => (true, t_string!(i18n, bindings_saved).to_string()),
+            Some(AppError::Binding(BindingProblem::ExtensionTaken {
+                extension,
+                other_agent,
+            })) => (
+                false,
+                t_string!(
+                    i18n,
+                    err_extension_taken,
+                    extension = extension,
+                    agent = other_agent
+                )
+                .to_string(),
+            ),
+            Some(AppError::Binding(BindingProblem::AgentDisabled { agent })) => (
+                false,
+                t_string!(i18n, err_agent_disabled, agent = agent).to_string(),
+            ),
+            Some(_) => (false, t_string!(i18n, err_binding).to_string()),
+        });
+    }
+    if running {
+        return None;
+    }
+    last.as_ref().map(|r| match r {
+        Ok(rep) => (
+            true,
+            t_string!(i18n, fetched_users, count = thousands(rep.fetched)).to_string(),
+        ),
+        Err(RefreshFailure::AuthExpired) => {
+            (false, t_string!(i18n, status_auth_expired).to_string())
         }
-        None => t_string!(i18n, refreshing_users).to_string(),
-    };
-    let fraction = move || progress.get().and_then(|p| percent(p.fetched, p.total));
+        Err(RefreshFailure::NotConnected) => {
+            (false, t_string!(i18n, users_need_connection).to_string())
+        }
+        Err(RefreshFailure::Failed) => (false, t_string!(i18n, fail_network).to_string()),
+    })
+}
 
+/// The section. Drawn again by the server every half second while a refresh runs (and from
+/// the moment this tab's Refresh is sent), since the refresh changes all of it.
+#[component]
+pub fn ZohoUsers(
+    users: Result<UsersView, AppError>,
+    progress: Option<RefreshProgress>,
+    last_refresh: Option<Result<RefreshReport, RefreshFailure>>,
+    query: UsersQuery,
+    connected: bool,
+    flash: Option<Flash>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let running = progress.is_some();
+    let said = message(i18n, &flash, &last_refresh, running);
+    let line = progress.map(|p| {
+        let text = match p.total {
+            Some(total) => t_string!(
+                i18n,
+                fetch_progress,
+                fetched = thousands(p.fetched),
+                total = thousands(total)
+            )
+            .to_string(),
+            None => t_string!(i18n, fetch_progress_open, fetched = thousands(p.fetched))
+                .to_string(),
+        };
+        let fraction = percent(p.fetched, p.total);
+        // A `<progress>`: its bar needs no inline style (the page's CSP allows none).
+        view! {
+            <div id="users-progress" class="fetching" role="status">
+                <progress class="plain-progress" max="100" value=fraction aria-label=text.clone()></progress>
+                <span class="progress-text">{text}</span>
+            </div>
+        }
+    });
+    // A refused save comes back with the rows as they were chosen.
+    let refused: Option<Vec<BindingRow>> = Flash::of(&flash, "bindings")
+        .filter(|f| f.error.is_some())
+        .and_then(|f| serde_json::from_str(&f.typed(BINDINGS_TYPED)).ok());
+    let kept = query.kept();
+    let table = match users {
+        Ok(v) => view! { <UsersTable v query=query.clone() refused=refused.clone()/> }.into_any(),
+        Err(_) => view! { <p class="form-error">{t_string!(i18n, err_internal)}</p> }.into_any(),
+    };
+    let changed = refused.is_some();
     view! {
-        <section class="card" aria-labelledby="users-title">
+        <section class="card" id="users" aria-labelledby="users-title" data-live=running.then_some(REFRESH_EVERY_MS)>
             <div class="card-head">
                 <h2 id="users-title">{t_string!(i18n, zoho_users)}</h2>
                 <div class="head-actions">
-                    <button type="button" disabled=move || !connected || refresh.pending().get()
-                        on:click=move |_| { message.set(None); refresh.dispatch(()); }>
-                        {move || if refresh.pending().get() { t_string!(i18n, refreshing_users) } else { t_string!(i18n, refresh_users) }}
-                    </button>
-                    <button type="button" disabled=move || !connected on:click=move |_| confirm_auto.set(true)>
+                    <form method="post" action=RefreshUsers::url() class="row-view" data-live-while="users">
+                        <button type="submit" disabled=!connected || running>
+                            {if running { t_string!(i18n, refreshing_users) } else { t_string!(i18n, refresh_users) }}
+                        </button>
+                    </form>
+                    <ViewButton page=HELPDESK keep=kept.clone() view="auto_bind" id=1 disabled=!connected
+                        label=t_string!(i18n, auto_bind).to_string()>
                         {t_string!(i18n, auto_bind)}
-                    </button>
+                    </ViewButton>
                 </div>
             </div>
             <p class="muted">{t_string!(i18n, zoho_users_hint)}</p>
             {(!connected).then(|| view! { <p class="note">{t_string!(i18n, users_need_connection)}</p> })}
-            <Show when=move || refresh.pending().get()>
-                <ProgressLine id="users-progress" text=Signal::derive(progress_text) fraction=Signal::derive(fraction)/>
-            </Show>
-            {move || message.get().map(|(ok, text)| view! {
+            {line}
+            {said.map(|(ok, text)| view! {
                 <p class=if ok { "note ok pre-line" } else { "form-error pre-line" } role="status">{text}</p>
             })}
-            <Transition fallback=|| view! { <div class="skeleton-row"></div> }>
-                {move || users.get().map(|r| match r {
-                    Ok(v) => view! { <UsersTable v=v pending=pending/> }.into_any(),
-                    Err(_) => view! { <p class="form-error">{t_string!(i18n, err_internal)}</p> }.into_any(),
-                })}
-            </Transition>
+            {table}
             <div class="actions">
-                <Show when=move || !pending.get().is_empty()>
+                <span data-unsaved-note="" hidden=!changed>
                     <span class="unsaved" role="status">{t_string!(i18n, unsaved_changes)}</span>
-                    <button type="button" on:click=move |_| pending.set(HashMap::new())>{t_string!(i18n, discard_changes)}</button>
-                </Show>
-                <button type="button" class="primary" id="save-bindings"
-                    disabled=move || pending.get().is_empty() || save.pending().get() on:click=on_save>
+                    " "
+                    <form method="get" action=HELPDESK class="row-view" data-discard="">
+                        {kept.iter().map(|(k, v)| view! { <input type="hidden" name=*k value=v.clone()/> }).collect_view()}
+                        <button type="submit">{t_string!(i18n, discard_changes)}</button>
+                    </form>
+                </span>
+                <button type="submit" form="bindings-form" class="primary" id="save-bindings">
                     {t_string!(i18n, save_bindings)}
                 </button>
             </div>
         </section>
-        <Show when=move || confirm_auto.get()>
-            <Dialog title_id="auto-title" on_close=move || confirm_auto.set(false)>
+        {query.auto_bind.then(|| view! {
+            <PlainDialog title_id="auto-title">
                 <h2 id="auto-title">{t_string!(i18n, auto_bind)}</h2>
                 <p>{t_string!(i18n, auto_bind_confirm)}</p>
                 <div class="actions">
-                    <button type="button" on:click=move |_| confirm_auto.set(false)>{t_string!(i18n, cancel)}</button>
-                    <button type="button" class="primary" on:click=move |_| { confirm_auto.set(false); message.set(None); auto.dispatch(()); }>{t_string!(i18n, ok)}</button>
+                    <CancelButton page=HELPDESK keep=kept.clone() label=t_string!(i18n, cancel).to_string()/>
+                    <form method="post" action=AutoBind::url() class="row-view">
+                        <button type="submit" class="primary" autofocus>{t_string!(i18n, ok)}</button>
+                    </form>
                 </div>
-            </Dialog>
-        </Show>
+            </PlainDialog>
+        })}
     }
 }
 
+/// The users the search keeps, one page of them, in the bindings form.
 #[component]
-fn UsersTable(v: UsersView, pending: Pending) -> impl IntoView {
+fn UsersTable(v: UsersView, query: UsersQuery, refused: Option<Vec<BindingRow>>) -> impl IntoView {
     let i18n = use_i18n();
     if v.users.is_empty() {
         return view! { <p class="empty">{t_string!(i18n, users_empty)}</p> }.into_any();
@@ -231,148 +253,146 @@ fn UsersTable(v: UsersView, pending: Pending) -> impl IntoView {
             .join(", ");
         view! { <p class="note warn">{t_string!(i18n, vanished_users, names = names)}</p> }
     });
-    let extensions: Arc<Vec<Extension>> = Arc::new(v.extensions);
-    let users: Arc<Vec<ZohoUser>> = Arc::new(v.users);
-    let search = RwSignal::new(String::new());
-    keep_typed("user-search", search);
-    let page = RwSignal::new(0usize);
-    // Indexes of the users the search keeps.
-    let matching = {
-        let users = users.clone();
-        Memo::new(move |_| {
-            let q = search.get().trim().to_lowercase();
-            users
-                .iter()
-                .enumerate()
-                .filter(|(_, u)| {
-                    q.is_empty()
-                        || u.name.to_lowercase().contains(&q)
-                        || u.email
-                            .as_deref()
-                            .is_some_and(|e| e.to_lowercase().contains(&q))
-                })
-                .map(|(i, _)| i)
-                .collect::<Vec<usize>>()
+    let q = query.search.trim().to_lowercase();
+    let matching: Vec<&ZohoUser> = v
+        .users
+        .iter()
+        .filter(|u| {
+            q.is_empty()
+                || u.name.to_lowercase().contains(&q)
+                || u.email
+                    .as_deref()
+                    .is_some_and(|e| e.to_lowercase().contains(&q))
         })
-    };
-    let pages = move || matching.with(|m: &Vec<usize>| m.len().div_ceil(PAGE_ROWS).max(1));
-    let rows = {
-        let users = users.clone();
-        move || {
-            let start = page.get() * PAGE_ROWS;
-            matching.with(|m| {
-                m.iter()
-                    .skip(start)
-                    .take(PAGE_ROWS)
-                    .map(|&i| {
-                        view! { <UserRow u=users[i].clone() extensions=extensions.clone() pending=pending/> }
-                    })
-                    .collect_view()
-            })
+        .collect();
+    let n = matching.len();
+    let pages = n.div_ceil(PAGE_ROWS).max(1);
+    let page = query.page.min(pages);
+    let first = (page - 1) * PAGE_ROWS;
+    let shown: Vec<&ZohoUser> = matching
+        .iter()
+        .skip(first)
+        .take(PAGE_ROWS)
+        .copied()
+        .collect();
+    let range = t_string!(
+        i18n,
+        showing_rows,
+        first = thousands(if n == 0 { 0 } else { first + 1 }),
+        last = thousands((first + PAGE_ROWS).min(n)),
+        count = thousands(n)
+    )
+    .to_string();
+    // Every extension in each row while that stays small; else one list, offered on use.
+    let inline = v.extensions.len() * shown.len() <= INLINE_OPTIONS;
+    let extensions = std::sync::Arc::new(v.extensions);
+    let template = (!inline).then(|| {
+        let options = extensions
+            .iter()
+            .map(|e| view! { <option value=e.id.to_string()>{format!("{} {}", e.number, e.name)}</option> })
+            .collect_view();
+        view! { <template id="ext-options">{options}</template> }
+    });
+    let (at_first, at_last) = (page <= 1, page >= pages);
+    let to_page = |p: usize| {
+        let mut k = vec![];
+        if !query.search.is_empty() {
+            k.push(("q", query.search.clone()));
         }
+        k.push(("page", p.to_string()));
+        k
     };
-    let range = move || {
-        let n = matching.with(Vec::len);
-        let first = (page.get() * PAGE_ROWS).min(n);
-        let last = (first + PAGE_ROWS).min(n);
-        t_string!(
-            i18n,
-            showing_rows,
-            first = thousands(if n == 0 { 0 } else { first + 1 }),
-            last = thousands(last),
-            count = thousands(n)
-        )
-        .to_string()
-    };
+    let rows = shown
+        .into_iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let chosen = refused
+                .as_ref()
+                .and_then(|rows| rows.iter().find(|r| r.agent_id == u.agent_id))
+                .map(|r| r.extension_id.trim().parse::<i64>().ok());
+            view! { <UserRow i u=u.clone() extensions=extensions.clone() inline chosen/> }
+        })
+        .collect_view();
     view! {
         {vanished}
+        {template}
         <div class="table-tools">
-            <div class="field">
+            <form method="get" action=HELPDESK class="field" role="search" data-autosubmit="">
                 <label for="user-search">{t_string!(i18n, search_users)}</label>
-                <input id="user-search" type="search" value=search.get_untracked() bind:value=search on:input=move |_| page.set(0)/>
-            </div>
+                <input id="user-search" name="q" type="search" value=query.search.clone()/>
+            </form>
             <nav class="pager" aria-label=t_string!(i18n, zoho_users)>
                 <span class="muted" aria-live="polite">{range}</span>
-                <button type="button" disabled=move || page.get() == 0
-                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>{t_string!(i18n, previous_page)}</button>
-                <button type="button" disabled=move || { page.get() + 1 >= pages() }
-                    on:click=move |_| page.update(|p| *p += 1)>{t_string!(i18n, next_page)}</button>
+                <PageButton keep=to_page(page.saturating_sub(1).max(1)) disabled=at_first
+                    label=t_string!(i18n, previous_page).to_string()/>
+                <PageButton keep=to_page(page + 1) disabled=at_last
+                    label=t_string!(i18n, next_page).to_string()/>
             </nav>
         </div>
-        <table class="card-table" aria-labelledby="users-title">
-            <thead><tr>
-                <th scope="col">{t_string!(i18n, user_name)}</th>
-                <th scope="col">{t_string!(i18n, user_email)}</th>
-                <th scope="col">{t_string!(i18n, user_status)}</th>
-                <th scope="col">{t_string!(i18n, extension)}</th>
-            </tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
-        <Show when=move || matching.with(Vec::is_empty)>
-            <p class="empty">{t_string!(i18n, no_match)}</p>
-        </Show>
+        <form id="bindings-form" method="post" action=SaveBindingsForm::url() data-unsaved=t_string!(i18n, unsaved_leave)>
+            <table class="card-table" aria-labelledby="users-title">
+                <thead><tr>
+                    <th scope="col">{t_string!(i18n, user_name)}</th>
+                    <th scope="col">{t_string!(i18n, user_email)}</th>
+                    <th scope="col">{t_string!(i18n, user_status)}</th>
+                    <th scope="col">{t_string!(i18n, extension)}</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </form>
+        {(n == 0).then(|| view! { <p class="empty">{t_string!(i18n, no_match)}</p> })}
     }
     .into_any()
 }
 
-/// One user. The drop-down starts with its current choice only and receives every extension
-/// when it is first used (focus or pointer), so a page of 100 rows in an org of thousands of
-/// extensions stays light.
+/// A pager's button: a GET form to another page of the users.
 #[component]
-fn UserRow(u: ZohoUser, extensions: Arc<Vec<Extension>>, pending: Pending) -> impl IntoView {
+fn PageButton(keep: Vec<(&'static str, String)>, disabled: bool, label: String) -> impl IntoView {
+    view! {
+        <form method="get" action=HELPDESK class="row-view">
+            {keep.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
+            <button type="submit" disabled=disabled>{label}</button>
+        </form>
+    }
+}
+
+/// One user's row: its agent, and its drop-down (`rows[i][…]`). `chosen` is a refused save's
+/// choice for it, drawn instead of what is saved.
+#[component]
+fn UserRow(
+    i: usize,
+    u: ZohoUser,
+    extensions: std::sync::Arc<Vec<Extension>>,
+    inline: bool,
+    chosen: Option<Option<i64>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let saved = u.extension_id;
-    let id = u.agent_id.clone();
-    let current = {
-        let id = id.clone();
-        Memo::new(move |_| pending.with(|p| p.get(&id).copied().unwrap_or(saved)))
-    };
-    let changed = {
-        let id = id.clone();
-        move || pending.with(|p| p.contains_key(&id))
-    };
-    let on_change = move |ev: leptos::ev::Event| {
-        let val = event_target_value(&ev).parse::<i64>().ok();
-        pending.update(|p| {
-            if val == saved {
-                p.remove(&id);
-            } else {
-                p.insert(id.clone(), val);
-            }
-        });
-    };
-    let expanded = RwSignal::new(false);
+    let current = chosen.unwrap_or(saved);
+    let changed = chosen.is_some_and(|c| c != saved);
     let label = format!("{} {}", t_string!(i18n, extension), u.name);
-    let options = move || {
-        let chosen = current.get_untracked();
-        let shown: Vec<&Extension> = if expanded.get() {
-            extensions.iter().collect()
-        } else {
-            extensions.iter().filter(|e| Some(e.id) == chosen).collect()
-        };
-        shown
-            .into_iter()
-            .map(|e| {
-                view! {
-                    <option value=e.id.to_string() selected=Some(e.id) == chosen>
-                        {format!("{} {}", e.number, e.name)}
-                    </option>
-                }
-            })
-            .collect_view()
-    };
-    let value = move || current.get().map(|i| i.to_string()).unwrap_or_default();
+    let options = extensions
+        .iter()
+        .filter(|e| inline || Some(e.id) == current)
+        .map(|e| {
+            view! {
+                <option value=e.id.to_string() selected=Some(e.id) == current>
+                    {format!("{} {}", e.number, e.name)}
+                </option>
+            }
+        })
+        .collect_view();
     view! {
         <tr class:changed=changed>
             <td>{u.name.clone()}</td>
             <td>{u.email.clone().unwrap_or_default()}</td>
             <td>{if u.active { t_string!(i18n, user_active) } else { t_string!(i18n, user_disabled) }}</td>
             <td>
-                <select aria-label=label on:change=on_change prop:value=value
-                    on:focus=move |_| expanded.set(true)
-                    on:pointerdown=move |_| expanded.set(true)
+                <input type="hidden" name=format!("rows[{i}][agent_id]") value=u.agent_id.clone()/>
+                <select name=format!("rows[{i}][extension_id]") aria-label=label
+                    data-options=(!inline).then_some("ext-options")
                     disabled=!u.active && saved.is_none()>
-                    <option value="" selected=saved.is_none()>{t_string!(i18n, no_extension)}</option>
+                    <option value="" selected=current.is_none()>{t_string!(i18n, no_extension)}</option>
                     {options}
                 </select>
             </td>
