@@ -411,12 +411,13 @@ fn AuthorizationInformation(
             <h2 id="auth-title">{t_string!(i18n, authorization_information)}</h2>
             <p class="muted">{t_string!(i18n, authorization_hint)}</p>
             {view.sandbox.is_some().then(|| view! {
-                <p class="note sandbox">
+                // A `div`: a form cannot sit inside a `p`.
+                <div class="note sandbox">
                     <span>{t_string!(i18n, sandbox_fill_hint)}</span>
                     <ViewButton page=HELPDESK view="sandbox" id=1 label=t_string!(i18n, use_sandbox).to_string()>
                         {t_string!(i18n, use_sandbox)}
                     </ViewButton>
-                </p>
+                </div>
             })}
             <form id="auth-form" method="post" action=SaveSettings::url() novalidate data-consent="">
                 <div class="field">
